@@ -1,0 +1,91 @@
+# QianPOS front door: every command a developer or CI runs is a target here.
+#   make test       all tests: portable tier on CPython, host tier (incl. the portable tier on
+#                   MicroPython via node, and the mpy-cross gate)
+#   make lint       ruff check + format check          make format     apply ruff fixes + format
+#   make typecheck  mypy: firmware/ hal/ against the MicroPython stubs; sim/ tests/ against CPython
+#   make sim        the simulator's scenario runner     make bench      print the benchmarks
+#   make mpy        compile the device code into build/mpy/
+#   make deploy PORT=/dev/ttyUSB0   copy build/mpy + boot.py + main.py to a board (needs a board)
+#   make clean
+# Needs python3 (3.11+) and node/npm (20) on PATH; everything else is pinned and installed here.
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+VENV_STAMP := $(VENV)/.requirements-stamp
+STUBS := $(VENV)/mpy-stubs
+NODE_STAMP := node_modules/.lock-stamp
+PIP_FLAGS := --disable-pip-version-check -q
+PORT ?= /dev/ttyUSB0
+LINT_PATHS := $(wildcard firmware hal sim tests bench boot.py main.py)
+
+.PHONY: test sim lint format typecheck mpy deploy bench clean venv node
+
+# The venv is rebuilt in place when requirements-dev.txt changes. The MicroPython stubs go into
+# their own folder too: mypy takes it as the typeshed of the firmware/hal run.
+$(VENV_STAMP): requirements-dev.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install $(PIP_FLAGS) -r requirements-dev.txt
+	rm -rf $(STUBS)
+	$(PY) -m pip install $(PIP_FLAGS) --no-deps --target $(STUBS) \
+		$$(grep -E '^micropython-[a-z0-9-]+-stubs==' requirements-dev.txt)
+	touch $@
+
+# npm ci from the lock. Without npm, a developer still gets the CPython tiers (the MicroPython
+# tier test then skips and says why); under CI a missing npm is an error.
+$(NODE_STAMP): package.json package-lock.json
+	@if command -v npm >/dev/null 2>&1; then \
+		npm ci --no-audit --no-fund --loglevel=error && touch $@; \
+	elif [ -n "$$CI" ]; then \
+		echo "npm is not on PATH: needed for the MicroPython tier" >&2; exit 1; \
+	else \
+		echo "warning: npm not on PATH: the MicroPython tier will be skipped" >&2; \
+	fi
+
+venv: $(VENV_STAMP)
+node: $(NODE_STAMP)
+
+test: $(VENV_STAMP) $(NODE_STAMP)
+	$(PY) -m pytest
+
+sim: $(VENV_STAMP)
+	$(PY) -m sim
+
+lint: $(VENV_STAMP)
+	$(PY) -m ruff check $(LINT_PATHS)
+	$(PY) -m ruff format --check $(LINT_PATHS)
+
+format: $(VENV_STAMP)
+	$(PY) -m ruff check --fix $(LINT_PATHS)
+	$(PY) -m ruff format $(LINT_PATHS)
+
+# Two runs, one config (pyproject.toml): the device code sees only what MicroPython has.
+typecheck: $(VENV_STAMP)
+	@status=0; \
+	echo "== mypy firmware hal (MicroPython stubs)"; \
+	MYPYPATH=$(STUBS) $(PY) -m mypy --custom-typeshed-dir $(STUBS) firmware hal || status=1; \
+	echo "== mypy sim tests (CPython)"; \
+	$(PY) -m mypy sim tests || status=1; \
+	exit $$status
+
+mpy: $(VENV_STAMP)
+	rm -rf build/mpy
+	$(PY) -m tests.host.mpy_gate build/mpy
+
+# Cannot run here (no board). Copies the compiled packages and the boot.py/main.py sources (a
+# port runs those two only as .py). A .py left on the board from a source deploy shadows the
+# .mpy of the same name: wipe the board's firmware/ and hal/ first if it ever had sources.
+deploy: mpy
+	$(VENV)/bin/mpremote connect $(PORT) \
+		cp -r build/mpy/firmware build/mpy/hal : + \
+		cp boot.py main.py : + \
+		reset
+
+bench: $(VENV_STAMP) $(NODE_STAMP)
+	@set -e; for f in $(filter-out bench/upy_%,$(wildcard bench/*.py)); do \
+		echo "== $$f"; $(PY) $$f; \
+	done
+
+clean:
+	rm -rf build .pytest_cache .ruff_cache
+	find . -name __pycache__ -type d -not -path './.venv/*' -not -path './node_modules/*' -prune -exec rm -rf {} +

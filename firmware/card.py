@@ -1,0 +1,106 @@
+# Card data from a read: track 2 (or its chip/contactless equivalent) parsed, Luhn-checked,
+# expiry-checked and masked. The full PAN and track live in RAM only: never store, log or show them.
+
+from firmware.errors import BadCardData, CardExpired
+
+_SEPARATORS = "=Dd"
+
+
+def luhn_ok(digits):
+    """True if the digit string passes the Luhn (mod 10) check."""
+    total = 0
+    double = False
+    for i in range(len(digits) - 1, -1, -1):
+        d = ord(digits[i]) - 48
+        if double:
+            d *= 2
+            if d > 9:
+                d -= 9
+        total += d
+        double = not double
+    return total % 10 == 0
+
+
+def mask_pan(pan):
+    """First 6 and last 4 digits, the middle as '*': the only form of a PAN ever shown or stored."""
+    return pan[:6] + "*" * (len(pan) - 10) + pan[-4:]
+
+
+def _digits(s):
+    for ch in s:
+        if ch < "0" or ch > "9":
+            return False
+    return len(s) > 0
+
+
+class Card:
+    """A card as read. str()/repr() show the masked PAN only."""
+
+    __slots__ = ("_pan", "_track2", "expiry", "service_code", "org", "mode")
+
+    def __init__(self, pan, expiry, service_code, track2, org="", mode=""):
+        self._pan = pan
+        self._track2 = track2
+        self.expiry = expiry  # "YYMM"
+        self.service_code = service_code
+        self.org = org
+        self.mode = mode
+
+    @property
+    def masked_pan(self):
+        return mask_pan(self._pan)
+
+    def chip_capable(self):
+        """Service code 2xx/6xx: the card has a chip, so a swipe must ask for insertion instead."""
+        return self.service_code[:1] in ("2", "6")
+
+    def expired(self, year, month):
+        """True if the card's last valid month is before (year, month). Expiry YY is 20YY."""
+        yy = int(self.expiry[:2])
+        mm = int(self.expiry[2:])
+        return (2000 + yy) * 12 + mm < year * 12 + month
+
+    def __repr__(self):
+        return "Card({} {} {})".format(self.masked_pan, self.org, self.mode)
+
+    __str__ = __repr__
+
+
+def parse_track2(text, org="", mode=""):
+    """Parse track 2 ("PAN=YYMMSSS…", chip form "PAND…" with trailing F padding, optional ';' '?'
+    sentinels). Raises BadCardData with key card_unreadable or card_bad_number; never echoes the data."""
+    if not isinstance(text, str) or not 0 < len(text) <= 40:
+        raise BadCardData("card_unreadable")
+    t = text.strip()
+    if t[:1] == ";":
+        t = t[1:]
+    end = t.find("?")
+    if end >= 0:
+        t = t[:end]  # the LRC after the end sentinel is not ours to keep
+    while t[-1:] in ("F", "f"):
+        t = t[:-1]
+    sep = -1
+    for i in range(len(t)):
+        if t[i] in _SEPARATORS:
+            sep = i
+            break
+    if sep < 0:
+        raise BadCardData("card_unreadable")
+    pan = t[:sep]
+    rest = t[sep + 1 :]
+    if len(rest) < 7 or not _digits(rest[:7]) or not _digits(pan):
+        raise BadCardData("card_unreadable")
+    if not 13 <= len(pan) <= 19 or not luhn_ok(pan):
+        raise BadCardData("card_bad_number")
+    expiry = rest[:4]
+    if not 1 <= int(expiry[2:]) <= 12:
+        raise BadCardData("card_unreadable")
+    return Card(pan, expiry, rest[4:7], t, org, mode)
+
+
+def read_card(event, year, month):
+    """A reader's CardEvent to a usable Card, refusing unreadable, invalid and expired cards."""
+    card = parse_track2(event.data, event.org, event.mode)
+    if card.expired(year, month):
+        raise CardExpired()
+    return card

@@ -1,0 +1,42 @@
+# The domain's named failures. Each carries the catalog key of the message the screen shows,
+# so the UI turns any of them into a clear message; none ever carries card data.
+
+
+class PosError(Exception):
+    """Base of every domain failure; `key` names its message in firmware.strings."""
+
+    key = "error"
+
+    def __init__(self, detail=""):
+        super().__init__(detail or self.key)
+        self.detail = detail
+
+
+class BadCardData(PosError):
+    """The card read could not be used (unreadable track, bad number, bad expiry)."""
+
+    key = "card_unreadable"
+
+    def __init__(self, key="card_unreadable", detail=""):
+        super().__init__(detail or key)
+        self.key = key
+
+
+class CardExpired(BadCardData):
+    def __init__(self):
+        super().__init__("card_expired")
+
+
+class AmountRefused(PosError):
+    """An amount outside what the terminal accepts (zero, or over the per-transaction maximum)."""
+
+    def __init__(self, key, limit=0):
+        super().__init__(key)
+        self.key = key
+        self.limit = limit
+
+
+class StoredDataCorrupt(PosError):
+    """A file on storage could not be parsed: it is kept aside, never silently overwritten."""
+
+    key = "storage_corrupt"

@@ -1,0 +1,321 @@
+# The screen/menu state machine: one class per screen, each turning keys and card reads into
+# the next screen. Screens never touch storage or the host directly and never show card data.
+
+from firmware.card import read_card
+from firmware.dates import civil, format_minute
+from firmware.errors import BadCardData
+from firmware.money import format_fen
+from hal.contracts import (
+    CARD_SCAN,
+    CARD_SWIPE,
+    DIGITS,
+    KEY_CANCEL,
+    KEY_CLEAR,
+    KEY_DOWN,
+    KEY_ENTER,
+    KEY_FUNC,
+    KEY_UP,
+    char_cells,
+    text_cells,
+)
+
+
+def fit(s, cols):
+    """s cut to at most cols display cells."""
+    if text_cells(s) <= cols:
+        return s
+    out = ""
+    n = 0
+    for ch in s:
+        w = char_cells(ch)
+        if n + w > cols:
+            break
+        out += ch
+        n += w
+    return out
+
+
+def center(s, cols):
+    s = fit(s, cols)
+    return " " * ((cols - text_cells(s)) // 2) + s
+
+
+def right(s, cols):
+    s = fit(s, cols)
+    return " " * (cols - text_cells(s)) + s
+
+
+class Screen:
+    """Base screen. Handlers return True if they used the key (an unused key beeps)."""
+
+    # Back to the idle screen after this long without input; 0 = never (the idle screen itself).
+    times_out = True
+
+    def __init__(self, term):
+        self.term = term
+
+    def enter(self):
+        pass
+
+    def leave(self):
+        pass
+
+    def on_key(self, key):
+        return False
+
+    def on_card(self, event):
+        pass
+
+    def on_second(self):
+        """Called about once a second; return True to be redrawn."""
+        return False
+
+    def render(self, d, rows, cols):
+        raise NotImplementedError
+
+
+class IdleScreen(Screen):
+    """Merchant name, date and time, batch, link state; ENTER or FUNC opens the main menu."""
+
+    times_out = False
+
+    def __init__(self, term):
+        super().__init__(term)
+        self._shown = None
+
+    def _status(self):
+        term = self.term
+        return (format_minute(term.clock.time(), term.params.tz_minutes), term.link.online())
+
+    def on_key(self, key):
+        if key in (KEY_ENTER, KEY_FUNC):
+            self.term.go(MenuScreen(self.term))
+            return True
+        return key == KEY_CANCEL
+
+    def on_second(self):
+        return self._status() != self._shown
+
+    def render(self, d, rows, cols):
+        term = self.term
+        t = term.t
+        self._shown = self._status()
+        now, online = self._shown
+        batch = "------" if term.counters is None else _six(term.counters.batch)
+        lines = [
+            center(term.params.merchant_name, cols),
+            center(now, cols),
+            center(t("idle_batch", batch), cols),
+            center(t("idle_online" if online else "idle_offline"), cols),
+        ]
+        if term.fault:
+            lines.append(center(t(term.fault), cols))
+        if term.params.damaged:
+            lines.append(center(t("params_damaged"), cols))
+        for i in range(len(lines)):
+            d.text(i, lines[i])
+        d.text(rows - 1, center(t("idle_hint"), cols))
+
+
+def _six(n):
+    s = str(n)
+    return "0" * (6 - len(s)) + s
+
+
+# The main menu: (catalog key, screen class or None while the feature is not built yet).
+def _menu_items():
+    return (
+        ("menu_sale", AmountScreen),
+        ("menu_void", None),
+        ("menu_refund", None),
+        ("menu_settle", None),
+        ("menu_reprint", None),
+        ("menu_query", None),
+        ("menu_operators", None),
+        ("menu_admin", None),
+    )
+
+
+class MenuScreen(Screen):
+    """`1 Sale 2 Void …`: a digit opens its item, UP/DOWN move the highlight, ENTER opens it."""
+
+    def __init__(self, term, selected=0):
+        super().__init__(term)
+        self.items = _menu_items()
+        self.selected = selected
+
+    def on_key(self, key):
+        n = len(self.items)
+        if key == KEY_CANCEL:
+            self.term.go_idle()
+        elif key == KEY_UP:
+            self.selected = (self.selected - 1) % n
+            self.term.redraw()
+        elif key == KEY_DOWN:
+            self.selected = (self.selected + 1) % n
+            self.term.redraw()
+        elif key == KEY_ENTER:
+            self.open(self.selected)
+        elif len(key) == 1 and "1" <= key <= str(n):
+            self.open(int(key) - 1)
+        else:
+            return False
+        return True
+
+    def open(self, index):
+        self.selected = index
+        key, screen = self.items[index]
+        term = self.term
+        if screen is None:
+            term.go(MessageScreen(term, key, [term.t("not_available")], MenuScreen(term, index)))
+        elif term.fault:
+            term.go(MessageScreen(term, key, [term.t(term.fault)], MenuScreen(term, index)))
+        else:
+            term.go(screen(term, key))
+
+    def render(self, d, rows, cols):
+        t = self.term.t
+        d.text(0, center(t("menu_title"), cols))
+        visible = rows - 1
+        first = 0 if self.selected < visible else self.selected - visible + 1
+        for row in range(visible):
+            i = first + row
+            if i >= len(self.items):
+                break
+            d.text(row + 1, fit("{} {}".format(i + 1, t(self.items[i][0])), cols), i == self.selected)
+
+
+class AmountScreen(Screen):
+    """Amount entry in fen: digits shift in from the right (1 2 3 = ¥1.23), CLEAR deletes the last
+    digit, CANCEL backs out to the menu, ENTER accepts an amount between ¥0.01 and the maximum."""
+
+    def __init__(self, term, title_key):
+        super().__init__(term)
+        self.title_key = title_key
+        self.digits = ""
+        self.problem = None  # (catalog key, args) shown until the next key
+
+    def on_key(self, key):
+        term = self.term
+        problem = self.problem
+        self.problem = None
+        if key in DIGITS and len(key) == 1:
+            if key == "0" and not self.digits:
+                used = False
+            else:
+                used = len(self.digits) < len(str(term.params.max_amount))
+                if used:
+                    self.digits += key
+        elif key == KEY_CLEAR:
+            used = bool(self.digits)
+            self.digits = self.digits[:-1]
+        elif key == KEY_CANCEL:
+            term.go(MenuScreen(term))
+            return True
+        elif key == KEY_ENTER:
+            used = True
+            self.accept()
+        else:
+            used = False
+        if used or problem:
+            term.redraw()
+        return used
+
+    def amount(self):
+        return int(self.digits) if self.digits else 0
+
+    def accept(self):
+        term = self.term
+        fen = self.amount()
+        if fen == 0:
+            self.problem = ("amount_zero", None)
+        elif fen > term.params.max_amount:
+            self.problem = ("amount_over", format_fen(term.params.max_amount))
+        else:
+            term.go(CardScreen(term, self.title_key, fen))
+
+    def render(self, d, rows, cols):
+        t = self.term.t
+        d.text(0, center(t(self.title_key), cols))
+        d.text(1, t("amount_prompt"))
+        d.text(3, right(format_fen(self.amount()), cols))
+        if self.problem:
+            key, arg = self.problem
+            d.text(5, center(t(key), cols))
+            if arg:
+                d.text(6, center(t("amount_limit", arg), cols))
+
+
+class CardScreen(Screen):
+    """Waits for a swipe, insert, tap or scanned payment code; bad reads stay here with a message."""
+
+    def __init__(self, term, title_key, fen):
+        super().__init__(term)
+        self.title_key = title_key
+        self.fen = fen
+        self.problem = None
+
+    def enter(self):
+        self.term.card_reader.arm()
+
+    def leave(self):
+        self.term.card_reader.disarm()
+
+    def on_key(self, key):
+        if key == KEY_CANCEL:
+            self.term.go(MenuScreen(self.term))
+            return True
+        return False
+
+    def on_card(self, event):
+        term = self.term
+        t = term.t
+        if event.mode == CARD_SCAN:
+            # Payment-code (付款码) sales go online with the host protocol issue.
+            lines = [t("scan_accepted"), format_fen(self.fen), t("not_available")]
+            term.go(MessageScreen(term, self.title_key, lines, IdleScreen(term)))
+            return
+        year, month = civil(term.clock.time(), term.params.tz_minutes)[:2]
+        try:
+            card = read_card(event, year, month)
+        except BadCardData as exc:
+            self.problem = exc.key
+            term.redraw()
+            return
+        if event.mode == CARD_SWIPE and card.chip_capable():
+            self.problem = "card_insert_chip"
+            term.redraw()
+            return
+        # Online authorisation arrives with the host protocol issue; the card is not kept.
+        lines = [t("card_number"), card.masked_pan, format_fen(self.fen), t("not_available")]
+        term.go(MessageScreen(term, self.title_key, lines, IdleScreen(term)))
+
+    def render(self, d, rows, cols):
+        t = self.term.t
+        d.text(0, center(t(self.title_key), cols))
+        d.text(1, right(format_fen(self.fen), cols))
+        d.text(3, center(t("card_prompt"), cols))
+        if self.problem:
+            d.text(5, center(t(self.problem), cols))
+            d.text(6, center(t("retry_card"), cols))
+
+
+class MessageScreen(Screen):
+    """A title and a few lines; any key goes on to `then` (a screen)."""
+
+    def __init__(self, term, title_key, lines, then):
+        super().__init__(term)
+        self.title_key = title_key
+        self.lines = lines
+        self.then = then
+
+    def on_key(self, key):
+        self.term.go(self.then)
+        return True
+
+    def render(self, d, rows, cols):
+        t = self.term.t
+        d.text(0, center(t(self.title_key), cols))
+        for i in range(len(self.lines)):
+            d.text(i + 2, center(self.lines[i], cols))
+        d.text(rows - 1, center(t("press_any_key"), cols))

@@ -1,0 +1,52 @@
+# The one catalog of UI text, Chinese and English; the language is a terminal parameter.
+# Never build user-visible text elsewhere, and never put card data into a message.
+
+LANGUAGES = ("zh", "en")
+
+# key: (zh, en). "{}" is filled by text(key, lang, *args).
+_CATALOG = {
+    "idle_batch": ("批次 {}", "Batch {}"),
+    "idle_online": ("网络正常", "Link up"),
+    "idle_offline": ("无网络", "Link down"),
+    "idle_hint": ("确认键进入菜单", "ENTER for menu"),
+    "params_damaged": ("参数损坏,已用默认值", "Params damaged: defaults"),
+    "menu_title": ("主菜单", "Main menu"),
+    "menu_sale": ("消费", "Sale"),
+    "menu_void": ("消费撤销", "Void"),
+    "menu_refund": ("退货", "Refund"),
+    "menu_settle": ("结算", "Settlement"),
+    "menu_reprint": ("重打印", "Reprint"),
+    "menu_query": ("查询", "Query"),
+    "menu_operators": ("操作员", "Operators"),
+    "menu_admin": ("系统管理", "Admin"),
+    "amount_prompt": ("请输入金额", "Enter amount"),
+    "amount_zero": ("金额不能为零", "Amount cannot be 0"),
+    "amount_over": ("超过单笔限额", "Over the limit"),
+    "amount_limit": ("限额 {}", "Limit {}"),
+    "card_prompt": ("请刷卡/插卡/挥卡", "Swipe, insert or tap"),
+    "card_unreadable": ("读卡失败,请重试", "Card read failed"),
+    "card_bad_number": ("无效卡号", "Invalid card number"),
+    "card_expired": ("卡已过期", "Card expired"),
+    "card_insert_chip": ("IC卡请插卡", "Chip card: insert it"),
+    "card_number": ("卡号", "Card number"),
+    "scan_accepted": ("已扫码", "Code scanned"),
+    "not_available": ("功能暂未开通", "Not available yet"),
+    "press_any_key": ("按任意键返回", "Press any key"),
+    "retry_card": ("请重新读卡", "Present card again"),
+    "storage_corrupt": ("存储数据损坏", "Stored data damaged"),
+    "error": ("操作失败", "Operation failed"),
+}
+
+
+def text(key, lang, *args):
+    """The message `key` in language `lang` ("zh" or "en"); an unknown key shows as itself."""
+    pair = _CATALOG.get(key)
+    if pair is None:
+        return key
+    s = pair[1] if lang == "en" else pair[0]
+    return s.format(*args) if args else s
+
+
+def keys():
+    """All catalog keys, sorted (for tests)."""
+    return sorted(_CATALOG)

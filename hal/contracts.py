@@ -1,0 +1,315 @@
+# The hardware contracts: what every keypad, display, card reader, signature pad, storage,
+# clock, host link and signer must do. Never import a concrete device or a port-specific module here.
+#
+# Each contract is a small base class whose methods raise NotImplementedError; docs/HAL.md
+# gives the prose, tests/portable/conformance.py checks every implementation we ship.
+
+import errno
+
+# ---- Keypad --------------------------------------------------------------------------------
+# Key codes are short strings: the digits "0".."9" and the names below. A driver maps its
+# scan codes onto these; anything else it reports is passed through and ignored by the menu.
+KEY_ENTER = "ENTER"
+KEY_CANCEL = "CANCEL"
+KEY_CLEAR = "CLEAR"  # backspace
+KEY_FUNC = "FUNC"  # the FUNC/MENU key
+KEY_UP = "UP"
+KEY_DOWN = "DOWN"
+DIGITS = "0123456789"
+KEYS = (KEY_ENTER, KEY_CANCEL, KEY_CLEAR, KEY_FUNC, KEY_UP, KEY_DOWN)
+
+
+class HalError(Exception):
+    """A device failed in a way the firmware must report (not a programming error)."""
+
+
+class LinkError(HalError):
+    """The host link could not connect, or broke while in use."""
+
+
+class Keypad:
+    def poll(self):
+        """Return the next key code pressed, or None at once if no key is waiting. Never blocks."""
+        raise NotImplementedError
+
+    def beep(self, ms=60):
+        """Sound the buzzer for about ms milliseconds without blocking (no buzzer: do nothing)."""
+        raise NotImplementedError
+
+
+# ---- Display -------------------------------------------------------------------------------
+# East-Asian wide characters take two text cells; everything else one ("¥" is narrow).
+_WIDE = (
+    (0x1100, 0x115F),
+    (0x2E80, 0x303E),
+    (0x3041, 0x33FF),
+    (0x3400, 0x4DBF),
+    (0x4E00, 0x9FFF),
+    (0xA000, 0xA4CF),
+    (0xA960, 0xA97F),
+    (0xAC00, 0xD7A3),
+    (0xF900, 0xFAFF),
+    (0xFE10, 0xFE19),
+    (0xFE30, 0xFE6F),
+    (0xFF00, 0xFF60),
+    (0xFFE0, 0xFFE6),
+    (0x1F300, 0x1F64F),
+    (0x1F900, 0x1F9FF),
+    (0x20000, 0x3FFFD),
+)
+
+
+def char_cells(ch):
+    """Text cells one character takes on a Display: 2 for CJK and fullwidth forms, else 1."""
+    code = ord(ch)
+    if code < 0x1100:
+        return 1
+    for lo, hi in _WIDE:
+        if lo <= code <= hi:
+            return 2
+    return 1
+
+
+def text_cells(s):
+    """Text cells a string takes on a Display."""
+    n = 0
+    for ch in s:
+        n += char_cells(ch)
+    return n
+
+
+class Display:
+    def size(self):
+        """Return (rows, columns) of the text grid. A CJK character takes two columns."""
+        raise NotImplementedError
+
+    def pixels(self):
+        """Return (width, height) in pixels, the space that blit() addresses."""
+        raise NotImplementedError
+
+    def clear(self):
+        """Blank the whole screen (in the frame buffer: nothing shows until show())."""
+        raise NotImplementedError
+
+    def text(self, row, s, inverse=False):
+        """Write s on text row `row` (0 = top), replacing that row; cut at the right edge.
+        inverse=True highlights the row (the selected menu item). Rows out of range are ignored."""
+        raise NotImplementedError
+
+    def blit(self, bitmap, x, y, width, height):
+        """Draw a 1-bit bitmap, rows packed MSB first, (width + 7) // 8 bytes a row
+        (framebuf MONO_HLSB), with its top-left corner at pixel (x, y); clipped at the edges."""
+        raise NotImplementedError
+
+    def show(self):
+        """Flush the frame buffer to the panel."""
+        raise NotImplementedError
+
+
+# ---- Card reader ---------------------------------------------------------------------------
+CARD_SWIPE = "swipe"  # magnetic stripe: track 2
+CARD_INSERT = "insert"  # contact chip: track-2-equivalent data (tag 57)
+CARD_TAP = "tap"  # contactless: track-2-equivalent data
+CARD_SCAN = "scan"  # QR / barcode scanner: the decoded text
+CARD_MODES = (CARD_SWIPE, CARD_INSERT, CARD_TAP, CARD_SCAN)
+
+
+class CardEvent:
+    """One read: `mode` is a CARD_* constant; `data` is the track 2 (or equivalent) text for
+    cards and the decoded text for scans; `org` is the card organisation ("CUP", "VISA", "MC",
+    "JCB", "AMEX" or "" if unknown). Track data lives in RAM only: never store or print it."""
+
+    __slots__ = ("mode", "data", "org")
+
+    def __init__(self, mode, data, org=""):
+        self.mode = mode
+        self.data = data
+        self.org = org
+
+    def __repr__(self):
+        return "CardEvent({}, <{} chars>, {})".format(self.mode, len(self.data), self.org)
+
+
+class CardReader:
+    def arm(self, modes=CARD_MODES):
+        """Start accepting reads of the given modes (powers the contactless field, lights the scanner)."""
+        raise NotImplementedError
+
+    def disarm(self):
+        """Stop accepting reads; reads queued but not yet polled, and any that arrive while
+        disarmed, are dropped (stale track data must never reach the next transaction)."""
+        raise NotImplementedError
+
+    def poll(self):
+        """Return the next CardEvent while armed, or None at once. Never blocks."""
+        raise NotImplementedError
+
+
+# ---- Signature pad -------------------------------------------------------------------------
+SIG_STROKE = "stroke"  # data: list of (x, y) points relative to the area's top-left corner
+SIG_CONFIRM = "confirm"  # the signer pressed OK
+SIG_CLEAR = "clear"  # the signer asked to start again
+
+
+class SignaturePad:
+    def start(self, x, y, width, height):
+        """Begin capturing strokes drawn inside this pixel area of the display."""
+        raise NotImplementedError
+
+    def poll(self):
+        """Return (SIG_*, data) for the next event, or None at once. Never blocks.
+        Timeouts are the firmware's business (it owns the clock)."""
+        raise NotImplementedError
+
+    def stop(self):
+        """End capturing; events not yet polled are dropped."""
+        raise NotImplementedError
+
+
+# ---- Storage -------------------------------------------------------------------------------
+# The errno values a Storage raises. MicroPython's errno module has no ENOSPC (its filesystems
+# still raise 28), and a port's own filesystem may use host numbers: drivers translate to these.
+ENOENT = errno.ENOENT
+ENOSPC = getattr(errno, "ENOSPC", 28)
+# Names are flat: 1 to 32 characters of [a-z0-9._-]. Anything else raises ValueError.
+NAME_CHARS = "abcdefghijklmnopqrstuvwxyz0123456789._-"
+
+
+def check_name(name):
+    """Raise ValueError unless name is a valid storage file name."""
+    if not isinstance(name, str) or not 0 < len(name) <= 32:
+        raise ValueError("bad storage name")
+    for ch in name:
+        if ch not in NAME_CHARS:
+            raise ValueError("bad storage name")
+
+
+class Storage:
+    """Files under one root. Written data is durable only after sync(): a power cut may lose
+    what was written since, and may tear the last write (a prefix of it lands). rename() and
+    remove() are atomic and durable at once: after a power cut the new name holds either its old
+    content or the renamed file's synced content. Safe replace: write temp, sync, rename, sync."""
+
+    def read(self, name):
+        """Return the whole file as bytes; OSError(ENOENT) if it does not exist."""
+        raise NotImplementedError
+
+    def write(self, name, data):
+        """Create or replace the file with data (not atomic: see rename); OSError(ENOSPC) if full."""
+        raise NotImplementedError
+
+    def append(self, name, data):
+        """Add data at the end of the file, creating it if needed; OSError(ENOSPC) if full."""
+        raise NotImplementedError
+
+    def sync(self):
+        """Make everything written so far durable."""
+        raise NotImplementedError
+
+    def rename(self, old, new):
+        """Atomically give file `old` the name `new`, replacing any file called `new`.
+        OSError(ENOENT) if `old` does not exist."""
+        raise NotImplementedError
+
+    def remove(self, name):
+        """Delete the file; OSError(ENOENT) if it does not exist."""
+        raise NotImplementedError
+
+    def list(self):
+        """Return the names of all files, sorted."""
+        raise NotImplementedError
+
+    def size(self, name):
+        """Return the file's length in bytes; OSError(ENOENT) if it does not exist."""
+        raise NotImplementedError
+
+    def free(self):
+        """Return the bytes still free for new data (a filesystem may count whole blocks)."""
+        raise NotImplementedError
+
+
+# ---- Clock ---------------------------------------------------------------------------------
+TICKS_PERIOD = 1 << 30  # ticks_ms() wraps here, as MicroPython's time.ticks_ms() does
+_TICKS_HALF = TICKS_PERIOD // 2
+
+
+def ticks_diff(new, old):
+    """Signed milliseconds from old to new, correct across one wrap of the tick counter."""
+    return ((new - old + _TICKS_HALF) & (TICKS_PERIOD - 1)) - _TICKS_HALF
+
+
+def ticks_add(ticks, delta):
+    """The tick value delta milliseconds after ticks (delta may be negative)."""
+    return (ticks + delta) & (TICKS_PERIOD - 1)
+
+
+class Clock:
+    def time(self):
+        """Wall-clock time: integer seconds since 1970-01-01 00:00 UTC (whatever the port's epoch)."""
+        raise NotImplementedError
+
+    def set_time(self, seconds):
+        """Set the wall clock (seconds since 1970-01-01 UTC). Does not move ticks_ms()."""
+        raise NotImplementedError
+
+    def ticks_ms(self):
+        """Monotonic milliseconds in [0, TICKS_PERIOD), wrapping; compare with ticks_diff()."""
+        raise NotImplementedError
+
+    def sleep_ms(self, ms):
+        """Give up the CPU for about ms milliseconds (the event loop's idle wait)."""
+        raise NotImplementedError
+
+
+# ---- Host link -----------------------------------------------------------------------------
+class Link:
+    """A byte stream to the acquirer's host (TCP over GPRS/4G/Wi-Fi on a board)."""
+
+    def online(self):
+        """True if the network is attached (a connect() may succeed). Cheap; never blocks."""
+        raise NotImplementedError
+
+    def connect(self, timeout_ms):
+        """Open the stream to the host; LinkError if that fails within timeout_ms."""
+        raise NotImplementedError
+
+    def send(self, data):
+        """Send all of data; LinkError if the stream is not open or breaks."""
+        raise NotImplementedError
+
+    def recv(self, max_bytes, timeout_ms):
+        """Return 1..max_bytes bytes, or b"" if nothing arrived within timeout_ms.
+        LinkError if the stream is not open or the host closed it."""
+        raise NotImplementedError
+
+    def close(self):
+        """Close the stream; closing a closed link does nothing."""
+        raise NotImplementedError
+
+
+# ---- Signer --------------------------------------------------------------------------------
+class Signer:
+    """The terminal's receipt-signing key: ECDSA over P-256. The private key never leaves it."""
+
+    def public_key(self):
+        """Return the public key as 65 bytes: 0x04 || X || Y (SEC1 uncompressed)."""
+        raise NotImplementedError
+
+    def sign_digest(self, digest):
+        """Sign a 32-byte SHA-256 digest; return 64 bytes r || s, big-endian (32 bytes each)."""
+        raise NotImplementedError
+
+
+# ---- A board: the set of devices main.py hands to the firmware -----------------------------
+class Board:
+    __slots__ = ("keypad", "display", "card_reader", "signature_pad", "storage", "clock", "link", "signer")
+
+    def __init__(self, keypad, display, card_reader, signature_pad, storage, clock, link, signer):
+        self.keypad = keypad
+        self.display = display
+        self.card_reader = card_reader
+        self.signature_pad = signature_pad
+        self.storage = storage
+        self.clock = clock
+        self.link = link
+        self.signer = signer

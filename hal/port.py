@@ -1,0 +1,124 @@
+# Devices every MicroPython port already has: its filesystem (VFS) as Storage and its time
+# module (plus an optional machine.RTC) as Clock. Never import `machine` here: the board passes it in.
+
+import os
+import time
+
+from hal.contracts import ENOENT, TICKS_PERIOD, Clock, Storage, check_name
+
+try:
+    _ticks_ms = time.ticks_ms
+    _sleep_ms = time.sleep_ms
+except AttributeError:  # CPython, for the conformance tests
+
+    def _ticks_ms():
+        return int(time.monotonic() * 1000) & (TICKS_PERIOD - 1)  # type: ignore[attr-defined]
+
+    def _sleep_ms(ms):
+        time.sleep(ms / 1000)
+
+
+# Seconds from 1970-01-01 to the port's epoch (2000-01-01 on most bare-metal ports).
+_EPOCH_OFFSET = 946684800 if time.gmtime(0)[0] == 2000 else 0
+
+
+class VfsStorage(Storage):
+    """Files in one directory of the port's VFS (littlefs or FAT on a board). Each write closes
+    its file; sync() asks the port to flush (os.sync where it exists)."""
+
+    def __init__(self, root):
+        self.root = root.rstrip("/")
+        try:
+            os.mkdir(self.root)
+        except OSError:
+            pass  # already there; a real failure shows on first use
+
+    def _path(self, name):
+        check_name(name)
+        return self.root + "/" + name
+
+    def _missing(self, name, exc):
+        """The contract's OSError(ENOENT) if name does not exist, else exc: a port's VFS may report a
+        missing file with the host's errno (44 under Emscripten)."""
+        if name not in os.listdir(self.root):
+            return OSError(ENOENT, name)
+        return exc
+
+    def read(self, name):
+        try:
+            with open(self._path(name), "rb") as f:
+                return f.read()
+        except OSError as exc:
+            raise self._missing(name, exc)
+
+    def write(self, name, data):
+        with open(self._path(name), "wb") as f:
+            f.write(data)
+
+    def append(self, name, data):
+        with open(self._path(name), "ab") as f:
+            f.write(data)
+
+    def sync(self):
+        fn = getattr(os, "sync", None)
+        if fn:
+            fn()
+
+    def rename(self, old, new):
+        # littlefs and POSIX replace `new` atomically; MicroPython's FAT driver removes it first.
+        try:
+            os.rename(self._path(old), self._path(new))
+        except OSError as exc:
+            raise self._missing(old, exc)
+
+    def remove(self, name):
+        try:
+            os.remove(self._path(name))
+        except OSError as exc:
+            raise self._missing(name, exc)
+
+    def list(self):
+        return sorted(n for n in os.listdir(self.root) if _valid(n))
+
+    def size(self, name):
+        try:
+            return os.stat(self._path(name))[6]
+        except OSError as exc:
+            raise self._missing(name, exc)
+
+    def free(self):
+        st = os.statvfs(self.root)
+        return st[0] * st[4]
+
+
+def _valid(name):
+    try:
+        check_name(name)
+    except ValueError:
+        return False
+    return True
+
+
+class PortClock(Clock):
+    """Wall time from the port's time module (epoch corrected to 1970); set_time() writes the
+    RTC if the board passes a machine.RTC, else keeps an offset in RAM (lost at power-off)."""
+
+    def __init__(self, rtc=None):
+        self.rtc = rtc
+        self.offset = 0
+
+    def time(self):
+        return int(time.time()) + _EPOCH_OFFSET + self.offset
+
+    def set_time(self, seconds):
+        if self.rtc is None:
+            self.offset += seconds - self.time()
+            return
+        y, mo, d, hh, mm, ss, wd = time.gmtime(seconds - _EPOCH_OFFSET)[:7]
+        self.rtc.datetime((y, mo, d, wd, hh, mm, ss, 0))
+
+    def ticks_ms(self):
+        return _ticks_ms()
+
+    def sleep_ms(self, ms):
+        _sleep_ms(ms)

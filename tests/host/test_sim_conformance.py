@@ -1,0 +1,271 @@
+# The HAL conformance checks against the simulator's devices, and the simulator's own promises:
+# storage on disk across power cuts and restarts, the host clock, the P-256 signer, the card deck.
+import datetime
+import hashlib
+import itertools
+import json
+import os
+import unicodedata
+from pathlib import Path
+
+import pytest
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec, utils
+from freezegun import freeze_time
+
+from hal.contracts import (
+    CARD_INSERT,
+    CARD_MODES,
+    CARD_SCAN,
+    CARD_SWIPE,
+    CARD_TAP,
+    TICKS_PERIOD,
+    Board,
+    char_cells,
+)
+from hal.virtual import LoopbackLink, RamStorage, VirtualDisplay
+from sim import cards
+from sim.board import make_board
+from sim.devices import KEY_FILE, SimClock, SoftSigner
+from sim.storage import DirStorage
+from tests.portable import conformance
+
+DATA = Path(__file__).parent / "data"
+REPO = Path(__file__).parent.parent.parent
+
+
+# ---- storage on disk -----------------------------------------------------------------------
+@pytest.fixture
+def make_dir_storage(tmp_path):
+    count = itertools.count()
+    return lambda: DirStorage(str(tmp_path / "state{}".format(next(count))), capacity=4096)
+
+
+def test_dir_storage_conformance(make_dir_storage):
+    conformance.check_storage(make_dir_storage)
+
+
+def test_dir_storage_keeps_only_synced_data_across_a_restart(tmp_path):
+    root = str(tmp_path / "state")
+    store = DirStorage(root)
+    store.write("params.json", b'{"a":1}')
+    store.write("gone", b"x")
+    store.sync()
+    store.write("params.json", b'{"a":2}')
+    store.append("journal", b"rec1")
+    store.remove("gone")
+    assert sorted(os.listdir(root)) == ["params.json"]  # unsynced data never reaches the disk
+    assert (tmp_path / "state" / "params.json").read_bytes() == b'{"a":1}'
+    again = DirStorage(root)  # the process died without a power_cut(): the disk is what counts
+    assert again.list() == ["params.json"] and again.read("params.json") == b'{"a":1}'
+
+
+def test_dir_storage_power_cut_matches_the_disk(tmp_path):
+    root = str(tmp_path / "state")
+    store = DirStorage(root, seed=4)
+    store.write("journal", b"rec0|")
+    store.write("tmp", b"new")
+    store.sync()
+    store.rename("tmp", "params")
+    store.append("journal", b"rec1|rec2|")
+    store.power_cut(tear=True)
+    landed = store.read("journal")
+    assert landed.startswith(b"rec0|r") and b"rec0|rec1|rec2|".startswith(landed)
+    again = DirStorage(root)
+    assert again.list() == store.list() == ["journal", "params"]
+    assert again.read("journal") == landed and again.read("params") == b"new"
+
+
+def test_dir_storage_ignores_files_the_contract_cannot_name(tmp_path):
+    root = tmp_path / "state"
+    root.mkdir()
+    (root / "README.TXT").write_bytes(b"not ours")
+    (root / "~journal").write_bytes(b"a sync that never finished")
+    (root / "sub").mkdir()
+    (root / "ok.bin").write_bytes(b"ours")
+    store = DirStorage(str(root))
+    assert store.list() == ["ok.bin"] and store.free() == store.capacity - 4
+
+
+# ---- clock ---------------------------------------------------------------------------------
+def test_sim_clock_conformance():
+    conformance.check_clock(SimClock)
+    conformance.check_clock(lambda: SimClock(realtime=True))
+
+
+def test_sim_clock_follows_frozen_host_time():
+    with freeze_time("2026-03-01 12:00:00") as frozen:
+        clock = SimClock()
+        start = int(datetime.datetime(2026, 3, 1, 12, tzinfo=datetime.timezone.utc).timestamp())
+        assert clock.time() == start
+        frozen.tick(90)
+        assert clock.time() == start + 90 and clock.ticks_ms() == 0  # virtual ticks stay
+        clock.set_time(1800000000)
+        assert clock.time() == 1800000000
+        frozen.tick(10)
+        assert clock.time() == 1800000010
+        clock.sleep_ms(2500)
+        assert clock.time() == 1800000012 and clock.ticks_ms() == 2500
+
+
+def test_sim_clock_ticks_wrap_exactly():
+    clock = SimClock()
+    clock.advance(TICKS_PERIOD // 1000)
+    assert clock.ticks_ms() == TICKS_PERIOD - 824
+    clock.sleep_ms(1000)
+    assert clock.ticks_ms() == 176
+
+
+# ---- signer --------------------------------------------------------------------------------
+def _verify(public_key, digest, signature):
+    key = ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), public_key)
+    der = utils.encode_dss_signature(
+        int.from_bytes(signature[:32], "big"), int.from_bytes(signature[32:], "big")
+    )
+    try:
+        key.verify(der, digest, ec.ECDSA(utils.Prehashed(hashes.SHA256())))
+    except InvalidSignature:
+        return False
+    return True
+
+
+def _rfc6979():
+    return json.loads((DATA / "crypto_vectors.json").read_text())["ecdsa_p256_sha256_rfc6979"]
+
+
+def test_soft_signer_conformance():
+    conformance.check_signer(lambda: SoftSigner.load_or_create(RamStorage()), verify=_verify)
+
+
+def test_soft_signer_gives_the_rfc6979_signatures():
+    vector = _rfc6979()
+    signer = SoftSigner(int(vector["private_key"], 16))
+    assert signer.public_key() == bytes.fromhex("04" + vector["public_x"] + vector["public_y"])
+    for case in vector["cases"]:
+        signature = signer.sign_digest(hashlib.sha256(case["message_ascii"].encode()).digest())
+        assert signature == bytes.fromhex(case["r"] + case["s"]), case["message_ascii"]
+
+
+def test_soft_signer_keeps_its_key_in_storage():
+    store = RamStorage()
+    first = SoftSigner.load_or_create(store)
+    assert store.list() == [KEY_FILE] and len(store.read(KEY_FILE)) == 64
+    store.power_cut()  # the key was synced
+    assert SoftSigner.load_or_create(store).public_key() == first.public_key()
+    assert SoftSigner.load_or_create(RamStorage()).public_key() != first.public_key()
+
+
+# ---- board ---------------------------------------------------------------------------------
+def test_make_board_in_ram():
+    board = make_board(seed=3)
+    assert isinstance(board, Board)
+    assert type(board.storage) is RamStorage and isinstance(board.clock, SimClock)
+    assert isinstance(board.display, VirtualDisplay) and isinstance(board.link, LoopbackLink)
+    assert board.clock.realtime is False
+    conformance.check_signer(lambda: board.signer, verify=_verify)
+    assert make_board().signer.public_key() != board.signer.public_key()
+
+
+def test_make_board_with_a_state_dir_keeps_the_terminal_key(tmp_path):
+    board = make_board(state_dir=str(tmp_path), realtime=True)
+    assert isinstance(board.storage, DirStorage) and board.clock.realtime is True
+    assert (tmp_path / KEY_FILE).exists()
+    assert make_board(state_dir=str(tmp_path)).signer.public_key() == board.signer.public_key()
+
+
+# ---- card deck -----------------------------------------------------------------------------
+def _luhn_ok(pan):
+    """Written here, independent of firmware/card.py."""
+    total = 0
+    for i, ch in enumerate(reversed(pan)):
+        d = int(ch) * (2 if i % 2 else 1)
+        total += d - 9 if d > 9 else d
+    return total % 10 == 0
+
+
+REQUIRED = "debit credit visa mastercard expired badluhn garbled short tapsmall magonly".split()
+
+
+def test_deck_has_the_documented_cards():
+    assert set(REQUIRED) <= set(cards.DECK)
+    doc = (REPO / "docs" / "CARDS.md").read_text()
+    for name, card in cards.DECK.items():
+        assert name == card.name
+        assert "`{}`".format(name) in doc and card.track2 in doc, name
+        assert card.kind in ("debit", "credit") and set(card.modes) <= {CARD_SWIPE, CARD_INSERT, CARD_TAP}
+        assert card.note
+
+
+def test_deck_track2_parses_as_documented():
+    for name, card in cards.DECK.items():
+        if name == "garbled":
+            pan, _, rest = card.track2.partition("=")
+            assert not (pan.isdigit() and rest[:4].isdigit())
+            continue
+        pan, sep, rest = card.track2.partition("=")
+        assert sep and pan.isdigit() and rest.isdigit() and len(card.track2) <= 37, name
+        assert _luhn_ok(pan) == (name != "badluhn"), name
+        assert (13 <= len(pan) <= 19) == (name != "short"), name
+        assert rest[:4] == ("2312" if name == "expired" else "3112"), name
+        assert (rest[4] in "26") == (CARD_INSERT in card.modes), name  # service code: chip or not
+    assert len(cards.DECK["debit"].track2.split("=")[0]) == 19 and cards.DECK["debit"].track2.startswith("62")
+    assert len(cards.DECK["credit"].track2.split("=")[0]) == 16
+    assert cards.DECK["badluhn"].track2[:18] == cards.DECK["debit"].track2[:18]
+    assert [n for n, c in cards.DECK.items() if not c.domestic] == ["visa", "mastercard"]
+    assert cards.DECK["magonly"].modes == (CARD_SWIPE,) and CARD_TAP in cards.DECK["tapsmall"].modes
+
+
+def test_card_events():
+    swipe = cards.event("debit", CARD_SWIPE)
+    assert (swipe.mode, swipe.data, swipe.org) == (CARD_SWIPE, "6217002430012345675=311222012345", "CUP")
+    chip = cards.event("debit", CARD_INSERT)
+    assert (chip.mode, chip.data) == (CARD_INSERT, "6217002430012345675D311222012345")
+    tap = cards.event("credit", CARD_TAP)
+    assert tap.data == "6259650012345671D311220198765F" and len(tap.data) % 2 == 0
+    assert cards.event("visa", CARD_TAP).org == "VISA" and cards.event("mastercard", CARD_SWIPE).org == "MC"
+    scan = cards.scan("https://pay.example/r/1")
+    assert (scan.mode, scan.data, scan.org) == (CARD_SCAN, "https://pay.example/r/1", "")
+
+
+def test_card_event_refuses_unknown_cards_and_modes():
+    with pytest.raises(ValueError, match="no card 'amex'.*badluhn, credit, debit"):
+        cards.event("amex", CARD_SWIPE)
+    with pytest.raises(ValueError, match="'magonly' cannot be read by 'tap'"):
+        cards.event("magonly", CARD_TAP)
+    for mode in CARD_MODES:
+        for name, card in cards.DECK.items():
+            if mode not in card.modes:
+                with pytest.raises(ValueError):
+                    cards.event(name, mode)
+
+
+# ---- display cell widths (hal.contracts.char_cells) against Unicode's East Asian Width ----------
+# The blocks a Chinese terminal shows: ASCII, Latin-1 and Latin Extended-A, general punctuation,
+# CJK symbols and kana, CJK ideographs and extension A, Hangul, the small and fullwidth forms,
+# CJK extension B (rare characters of personal and shop names).
+BLOCKS = (
+    (0x20, 0x7E),
+    (0xA0, 0x17F),
+    (0x2000, 0x206F),
+    (0x3000, 0x30FF),
+    (0x3400, 0x4DBF),
+    (0x4E00, 0x9FFF),
+    (0xAC00, 0xD7A3),
+    (0xFE10, 0xFE6F),
+    (0xFF01, 0xFFEE),
+    (0x20000, 0x2A6DF),
+)
+
+
+def test_char_cells_agree_with_east_asian_width():
+    wrong = []
+    for low, high in BLOCKS:
+        for code in range(low, high + 1):
+            ch = chr(code)
+            if unicodedata.category(ch) in ("Cn", "Mn", "Me", "Cf", "Zl", "Zp"):
+                continue
+            wide = unicodedata.east_asian_width(ch) in ("W", "F")
+            if char_cells(ch) != (2 if wide else 1):
+                wrong.append(hex(code))
+    assert wrong == []

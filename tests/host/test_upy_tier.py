@@ -1,0 +1,69 @@
+# Runs the portable tier on the real MicroPython runtime (through node) and the mpy-cross gate.
+# Must never pass by running nothing: the count of tests run is checked against the source.
+import ast
+import os
+import re
+import shutil
+import subprocess
+
+import pytest
+
+from tests.host import mpy_gate
+
+REPO = mpy_gate.REPO
+PORTABLE = os.path.join(REPO, "tests", "portable")
+UPY_PACKAGE = os.path.join(REPO, "node_modules", "@micropython", "micropython-webassembly-pyscript")
+UNDER_CI = os.environ.get("CI", "").lower() not in ("", "0", "false", "no")
+SUMMARY = re.compile(r"^(\d+) passed, (\d+) failed$", re.MULTILINE)
+
+
+def static_test_count():
+    """Top-level `def test_*` functions in tests/portable/test_*.py, found without importing."""
+    count = 0
+    for name in sorted(os.listdir(PORTABLE)):
+        if name.startswith("test_") and name.endswith(".py"):
+            with open(os.path.join(PORTABLE, name), encoding="utf-8") as f:
+                tree = ast.parse(f.read(), name)
+            count += sum(
+                1 for node in tree.body if isinstance(node, ast.FunctionDef) and node.name.startswith("test_")
+            )
+    return count
+
+
+def node_or_skip():
+    node = shutil.which("node")
+    if node is None:
+        if UNDER_CI:
+            pytest.fail("node is not on PATH: the MicroPython tier cannot run (required under CI)")
+        pytest.skip("node is not on PATH: MicroPython tier not run (install Node 20 and run `make test`)")
+    assert os.path.isdir(UPY_PACKAGE), "MicroPython runtime missing: run `npm ci` (make test does)"
+    return node
+
+
+def test_portable_tier_passes_on_micropython():
+    node = node_or_skip()
+    proc = subprocess.run(
+        [node, "tests/upy/run.mjs", "tests/upy/run_tests.py"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+        timeout=900,
+    )
+    output = proc.stdout + proc.stderr
+    found = SUMMARY.findall(proc.stdout)
+    assert found, "no 'N passed, M failed' line from the MicroPython runner:\n" + output
+    passed, failed = (int(n) for n in found[-1])
+    assert failed == 0, "{} test(s) failed on MicroPython:\n{}".format(failed, output)
+    expected = static_test_count()
+    assert passed == expected, "MicroPython ran {} tests, tests/portable defines {}:\n{}".format(
+        passed, expected, output
+    )
+    assert proc.returncode == 0, output
+
+
+def test_device_sources_compile_with_mpy_cross(tmp_path):
+    files, errors = mpy_gate.compile_all(str(tmp_path))
+    assert files, "no device sources found"
+    report = "\n\n".join("{}:\n{}".format(rel, message) for rel, message in errors)
+    assert not errors, "mpy-cross rejected {} file(s):\n{}".format(len(errors), report)

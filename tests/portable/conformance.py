@@ -1,0 +1,384 @@
+# Conformance checks, one per HAL contract, run against every implementation we ship (portable).
+# Each check takes a factory of fresh devices and uses only the contract, plus the virtual test hooks
+# (press, present, draw, lines, pixel, power_cut, advance, attached) when the device offers them.
+import hashlib
+
+from hal.contracts import (
+    CARD_INSERT,
+    CARD_SCAN,
+    CARD_SWIPE,
+    CARD_TAP,
+    DIGITS,
+    ENOENT,
+    ENOSPC,
+    KEYS,
+    SIG_CLEAR,
+    SIG_CONFIRM,
+    SIG_STROKE,
+    TICKS_PERIOD,
+    CardEvent,
+    LinkError,
+    ticks_add,
+    ticks_diff,
+)
+
+BAD_NAMES = ("", "A.log", "x/y", "../x", "a" * 33, "caf\u00e9", "a b", None, b"abc")
+
+
+def raises(exc_type, fn, *args):
+    """Call fn(*args), assert it raises exc_type, and return the exception."""
+    try:
+        fn(*args)
+    except exc_type as e:
+        return e
+    raise AssertionError("{} did not raise {}".format(fn, exc_type.__name__))
+
+
+def check_keypad(make):
+    keypad = make()
+    assert keypad.poll() is None
+    assert keypad.poll() is None
+    keypad.beep()
+    keypad.beep(10)
+    if hasattr(keypad, "press"):
+        keys = list(DIGITS) + list(KEYS) + ["F1"]  # an unknown code passes through
+        keypad.press(*keys)
+        assert [keypad.poll() for _ in keys] == keys
+        assert keypad.poll() is None
+
+
+def check_display(make):
+    display = make()
+    rows, cols = display.size()
+    width, height = display.pixels()
+    assert rows > 1 and cols > 2 and width > 8 and height > 8
+    display.clear()
+    display.text(0, "QianPOS")
+    display.text(1, "\u6d88\u8d39", inverse=True)  # 消费: four cells
+    display.text(rows - 1, "x" * (cols + 5))
+    display.text(rows, "below the screen")  # out of range rows are ignored
+    display.text(-1, "above the screen")
+    display.blit(b"\xff" * 8, -4, -4, 8, 8)  # clipped at every edge
+    display.blit(b"\xff" * 8, width - 4, height - 4, 8, 8)
+    display.show()
+    if hasattr(display, "lines"):
+        _check_display_text(display, rows, cols)
+    if hasattr(display, "pixel"):
+        _check_display_pixels(display, width, height)
+
+
+def _check_display_text(display, rows, cols):
+    lines = display.lines()
+    assert len(lines) == rows
+    assert lines[0] == "QianPOS"
+    assert lines[1] == "\u6d88\u8d39"
+    assert lines[rows - 1] == "x" * cols
+    assert lines[2 : rows - 1] == [""] * (rows - 3)
+    assert display.inverse() == [1]
+    display.text(0, "\u4e2d" * cols)  # 中: only cols // 2 of them fit
+    display.text(1, "a" + "\u4e2d" * cols)  # the wide char that would straddle the edge is dropped
+    assert display.lines()[0] == "QianPOS"  # nothing changes until show()
+    display.show()
+    assert display.lines()[0] == "\u4e2d" * (cols // 2)
+    assert display.lines()[1] == "a" + "\u4e2d" * ((cols - 1) // 2)
+    assert display.inverse() == []
+    display.clear()
+    display.show()
+    assert display.lines() == [""] * rows and display.inverse() == []
+
+
+def _check_display_pixels(display, width, height):
+    display.clear()
+    display.blit(b"\xff" * 8, -4, -4, 8, 8)  # what is clipped must not land anywhere else
+    display.show()
+    assert display.pixel(0, 0) == 1 and display.pixel(3, 3) == 1 and display.pixel(4, 4) == 0
+    corners = ((0, height - 1), (width - 1, 0), (width - 1, 3), (width - 1, height - 1))
+    assert [display.pixel(x, y) for x, y in corners] == [0, 0, 0, 0]
+    display.clear()
+    display.blit(b"\xff" * 8, width - 4, height - 4, 8, 8)
+    display.show()
+    assert display.pixel(width - 1, height - 1) == 1 and display.pixel(width - 5, height - 5) == 0
+    assert display.pixel(0, height - 3) == 0 and display.pixel(0, 0) == 0
+    # 10 x 2 pixels at an unaligned x: row 0 = 1010101011, row 1 = 0000000001; zeros overwrite.
+    display.blit(b"\xff" * 4, 3, 10, 10, 2)
+    display.blit(b"\xaa\xc0\x00\x40", 3, 10, 10, 2)
+    display.show()
+    assert [display.pixel(3 + i, 10) for i in range(10)] == [1, 0, 1, 0, 1, 0, 1, 0, 1, 1]
+    assert [display.pixel(3 + i, 11) for i in range(10)] == [0] * 9 + [1]
+    assert display.pixel(2, 10) == 0 and display.pixel(13, 10) == 0
+    raises(ValueError, display.blit, b"\xff", 0, 0, 8, 2)  # too short for 2 rows
+    raises(IndexError, display.pixel, width, 0)
+    display.clear()
+    display.show()
+    assert display.pixel(3, 10) == 0 and display.pixel(0, 0) == 0
+
+
+def check_card_reader(make):
+    reader = make()
+    assert reader.poll() is None
+    reader.arm()
+    assert reader.poll() is None
+    if hasattr(reader, "present"):
+        _check_card_reader_reads(reader)
+    reader.disarm()
+    assert reader.poll() is None
+
+
+def _check_card_reader_reads(reader):
+    swipe = CardEvent(CARD_SWIPE, "6217002430012345675=311222012345", "CUP")
+    tap = CardEvent(CARD_TAP, "6217002430012345675D311222012345", "CUP")
+    scan = CardEvent(CARD_SCAN, "283612345678901234")
+    assert reader.present(swipe) and reader.present(scan) and reader.present(tap)
+    assert [reader.poll(), reader.poll(), reader.poll(), reader.poll()] == [swipe, scan, tap, None]
+    reader.arm((CARD_INSERT, CARD_TAP))
+    assert reader.armed_modes() == (CARD_INSERT, CARD_TAP)
+    assert not reader.present(swipe)
+    assert reader.present(tap)
+    reader.disarm()  # drops the read not yet polled
+    assert reader.armed_modes() == ()
+    assert reader.poll() is None
+    assert not reader.present(tap)
+    assert reader.poll() is None
+
+
+def check_signature_pad(make):
+    pad = make()
+    assert pad.poll() is None
+    has_hooks = hasattr(pad, "draw")
+    if has_hooks:
+        assert not pad.draw([[(1, 1)]]) and not pad.confirm() and not pad.active()
+    pad.start(0, 120, 240, 160)
+    assert pad.poll() is None
+    if has_hooks:
+        assert pad.active()
+        assert pad.draw([[(0, 0), (239, 159)], [(5, 6)]])
+        assert pad.clear() and pad.confirm()
+        assert [pad.poll() for _ in range(5)] == [
+            (SIG_STROKE, [(0, 0), (239, 159)]),
+            (SIG_STROKE, [(5, 6)]),
+            (SIG_CLEAR, None),
+            (SIG_CONFIRM, None),
+            None,
+        ]
+        raises(ValueError, pad.draw, [[(240, 0)]])  # x is relative to the area, which is 240 wide
+        assert pad.draw([[(1, 1)]])
+    pad.stop()
+    assert pad.poll() is None  # stop() dropped the stroke not yet polled
+    if has_hooks:
+        assert not pad.active() and not pad.draw([[(1, 1)]])
+
+
+def check_storage(make):
+    """make() returns an empty storage."""
+    store = make()
+    assert store.list() == []
+    free = store.free()
+    # A file system counts free space in blocks; the virtual storages count bytes exactly.
+    exact = hasattr(store, "capacity")
+    for fn, args in (
+        (store.read, ("nope",)),
+        (store.size, ("nope",)),
+        (store.remove, ("nope",)),
+        (store.rename, ("nope", "other")),
+    ):
+        assert raises(OSError, fn, *args).errno == ENOENT
+    store.write("b.bin", b"hello")
+    store.write("a.log", b"")
+    assert store.list() == ["a.log", "b.bin"]
+    assert store.read("b.bin") == b"hello" and isinstance(store.read("b.bin"), bytes)
+    assert store.size("b.bin") == 5 and store.size("a.log") == 0
+    assert store.free() == free - 5 if exact else store.free() <= free
+    store.append("a.log", b"12")
+    store.append("a.log", bytearray(b"34"))
+    store.append("c", memoryview(b"x"))  # append creates
+    assert store.read("a.log") == b"1234" and store.read("c") == b"x"
+    store.write("b.bin", b"hi")  # write replaces
+    assert store.read("b.bin") == b"hi"
+    assert store.free() == free - 7 if exact else store.free() <= free
+    store.rename("c", "b.bin")  # rename replaces
+    assert store.list() == ["a.log", "b.bin"] and store.read("b.bin") == b"x"
+    assert raises(OSError, store.read, "c").errno == ENOENT
+    store.remove("a.log")
+    assert store.list() == ["b.bin"]
+    assert store.free() == free - 1 if exact else store.free() <= free
+    store.sync()
+    assert store.read("b.bin") == b"x"
+    _check_storage_names(store)
+    if exact and store.free() <= 1 << 20:  # the test needs the bytes in RAM
+        _check_storage_full(store)
+    if hasattr(store, "power_cut"):
+        check_power_cut(make)
+
+
+def _check_storage_names(store):
+    for bad in BAD_NAMES:
+        raises(ValueError, store.read, bad)
+        raises(ValueError, store.write, bad, b"x")
+        raises(ValueError, store.append, bad, b"x")
+        raises(ValueError, store.size, bad)
+        raises(ValueError, store.remove, bad)
+        raises(ValueError, store.rename, "b.bin", bad)
+        raises(ValueError, store.rename, bad, "b.bin")
+    longest = "z" * 32
+    store.write(longest, b"")
+    store.write("0._-", b"")
+    assert store.list() == ["0._-", "b.bin", longest]
+    store.remove(longest)
+    store.remove("0._-")
+
+
+def _check_storage_full(store):
+    free = store.free()
+    assert raises(OSError, store.write, "big", bytes(free + 1)).errno == ENOSPC
+    assert raises(OSError, store.append, "b.bin", bytes(free + 1)).errno == ENOSPC
+    assert store.list() == ["b.bin"] and store.read("b.bin") == b"x" and store.free() == free
+    store.write("big", bytes(free))
+    assert store.free() == 0
+    store.write("big", bytes(free - 1))  # replacing counts the old content as freed
+    store.append("big", b"!")
+    assert store.free() == 0
+    store.remove("big")
+    assert store.free() == free
+
+
+def check_power_cut(make):
+    """The power-cut model of hal.virtual.RamStorage (see its docstring) on a fresh storage."""
+    store = make()
+    store.write("kept", b"old")
+    store.sync()
+    store.write("kept", b"new")
+    store.append("kept", b"er")
+    store.write("fresh", b"never synced")
+    store.power_cut()
+    assert store.list() == ["kept"] and store.read("kept") == b"old"
+
+    store.write("gone", b"1")
+    store.write("moved", b"2")
+    store.sync()
+    store.remove("gone")  # remove and rename are durable at once
+    store.rename("moved", "target")
+    store.power_cut()
+    assert store.list() == ["kept", "target"] and store.read("target") == b"2"
+
+    store.write("target", b"unsynced")
+    store.rename("target", "t2")  # the synced content moves; the unsynced stays unsynced
+    store.power_cut()
+    assert store.list() == ["kept", "t2"] and store.read("t2") == b"2"
+
+    store.write("tmp", b"never synced")
+    store.rename("tmp", "t2")  # t2 now names a file with no durable content
+    store.power_cut()
+    assert store.list() == ["kept"]
+
+    store.write("log", b"AB")
+    store.sync()
+    store.append("log", b"CDEFGH")
+    store.power_cut(tear=True)
+    torn = store.read("log")
+    assert 2 < len(torn) < 8 and torn == b"ABCDEFGH"[: len(torn)]
+
+    store.write("log", b"0123456789")
+    store.power_cut(tear=True)
+    torn = store.read("log")
+    assert 0 < len(torn) < 10 and torn == b"0123456789"[: len(torn)]
+
+    for last in ("sync", "rename", "one byte"):
+        store.write("log", b"synced")
+        store.sync()
+        store.append("log", b"more")
+        if last == "sync":
+            store.sync()
+        elif last == "rename":
+            store.rename("kept", "kept2")
+            store.rename("kept2", "kept")
+        else:
+            store.append("log", b"!")
+        store.power_cut(tear=True)
+        assert store.read("log") == (b"syncedmore" if last == "sync" else b"synced"), last
+    assert store.free() == make().free() - store.size("kept") - store.size("log")
+
+
+def check_clock(make):
+    clock = make()
+    assert isinstance(clock.time(), int)
+    before = clock.ticks_ms()
+    clock.set_time(1800000000)
+    assert 1800000000 <= clock.time() <= 1800000001
+    assert 0 <= ticks_diff(clock.ticks_ms(), before) < 1000  # set_time does not move the ticks
+    t0 = clock.ticks_ms()
+    assert isinstance(t0, int) and 0 <= t0 < TICKS_PERIOD
+    clock.sleep_ms(5)
+    assert ticks_diff(clock.ticks_ms(), t0) >= 5
+    if hasattr(clock, "advance"):
+        _check_clock_advance(clock)
+
+
+def _check_clock_advance(clock):
+    wall = clock.time()
+    clock.advance(60)
+    assert 60 <= clock.time() - wall <= 61
+    # Move to 1 or 2 seconds before the tick counter wraps, then step over the wrap.
+    clock.advance((TICKS_PERIOD - clock.ticks_ms()) // 1000 - 1)
+    t0 = clock.ticks_ms()
+    assert TICKS_PERIOD - 2000 < t0 <= TICKS_PERIOD - 1000
+    clock.advance(3)
+    t1 = clock.ticks_ms()
+    assert t1 < t0 and ticks_diff(t1, t0) >= 3000 and ticks_diff(t0, t1) == -ticks_diff(t1, t0)
+    assert ticks_diff(t1, ticks_add(t0, 3000)) >= 0
+
+
+def check_link(make):
+    """make() returns a link whose host answers every message with the same bytes."""
+    link = make()
+    assert link.online() is True
+    raises(LinkError, link.send, b"x")
+    raises(LinkError, link.recv, 10, 100)
+    link.close()  # closing a closed link does nothing
+    link.connect(5000)
+    link.send(b"ping-1")
+    assert _recv_exactly(link, 6, 4) == b"ping-1"
+    link.send(bytearray(b"ping-2"))
+    assert _recv_exactly(link, 6, 64) == b"ping-2"
+    assert link.recv(64, 50) == b""  # nothing more came
+    link.close()
+    link.close()
+    raises(LinkError, link.send, b"x")
+    link.connect(5000)  # reconnects
+    link.send(b"again")
+    assert _recv_exactly(link, 5, 64) == b"again"
+    if hasattr(link, "attached"):
+        link.attached = False  # the network drops while the stream is open
+        assert link.online() is False
+        raises(LinkError, link.send, b"x")
+        raises(LinkError, link.connect, 5000)
+        link.attached = True
+        link.connect(5000)
+    link.close()
+
+
+def _recv_exactly(link, n, max_bytes):
+    got = b""
+    while len(got) < n:
+        chunk = link.recv(max_bytes, 5000)
+        assert 1 <= len(chunk) <= max_bytes, "recv gave {} bytes".format(len(chunk))
+        got += chunk
+    return got
+
+
+def check_signer(make, verify=None):
+    """verify(public_key, digest, signature) -> bool checks a signature, if the test has a verifier."""
+    signer = make()
+    public = signer.public_key()
+    assert isinstance(public, bytes) and len(public) == 65 and public[0] == 4
+    assert signer.public_key() == public
+    d1 = hashlib.sha256(b"receipt 000001").digest()
+    d2 = hashlib.sha256(b"receipt 000002").digest()
+    s1 = signer.sign_digest(d1)
+    s2 = signer.sign_digest(d2)
+    assert isinstance(s1, bytes) and len(s1) == 64 and len(s2) == 64 and s1 != s2
+    for bad in (b"", d1[:31], d1 + b"\x00"):
+        raises(ValueError, signer.sign_digest, bad)
+    if verify is not None:
+        assert verify(public, d1, s1) and verify(public, d2, s2)
+        assert not verify(public, d2, s1)
+        assert not verify(public, d1, s1[:63] + bytes([s1[63] ^ 1]))

@@ -1,0 +1,30 @@
+from firmware.dates import civil, format_minute
+
+
+def test_civil_known_dates():
+    assert civil(0) == (1970, 1, 1, 0, 0, 0)
+    assert civil(951782400) == (2000, 2, 29, 0, 0, 0)  # leap day of a century leap year
+    assert civil(4102444799) == (2099, 12, 31, 23, 59, 59)
+    assert civil(-1) == (1969, 12, 31, 23, 59, 59)
+    assert civil(1795392000) == (2026, 11, 23, 0, 0, 0)
+
+
+def test_time_zone_shift_crosses_the_date_line():
+    # 2026-11-22 16:30 UTC is 2026-11-23 00:30 in China (UTC+8).
+    assert civil(1795365000, 480) == (2026, 11, 23, 0, 30, 0)
+    assert civil(1795365000, 0)[:3] == (2026, 11, 22)
+
+
+def test_format_minute_pads_fields():
+    assert format_minute(1795365000, 480) == "2026-11-23 00:30"
+    assert format_minute(0) == "1970-01-01 00:00"
+
+
+def test_every_day_of_four_years_follows_the_previous():
+    y, m, d = civil(946684800)[:3]  # 2000-01-01
+    assert (y, m, d) == (2000, 1, 1)
+    for day in range(1, 4 * 366):
+        ny, nm, nd = civil(946684800 + day * 86400)[:3]
+        if nd != d + 1:
+            assert nd == 1 and (nm == m + 1 or (m == 12 and nm == 1 and ny == y + 1)), (ny, nm, nd)
+        y, m, d = ny, nm, nd
