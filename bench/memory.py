@@ -13,6 +13,7 @@ ROWS = (
     ("baseline", "baseline"),
     ("after import", "import"),
     ("after boot", "boot"),
+    ("live, keying a sale", "live"),
     ("peak, keying a sale", "peak"),
 )
 

@@ -15,33 +15,18 @@ from hal.contracts import (
     KEY_ENTER,
     KEY_FUNC,
     KEY_UP,
-    char_cells,
+    cut_cells,
     text_cells,
 )
 
 
-def fit(s, cols):
-    """s cut to at most cols display cells."""
-    if text_cells(s) <= cols:
-        return s
-    out = ""
-    n = 0
-    for ch in s:
-        w = char_cells(ch)
-        if n + w > cols:
-            break
-        out += ch
-        n += w
-    return out
-
-
 def center(s, cols):
-    s = fit(s, cols)
+    s = cut_cells(s, cols)
     return " " * ((cols - text_cells(s)) // 2) + s
 
 
 def right(s, cols):
-    s = fit(s, cols)
+    s = cut_cells(s, cols)
     return " " * (cols - text_cells(s)) + s
 
 
@@ -182,7 +167,7 @@ class MenuScreen(Screen):
             i = first + row
             if i >= len(self.items):
                 break
-            d.text(row + 1, fit("{} {}".format(i + 1, t(self.items[i][0])), cols), i == self.selected)
+            d.text(row + 1, "{} {}".format(i + 1, t(self.items[i][0])), i == self.selected)
 
 
 class AmountScreen(Screen):

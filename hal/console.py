@@ -15,6 +15,7 @@ from hal.contracts import (
     Board,
     Display,
     Keypad,
+    cut_cells,
     text_cells,
 )
 from hal.port import PortClock, VfsStorage
@@ -45,28 +46,42 @@ def key_for(chars):
     return _KEYMAP.get(chars, chars)
 
 
+def stream_ready(stream):
+    """A function telling, without blocking, whether stream has a character to read."""
+    import select
+
+    poller = select.poll()
+    poller.register(stream, select.POLLIN)
+    return lambda: bool(poller.poll(0))
+
+
 class ConsoleKeypad(Keypad):
-    """Keys from a stream (sys.stdin) polled without blocking through select.poll."""
+    """Keys read one character at a time from a stream (sys.stdin) when ready() says one waits."""
 
-    def __init__(self, stream, out):
-        import select
-
+    def __init__(self, stream, out, ready):
         self.stream = stream
         self.out = out
-        self.poller = select.poll()
-        self.poller.register(stream, select.POLLIN)
+        self._ready = ready
+        self._pending = ""  # a character read past a lone ESC
 
-    def _ready(self):
-        return bool(self.poller.poll(0))
+    def _read(self):
+        if self._pending:
+            ch = self._pending
+            self._pending = ""
+            return ch
+        return self.stream.read(1) if self._ready() else ""
 
     def poll(self):
-        if not self._ready():
+        chars = self._read()
+        if not chars:
             return None
-        chars = self.stream.read(1)
-        if chars == "\x1b" and self._ready():
-            chars += self.stream.read(1)
-            if chars == "\x1b[" and self._ready():
-                chars += self.stream.read(1)
+        if chars == "\x1b":
+            # An arrow key arrives as ESC [ A; ESC followed by anything else is a lone CANCEL.
+            nxt = self._read()
+            if nxt == "[":
+                chars = "\x1b[" + self._read()
+            else:
+                self._pending = nxt
         return key_for(chars)
 
     def beep(self, ms=60):
@@ -80,7 +95,7 @@ class ConsoleDisplay(Display):
         self.out = out
         self.rows = rows
         self.cols = cols
-        self.lines = [("", False)] * rows
+        self._rows = [("", False)] * rows
 
     def size(self):
         return (self.rows, self.cols)
@@ -89,11 +104,11 @@ class ConsoleDisplay(Display):
         return (self.cols * 12, self.rows * 24)
 
     def clear(self):
-        self.lines = [("", False)] * self.rows
+        self._rows = [("", False)] * self.rows
 
     def text(self, row, s, inverse=False):
         if 0 <= row < self.rows:
-            self.lines[row] = (s, inverse)
+            self._rows[row] = (cut_cells(s, self.cols), inverse)
 
     def blit(self, bitmap, x, y, width, height):
         pass  # a serial console has no pixels: QR codes show on a real panel only
@@ -101,7 +116,7 @@ class ConsoleDisplay(Display):
     def frame(self):
         """The screen as the ANSI text show() writes."""
         parts = ["\x1b[H\x1b[2J"]
-        for s, inverse in self.lines:
+        for s, inverse in self._rows:
             pad = " " * max(0, self.cols - text_cells(s))
             parts.append(("\x1b[7m{}{}\x1b[0m" if inverse else "{}{}").format(s, pad) + "\r\n")
         return "".join(parts)
@@ -115,7 +130,7 @@ def make_board(root="/data", rtc=None):
     are stand-ins that never read, never connect, and sign nothing (signer is None)."""
     out = sys.stdout
     return Board(
-        keypad=ConsoleKeypad(sys.stdin, out),
+        keypad=ConsoleKeypad(sys.stdin, out, stream_ready(sys.stdin)),
         display=ConsoleDisplay(out),
         card_reader=VirtualCardReader(),
         signature_pad=VirtualSignaturePad(),

@@ -78,6 +78,16 @@ def text_cells(s):
     return n
 
 
+def cut_cells(s, width):
+    """The longest start of s that fits in width cells (a wide character never straddles the edge)."""
+    used = 0
+    for i, ch in enumerate(s):
+        used += char_cells(ch)
+        if used > width:
+            return s[:i]
+    return s
+
+
 class Display:
     def size(self):
         """Return (rows, columns) of the text grid. A CJK character takes two columns."""

@@ -16,8 +16,8 @@ from hal.contracts import (
     LinkError,
     SignaturePad,
     Storage,
-    char_cells,
     check_name,
+    cut_cells,
     text_cells,
     ticks_add,
 )
@@ -44,16 +44,6 @@ class VirtualKeypad(Keypad):
 
     def beep(self, ms=60):
         self.beeps += 1
-
-
-def _cut(s, width):
-    """The longest start of s that fits in width cells (a wide character never straddles the edge)."""
-    used = 0
-    for i, ch in enumerate(s):
-        used += char_cells(ch)
-        if used > width:
-            return s[:i]
-    return s
 
 
 class VirtualDisplay(Display):
@@ -89,7 +79,7 @@ class VirtualDisplay(Display):
         if not isinstance(s, str):
             raise TypeError("display text must be str")
         if 0 <= row < self._rows:
-            self._text[row] = _cut(s, self._cols)
+            self._text[row] = cut_cells(s, self._cols)
             self._inverse[row] = bool(inverse)
 
     def blit(self, bitmap, x, y, width, height):

@@ -13,14 +13,13 @@ from sim.devices import SimClock, SoftSigner
 from sim.storage import DirStorage
 
 
-def make_board(state_dir=None, realtime=False, seed=0):
+def make_board(state_dir=None, realtime=False, seed=0, storage=None):
     """A Board of virtual devices. state_dir: keep synced files (and the signing key) in that
     directory across runs; None keeps them in RAM. realtime: ticks follow the host's monotonic
-    clock and sleep_ms() sleeps. seed: the storage's power-cut tear generator."""
-    if state_dir is None:
-        storage = RamStorage(seed=seed)
-    else:
-        storage = DirStorage(state_dir, seed=seed)
+    clock and sleep_ms() sleeps. seed: the storage's power-cut tear generator. storage: reuse
+    this storage (a reboot: what was synced survives, every other device is new)."""
+    if storage is None:
+        storage = RamStorage(seed=seed) if state_dir is None else DirStorage(state_dir, seed=seed)
     return Board(
         keypad=VirtualKeypad(),
         display=VirtualDisplay(),
@@ -28,6 +27,6 @@ def make_board(state_dir=None, realtime=False, seed=0):
         signature_pad=VirtualSignaturePad(),
         storage=storage,
         clock=SimClock(realtime=realtime),
-        link=LoopbackLink(None),
+        link=LoopbackLink(None, online=False),  # no acquirer host yet: the idle screen says "Link down"
         signer=SoftSigner.load_or_create(storage),
     )

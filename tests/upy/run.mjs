@@ -66,10 +66,23 @@ sys.argv.extend(${argv})
 _qianpos_exit = 0
 with open(${JSON.stringify(scriptFs)}) as _f:
     _src = _f.read()
+_qianpos_ns = {"__name__": "__main__", "__file__": sys.argv[0]}
 try:
-    exec(compile(_src, sys.argv[0], "exec"), {"__name__": "__main__", "__file__": sys.argv[0]})
+    exec(compile(_src, sys.argv[0], "exec"), _qianpos_ns)
 except SystemExit as _e:
     _qianpos_exit = _e.args[0] if _e.args else 0
+`;
+
+// A script may define upy_phase(i): it is then called with i = 0, 1, 2 ... each in a call of its
+// own, while it returns True. This port's collector frees nothing while Python code is running
+// (it cannot scan the stack under a JS call); a gc.collect() at the start of a phase does free.
+const phaseCall = (i) => `
+_qianpos_more = False
+if _qianpos_exit == 0 and "upy_phase" in _qianpos_ns:
+    try:
+        _qianpos_more = bool(_qianpos_ns["upy_phase"](${i}))
+    except SystemExit as _e:
+        _qianpos_exit = _e.args[0] if _e.args else 0
 `;
 
 function flush(mod) {
@@ -84,7 +97,11 @@ function flush(mod) {
 
 let code = 0;
 try {
-  mp.runPython(launcher);
+  await mp.runPythonAsync(launcher);
+  for (let i = 0; ; i++) {
+    await mp.runPythonAsync(phaseCall(i));
+    if (!mp.globals.get("_qianpos_more")) break;
+  }
   const exitValue = mp.globals.get("_qianpos_exit");
   if (exitValue === null || exitValue === undefined) code = 0;
   else if (typeof exitValue === "number") code = exitValue;
