@@ -51,6 +51,10 @@ class Screen:
     def on_card(self, event):
         pass
 
+    def on_signature(self, event):
+        """(SIG_*, data) from the signature pad, while this screen has it capturing."""
+        pass
+
     def on_second(self):
         """Called about once a second; return True to be redrawn."""
         return False

@@ -19,6 +19,7 @@ class Terminal:
         self.keypad = board.keypad
         self.display = board.display
         self.card_reader = board.card_reader
+        self.signature_pad = board.signature_pad
         self.clock = board.clock
         self.link = board.link
         self.storage = board.storage
@@ -56,8 +57,9 @@ class Terminal:
         self._dirty = True
 
     def step(self):
-        """One pass over the devices and timers; True if anything happened. Domain failures become
-        a message screen; any other exception is a bug and propagates (run() contains it)."""
+        """One pass over keypad, card reader, signature pad and timers; True if anything happened.
+        Domain failures become a message screen; any other exception is a bug and propagates
+        (run() contains it)."""
         try:
             busy = self._poll()
         except PosError as exc:
@@ -81,6 +83,11 @@ class Terminal:
             busy = True
             self._last_input = now
             self.screen.on_card(event)
+        signature = self.signature_pad.poll()
+        if signature is not None:
+            busy = True
+            self._last_input = now
+            self.screen.on_signature(signature)
         if ticks_diff(now, self._last_second) >= _SECOND_MS:
             self._last_second = now
             if self.screen.on_second():
