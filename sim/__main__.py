@@ -19,6 +19,7 @@ tap NAME
 scan TEXT     the scanner reads TEXT
 sign          the cardholder signs and presses OK; "sign none": OK without drawing
 wait SECONDS  let time pass (at most 86400)
+clock YYYY-MM-DD HH:MM   set the terminal's wall clock (its local time)
 expect TEXT   check that TEXT is on the screen
 reboot        power-cycle: storage survives, RAM does not
 help, quit    this list; end the session (or Ctrl-D)
@@ -136,6 +137,9 @@ def main(argv=None):
     except KeyboardInterrupt:
         sys.stderr.write("\n")
         return 130
+    except BrokenPipeError:  # `python -m sim run x | head`: the reader left, nothing to report
+        sys.stdout = None
+        return 0
     except OSError as e:  # the state directory cannot be made or used
         sys.stderr.write(f"sim: {e}\n")
         return 2

@@ -1,16 +1,19 @@
 # The scenario runner: parses a tester's script and drives a headless terminal with it, step by step.
 # CPython only. It touches the firmware only through Terminal(board)/settle() and the board's devices.
 
+import calendar
+import datetime
 import math
 import traceback
 
+from firmware.params import Params
 from firmware.terminal import Terminal
 from hal import contracts
 from sim import board as sim_board
 from sim import cards
 
 MAX_WAIT_SECONDS = 86400
-VERBS = ("key", "swipe", "insert", "tap", "scan", "sign", "wait", "expect", "reboot")
+VERBS = ("key", "swipe", "insert", "tap", "scan", "sign", "wait", "clock", "expect", "reboot")
 
 # A name written in one wave with an underline, inside a 160 x 72 pixel box.
 DEFAULT_SIGNATURE = (
@@ -135,6 +138,16 @@ def _wait_args(words, rest):
     return (seconds,)
 
 
+def _clock_args(words, rest):
+    try:
+        when = datetime.datetime.strptime(rest, "%Y-%m-%d %H:%M")
+    except ValueError:
+        raise ValueError(f'needs a local date and time as YYYY-MM-DD HH:MM, not "{rest}"') from None
+    if not 2000 <= when.year <= 2099:
+        raise ValueError("the year must be 2000 to 2099")
+    return (when,)
+
+
 def _no_args(words, rest):
     if words:
         raise ValueError("takes no argument")
@@ -149,6 +162,7 @@ _ARGS = {
     "scan": _text_args,
     "sign": _sign_args,
     "wait": _wait_args,
+    "clock": _clock_args,
     "expect": _text_args,
     "reboot": _no_args,
 }
@@ -266,6 +280,14 @@ class Scenario:
 
     def _do_wait(self, step):
         self.board.clock.advance(step.args[0])
+        self._settle(step)
+        return ()
+
+    def _do_clock(self, step):
+        """Set the wall clock (as the admin menu will) to a local time in the terminal's zone."""
+        tz_minutes = Params.load(self.board.storage).tz_minutes
+        self.board.clock.set_time(calendar.timegm(step.args[0].timetuple()) - tz_minutes * 60)
+        self.board.clock.advance(1)  # let the once-a-second refresh see it
         self._settle(step)
         return ()
 

@@ -102,6 +102,10 @@ def test_parse_keeps_expect_text_as_written():
         ("wait nan", "more than 0"),
         ("wait 86401", "at most 86400"),
         ("reboot now", "takes no argument"),
+        ("clock", "YYYY-MM-DD HH:MM"),
+        ("clock 2026-11-22", "YYYY-MM-DD HH:MM"),
+        ("clock 2026-02-30 10:00", "YYYY-MM-DD HH:MM"),
+        ("clock 1999-12-31 23:59", "2000 to 2099"),
     ],
 )
 def test_parse_errors_name_the_line(line, message):
@@ -205,6 +209,13 @@ def test_wait_moves_the_clock():
     before = sc.board.clock.time()
     assert run_text("wait 3600\n", sc)[0] == 0
     assert sc.board.clock.time() - before == 3600
+
+
+def test_clock_sets_the_local_time_in_the_terminal_zone():
+    sc, _ = booted()
+    assert run_text("clock 2026-11-22 10:30\nexpect 2026-11-22 10:30\n", sc)[0] == 0
+    # 10:30 in China (UTC+8) is 02:30 UTC; one second passes so the idle screen refreshes.
+    assert sc.board.clock.time() == 1795314600 + 1
 
 
 def test_reboot_keeps_storage_and_wall_clock_loses_ram():
