@@ -125,7 +125,7 @@ class ConsoleDisplay(Display):
         self.out.write(self.frame())
 
 
-def make_board(root="/data", rtc=None):
+def make_board(root="data", rtc=None):
     """The console board's devices. No card reader, host link or signing key exists on it: those
     are stand-ins that never read, never connect, and sign nothing (signer is None)."""
     out = sys.stdout
