@@ -8,6 +8,7 @@ import sys
 import traceback
 
 from firmware.params import Params
+from hal.contracts import HalError
 from sim import scenario
 from sim.board import make_board
 
@@ -140,7 +141,7 @@ def main(argv=None):
     except BrokenPipeError:  # `python -m sim run x | head`: the reader left, nothing to report
         sys.stdout = None
         return 0
-    except OSError as e:  # the state directory cannot be made or used
+    except (OSError, HalError) as e:  # the state directory cannot be made or used, or is damaged
         sys.stderr.write(f"sim: {e}\n")
         return 2
     except Exception as e:  # noqa: BLE001 - a bug in the simulator itself: still no traceback unless asked

@@ -5,7 +5,7 @@ import time
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, utils
 
-from hal.contracts import ENOENT, Signer, ticks_add
+from hal.contracts import ENOENT, HalError, Signer, ticks_add
 from hal.virtual import VirtualClock
 
 
@@ -54,10 +54,15 @@ class SoftSigner(Signer):
         """The signer whose key is in storage file signer.key (the private scalar as 64 hex
         digits), creating and syncing a new key there first if the file does not exist."""
         try:
-            return cls(int(storage.read(KEY_FILE).decode("ascii"), 16))
+            stored = storage.read(KEY_FILE)
         except OSError as e:
             if e.errno != ENOENT:
                 raise
+        else:
+            try:
+                return cls(int(stored.decode("ascii"), 16))
+            except ValueError:  # not hex, or not a P-256 scalar; UnicodeDecodeError is a ValueError
+                raise HalError("signer.key is damaged: move it away to make a new key") from None
         value = ec.generate_private_key(ec.SECP256R1()).private_numbers().private_value
         storage.write(_KEY_TEMP, "{:064x}".format(value).encode("ascii"))
         storage.sync()

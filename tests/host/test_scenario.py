@@ -330,3 +330,18 @@ def test_interactive_quit():
     result = sim("interactive", stdin="quit\nkey ENTER\n")
     assert result.returncode == 0
     assert "Main menu" not in result.stdout and "主菜单" not in result.stdout
+
+
+def test_cli_damaged_state_is_reported_not_crashed(tmp_path):
+    state = tmp_path / "terminal"
+    assert sim("run", "--state", str(state), "-", stdin="wait 1\n").returncode == 0
+    (state / "signer.key").write_text("not a key")
+    result = sim("run", "--state", str(state), "-", stdin="wait 1\n")
+    assert result.returncode == 2
+    assert "signer.key is damaged" in result.stderr
+    assert "Traceback" not in result.stderr
+    # Damaged records the firmware reads are its own business: it boots and says so.
+    (state / "signer.key").unlink()
+    (state / "counters.json").write_text("{")
+    result = sim("run", "--state", str(state), "-", stdin="expect 存储数据损坏\n")
+    assert result.returncode == 0, result.stderr
