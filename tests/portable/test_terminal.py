@@ -285,9 +285,9 @@ def test_a_bug_in_a_screen_propagates_from_step_but_not_from_run():
     assert "Operation failed" in screen(board)
 
 
-# The golden session: the same keys and cards must give the same screens on CPython and on
-# MicroPython. The digest covers every screen shown; the expected value was recorded once and
-# is checked on both runtimes by the test tiers.
+# The golden session: the same keys and cards must give the same screens and stored state on
+# CPython and on MicroPython. The digest covers every screen shown and every file stored; the
+# expected value was recorded once and is checked on both runtimes by the test tiers.
 GOLDEN_SESSION = (
     "ENTER",
     "DOWN",
@@ -310,10 +310,11 @@ GOLDEN_SESSION = (
     "ENTER",
     "CANCEL",
 )
-GOLDEN_DIGEST = "99daf038f062e94dddcdc6411f39e39d50c2708e1663e58431d60b16e234fc3c"
+GOLDEN_DIGEST = "6fb4860ed0566e3744d01e32994b0944030da9d0bef54ea3c55e96cf38afb3b4"
 
 
-def golden_screens(language):
+def golden_session(language):
+    """Every screen shown during the session, then every stored file as name=content."""
     board, term = boot(language)
     shots = [screen(board)]
     for step in GOLDEN_SESSION:
@@ -323,26 +324,29 @@ def golden_screens(language):
             board.card_reader.present(step)
         term.settle()
         shots.append(screen(board))
-    return shots
+    stored = [name + "=" + board.storage.read(name).decode() for name in board.storage.list()]
+    return shots, stored
 
 
 def golden_digest():
     h = hashlib.sha256()
     for language in ("en", "zh"):
-        for shot in golden_screens(language):
-            h.update(shot.encode())
+        shots, stored = golden_session(language)
+        for text in shots + stored:
+            h.update(text.encode())
             h.update(b"\x00")
     return "".join("{:02x}".format(b) for b in h.digest())
 
 
 def test_golden_session_screens():
-    shots = golden_screens("en")
+    shots, stored = golden_session("en")
     assert "1 Sale" in shots[1]
     assert "¥12.35" in shots[12]
     assert "Card read failed" in shots[14]
     assert "622202*********0128" in shots[15]
     assert "Not available yet" in shots[18]
     assert "ENTER for menu" in shots[20]
+    assert len(stored) == 1 and stored[0].startswith('params.json={"idle_timeout_s":60,"language":"en",')
 
 
 def test_golden_session_digest_is_the_same_on_every_runtime():
