@@ -33,7 +33,7 @@ def right(s, cols):
 class Screen:
     """Base screen. Handlers return True if they used the key (an unused key beeps)."""
 
-    # Back to the idle screen after this long without input; 0 = never (the idle screen itself).
+    # Back to the idle screen after the idle_timeout_s parameter without input (not the idle screen).
     times_out = True
 
     def __init__(self, term):

@@ -57,3 +57,20 @@ def test_main_runs_the_terminal_on_the_console_board(tmp_path):
         proc.kill()
         proc.wait()
     assert os.path.isdir(tmp_path / "data"), "storage directory not created under the working directory"
+
+
+def test_main_says_so_on_screen_when_the_terminal_cannot_boot(tmp_path):
+    (tmp_path / "data").write_text("a file where the storage directory should be")
+    env = dict(os.environ, PYTHONPATH=REPO)
+    proc = subprocess.run(
+        [sys.executable, os.path.join(REPO, "main.py")],
+        cwd=tmp_path,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        timeout=60,
+    )
+    out = proc.stdout.decode()
+    assert "Boot failed" in out and "Call support" in out
+    assert "Traceback" not in out + proc.stderr.decode()
+    assert proc.returncode == 0
