@@ -1,0 +1,59 @@
+# The house rules, checked statically: firmware/ and hal/ import only what MicroPython has, the
+# firmware reaches the hardware only through hal.contracts, and nothing on the device imports sim/.
+import ast
+import os
+
+from tests.host.mpy_gate import REPO, device_sources
+
+# Modules a MicroPython 1.27 port provides that the device code may use (`select` for the console).
+DEVICE_STDLIB = {"errno", "gc", "hashlib", "json", "micropython", "os", "select", "sys", "time"}
+
+
+def imports(rel):
+    with open(os.path.join(REPO, rel), encoding="utf-8") as f:
+        tree = ast.parse(f.read(), rel)
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                yield alias.name, node.lineno
+        elif isinstance(node, ast.ImportFrom):
+            yield node.module or "", node.lineno
+
+
+def test_device_code_imports_only_what_micropython_has():
+    bad = []
+    for rel in device_sources():
+        for name, line in imports(rel):
+            top = name.split(".")[0]
+            if top not in DEVICE_STDLIB and top not in ("firmware", "hal"):
+                bad.append("{}:{}: import {}".format(rel, line, name))
+    assert bad == []
+
+
+def test_firmware_reaches_hardware_only_through_the_contracts():
+    bad = []
+    for rel in device_sources():
+        if not rel.startswith("firmware/"):
+            continue
+        for name, line in imports(rel):
+            if name.startswith("hal") and name != "hal.contracts":
+                bad.append("{}:{}: import {}".format(rel, line, name))
+            if name.split(".")[0] in ("machine", "network", "socket", "select"):
+                bad.append("{}:{}: import {}".format(rel, line, name))
+    assert bad == []
+
+
+def test_hal_never_imports_the_firmware():
+    bad = []
+    for rel in device_sources():
+        if rel.startswith("hal/"):
+            for name, line in imports(rel):
+                if name.split(".")[0] == "firmware":
+                    bad.append("{}:{}: import {}".format(rel, line, name))
+    assert bad == []
+
+
+def test_the_checks_see_the_device_code():
+    sources = device_sources()
+    assert "firmware/terminal.py" in sources and "hal/contracts.py" in sources and "main.py" in sources
+    assert "firmware.terminal" in [name for name, _ in imports("main.py")]
