@@ -33,16 +33,20 @@ class Screen:
         return False
 
 
-def test_main_runs_the_terminal_on_the_console_board(tmp_path):
-    env = dict(os.environ, PYTHONPATH=REPO)
-    proc = subprocess.Popen(
+def start_main(workdir, stdin):
+    """main.py as a board runs it, with workdir as the board's working directory."""
+    return subprocess.Popen(
         [sys.executable, os.path.join(REPO, "main.py")],
-        cwd=tmp_path,
-        env=env,
-        stdin=subprocess.PIPE,
+        cwd=workdir,
+        env=dict(os.environ, PYTHONPATH=REPO),
+        stdin=stdin,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
     )
+
+
+def test_main_runs_the_terminal_on_the_console_board(tmp_path):
+    proc = start_main(tmp_path, subprocess.PIPE)
     screen = Screen(proc.stdout)
     try:
         assert screen.wait_for("\u6279\u6b21 000001"), "no idle screen (批次 000001)"
@@ -61,16 +65,8 @@ def test_main_runs_the_terminal_on_the_console_board(tmp_path):
 
 def test_main_says_so_on_screen_when_the_terminal_cannot_boot(tmp_path):
     (tmp_path / "data").write_text("a file where the storage directory should be")
-    env = dict(os.environ, PYTHONPATH=REPO)
-    proc = subprocess.run(
-        [sys.executable, os.path.join(REPO, "main.py")],
-        cwd=tmp_path,
-        env=env,
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        timeout=60,
-    )
-    out = proc.stdout.decode()
+    proc = start_main(tmp_path, subprocess.DEVNULL)
+    out = proc.communicate(timeout=60)[0].decode()
     assert "Boot failed" in out and "Call support" in out
-    assert "Traceback" not in out + proc.stderr.decode()
+    assert "Traceback" not in out
     assert proc.returncode == 0
