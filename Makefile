@@ -17,7 +17,7 @@ STUBS := $(VENV)/mpy-stubs
 NODE_STAMP := node_modules/.lock-stamp
 PIP_FLAGS := --disable-pip-version-check -q
 PORT ?= /dev/ttyUSB0
-LINT_PATHS := $(wildcard firmware hal sim tests bench boot.py main.py)
+LINT_PATHS := $(wildcard firmware hal virtual sim tests bench boot.py main.py)
 
 .PHONY: test sim lint format typecheck mpy deploy bench clean venv node
 
@@ -64,8 +64,8 @@ typecheck: $(VENV_STAMP)
 	@status=0; \
 	echo "== mypy firmware hal (MicroPython stubs)"; \
 	MYPYPATH=$(STUBS) $(PY) -m mypy --custom-typeshed-dir $(STUBS) firmware hal || status=1; \
-	echo "== mypy sim tests (CPython)"; \
-	$(PY) -m mypy sim tests || status=1; \
+	echo "== mypy virtual sim tests (CPython)"; \
+	$(PY) -m mypy virtual sim tests || status=1; \
 	exit $$status
 
 mpy: $(VENV_STAMP)

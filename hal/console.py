@@ -6,6 +6,7 @@
 import sys
 
 from hal.contracts import (
+    CARD_MODES,
     KEY_CANCEL,
     KEY_CLEAR,
     KEY_DOWN,
@@ -13,13 +14,16 @@ from hal.contracts import (
     KEY_FUNC,
     KEY_UP,
     Board,
+    CardReader,
     Display,
     Keypad,
+    Link,
+    LinkError,
+    SignaturePad,
     cut_cells,
     text_cells,
 )
 from hal.port import PortClock, VfsStorage
-from hal.virtual import LoopbackLink, VirtualCardReader, VirtualSignaturePad
 
 # Console bytes to key codes. Escape sequences for the arrow keys are folded by ConsoleKeypad.
 _KEYMAP = {
@@ -125,6 +129,51 @@ class ConsoleDisplay(Display):
         self.out.write(self.frame())
 
 
+class NoCardReader(CardReader):
+    """A console has no card reader: armed or not, nothing is ever read."""
+
+    def arm(self, modes=CARD_MODES):
+        pass
+
+    def disarm(self):
+        pass
+
+    def poll(self):
+        return None
+
+
+class NoSignaturePad(SignaturePad):
+    """A console has no touch screen: a capture starts and never produces a stroke."""
+
+    def start(self, x, y, width, height):
+        pass
+
+    def poll(self):
+        return None
+
+    def stop(self):
+        pass
+
+
+class NoLink(Link):
+    """A console has no network: never online, every connect fails."""
+
+    def online(self):
+        return False
+
+    def connect(self, timeout_ms):
+        raise LinkError("no network on the console board")
+
+    def send(self, data):
+        raise LinkError("link not open")
+
+    def recv(self, max_bytes, timeout_ms):
+        raise LinkError("link not open")
+
+    def close(self):
+        pass
+
+
 def make_board(root="data", rtc=None):
     """The console board's devices. No card reader, host link or signing key exists on it: those
     are stand-ins that never read, never connect, and sign nothing (signer is None)."""
@@ -132,10 +181,10 @@ def make_board(root="data", rtc=None):
     return Board(
         keypad=ConsoleKeypad(sys.stdin, out, stream_ready(sys.stdin)),
         display=ConsoleDisplay(out),
-        card_reader=VirtualCardReader(),
-        signature_pad=VirtualSignaturePad(),
+        card_reader=NoCardReader(),
+        signature_pad=NoSignaturePad(),
         storage=VfsStorage(root),
         clock=PortClock(rtc),
-        link=LoopbackLink(None, online=False),
+        link=NoLink(),
         signer=None,
     )

@@ -1,16 +1,16 @@
 # The simulated board: the set of devices main.py hands to the firmware when running on a PC.
 # CPython only; nothing in firmware/ or hal/ imports it.
 from hal.contracts import Board
-from hal.virtual import (
+from sim.devices import SimClock, SoftSigner
+from sim.storage import DirStorage
+from virtual.devices import (
     LoopbackLink,
-    RamStorage,
     VirtualCardReader,
     VirtualDisplay,
     VirtualKeypad,
     VirtualSignaturePad,
 )
-from sim.devices import SimClock, SoftSigner
-from sim.storage import DirStorage
+from virtual.storage import RamStorage
 
 
 def make_board(state_dir=None, realtime=False, seed=0, storage=None):

@@ -6,7 +6,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, utils
 
 from hal.contracts import ENOENT, HalError, Signer, ticks_add
-from hal.virtual import VirtualClock
+from virtual.devices import VirtualClock
 
 
 class SimClock(VirtualClock):

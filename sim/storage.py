@@ -3,7 +3,7 @@
 import os
 
 from hal.contracts import check_name
-from hal.virtual import RamStorage
+from virtual.storage import RamStorage
 
 
 def _is_storage_name(name):

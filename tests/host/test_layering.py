@@ -25,7 +25,7 @@ def test_device_code_imports_only_what_micropython_has():
     for rel in device_sources():
         for name, line in imports(rel):
             top = name.split(".")[0]
-            if top not in DEVICE_STDLIB and top not in ("firmware", "hal"):
+            if top not in DEVICE_STDLIB and top not in ("firmware", "hal"):  # never virtual/ or sim/
                 bad.append("{}:{}: import {}".format(rel, line, name))
     assert bad == []
 
@@ -57,3 +57,14 @@ def test_the_checks_see_the_device_code():
     sources = device_sources()
     assert "firmware/terminal.py" in sources and "hal/contracts.py" in sources and "main.py" in sources
     assert "firmware.terminal" in [name for name, _ in imports("main.py")]
+
+
+def test_test_doubles_stay_out_of_the_device_image():
+    sources = device_sources()
+    assert not [rel for rel in sources if rel.startswith(("virtual/", "tests/", "sim/"))]
+    bad = []
+    for rel in sources:
+        for name, line in imports(rel):
+            if name.split(".")[0] in ("virtual", "tests", "sim"):
+                bad.append("{}:{}: import {}".format(rel, line, name))
+    assert bad == []

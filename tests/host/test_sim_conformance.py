@@ -24,12 +24,13 @@ from hal.contracts import (
     Board,
     char_cells,
 )
-from hal.virtual import LoopbackLink, RamStorage, VirtualDisplay
 from sim import cards
 from sim.board import make_board
 from sim.devices import KEY_FILE, SimClock, SoftSigner
 from sim.storage import DirStorage
 from tests.portable import conformance
+from virtual.devices import LoopbackLink, VirtualDisplay
+from virtual.storage import RamStorage
 
 DATA = Path(__file__).parent / "data"
 REPO = Path(__file__).parent.parent.parent

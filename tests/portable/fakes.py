@@ -1,17 +1,17 @@
-# Test doubles for the portable tests: a board of hal.virtual devices, a fake signer, an echo host.
+# Test doubles for the portable tests: a board of virtual devices, a fake signer, an echo host.
 # Test-only: FakeSigner is NOT cryptography and must never sign anything outside a test.
 import hashlib
 
 from hal.contracts import Board, Signer
-from hal.virtual import (
+from virtual.devices import (
     LoopbackLink,
-    RamStorage,
     VirtualCardReader,
     VirtualClock,
     VirtualDisplay,
     VirtualKeypad,
     VirtualSignaturePad,
 )
+from virtual.storage import RamStorage
 
 
 class FakeSigner(Signer):
@@ -43,7 +43,7 @@ class EchoHost:
 
 
 def make_board(**devices):
-    """A Board of fresh hal.virtual devices and a FakeSigner; a keyword (keypad=..., storage=...,
+    """A Board of fresh virtual devices and a FakeSigner; a keyword (keypad=..., storage=...,
     any Board slot) puts your own device in that slot."""
     parts = {
         "keypad": VirtualKeypad,

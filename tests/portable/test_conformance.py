@@ -1,4 +1,4 @@
-# The HAL conformance checks against hal.virtual, plus the details only the virtual devices promise.
+# The HAL conformance checks against the virtual devices, plus the details only the virtual devices promise.
 # Portable: plain test functions with assert, run by pytest and by the MicroPython runner alike.
 import os
 
@@ -13,18 +13,18 @@ from hal.contracts import (
     ticks_diff,
 )
 from hal.port import PortClock, VfsStorage
-from hal.virtual import (
+from tests.portable import conformance
+from tests.portable.conformance import raises
+from tests.portable.fakes import EchoHost, FakeSigner, make_board
+from virtual.devices import (
     LoopbackLink,
-    RamStorage,
     VirtualCardReader,
     VirtualClock,
     VirtualDisplay,
     VirtualKeypad,
     VirtualSignaturePad,
 )
-from tests.portable import conformance
-from tests.portable.conformance import raises
-from tests.portable.fakes import EchoHost, FakeSigner, make_board
+from virtual.storage import RamStorage
 
 
 def test_keypad():

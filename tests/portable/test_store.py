@@ -3,7 +3,7 @@ from firmware.counters import Counters
 from firmware.errors import StoredDataCorrupt
 from firmware.params import Params
 from firmware.store import encode, read_record, write_record
-from hal.virtual import RamStorage
+from virtual.storage import RamStorage
 
 
 class PowerCut(Exception):

@@ -77,7 +77,7 @@ def test_menu_lists_the_eight_functions_and_scrolls():
 
 
 def test_menu_scrolls_on_a_small_display():
-    from hal.virtual import VirtualDisplay
+    from virtual.devices import VirtualDisplay
 
     board, term = boot(display=VirtualDisplay(rows=4, cols=16))
     press(board, term, "ENTER")

@@ -1,7 +1,7 @@
 // Runs a script of this repo under the real MicroPython runtime (the WebAssembly port, pinned in
 // package.json): `node tests/upy/run.mjs SCRIPT.py [args...]`. Never touches the host tree.
 //
-// The .py files of firmware/, hal/, tests/ and bench/ are copied, keeping the tree, into the
+// The .py files of firmware/, hal/, virtual/, tests/ and bench/ are copied, keeping the tree, into the
 // runtime's in-memory file system under /qianpos, which becomes the working directory and is on
 // sys.path. SCRIPT.py runs as __main__ with sys.argv = [SCRIPT.py, args...]. Exit status: 0, the
 // code of a SystemExit, or 1 after printing the traceback of an uncaught exception.
@@ -14,7 +14,7 @@ import { loadMicroPython } from "@micropython/micropython-webassembly-pyscript";
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
 const ROOT = "/qianpos";
-const COPIED_DIRS = ["firmware", "hal", "tests", "bench"];
+const COPIED_DIRS = ["firmware", "hal", "virtual", "tests", "bench"];
 
 function die(msg) {
   process.stderr.write(msg + "\n");
