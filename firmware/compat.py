@@ -4,6 +4,19 @@
 import gc
 
 try:
+    from binascii import crc32
+except ImportError:  # a port built without binascii.crc32: the same CRC-32 (IEEE 802.3) in Python
+
+    def crc32(data, crc=0):
+        crc ^= 0xFFFFFFFF
+        for byte in data:
+            crc ^= byte
+            for _ in range(8):
+                crc = (crc >> 1) ^ (0xEDB88320 & -(crc & 1))
+        return crc ^ 0xFFFFFFFF
+
+
+try:
     from micropython import const
 except ImportError:  # CPython
 

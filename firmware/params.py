@@ -1,56 +1,137 @@
-# Terminal parameters (merchant, terminal id, language, limits), kept in params.json.
-# A damaged or hostile file never stops the terminal: bad fields fall back to defaults, visibly.
+# Terminal parameters (merchant, terminal id, host, language, limits), one record on storage.
+# The parameters that make the terminal who it is never fall back to defaults: damaged, they block
+# transactions. Cosmetic ones fall back visibly, and the warning lasts until parameters are saved.
 
-from firmware.errors import StoredDataCorrupt
-from firmware.store import read_record, write_record
+from firmware.store import Damaged, RecordFile, load, save
 
-FILE = "params.json"
 
-# name: (default, check). Money in fen.
+def _digits(n):
+    return lambda v: type(v) is str and len(v) == n and v.isdigit()
+
+
+def _int(lo, hi):
+    return lambda v: type(v) is int and lo <= v <= hi
+
+
+def _host(v):
+    """ "host:port" with a port of 1..65535."""
+    if type(v) is not str or not 3 <= len(v) <= 64 or v.count(":") != 1:
+        return False
+    host, port = v.split(":")
+    return bool(host) and port.isdigit() and 0 < int(port) < 65536 and " " not in host
+
+
+MAC_ALGORITHMS = ("x919", "ecb")
+
+# name: (default, check, identity). Money in fen. Identity parameters never fall back to a default.
 _FIELDS = {
-    "merchant_name": ("QianPOS Demo Shop", lambda v: isinstance(v, str) and 0 < len(v) <= 40),
-    "merchant_id": ("898100012340001", lambda v: isinstance(v, str) and len(v) == 15 and v.isdigit()),
-    "terminal_id": ("10000001", lambda v: isinstance(v, str) and len(v) == 8 and v.isdigit()),
-    "language": ("zh", lambda v: v in ("zh", "en")),
-    "max_amount": (10000000, lambda v: isinstance(v, int) and 0 < v < 10**12),
-    "tz_minutes": (480, lambda v: isinstance(v, int) and -720 <= v <= 840),
-    "idle_timeout_s": (60, lambda v: isinstance(v, int) and 10 <= v <= 600),
+    "merchant_name": ("QianPOS Demo Shop", lambda v: type(v) is str and 0 < len(v) <= 40, False),
+    "merchant_id": ("898100012340001", _digits(15), True),
+    "terminal_id": ("10000001", _digits(8), True),
+    "host": ("127.0.0.1:8583", _host, True),
+    "mac_algorithm": ("x919", lambda v: v in MAC_ALGORITHMS, True),
+    "language": ("zh", lambda v: v in ("zh", "en"), False),
+    "max_amount": (10000000, _int(1, 10**12 - 1), False),
+    "tz_minutes": (480, _int(-720, 840), False),
+    "idle_timeout_s": (60, _int(10, 600), False),
 }
+
+_OK = 0
+_WARNING = 1  # a damaged parameter fell back to its default: shown until parameters are saved
+_IDENTITY_LOST = 2  # the terminal's identity is unknown: transactions blocked until it is set
+
+
+def _validate(record):
+    """The stored dict as it is (fields are checked one by one by Params.load); firmware 0.1's
+    params.json had no version and no warning."""
+    if "v" not in record:
+        record["v"] = 1
+    if record.get("v") != 1 or record.get("warn", _OK) not in (_OK, _WARNING, _IDENTITY_LOST):
+        raise Damaged("bad params")
+    return record
+
+
+PARAMS = RecordFile("params", _validate, 1024, legacy="params.json")
 
 
 class Params:
-    """Attribute per parameter. `damaged` is True when the stored file had to be (partly) ignored."""
+    """Attribute per parameter. `damaged` (a lasting warning) is True when stored parameters were
+    damaged and a default or an older copy is in use; `identity_lost` when the terminal id, merchant
+    id, host or MAC algorithm could not be read back (their attributes are then None). A parameter
+    absent from the stored record (written before it existed) takes its default."""
 
     def __init__(self):
         for name in _FIELDS:
             setattr(self, name, _FIELDS[name][0])
         self.damaged = False
+        self.identity_lost = False
+        self._loaded = None
 
     @classmethod
     def load(cls, storage):
         params = cls()
-        try:
-            record = read_record(storage, FILE)
-        except StoredDataCorrupt:
-            params.damaged = True
-            return params
+        loaded = load(storage, PARAMS)
+        params._loaded = loaded
+        record = loaded.record
         if record is None:
+            if loaded.lost:
+                params._lose_identity()
+                params._persist_warning(storage)
             return params
+        warn = record.get("warn", _OK)
+        params.damaged = loaded.fell_back or warn != _OK
         for name in record:
-            field = _FIELDS.get(name)
-            if field is None or not field[1](record[name]):
+            if name not in _FIELDS and name not in ("v", "warn"):
                 params.damaged = True
+        for name in _FIELDS:
+            default, check, identity = _FIELDS[name]
+            if name not in record:
+                continue  # written before this parameter existed: its default is the right value
+            value = record[name]
+            if check(value):
+                setattr(params, name, value)
+            elif identity:
+                params._lose_identity(name)
             else:
-                setattr(params, name, record[name])
+                params.damaged = True
+        if warn == _IDENTITY_LOST:
+            params._lose_identity()
+        if params._level() != warn:
+            params._persist_warning(storage)
         return params
 
-    def save(self, storage):
-        """Write all parameters; ValueError (nothing written) if one is invalid."""
-        record = {}
+    def _lose_identity(self, name=None):
+        for field in _FIELDS:
+            if _FIELDS[field][2] and (name is None or field == name):
+                setattr(self, field, None)
+        self.identity_lost = True
+        self.damaged = True
+
+    def _level(self):
+        if self.identity_lost:
+            return _IDENTITY_LOST
+        return _WARNING if self.damaged else _OK
+
+    def _record(self, warn):
+        record = {"v": 1, "warn": warn}
         for name in _FIELDS:
             value = getattr(self, name)
-            if not _FIELDS[name][1](value):
+            if value is not None:
+                record[name] = value
+        return record
+
+    def _persist_warning(self, storage):
+        """Store what is usable with the warning level, so the warning survives a reboot."""
+        save(storage, PARAMS, self._record(self._level()), self._loaded)
+
+    def save(self, storage):
+        """Write all parameters and clear the warning; ValueError (nothing written) if one is invalid
+        (a lost identity must be set again, never taken from the defaults)."""
+        for name in _FIELDS:
+            if not _FIELDS[name][1](getattr(self, name)):
                 raise ValueError("bad parameter " + name)
-            record[name] = value
-        write_record(storage, FILE, record)
+        if self._loaded is None:
+            self._loaded = load(storage, PARAMS)
+        save(storage, PARAMS, self._record(_OK), self._loaded)
         self.damaged = False
+        self.identity_lost = False

@@ -1,45 +1,393 @@
-# Small records (parameters, counters) on Storage: written whole and atomically, read back
-# with validation. Never overwrite a file that failed to parse: it is set aside as NAME.bad.
+# The record layer: every record the firmware keeps (counters, parameters, later the journal) is
+# stored in one format, two generations, with damaged copies kept as numbered evidence. Never reset a
+# record that failed to read, never overwrite evidence, never trust a byte read back unchecked.
+#
+# A record file NAME lives as two generations NAME.a and NAME.b (the newer is the one with the
+# higher sequence number) plus NAME.tmp while a write is in flight. Each file is a 28-byte header
+# "QPR1 <seq:8 hex> <length:4 hex> <crc32:8 hex>\n" and the payload: the record in canonical JSON.
 
 import json
 
-from firmware.compat import is_missing
+from firmware.compat import const, crc32, is_missing
 from firmware.errors import StoredDataCorrupt
+
+_MAGIC = b"QPR1 "
+_HEADER = const(28)
+_MAX_DEPTH = const(4)  # records are flat dicts with short lists at most: deeper means damage
+_SLOTS = (".a", ".b")
+_TMP = ".tmp"
+
+EVIDENCE_PREFIX = "bad."
+EVIDENCE_MAX_FILES = const(8)  # the budget: the oldest evidence is dropped first beyond it
+EVIDENCE_MAX_BYTES = const(1024)  # a larger damaged file is kept as its first bytes only
+
+
+class Damaged(Exception):
+    """A stored file that cannot be trusted; the message says why (never its content)."""
+
+
+# ---- Canonical encoding ----------------------------------------------------------------------
+# The same record gives the same bytes on CPython and MicroPython (their json.dumps differ on
+# non-ASCII text and dict order): keys sorted, no spaces, text as UTF-8 with only '"', '\' and
+# control characters escaped. Anything hashed or signed uses this encoding.
+
+
+_HEX = "0123456789abcdef"
+
+
+def _encode_str(s, out):
+    out.append('"')
+    start = 0
+    for i in range(len(s)):
+        ch = s[i]
+        if ch == '"' or ch == "\\":
+            out.append(s[start:i])
+            out.append("\\" + ch)
+            start = i + 1
+        elif ch < " " or ch == "\x7f":
+            out.append(s[start:i])
+            out.append("\\u00" + _HEX[ord(ch) >> 4] + _HEX[ord(ch) & 15])
+            start = i + 1
+    out.append(s[start:])
+    out.append('"')
+
+
+def _encode_value(value, out):
+    t = type(value)
+    if t is str:
+        _encode_str(value, out)
+    elif value is True:
+        out.append("true")
+    elif value is False:
+        out.append("false")
+    elif value is None:
+        out.append("null")
+    elif t is int:
+        out.append(str(value))
+    elif t is dict:
+        out.append("{")
+        first = True
+        for key in sorted(value):
+            if type(key) is not str:
+                raise TypeError("record keys are str")
+            if not first:
+                out.append(",")
+            first = False
+            _encode_str(key, out)
+            out.append(":")
+            _encode_value(value[key], out)
+        out.append("}")
+    elif t is list or t is tuple:
+        out.append("[")
+        for i in range(len(value)):
+            if i:
+                out.append(",")
+            _encode_value(value[i], out)
+        out.append("]")
+    else:
+        raise TypeError("cannot store a {}".format(t.__name__))
 
 
 def encode(record):
-    """A flat dict to JSON bytes with sorted keys (MicroPython's json has no sort_keys; dict order
-    differs between runtimes and an encoding must not depend on it)."""
-    parts = []
-    for key in sorted(record):
-        parts.append("{}:{}".format(json.dumps(key), json.dumps(record[key])))
-    return ("{" + ",".join(parts) + "}").encode()
+    """A record (dict of str, int, bool, None, lists and dicts of them) to canonical UTF-8 bytes."""
+    out = []
+    _encode_value(record, out)
+    return "".join(out).encode()
 
 
-def write_record(storage, name, record):
-    """Replace file `name` with the record atomically: after a power cut it holds the old or the new."""
-    tmp = name + ".tmp"
-    storage.write(tmp, encode(record))
-    storage.sync()
-    storage.rename(tmp, name)
-    storage.sync()
+def _depth_ok(text):
+    """False if the JSON text nests deeper than _MAX_DEPTH (checked before parsing: a deep document
+    exhausts CPython's recursion limit, which json.loads does not turn into ValueError)."""
+    depth = 0
+    in_string = False
+    escaped = False
+    for ch in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif ch == "\\":
+                escaped = True
+            elif ch == '"':
+                in_string = False
+        elif ch == '"':
+            in_string = True
+        elif ch == "{" or ch == "[":
+            depth += 1
+            if depth > _MAX_DEPTH:
+                return False
+        elif ch == "}" or ch == "]":
+            depth -= 1
+    return True
 
 
-def read_record(storage, name):
-    """The dict stored in `name`, or None if the file does not exist.
-    A file that is not a JSON object is renamed NAME.bad and StoredDataCorrupt is raised."""
+def decode(payload):
+    """Canonical bytes back to a dict; Damaged if they are not a bounded JSON object."""
     try:
-        raw = storage.read(name)
+        text = bytes(payload).decode()
+    except UnicodeError:
+        raise Damaged("not UTF-8")
+    if not _depth_ok(text):
+        raise Damaged("nested too deep")
+    try:
+        record = json.loads(text)
+    except ValueError:
+        raise Damaged("not JSON")
+    if type(record) is not dict:
+        raise Damaged("not a record")
+    return record
+
+
+# ---- The file format -------------------------------------------------------------------------
+
+
+def _hex(n, width):
+    s = "%x" % n
+    return "0" * (width - len(s)) + s
+
+
+def pack(seq, record):
+    """The bytes of one generation of a record."""
+    payload = encode(record)
+    if len(payload) > 0xFFFF:
+        raise ValueError("record too large")
+    head = "QPR1 {} {} {}\n".format(_hex(seq, 8), _hex(len(payload), 4), _hex(crc32(payload), 8))
+    return head.encode() + payload
+
+
+def _header(raw):
+    """(seq, length, crc) from a file's header; Damaged if there is no well-formed header."""
+    if len(raw) < _HEADER or raw[:5] != _MAGIC or raw[13:14] != b" " or raw[18:19] != b" ":
+        raise Damaged("no header")
+    if raw[27:28] != b"\n":
+        raise Damaged("no header")
+    try:
+        return int(raw[5:13], 16), int(raw[14:18], 16), int(raw[19:27], 16)
+    except ValueError:
+        raise Damaged("bad header")
+
+
+def unpack(raw, limit):
+    """(seq, dict) from the bytes of one generation; Damaged if anything is off."""
+    seq, length, crc = _header(raw)
+    if length > limit:
+        raise Damaged("too long")
+    if len(raw) != _HEADER + length:
+        raise Damaged("wrong length")
+    payload = memoryview(raw)[_HEADER:]
+    if crc32(payload) != crc:
+        raise Damaged("bad checksum")
+    return seq, decode(payload)
+
+
+def salvage(raw, limit=0xFFFF):
+    """The record a damaged file still holds, ignoring the checksum (for recovering counters from
+    evidence: only values that then pass a validator may be used); None if nothing is readable."""
+    body = raw[_HEADER:] if raw[:5] == _MAGIC else raw
+    if len(body) > limit:
+        return None
+    try:
+        return decode(body)
+    except Damaged:
+        return None
+
+
+# ---- Registered records ----------------------------------------------------------------------
+
+
+class RecordFile:
+    """One kind of record: its storage name (at most 20 characters, so evidence names fit), the
+    validator that turns a stored dict into a trusted one (or raises Damaged), and a size limit.
+    Every RecordFile the firmware uses is listed in firmware/registry.py."""
+
+    __slots__ = ("name", "validate", "limit", "legacy")
+
+    def __init__(self, name, validate, limit=2048, legacy=None):
+        self.name = name
+        self.validate = validate
+        self.limit = limit
+        self.legacy = legacy  # the plain-JSON file of firmware 0.1, read once if no generation exists
+
+    def files(self):
+        """The storage names this record may occupy."""
+        names = [self.name + _SLOTS[0], self.name + _SLOTS[1], self.name + _TMP]
+        if self.legacy:
+            names.append(self.legacy)
+        return names
+
+
+class Loaded:
+    """What load() found: `record` (a validated dict, or None when there is no usable copy), `seq`
+    and `slot` of that copy, `fell_back` (a newer copy was damaged, an older one is used), `lost`
+    (copies existed and none was usable) and `damaged` (storage names of the copies set aside)."""
+
+    __slots__ = ("record", "seq", "slot", "fell_back", "lost", "damaged")
+
+    def __init__(self):
+        self.record = None
+        self.seq = 0
+        self.slot = None
+        self.fell_back = False
+        self.lost = False
+        self.damaged = []
+
+
+def _read(storage, name):
+    """The file's bytes, None if it does not exist; Damaged if it exists but cannot be read."""
+    try:
+        return storage.read(name)
     except OSError as exc:
         if is_missing(exc):
             return None
-        raise
+        raise Damaged("unreadable")
+
+
+def load(storage, spec):
+    """Read the newest trustworthy generation of a record (see Loaded). Damaged copies become
+    evidence; a complete NAME.tmp newer than both generations is finished (renamed into place); a
+    torn or stale NAME.tmp, the normal residue of a power cut, is removed."""
+    result = Loaded()
+    good = []  # (seq, slot, record)
+    newest_claimed = 0  # the highest sequence number a damaged copy's header still shows
+    for slot in _SLOTS:
+        name = spec.name + slot
+        raw = None
+        try:
+            raw = _read(storage, name)
+            if raw is None:
+                continue
+            seq, record = unpack(raw, spec.limit)
+            good.append((seq, slot, spec.validate(record)))
+        except Damaged:
+            try:
+                newest_claimed = max(newest_claimed, _header(raw)[0] if raw is not None else 0)
+            except Damaged:
+                newest_claimed = 0xFFFFFFFF  # unknown: assume it was the newer one
+            result.damaged.append(name)
+            keep_evidence(storage, name)
+    best = max(good) if good else None
+    tmp = spec.name + _TMP
+    finished = False
     try:
-        record = json.loads(raw.decode())
-    except (ValueError, UnicodeError):
-        record = None
-    if not isinstance(record, dict):
-        storage.rename(name, name + ".bad")
+        raw = _read(storage, tmp)
+        if raw is not None:
+            seq, record = unpack(raw, spec.limit)
+            record = spec.validate(record)
+            if best is None or seq > best[0]:
+                slot = _SLOTS[1] if best is not None and best[1] == _SLOTS[0] else _SLOTS[0]
+                storage.rename(tmp, spec.name + slot)
+                storage.sync()
+                best = (seq, slot, record)
+                finished = True
+    except Damaged:
+        pass
+    if not finished:
+        _remove_quietly(storage, tmp)
+    if best is None and spec.legacy and not result.damaged:
+        best = _load_legacy(storage, spec, result)
+    if best is None:
+        result.lost = bool(result.damaged)
+        return result
+    result.seq, result.slot, result.record = best
+    result.fell_back = newest_claimed > best[0]
+    return result
+
+
+def _load_legacy(storage, spec, result):
+    try:
+        raw = _read(storage, spec.legacy)
+        if raw is None:
+            return None
+        if len(raw) > spec.limit:
+            raise Damaged("too long")
+        return (0, None, spec.validate(decode(raw)))
+    except Damaged:
+        result.damaged.append(spec.legacy)
+        keep_evidence(storage, spec.legacy)
+        return None
+
+
+def save(storage, spec, record, loaded):
+    """Write record as the next generation (over the older one): NAME.tmp, sync, rename, sync. After
+    a power cut anywhere in here, load() gives the old or the new record. `loaded` (from load() or a
+    previous save()) is updated. Raises ValueError (nothing written) if the validator refuses it."""
+    spec.validate(decode(encode(record)))
+    seq = loaded.seq + 1
+    target = _SLOTS[1] if loaded.slot == _SLOTS[0] else _SLOTS[0]
+    tmp = spec.name + _TMP
+    storage.write(tmp, pack(seq, record))
+    storage.sync()
+    try:
+        storage.rename(tmp, spec.name + target)
+    except OSError:
+        # The older slot cannot be replaced (something that is not a file stands there): replace
+        # the newer one, so the record lives on in one generation until the obstacle is gone.
+        if loaded.slot is None:
+            raise
+        target = loaded.slot
+        storage.rename(tmp, spec.name + target)
+    storage.sync()
+    loaded.seq = seq
+    loaded.slot = target
+    loaded.record = record
+    if spec.legacy and seq == 1:
+        _remove_quietly(storage, spec.legacy)
         storage.sync()
+
+
+def _remove_quietly(storage, name):
+    try:
+        storage.remove(name)
+    except OSError:
+        pass  # already gone, or cannot go (a directory): it is read as damaged or ignored again
+
+
+# ---- Evidence --------------------------------------------------------------------------------
+# A damaged file is renamed bad.NNNNNN.<name>: numbered, never overwritten, at most
+# EVIDENCE_MAX_FILES of them (the oldest dropped first), each at most EVIDENCE_MAX_BYTES (a larger one
+# keeps its first bytes). So evidence never fills storage and never blocks a counter write.
+
+
+def evidence(storage):
+    """[(number, original name)] of the evidence kept, oldest first."""
+    found = []
+    for name in storage.list():
+        if name.startswith(EVIDENCE_PREFIX):
+            parts = name.split(".", 2)
+            if len(parts) == 3 and len(parts[1]) == 6 and parts[1].isdigit():
+                found.append((int(parts[1]), parts[2]))
+    found.sort()
+    return found
+
+
+def evidence_name(number, original):
+    s = str(number)
+    return EVIDENCE_PREFIX + "0" * (6 - len(s)) + s + "." + original
+
+
+def keep_evidence(storage, name):
+    """Set the damaged file `name` aside as the next numbered evidence. Never raises for a file that
+    cannot be moved or copied (it stays, and is reported again at the next read)."""
+    kept = evidence(storage)
+    number = (kept[-1][0] + 1) if kept else 1
+    if number > 999999:
+        number = 1  # after a million faults: restart, dropping the old ones below first
+    while len(kept) >= EVIDENCE_MAX_FILES or (kept and kept[0][0] >= number):
+        _remove_quietly(storage, evidence_name(kept[0][0], kept[0][1]))
+        kept.pop(0)
+    target = evidence_name(number, name)
+    try:
+        if storage.size(name) <= EVIDENCE_MAX_BYTES:
+            storage.rename(name, target)
+        else:
+            head = storage.read(name)[:EVIDENCE_MAX_BYTES]
+            storage.remove(name)
+            storage.write(target, head)
+        storage.sync()
+    except OSError:
+        _remove_quietly(storage, name)
+
+
+def raise_if_lost(loaded, name):
+    """StoredDataCorrupt if a record had copies and none was usable."""
+    if loaded.lost:
         raise StoredDataCorrupt(name)
-    return record

@@ -9,7 +9,7 @@ _CATALOG = {
     "idle_online": ("网络正常", "Link up"),
     "idle_offline": ("无网络", "Link down"),
     "idle_hint": ("确认键进入菜单", "ENTER for menu"),
-    "params_damaged": ("参数损坏,已用默认值", "Params damaged: defaults"),
+    "params_damaged": ("参数曾损坏,请核对", "Params damaged: check"),
     "menu_title": ("主菜单", "Main menu"),
     "menu_sale": ("消费", "Sale"),
     "menu_void": ("消费撤销", "Void"),
@@ -34,6 +34,8 @@ _CATALOG = {
     "press_any_key": ("按任意键返回", "Press any key"),
     "retry_card": ("请重新读卡", "Present card again"),
     "storage_corrupt": ("存储数据损坏", "Stored data damaged"),
+    "storage_failed": ("存储故障", "Storage failing"),
+    "params_identity_lost": ("终端参数丢失", "Terminal ID lost"),
     "error": ("操作失败", "Operation failed"),
 }
 

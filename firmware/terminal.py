@@ -3,7 +3,7 @@
 
 from firmware import strings
 from firmware.compat import const, format_exception
-from firmware.counters import Counters
+from firmware.counters import Counters, recover
 from firmware.errors import PosError, StoredDataCorrupt
 from firmware.params import Params
 from firmware.screens import IdleScreen, MessageScreen
@@ -23,20 +23,42 @@ class Terminal:
         self.clock = board.clock
         self.link = board.link
         self.storage = board.storage
-        self.params = params if params is not None else Params.load(board.storage)
         self.fault = None  # catalog key of a condition that blocks transactions
         self.last_crash = None  # one line naming the last bug run() contained, for the service menu
-        try:
-            self.counters = Counters.load(board.storage)
-        except StoredDataCorrupt:
-            self.counters = None
-            self.fault = "storage_corrupt"
+        self.params = params if params is not None else self._load_params()
+        self.counters = self._load_counters()
         self.screen = None
         self._dirty = True
         now = self.clock.ticks_ms()
         self._last_input = now
         self._last_second = now
         self.go(IdleScreen(self))
+
+    def _load_params(self):
+        try:
+            params = Params.load(self.storage)
+        except OSError:  # storage failing: the defaults show, nothing may be transacted
+            params = Params()
+            self.fault = "storage_failed"
+        if params.identity_lost:
+            self.fault = "params_identity_lost"
+        return params
+
+    def _load_counters(self):
+        """The trace/batch counters, or None (and a fault) when they cannot be trusted."""
+        try:
+            return Counters.load(self.storage)
+        except StoredDataCorrupt:
+            self.fault = self.fault or "storage_corrupt"
+        except OSError:
+            self.fault = self.fault or "storage_failed"
+        return None
+
+    def recover_counters(self):
+        """The service action for lost counters (see firmware.counters.recover)."""
+        self.counters = recover(self.storage)
+        if self.fault in ("storage_corrupt", "storage_failed"):
+            self.fault = None
 
     def t(self, key, *args):
         """The catalog text for key in the terminal's language."""

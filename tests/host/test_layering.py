@@ -6,7 +6,7 @@ import os
 from tests.host.mpy_gate import REPO, device_sources
 
 # Modules a MicroPython 1.27 port provides that the device code may use (`select` for the console).
-DEVICE_STDLIB = {"errno", "gc", "hashlib", "json", "micropython", "os", "select", "sys", "time"}
+DEVICE_STDLIB = {"binascii", "errno", "gc", "hashlib", "json", "micropython", "os", "select", "sys", "time"}
 
 
 def imports(rel):

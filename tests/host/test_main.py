@@ -63,10 +63,15 @@ def test_main_runs_the_terminal_on_the_console_board(tmp_path):
     assert os.path.isdir(tmp_path / "data"), "storage directory not created under the working directory"
 
 
-def test_main_says_so_on_screen_when_the_terminal_cannot_boot(tmp_path):
+def test_main_shows_a_storage_fault_when_the_storage_cannot_be_used(tmp_path):
     (tmp_path / "data").write_text("a file where the storage directory should be")
-    proc = start_main(tmp_path, subprocess.DEVNULL)
-    out = proc.communicate(timeout=60)[0].decode()
-    assert "Boot failed" in out and "Call support" in out
-    assert "Traceback" not in out
-    assert proc.returncode == 0
+    proc = start_main(tmp_path, subprocess.PIPE)
+    screen = Screen(proc.stdout)
+    try:
+        assert screen.wait_for("\u5b58\u50a8\u6545\u969c"), "no storage fault (存储故障) on the idle screen"
+        assert proc.poll() is None, "the terminal loop ended"
+        time.sleep(0.5)
+        assert "Traceback" not in screen.text
+    finally:
+        proc.kill()
+        proc.wait()

@@ -1,8 +1,22 @@
-# Records on storage (firmware.store), parameters and counters, including power cuts at every step.
-from firmware.counters import Counters
-from firmware.errors import StoredDataCorrupt
-from firmware.params import Params
-from firmware.store import encode, read_record, write_record
+# The record layer (firmware.store), the counters and the parameters on it: format, generations,
+# evidence, skip-ahead, identity, and power cuts at every storage operation.
+from firmware import registry
+from firmware.compat import crc32
+from firmware.counters import COUNTERS, FALLBACK_SKIP, RESERVE, Counters, CountersLost, provisioned, recover
+from firmware.params import PARAMS, Params
+from firmware.store import (
+    EVIDENCE_MAX_BYTES,
+    EVIDENCE_MAX_FILES,
+    Damaged,
+    RecordFile,
+    decode,
+    encode,
+    evidence,
+    load,
+    pack,
+    save,
+    unpack,
+)
 from virtual.storage import RamStorage
 
 
@@ -25,6 +39,12 @@ class CutAfter:
     def read(self, name):
         return self.storage.read(name)
 
+    def list(self):
+        return self.storage.list()
+
+    def size(self, name):
+        return self.storage.size(name)
+
     def write(self, name, data):
         self._op()
         self.storage.write(name, data)
@@ -46,99 +66,184 @@ class CutAfter:
         self.storage.remove(name)
 
 
-def _corrupt(fn):
+def _check(record):
+    if type(record.get("x")) is not int:
+        raise Damaged("bad x")
+    return record
+
+
+SPEC = RecordFile("rec", _check, 512)
+
+
+def _raises(exc_type, fn):
     try:
         fn()
-    except StoredDataCorrupt:
+    except exc_type:
         return True
     return False
 
 
-def test_encode_sorts_keys_whatever_the_dict_order():
-    assert encode({"b": 1, "a": "x", "c": True}) == b'{"a":"x","b":1,"c":true}'
+# ---- Encoding --------------------------------------------------------------------------------
 
 
-def test_record_round_trip_and_missing_file():
+def test_encoding_is_canonical_and_the_same_bytes_on_every_runtime():
+    record = {"b": 1, "a": '钱记\u2028"\\\x01', "c": [True, None, -5], "d": {"z": 1, "y": False}}
+    want = b'{"a":"\xe9\x92\xb1\xe8\xae\xb0\xe2\x80\xa8\\"\\\\\\u0001","b":1,"c":[true,null,-5],"d":{"y":false,"z":1}}'
+    assert encode(record) == want
+    assert decode(want) == record
+
+
+def test_encoding_refuses_what_cannot_be_stored():
+    assert _raises(TypeError, lambda: encode({"f": 1.5}))
+    assert _raises(TypeError, lambda: encode({1: 2}))
+
+
+def test_decode_refuses_deep_nesting_and_non_records_without_crashing():
+    for raw in (b"[" * 100000, b'{"a":' * 5000, b"[1,2]", b"\xff\xfe", b"", b"{bad", b'"x"'):
+        assert _raises(Damaged, lambda: decode(raw)), raw[:20]
+    assert decode(b'{"a":[[1]]}') == {"a": [[1]]}
+
+
+def test_a_generation_detects_every_truncation_and_flipped_byte():
+    raw = pack(7, {"x": 5, "name": "钱记"})
+    assert unpack(raw, 512) == (7, {"x": 5, "name": "钱记"})
+    for cut in range(len(raw)):
+        assert _raises(Damaged, lambda: unpack(raw[:cut], 512))
+    for i in range(len(raw)):
+        flipped = bytearray(raw)
+        flipped[i] ^= 0x41
+        assert _raises(Damaged, lambda: unpack(bytes(flipped), 512)), i
+    assert _raises(Damaged, lambda: unpack(raw, 10))  # over the record's limit
+
+
+# ---- Generations -----------------------------------------------------------------------------
+
+
+def test_two_generations_alternate_and_the_newest_wins():
     s = RamStorage()
-    assert read_record(s, "r.json") is None
-    write_record(s, "r.json", {"n": 5, "name": "店"})
-    assert read_record(s, "r.json") == {"n": 5, "name": "店"}
-    assert "r.json.tmp" not in s.list()
+    loaded = load(s, SPEC)
+    assert loaded.record is None and not loaded.lost
+    for x in range(1, 5):
+        save(s, SPEC, {"x": x}, loaded)
+    assert s.list() == ["rec.a", "rec.b"]
+    again = load(s, SPEC)
+    assert again.record == {"x": 4} and again.seq == 4 and not again.fell_back
 
 
-def test_damaged_record_is_set_aside_not_overwritten():
+def test_a_damaged_newest_generation_falls_back_to_the_older_and_is_kept_as_evidence():
     s = RamStorage()
-    for junk in (b"{not json", b"[1, 2]", b"\xff\xfe", b""):
-        s.write("r.json", junk)
-        assert _corrupt(lambda: read_record(s, "r.json"))
-        assert s.read("r.json.bad") == junk
-        assert "r.json" not in s.list()
+    loaded = load(s, SPEC)
+    save(s, SPEC, {"x": 1}, loaded)
+    save(s, SPEC, {"x": 2}, loaded)
+    newest = "rec" + loaded.slot
+    damaged = s.read(newest)[:-3]
+    s.write(newest, damaged)
+    again = load(s, SPEC)
+    assert again.record == {"x": 1} and again.fell_back and again.damaged == [newest]
+    assert evidence(s) == [(1, newest)]
+    assert s.read("bad.000001." + newest) == damaged
 
 
-def test_write_record_survives_a_power_cut_at_every_step():
-    old = {"v": 1}
-    new = {"v": 2, "more": "x" * 40}
-    ops = 0
-    while True:
-        s = RamStorage(seed=ops)
-        write_record(s, "r.json", old)
+def test_a_damaged_older_generation_is_evidence_but_no_fall_back():
+    s = RamStorage()
+    loaded = load(s, SPEC)
+    save(s, SPEC, {"x": 1}, loaded)
+    save(s, SPEC, {"x": 2}, loaded)
+    older = "rec.a" if loaded.slot == ".b" else "rec.b"
+    raw = bytearray(s.read(older))
+    raw[-2] ^= 1  # payload rot; the header still shows the older sequence number
+    s.write(older, bytes(raw))
+    again = load(s, SPEC)
+    assert again.record == {"x": 2} and not again.fell_back and again.damaged == [older]
+
+
+def test_wrong_types_are_damage_even_with_a_good_checksum():
+    s = RamStorage()
+    for bad in ({"x": True}, {"x": "1"}, {"x": None}):
+        s.write("rec.a", pack(1, bad))
+        assert load(s, SPEC).lost
+    s.write("rec.a", b"QPR1 00000001 0005 00000000\n" + b"[" * 5)
+    assert load(s, SPEC).lost
+
+
+def test_a_complete_temp_file_is_finished_and_a_torn_one_removed():
+    s = RamStorage()
+    loaded = load(s, SPEC)
+    save(s, SPEC, {"x": 1}, loaded)
+    save(s, SPEC, {"x": 2}, loaded)
+    # FAT renames by remove + rename: a cut in between leaves only the complete temp file.
+    older = "rec.a" if loaded.slot == ".b" else "rec.b"
+    s.write("rec.tmp", pack(3, {"x": 3}))
+    s.remove(older)
+    again = load(s, SPEC)
+    assert again.record == {"x": 3} and "rec.tmp" not in s.list() and evidence(s) == []
+    s.write("rec.tmp", pack(9, {"x": 9})[:-1])
+    assert load(s, SPEC).record == {"x": 3} and "rec.tmp" not in s.list() and evidence(s) == []
+
+
+def test_save_refuses_a_record_its_validator_refuses():
+    s = RamStorage()
+    assert _raises(Damaged, lambda: save(s, SPEC, {"x": "no"}, load(s, SPEC)))
+    assert s.list() == []
+
+
+def test_a_write_is_old_or_new_after_a_power_cut_at_every_operation():
+    for ops in range(10):
+        s = RamStorage()
+        loaded = load(s, SPEC)
+        save(s, SPEC, {"x": 1}, loaded)
         try:
-            write_record(CutAfter(s, ops), "r.json", new)
+            save(CutAfter(s, ops), SPEC, {"x": 2, "pad": "p" * 40}, loaded)
             done = True
         except PowerCut:
             done = False
         s.power_cut(tear=True)
-        got = read_record(s, "r.json")
-        assert got in (old, new), got
+        got = load(s, SPEC)
+        assert got.record in ({"x": 1}, {"x": 2, "pad": "p" * 40}), (ops, got.record)
+        assert not got.damaged and not got.lost
         if done:
-            assert got == new
-        if done:
+            assert got.record["x"] == 2
             break
-        ops += 1
-    assert ops >= 3  # write, sync, rename at least
 
 
-def test_params_defaults_round_trip_and_validation():
+# ---- Evidence --------------------------------------------------------------------------------
+
+
+def test_evidence_is_numbered_never_overwritten_and_bounded():
     s = RamStorage()
-    p = Params.load(s)
-    assert p.language == "zh" and p.max_amount == 10000000 and not p.damaged
-    p.language = "en"
-    p.merchant_name = "钱记小店"
-    p.save(s)
-    q = Params.load(s)
-    assert q.language == "en" and q.merchant_name == "钱记小店"
-    q.language = "fr"
-    try:
-        q.save(s)
-        raise AssertionError("invalid language saved")
-    except ValueError:
-        pass
-    assert Params.load(s).language == "en"
+    for i in range(EVIDENCE_MAX_FILES + 3):
+        s.write("rec.a", b"junk " + str(i).encode())
+        load(s, SPEC)
+    kept = evidence(s)
+    assert len(kept) == EVIDENCE_MAX_FILES
+    assert [n for n, _ in kept] == list(range(4, EVIDENCE_MAX_FILES + 4))  # the oldest dropped first
+    assert s.read("bad.{}.rec.a".format("0" * 5 + "4")) == b"junk 3"
 
 
-def test_params_bad_fields_fall_back_visibly():
+def test_a_huge_damaged_file_keeps_only_its_first_bytes_as_evidence():
     s = RamStorage()
-    s.write("params.json", b'{"language": "xx", "max_amount": -5, "merchant_name": "Ok Shop", "evil": 1}')
-    p = Params.load(s)
-    assert p.damaged
-    assert p.language == "zh" and p.max_amount == 10000000
-    assert p.merchant_name == "Ok Shop"
+    s.write("rec.a", b"z" * (EVIDENCE_MAX_BYTES * 20))
+    load(s, SPEC)
+    assert s.size("bad.000001.rec.a") == EVIDENCE_MAX_BYTES and "rec.a" not in s.list()
 
 
-def test_params_unparseable_file_gives_defaults_and_keeps_the_file():
-    s = RamStorage()
-    s.write("params.json", b"\x00garbage")
-    p = Params.load(s)
-    assert p.damaged and p.language == "zh"
-    assert s.read("params.json.bad") == b"\x00garbage"
+# ---- Counters --------------------------------------------------------------------------------
 
 
-def test_trace_numbers_count_up_wrap_and_persist():
+def test_a_factory_fresh_terminal_starts_at_one_and_becomes_provisioned():
     s = RamStorage()
     c = Counters.load(s)
-    assert (c.next_trace(), c.next_trace(), c.batch) == (1, 2, 1)
-    assert Counters.load(s).trace == 3
-    c.trace = 999999
+    assert (c.trace, c.batch) == (1, 1) and not provisioned(s)
+    assert c.next_trace() == 1
+    assert provisioned(s)
+    assert (c.next_trace(), Counters.load(s).trace) == (2, 3)
+
+
+def test_trace_numbers_wrap_and_batches_close():
+    s = RamStorage()
+    c = Counters.load(s)
+    c.next_trace()
+    c.n = 999998
     assert c.next_trace() == 999999
     assert c.next_trace() == 1
     assert c.next_batch() == 2
@@ -146,9 +251,76 @@ def test_trace_numbers_count_up_wrap_and_persist():
     assert (again.trace, again.batch) == (2, 2)
 
 
+def test_counters_falling_back_to_the_older_copy_skip_ahead():
+    s = RamStorage()
+    c = Counters.load(s)
+    handed = [c.next_trace() for _ in range(5)]
+    newest = "counters" + c._loaded.slot
+    s.write(newest, s.read(newest)[:-1])
+    again = Counters.load(s)
+    assert again.skipped == FALLBACK_SKIP
+    assert again.next_trace() > handed[-1] + FALLBACK_SKIP - 2
+    assert Counters.load(s).trace == again.trace  # the skip itself is stored
+
+
+def test_a_provisioned_terminal_with_lost_counters_stays_blocked_until_recovered():
+    s = RamStorage()
+    c = Counters.load(s)
+    handed = [c.next_trace() for _ in range(30)]
+    for name in COUNTERS.files():
+        if name in s.list():
+            s.write(name, b"\x00rot")
+    for _ in range(2):  # a reboot does not clear it: the evidence and the marker remain
+        assert _raises(CountersLost, lambda: Counters.load(s))
+    r = recover(s)
+    assert r.trace > handed[-1] and r.trace >= RESERVE
+    assert Counters.load(s).trace == r.trace
+
+
+def test_counters_deleted_outright_still_block_a_provisioned_terminal():
+    s = RamStorage()
+    c = Counters.load(s)
+    c.next_trace()
+    for name in list(s.list()):
+        if name.startswith("counters."):
+            s.remove(name)
+    assert _raises(CountersLost, lambda: Counters.load(s))
+    # Even with the marker damaged too: its evidence still says the terminal was provisioned.
+    for name in list(s.list()):
+        if name.startswith("provisioned."):
+            s.write(name, b"rot")
+    assert _raises(CountersLost, lambda: Counters.load(s))
+
+
+def test_recovery_skips_past_numbers_seen_only_in_evidence():
+    s = RamStorage()
+    c = Counters.load(s)
+    c.next_trace()
+    c.n = 5000  # as if 5000 numbers had been handed out since
+    c.next_trace()
+    for name in list(s.list()):
+        if not name.startswith("bad."):
+            raw = bytearray(s.read(name))
+            raw[20] ^= 0xFF  # the checksum field: the payload still reads
+            s.write(name, bytes(raw))
+    assert _raises(CountersLost, lambda: Counters.load(s))
+    assert recover(s).n > 5001
+
+
+def test_legacy_counters_are_migrated():
+    s = RamStorage()
+    s.write("counters.json", b'{"trace": 42, "batch": 3}')
+    c = Counters.load(s)
+    assert (c.trace, c.batch) == (42, 3)
+    assert "counters.json" not in s.list()
+    assert Counters.load(s).trace == 42
+    s2 = RamStorage()
+    s2.write("counters.json", b'{"trace": true, "batch": 1}')
+    assert _raises(CountersLost, lambda: Counters.load(s2))
+
+
 def test_a_trace_number_is_never_handed_out_twice_across_power_cuts():
-    ops = 0
-    while True:
+    for ops in range(20):
         s = RamStorage(seed=ops)
         c = Counters.load(s)
         handed = [c.next_trace(), c.next_trace()]
@@ -162,13 +334,92 @@ def test_a_trace_number_is_never_handed_out_twice_across_power_cuts():
         after = Counters.load(s)
         assert after.trace > handed[-1], (ops, after.trace, handed)
         if done:
-            break
-        ops += 1
+            return
+    raise AssertionError("the hand-out never completed")
 
 
-def test_damaged_counters_are_refused_not_reset():
+# ---- Parameters ------------------------------------------------------------------------------
+
+
+def test_params_defaults_round_trip_and_validation():
     s = RamStorage()
-    s.write("counters.json", b'{"trace": 0, "batch": 1}')
-    assert _corrupt(lambda: Counters.load(s))
-    s.write("counters.json", b'{"trace": "7", "batch": 1}')
-    assert _corrupt(lambda: Counters.load(s))
+    p = Params.load(s)
+    assert p.language == "zh" and p.max_amount == 10000000 and not p.damaged
+    p.language = "en"
+    p.merchant_name = "钱记小店"
+    p.save(s)
+    q = Params.load(s)
+    assert q.language == "en" and q.merchant_name == "钱记小店"
+    q.language = "fr"
+    assert _raises(ValueError, lambda: q.save(s))
+    q.language = "en"
+    q.max_amount = True  # bool is an int on CPython: refused all the same
+    assert _raises(ValueError, lambda: q.save(s))
+    assert Params.load(s).language == "en"
+
+
+def _stored_params(s, fields):
+    """A well-formed generation of params.a whose JSON text has the given (possibly bad) fields."""
+    text = '{"v":1' + "".join(',"{}":{}'.format(name, fields[name]) for name in sorted(fields)) + "}"
+    payload = text.encode()
+    head = "QPR1 00000001 {:04x} {:08x}\n".format(len(payload), crc32(payload))
+    s.write("params.a", head.encode() + payload)
+
+
+def test_damaged_cosmetic_params_fall_back_with_a_warning_that_lasts():
+    s = RamStorage()
+    _stored_params(s, {"language": '"xx"', "max_amount": "true", "tz_minutes": "1.5", "evil": "1"})
+    p = Params.load(s)
+    assert p.damaged and not p.identity_lost
+    assert (p.language, p.max_amount, p.tz_minutes) == ("zh", 10000000, 480)
+    assert Params.load(s).damaged  # after a reboot too
+    p.save(s)
+    assert not Params.load(s).damaged
+
+
+def test_damaged_identity_params_never_fall_back_to_defaults():
+    s = RamStorage()
+    _stored_params(s, {"terminal_id": "10000001"})
+    p = Params.load(s)
+    assert p.identity_lost and p.terminal_id is None and p.merchant_id == "898100012340001"
+    assert _raises(ValueError, lambda: p.save(s))  # a language change must not restore a default id
+    s2 = RamStorage()
+    p2 = Params.load(s2)
+    p2.save(s2)
+    p2.save(s2)
+    for name in ("params.a", "params.b"):
+        s2.write(name, b"\x00")
+    for _ in range(2):  # lasting: the copies are evidence now, the loss is remembered
+        again = Params.load(s2)
+        assert again.identity_lost and again.terminal_id is None
+    again.terminal_id = "10000002"
+    again.merchant_id = "898100012340002"
+    again.host = "10.0.0.5:8583"
+    again.mac_algorithm = "ecb"
+    again.save(s2)
+    assert not Params.load(s2).identity_lost
+
+
+def test_legacy_params_are_read():
+    s = RamStorage()
+    s.write("params.json", b'{"language": "en", "merchant_name": "Old Shop"}')
+    p = Params.load(s)
+    assert (p.language, p.merchant_name, p.terminal_id) == ("en", "Old Shop", "10000001")
+
+
+# ---- The registry ----------------------------------------------------------------------------
+
+
+def test_the_registry_knows_every_file_the_records_write():
+    s = RamStorage()
+    c = Counters.load(s)
+    c.next_trace()
+    c.next_trace()
+    Params.load(s).save(s)
+    s.write("counters.a", b"rot")
+    Counters.load(s)
+    assert registry.unknown_files(s) == []
+    assert registry.owner("bad.000001.counters.a") is COUNTERS
+    assert registry.owner("params.tmp") is PARAMS
+    s.write("stray.bin", b"x")
+    assert registry.unknown_files(s) == ["stray.bin"]

@@ -6,14 +6,17 @@ from firmware.params import Params
 from firmware.terminal import Terminal
 from hal.contracts import CARD_INSERT, CARD_SCAN, CARD_SWIPE, CARD_TAP, CardEvent
 from tests.portable.fakes import make_board
+from virtual.storage import RamStorage
 
 DEBIT = "6222021234567890128"
 
 
-def boot(language="en", **devices):
+def boot(language="en", merchant=None, **devices):
     board = make_board(**devices)
     params = Params.load(board.storage)
     params.language = language
+    if merchant:
+        params.merchant_name = merchant
     params.save(board.storage)
     term = Terminal(board)
     term.settle()
@@ -215,22 +218,51 @@ def test_inactivity_returns_to_idle_and_disarms_the_reader():
 def test_damaged_counters_block_transactions_visibly():
     board = make_board()
     board.storage.write("counters.json", b"{broken")
-    term = Terminal(board)
-    term.settle()
-    assert "Batch ------" in screen(board) or "批次 ------" in screen(board)
-    assert "存储数据损坏" in screen(board)
-    press(board, term, "ENTER", "1")
-    assert "存储数据损坏" in screen(board)
-    assert "请输入金额" not in screen(board)
-    assert board.storage.read("counters.json.bad") == b"{broken"
+    for _ in range(2):  # the fault lasts across a reboot: the damaged file is evidence now
+        term = Terminal(board)
+        term.settle()
+        assert "批次 ------" in screen(board)
+        assert "存储数据损坏" in screen(board)
+        press(board, term, "ENTER", "1")
+        assert "存储数据损坏" in screen(board)
+        assert "请输入金额" not in screen(board)
+    assert board.storage.read("bad.000001.counters.json") == b"{broken"
 
 
 def test_damaged_params_fall_back_to_defaults_and_say_so():
     board = make_board()
     board.storage.write("params.json", b'{"language": "klingon"}')
+    for _ in range(2):  # a lasting warning, not one that disappears after a reboot
+        term = Terminal(board)
+        term.settle()
+        assert "参数曾损坏" in screen(board)
+        assert term.fault is None
+
+
+def test_a_lost_terminal_identity_blocks_transactions():
+    board = make_board()
+    board.storage.write("params.json", b'{"terminal_id": "1234", "language": "en"}')
     term = Terminal(board)
     term.settle()
-    assert "参数损坏" in screen(board)
+    assert "Terminal ID lost" in screen(board)
+    press(board, term, "ENTER", "1")
+    assert "Terminal ID lost" in screen(board) and "Enter amount" not in screen(board)
+
+
+def test_failing_storage_boots_into_a_visible_fault_instead_of_crashing():
+    class Failing(RamStorage):
+        def read(self, name):
+            raise OSError(5, "I/O error")
+
+        def write(self, name, data):
+            raise OSError(5, "I/O error")
+
+    board = make_board(storage=Failing())
+    term = Terminal(board)
+    term.settle()
+    assert "存储故障" in screen(board)
+    press(board, term, "ENTER", "1")
+    assert "请输入金额" not in screen(board)
 
 
 def test_a_bug_in_a_screen_propagates_from_step_but_not_from_run():
@@ -310,12 +342,15 @@ GOLDEN_SESSION = (
     "ENTER",
     "CANCEL",
 )
-GOLDEN_DIGEST = "6fb4860ed0566e3744d01e32994b0944030da9d0bef54ea3c55e96cf38afb3b4"
+GOLDEN_DIGEST = "15f0079abb8a240b024977b1632fb6c2a9039009cd49b5b89a906d4e9f21763f"
 
 
 def golden_session(language):
-    """Every screen shown during the session, then every stored file as name=content."""
-    board, term = boot(language)
+    """Every screen shown during the session, then every stored file as name=content. The merchant
+    name is Chinese, so the stored bytes prove the encoding is the same on every runtime."""
+    board, term = boot(language, merchant='钱记小店 Qian\'s "Shop"')
+    term.counters.next_trace()
+    term.counters.next_trace()
     shots = [screen(board)]
     for step in GOLDEN_SESSION:
         if isinstance(step, str):
@@ -346,7 +381,9 @@ def test_golden_session_screens():
     assert "622202*********0128" in shots[15]
     assert "Not available yet" in shots[18]
     assert "ENTER for menu" in shots[20]
-    assert len(stored) == 1 and stored[0].startswith('params.json={"idle_timeout_s":60,"language":"en",')
+    assert "钱记小店" in shots[0]
+    assert [s.split("=")[0] for s in stored] == ["counters.a", "counters.b", "params.a", "provisioned.a"]
+    assert '"merchant_name":"钱记小店 Qian\'s \\"Shop\\""' in stored[2]
 
 
 def test_golden_session_digest_is_the_same_on_every_runtime():

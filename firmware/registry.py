@@ -1,0 +1,36 @@
+# The registry of stored files: every record the firmware writes is declared here, with the module
+# that validates it. A file in storage that this registry does not know is a bug (a test checks).
+# The journal and reversal records of the next issues join the list.
+
+from firmware.counters import COUNTERS, PROVISIONED
+from firmware.params import PARAMS
+from firmware.store import EVIDENCE_PREFIX, evidence
+
+RECORDS = (COUNTERS, PROVISIONED, PARAMS)
+
+# Files kept in the firmware's storage that the firmware does not write. The simulator's signing key
+# lives here until the devices issue moves key material to a key store the firmware cannot read.
+FOREIGN = ("signer.key", "signer.key.new")
+
+
+def owner(name):
+    """The RecordFile a storage name belongs to (evidence belongs to the record it was), or None."""
+    if name.startswith(EVIDENCE_PREFIX):
+        parts = name.split(".", 2)
+        if len(parts) != 3:
+            return None
+        name = parts[2]
+    for spec in RECORDS:
+        if name in spec.files():
+            return spec
+    return None
+
+
+def unknown_files(storage):
+    """Names in storage that no registered record (nor FOREIGN) accounts for."""
+    return [n for n in storage.list() if owner(n) is None and n not in FOREIGN]
+
+
+def faults(storage):
+    """[(number, original name)] of the damaged files kept as evidence, oldest first."""
+    return evidence(storage)
