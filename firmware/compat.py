@@ -41,6 +41,11 @@ def is_missing(exc):
     return isinstance(exc, OSError) and exc.args and exc.args[0] == ENOENT
 
 
+def is_full(exc):
+    """True if an OSError means 'no space left'."""
+    return isinstance(exc, OSError) and exc.args and exc.args[0] == ENOSPC
+
+
 def collect():
     """Collect garbage before a large allocation (cheap no-op cost on CPython)."""
     gc.collect()

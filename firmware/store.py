@@ -8,7 +8,7 @@
 
 import json
 
-from firmware.compat import const, crc32, is_missing
+from firmware.compat import const, crc32, is_full, is_missing
 from firmware.errors import StoredDataCorrupt
 
 _MAGIC = b"QPR1 "
@@ -259,9 +259,9 @@ def load(storage, spec):
             good.append((seq, slot, spec.validate(record)))
         except Damaged:
             try:
-                newest_claimed = max(newest_claimed, _header(raw)[0] if raw is not None else 0)
-            except Damaged:
-                newest_claimed = 0xFFFFFFFF  # unknown: assume it was the newer one
+                newest_claimed = max(newest_claimed, _header(raw)[0])
+            except (Damaged, TypeError):
+                newest_claimed = 0xFFFFFFFF  # unknown (unreadable, no header): assume it was newer
             result.damaged.append(name)
             keep_evidence(storage, name)
     best = max(good) if good else None
@@ -288,7 +288,10 @@ def load(storage, spec):
         result.lost = bool(result.damaged)
         return result
     result.seq, result.slot, result.record = best
-    result.fell_back = newest_claimed > best[0]
+    # Generations alternate, so from the second on both slots exist: a missing one may have been
+    # the newer (deleted, or lost with its directory entry).
+    vanished = best[0] >= 2 and len(good) + len(result.damaged) + (1 if finished else 0) < 2
+    result.fell_back = newest_claimed > best[0] or vanished
     return result
 
 
@@ -314,18 +317,26 @@ def save(storage, spec, record, loaded):
     seq = loaded.seq + 1
     target = _SLOTS[1] if loaded.slot == _SLOTS[0] else _SLOTS[0]
     tmp = spec.name + _TMP
-    storage.write(tmp, pack(seq, record))
-    storage.sync()
+    data = pack(seq, record)
     try:
-        storage.rename(tmp, spec.name + target)
-    except OSError:
-        # The older slot cannot be replaced (something that is not a file stands there): replace
-        # the newer one, so the record lives on in one generation until the obstacle is gone.
-        if loaded.slot is None:
+        storage.write(tmp, data)
+    except OSError as exc:
+        if is_full(exc):
             raise
-        target = loaded.slot
-        storage.rename(tmp, spec.name + target)
+        # Something that is not a file stands at NAME.tmp: write the older generation in place.
+        # A cut then tears only that copy; the newer one is still there to fall back to.
+        storage.write(spec.name + target, data)
+        tmp = None
     storage.sync()
+    if tmp is not None:
+        try:
+            storage.rename(tmp, spec.name + target)
+        except OSError:
+            # The older slot cannot be replaced (something that is not a file stands there): use
+            # the other one; the record lives on in one generation until the obstacle goes.
+            target = _SLOTS[1] if target == _SLOTS[0] else _SLOTS[0]
+            storage.rename(tmp, spec.name + target)
+        storage.sync()
     loaded.seq = seq
     loaded.slot = target
     loaded.record = record

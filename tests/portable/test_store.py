@@ -75,9 +75,9 @@ def _check(record):
 SPEC = RecordFile("rec", _check, 512)
 
 
-def _raises(exc_type, fn):
+def _raises(exc_type, fn, *args):
     try:
-        fn()
+        fn(*args)
     except exc_type:
         return True
     return False
@@ -88,7 +88,10 @@ def _raises(exc_type, fn):
 
 def test_encoding_is_canonical_and_the_same_bytes_on_every_runtime():
     record = {"b": 1, "a": '钱记\u2028"\\\x01', "c": [True, None, -5], "d": {"z": 1, "y": False}}
-    want = b'{"a":"\xe9\x92\xb1\xe8\xae\xb0\xe2\x80\xa8\\"\\\\\\u0001","b":1,"c":[true,null,-5],"d":{"y":false,"z":1}}'
+    want = (
+        b'{"a":"\xe9\x92\xb1\xe8\xae\xb0\xe2\x80\xa8\\"\\\\\\u0001",'
+        b'"b":1,"c":[true,null,-5],"d":{"y":false,"z":1}}'
+    )
     assert encode(record) == want
     assert decode(want) == record
 
@@ -100,7 +103,7 @@ def test_encoding_refuses_what_cannot_be_stored():
 
 def test_decode_refuses_deep_nesting_and_non_records_without_crashing():
     for raw in (b"[" * 100000, b'{"a":' * 5000, b"[1,2]", b"\xff\xfe", b"", b"{bad", b'"x"'):
-        assert _raises(Damaged, lambda: decode(raw)), raw[:20]
+        assert _raises(Damaged, decode, raw), raw[:20]
     assert decode(b'{"a":[[1]]}') == {"a": [[1]]}
 
 
@@ -108,11 +111,11 @@ def test_a_generation_detects_every_truncation_and_flipped_byte():
     raw = pack(7, {"x": 5, "name": "钱记"})
     assert unpack(raw, 512) == (7, {"x": 5, "name": "钱记"})
     for cut in range(len(raw)):
-        assert _raises(Damaged, lambda: unpack(raw[:cut], 512))
+        assert _raises(Damaged, unpack, raw[:cut], 512)
     for i in range(len(raw)):
         flipped = bytearray(raw)
         flipped[i] ^= 0x41
-        assert _raises(Damaged, lambda: unpack(bytes(flipped), 512)), i
+        assert _raises(Damaged, unpack, bytes(flipped), 512), i
     assert _raises(Damaged, lambda: unpack(raw, 10))  # over the record's limit
 
 
@@ -157,6 +160,16 @@ def test_a_damaged_older_generation_is_evidence_but_no_fall_back():
     assert again.record == {"x": 2} and not again.fell_back and again.damaged == [older]
 
 
+def test_a_vanished_generation_counts_as_a_fall_back():
+    s = RamStorage()
+    loaded = load(s, SPEC)
+    for x in (1, 2, 3):
+        save(s, SPEC, {"x": x}, loaded)
+    s.remove("rec" + loaded.slot)  # the newest, deleted outright
+    again = load(s, SPEC)
+    assert again.record == {"x": 2} and again.fell_back
+
+
 def test_wrong_types_are_damage_even_with_a_good_checksum():
     s = RamStorage()
     for bad in ({"x": True}, {"x": "1"}, {"x": None}):
@@ -177,6 +190,7 @@ def test_a_complete_temp_file_is_finished_and_a_torn_one_removed():
     s.remove(older)
     again = load(s, SPEC)
     assert again.record == {"x": 3} and "rec.tmp" not in s.list() and evidence(s) == []
+    assert not again.fell_back and not load(s, SPEC).fell_back
     s.write("rec.tmp", pack(9, {"x": 9})[:-1])
     assert load(s, SPEC).record == {"x": 3} and "rec.tmp" not in s.list() and evidence(s) == []
 

@@ -1,0 +1,166 @@
+# The corruption campaign: every registered stored file, damaged every way we know, then two boots.
+# After each boot the terminal must hand out a (batch, trace) pair never handed out before, boot
+# without crashing, and leave no file the registry does not know. Portable: runs on both runtimes.
+from firmware import registry
+from firmware.compat import crc32
+from firmware.params import Params
+from firmware.terminal import Terminal
+from tests.portable.fakes import make_board
+from virtual.storage import RamStorage
+
+_EISDIR = 21
+
+
+class DirectoryInTheWay(RamStorage):
+    """RamStorage where `blocked` is a directory: it is listed, but reading, writing, renaming over
+    it and removing it fail as a file system does for a directory."""
+
+    def __init__(self):
+        super().__init__()
+        self.blocked = None  # set when the directory appears
+
+    def _check(self, name):
+        if name == self.blocked:
+            raise OSError(_EISDIR, "is a directory")
+
+    def read(self, name):
+        self._check(name)
+        return super().read(name)
+
+    def write(self, name, data):
+        self._check(name)
+        super().write(name, data)
+
+    def append(self, name, data):
+        self._check(name)
+        super().append(name, data)
+
+    def rename(self, old, new):
+        self._check(old)
+        self._check(new)
+        super().rename(old, new)
+
+    def remove(self, name):
+        self._check(name)
+        super().remove(name)
+
+    def list(self):
+        names = super().list()
+        if self.blocked is not None and self.blocked not in names:
+            names = sorted(names + [self.blocked])
+        return names
+
+
+def _framed(payload):
+    """A generation with a correct header and checksum around any payload bytes."""
+    head = "QPR1 00000009 {:04x} {:08x}\n".format(len(payload), crc32(payload))
+    return head.encode() + payload
+
+
+def damages(original, step=1):
+    """(label, bytes) for every damage of one file's content; step > 1 samples the long families."""
+    for n in range(0, len(original), step):
+        yield "truncate", original[:n]
+    for i in range(0, len(original), step):
+        flipped = bytearray(original)
+        flipped[i] ^= 0xFF
+        yield "flip", bytes(flipped)
+    yield "deep", b"[" * 50000
+    yield "deep-framed", _framed(b'{"v":' * 2000 + b"1" + b"}" * 2000)
+    yield "wrong-types", _framed(b'{"v":true,"n":"5","batch":[1],"reserved":null,"terminal_id":1}')
+    yield "bools", _framed(b'{"v":1,"n":true,"batch":true,"reserved":true,"language":true}')
+    yield (
+        "huge-numbers",
+        _framed(b'{"v":1,"n":' + b"9" * 40 + b',"batch":1e999,"reserved":' + b"9" * 40 + b"}"),
+    )
+    yield "bad-utf8", _framed(b'{"v":1,"merchant_name":"\xff\xfe\xc0"}')
+    yield "empty", b""
+    yield "deleted", False
+    yield "directory", None
+
+
+class Campaign:
+    """Counts per stored file name: cases run. `failures` lists what went wrong (empty = passed)."""
+
+    def __init__(self, step=1):
+        self.step = step
+        self.cases = {}
+        self.failures = []
+
+    def _setup(self, storage):
+        """A terminal that has handed out numbers and saved its parameters twice (both generations
+        exist); returns the set of (batch, trace) pairs handed out."""
+        board = make_board(storage=storage)
+        params = Params.load(storage)
+        params.merchant_name = "钱记小店"
+        params.save(storage)
+        params.language = "en"
+        params.save(storage)
+        term = Terminal(board)
+        handed = set()
+        for _ in range(3):
+            handed.add((term.counters.batch, term.counters.next_trace()))
+        return handed
+
+    def _boot_and_hand_out(self, storage, handed, where):
+        storage.power_cut()
+        try:
+            term = Terminal(make_board(storage=storage))
+            term.settle()
+        except Exception as exc:  # noqa: BLE001 - a crash at boot is exactly what the campaign looks for
+            self.failures.append("{}: boot crashed: {!r}".format(where, exc))
+            return False
+        if term.counters is None:
+            self.failures.append("{}: no counters (fault {})".format(where, term.fault))
+            return False
+        pair = (term.counters.batch, term.counters.next_trace())
+        if pair in handed:
+            self.failures.append("{}: pair {} handed out twice".format(where, pair))
+            return False
+        handed.add(pair)
+        unknown = [n for n in registry.unknown_files(storage) if n != getattr(storage, "blocked", None)]
+        if unknown:
+            self.failures.append("{}: unknown files {}".format(where, unknown))
+            return False
+        return True
+
+    def run_file(self, name):
+        """Every damage of the stored file `name` (a registered record's file)."""
+        probe = RamStorage()
+        self._setup(probe)
+        if name in probe.list():
+            original = probe.read(name)
+        else:  # a temp or legacy file: damage a copy of the newest generation put there
+            base = registry.owner(name).name
+            original = probe.read(base + ".a")
+        count = 0
+        for label, data in damages(original, self.step):
+            storage = DirectoryInTheWay()
+            handed = self._setup(storage)
+            if data is None or data is False:
+                if name in storage.list():
+                    storage.remove(name)
+                if data is None:
+                    storage.blocked = name
+            else:
+                storage.write(name, data)
+                storage.sync()
+            where = "{} {} ({} bytes)".format(name, label, len(data) if data else 0)
+            for boot in (1, 2):
+                if not self._boot_and_hand_out(storage, handed, where + " boot {}".format(boot)):
+                    break
+            count += 1
+        self.cases[name] = count
+
+    def run(self):
+        for spec in registry.RECORDS:
+            for name in spec.files():
+                self.run_file(name)
+        return self
+
+    def report(self):
+        lines = ["{:<22} {} cases".format(name, self.cases[name]) for name in sorted(self.cases)]
+        lines.append(
+            "{:<22} {} cases, {} failures".format("total", sum(self.cases.values()), len(self.failures))
+        )
+        return "\n".join(lines)
