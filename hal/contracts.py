@@ -27,7 +27,50 @@ class LinkError(HalError):
     """The host link could not connect, or broke while in use."""
 
 
-class Keypad:
+# ---- Capabilities --------------------------------------------------------------------------
+# Every contract lists the optional things a device of its kind may do (CAPABILITIES). Each
+# implementation declares the ones it has (`capabilities`) and, for every other one, why it lacks
+# it (`lacks`: name -> reason). The conformance tests check each declared capability by observing
+# its effect, and the firmware calls a capability only after has() says the device declared it.
+
+
+class Device:
+    CAPABILITIES = ()  # what a device of this contract may be able to do
+    capabilities = ()  # what this implementation does
+    lacks = {}  # type: dict  # capability -> why this implementation does not
+
+
+def has(device, capability):
+    """True if the device declared the capability (a device that is None has nothing)."""
+    return device is not None and capability in device.capabilities
+
+
+def declared(device):
+    """Problems with a device's declaration: every capability of its contract must be either had or
+    lacked with a reason, and nothing else may be named. [] when the declaration is sound."""
+    problems = []
+    contract = device.CAPABILITIES
+    for name in contract:
+        if (name in device.capabilities) == (name in device.lacks):
+            problems.append(
+                "{}: declare {!r} as had or lacked (not both, not neither)".format(
+                    type(device).__name__, name
+                )
+            )
+    for name in device.capabilities:
+        if name not in contract:
+            problems.append(
+                "{}: {!r} is not a capability of its contract".format(type(device).__name__, name)
+            )
+    for name in device.lacks:
+        if name not in contract or not device.lacks[name]:
+            problems.append(
+                "{}: lacks {!r} without a reason or outside its contract".format(type(device).__name__, name)
+            )
+    return problems
+
+
+class Keypad(Device):
     def poll(self):
         """Return the next key code pressed, or None at once if no key is waiting. Never blocks."""
         raise NotImplementedError
@@ -88,7 +131,7 @@ def cut_cells(s, width):
     return s
 
 
-class Display:
+class Display(Device):
     def size(self):
         """Return (rows, columns) of the text grid. A CJK character takes two columns."""
         raise NotImplementedError
@@ -140,7 +183,7 @@ class CardEvent:
         return "CardEvent({}, <{} chars>, {})".format(self.mode, len(self.data), self.org)
 
 
-class CardReader:
+class CardReader(Device):
     def arm(self, modes=CARD_MODES):
         """Start accepting reads of the given modes (powers the contactless field, lights the scanner)."""
         raise NotImplementedError
@@ -161,7 +204,7 @@ SIG_CONFIRM = "confirm"  # the signer pressed OK
 SIG_CLEAR = "clear"  # the signer asked to start again
 
 
-class SignaturePad:
+class SignaturePad(Device):
     def start(self, x, y, width, height):
         """Begin capturing strokes drawn inside this pixel area of the display."""
         raise NotImplementedError
@@ -194,7 +237,7 @@ def check_name(name):
             raise ValueError("bad storage name")
 
 
-class Storage:
+class Storage(Device):
     """Files under one root. Written data is durable only after sync(): a power cut may lose
     what was written since, and may tear the last write (a prefix of it lands). rename() and
     remove() are atomic and durable at once: after a power cut the new name holds either its old
@@ -253,7 +296,7 @@ def ticks_add(ticks, delta):
     return (ticks + delta) & (TICKS_PERIOD - 1)
 
 
-class Clock:
+class Clock(Device):
     def time(self):
         """Wall-clock time: integer seconds since 1970-01-01 00:00 UTC (whatever the port's epoch)."""
         raise NotImplementedError
@@ -272,7 +315,7 @@ class Clock:
 
 
 # ---- Host link -----------------------------------------------------------------------------
-class Link:
+class Link(Device):
     """A byte stream to the acquirer's host (TCP over GPRS/4G/Wi-Fi on a board)."""
 
     def online(self):
@@ -298,7 +341,7 @@ class Link:
 
 
 # ---- Signer --------------------------------------------------------------------------------
-class Signer:
+class Signer(Device):
     """The terminal's receipt-signing key: ECDSA over P-256. The private key never leaves it."""
 
     def public_key(self):
