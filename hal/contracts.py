@@ -280,6 +280,11 @@ class Clock:
         """Give up the CPU for about ms milliseconds (the event loop's idle wait)."""
         raise NotImplementedError
 
+    def kept_time(self):
+        """True if the wall clock kept time through the last power-off: a battery-backed RTC that
+        had been set. Decided at power-on; set_time() does not change it. No such RTC: False."""
+        raise NotImplementedError
+
 
 # ---- Host link -----------------------------------------------------------------------------
 class Link:

@@ -218,12 +218,18 @@ class VirtualSignaturePad(SignaturePad):
         return True
 
 
-class VirtualClock(Clock):
-    """A clock that moves only when told: sleep_ms() and advance() move ticks and wall time together."""
+# Where a real RTC restarts when its battery is gone: 2000-01-01 00:00 UTC on most ports.
+RTC_RESET_TIME = 946684800
 
-    def __init__(self, time=1795392000):  # 2026-11-23 00:00 UTC
+
+class VirtualClock(Clock):
+    """A clock that moves only when told: sleep_ms() and advance() move ticks and wall time together.
+    kept_time: what kept_time() answers (a battery-backed RTC that was set: True by default)."""
+
+    def __init__(self, time=1795392000, kept_time=True):  # 2026-11-23 00:00 UTC
         self._elapsed_ms = 0  # since construction; never wraps
         self._epoch = time  # the wall time at _elapsed_ms == 0
+        self._kept = bool(kept_time)
 
     def time(self):
         return self._epoch + self._elapsed_ms // 1000
@@ -237,9 +243,18 @@ class VirtualClock(Clock):
     def sleep_ms(self, ms):
         self._move(ms)
 
+    def kept_time(self):
+        return self._kept
+
     def advance(self, seconds):
         """Let `seconds` pass (may be fractional): wall time and ticks move together."""
         self._move(round(seconds * 1000))
+
+    def lose_rtc(self):
+        """Test hook: the RTC lost its power while the terminal was off. The wall clock reads
+        RTC_RESET_TIME (2000-01-01 00:00 UTC) and kept_time() is False; ticks do not move."""
+        self.set_time(RTC_RESET_TIME)
+        self._kept = False
 
     def _move(self, ms):
         if ms < 0:
