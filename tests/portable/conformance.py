@@ -324,8 +324,12 @@ def _check_clock_lose_rtc(clock):
     assert 946684800 <= clock.time() <= 946684801  # 2000-01-01 00:00 UTC, where an RTC restarts
     assert clock.kept_time() is False
     assert 0 <= ticks_diff(clock.ticks_ms(), ticks) < 1000
+    assert clock.rtc_set is False
     clock.set_time(1800000000)  # set again: the time is right, but it was not kept through a power-off
     assert 1800000000 <= clock.time() <= 1800000001 and clock.kept_time() is False
+    assert clock.rtc_set is True  # ... and from now on the RTC holds a set time
+    clock.lose_rtc(at=1000000000)  # an RTC that ran on from a time nobody set
+    assert 1000000000 <= clock.time() <= 1000000001 and not clock.kept_time() and not clock.rtc_set
 
 
 def _check_clock_advance(clock):
