@@ -4,7 +4,8 @@
 #   make lint       ruff check + format check          make format     apply ruff fixes + format
 #   make typecheck  mypy: firmware/ hal/ against the MicroPython stubs; sim/ tests/ against CPython
 #   make sim        the simulator's scenario runner     make bench      print the benchmarks
-#   make mpy        compile the device code into build/mpy/
+#   make mpy        compile the device code into build/mpy/ (runs make version first)
+#   make version    write today's date (UTC) into firmware/version.py
 #   make deploy PORT=/dev/ttyUSB0   copy build/mpy + boot.py + main.py to a board (needs a board)
 #   make clean
 # Needs python3 (3.11+) and node/npm (20) on PATH; everything else is pinned and installed here.
@@ -19,7 +20,7 @@ PIP_FLAGS := --disable-pip-version-check -q
 PORT ?= /dev/ttyUSB0
 LINT_PATHS := $(wildcard firmware hal virtual sim tests bench boot.py main.py)
 
-.PHONY: test sim lint format typecheck mpy deploy bench clean venv node
+.PHONY: test sim lint format typecheck version mpy deploy bench clean venv node
 
 # The venv is rebuilt in place when requirements-dev.txt changes. The MicroPython stubs go into
 # their own folder too: mypy takes it as the typeshed of the firmware/hal run.
@@ -68,7 +69,12 @@ typecheck: $(VENV_STAMP)
 	$(PY) -m mypy virtual sim tests || status=1; \
 	exit $$status
 
-mpy: $(VENV_STAMP)
+# The build date the firmware trusts its clock after (firmware/version.py; SOURCE_DATE_EPOCH
+# sets it for a reproducible build). VERSION in that file is edited by hand.
+version: $(VENV_STAMP)
+	$(PY) -m tests.host.version_stamp
+
+mpy: $(VENV_STAMP) version
 	rm -rf build/mpy
 	$(PY) -m tests.host.mpy_gate build/mpy
 

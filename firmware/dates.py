@@ -22,6 +22,21 @@ def civil(seconds, tz_minutes=0):
     return (y, m, d, rem // 3600, rem % 3600 // 60, rem % 60)
 
 
+def unix_seconds(year, month, day, hour=0, minute=0, second=0, tz_minutes=0):
+    """Unix seconds of a civil time in the zone tz_minutes: the inverse of civil() for a real date
+    and time. Out-of-range fields roll over (day 30 of February is March 2nd): to validate an
+    entry, compare civil() of the result with it."""
+    # Howard Hinnant's days_from_civil, valid for any year.
+    y = year - 1 if month <= 2 else year
+    era = y // 400
+    yoe = y - era * 400
+    mp = month - 3 if month > 2 else month + 9
+    doy = (153 * mp + 2) // 5 + day - 1
+    doe = yoe * 365 + yoe // 4 - yoe // 100 + doy
+    days = era * 146097 + doe - 719468
+    return days * 86400 + hour * 3600 + minute * 60 + second - tz_minutes * 60
+
+
 def _two(n):
     return "0" + str(n) if n < 10 else str(n)
 

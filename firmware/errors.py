@@ -36,6 +36,13 @@ class AmountRefused(PosError):
         self.limit = limit
 
 
+class ClockNotSet(PosError):
+    """The wall clock is not trusted (it did not keep time through a power-off and reads before the
+    build date): nothing that depends on the date may run until the service menu sets it."""
+
+    key = "clock_not_set"
+
+
 class StoredDataCorrupt(PosError):
     """A file on storage could not be parsed: it is kept aside, never silently overwritten."""
 

@@ -74,6 +74,8 @@ class IdleScreen(Screen):
 
     def _status(self):
         term = self.term
+        if not term.clock_valid:  # never a 2000-01-01 date from an RTC that lost its power
+            return (term.t("clock_not_set"), term.link.online())
         return (format_minute(term.clock.time(), term.params.tz_minutes), term.link.online())
 
     def on_key(self, key):
@@ -111,32 +113,44 @@ def _six(n):
     return "0" * (6 - len(s)) + s
 
 
-# The main menu: (catalog key, screen class or None while the feature is not built yet).
+# The main menu: (catalog key, screen(term, key) or None while the feature is not built yet, guarded:
+# refused while the terminal has a fault or its clock is not set).
 def _menu_items():
+    from firmware.service import open_service_menu  # service.py builds on this module's screens
+
     return (
-        ("menu_sale", AmountScreen),
-        ("menu_void", None),
-        ("menu_refund", None),
-        ("menu_settle", None),
-        ("menu_reprint", None),
-        ("menu_query", None),
-        ("menu_operators", None),
-        ("menu_admin", None),
+        ("menu_sale", AmountScreen, True),
+        ("menu_void", None, True),
+        ("menu_refund", None, True),
+        ("menu_settle", None, True),
+        ("menu_reprint", None, True),
+        ("menu_query", None, True),
+        ("menu_operators", None, True),
+        ("menu_admin", open_service_menu, False),  # the way out of a fault or an unset clock
     )
 
 
 class MenuScreen(Screen):
-    """`1 Sale 2 Void …`: a digit opens its item, UP/DOWN move the highlight, ENTER opens it."""
+    """`1 Sale 2 Void …`: a digit opens its item, UP/DOWN move the highlight, ENTER opens it.
+    A subclass gives other items (menu_items()), title (title_key) and way back (back())."""
+
+    title_key = "menu_title"
 
     def __init__(self, term, selected=0):
         super().__init__(term)
-        self.items = _menu_items()
+        self.items = self.menu_items()
         self.selected = selected
+
+    def menu_items(self):
+        return _menu_items()
+
+    def back(self):
+        self.term.go_idle()
 
     def on_key(self, key):
         n = len(self.items)
         if key == KEY_CANCEL:
-            self.term.go_idle()
+            self.back()
         elif key == KEY_UP:
             self.selected = (self.selected - 1) % n
             self.term.redraw()
@@ -153,18 +167,22 @@ class MenuScreen(Screen):
 
     def open(self, index):
         self.selected = index
-        key, screen = self.items[index]
+        key, screen, guarded = self.items[index]
         term = self.term
+        t = term.t
         if screen is None:
-            term.go(MessageScreen(term, key, [term.t("not_available")], MenuScreen(term, index)))
-        elif term.fault:
-            term.go(MessageScreen(term, key, [term.t(term.fault)], MenuScreen(term, index)))
+            term.go(MessageScreen(term, key, [t("not_available")], type(self)(term, index)))
+        elif guarded and term.fault:
+            term.go(MessageScreen(term, key, [t(term.fault)], type(self)(term, index)))
+        elif guarded and not term.clock_valid:
+            lines = [t("clock_not_set"), t("clock_set_hint")]
+            term.go(MessageScreen(term, key, lines, type(self)(term, index)))
         else:
             term.go(screen(term, key))
 
     def render(self, d, rows, cols):
         t = self.term.t
-        d.text(0, center(t("menu_title"), cols))
+        d.text(0, center(t(self.title_key), cols))
         visible = rows - 1
         first = 0 if self.selected < visible else self.selected - visible + 1
         for row in range(visible):
@@ -264,7 +282,8 @@ class CardScreen(Screen):
             lines = [t("scan_accepted"), format_fen(self.fen), t("not_available")]
             term.go(MessageScreen(term, self.title_key, lines, IdleScreen(term)))
             return
-        year, month = civil(term.clock.time(), term.params.tz_minutes)[:2]
+        # term.now() raises ClockNotSet: an expiry is never checked against a clock not set.
+        year, month = civil(term.now(), term.params.tz_minutes)[:2]
         try:
             card = read_card(event, year, month)
         except BadCardData as exc:

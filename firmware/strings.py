@@ -37,6 +37,20 @@ _CATALOG = {
     "storage_failed": ("存储故障", "Storage failing"),
     "params_identity_lost": ("终端参数丢失", "Terminal ID lost"),
     "error": ("操作失败", "Operation failed"),
+    # The clock-valid state and the service menu (系统管理, firmware/service.py).
+    "clock_not_set": ("时间未设置", "Clock not set"),
+    "clock_set_hint": ("请在系统管理中设置", "Set it in Admin"),
+    "svc_title": ("系统管理", "Admin"),
+    "svc_set_time": ("设置日期时间", "Set date and time"),
+    "svc_about": ("关于本机", "About"),
+    "svc_faults": ("存储故障记录", "Stored-data faults"),
+    "svc_recover": ("恢复流水号", "Recover counters"),
+    "svc_time_prompt": ("输入年月日时分", "Enter YYYYMMDDHHMM"),
+    "svc_time_invalid": ("日期时间无效", "Not a valid time"),
+    "svc_time_set": ("时间已设置", "Clock set"),
+    "svc_version": ("版本 {}", "Version {}"),
+    "svc_built": ("编译日期 {}", "Built {}"),
+    "svc_terminal": ("终端号 {}", "Terminal {}"),
 }
 
 

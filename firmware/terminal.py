@@ -4,13 +4,21 @@
 from firmware import strings
 from firmware.compat import const, format_exception
 from firmware.counters import Counters, recover
-from firmware.errors import PosError, StoredDataCorrupt
+from firmware.errors import ClockNotSet, PosError, StoredDataCorrupt
 from firmware.params import Params
 from firmware.screens import IdleScreen, MessageScreen
+from firmware.version import BUILD_TIME
 from hal.contracts import ticks_diff
 
 _IDLE_SLEEP_MS = const(20)  # the loop's wait when nothing happened: no busy spin, keys still feel instant
 _SECOND_MS = const(1000)
+
+
+def clock_trusted(clock):
+    """At power-on, whether the wall clock can be believed: it kept time through the power-off
+    (a set, battery-backed RTC) or it reads later than the firmware's build date (no right clock
+    reads earlier). A board without an RTC battery comes back at 2000-01-01: not trusted."""
+    return clock.kept_time() or clock.time() >= BUILD_TIME
 
 
 class Terminal:
@@ -27,6 +35,7 @@ class Terminal:
         self.last_crash = None  # one line naming the last bug run() contained, for the service menu
         self.params = params if params is not None else self._load_params()
         self.counters = self._load_counters()
+        self.clock_valid = clock_trusted(self.clock)  # False: transactions refused until the time is set
         self.screen = None
         self._dirty = True
         now = self.clock.ticks_ms()
@@ -63,6 +72,19 @@ class Terminal:
     def t(self, key, *args):
         """The catalog text for key in the terminal's language."""
         return strings.text(key, self.params.language, *args)
+
+    def now(self):
+        """Wall-clock seconds for anything that depends on the date (card expiry, receipts);
+        ClockNotSet while the clock is not trusted. The idle screen reads the clock directly."""
+        if not self.clock_valid:
+            raise ClockNotSet()
+        return self.clock.time()
+
+    def set_clock(self, seconds):
+        """Set the wall clock (the service menu): from now on it is trusted."""
+        self.clock.set_time(seconds)
+        self.clock_valid = True
+        self.redraw()
 
     def go(self, screen):
         """Make screen the current one (leaving the old one first) and redraw."""

@@ -174,9 +174,10 @@ class NoLink(Link):
         pass
 
 
-def make_board(root="data", rtc=None):
+def make_board(root="data", rtc=None, rtc_battery=False):
     """The console board's devices. No card reader, host link or signing key exists on it: those
-    are stand-ins that never read, never connect, and sign nothing (signer is None)."""
+    are stand-ins that never read, never connect, and sign nothing (signer is None). rtc: a
+    machine.RTC if the port has one; rtc_battery: it keeps time while the power is off."""
     out = sys.stdout
     return Board(
         keypad=ConsoleKeypad(sys.stdin, out, stream_ready(sys.stdin)),
@@ -184,7 +185,7 @@ def make_board(root="data", rtc=None):
         card_reader=NoCardReader(),
         signature_pad=NoSignaturePad(),
         storage=VfsStorage(root),
-        clock=PortClock(rtc),
+        clock=PortClock(rtc, rtc_battery),
         link=NoLink(),
         signer=None,
     )

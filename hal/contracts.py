@@ -283,17 +283,27 @@ class Storage(Device):
 
 # ---- Clock ---------------------------------------------------------------------------------
 TICKS_PERIOD = 1 << 30  # ticks_ms() wraps here, as MicroPython's time.ticks_ms() does
-_TICKS_HALF = TICKS_PERIOD // 2
+# 2**30 itself is not a small int on a 32-bit port (those are -2**30 .. 2**30-1): an expression
+# that reaches it allocates. The tick helpers stay inside the small-int range with these two.
+_TICKS_MAX = 0x3FFFFFFF  # TICKS_PERIOD - 1, the mask
+_TICKS_HALF = 0x20000000  # TICKS_PERIOD // 2
 
 
 def ticks_diff(new, old):
-    """Signed milliseconds from old to new, correct across one wrap of the tick counter."""
-    return ((new - old + _TICKS_HALF) & (TICKS_PERIOD - 1)) - _TICKS_HALF
+    """Signed milliseconds from old to new, correct across one wrap of the tick counter.
+    Allocation-free on MicroPython: every intermediate is a small int."""
+    d = (new - old) & _TICKS_MAX
+    if d >= _TICKS_HALF:
+        d -= _TICKS_HALF  # d - TICKS_PERIOD, in two steps that never leave the small ints
+        d -= _TICKS_HALF
+    return d
 
 
 def ticks_add(ticks, delta):
-    """The tick value delta milliseconds after ticks (delta may be negative)."""
-    return (ticks + delta) & (TICKS_PERIOD - 1)
+    """The tick value delta milliseconds after ticks (delta may be negative or span periods).
+    Allocation-free for a ticks value and an int delta: (ticks + delta) could pass 2**30, so this
+    computes ticks - (TICKS_PERIOD - delta mod TICKS_PERIOD), which stays within the small ints."""
+    return (ticks - (_TICKS_MAX - (delta & _TICKS_MAX)) - 1) & _TICKS_MAX
 
 
 class Clock(Device):
@@ -311,6 +321,11 @@ class Clock(Device):
 
     def sleep_ms(self, ms):
         """Give up the CPU for about ms milliseconds (the event loop's idle wait)."""
+        raise NotImplementedError
+
+    def kept_time(self):
+        """True if the wall clock kept time through the last power-off: a battery-backed RTC that
+        had been set. Decided at power-on; set_time() does not change it. No such RTC: False."""
         raise NotImplementedError
 
 

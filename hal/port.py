@@ -20,6 +20,9 @@ except AttributeError:  # CPython, for the conformance tests
 
 # Seconds from 1970-01-01 to the port's epoch (2000-01-01 on most bare-metal ports).
 _EPOCH_OFFSET = 946684800 if time.gmtime(0)[0] == 2000 else 0
+# A battery-backed RTC reading earlier than this at power-on was never set: most restart at
+# 2000-01-01, so it is not a time kept through the power-off (2020-01-01 00:00 UTC).
+_RTC_SET_SINCE = 1577836800
 
 
 class VfsStorage(Storage):
@@ -101,11 +104,14 @@ def _valid(name):
 
 class PortClock(Clock):
     """Wall time from the port's time module (epoch corrected to 1970); set_time() writes the
-    RTC if the board passes a machine.RTC, else keeps an offset in RAM (lost at power-off)."""
+    RTC if the board passes a machine.RTC, else keeps an offset in RAM (lost at power-off).
+    rtc_battery: the board says its RTC has a battery, so it keeps time while the power is off;
+    kept_time() is then True if the RTC read a set time at power-on (construction)."""
 
-    def __init__(self, rtc=None):
+    def __init__(self, rtc=None, rtc_battery=False):
         self.rtc = rtc
         self.offset = 0
+        self._kept = rtc is not None and bool(rtc_battery) and self.time() >= _RTC_SET_SINCE
 
     def time(self):
         return int(time.time()) + _EPOCH_OFFSET + self.offset
@@ -122,3 +128,6 @@ class PortClock(Clock):
 
     def sleep_ms(self, ms):
         _sleep_ms(ms)
+
+    def kept_time(self):
+        return self._kept

@@ -23,6 +23,7 @@ wait SECONDS  let time pass (at most 86400)
 clock YYYY-MM-DD HH:MM   set the terminal's wall clock (its local time)
 expect TEXT   check that TEXT is on the screen
 reboot        power-cycle: storage survives, RAM does not
+reboot rtc-lost   power-cycle with the RTC lost: the clock comes back at 2000-01-01, not set
 help, quit    this list; end the session (or Ctrl-D)
 A line that does not start with a verb is read as keys: "123 enter" = "key 1 2 3 ENTER".
 """

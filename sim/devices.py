@@ -13,10 +13,13 @@ class SimClock(VirtualClock):
     """Wall time is the host's time.time() (so freezegun can freeze it) plus an offset that
     set_time() moves. Ticks are virtual (only sleep_ms() and advance() move them, and they move
     the wall time along) unless realtime=True: then ticks follow time.monotonic() and sleep_ms()
-    really sleeps. advance(seconds) always jumps both forward."""
+    really sleeps. advance(seconds) always jumps both forward. kept_time() is True: the PC's
+    clock keeps time (lose_rtc() makes a board whose RTC lost its power, for `reboot rtc-lost`)."""
 
     def __init__(self, realtime=False):
-        super().__init__(time=0)  # the VirtualClock's epoch is our offset from the host's clock
+        super().__init__(
+            time=0, kept_time=True
+        )  # the VirtualClock's epoch is our offset from the host's clock
         self.realtime = realtime
         self._start_ms = time.monotonic_ns() // 1000000
 

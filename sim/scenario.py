@@ -148,10 +148,12 @@ def _clock_args(words, rest):
     return (when,)
 
 
-def _no_args(words, rest):
-    if words:
-        raise ValueError("takes no argument")
-    return ()
+def _reboot_args(words, rest):
+    if not words:
+        return ()
+    if [w.lower() for w in words] == ["rtc-lost"]:
+        return ("rtc-lost",)
+    raise ValueError('takes nothing or "rtc-lost"')
 
 
 _ARGS = {
@@ -164,7 +166,7 @@ _ARGS = {
     "wait": _wait_args,
     "clock": _clock_args,
     "expect": _text_args,
-    "reboot": _no_args,
+    "reboot": _reboot_args,
 }
 
 
@@ -284,7 +286,7 @@ class Scenario:
         return ()
 
     def _do_clock(self, step):
-        """Set the wall clock (as the admin menu will) to a local time in the terminal's zone."""
+        """Set the wall clock (the RTC, as the service menu does) to a local time in the terminal's zone."""
         tz_minutes = Params.load(self.board.storage).tz_minutes
         self.board.clock.set_time(calendar.timegm(step.args[0].timetuple()) - tz_minutes * 60)
         self.board.clock.advance(1)  # let the once-a-second refresh see it
@@ -298,11 +300,18 @@ class Scenario:
 
     def _do_reboot(self, step):
         """Power-cycle: storage keeps what was synced (the signing key with it) and the wall clock
-        (an RTC) keeps running; every other device starts afresh, as RAM does."""
+        (an RTC) keeps running; every other device starts afresh, as RAM does. `reboot rtc-lost`:
+        the RTC lost its power too and comes back at 2000-01-01 00:00 UTC, not kept."""
         old = self.board
         old.storage.power_cut()
         self.board = self.make_board(storage=old.storage)
-        self.board.clock.set_time(old.clock.time())
+        clock = self.board.clock
+        if step.args == ("rtc-lost",):
+            clock.lose_rtc()
+        elif old.clock.rtc_set:
+            clock.set_time(old.clock.time())
+        else:
+            clock.lose_rtc(at=old.clock.time())  # it ran on, but from a time nobody set
         self._boot(f"line {step.lineno}")
         return ()
 

@@ -218,18 +218,28 @@ class VirtualSignaturePad(SignaturePad):
         return True
 
 
-class VirtualClock(Clock):
-    """A clock that moves only when told: sleep_ms() and advance() move ticks and wall time together."""
+# Where a real RTC restarts when its battery is gone: 2000-01-01 00:00 UTC on most ports.
+RTC_RESET_TIME = 946684800
 
-    def __init__(self, time=1795392000):  # 2026-11-23 00:00 UTC
+
+class VirtualClock(Clock):
+    """A clock that moves only when told: sleep_ms() and advance() move ticks and wall time together.
+    kept_time: what kept_time() answers (a battery-backed RTC that was set: True by default).
+    rtc_set (test hook): the RTC now holds a time that was set, so it would have kept time through
+    a power-off from now on; set_time() makes it True, lose_rtc() False."""
+
+    def __init__(self, time=1795392000, kept_time=True):  # 2026-11-23 00:00 UTC
         self._elapsed_ms = 0  # since construction; never wraps
         self._epoch = time  # the wall time at _elapsed_ms == 0
+        self._kept = bool(kept_time)
+        self.rtc_set = self._kept
 
     def time(self):
         return self._epoch + self._elapsed_ms // 1000
 
     def set_time(self, seconds):
         self._epoch = int(seconds) - self._elapsed_ms // 1000
+        self.rtc_set = True
 
     def ticks_ms(self):
         return ticks_add(0, self._elapsed_ms)
@@ -237,9 +247,20 @@ class VirtualClock(Clock):
     def sleep_ms(self, ms):
         self._move(ms)
 
+    def kept_time(self):
+        return self._kept
+
     def advance(self, seconds):
         """Let `seconds` pass (may be fractional): wall time and ticks move together."""
         self._move(round(seconds * 1000))
+
+    def lose_rtc(self, at=RTC_RESET_TIME):
+        """Test hook: this power-on finds an RTC holding a time nobody set: it lost its power while
+        the terminal was off (the wall clock reads RTC_RESET_TIME, 2000-01-01 00:00 UTC), or it ran
+        on from such a time (`at`). kept_time() and rtc_set are False; ticks do not move."""
+        self.set_time(at)
+        self._kept = False
+        self.rtc_set = False
 
     def _move(self, ms):
         if ms < 0:

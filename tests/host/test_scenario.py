@@ -101,7 +101,8 @@ def test_parse_keeps_expect_text_as_written():
         ("wait -5", "more than 0"),
         ("wait nan", "more than 0"),
         ("wait 86401", "at most 86400"),
-        ("reboot now", "takes no argument"),
+        ("reboot now", 'takes nothing or "rtc-lost"'),
+        ("reboot rtc-lost twice", 'takes nothing or "rtc-lost"'),
         ("clock", "YYYY-MM-DD HH:MM"),
         ("clock 2026-11-22", "YYYY-MM-DD HH:MM"),
         ("clock 2026-02-30 10:00", "YYYY-MM-DD HH:MM"),
@@ -226,6 +227,40 @@ def test_reboot_keeps_storage_and_wall_clock_loses_ram():
     assert "Enter amount" not in sc.board.display.snapshot()
     assert run_text("expect ENTER for menu\n", sc)[0] == 0  # still English: params came through
     assert sc.board.clock.time() >= make_board().clock.time() + 590
+
+
+def test_parse_reboot_rtc_lost_in_any_case():
+    assert parse_one("reboot rtc-lost").args == ("rtc-lost",)
+    assert parse_one("REBOOT RTC-Lost").args == ("rtc-lost",)
+    assert parse_one("reboot").args == ()
+
+
+def test_reboot_rtc_lost_comes_back_at_2000_and_refuses_sales_until_the_clock_is_set():
+    sc, out = booted()
+    assert run_text("reboot rtc-lost\n", sc)[0] == 0
+    assert 946684800 <= sc.board.clock.time() <= 946684802  # 2000-01-01 00:00 UTC
+    assert sc.board.clock.kept_time() is False
+    assert sc.terminal.clock_valid is False
+    assert run_text("expect Clock not set\nkey ENTER 1\nexpect Clock not set\n", sc)[0] == 0
+    out.truncate(0)
+    assert run_text("insert expired\n", sc)[0] == 0  # the sale never got to ask for a card
+    assert "note: card reader not armed" in out.getvalue()
+    assert run_text("key ENTER 8 1 202611291030 ENTER\nexpect Clock set\n", sc)[0] == 0
+    assert sc.terminal.clock_valid is True
+    sale = "key ENTER CANCEL CANCEL ENTER 1 5 ENTER\ninsert expired\nexpect Card expired\n"
+    assert run_text(sale, sc)[0] == 0
+
+
+def test_a_plain_reboot_keeps_the_clock_it_set_and_not_one_nobody_set():
+    sc, _ = booted()
+    # Lost, then a plain power cycle before anyone set it: the RTC ran on from 2000, not trusted.
+    assert run_text("reboot rtc-lost\nwait 60\nreboot\nexpect Clock not set\n", sc)[0] == 0
+    assert 946684860 <= sc.board.clock.time() <= 946684862 and not sc.board.clock.kept_time()
+    # Set from the service menu, then a plain power cycle: the battery RTC kept it.
+    assert run_text("key ENTER 8 1 202611291030 ENTER\nreboot\nexpect 2026-11-29 10:30\n", sc)[0] == 0
+    assert sc.board.clock.kept_time() is True and sc.terminal.clock_valid is True
+    # The scenario's own `clock` step sets the RTC as the service menu does.
+    assert run_text("reboot rtc-lost\nclock 2026-11-30 09:00\nreboot\nexpect 2026-11-30 09:00\n", sc)[0] == 0
 
 
 class BrokenKeypad(contracts.Keypad):

@@ -301,16 +301,35 @@ def check_power_cut(make):
 def check_clock(make):
     clock = make()
     assert isinstance(clock.time(), int)
+    kept = clock.kept_time()
+    assert kept is True or kept is False
     before = clock.ticks_ms()
     clock.set_time(1800000000)
     assert 1800000000 <= clock.time() <= 1800000001
     assert 0 <= ticks_diff(clock.ticks_ms(), before) < 1000  # set_time does not move the ticks
+    assert clock.kept_time() is kept  # it tells about the last power-off, not about set_time()
     t0 = clock.ticks_ms()
     assert isinstance(t0, int) and 0 <= t0 < TICKS_PERIOD
     clock.sleep_ms(5)
     assert ticks_diff(clock.ticks_ms(), t0) >= 5
     if hasattr(clock, "advance"):
         _check_clock_advance(clock)
+    if hasattr(clock, "lose_rtc"):
+        _check_clock_lose_rtc(make())
+
+
+def _check_clock_lose_rtc(clock):
+    ticks = clock.ticks_ms()
+    clock.lose_rtc()
+    assert 946684800 <= clock.time() <= 946684801  # 2000-01-01 00:00 UTC, where an RTC restarts
+    assert clock.kept_time() is False
+    assert 0 <= ticks_diff(clock.ticks_ms(), ticks) < 1000
+    assert clock.rtc_set is False
+    clock.set_time(1800000000)  # set again: the time is right, but it was not kept through a power-off
+    assert 1800000000 <= clock.time() <= 1800000001 and clock.kept_time() is False
+    assert clock.rtc_set is True  # ... and from now on the RTC holds a set time
+    clock.lose_rtc(at=1000000000)  # an RTC that ran on from a time nobody set
+    assert 1000000000 <= clock.time() <= 1000000001 and not clock.kept_time() and not clock.rtc_set
 
 
 def _check_clock_advance(clock):

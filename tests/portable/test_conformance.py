@@ -92,6 +92,33 @@ def test_signature_pad():
 
 def test_clock():
     conformance.check_clock(VirtualClock)
+    conformance.check_clock(lambda: VirtualClock(kept_time=False))
+    assert VirtualClock().kept_time() is True and VirtualClock(kept_time=False).kept_time() is False
+
+
+class _FakeRTC:
+    """machine.RTC's datetime() setter: records what PortClock writes."""
+
+    def __init__(self):
+        self.set = []
+
+    def datetime(self, value):
+        self.set.append(value)
+
+
+def test_port_clock_kept_time_is_the_boards_battery_rtc():
+    assert PortClock().kept_time() is False  # no RTC: the time is in RAM only
+    assert PortClock(rtc=_FakeRTC()).kept_time() is False  # an RTC without a battery
+    clock = PortClock(rtc=_FakeRTC(), rtc_battery=True)  # this runtime's clock reads a set time
+    assert clock.kept_time() is True
+    clock.set_time(1800000000)
+    assert clock.rtc.set == [(2027, 1, 15, 4, 8, 0, 0, 0)] and clock.kept_time() is True
+
+    class ResetRTCClock(PortClock):
+        def time(self):
+            return 946684800 + 5  # the RTC restarted at 2000-01-01: it was never set
+
+    assert ResetRTCClock(rtc=_FakeRTC(), rtc_battery=True).kept_time() is False
 
 
 def test_virtual_clock_is_exact():

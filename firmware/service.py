@@ -1,0 +1,152 @@
+# The service menu (系统管理): set the date and time, the about screen, the stored-data tools.
+# Main menu item 8 (ENTER 8 from idle), reachable in a fault state too; it never runs a transaction.
+# (The operators issue puts it behind the system administrator's password.)
+
+from firmware.dates import civil, format_minute, unix_seconds
+from firmware.screens import MenuScreen, MessageScreen, Screen, center
+from firmware.version import BUILD_DATE, VERSION
+from hal.contracts import DIGITS, KEY_CANCEL, KEY_CLEAR, KEY_ENTER
+
+
+# The service menu: (catalog key, screen class or None while it is not built yet, guarded: False,
+# every item stays open in a fault state). A screen is made as screen(term, key) and goes back with
+# term.go(service_menu(term, key)).
+def _service_items():
+    return (
+        ("svc_set_time", SetTimeScreen, False),
+        ("svc_about", AboutScreen, False),
+        ("svc_faults", None, False),
+        ("svc_recover", None, False),
+    )
+
+
+def _menu_at(menu, key):
+    """menu with the item `key` highlighted."""
+    for i in range(len(menu.items)):
+        if menu.items[i][0] == key:
+            menu.selected = i
+    return menu
+
+
+def open_service_menu(term, title_key):
+    """Main menu item 8 (Admin): the service menu."""
+    return ServiceMenuScreen(term)
+
+
+def service_menu(term, key):
+    """The service menu with the item `key` highlighted: where a service screen goes back to."""
+    return _menu_at(ServiceMenuScreen(term), key)
+
+
+class ServiceMenuScreen(MenuScreen):
+    """The items of _service_items(); CANCEL goes back to the main menu at Admin."""
+
+    title_key = "svc_title"
+
+    def menu_items(self):
+        return _service_items()
+
+    def back(self):
+        self.term.go(_menu_at(MenuScreen(self.term), "menu_admin"))
+
+
+_ENTRY_DIGITS = 12  # YYYYMMDDHHMM
+_TEMPLATE = "____-__-__ __:__"
+
+
+def entered_time(digits, tz_minutes):
+    """Unix seconds of a YYYYMMDDHHMM entry (local time in the zone tz_minutes), or None unless it
+    is a real date and time with the year 2000..2099."""
+    if len(digits) != _ENTRY_DIGITS:
+        return None
+    for ch in digits:
+        if ch not in DIGITS:
+            return None
+    fields = (int(digits[:4]), int(digits[4:6]), int(digits[6:8]), int(digits[8:10]), int(digits[10:]))
+    year, month, day, hour, minute = fields
+    if not 2000 <= year <= 2099 or not 1 <= month <= 12:
+        return None
+    seconds = unix_seconds(year, month, day, hour, minute, 0, tz_minutes)
+    # Out-of-range fields roll over (Feb 30 -> Mar 2, 24:00 -> the next day): not a real time.
+    if civil(seconds, tz_minutes)[:5] != fields:
+        return None
+    return seconds
+
+
+def _filled(digits):
+    """The entry so far in the template: "2026-11-2_ __:__"."""
+    out = ""
+    i = 0
+    for ch in _TEMPLATE:
+        if ch == "_" and i < len(digits):
+            out += digits[i]
+            i += 1
+        else:
+            out += ch
+    return out
+
+
+class SetTimeScreen(Screen):
+    """Digits YYYYMMDDHHMM in the terminal's zone fill the template; CLEAR deletes the last one,
+    CANCEL backs out, ENTER sets the clock (which makes it trusted) if the entry is a real time."""
+
+    def __init__(self, term, title_key):
+        super().__init__(term)
+        self.title_key = title_key
+        self.digits = ""
+        self.problem = None  # catalog key shown until the next key
+
+    def on_key(self, key):
+        term = self.term
+        problem = self.problem
+        self.problem = None
+        if key in DIGITS and len(key) == 1:
+            used = len(self.digits) < _ENTRY_DIGITS
+            if used:
+                self.digits += key
+        elif key == KEY_CLEAR:
+            used = bool(self.digits)
+            self.digits = self.digits[:-1]
+        elif key == KEY_CANCEL:
+            term.go(service_menu(term, self.title_key))
+            return True
+        elif key == KEY_ENTER:
+            used = True
+            self.accept()
+        else:
+            used = False
+        if used or problem:
+            term.redraw()
+        return used
+
+    def accept(self):
+        term = self.term
+        tz = term.params.tz_minutes
+        seconds = entered_time(self.digits, tz)
+        if seconds is None:
+            self.problem = "svc_time_invalid"
+            return
+        term.set_clock(seconds)
+        lines = [term.t("svc_time_set"), format_minute(seconds, tz)]
+        term.go(MessageScreen(term, self.title_key, lines, service_menu(term, self.title_key)))
+
+    def render(self, d, rows, cols):
+        t = self.term.t
+        d.text(0, center(t(self.title_key), cols))
+        d.text(1, t("svc_time_prompt"))
+        d.text(3, center(_filled(self.digits), cols))
+        if self.problem:
+            d.text(5, center(t(self.problem), cols))
+
+
+class AboutScreen(MessageScreen):
+    """Version, build date and terminal id; any key goes back to the service menu."""
+
+    def __init__(self, term, title_key):
+        t = term.t
+        lines = [
+            t("svc_version", VERSION),
+            t("svc_built", BUILD_DATE),
+            t("svc_terminal", term.params.terminal_id),
+        ]
+        super().__init__(term, title_key, lines, service_menu(term, title_key))
