@@ -2,10 +2,11 @@
 # Main menu item 8 (ENTER 8 from idle), reachable in a fault state too; it never runs a transaction.
 # (The operators issue puts it behind the system administrator's password.)
 
+from firmware import registry
 from firmware.dates import civil, format_minute, unix_seconds
 from firmware.screens import MenuScreen, MessageScreen, Screen, center
 from firmware.version import BUILD_DATE, VERSION
-from hal.contracts import DIGITS, KEY_CANCEL, KEY_CLEAR, KEY_ENTER
+from hal.contracts import DIGITS, KEY_CANCEL, KEY_CLEAR, KEY_DOWN, KEY_ENTER, KEY_UP
 
 
 # The service menu: (catalog key, screen class or None while it is not built yet, guarded: False,
@@ -15,8 +16,8 @@ def _service_items():
     return (
         ("svc_set_time", SetTimeScreen, False),
         ("svc_about", AboutScreen, False),
-        ("svc_faults", None, False),
-        ("svc_recover", None, False),
+        ("svc_faults", FaultsScreen, False),
+        ("svc_recover", RecoverScreen, False),
     )
 
 
@@ -147,6 +148,99 @@ class AboutScreen(MessageScreen):
         lines = [
             t("svc_version", VERSION),
             t("svc_built", BUILD_DATE),
-            t("svc_terminal", term.params.terminal_id),
+            t("svc_terminal", term.params.terminal_id or "--------"),
         ]
         super().__init__(term, title_key, lines, service_menu(term, title_key))
+
+
+class FaultsScreen(Screen):
+    """The stored-data faults: the terminal's standing fault and warnings, then every damaged file
+    kept as evidence (number and the file it was), newest first. UP/DOWN scroll; other keys go back."""
+
+    def __init__(self, term, title_key):
+        super().__init__(term)
+        self.title_key = title_key
+        self.first = 0
+        t = term.t
+        lines = []
+        if term.fault:
+            lines.append(t(term.fault))
+        if term.params.damaged:
+            lines.append(t("params_damaged"))
+        kept = registry.faults(term.storage)
+        for i in range(len(kept) - 1, -1, -1):
+            number, name = kept[i]
+            lines.append("#{} {}".format(number, name))
+        if not lines:
+            lines.append(t("svc_no_faults"))
+        self.lines = lines
+
+    def on_key(self, key):
+        if key == KEY_UP and self.first > 0:
+            self.first -= 1
+        elif key == KEY_DOWN and self.first < len(self.lines) - 1:
+            self.first += 1
+        elif key in (KEY_UP, KEY_DOWN):
+            return False
+        else:
+            self.term.go(service_menu(self.term, self.title_key))
+            return True
+        self.term.redraw()
+        return True
+
+    def render(self, d, rows, cols):
+        d.text(0, center(self.term.t(self.title_key), cols))
+        for row in range(1, rows):
+            i = self.first + row - 1
+            if i < len(self.lines):
+                d.text(row, self.lines[i])
+
+
+class RecoverScreen(Screen):
+    """Skip the trace numbers ahead of everything ever stored (firmware.counters.recover): the way
+    out of lost counters. Always safe (it leaves a gap, never a reused number), so it takes two
+    confirmations, not a password. CANCEL at either step backs out."""
+
+    def __init__(self, term, title_key):
+        super().__init__(term)
+        self.title_key = title_key
+        self.confirmations = 0
+
+    def on_key(self, key):
+        term = self.term
+        if key == KEY_CANCEL:
+            term.go(service_menu(term, self.title_key))
+        elif key == KEY_ENTER:
+            self.confirmations += 1
+            if self.confirmations == 2:
+                self.recover()
+            else:
+                term.redraw()
+        else:
+            return False
+        return True
+
+    def recover(self):
+        term = self.term
+        t = term.t
+        try:
+            term.recover_counters()
+            lines = [t("svc_recovered"), t("svc_next_trace", _six(term.counters.trace))]
+        except OSError:
+            lines = [t("storage_failed")]
+        term.go(MessageScreen(term, self.title_key, lines, service_menu(term, self.title_key)))
+
+    def render(self, d, rows, cols):
+        t = self.term.t
+        d.text(0, center(t(self.title_key), cols))
+        counters = self.term.counters
+        state = t("svc_counters_lost") if counters is None else t("svc_next_trace", _six(counters.trace))
+        d.text(1, center(state, cols))
+        d.text(3, center(t("svc_recover_what"), cols))
+        prompt = "svc_confirm_again" if self.confirmations else "svc_confirm"
+        d.text(5, center(t(prompt), cols))
+
+
+def _six(n):
+    s = str(n)
+    return "0" * (6 - len(s)) + s

@@ -51,6 +51,13 @@ _CATALOG = {
     "svc_version": ("版本 {}", "Version {}"),
     "svc_built": ("编译日期 {}", "Built {}"),
     "svc_terminal": ("终端号 {}", "Terminal {}"),
+    "svc_no_faults": ("无故障记录", "No faults recorded"),
+    "svc_counters_lost": ("流水号已丢失", "Counters lost"),
+    "svc_next_trace": ("下一流水号 {}", "Next trace {}"),
+    "svc_recover_what": ("流水号向前跳号", "Skip trace numbers"),
+    "svc_confirm": ("确认键继续", "ENTER to continue"),
+    "svc_confirm_again": ("再按确认键执行", "ENTER again to do it"),
+    "svc_recovered": ("流水号已恢复", "Counters recovered"),
 }
 
 

@@ -15,7 +15,8 @@ SCRIPTS = sorted((ROOT / "tests" / "scenarios").glob("*.txt"))
 @pytest.mark.parametrize("script", SCRIPTS, ids=lambda p: p.name)
 def test_scenarios_leave_only_registered_files(script, tmp_path, capsys):
     state = tmp_path / "state"
-    assert main(["run", "--quiet", "--lang", "en", "--state", str(state), str(script)]) == 0, capsys.readouterr()
+    args = ["run", "--quiet", "--lang", "en", "--state", str(state), str(script)]
+    assert main(args) == 0, capsys.readouterr()
     storage = DirStorage(str(state))
     assert storage.list(), "the scenario stored nothing: the check would prove nothing"
     assert registry.unknown_files(storage) == []

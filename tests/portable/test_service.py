@@ -179,15 +179,44 @@ def test_about_shows_version_build_date_and_terminal_id():
     assert "Admin" in board.display.lines()[0] and board.display.inverse() == [2]
 
 
-def test_items_not_built_yet_say_so_and_return_to_their_row():
+def test_stored_data_faults_list_the_evidence_newest_first():
     board, term = boot()
-    for key, row in (("3", 3), ("4", 4)):
-        press(board, term, "ENTER", "8", key)
-        assert "Not available yet" in screen(board), key
-        press(board, term, "ENTER")
-        assert "Admin" in board.display.lines()[0] and board.display.inverse() == [row], key
-        press(board, term, "CANCEL", "CANCEL")
-        assert "ENTER for menu" in screen(board)
+    press(board, term, "ENTER", "8", "3")
+    assert "No faults recorded" in screen(board)
+    press(board, term, "ENTER")
+    assert "Admin" in board.display.lines()[0] and board.display.inverse() == [3]
+    for name in ("counters.json", "provisioned.a"):
+        board.storage.write(name, b"rot")
+    term = Terminal(board)
+    term.settle()
+    press(board, term, "ENTER", "8", "3")
+    lines = board.display.lines()
+    assert lines[1:5] == ["Stored data damaged", "#2 provisioned.a", "#1 counters.json", ""]
+    press(board, term, "DOWN")
+    assert board.display.lines()[1] == "#2 provisioned.a"
+
+
+def test_counter_recovery_needs_two_confirmations_and_unblocks_sales():
+    board, term = boot()
+    handed = [term.counters.next_trace() for _ in range(5)]
+    for name in ("counters.a", "counters.b"):
+        board.storage.write(name, b"rot")
+    term = Terminal(board)
+    term.settle()
+    assert "Stored data damaged" in screen(board)
+    press(board, term, "ENTER", "8", "4")
+    assert "Counters lost" in screen(board) and "ENTER to continue" in screen(board)
+    press(board, term, "ENTER")
+    assert "ENTER again" in screen(board) and term.counters is None
+    press(board, term, "CANCEL")
+    assert term.counters is None and "Admin" in board.display.lines()[0]
+    press(board, term, "4", "ENTER", "ENTER")
+    assert "Counters recovered" in screen(board)
+    assert term.counters.trace > handed[-1] and term.fault is None
+    press(board, term, "ENTER", "CANCEL", "CANCEL", "ENTER", "1")
+    assert "Enter amount" in screen(board)
+    again = Terminal(board)  # and after a reboot
+    assert again.fault is None and again.counters.trace == term.counters.trace
 
 
 def test_a_card_expiry_is_never_checked_against_an_invalid_clock():
