@@ -27,15 +27,6 @@ class CardExpired(BadCardData):
         super().__init__("card_expired")
 
 
-class AmountRefused(PosError):
-    """An amount outside what the terminal accepts (zero, or over the per-transaction maximum)."""
-
-    def __init__(self, key, limit=0):
-        super().__init__(key)
-        self.key = key
-        self.limit = limit
-
-
 class StoredDataCorrupt(PosError):
     """A file on storage could not be parsed: it is kept aside, never silently overwritten."""
 
