@@ -1,7 +1,8 @@
 # Every difference between MicroPython and CPython that the firmware meets, in one place.
 # Never import hardware, sim/ or a CPython-only module here; fall back, do not scatter try/except.
 
-import gc
+# errno values differ between ports: always compare with the Storage contract's.
+from hal.contracts import ENOENT, ENOSPC
 
 try:
     from binascii import crc32
@@ -24,18 +25,6 @@ except ImportError:  # CPython
         return value
 
 
-IS_MICROPYTHON = False
-try:
-    import sys
-
-    IS_MICROPYTHON = sys.implementation.name == "micropython"
-except AttributeError:
-    pass
-
-# errno values differ between ports: always compare with the Storage contract's.
-from hal.contracts import ENOENT, ENOSPC  # noqa: E402,F401
-
-
 def is_missing(exc):
     """True if an OSError means 'no such file'."""
     return isinstance(exc, OSError) and exc.args and exc.args[0] == ENOENT
@@ -44,17 +33,6 @@ def is_missing(exc):
 def is_full(exc):
     """True if an OSError means 'no space left'."""
     return isinstance(exc, OSError) and exc.args and exc.args[0] == ENOSPC
-
-
-def collect():
-    """Collect garbage before a large allocation (cheap no-op cost on CPython)."""
-    gc.collect()
-
-
-def mem_alloc():
-    """Heap bytes in use on MicroPython; None on CPython (use tracemalloc there)."""
-    fn = getattr(gc, "mem_alloc", None)
-    return fn() if fn else None
 
 
 def format_exception(exc):

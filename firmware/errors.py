@@ -27,15 +27,6 @@ class CardExpired(BadCardData):
         super().__init__("card_expired")
 
 
-class AmountRefused(PosError):
-    """An amount outside what the terminal accepts (zero, or over the per-transaction maximum)."""
-
-    def __init__(self, key, limit=0):
-        super().__init__(key)
-        self.key = key
-        self.limit = limit
-
-
 class ClockNotSet(PosError):
     """The wall clock is not trusted (it did not keep time through a power-off and reads before the
     build date): nothing that depends on the date may run until the service menu sets it."""

@@ -35,6 +35,7 @@ _CATALOG = {
     "retry_card": ("请重新读卡", "Present card again"),
     "storage_corrupt": ("存储数据损坏", "Stored data damaged"),
     "storage_failed": ("存储故障", "Storage failing"),
+    "counters_lost": ("流水号丢失,请到系统管理恢复", "Counters lost: see Admin"),
     "params_identity_lost": ("终端参数丢失", "Terminal ID lost"),
     "error": ("操作失败", "Operation failed"),
     # The clock-valid state and the service menu (系统管理, firmware/service.py).

@@ -2,7 +2,8 @@
 # script; `python -m sim` reads script lines from the keyboard. Never shows a traceback unless --debug.
 
 import argparse
-import io
+import contextlib
+import fcntl
 import os
 import sys
 import traceback
@@ -11,6 +12,8 @@ from firmware.params import Params
 from hal.contracts import HalError
 from sim import scenario
 from sim.board import make_board
+
+LOCK_FILE = "LOCK"  # in a --state DIR: see _lock_state
 
 HELP = """\
 key K...      press keys: 0-9 ENTER CANCEL CLEAR FUNC UP DOWN (any case; 123 = 1 2 3)
@@ -46,86 +49,195 @@ def _parser():
     return parser
 
 
-def _board(args):
-    """The board, with storage in args.state if given, and the language set if asked for."""
-    if args.state:
-        os.makedirs(args.state, exist_ok=True)
-    board = make_board(state_dir=args.state)
-    if args.lang:
-        params = Params.load(board.storage)
-        params.language = args.lang
-        params.save(board.storage)
-    return board
+class Refused(Exception):
+    """The simulator cannot start or go on for a reason outside the script and the firmware:
+    standard input closed or not UTF-8, an unusable --state DIR. One line on stderr, exit 2."""
+
+
+class _Discard:
+    """Where output goes when the standard stream for it is closed."""
+
+    def write(self, text):
+        return len(text)
+
+    def flush(self):
+        pass
+
+
+def _reason(error, path):
+    """An OSError in words, with the file it names unless that is path: "Permission denied (DIR/f)"."""
+    why = error.strerror or str(error)
+    return f"{why} ({error.filename})" if error.filename and error.filename != path else why
+
+
+def _decode(data, source, first_line=1):
+    """data (whose first line is number first_line) as UTF-8 text; Refused naming the first line
+    that is not."""
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        line = first_line + data.count(b"\n", 0, e.start)
+        raise Refused(f"cannot read {source}: line {line} is not UTF-8 text") from None
+
+
+def _lock_state(path):
+    """Make DIR if needed and take its lock for this process: an flock on DIR/LOCK, which the OS
+    drops when the process ends however it ends (even SIGKILL), so a killed run never leaves the
+    directory locked. Returns the lock's descriptor; Refused if DIR cannot be used or another
+    process holds it. The name is upper case: the Storage contract's names are lower case, so
+    DirStorage never loads or lists it and the firmware can never write over it."""
+    if not path:
+        raise Refused("--state needs a directory name")
+    if os.path.exists(path) and not os.path.isdir(path):
+        raise Refused(f"cannot use --state {path}: it is not a directory")
+    try:
+        os.makedirs(path, exist_ok=True)
+    except OSError as e:
+        raise Refused(f"cannot use --state {path}: {_reason(e, path)}") from None
+    if not os.access(path, os.R_OK | os.W_OK | os.X_OK):
+        raise Refused(f"cannot use --state {path}: no permission to read and write in it")
+    try:
+        fd = os.open(os.path.join(path, LOCK_FILE), os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as e:
+        raise Refused(f"cannot use --state {path}: {_reason(e, path)}") from None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError as e:
+        holder = os.pread(fd, 16, 0).decode("ascii", "replace").strip()
+        os.close(fd)
+        if not isinstance(e, BlockingIOError):
+            raise Refused(f"cannot use --state {path}: cannot lock it: {_reason(e, path)}") from None
+        by = f" (pid {holder})" if holder.isdigit() else ""
+        raise Refused(f"cannot use --state {path}: another run of the simulator is using it{by}") from None
+    try:
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()}\n".encode("ascii"), 0)
+    except OSError:
+        pass  # the pid only helps the message of a refused run; a full disk is reported where it matters
+    return fd
+
+
+@contextlib.contextmanager
+def _opened_board(args):
+    """The board, with storage in --state DIR (locked while the board is in use) if given, and
+    the language set if asked for. A failure of DIR itself (full disk, I/O error) is Refused."""
+    lock = None if args.state is None else _lock_state(args.state)
+    try:
+        try:
+            board = make_board(state_dir=args.state)
+            if args.lang:
+                params = Params.load(board.storage)
+                params.language = args.lang
+                params.save(board.storage)
+        except OSError as e:
+            if args.state is None:
+                raise
+            raise Refused(f"cannot use --state {args.state}: {_reason(e, args.state)}") from None
+        yield board
+    finally:
+        if lock is not None:
+            os.close(lock)
 
 
 def _read_script(path):
     if path == "-":
-        return sys.stdin.read()
-    with open(path, encoding="utf-8") as f:
-        return f.read()
+        if sys.stdin is None:
+            raise Refused("cannot read the script from standard input: it is closed")
+        source, data = "standard input", sys.stdin.buffer.read()
+    else:
+        source = path
+        with open(path, "rb") as f:
+            data = f.read()
+    return _decode(data, source)
 
 
 def run_script(args, out, err):
     try:
         text = _read_script(args.script)
-    except (OSError, UnicodeDecodeError) as e:
-        err.write(f"sim: cannot read {args.script}: {e}\n")
-        return 2
+    except OSError as e:
+        name = "standard input" if args.script == "-" else args.script
+        raise Refused(f"cannot read {name}: {e.strerror or e}") from None
     try:
         steps = scenario.parse(text)
     except scenario.ScriptError as e:
         err.write(f"{e}\n")
         return 2
-    board = _board(args)
-    try:
-        sc = scenario.Scenario(board, io.StringIO() if args.quiet else out)
-    except scenario.Crashed as e:
-        scenario.report(e, err, board.display, args.debug)
-        return e.exit_code
-    return scenario.run(steps, sc, err, args.debug)
+    with _opened_board(args) as board:
+        try:
+            sc = scenario.Scenario(board, _Discard() if args.quiet else out)
+        except scenario.Crashed as e:
+            scenario.report(e, err, board.display, args.debug)
+            return e.exit_code
+        return scenario.run(steps, sc, err, args.debug)
 
 
 def _interactive_step(lineno, line):
     """Like scenario.parse_line, but a line that does not start with a verb is read as keys."""
-    words = line.split()
+    words = scenario.split_words(line)
     if words and words[0].lower() not in scenario.VERBS and not words[0].startswith("#"):
         line = "key " + line
     return scenario.parse_line(lineno, line)
 
 
-def interactive(args, out, err):
-    if sys.stdin.isatty():
+def _typed_lines(out):
+    """The lines typed at the prompt, without their newline; a first line's byte order mark is
+    dropped. From a terminal through input() (line editing, history); from a pipe or a file as
+    bytes, each line decoded as UTF-8 on its own, so the lines before a bad byte still run.
+    Refused at a line that is not text."""
+    tty = sys.stdin.isatty() and sys.stdout is not None
+    if tty:
         import readline  # noqa: F401 - line editing and history for input()
-    board = _board(args)
-    try:
-        sc = scenario.Scenario(board, out, headers=False)
-    except scenario.Crashed as e:
-        scenario.report(e, err, board.display, args.debug)
-        return e.exit_code
     lineno = 0
     while True:
-        try:
-            line = input("> ")
-        except EOFError:
-            out.write("\n")
-            return 0
         lineno += 1
-        command = line.strip().lower()
-        if command in ("quit", "exit"):
-            return 0
-        if command == "help":
-            out.write(HELP)
-            continue
+        if tty:
+            not_text = Refused(f"cannot read standard input: line {lineno} is not text in its encoding")
+            try:
+                line = input("> ")
+            except EOFError:
+                return
+            except UnicodeDecodeError:  # the terminal's encoding, decoded strictly
+                raise not_text from None
+            if any("\ud800" <= ch <= "\udfff" for ch in line):  # decoded with surrogateescape (UTF-8 mode)
+                raise not_text
+        else:
+            out.write("> ")
+            out.flush()
+            raw = sys.stdin.buffer.readline()
+            if not raw:
+                return
+            line = _decode(raw, "standard input", lineno).removesuffix("\n").removesuffix("\r")
+        yield line.removeprefix("\ufeff") if lineno == 1 else line
+
+
+def interactive(args, out, err):
+    if sys.stdin is None:
+        raise Refused("cannot read standard input: it is closed")
+    with _opened_board(args) as board:
         try:
-            step = _interactive_step(lineno, line)
-            if step is not None:
-                sc.do(step)
-        except scenario.ScriptError as e:
-            err.write(f"{e}\n")
-        except scenario.Failure as e:
-            scenario.report(e, err, sc.board.display, args.debug)
-            if isinstance(e, scenario.Crashed):
-                err.write("(type reboot to power-cycle the terminal)\n")
+            sc = scenario.Scenario(board, out, headers=False)
+        except scenario.Crashed as e:
+            scenario.report(e, err, board.display, args.debug)
+            return e.exit_code
+        for lineno, line in enumerate(_typed_lines(out), 1):
+            command = line.strip(" \t").lower()
+            if command in ("quit", "exit"):
+                return 0
+            if command == "help":
+                out.write(HELP)
+                continue
+            try:
+                step = _interactive_step(lineno, line)
+                if step is not None:
+                    sc.do(step)
+            except scenario.ScriptError as e:
+                err.write(f"{e}\n")
+            except scenario.Failure as e:
+                scenario.report(e, err, sc.board.display, args.debug)
+                if isinstance(e, scenario.Crashed):
+                    err.write("(type reboot to power-cycle the terminal)\n")
+        out.write("\n")
+        return 0
 
 
 def main(argv=None):
@@ -134,21 +246,25 @@ def main(argv=None):
         argv.insert(0, "interactive")  # `python -m sim [--state DIR] [--lang L]`
     args = _parser().parse_args(argv)
     command = run_script if args.command == "run" else interactive
+    out = sys.stdout if sys.stdout is not None else _Discard()  # None: the stream was closed
+    err = sys.stderr if sys.stderr is not None else _Discard()
     try:
-        return command(args, sys.stdout, sys.stderr)
+        return command(args, out, err)
     except KeyboardInterrupt:
-        sys.stderr.write("\n")
+        err.write("\n")
         return 130
     except BrokenPipeError:  # `python -m sim run x | head`: the reader left, nothing to report
         sys.stdout = None
         return 0
-    except (OSError, HalError) as e:  # the state directory cannot be made or used, or is damaged
-        sys.stderr.write(f"sim: {e}\n")
+    except (Refused, OSError, HalError) as e:  # no way to run, or a damaged state directory
+        err.write(f"sim: {scenario.printable(str(e))}\n")
         return 2
     except Exception as e:  # noqa: BLE001 - a bug in the simulator itself: still no traceback unless asked
         if args.debug:
             traceback.print_exc()
-        sys.stderr.write(f"sim: internal error: {type(e).__name__}: {e} (--debug shows where)\n")
+        err.write(
+            f"sim: internal error: {scenario.printable(f'{type(e).__name__}: {e}')} (--debug shows where)\n"
+        )
         return 3
 
 

@@ -4,6 +4,7 @@
 import calendar
 import datetime
 import math
+import re
 import traceback
 
 from firmware.params import Params
@@ -13,6 +14,9 @@ from sim import board as sim_board
 from sim import cards
 
 MAX_WAIT_SECONDS = 86400
+# Longer lines are refused: room for any real step (the largest QR code holds 7089 digits), while a
+# runaway line (a binary file, a missing newline) is one clear error rather than a screenful.
+MAX_LINE_CHARS = 8192
 VERBS = ("key", "swipe", "insert", "tap", "scan", "sign", "wait", "clock", "expect", "reboot")
 
 # A name written in one wave with an underline, inside a 160 x 72 pixel box.
@@ -20,6 +24,25 @@ DEFAULT_SIGNATURE = (
     [(10 + 3 * i, 40 - round(25 * math.sin(i * 0.5))) for i in range(50)],
     [(15, 70), (80, 69), (150, 67)],
 )
+
+
+def printable(text):
+    """text with every character that is not printable (controls such as ESC, tab or form feed,
+    line and paragraph separators, format characters, unassigned code points) written as a Python
+    escape (\\x1b, \\x09 for a tab, \\u2028), so echoing a script line can never drive the terminal."""
+    if text.isprintable():
+        return text
+    out = []
+    for ch in text:
+        if ch.isprintable():
+            out.append(ch)
+        elif ord(ch) < 0x100:
+            out.append("\\x{:02x}".format(ord(ch)))
+        elif ord(ch) < 0x10000:
+            out.append("\\u{:04x}".format(ord(ch)))
+        else:
+            out.append("\\U{:08x}".format(ord(ch)))
+    return "".join(out)
 
 
 class Failure(Exception):
@@ -37,7 +60,7 @@ class ScriptError(Failure):
         self.message = message
 
     def __str__(self):
-        return f"line {self.lineno}: {self.message}"
+        return printable(f"line {self.lineno}: {self.message}")
 
 
 class ExpectFailed(Failure):
@@ -50,7 +73,7 @@ class ExpectFailed(Failure):
         self.step = step
 
     def __str__(self):
-        return f'line {self.step.lineno}: expected "{self.step.args[0]}" not on screen'
+        return printable(f'line {self.step.lineno}: expected "{self.step.args[0]}" not on screen')
 
 
 class Crashed(Failure):
@@ -64,7 +87,7 @@ class Crashed(Failure):
         self.error = error
 
     def __str__(self):
-        return f"{self.where}: the terminal crashed: {type(self.error).__name__}: {self.error}"
+        return printable(f"{self.where}: the terminal crashed: {type(self.error).__name__}: {self.error}")
 
     def traceback(self):
         return "".join(traceback.format_exception(self.error))
@@ -90,6 +113,11 @@ class Step:
 # step's args, and raises ValueError with a message for the tester.
 
 
+def _cut(text, limit=40):
+    """text as quoted in a message: at most `limit` characters, so an error stays one short line."""
+    return text if len(text) <= limit else text[:limit] + "..."
+
+
 def _key_args(words, rest):
     if not words:
         raise ValueError("key needs at least one key name")
@@ -100,7 +128,7 @@ def _key_args(words, rest):
         elif word.upper() in contracts.KEYS:
             keys.append(word.upper())
         else:
-            raise ValueError(f'unknown key "{word}" (keys: 0-9 {" ".join(contracts.KEYS)})')
+            raise ValueError(f'unknown key "{_cut(word)}" (keys: 0-9 {" ".join(contracts.KEYS)})')
     return tuple(keys)
 
 
@@ -132,7 +160,7 @@ def _wait_args(words, rest):
     try:
         seconds = float(words[0])
     except ValueError:
-        raise ValueError(f'bad number of seconds "{words[0]}"') from None
+        raise ValueError(f'bad number of seconds "{_cut(words[0])}"') from None
     if not 0 < seconds <= MAX_WAIT_SECONDS:  # also refuses nan
         raise ValueError(f"seconds must be more than 0 and at most {MAX_WAIT_SECONDS}")
     return (seconds,)
@@ -142,7 +170,7 @@ def _clock_args(words, rest):
     try:
         when = datetime.datetime.strptime(rest, "%Y-%m-%d %H:%M")
     except ValueError:
-        raise ValueError(f'needs a local date and time as YYYY-MM-DD HH:MM, not "{rest}"') from None
+        raise ValueError(f'needs a local date and time as YYYY-MM-DD HH:MM, not "{_cut(rest)}"') from None
     if not 2000 <= when.year <= 2099:
         raise ValueError("the year must be 2000 to 2099")
     return (when,)
@@ -170,26 +198,52 @@ _ARGS = {
 }
 
 
+_BLANKS = " \t"
+_WORD_SEPARATORS = re.compile("[ \t]+")
+
+
+def split_words(text):
+    """The words of text, separated by spaces and tabs only: other white space (form feed, U+2028,
+    U+3000...) is an ordinary character of a word, as it is to an editor."""
+    text = text.strip(_BLANKS)
+    return _WORD_SEPARATORS.split(text) if text else []
+
+
 def parse_line(lineno, line):
-    """Return the Step for one script line, or None for a blank line or a comment."""
-    text = line.strip()
+    """Return the Step for one script line (without its newline), or None for a blank line or a
+    comment. Only spaces and tabs separate words or count as blank."""
+    if len(line) > MAX_LINE_CHARS:
+        raise ScriptError(lineno, f"line too long: {len(line)} characters (at most {MAX_LINE_CHARS})")
+    text = line.strip(_BLANKS)
     if not text or text.startswith("#"):
         return None
-    verb, rest = (text.split(None, 1) + [""])[:2]
+    verb, rest = (_WORD_SEPARATORS.split(text, 1) + [""])[:2]
     verb = verb.lower()
     if verb not in _ARGS:
-        raise ScriptError(lineno, f'unknown verb "{verb}" (verbs: {" ".join(VERBS)})')
+        raise ScriptError(lineno, f'unknown verb "{_cut(verb)}" (verbs: {" ".join(VERBS)})')
     try:
-        args = _ARGS[verb](rest.split(), rest)
+        args = _ARGS[verb](split_words(rest), rest)
     except ValueError as e:
         raise ScriptError(lineno, f"{verb}: {e}") from None
     return Step(lineno, verb, args, text)
 
 
+def script_lines(text):
+    """The lines of a script's text: a leading byte order mark is dropped, lines end at a newline
+    only ("\\r\\n" too), never at the other breaks str.splitlines() knows (form feed, \\x1c-\\x1e, \\x85,
+    U+2028, U+2029): the line numbers are those of `grep -n`."""
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    lines = text.split("\n")
+    if lines[-1] == "":
+        lines.pop()  # the newline that ends the last line does not start another
+    return [line[:-1] if line.endswith("\r") else line for line in lines]
+
+
 def parse(text):
     """Return the steps of a whole script; ScriptError at the first bad line."""
     steps = []
-    for lineno, line in enumerate(text.splitlines(), 1):
+    for lineno, line in enumerate(script_lines(text), 1):
         step = parse_line(lineno, line)
         if step is not None:
             steps.append(step)
@@ -197,6 +251,11 @@ def parse(text):
 
 
 # ---- Running ---------------------------------------------------------------------------------
+
+
+def _printable_screen(snapshot):
+    """A display snapshot ready to print: each row made printable, one newline at the end."""
+    return "".join(printable(row) + "\n" for row in snapshot.rstrip("\n").split("\n"))
 
 
 def screen_text(display):
@@ -230,11 +289,11 @@ class Scenario:
         snapshot = self.screen()
         changed = snapshot != self._shown
         if (changed or notes) and self.headers:
-            self.out.write("-- power-on\n" if step is None else f"-- {step.lineno}: {step.text}\n")
+            self.out.write("-- power-on\n" if step is None else f"-- {step.lineno}: {printable(step.text)}\n")
         for note in notes:
             self.out.write(f"note: {note}\n")
         if changed:
-            self.out.write(snapshot.rstrip("\n") + "\n")
+            self.out.write(_printable_screen(snapshot))
             self._shown = snapshot
 
     def _boot(self, where):
@@ -322,7 +381,7 @@ def report(failure, err, display=None, debug=False):
     if debug and isinstance(failure, Crashed):
         err.write(failure.traceback())
     if display is not None:
-        err.write(display.snapshot().rstrip("\n") + "\n")
+        err.write(_printable_screen(display.snapshot()))
 
 
 def run(steps, scenario, err, debug=False):

@@ -120,6 +120,52 @@ def test_parse_accepts_the_longest_wait():
     assert parse_one("wait 86400").args == (86400.0,)
 
 
+def test_parse_skips_a_byte_order_mark_and_takes_crlf_lines():
+    steps = scenario.parse("\ufeffkey 1\r\n\r\nexpect a\rb\r\n")
+    assert [(s.lineno, s.verb, s.args) for s in steps] == [(1, "key", ("1",)), (3, "expect", ("a\rb",))]
+    assert parse_error("key 1\n\ufeffkey 2\n").lineno == 2  # only at the start of the text
+
+
+@pytest.mark.parametrize("odd", ["\x0b", "\x0c", "\x1c", "\x1d", "\x1e", "\x85", "\u2028", "\u2029"])
+def test_parse_splits_lines_at_newline_only(odd):
+    # Each of these ends a line for str.splitlines(); in a script it is a character like any other.
+    steps = scenario.parse(f"expect a{odd}b\nkey 1\n")
+    assert [(s.lineno, s.args) for s in steps] == [(1, (f"a{odd}b",)), (2, ("1",))]
+    assert parse_error(f"# x{odd}y\nbogus\n").lineno == 2
+    # Nor does it separate words or count as blank: only spaces and tabs do.
+    unknown = str(parse_error(f"key 1{odd}\n"))
+    assert unknown.startswith(f'line 1: key: unknown key "1{scenario.printable(odd)}"'), unknown
+    assert parse_error(f"{odd}\n").lineno == 1
+
+
+def test_parse_words_are_separated_by_spaces_and_tabs_only():
+    assert scenario.split_words(" \tkey\t 1  2\u3000\x0c ") == ["key", "1", "2\u3000\x0c"]
+    assert scenario.split_words(" \t ") == []
+
+
+def test_parse_refuses_an_overlong_line_in_one_short_message():
+    limit = scenario.MAX_LINE_CHARS
+    longest = "expect " + "x" * (limit - 7)
+    assert parse_one(longest).args == ("x" * (limit - 7),)
+    error = parse_error("# ok\n#" + longest + "\n")
+    assert str(error) == f"line 2: line too long: {limit + 1} characters (at most {limit})"
+    assert len(str(parse_error("key " + "y" * 5000 + "\n"))) < 120  # the word is quoted cut short
+
+
+def test_messages_and_trace_escape_what_is_not_printable():
+    assert scenario.printable("¥1.23 消费 ok") == "¥1.23 消费 ok"
+    assert scenario.printable("a\x1b[2J\tb\x7f\x85\u2028\u202e\U000e0041") == (
+        "a\\x1b[2J\\x09b\\x7f\\x85\\u2028\\u202e\\U000e0041"
+    )
+    assert str(parse_error("key \x1b[2J\n")).startswith('line 1: key: unknown key "\\x1b[2J"')
+    sc, out = booted()
+    code, err = run_text("scan \x1b]0;owned\x07\nexpect \x1b[2J\n", sc)
+    assert code == 1
+    assert "-- 1: scan \\x1b]0;owned\\x07\n" in out.getvalue()
+    assert err.startswith('line 2: expected "\\x1b[2J" not on screen\n')
+    assert "\x1b" not in out.getvalue() + err
+
+
 # ---- Running on the simulated board ----------------------------------------------------------
 
 

@@ -1,10 +1,13 @@
 # Runs the portable tier on the real MicroPython runtime (through node) and the mpy-cross gate.
-# Must never pass by running nothing: the count of tests run is checked against the source.
+# Must never pass by running nothing: the count of tests run on MicroPython must equal what pytest
+# collects from tests/portable on CPython, which must equal the test functions in the source.
 import ast
+import functools
 import os
 import re
 import shutil
 import subprocess
+import sys
 
 import pytest
 
@@ -28,6 +31,28 @@ def static_test_count():
                 1 for node in tree.body if isinstance(node, ast.FunctionDef) and node.name.startswith("test_")
             )
     return count
+
+
+@functools.cache
+def collected_test_count():
+    """The tests pytest collects from tests/portable on CPython: the portable tier's count there."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "pytest", "--collect-only", "-q", "-o", "addopts=", "-p", "no:cacheprovider"]
+        + ["tests/portable"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+        timeout=300,
+    )
+    assert proc.returncode == 0, "pytest could not collect tests/portable:\n" + proc.stdout + proc.stderr
+    return sum(1 for line in proc.stdout.splitlines() if line.startswith("tests/portable/") and "::" in line)
+
+
+def test_pytest_collects_every_test_function_of_the_portable_tier():
+    # Same number both ways: no parametrized test, class or fixture (MicroPython's runner has none
+    # of them) and no test function pytest would skip collecting.
+    assert collected_test_count() == static_test_count() > 0
 
 
 def node_or_skip():
@@ -55,8 +80,8 @@ def test_portable_tier_passes_on_micropython():
     assert found, "no 'N passed, M failed' line from the MicroPython runner:\n" + output
     passed, failed = (int(n) for n in found[-1])
     assert failed == 0, "{} test(s) failed on MicroPython:\n{}".format(failed, output)
-    expected = static_test_count()
-    assert passed == expected, "MicroPython ran {} tests, tests/portable defines {}:\n{}".format(
+    expected = collected_test_count()
+    assert passed == expected, "MicroPython ran {} tests, pytest collects {} from tests/portable:\n{}".format(
         passed, expected, output
     )
     assert proc.returncode == 0, output

@@ -277,11 +277,29 @@ def _empty_dir(root):
     os.rmdir(root)
 
 
+def _new_temp_dir():
+    """A new empty directory of its own: tempfile's on CPython (the host's temporary directory, a
+    fresh name each run); MicroPython has no tempfile, so the first free name under its VFS's /tmp."""
+    try:
+        from tempfile import mkdtemp
+    except ImportError:  # MicroPython
+        pass
+    else:
+        return mkdtemp(prefix="qianpos-vfs-")
+    for i in range(1000):
+        root = "/tmp/qianpos-vfs-{}".format(i)
+        try:
+            os.mkdir(root)  # fails if the name is taken: the directory is ours alone
+            return root
+        except OSError:
+            pass
+    raise OSError("no free temporary directory name")
+
+
 def test_port_devices():
     """hal.port's devices on whichever runtime runs this (the port's VFS: a real file system)."""
     conformance.check_clock(PortClock)
-    root = "/tmp/qianpos-conformance-vfs"
-    _empty_dir(root)
+    root = _new_temp_dir()
     try:
         conformance.check_storage(lambda: VfsStorage(root))
     finally:
