@@ -11,9 +11,10 @@ from firmware.terminal import Terminal
 from hal import contracts
 from sim import board as sim_board
 from sim import cards
+from virtual.storage import TEAR_MODES, TEAR_NONE, PowerCut
 
 MAX_WAIT_SECONDS = 86400
-VERBS = ("key", "swipe", "insert", "tap", "scan", "sign", "wait", "clock", "expect", "reboot")
+VERBS = ("key", "swipe", "insert", "tap", "scan", "sign", "wait", "clock", "expect", "reboot", "cut")
 
 # A name written in one wave with an underline, inside a 160 x 72 pixel box.
 DEFAULT_SIGNATURE = (
@@ -154,6 +155,19 @@ def _no_args(words, rest):
     return ()
 
 
+def _cut_args(words, rest):
+    """cut N [torn MODE]: (N, the virtual.storage TEAR_* mode, whose values are these words)."""
+    usage = "needs a storage operation number, then optionally torn MODE ({})".format(" ".join(TEAR_MODES))
+    if len(words) not in (1, 3) or (len(words) == 3 and words[1].lower() != "torn"):
+        raise ValueError(usage)
+    if not (words[0].isdigit() and words[0].isascii() and int(words[0]) >= 1):
+        raise ValueError(f'bad storage operation number "{words[0]}" (1 or more)')
+    tear = words[2].lower() if len(words) == 3 else TEAR_NONE
+    if tear not in TEAR_MODES:
+        raise ValueError(f'unknown tear "{words[2]}" ({" ".join(TEAR_MODES)})')
+    return (int(words[0]), tear)
+
+
 _ARGS = {
     "key": _key_args,
     "swipe": _card_args(contracts.CARD_SWIPE),
@@ -165,6 +179,7 @@ _ARGS = {
     "clock": _clock_args,
     "expect": _text_args,
     "reboot": _no_args,
+    "cut": _cut_args,
 }
 
 
@@ -213,12 +228,17 @@ class Scenario:
         self.headers = headers
         self.terminal = None
         self._shown = None
+        self._cut = None  # the args of a `cut` step, for the step after it
         self._boot("power-on")
         self._report(None, ())
 
     def do(self, step):
         """Run one step. Raises ExpectFailed or Crashed."""
-        notes = getattr(self, "_do_" + step.verb)(step)
+        cut, self._cut = self._cut, None
+        if cut is None:
+            notes = getattr(self, "_do_" + step.verb)(step)
+        else:
+            notes = self._do_cut_in(step, *cut)
         self._report(step, notes)
 
     def screen(self):
@@ -299,12 +319,42 @@ class Scenario:
     def _do_reboot(self, step):
         """Power-cycle: storage keeps what was synced (the signing key with it) and the wall clock
         (an RTC) keeps running; every other device starts afresh, as RAM does."""
+        self.board.storage.power_cut()
+        self._power_cycle(f"line {step.lineno}")
+        return ()
+
+    def _power_cycle(self, where):
+        """Boot again after the storage lost power: it comes back with what the cut left, every
+        other device is new, and the wall clock is kept."""
         old = self.board
-        old.storage.power_cut()
+        old.storage.power_on()
         self.board = self.make_board(storage=old.storage)
         self.board.clock.set_time(old.clock.time())
-        self._boot(f"line {step.lineno}")
+        self._boot(where)
+
+    def _do_cut(self, step):
+        """Arm a power cut for the next step (do() runs it through _do_cut_in)."""
+        self._cut = step.args
         return ()
+
+    def _do_cut_in(self, step, n, tear):
+        """Run step with the power failing at its n-th storage operation; if it does, reboot as
+        `reboot` does. A step that does fewer operations runs whole, and the cut is disarmed."""
+        storage = self.board.storage
+        storage.cut_at(n, tear)
+        start = storage.ops
+        try:
+            notes = getattr(self, "_do_" + step.verb)(step)
+        except PowerCut:
+            self._power_cycle(f"line {step.lineno}")
+            return (f"power cut at storage operation {n} of line {step.lineno}",)
+        finally:
+            storage.cut_at(None)  # fired already, or not reached
+        done = storage.ops - start
+        return (
+            *notes,
+            f"power cut at storage operation {n} not reached: line {step.lineno} did {done}; disarmed",
+        )
 
 
 def report(failure, err, display=None, debug=False):

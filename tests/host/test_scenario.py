@@ -10,10 +10,12 @@ import pytest
 
 from firmware.params import Params
 from firmware.screens import Screen
+from firmware.store import encode
 from hal import contracts
 from sim import scenario
-from sim.__main__ import main
+from sim.__main__ import HELP, main
 from sim.board import make_board
+from virtual.storage import TEAR_ALL_BUT_ONE, TEAR_HALF, TEAR_MODES, TEAR_NONE
 
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPTS = sorted((ROOT / "tests" / "scenarios").glob("*.txt"))
@@ -254,6 +256,143 @@ def test_a_crash_in_the_firmware_is_reported_not_raised():
     err = io.StringIO()
     scenario.run(scenario.parse("key 1\n"), sc, err, debug=True)
     assert "Traceback" in err.getvalue()
+
+
+# ---- Power cuts (cut N [torn MODE]) -----------------------------------------------------------
+
+
+def test_parse_cut():
+    assert parse_one("cut 3").args == (3, TEAR_NONE)
+    assert parse_one("cut 12 torn half").args == (12, TEAR_HALF)
+    assert parse_one("CUT 1 TORN All-But-1").args == (1, TEAR_ALL_BUT_ONE)
+    assert [parse_one("cut 1 torn " + mode).args[1] for mode in TEAR_MODES] == list(TEAR_MODES)
+    for line, message in (
+        ("cut", "needs a storage operation number"),
+        ("cut 1 half", "then optionally torn MODE (none 1 half all-but-1 all)"),
+        ("cut 1 torn", "needs a storage operation number"),
+        ("cut 1 torn half 2", "needs a storage operation number"),
+        ("cut 0", 'bad storage operation number "0" (1 or more)'),
+        ("cut -1", 'bad storage operation number "-1"'),
+        ("cut ²", 'bad storage operation number "²"'),
+        ("cut x torn all", 'bad storage operation number "x"'),
+        ("cut 2 torn most", 'unknown tear "most" (none 1 half all-but-1 all)'),
+    ):
+        error = parse_error(f"key 1\n{line}\n")
+        assert str(error).startswith("line 2: cut: ") and message in str(error), (line, str(error))
+
+
+class TraceScreen(Screen):
+    """Stands in for the sale of the online issue: ENTER hands out a trace number (4 storage
+    operations: write counters.json.tmp, sync, rename, sync), as a sale will."""
+
+    def __init__(self, term):
+        super().__init__(term)
+        self.handed = []
+
+    def on_key(self, key):
+        self.handed.append(self.term.counters.next_trace())
+        self.term.redraw()
+        return True
+
+    def render(self, d, rows, cols):
+        d.text(0, "Trace {}".format(self.handed[-1] if self.handed else "-"))
+
+
+def trace_screen(sc):
+    screen = TraceScreen(sc.terminal)
+    sc.terminal.go(screen)
+    sc.terminal.settle()
+    return screen
+
+
+def counters_tmp(trace):
+    return encode({"batch": 1, "trace": trace})
+
+
+@pytest.mark.parametrize(
+    "n, tear, tmp",
+    [
+        (1, "none", None),  # the write of counters.json.tmp: nothing lands
+        (1, "half", b'{"batch":1'),  # half of its 21 bytes land
+        (1, "1", b"{"),
+        (1, "all-but-1", counters_tmp(3)[:-1]),
+        (2, "all", counters_tmp(3)),  # its sync: all of it lands
+        (3, "none", counters_tmp(3)),  # the rename: the temporary file was synced
+    ],
+)
+def test_cut_during_a_step_reboots_and_says_where(n, tear, tmp):
+    sc, out = booted()
+    storage = sc.board.storage
+    screen = trace_screen(sc)
+    sc.do(parse_one("key ENTER"))
+    assert screen.handed == [1]
+    before = storage.ops
+    assert run_text(f"\n\ncut {n} torn {tear}\nkey ENTER\nexpect ENTER for menu\n", sc) == (0, "")
+    assert f"-- 4: key ENTER\nnote: power cut at storage operation {n} of line 4\n" in out.getvalue()
+    assert sc.board.storage is storage and sc.terminal.screen is not screen  # rebooted: idle
+    assert storage.ops == before + n
+    assert storage.read("counters.json") == counters_tmp(2)  # the old record survived the cut
+    assert (storage.read("counters.json.tmp") if "counters.json.tmp" in storage.list() else None) == tmp
+    storage.write("x", b"1")  # powered on, and the cut is gone with the step
+    storage.sync()
+
+
+def test_cut_after_the_last_operation_completes_the_step_and_disarms():
+    sc, out = booted()
+    screen = trace_screen(sc)
+    assert run_text("cut 5 torn all\nkey ENTER\nkey ENTER\n", sc) == (0, "")
+    assert screen.handed == [1, 2]
+    trace = out.getvalue()
+    assert (
+        "-- 2: key ENTER\nnote: power cut at storage operation 5 not reached: line 2 did 4; disarmed\n"
+        in trace
+    )
+    assert "-- 3: key ENTER\nnote" not in trace  # disarmed: the next ENTER was not cut
+
+
+def test_cut_fires_in_the_boot_of_a_reboot_that_writes():
+    # No step of today's firmware writes storage except a boot that finds a damaged record: it
+    # renames it to NAME.bad and syncs (2 operations). A cut at the rename reboots again.
+    sc, out = booted()
+    storage = sc.board.storage
+    storage.write("counters.json", b"{")
+    storage.sync()
+    assert run_text("cut 1\nreboot\nexpect Stored data damaged\ncut 3\nreboot\n", sc) == (0, "")
+    trace = out.getvalue()
+    assert "-- 2: reboot\nnote: power cut at storage operation 1 of line 2\n" in trace
+    assert (
+        "-- 5: reboot\nnote: power cut at storage operation 3 not reached: line 5 did 0; disarmed\n" in trace
+    )
+    assert storage.list() == ["counters.json.bad", "params.json", "signer.key"]
+
+
+def test_cut_followed_by_a_step_without_storage_is_not_reached():
+    sc, out = booted()
+    assert run_text("cut 1\nexpect ENTER for menu\ncut 2\ncut 1 torn all\nwait 1\n", sc) == (0, "")
+    trace = out.getvalue()
+    assert (
+        "-- 2: expect ENTER for menu\nnote: power cut at storage operation 1 not reached: line 2 did 0"
+        in trace
+    )
+    assert "-- 4: cut 1 torn all\nnote: power cut at storage operation 2 not reached: line 4 did 0" in trace
+    assert "note: power cut at storage operation 1 not reached: line 5 did 0" in trace
+
+
+def test_cut_step_disarms_when_the_step_fails():
+    sc, _ = booted()
+    screen = trace_screen(sc)
+    assert run_text("cut 1\nexpect Receipt\n", sc)[0] == 1
+    sc.terminal.go(screen)
+    sc.do(parse_one("key ENTER"))  # the failed step left no cut armed
+    assert screen.handed == [1]
+
+
+def test_reboot_loses_what_was_not_synced():
+    sc, _ = booted()
+    sc.board.storage.write("unsynced", b"lost at the power cut")
+    assert run_text("reboot\n", sc)[0] == 0
+    assert "unsynced" not in sc.board.storage.list()
+    assert "cut N [torn MODE]" in HELP
 
 
 # ---- The command line ------------------------------------------------------------------------

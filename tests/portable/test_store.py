@@ -3,47 +3,7 @@ from firmware.counters import Counters
 from firmware.errors import StoredDataCorrupt
 from firmware.params import Params
 from firmware.store import encode, read_record, write_record
-from virtual.storage import RamStorage
-
-
-class PowerCut(Exception):
-    pass
-
-
-class CutAfter:
-    """Storage wrapper that loses power after `ops` mutating operations have completed."""
-
-    def __init__(self, storage, ops):
-        self.storage = storage
-        self.left = ops
-
-    def _op(self):
-        if self.left == 0:
-            raise PowerCut()
-        self.left -= 1
-
-    def read(self, name):
-        return self.storage.read(name)
-
-    def write(self, name, data):
-        self._op()
-        self.storage.write(name, data)
-
-    def append(self, name, data):
-        self._op()
-        self.storage.append(name, data)
-
-    def sync(self):
-        self._op()
-        self.storage.sync()
-
-    def rename(self, old, new):
-        self._op()
-        self.storage.rename(old, new)
-
-    def remove(self, name):
-        self._op()
-        self.storage.remove(name)
+from virtual.storage import TEAR_MODES, PowerCut, RamStorage
 
 
 def _corrupt(fn):
@@ -75,27 +35,37 @@ def test_damaged_record_is_set_aside_not_overwritten():
         assert "r.json" not in s.list()
 
 
+def _cut_then_boot(storage, n, tear, flow, *args):
+    """Arm a power cut at storage operation n, run flow(*args); True if it ran to the end. Either
+    way the power then fails (if it has not) and comes back, as at a reboot."""
+    storage.cut_at(n, tear)
+    try:
+        flow(*args)
+        done = True
+    except PowerCut:
+        done = False
+    storage.cut_at(None)
+    storage.power_cut()
+    storage.power_on()
+    return done
+
+
 def test_write_record_survives_a_power_cut_at_every_step():
     old = {"v": 1}
     new = {"v": 2, "more": "x" * 40}
-    ops = 0
-    while True:
-        s = RamStorage(seed=ops)
-        write_record(s, "r.json", old)
-        try:
-            write_record(CutAfter(s, ops), "r.json", new)
-            done = True
-        except PowerCut:
-            done = False
-        s.power_cut(tear=True)
-        got = read_record(s, "r.json")
-        assert got in (old, new), got
-        if done:
-            assert got == new
-        if done:
-            break
-        ops += 1
-    assert ops >= 3  # write, sync, rename at least
+    for tear in TEAR_MODES:
+        n = 1
+        while True:
+            s = RamStorage()
+            write_record(s, "r.json", old)
+            done = _cut_then_boot(s, n, tear, write_record, s, "r.json", new)
+            got = read_record(s, "r.json")
+            assert got in (old, new), (tear, n, got)
+            if done:
+                assert got == new
+                break
+            n += 1
+        assert n - 1 >= 3  # cut at write, sync, rename at least
 
 
 def test_params_defaults_round_trip_and_validation():
@@ -146,24 +116,23 @@ def test_trace_numbers_count_up_wrap_and_persist():
     assert (again.trace, again.batch) == (2, 2)
 
 
+def _hand_out(counters, handed):
+    handed.append(counters.next_trace())
+
+
 def test_a_trace_number_is_never_handed_out_twice_across_power_cuts():
-    ops = 0
-    while True:
-        s = RamStorage(seed=ops)
-        c = Counters.load(s)
-        handed = [c.next_trace(), c.next_trace()]
-        c.storage = CutAfter(s, ops)
-        try:
-            handed.append(c.next_trace())
-            done = True
-        except PowerCut:
-            done = False
-        s.power_cut(tear=True)
-        after = Counters.load(s)
-        assert after.trace > handed[-1], (ops, after.trace, handed)
-        if done:
-            break
-        ops += 1
+    for tear in TEAR_MODES:
+        n = 1
+        while True:
+            s = RamStorage()
+            c = Counters.load(s)
+            handed = [c.next_trace(), c.next_trace()]
+            done = _cut_then_boot(s, n, tear, _hand_out, c, handed)
+            after = Counters.load(s)
+            assert after.trace > handed[-1], (tear, n, after.trace, handed)
+            if done:
+                break
+            n += 1
 
 
 def test_damaged_counters_are_refused_not_reset():
