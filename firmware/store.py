@@ -267,9 +267,11 @@ def load(storage, spec):
     best = max(good) if good else None
     tmp = spec.name + _TMP
     finished = False
+    found = True  # a temp file that cannot even be read is tried for removal too
     try:
         raw = _read(storage, tmp)
-        if raw is not None:
+        found = raw is not None
+        if found:
             seq, record = unpack(raw, spec.limit)
             record = spec.validate(record)
             if best is None or seq > best[0]:
@@ -280,7 +282,7 @@ def load(storage, spec):
                 finished = True
     except Damaged:
         pass
-    if not finished:
+    if found and not finished:
         _remove_quietly(storage, tmp)
     if best is None and spec.legacy and not result.damaged:
         best = _load_legacy(storage, spec, result)
@@ -314,6 +316,7 @@ def save(storage, spec, record, loaded):
     a power cut anywhere in here, load() gives the old or the new record. `loaded` (from load() or a
     previous save()) is updated. Raises ValueError (nothing written) if the validator refuses it."""
     spec.validate(decode(encode(record)))
+    from_legacy = loaded.slot is None and loaded.record is not None
     seq = loaded.seq + 1
     target = _SLOTS[1] if loaded.slot == _SLOTS[0] else _SLOTS[0]
     tmp = spec.name + _TMP
@@ -340,7 +343,7 @@ def save(storage, spec, record, loaded):
     loaded.seq = seq
     loaded.slot = target
     loaded.record = record
-    if spec.legacy and seq == 1:
+    if from_legacy:
         _remove_quietly(storage, spec.legacy)
         storage.sync()
 

@@ -239,7 +239,7 @@ def check_name(name):
 
 class Storage(Device):
     """Files under one root. Written data is durable only after sync(): a power cut may lose
-    what was written since, and may tear the last write (a prefix of it lands). rename() and
+    what was written since, and may tear the write in flight (a prefix of it lands). rename() and
     remove() are atomic and durable at once: after a power cut the new name holds either its old
     content or the renamed file's synced content. Safe replace: write temp, sync, rename, sync."""
 

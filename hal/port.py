@@ -1,10 +1,12 @@
 # Devices every MicroPython port already has: its filesystem (VFS) as Storage and its time
 # module (plus an optional machine.RTC) as Clock. Never import `machine` here: the board passes it in.
 
+import errno
 import os
+import sys
 import time
 
-from hal.contracts import ENOENT, TICKS_PERIOD, Clock, Storage, check_name
+from hal.contracts import ENOENT, ENOSPC, TICKS_PERIOD, Clock, Storage, check_name
 
 try:
     _ticks_ms = time.ticks_ms
@@ -16,6 +18,27 @@ except AttributeError:  # CPython, for the conformance tests
 
     def _sleep_ms(ms):
         time.sleep(ms / 1000)
+
+
+# The WebAssembly port's file system (Emscripten) raises the host's errno numbers (Emscripten's
+# ERRNO_CODES, pinned by tests/host/test_upy_tier.py): "no such file" is 44 and "no space" 51,
+# while its 2 (EACCES) and 28 (EINVAL) would read as the contract's ENOENT and ENOSPC. Every other
+# port's file system (littlefs, FAT, a POSIX host) uses the POSIX numbers the contract uses.
+_EMSCRIPTEN_ERRNO = {44: ENOENT, 51: ENOSPC, 2: errno.EACCES, 28: errno.EINVAL}
+
+
+def port_error(exc, platform=sys.platform):
+    """The OSError a port's file system raised, with the Storage contract's errno: "no space" is
+    OSError(ENOSPC) and "no such file" OSError(ENOENT) whatever numbers the port uses, and no other
+    error carries either number. `platform` is sys.platform (the WebAssembly port: "webassembly")."""
+    number = exc.args[0] if exc.args else None
+    if platform == "webassembly" and number in _EMSCRIPTEN_ERRNO:
+        number = _EMSCRIPTEN_ERRNO[number]
+    elif number != ENOSPC:
+        return exc
+    if number == ENOSPC:
+        return OSError(ENOSPC, "storage full")
+    return OSError(number, exc.args[1] if len(exc.args) > 1 else "")
 
 
 # Seconds from 1970-01-01 to the port's epoch (2000-01-01 on most bare-metal ports).
@@ -41,11 +64,11 @@ class VfsStorage(Storage):
         return self.root + "/" + name
 
     def _missing(self, name, exc):
-        """The contract's OSError(ENOENT) if name does not exist, else exc: a port's VFS may report a
-        missing file with the host's errno (44 under Emscripten)."""
+        """The contract's OSError(ENOENT) if name does not exist, else exc as port_error() says: a
+        port's VFS may report a missing file with the host's errno (44 under Emscripten)."""
         if name not in os.listdir(self.root):
             return OSError(ENOENT, name)
-        return exc
+        return port_error(exc)
 
     def read(self, name):
         try:
@@ -55,12 +78,20 @@ class VfsStorage(Storage):
             raise self._missing(name, exc)
 
     def write(self, name, data):
-        with open(self._path(name), "wb") as f:
-            f.write(data)
+        # After OSError(ENOSPC) the file may hold part of data or nothing: the record layer writes
+        # a temporary file and renames it, so a failed write never damages a record.
+        try:
+            with open(self._path(name), "wb") as f:
+                f.write(data)
+        except OSError as exc:
+            raise port_error(exc)
 
     def append(self, name, data):
-        with open(self._path(name), "ab") as f:
-            f.write(data)
+        try:
+            with open(self._path(name), "ab") as f:
+                f.write(data)
+        except OSError as exc:
+            raise port_error(exc)
 
     def sync(self):
         fn = getattr(os, "sync", None)

@@ -27,6 +27,8 @@ clock YYYY-MM-DD HH:MM   set the terminal's wall clock (its local time)
 expect TEXT   check that TEXT is on the screen
 reboot        power-cycle: storage survives, RAM does not
 reboot rtc-lost   power-cycle with the RTC lost: the clock comes back at 2000-01-01, not set
+cut N [torn MODE]  the power fails at the N-th storage operation of the next step, which reboots;
+              MODE of the write in flight: none (default), 1, half, all-but-1, all (all unsynced lands)
 help, quit    this list; end the session (or Ctrl-D)
 A line that does not start with a verb is read as keys: "123 enter" = "key 1 2 3 ENTER".
 """

@@ -13,13 +13,13 @@ from virtual.devices import (
 from virtual.storage import RamStorage
 
 
-def make_board(state_dir=None, realtime=False, seed=0, storage=None):
+def make_board(state_dir=None, realtime=False, storage=None):
     """A Board of virtual devices. state_dir: keep synced files (and the signing key) in that
     directory across runs; None keeps them in RAM. realtime: ticks follow the host's monotonic
-    clock and sleep_ms() sleeps. seed: the storage's power-cut tear generator. storage: reuse
-    this storage (a reboot: what was synced survives, every other device is new)."""
+    clock and sleep_ms() sleeps. storage: reuse this storage (a reboot: what was synced survives,
+    every other device is new)."""
     if storage is None:
-        storage = RamStorage(seed=seed) if state_dir is None else DirStorage(state_dir, seed=seed)
+        storage = RamStorage() if state_dir is None else DirStorage(state_dir)
     return Board(
         keypad=VirtualKeypad(),
         display=VirtualDisplay(),

@@ -12,12 +12,13 @@ from firmware.terminal import Terminal
 from hal import contracts
 from sim import board as sim_board
 from sim import cards
+from virtual.storage import TEAR_MODES, TEAR_NONE, PowerCut
 
 MAX_WAIT_SECONDS = 86400
 # Longer lines are refused: room for any real step (the largest QR code holds 7089 digits), while a
 # runaway line (a binary file, a missing newline) is one clear error rather than a screenful.
 MAX_LINE_CHARS = 8192
-VERBS = ("key", "swipe", "insert", "tap", "scan", "sign", "wait", "clock", "expect", "reboot")
+VERBS = ("key", "swipe", "insert", "tap", "scan", "sign", "wait", "clock", "expect", "reboot", "cut")
 
 # A name written in one wave with an underline, inside a 160 x 72 pixel box.
 DEFAULT_SIGNATURE = (
@@ -184,6 +185,19 @@ def _reboot_args(words, rest):
     raise ValueError('takes nothing or "rtc-lost"')
 
 
+def _cut_args(words, rest):
+    """cut N [torn MODE]: (N, the virtual.storage TEAR_* mode, whose values are these words)."""
+    usage = "needs a storage operation number, then optionally torn MODE ({})".format(" ".join(TEAR_MODES))
+    if len(words) not in (1, 3) or (len(words) == 3 and words[1].lower() != "torn"):
+        raise ValueError(usage)
+    if not (words[0].isdigit() and words[0].isascii() and int(words[0]) >= 1):
+        raise ValueError(f'bad storage operation number "{words[0]}" (1 or more)')
+    tear = words[2].lower() if len(words) == 3 else TEAR_NONE
+    if tear not in TEAR_MODES:
+        raise ValueError(f'unknown tear "{words[2]}" ({" ".join(TEAR_MODES)})')
+    return (int(words[0]), tear)
+
+
 _ARGS = {
     "key": _key_args,
     "swipe": _card_args(contracts.CARD_SWIPE),
@@ -195,6 +209,7 @@ _ARGS = {
     "clock": _clock_args,
     "expect": _text_args,
     "reboot": _reboot_args,
+    "cut": _cut_args,
 }
 
 
@@ -274,12 +289,17 @@ class Scenario:
         self.headers = headers
         self.terminal = None
         self._shown = None
+        self._cut = None  # the args of a `cut` step, for the step after it
         self._boot("power-on")
         self._report(None, ())
 
     def do(self, step):
         """Run one step. Raises ExpectFailed or Crashed."""
-        notes = getattr(self, "_do_" + step.verb)(step)
+        cut, self._cut = self._cut, None
+        if cut is None:
+            notes = getattr(self, "_do_" + step.verb)(step)
+        else:
+            notes = self._do_cut_in(step, *cut)
         self._report(step, notes)
 
     def screen(self):
@@ -361,18 +381,48 @@ class Scenario:
         """Power-cycle: storage keeps what was synced (the signing key with it) and the wall clock
         (an RTC) keeps running; every other device starts afresh, as RAM does. `reboot rtc-lost`:
         the RTC lost its power too and comes back at 2000-01-01 00:00 UTC, not kept."""
+        self.board.storage.power_cut()
+        self._power_cycle(f"line {step.lineno}", rtc_lost=step.args == ("rtc-lost",))
+        return ()
+
+    def _power_cycle(self, where, rtc_lost=False):
+        """Boot again after the storage lost power: it comes back with what the cut left, every
+        other device is new, and the wall clock is kept (unless rtc_lost)."""
         old = self.board
-        old.storage.power_cut()
+        old.storage.power_on()
         self.board = self.make_board(storage=old.storage)
         clock = self.board.clock
-        if step.args == ("rtc-lost",):
+        if rtc_lost:
             clock.lose_rtc()
         elif old.clock.rtc_set:
             clock.set_time(old.clock.time())
         else:
             clock.lose_rtc(at=old.clock.time())  # it ran on, but from a time nobody set
-        self._boot(f"line {step.lineno}")
+        self._boot(where)
+
+    def _do_cut(self, step):
+        """Arm a power cut for the next step (do() runs it through _do_cut_in)."""
+        self._cut = step.args
         return ()
+
+    def _do_cut_in(self, step, n, tear):
+        """Run step with the power failing at its n-th storage operation; if it does, reboot as
+        `reboot` does. A step that does fewer operations runs whole, and the cut is disarmed."""
+        storage = self.board.storage
+        storage.cut_at(n, tear)
+        start = storage.ops
+        try:
+            notes = getattr(self, "_do_" + step.verb)(step)
+        except PowerCut:
+            self._power_cycle(f"line {step.lineno}")
+            return (f"power cut at storage operation {n} of line {step.lineno}",)
+        finally:
+            storage.cut_at(None)  # fired already, or not reached
+        done = storage.ops - start
+        return (
+            *notes,
+            f"power cut at storage operation {n} not reached: line {step.lineno} did {done}; disarmed",
+        )
 
 
 def report(failure, err, display=None, debug=False):

@@ -17,12 +17,14 @@ def _is_storage_name(name):
 class DirStorage(RamStorage):
     """Storage whose synced content is the files of directory `root` (created if missing), so it
     survives the process. Unsynced data lives in memory only, exactly as in RamStorage. Files in
-    root whose names fail check_name are ignored; "~name" is the temporary file of a sync."""
+    root whose names fail check_name are ignored; "~name" is the temporary file of a sync. A power
+    cut (cut_at, power_cut) writes what its tear lands to the directory before PowerCut is raised,
+    so a new DirStorage(root) sees exactly what power_on() would."""
 
-    def __init__(self, root, capacity=256 * 1024, seed=0):
+    def __init__(self, root, capacity=256 * 1024):
         self.root = root
         os.makedirs(root, exist_ok=True)
-        super().__init__(capacity, seed)
+        super().__init__(capacity)
 
     def _path(self, name):
         return os.path.join(self.root, name)

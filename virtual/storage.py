@@ -2,61 +2,80 @@
 # A test double for the tests and the simulator: never part of the device image.
 from hal.contracts import ENOENT, ENOSPC, Storage, check_name
 
+# How much of what was not synced lands when the power fails (cut_at, power_cut). The values are
+# the words of the scenario step `cut N torn MODE`.
+TEAR_NONE = "none"  # nothing: every file is back to its content as of the last sync
+TEAR_ONE_BYTE = "1"  # the write/append in flight lands its first byte
+TEAR_HALF = "half"  # ... its first len // 2 bytes
+TEAR_ALL_BUT_ONE = "all-but-1"  # ... all its bytes but the last
+TEAR_ALL = "all"  # everything written lands, the write/append in flight included, as if synced
+TEAR_MODES = (TEAR_NONE, TEAR_ONE_BYTE, TEAR_HALF, TEAR_ALL_BUT_ONE, TEAR_ALL)
+
+
+class PowerCut(BaseException):
+    """The simulated power failed. A BaseException, so the firmware's `except Exception` cannot
+    swallow it; until power_on() every call of the storage raises it again, so neither can a
+    `finally:` write after the cut."""
+
 
 class RamStorage(Storage):
-    """Files in RAM with the power-cut model of a flash file system.
+    """Files in RAM with the power-cut model of a flash file system (docs/HAL.md, "The power-cut
+    model", says it in full).
 
     Every file has a durable content (as of the last sync()) and a current content (what reads see).
     write() and append() change the current content only; sync() makes all current content durable.
     rename() and remove() are atomic metadata operations, durable at once; a renamed file takes its
-    durable content along, and its unsynced data stays unsynced (a never-synced file renamed over
-    another leaves no file under either name after a cut). power_cut() sets every current content
-    to the durable one (files never synced vanish). power_cut(tear=True) also lets the last operation
-    land partly if it was an unsynced write() or append(): a non-empty strict prefix of its bytes,
-    chosen by a random generator seeded with `seed`, lands on the durable content (append: durable
-    content + prefix; write: the prefix alone). capacity bounds the current content: a write or
-    append beyond it raises OSError(ENOSPC) and changes nothing. `syncs` counts sync() calls.
-    Subclasses keep the durable layer elsewhere through the _load/_persist* hooks (sim.storage)."""
+    durable content along, and its unsynced data stays unsynced. capacity bounds the current content:
+    a write or append beyond it raises OSError(ENOSPC) and changes nothing.
 
-    def __init__(self, capacity=256 * 1024, seed=0):
+    Test hooks: `ops` counts the storage operations (write, append, sync, rename, remove) begun with
+    valid arguments, failed ones included; `syncs` counts completed sync() calls; cut_at() and
+    power_cut() fail the power, power_on() restores it. Subclasses keep the durable layer elsewhere
+    through the _load/_persist* hooks (sim.storage.DirStorage)."""
+
+    def __init__(self, capacity=256 * 1024):
         self.capacity = capacity
         self.syncs = 0
+        self.ops = 0
+        self._cut_op = None  # the value of ops at which the power fails (cut_at), or None
+        self._cut_tear = TEAR_NONE
+        self._off = False  # True from a cut until power_on()
         self._durable = self._load()  # name -> bytes as of the last sync
         self._current = dict(self._durable)  # name -> bytes as read
-        self._last_write = None  # (name, data, appended) while the last operation is an unsynced write
-        self._random = ((seed ^ 0x9E3779B9) & 0xFFFFFFFF) or 1  # xorshift32 state, same on every port
 
     # -- the contract --
     def read(self, name):
+        self._powered()
         return self._get(name)
 
     def write(self, name, data):
+        self._powered()
         check_name(name)
         data = _bytes(data)
+        self._begin("write", name, data, False)
         self._make_room(len(data) - len(self._current.get(name, b"")))
         self._current[name] = data
-        self._last_write = (name, data, False)
 
     def append(self, name, data):
+        self._powered()
         check_name(name)
         data = _bytes(data)
+        self._begin("append", name, data, True)
         self._make_room(len(data))
         self._current[name] = self._current.get(name, b"") + data
-        self._last_write = (name, data, True)
 
     def sync(self):
-        for name in sorted(self._current):
-            data = self._current[name]
-            if self._durable.get(name) != data:
-                self._durable[name] = data
-                self._persist(name, data)
-        self._last_write = None
+        self._powered()
+        self._begin("sync")
+        self._land_all()
         self.syncs += 1
 
     def rename(self, old, new):
+        self._powered()
+        check_name(old)
         check_name(new)
+        self._begin("rename", old)
         data = self._get(old)
-        self._last_write = None
         if old == new:
             return
         del self._current[old]
@@ -69,35 +88,56 @@ class RamStorage(Storage):
             self._persist_remove(new)
 
     def remove(self, name):
+        self._powered()
+        check_name(name)
+        self._begin("remove", name)
         self._get(name)
-        self._last_write = None
         del self._current[name]
         if name in self._durable:
             del self._durable[name]
             self._persist_remove(name)
 
     def list(self):
+        self._powered()
         return sorted(self._current)
 
     def size(self, name):
+        self._powered()
         return len(self._get(name))
 
     def free(self):
+        self._powered()
         return self.capacity - self._used()
 
-    # -- the test hook --
-    def power_cut(self, tear=False):
-        """Lose everything not synced (see the class docstring); tear=True may land part of the last write."""
-        torn = self._last_write if tear else None
-        self._last_write = None
-        if torn is not None and len(torn[1]) > 1:
-            name, data, appended = torn
-            landed = data[: 1 + self._next_random() % (len(data) - 1)]
-            if appended:
-                landed = self._durable.get(name, b"") + landed
-            self._durable[name] = landed
-            self._persist(name, landed)
+    # -- the test hooks --
+    def cut_at(self, n, tear=TEAR_NONE):
+        """Fail the power at the n-th storage operation (n >= 1) begun after this call: that operation
+        raises PowerCut instead of running, and lands only what `tear` says. None disarms. The cut
+        stays armed until it fires or is disarmed (power_cut and power_on leave it as it is)."""
+        if n is None:
+            self._cut_op = None
+            return
+        if type(n) is not int or n < 1:
+            raise ValueError("cut_at needs an operation number >= 1")
+        if tear not in TEAR_MODES:
+            raise ValueError("unknown tear mode")
+        self._cut_op = self.ops + n
+        self._cut_tear = tear
+
+    def power_cut(self, tear=TEAR_NONE):
+        """Fail the power now, between operations: TEAR_NONE loses everything not synced, TEAR_ALL
+        lands it all. (A partial tear needs a write in flight: use cut_at.) Raises nothing; every
+        storage call raises PowerCut until power_on()."""
+        if tear != TEAR_NONE and tear != TEAR_ALL:
+            raise ValueError("power_cut tears TEAR_NONE or TEAR_ALL; a partial tear needs cut_at")
+        if tear == TEAR_ALL:
+            self._land_all()
+        self._off = True
         self._current = dict(self._durable)
+
+    def power_on(self):
+        """Restore the power after a cut (what a reboot does): files are as the cut left them."""
+        self._off = False
 
     # -- where durable content lives: RAM here; sim.storage.DirStorage overrides these --
     def _load(self):
@@ -112,6 +152,42 @@ class RamStorage(Storage):
 
     def _persist_remove(self, name):
         """Durably delete name."""
+
+    # -- the power-cut model --
+    def _powered(self):
+        if self._off:
+            raise PowerCut("storage used after a power cut, before power_on()")
+
+    def _begin(self, op, name="", data=None, appended=False):
+        """Count one operation, arguments already checked; if the armed cut is due, fail the power
+        here: land what the tear says, then raise PowerCut (the operation itself does not run)."""
+        self.ops += 1
+        if self.ops != self._cut_op:
+            return
+        self._cut_op = None
+        tear = self._cut_tear
+        if tear == TEAR_ALL:
+            self._land_all()
+        if data is not None and tear != TEAR_NONE and self._would_fit(name, data, appended):
+            landed = data[: _torn_length(len(data), tear)]
+            if appended:  # after the file as this append saw it: its unsynced bytes land too
+                landed = self._current.get(name, b"") + landed
+            self._durable[name] = landed
+            self._persist(name, landed)
+        self._off = True
+        self._current = dict(self._durable)
+        raise PowerCut("power cut at storage operation {}: {} {}".format(self.ops, op, name))
+
+    def _land_all(self):
+        for name in sorted(self._current):
+            data = self._current[name]
+            if self._durable.get(name) != data:
+                self._durable[name] = data
+                self._persist(name, data)
+
+    def _would_fit(self, name, data, appended):
+        growth = len(data) if appended else len(data) - len(self._current.get(name, b""))
+        return self._used() + growth <= self.capacity
 
     # -- helpers --
     def _get(self, name):
@@ -131,13 +207,16 @@ class RamStorage(Storage):
         if self._used() + growth > self.capacity:
             raise OSError(ENOSPC, "storage full")
 
-    def _next_random(self):
-        x = self._random
-        x ^= (x << 13) & 0xFFFFFFFF
-        x ^= x >> 17
-        x ^= (x << 5) & 0xFFFFFFFF
-        self._random = x
-        return x
+
+def _torn_length(length, tear):
+    """How many bytes of a write of `length` bytes land under a partial tear (or TEAR_ALL)."""
+    if tear == TEAR_ONE_BYTE:
+        return min(1, length)
+    if tear == TEAR_HALF:
+        return length // 2
+    if tear == TEAR_ALL_BUT_ONE:
+        return max(0, length - 1)
+    return length
 
 
 def _bytes(data):

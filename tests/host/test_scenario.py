@@ -10,10 +10,12 @@ import pytest
 
 from firmware.params import Params
 from firmware.screens import Screen
+from firmware.store import pack
 from hal import contracts
 from sim import scenario
-from sim.__main__ import main
+from sim.__main__ import HELP, main
 from sim.board import make_board
+from virtual.storage import TEAR_ALL_BUT_ONE, TEAR_HALF, TEAR_MODES, TEAR_NONE
 
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPTS = sorted((ROOT / "tests" / "scenarios").glob("*.txt"))
@@ -335,6 +337,146 @@ def test_a_crash_in_the_firmware_is_reported_not_raised():
     err = io.StringIO()
     scenario.run(scenario.parse("key 1\n"), sc, err, debug=True)
     assert "Traceback" in err.getvalue()
+
+
+# ---- Power cuts (cut N [torn MODE]) -----------------------------------------------------------
+
+
+def test_parse_cut():
+    assert parse_one("cut 3").args == (3, TEAR_NONE)
+    assert parse_one("cut 12 torn half").args == (12, TEAR_HALF)
+    assert parse_one("CUT 1 TORN All-But-1").args == (1, TEAR_ALL_BUT_ONE)
+    assert [parse_one("cut 1 torn " + mode).args[1] for mode in TEAR_MODES] == list(TEAR_MODES)
+    for line, message in (
+        ("cut", "needs a storage operation number"),
+        ("cut 1 half", "then optionally torn MODE (none 1 half all-but-1 all)"),
+        ("cut 1 torn", "needs a storage operation number"),
+        ("cut 1 torn half 2", "needs a storage operation number"),
+        ("cut 0", 'bad storage operation number "0" (1 or more)'),
+        ("cut -1", 'bad storage operation number "-1"'),
+        ("cut ²", 'bad storage operation number "²"'),
+        ("cut x torn all", 'bad storage operation number "x"'),
+        ("cut 2 torn most", 'unknown tear "most" (none 1 half all-but-1 all)'),
+    ):
+        error = parse_error(f"key 1\n{line}\n")
+        assert str(error).startswith("line 2: cut: ") and message in str(error), (line, str(error))
+
+
+class TraceScreen(Screen):
+    """Stands in for the sale of the online issue: ENTER hands out a trace number (4 storage
+    operations: write counters.tmp, sync, rename, sync), as a sale will."""
+
+    def __init__(self, term):
+        super().__init__(term)
+        self.handed = []
+
+    def on_key(self, key):
+        self.handed.append(self.term.counters.next_trace())
+        self.term.redraw()
+        return True
+
+    def render(self, d, rows, cols):
+        d.text(0, "Trace {}".format(self.handed[-1] if self.handed else "-"))
+
+
+def trace_screen(sc):
+    screen = TraceScreen(sc.terminal)
+    sc.terminal.go(screen)
+    sc.terminal.settle()
+    return screen
+
+
+def counters_gen(seq, n):
+    """The bytes of a generation of the counters record (firmware.store format)."""
+    return pack(seq, {"v": 1, "n": n, "batch": 1})
+
+
+@pytest.mark.parametrize(
+    "n, tear, finished",
+    [
+        (1, "none", False),  # the write of counters.tmp: nothing lands
+        (1, "half", False),  # half of it lands: a torn temp file, removed at the next boot
+        (1, "1", False),
+        (1, "all-but-1", False),
+        (2, "all", True),  # its sync: all of it lands, and the boot finishes the write
+        (3, "none", True),  # the rename: the temporary file was synced
+    ],
+)
+def test_cut_during_a_step_reboots_and_says_where(n, tear, finished):
+    sc, out = booted()
+    storage = sc.board.storage
+    screen = trace_screen(sc)
+    sc.do(parse_one("key ENTER"))
+    assert screen.handed == [1]
+    assert run_text(f"\n\ncut {n} torn {tear}\nkey ENTER\nexpect ENTER for menu\n", sc) == (0, "")
+    assert f"-- 4: key ENTER\nnote: power cut at storage operation {n} of line 4\n" in out.getvalue()
+    assert sc.board.storage is storage and sc.terminal.screen is not screen  # rebooted: idle
+    assert storage.read("counters.a") == counters_gen(1, 1)  # the old generation survived the cut
+    assert "counters.tmp" not in storage.list()  # finished or removed by the boot, never evidence
+    assert ("counters.b" in storage.list()) == finished
+    assert sc.terminal.counters.trace == (3 if finished else 2)
+    assert not [name for name in storage.list() if name.startswith("bad.")]
+    storage.write("x", b"1")  # powered on, and the cut is gone with the step
+    storage.sync()
+
+
+def test_cut_after_the_last_operation_completes_the_step_and_disarms():
+    sc, out = booted()
+    screen = trace_screen(sc)
+    # The first hand-out writes the provisioned marker and the counters: 8 operations.
+    assert run_text("cut 9 torn all\nkey ENTER\nkey ENTER\n", sc) == (0, "")
+    assert screen.handed == [1, 2]
+    trace = out.getvalue()
+    assert (
+        "-- 2: key ENTER\nnote: power cut at storage operation 9 not reached: line 2 did 8; disarmed\n"
+        in trace
+    )
+    assert "-- 3: key ENTER\nnote" not in trace  # disarmed: the next ENTER was not cut
+
+
+def test_cut_fires_in_the_boot_of_a_reboot_that_writes():
+    # No step of today's firmware writes storage except a boot that finds a damaged record: it
+    # renames it to evidence and syncs. A cut at the rename reboots again.
+    sc, out = booted()
+    storage = sc.board.storage
+    storage.write("counters.json", b"{")
+    storage.sync()
+    assert run_text("cut 1\nreboot\nexpect Stored data damaged\ncut 3\nreboot\n", sc) == (0, "")
+    trace = out.getvalue()
+    assert "-- 2: reboot\nnote: power cut at storage operation 1 of line 2\n" in trace
+    assert (
+        "-- 5: reboot\nnote: power cut at storage operation 3 not reached: line 5 did 0; disarmed\n" in trace
+    )
+    assert storage.list() == ["bad.000001.counters.json", "params.a", "provisioned.a", "signer.key"]
+
+
+def test_cut_followed_by_a_step_without_storage_is_not_reached():
+    sc, out = booted()
+    assert run_text("cut 1\nexpect ENTER for menu\ncut 2\ncut 1 torn all\nwait 1\n", sc) == (0, "")
+    trace = out.getvalue()
+    assert (
+        "-- 2: expect ENTER for menu\nnote: power cut at storage operation 1 not reached: line 2 did 0"
+        in trace
+    )
+    assert "-- 4: cut 1 torn all\nnote: power cut at storage operation 2 not reached: line 4 did 0" in trace
+    assert "note: power cut at storage operation 1 not reached: line 5 did 0" in trace
+
+
+def test_cut_step_disarms_when_the_step_fails():
+    sc, _ = booted()
+    screen = trace_screen(sc)
+    assert run_text("cut 1\nexpect Receipt\n", sc)[0] == 1
+    sc.terminal.go(screen)
+    sc.do(parse_one("key ENTER"))  # the failed step left no cut armed
+    assert screen.handed == [1]
+
+
+def test_reboot_loses_what_was_not_synced():
+    sc, _ = booted()
+    sc.board.storage.write("unsynced", b"lost at the power cut")
+    assert run_text("reboot\n", sc)[0] == 0
+    assert "unsynced" not in sc.board.storage.list()
+    assert "cut N [torn MODE]" in HELP
 
 
 # ---- The command line ------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 # Must never pass by running nothing: the count of tests run on MicroPython must equal what pytest
 # collects from tests/portable on CPython, which must equal the test functions in the source.
 import ast
+import errno
 import functools
 import os
 import re
@@ -11,6 +12,8 @@ import sys
 
 import pytest
 
+from hal.contracts import ENOENT, ENOSPC
+from hal.port import _EMSCRIPTEN_ERRNO
 from tests.host import mpy_gate
 
 REPO = mpy_gate.REPO
@@ -92,3 +95,18 @@ def test_device_sources_compile_with_mpy_cross(tmp_path):
     assert files, "no device sources found"
     report = "\n\n".join("{}:\n{}".format(rel, message) for rel, message in errors)
     assert not errors, "mpy-cross rejected {} file(s):\n{}".format(len(errors), report)
+
+
+def test_port_translates_the_pinned_runtimes_errno_numbers():
+    """hal.port reads the WebAssembly port's errors with Emscripten's numbers: they must be those of
+    the runtime pinned in package-lock.json (its ERRNO_CODES table), and so must run.mjs's /dev/full."""
+    node_or_skip()
+    with open(os.path.join(UPY_PACKAGE, "micropython.mjs"), encoding="utf-8") as f:
+        table = re.search(r"ERRNO_CODES\s*=\s*\{([^}]*)\}", f.read())
+    assert table, "no ERRNO_CODES table in the MicroPython runtime's glue code"
+    codes = {name: int(number) for name, number in re.findall(r"(\w+):(\d+)", table.group(1))}
+    by_meaning = {codes["ENOENT"]: ENOENT, codes["ENOSPC"]: ENOSPC, codes["EACCES"]: errno.EACCES}
+    by_meaning[codes["EINVAL"]] = errno.EINVAL
+    assert _EMSCRIPTEN_ERRNO == by_meaning
+    with open(os.path.join(REPO, "tests", "upy", "run.mjs"), encoding="utf-8") as f:
+        assert "new FS.ErrnoError({})".format(codes["ENOSPC"]) in f.read()

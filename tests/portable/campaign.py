@@ -104,6 +104,7 @@ class Campaign:
 
     def _boot_and_hand_out(self, storage, handed, where):
         storage.power_cut()
+        storage.power_on()
         try:
             term = Terminal(make_board(storage=storage))
             term.settle()

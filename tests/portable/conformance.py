@@ -1,6 +1,6 @@
 # Conformance checks, one per HAL contract, run against every implementation we ship (portable).
 # Each check takes a factory of fresh devices and uses only the contract, plus the virtual test hooks
-# (press, present, draw, lines, pixel, power_cut, advance, attached) when the device offers them.
+# (press, present, draw, lines, pixel, power_cut/cut_at, advance, attached) when the device offers them.
 import hashlib
 
 from hal.contracts import (
@@ -20,6 +20,14 @@ from hal.contracts import (
     LinkError,
     ticks_add,
     ticks_diff,
+)
+from virtual.storage import (
+    TEAR_ALL,
+    TEAR_ALL_BUT_ONE,
+    TEAR_HALF,
+    TEAR_NONE,
+    TEAR_ONE_BYTE,
+    PowerCut,
 )
 
 BAD_NAMES = ("", "A.log", "x/y", "../x", "a" * 33, "caf\u00e9", "a b", None, b"abc")
@@ -168,8 +176,8 @@ def check_signature_pad(make):
         assert not pad.active() and not pad.draw([[(1, 1)]])
 
 
-def check_storage(make):
-    """make() returns an empty storage."""
+def check_storage(make, reopen=None):
+    """make() returns an empty storage; reopen: see check_power_cut."""
     store = make()
     assert store.list() == []
     free = store.free()
@@ -207,7 +215,7 @@ def check_storage(make):
     if exact and store.free() <= 1 << 20:  # the test needs the bytes in RAM
         _check_storage_full(store)
     if hasattr(store, "power_cut"):
-        check_power_cut(make)
+        check_power_cut(make, reopen)
 
 
 def _check_storage_names(store):
@@ -241,8 +249,42 @@ def _check_storage_full(store):
     assert store.free() == free
 
 
-def check_power_cut(make):
-    """The power-cut model of hal.virtual.RamStorage (see its docstring) on a fresh storage."""
+def check_power_cut(make, reopen=None):
+    """The power-cut model of virtual.storage.RamStorage (docs/HAL.md) on fresh storages from make().
+    reopen(store), if given, starts a new storage on the same durable layer (DirStorage: the
+    directory): after every cut it must see exactly what the powered-on store sees."""
+    assert issubclass(PowerCut, BaseException) and not issubclass(PowerCut, Exception)
+    _check_sync_model(make, reopen)
+    _check_counting(make())
+    _check_dead_until_power_on(make(), reopen)
+    _check_cut_at_arming(make(), reopen)
+    _check_tears(make, reopen)
+    _check_record_sequence(make, reopen)
+
+
+def files(store):
+    """Every file of a storage with its content: {name: bytes}."""
+    return {name: store.read(name) for name in store.list()}
+
+
+def _power_on(store, reopen):
+    """The storage is dead after a cut; power it on and, with reopen, check the durable layer."""
+    raises(PowerCut, store.list)
+    store.power_on()
+    if reopen is not None:
+        assert files(reopen(store)) == files(store)
+    return files(store)
+
+
+def _cut(store, reopen, n, tear, flow, *args):
+    """Arm a cut at operation n of `store` with tear, run flow(*args), which must be cut; power on
+    again and return the files."""
+    store.cut_at(n, tear)
+    raises(PowerCut, flow, *args)
+    return _power_on(store, reopen)
+
+
+def _check_sync_model(make, reopen):
     store = make()
     store.write("kept", b"old")
     store.sync()
@@ -250,7 +292,7 @@ def check_power_cut(make):
     store.append("kept", b"er")
     store.write("fresh", b"never synced")
     store.power_cut()
-    assert store.list() == ["kept"] and store.read("kept") == b"old"
+    assert _power_on(store, reopen) == {"kept": b"old"}
 
     store.write("gone", b"1")
     store.write("moved", b"2")
@@ -258,44 +300,206 @@ def check_power_cut(make):
     store.remove("gone")  # remove and rename are durable at once
     store.rename("moved", "target")
     store.power_cut()
-    assert store.list() == ["kept", "target"] and store.read("target") == b"2"
+    assert _power_on(store, reopen) == {"kept": b"old", "target": b"2"}
 
     store.write("target", b"unsynced")
     store.rename("target", "t2")  # the synced content moves; the unsynced stays unsynced
     store.power_cut()
-    assert store.list() == ["kept", "t2"] and store.read("t2") == b"2"
+    assert _power_on(store, reopen) == {"kept": b"old", "t2": b"2"}
 
     store.write("tmp", b"never synced")
     store.rename("tmp", "t2")  # t2 now names a file with no durable content
     store.power_cut()
-    assert store.list() == ["kept"]
+    assert _power_on(store, reopen) == {"kept": b"old"}
 
-    store.write("log", b"AB")
+    store.write("a", b"1")
+    store.append("kept", b"+")
+    store.power_cut(TEAR_ALL)  # everything written lands
+    assert _power_on(store, reopen) == {"a": b"1", "kept": b"old+"}
+    for tear in (TEAR_ONE_BYTE, TEAR_HALF, TEAR_ALL_BUT_ONE, True, "torn"):
+        raises(ValueError, store.power_cut, tear)  # no write in flight to tear: cut_at does that
+    store.remove("a")
+    assert files(store) == {"kept": b"old+"}  # the refused power_cut did not cut
+    assert store.free() == make().free() - 4
+
+
+def _check_counting(store):
+    assert store.ops == 0
+    store.write("a", b"x")
+    store.append("a", b"y")
     store.sync()
-    store.append("log", b"CDEFGH")
-    store.power_cut(tear=True)
-    torn = store.read("log")
-    assert 2 < len(torn) < 8 and torn == b"ABCDEFGH"[: len(torn)]
+    store.rename("a", "b")
+    store.remove("b")
+    assert store.ops == 5
+    store.write("c", b"1")
+    store.read("c")
+    store.list()
+    store.size("c")
+    store.free()
+    assert store.ops == 6  # reads, list, size and free are not operations
+    raises(OSError, store.remove, "nope")  # a failed operation counts: it reached the file system
+    raises(OSError, store.rename, "nope", "x")
+    assert raises(OSError, store.write, "big", bytes(store.free() + 1)).errno == ENOSPC
+    assert store.ops == 9
+    raises(ValueError, store.write, "BAD", b"x")  # bad arguments never reach it: not counted
+    raises(ValueError, store.rename, "c", "a/b")
+    raises(ValueError, store.remove, "")
+    assert store.ops == 9
 
-    store.write("log", b"0123456789")
-    store.power_cut(tear=True)
-    torn = store.read("log")
-    assert 0 < len(torn) < 10 and torn == b"0123456789"[: len(torn)]
 
-    for last in ("sync", "rename", "one byte"):
-        store.write("log", b"synced")
+def _firmware_flow(store):
+    """What firmware code may do around a storage call: catch Exception, write in a finally."""
+    try:
+        store.write("first", b"1")
+    except Exception:  # noqa: BLE001 - the firmware's widest catch; PowerCut must pass it
+        pass
+    finally:
+        store.write("cleanup", b"2")
+
+
+def _check_dead_until_power_on(store, reopen):
+    store.write("f", b"synced")
+    store.sync()
+    ops = store.ops
+    store.power_cut()
+    calls = (
+        (store.read, ("f",)),
+        (store.write, ("f", b"x")),
+        (store.append, ("f", b"x")),
+        (store.sync, ()),
+        (store.rename, ("f", "g")),
+        (store.remove, ("f",)),
+        (store.list, ()),
+        (store.size, ("f",)),
+        (store.free, ()),
+    )
+    for fn, args in calls:
+        raises(PowerCut, fn, *args)
+    raises(PowerCut, _firmware_flow, store)
+    assert store.ops == ops  # nothing reached the storage
+    assert _power_on(store, reopen) == {"f": b"synced"}
+    store.power_on()  # powering on a powered storage changes nothing
+    # A cut in the flow: except Exception lets PowerCut through, the finally's write cannot land.
+    assert _cut(store, reopen, 1, TEAR_ALL, _firmware_flow, store) == {"f": b"synced", "first": b"1"}
+
+
+def _write_n(store, n):
+    for i in range(n):
+        store.write("w{}".format(i), b"x")
+
+
+def _check_cut_at_arming(store, reopen):
+    for bad in (0, -1, True, 1.0, "1"):
+        raises(ValueError, store.cut_at, bad)
+    for tear in ("torn", True, None, 2):
+        raises(ValueError, store.cut_at, 1, tear)
+    store.write("a", b"1")
+    store.sync()
+    store.cut_at(2)  # counted from here: the two operations before do not count
+    store.read("a")  # reads are not operations
+    store.list()
+    store.write("b", b"2")
+    raises(PowerCut, store.write, "c", b"3")
+    assert store.ops == 4
+    assert _power_on(store, reopen) == {"a": b"1"}
+    _write_n(store, 3)  # the cut fired once: it is disarmed
+    store.cut_at(1)
+    store.cut_at(None)  # disarmed
+    _write_n(store, 3)
+    store.cut_at(1)
+    store.cut_at(3)  # a later cut_at replaces the earlier
+    _write_n(store, 2)
+    raises(PowerCut, store.sync)
+    assert _power_on(store, reopen) == {"a": b"1"}
+    store.cut_at(2)
+    store.power_cut()  # an armed cut stays armed across power_cut and power_on
+    store.power_on()
+    raises(PowerCut, _write_n, store, 2)
+    assert store.ops == 15 and _power_on(store, reopen) == {"a": b"1"}
+
+
+# What lands of the write/append in flight, for each tear: the first 1, len // 2, len - 1 or all of
+# its bytes; TEAR_ALL also lands every other unsynced byte.
+_TEARS = ((TEAR_NONE, None), (TEAR_ONE_BYTE, 1), (TEAR_HALF, 2), (TEAR_ALL_BUT_ONE, 3), (TEAR_ALL, 4))
+
+
+def _check_tears(make, reopen):
+    for tear, k in _TEARS:
+        lands_all = tear == TEAR_ALL
+        store = make()
+        store.write("log", b"AB")
+        store.write("other", b"o1")
         store.sync()
-        store.append("log", b"more")
-        if last == "sync":
+        store.append("log", b"cd")  # unsynced: lands with the torn append after it, never dropped
+        store.write("other", b"o2")  # unsynced, another file: lands only with TEAR_ALL
+        got = _cut(store, reopen, 1, tear, store.append, "log", b"EFGH")
+        want_log = b"AB" if k is None else b"ABcd" + b"EFGH"[:k]
+        assert got == {"log": want_log, "other": b"o2" if lands_all else b"o1"}, tear
+
+        got = _cut(store, reopen, 1, tear, store.write, "log", b"WXYZ")  # write replaces
+        assert got == {
+            "log": want_log if k is None else b"WXYZ"[:k],
+            "other": b"o2" if lands_all else b"o1",
+        }, tear
+        store.remove("log")
+        got = _cut(store, reopen, 1, tear, store.append, "new", b"abcd")  # append creates
+        assert got.get("new") == (None if k is None else b"abcd"[:k]), tear
+        store.write("one", b"Z")
+        store.sync()
+        got = _cut(store, reopen, 1, tear, store.write, "one", b"Q")  # 1 byte: 1, 0, 0, 1
+        assert got["one"] == {None: b"Z", 1: b"Q", 2: b"", 3: b"", 4: b"Q"}[k], tear
+
+        for op in ("sync", "rename", "remove", "full"):  # nothing of the operation itself lands
+            store = make()
+            store.write("keep", b"k")
             store.sync()
-        elif last == "rename":
-            store.rename("kept", "kept2")
-            store.rename("kept2", "kept")
-        else:
-            store.append("log", b"!")
-        store.power_cut(tear=True)
-        assert store.read("log") == (b"syncedmore" if last == "sync" else b"synced"), last
-    assert store.free() == make().free() - store.size("kept") - store.size("log")
+            store.write("unsynced", b"u")
+            if op == "full":
+                got = _cut(store, reopen, 1, tear, store.write, "big", bytes(store.free() + 1))
+            elif op == "sync":
+                got = _cut(store, reopen, 1, tear, store.sync)
+            elif op == "rename":
+                got = _cut(store, reopen, 1, tear, store.rename, "keep", "moved")
+            else:
+                got = _cut(store, reopen, 1, tear, store.remove, "keep")
+            assert got == ({"keep": b"k", "unsynced": b"u"} if lands_all else {"keep": b"k"}), (tear, op)
+
+
+def _replace_record(store, data):
+    """How firmware/store.py replaces a record: write a temporary file, sync, rename, sync."""
+    store.write("rec.tmp", data)
+    store.sync()
+    store.rename("rec.tmp", "rec")
+    store.sync()
+
+
+def _check_record_sequence(make, reopen):
+    new = b"new-record"
+    for tear, k in _TEARS:
+        for n in (1, 2, 3, 4, 5):
+            store = make()
+            store.write("rec", b"old")
+            store.sync()
+            store.cut_at(n, tear)
+            if n == 5:  # past the last operation: not reached, still armed until disarmed
+                _replace_record(store, new)
+                assert store.ops == 6 and files(store) == {"rec": new}
+                store.cut_at(None)
+                store.sync()
+                continue
+            got = _cut(store, reopen, n, tear, _replace_record, store, new)
+            assert store.ops == 2 + n, (tear, n)
+            if n == 1:  # the write of the temporary file in flight
+                want = (
+                    {"rec": b"old"} if k is None else {"rec": b"old", "rec.tmp": new[: (1, 5, 9, 10)[k - 1]]}
+                )
+            elif n == 2:  # its sync: the temporary file lands only with TEAR_ALL
+                want = {"rec": b"old", "rec.tmp": new} if tear == TEAR_ALL else {"rec": b"old"}
+            elif n == 3:  # the rename: it does not happen; the synced temporary file is there
+                want = {"rec": b"old", "rec.tmp": new}
+            else:  # the last sync: the rename was durable at once
+                want = {"rec": new}
+            assert got == want, (tear, n, got)
 
 
 def check_clock(make):

@@ -1,9 +1,13 @@
 # The HAL conformance checks against the virtual devices, plus the details only the virtual devices promise.
 # Portable: plain test functions with assert, run by pytest and by the MicroPython runner alike.
+import errno
 import os
+import sys
 
 from hal.contracts import (
     CARD_SWIPE,
+    ENOENT,
+    ENOSPC,
     TICKS_PERIOD,
     Board,
     CardEvent,
@@ -12,7 +16,7 @@ from hal.contracts import (
     ticks_add,
     ticks_diff,
 )
-from hal.port import PortClock, VfsStorage
+from hal.port import PortClock, VfsStorage, port_error
 from tests.portable import conformance
 from tests.portable.conformance import raises
 from tests.portable.fakes import EchoHost, FakeSigner, make_board
@@ -24,7 +28,16 @@ from virtual.devices import (
     VirtualKeypad,
     VirtualSignaturePad,
 )
-from virtual.storage import RamStorage
+from virtual.storage import (
+    TEAR_ALL,
+    TEAR_ALL_BUT_ONE,
+    TEAR_HALF,
+    TEAR_MODES,
+    TEAR_NONE,
+    TEAR_ONE_BYTE,
+    PowerCut,
+    RamStorage,
+)
 
 
 def test_keypad():
@@ -172,47 +185,46 @@ def test_ram_storage_counts_syncs_and_refuses_text():
     assert store.list() == []
 
 
-def test_ram_storage_tear_lands_every_strict_prefix_and_is_seeded():
-    lengths = []
-    for seed in range(200):
-        store = RamStorage(seed=seed)
-        store.write("j", b"0123456789")
-        store.power_cut(tear=True)
-        lengths.append(store.size("j"))
-    assert sorted(set(lengths)) == list(range(1, 10))
-
-    def tears(seed):
-        store = RamStorage(seed=seed)
-        out = []
-        for _ in range(20):
-            store.write("j", b"x" * 50)
-            store.power_cut(tear=True)
-            out.append(store.size("j"))
-        return out
-
-    assert tears(7) == tears(7)
-    assert tears(7) != tears(8)
-
-
-def test_ram_storage_tear_of_an_append_lands_on_the_durable_content():
-    store = RamStorage(seed=3)
+def test_a_torn_append_lands_after_what_the_append_saw_never_at_offset_0():
+    # The old model landed a torn append on the durable content: a never-synced journal came back
+    # as the torn bytes alone, at offset 0, as if they were its first record.
+    store = RamStorage()
     store.write("j", b"head|")
-    store.sync()
-    store.append("j", b"rec1|")  # lost: only the last operation can land
-    store.append("j", b"rec2|")
-    store.power_cut(tear=True)
-    data = store.read("j")
-    assert data.startswith(b"head|r") and b"head|rec2|".startswith(data) and data != b"head|rec2|"
-    store.power_cut()  # what landed is durable now
-    assert store.read("j") == data
+    store.append("j", b"rec1|")
+    store.cut_at(1, TEAR_HALF)
+    raises(PowerCut, store.append, "j", b"rec2|")
+    store.power_on()
+    assert store.read("j") == b"head|rec1|re"
+    store.power_cut()  # what landed is durable
+    store.power_on()
+    assert store.read("j") == b"head|rec1|re"
 
 
-def test_ram_storage_tear_of_a_never_synced_write_creates_the_file():
-    store = RamStorage(seed=1)
-    store.write("new", b"abcdef")
-    store.power_cut(tear=True)
-    assert store.list() == ["new"] and b"abcdef".startswith(store.read("new"))
-    assert 0 < store.size("new") < 6
+def test_any_operation_can_be_cut_not_only_the_last():
+    # The old model could tear only the last operation before power_cut().
+    for n, want in ((1, b"A"), (2, b"AAB"), (3, b"AABBC")):
+        store = RamStorage()
+        store.cut_at(n, TEAR_ALL_BUT_ONE)
+        raises(PowerCut, _append_three, store)
+        store.power_on()
+        assert store.read("j") == want and store.ops == n
+
+
+def _append_three(store):
+    for chunk in (b"AA", b"BB", b"CC"):
+        store.append("j", chunk)
+
+
+def test_power_cut_escapes_the_firmwares_except_exception():
+    store = RamStorage()
+    store.power_cut()
+    try:
+        store.read("params.json")
+    except Exception:  # noqa: BLE001 - what firmware code catches
+        raise AssertionError("PowerCut caught as an Exception")
+    except PowerCut:
+        pass
+    assert TEAR_MODES == (TEAR_NONE, TEAR_ONE_BYTE, TEAR_HALF, TEAR_ALL_BUT_ONE, TEAR_ALL)
 
 
 def test_ram_storage_power_cut_gives_back_the_space():
@@ -222,6 +234,7 @@ def test_ram_storage_power_cut_gives_back_the_space():
     store.append("a", b"67890")
     assert store.free() == 0
     store.power_cut()
+    store.power_on()
     assert store.free() == 5
 
 
@@ -304,3 +317,29 @@ def test_port_devices():
         conformance.check_storage(lambda: VfsStorage(root))
     finally:
         _empty_dir(root)
+
+
+def test_port_error_gives_the_contract_errno_whatever_the_port_numbers():
+    for platform in ("rp2", "esp32", "linux"):  # littlefs, FAT and POSIX hosts: POSIX numbers
+        assert port_error(OSError(28), platform).args == (ENOSPC, "storage full")
+        for number in (2, 5, 44, 51):
+            exc = OSError(number, "x")
+            assert port_error(exc, platform) is exc
+    wasm = "webassembly"  # the Emscripten file system: the host's numbers
+    assert port_error(OSError(51), wasm).args == (ENOSPC, "storage full")
+    assert port_error(OSError(44, "x"), wasm).args == (ENOENT, "x")
+    assert port_error(OSError(28), wasm).args[0] == errno.EINVAL  # not "no space"
+    assert port_error(OSError(2), wasm).args[0] == errno.EACCES  # not "no such file"
+    exc = OSError(29)
+    assert port_error(exc, wasm) is exc
+
+
+def test_vfs_storage_reports_a_full_file_system_as_enospc():
+    """/dev/full refuses every write with the port's "no space" errno: 28 on Linux; the MicroPython
+    runner (tests/upy/run.mjs) gives the Emscripten file system one that raises its own 51."""
+    if sys.platform not in ("linux", "webassembly"):
+        return  # no /dev/full here; the translation itself is tested above
+    store = VfsStorage("/dev")
+    assert "full" in os.listdir("/dev")
+    assert raises(OSError, store.write, "full", b"record").args[0] == ENOSPC
+    assert raises(OSError, store.append, "full", b"record").args[0] == ENOSPC

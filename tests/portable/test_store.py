@@ -17,53 +17,7 @@ from firmware.store import (
     save,
     unpack,
 )
-from virtual.storage import RamStorage
-
-
-class PowerCut(Exception):
-    pass
-
-
-class CutAfter:
-    """Storage wrapper that loses power after `ops` mutating operations have completed."""
-
-    def __init__(self, storage, ops):
-        self.storage = storage
-        self.left = ops
-
-    def _op(self):
-        if self.left == 0:
-            raise PowerCut()
-        self.left -= 1
-
-    def read(self, name):
-        return self.storage.read(name)
-
-    def list(self):
-        return self.storage.list()
-
-    def size(self, name):
-        return self.storage.size(name)
-
-    def write(self, name, data):
-        self._op()
-        self.storage.write(name, data)
-
-    def append(self, name, data):
-        self._op()
-        self.storage.append(name, data)
-
-    def sync(self):
-        self._op()
-        self.storage.sync()
-
-    def rename(self, old, new):
-        self._op()
-        self.storage.rename(old, new)
-
-    def remove(self, name):
-        self._op()
-        self.storage.remove(name)
+from virtual.storage import TEAR_MODES, PowerCut, RamStorage
 
 
 def _check(record):
@@ -202,22 +156,29 @@ def test_save_refuses_a_record_its_validator_refuses():
 
 
 def test_a_write_is_old_or_new_after_a_power_cut_at_every_operation():
-    for ops in range(10):
-        s = RamStorage()
-        loaded = load(s, SPEC)
-        save(s, SPEC, {"x": 1}, loaded)
-        try:
-            save(CutAfter(s, ops), SPEC, {"x": 2, "pad": "p" * 40}, loaded)
-            done = True
-        except PowerCut:
-            done = False
-        s.power_cut(tear=True)
-        got = load(s, SPEC)
-        assert got.record in ({"x": 1}, {"x": 2, "pad": "p" * 40}), (ops, got.record)
-        assert not got.damaged and not got.lost
-        if done:
-            assert got.record["x"] == 2
-            break
+    new = {"x": 2, "pad": "p" * 40}
+    for tear in TEAR_MODES:
+        n = 1
+        while True:
+            s = RamStorage()
+            loaded = load(s, SPEC)
+            save(s, SPEC, {"x": 1}, loaded)
+            s.cut_at(n, tear)
+            try:
+                save(s, SPEC, new, loaded)
+                done = True
+            except PowerCut:
+                done = False
+            s.cut_at(None)
+            s.power_on()
+            got = load(s, SPEC)
+            assert got.record in ({"x": 1}, new), (tear, n, got.record)
+            assert not got.damaged and not got.lost, (tear, n)
+            if done:
+                assert got.record == new
+                break
+            n += 1
+        assert n >= 4, tear  # write, sync, rename, sync: each was cut
 
 
 # ---- Evidence --------------------------------------------------------------------------------
@@ -334,22 +295,25 @@ def test_legacy_counters_are_migrated():
 
 
 def test_a_trace_number_is_never_handed_out_twice_across_power_cuts():
-    for ops in range(20):
-        s = RamStorage(seed=ops)
-        c = Counters.load(s)
-        handed = [c.next_trace(), c.next_trace()]
-        c.storage = CutAfter(s, ops)
-        try:
-            handed.append(c.next_trace())
-            done = True
-        except PowerCut:
-            done = False
-        s.power_cut(tear=True)
-        after = Counters.load(s)
-        assert after.trace > handed[-1], (ops, after.trace, handed)
-        if done:
-            return
-    raise AssertionError("the hand-out never completed")
+    for tear in TEAR_MODES:
+        n = 1
+        while True:
+            s = RamStorage()
+            c = Counters.load(s)
+            handed = [c.next_trace(), c.next_trace()]
+            s.cut_at(n, tear)
+            try:
+                handed.append(c.next_trace())
+                done = True
+            except PowerCut:
+                done = False
+            s.cut_at(None)
+            s.power_on()
+            after = Counters.load(s)
+            assert after.trace > handed[-1], (tear, n, after.trace, handed)
+            if done:
+                break
+            n += 1
 
 
 # ---- Parameters ------------------------------------------------------------------------------

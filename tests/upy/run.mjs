@@ -43,6 +43,22 @@ function copyTree(hostDir, fsDir) {
   }
 }
 
+// /dev/full as on Linux: reads give zeros, every write fails with "no space" in Emscripten's
+// numbering (ENOSPC is 51 in its ERRNO_CODES), so tests can see what this port's file system
+// raises when it is full (tests/portable/test_conformance.py).
+const DEV_FULL = FS.makedev(64, 0);
+FS.registerDevice(DEV_FULL, {
+  read: (stream, buffer, offset, length) => {
+    buffer.fill(0, offset, offset + length);
+    return length;
+  },
+  write: () => {
+    throw new FS.ErrnoError(51);
+  },
+  llseek: () => 0,
+});
+FS.mkdev("/dev/full", 0o666, DEV_FULL);
+
 for (const dir of COPIED_DIRS) {
   const hostDir = path.join(REPO, dir);
   if (fs.existsSync(hostDir)) copyTree(hostDir, ROOT + "/" + dir);
