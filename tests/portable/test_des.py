@@ -81,8 +81,9 @@ def test_decrypt_inverts_encrypt_on_many_keys():
         for i in range(32):
             state = (state * 1103515245 + 12345) & 0x7FFFFFFF
             material[i] = (state >> 16) & 255
+        key = bytes(material[:24])
         block = bytes(material[24:32])
-        for cipher in (DES(bytes(material[:8])), TripleDES(bytes(material[:16])), TripleDES(bytes(material[:24]))):
+        for cipher in (DES(key[:8]), TripleDES(key[:16]), TripleDES(key)):
             enc = cipher.encrypt(block)
             assert enc != block
             assert cipher.decrypt(enc) == block
