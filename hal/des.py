@@ -436,7 +436,8 @@ class _BlockCipher:
         self._dec = dec
 
     def encrypt_into(self, src, dst):
-        """Encrypt the 8-byte block src into dst (a writable 8-byte buffer; may be src)."""
+        """Encrypt the 8-byte block src into dst (a writable 8-byte buffer; may be src). The hot
+        path: sizes are not checked (bytes 0..7 are used; a shorter buffer raises IndexError)."""
         _crypt(self._enc, src, dst)
 
     def decrypt_into(self, src, dst):
@@ -481,9 +482,10 @@ class TripleDES(_BlockCipher):
     def __init__(self, key):
         _check_key(key, (16, 24))
         self.key_size = len(key)
-        k1 = _subkeys(key[0:8])
-        k2 = _subkeys(key[8:16])
-        k3 = _subkeys(key[16:24]) if len(key) == 24 else k1
+        halves = memoryview(key)  # slices of a view copy no key bytes onto the heap
+        k1 = _subkeys(halves[0:8])
+        k2 = _subkeys(halves[8:16])
+        k3 = _subkeys(halves[16:24]) if len(key) == 24 else k1
         enc = tuple(k1 + _reverse(k2) + k3)
         dec = tuple(_reverse(k3) + k2 + _reverse(k1))
         _BlockCipher.__init__(self, enc, dec)
@@ -493,7 +495,8 @@ class TripleDES(_BlockCipher):
 def check_value(key):
     """The key check value: the first 4 bytes of the key (8, 16 or 24 bytes) encrypting 8 zero
     bytes, as a sign-in answer carries it."""
-    cipher = DES(key) if type(key) in (bytes, bytearray) and len(key) == 8 else TripleDES(key)
+    _check_key(key, (8, 16, 24))
+    cipher = DES(key) if len(key) == 8 else TripleDES(key)
     out = bytearray(8)
     cipher.encrypt_into(out, out)
     return bytes(out[:4])

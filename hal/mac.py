@@ -29,8 +29,7 @@ def pos_ecb_mac(mak, data):
         hexed[2 * i] = _HEX[v >> 4]
         hexed[2 * i + 1] = _HEX[v & 15]
     block = bytearray(8)
-    block[:] = hexed[:8]
-    mak.encrypt_into(block, block)
+    mak.encrypt_into(hexed, block)  # the first 8 hex characters
     for i in range(8):
         block[i] ^= hexed[8 + i]
     mak.encrypt_into(block, block)
