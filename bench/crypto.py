@@ -1,0 +1,115 @@
+# The security primitives' bench on both runtimes: runs bench/upy_crypto.py on MicroPython (through
+# node) and the same phases on CPython, then prints one table. Never asserts.
+#
+# python bench/crypto.py   (make bench)
+import os
+import shutil
+import subprocess
+import sys
+import tracemalloc
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def micropython_figures():
+    """(figures, output) from the MicroPython run; figures is None if it produced none."""
+    node = shutil.which("node")
+    if node is None:
+        return None, "node is not on PATH"
+    proc = subprocess.run(
+        [node, "tests/upy/run.mjs", "bench/upy_crypto.py"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+        timeout=600,
+    )
+    figures = None
+    for line in proc.stdout.splitlines():
+        if line.startswith("RESULT "):
+            figures = {}
+            for pair in line[len("RESULT ") :].split():
+                key, value = pair.split("=")
+                figures[key] = None if value == "None" else float(value)
+    return figures, (proc.stdout + proc.stderr).strip()
+
+
+def cpython_figures():
+    """The same phases on CPython: heap figures under tracemalloc, timings without it."""
+    from bench import upy_crypto
+
+    tracemalloc.start()
+    bench = upy_crypto.CryptoBench(lambda: tracemalloc.get_traced_memory()[0])
+    i = 0
+    while True:
+        if i == 4:  # the heap figures are taken (phases 0-3): time without tracing
+            tracemalloc.stop()
+        if not bench.phase(i):
+            break
+        i += 1
+    if tracemalloc.is_tracing():
+        tracemalloc.stop()
+    figures = dict(bench.figures)
+    for key, (us, allocated) in bench.ops.items():
+        figures[key + "_us"] = us
+        figures[key + "_alloc"] = allocated
+    return figures, bench.problems
+
+
+def _cell(figures, key, fmt="{:.1f}"):
+    if figures is None or figures.get(key) is None:
+        return "-"
+    return fmt.format(figures[key])
+
+
+def _heap(figures, key, base):
+    if figures is None or figures.get(key) is None or figures.get(base) is None:
+        return "-"
+    return "+{:,}".format(int(figures[key] - figures[base]))
+
+
+def main():
+    sys.path.insert(0, REPO)
+    os.chdir(REPO)
+    from bench.upy_crypto import OPERATIONS
+
+    upy, upy_output = micropython_figures()
+    cpy, cpy_problems = cpython_figures()
+    print(upy_output)
+    for p in cpy_problems:
+        print("CPython PROBLEM " + p)
+    print()
+    row = "{:<34}{:>14}{:>14}{:>18}"
+    print(row.format("microseconds per call", "MicroPython", "CPython", "MicroPython alloc"))
+    for key, label in OPERATIONS:
+        print(
+            row.format(
+                label,
+                _cell(upy, key + "_us"),
+                _cell(cpy, key + "_us"),
+                _cell(upy, key + "_alloc", "{:.0f} B"),
+            )
+        )
+    print()
+    print(row.format("heap bytes", "gc.mem_alloc", "tracemalloc", ""))
+    print(
+        row.format(
+            "import hal.des + hal.mac", _heap(upy, "import", "baseline"), _heap(cpy, "import", "baseline"), ""
+        )
+    )
+    print(
+        row.format(
+            "a DES and two 3DES key objects", _heap(upy, "keys", "import"), _heap(cpy, "keys", "import"), ""
+        )
+    )
+    wanted = ["baseline", "import", "keys"] + [k + "_us" for k, _l in OPERATIONS]
+    complete = upy is not None and all(upy.get(k) is not None for k in wanted)
+    complete = complete and all(cpy.get(k) is not None for k in wanted)
+    if not complete or cpy_problems or "PROBLEM" in upy_output:
+        print("\ncrypto bench incomplete: see the problems above")
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

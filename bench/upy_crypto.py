@@ -1,0 +1,177 @@
+# The security primitives' costs: microseconds per DES block, 3DES block, MAC of a 200-byte message
+# (both algorithms), PIN block, key schedule; bytes each allocates; heap the modules add on import.
+# Prints; never asserts.
+#
+# MicroPython: node tests/upy/run.mjs bench/upy_crypto.py   (one phase per call, see upy_memory.py)
+# CPython: bench/crypto.py runs the same phases (perf_counter, tracemalloc), then prints both.
+import gc
+import sys
+import time
+
+try:
+    _ticks_us = time.ticks_us
+    _ticks_diff = time.ticks_diff
+except AttributeError:  # CPython
+
+    def _ticks_us():
+        return time.perf_counter_ns() // 1000
+
+    def _ticks_diff(new, old):
+        return new - old
+
+
+# Best of 5 runs of at least 100 ms each: ticks_us of the WebAssembly port moves in whole
+# milliseconds, the first runs of a loop are slower (WebAssembly tiers up as it warms), and other
+# processes on the machine add noise that a minimum filters out.
+_REPEATS = 5
+_RUN_US = 100000
+_MAC_KEY = b"\x01\x23\x45\x67\x89\xab\xcd\xef\xfe\xdc\xba\x98\x76\x54\x32\x10"
+_MESSAGE = bytes((i * 7 + 3) & 255 for i in range(200))
+_PAN = "6222021234567890128"
+_PIN = "123456"
+
+# (key, label): the timed operations, in the printed order.
+OPERATIONS = (
+    ("des", "DES block"),
+    ("tdes", "3DES block"),
+    ("ecb_mac", "POS ECB MAC, 200 bytes"),
+    ("x919", "X9.19 MAC, 200 bytes"),
+    ("pin", "PIN block (format 0 + 3DES)"),
+    ("schedule", "3DES key schedule (16 bytes)"),
+)
+
+
+class CryptoBench:
+    """Phase 0: baseline; 1: import; 2: "import" figure, build the keys; 3: "keys" figure;
+    then one phase per operation (from 4): its best time in us, and the bytes one call allocates
+    (MicroPython only: there nothing is freed inside a phase, so the delta is what it allocated)."""
+
+    def __init__(self, mem_now, alloc_now=None):
+        self.mem_now = mem_now
+        self.alloc_now = alloc_now
+        self.figures = {"baseline": None, "import": None, "keys": None}
+        self.problems = []
+        self.ops = {}
+
+    def phase(self, i):
+        gc.collect()
+        now = self.mem_now()
+        f = self.figures
+        if i == 0:
+            f["baseline"] = now
+            return True
+        if i == 1:
+            try:
+                import hal.des  # noqa: F401
+                import hal.mac  # noqa: F401
+            except Exception as e:
+                self.problems.append("import: {}: {}".format(type(e).__name__, e))
+                return False
+            return True
+        if i == 2:
+            f["import"] = now
+            self._keys()
+            return True
+        if i == 3:
+            f["keys"] = now
+            return True
+        j = i - 4
+        if j < len(OPERATIONS):
+            self._time(OPERATIONS[j][0])
+            return True
+        return False
+
+    def _keys(self):
+        from hal.des import DES, TripleDES
+
+        self.des = DES(_MAC_KEY[:8])
+        self.mak = TripleDES(_MAC_KEY)
+        self.pik = TripleDES(_MAC_KEY[8:] + _MAC_KEY[:8])
+        self.block = bytearray(8)
+        self.pin_out = bytearray(8)
+
+    def _op(self, key):
+        from hal.des import TripleDES
+        from hal.mac import pin_block_format0, pos_ecb_mac, x919_mac
+
+        block = self.block
+        if key == "des":
+            des = self.des
+            return lambda: des.encrypt_into(block, block)
+        if key == "tdes":
+            mak = self.mak
+            return lambda: mak.encrypt_into(block, block)
+        if key == "ecb_mac":
+            return lambda: pos_ecb_mac(self.mak, _MESSAGE)
+        if key == "x919":
+            return lambda: x919_mac(self.mak, _MESSAGE)
+        if key == "pin":
+            out = self.pin_out
+            pik = self.pik
+
+            def pin():
+                pin_block_format0(_PIN, _PAN, out)
+                pik.encrypt_into(out, out)
+
+            return pin
+        return lambda: TripleDES(_MAC_KEY)
+
+    def _time(self, key):
+        fn = self._op(key)
+        fn()  # warm up, and allocate whatever is allocated once
+        before = self.alloc_now() if self.alloc_now else None
+        fn()
+        allocated = self.alloc_now() - before if self.alloc_now else None
+        best = None
+        for _ in range(_REPEATS):
+            calls = 0
+            t0 = _ticks_us()
+            elapsed = 0
+            while elapsed < _RUN_US:
+                for _ in range(10):
+                    fn()
+                calls += 10
+                elapsed = _ticks_diff(_ticks_us(), t0)
+            us = elapsed / calls
+            best = us if best is None or us < best else best
+        self.ops[key] = (best, allocated)
+
+
+def measure(mem_now, alloc_now=None):
+    """All phases in one go (CPython): (bench, problems)."""
+    bench = CryptoBench(mem_now, alloc_now)
+    i = 0
+    while bench.phase(i):
+        i += 1
+    return bench
+
+
+def result_line(bench):
+    """One machine-readable line for bench/crypto.py (sorted keys: dicts are unordered here)."""
+    parts = ["{}={}".format(k, bench.figures[k]) for k in sorted(bench.figures)]
+    for key in sorted(bench.ops):
+        us, allocated = bench.ops[key]
+        parts.append("{}_us={:.1f}".format(key, us))
+        parts.append("{}_alloc={}".format(key, allocated))
+    return "RESULT " + " ".join(parts)
+
+
+_bench = None
+
+
+def upy_phase(i):
+    """Called by tests/upy/run.mjs once per phase, each in a call of its own."""
+    if _bench.phase(i):
+        return True
+    version = ".".join(str(n) for n in sys.implementation.version[:3])
+    print("MicroPython {}: hal.des + hal.mac".format(version))
+    for p in _bench.problems:
+        print("  PROBLEM " + p)
+    print(result_line(_bench))
+    if _bench.problems:
+        raise SystemExit(1)
+    return False
+
+
+if __name__ == "__main__":
+    _bench = CryptoBench(gc.mem_alloc, gc.mem_alloc)
