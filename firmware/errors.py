@@ -35,6 +35,7 @@ class ClockNotSet(PosError):
 
 
 class StoredDataCorrupt(PosError):
-    """A file on storage could not be parsed: it is kept aside, never silently overwritten."""
+    """A record on storage is damaged and has no usable copy: its files are kept as evidence
+    (firmware.store), never silently reset."""
 
     key = "storage_corrupt"
