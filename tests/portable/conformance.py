@@ -195,20 +195,20 @@ def check_storage(make, reopen=None):
     assert store.list() == ["a.log", "b.bin"]
     assert store.read("b.bin") == b"hello" and isinstance(store.read("b.bin"), bytes)
     assert store.size("b.bin") == 5 and store.size("a.log") == 0
-    assert store.free() == free - 5 if exact else store.free() <= free
+    _check_free(store, free - 5, exact)
     store.append("a.log", b"12")
     store.append("a.log", bytearray(b"34"))
     store.append("c", memoryview(b"x"))  # append creates
     assert store.read("a.log") == b"1234" and store.read("c") == b"x"
     store.write("b.bin", b"hi")  # write replaces
     assert store.read("b.bin") == b"hi"
-    assert store.free() == free - 7 if exact else store.free() <= free
+    _check_free(store, free - 7, exact)
     store.rename("c", "b.bin")  # rename replaces
     assert store.list() == ["a.log", "b.bin"] and store.read("b.bin") == b"x"
     assert raises(OSError, store.read, "c").errno == ENOENT
     store.remove("a.log")
     assert store.list() == ["b.bin"]
-    assert store.free() == free - 1 if exact else store.free() <= free
+    _check_free(store, free - 1, exact)
     store.sync()
     assert store.read("b.bin") == b"x"
     _check_storage_names(store)
@@ -216,6 +216,15 @@ def check_storage(make, reopen=None):
         _check_storage_full(store)
     if hasattr(store, "power_cut"):
         check_power_cut(make, reopen)
+
+
+def _check_free(store, expected, exact):
+    """free() is exact on a storage of its own; on a real file system others write and delete at the
+    same time (other processes share /tmp), so only its type and sign can be checked there."""
+    got = store.free()
+    assert type(got) is int and got >= 0
+    if exact:
+        assert got == expected, (got, expected)
 
 
 def _check_storage_names(store):
