@@ -192,32 +192,39 @@ class MenuScreen(Screen):
             d.text(row + 1, "{} {}".format(i + 1, t(self.items[i][0])), i == self.selected)
 
 
-class AmountScreen(Screen):
-    """Amount entry in fen: digits shift in from the right (1 2 3 = ¥1.23), CLEAR deletes the last
-    digit, CANCEL backs out to the menu, ENTER accepts an amount between ¥0.01 and the maximum."""
+class DigitEntryScreen(Screen):
+    """Typing digits: a digit adds to the entry (if take_digit() allows it), CLEAR deletes the last
+    one, CANCEL calls back(), ENTER calls accept(). A problem (catalog key) set by accept() shows
+    until the next key."""
 
     def __init__(self, term, title_key):
         super().__init__(term)
         self.title_key = title_key
         self.digits = ""
-        self.problem = None  # (catalog key, args) shown until the next key
+        self.problem = None
+
+    def take_digit(self, key):
+        """True if the digit key may be added to the entry."""
+        raise NotImplementedError
+
+    def back(self):
+        raise NotImplementedError
+
+    def accept(self):
+        raise NotImplementedError
 
     def on_key(self, key):
-        term = self.term
         problem = self.problem
         self.problem = None
         if key in DIGITS and len(key) == 1:
-            if key == "0" and not self.digits:
-                used = False
-            else:
-                used = len(self.digits) < len(str(term.params.max_amount))
-                if used:
-                    self.digits += key
+            used = self.take_digit(key)
+            if used:
+                self.digits += key
         elif key == KEY_CLEAR:
             used = bool(self.digits)
             self.digits = self.digits[:-1]
         elif key == KEY_CANCEL:
-            term.go(MenuScreen(term))
+            self.back()
             return True
         elif key == KEY_ENTER:
             used = True
@@ -225,8 +232,22 @@ class AmountScreen(Screen):
         else:
             used = False
         if used or problem:
-            term.redraw()
+            self.term.redraw()
         return used
+
+
+class AmountScreen(DigitEntryScreen):
+    """Amount entry in fen: digits shift in from the right (1 2 3 = ¥1.23), CLEAR deletes the last
+    digit, CANCEL backs out to the menu, ENTER accepts an amount between ¥0.01 and the maximum.
+    `problem` is (catalog key, argument) here."""
+
+    def take_digit(self, key):
+        if key == "0" and not self.digits:
+            return False  # no leading zero: the amount shifts in from the right
+        return len(self.digits) < len(str(self.term.params.max_amount))
+
+    def back(self):
+        self.term.go(MenuScreen(self.term))
 
     def amount(self):
         return int(self.digits) if self.digits else 0

@@ -4,9 +4,9 @@
 
 from firmware import registry
 from firmware.dates import civil, format_minute, unix_seconds
-from firmware.screens import MenuScreen, MessageScreen, Screen, center
+from firmware.screens import DigitEntryScreen, MenuScreen, MessageScreen, Screen, center
 from firmware.version import BUILD_DATE, VERSION
-from hal.contracts import DIGITS, KEY_CANCEL, KEY_CLEAR, KEY_DOWN, KEY_ENTER, KEY_UP
+from hal.contracts import DIGITS, KEY_CANCEL, KEY_DOWN, KEY_ENTER, KEY_UP
 
 
 # The service menu: (catalog key, screen class or None while it is not built yet, guarded: False,
@@ -87,38 +87,15 @@ def _filled(digits):
     return out
 
 
-class SetTimeScreen(Screen):
+class SetTimeScreen(DigitEntryScreen):
     """Digits YYYYMMDDHHMM in the terminal's zone fill the template; CLEAR deletes the last one,
     CANCEL backs out, ENTER sets the clock (which makes it trusted) if the entry is a real time."""
 
-    def __init__(self, term, title_key):
-        super().__init__(term)
-        self.title_key = title_key
-        self.digits = ""
-        self.problem = None  # catalog key shown until the next key
+    def take_digit(self, key):
+        return len(self.digits) < _ENTRY_DIGITS
 
-    def on_key(self, key):
-        term = self.term
-        problem = self.problem
-        self.problem = None
-        if key in DIGITS and len(key) == 1:
-            used = len(self.digits) < _ENTRY_DIGITS
-            if used:
-                self.digits += key
-        elif key == KEY_CLEAR:
-            used = bool(self.digits)
-            self.digits = self.digits[:-1]
-        elif key == KEY_CANCEL:
-            term.go(service_menu(term, self.title_key))
-            return True
-        elif key == KEY_ENTER:
-            used = True
-            self.accept()
-        else:
-            used = False
-        if used or problem:
-            term.redraw()
-        return used
+    def back(self):
+        self.term.go(service_menu(self.term, self.title_key))
 
     def accept(self):
         term = self.term

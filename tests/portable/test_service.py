@@ -2,13 +2,13 @@
 # time refuses transactions until the time is set from the service menu, which stays reachable.
 from firmware.dates import unix_seconds
 from firmware.errors import ClockNotSet
-from firmware.params import Params
 from firmware.screens import CardScreen
 from firmware.service import entered_time
 from firmware.terminal import Terminal, clock_trusted
 from firmware.version import BUILD_DATE, BUILD_TIME, VERSION
 from hal.contracts import CARD_INSERT, CardEvent
 from tests.portable.conformance import raises
+from tests.portable.drive import boot, press, screen
 from tests.portable.fakes import make_board
 from virtual.devices import RTC_RESET_TIME, VirtualClock
 
@@ -22,26 +22,6 @@ def lost_rtc_clock():
     clock = VirtualClock()
     clock.lose_rtc()
     return clock
-
-
-def boot(language="en", **devices):
-    board = make_board(**devices)
-    params = Params.load(board.storage)
-    params.language = language
-    params.save(board.storage)
-    term = Terminal(board)
-    term.settle()
-    return board, term
-
-
-def press(board, term, *keys):
-    for key in keys:
-        board.keypad.press(key)
-        term.settle()
-
-
-def screen(board):
-    return "\n".join(board.display.lines())
 
 
 def test_the_clock_is_trusted_if_it_kept_time_or_reads_after_the_build_date():

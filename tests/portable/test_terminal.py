@@ -2,35 +2,13 @@
 # reads, timeouts, damaged storage, and a golden session whose digest must match on every runtime.
 import hashlib
 
-from firmware.params import Params
 from firmware.terminal import Terminal
 from hal.contracts import CARD_INSERT, CARD_SCAN, CARD_SWIPE, CARD_TAP, CardEvent
+from tests.portable.drive import boot, press, screen
 from tests.portable.fakes import make_board
 from virtual.storage import RamStorage
 
 DEBIT = "6222021234567890128"
-
-
-def boot(language="en", merchant=None, **devices):
-    board = make_board(**devices)
-    params = Params.load(board.storage)
-    params.language = language
-    if merchant:
-        params.merchant_name = merchant
-    params.save(board.storage)
-    term = Terminal(board)
-    term.settle()
-    return board, term
-
-
-def press(board, term, *keys):
-    for key in keys:
-        board.keypad.press(key)
-        term.settle()
-
-
-def screen(board):
-    return "\n".join(board.display.lines())
 
 
 def test_idle_screen_shows_merchant_time_batch_and_link():
