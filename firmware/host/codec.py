@@ -316,6 +316,9 @@ def _decode_field(data, pos, end, n, fields):
         raise ProtocolError("F{} cut off".format(n))
     raw = data[pos:stop]
     if fmt <= _Z:
+        if not count:  # MicroPython's b"".hex() is b"", not ""
+            fields[n] = ""
+            return stop
         s = raw.hex()
         if count & 1:
             if fmt == _N and not pre:  # fixed n: right-aligned, the pad leads
@@ -331,7 +334,7 @@ def _decode_field(data, pos, end, n, fields):
             if bare and not bare.isdigit():
                 raise ProtocolError("F{} is not track data".format(n))
             s = s.upper()
-        elif count and not s.isdigit():
+        elif not s.isdigit():
             raise ProtocolError("F{} is not BCD".format(n))
         fields[n] = s
     elif fmt == _A:
