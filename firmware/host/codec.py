@@ -69,7 +69,7 @@ _ROWS = (
 
 
 def _table():
-    spec = [None] * 65
+    spec: list = [None] * 65
     for row in _ROWS:
         spec[row[0]] = row[1:]
     return spec

@@ -56,11 +56,13 @@ SALE_HEX = (
     "000123"  # F11
     "0210"  # F22 "021", left-aligned
     "00"  # F25
-    "24" "4111111111111111d2512101"  # F35: 24 digits, "=" as D
+    "24"  # F35 length: 24 digits
+    "4111111111111111d2512101"  # F35: "=" as D
     "3130303030303031"  # F41 "10000001"
     "383938313030303132333430303031"  # F42 "898100012340001"
     "313536"  # F49 "156"
-    "0013" "22000007000600"  # F60 "2200000700060": 13 digits, pad 0
+    "0013"  # F60 length: 13 digits
+    "22000007000600"  # F60 "2200000700060", pad 0
     "0000000000000000"  # F64 room
 )
 
@@ -135,7 +137,7 @@ def _every_field():
             60: "22000001000",
             61: "00000100012",
             62: bytes(999),
-            63: "CUP中国银联".encode("utf-8"),
+            63: "CUP中国银联".encode(),
             64: b"\xff" * 8,
         },
         b"\x60\x12\x34\x56\x78",
@@ -389,7 +391,7 @@ def test_num_pads_with_zeros_and_refuses_what_does_not_fit():
 
 
 def test_tlv_round_trips_short_long_and_multi_byte_tags():
-    items = [(0xFF00, "商户".encode("utf-8")), (0x9F26, bytes(8)), (0x5A, b""), (0xDF8101, b"x" * 200)]
+    items = [(0xFF00, "商户".encode()), (0x9F26, bytes(8)), (0x5A, b""), (0xDF8101, b"x" * 200)]
     items.append((0x70, b"y" * 300))
     data = tlv_build(items)
     assert data[:4] == _h("FF00 06 E5") and _h("DF8101 81C8") in data and _h("70 82012C") in data
