@@ -255,4 +255,4 @@ def test_the_codec_has_no_blanket_except():
                 if isinstance(node, ast.ExceptHandler):
                     name = node.type.id if isinstance(node.type, ast.Name) else ast.dump(node.type or node)
                     handlers.append((func.name, name))
-    assert handlers == [("_encode_digits", "ValueError")]
+    assert handlers == [("_bcd", "ValueError")]

@@ -277,6 +277,8 @@ def test_encode_refuses_what_cannot_be_sent():
         _error(encode, Message("0200", fields))
     _error(encode, Message("200", {}))
     _error(encode, Message("02x0", {}))
+    _error(encode, Message("02\u06630", {}))
+    _error(encode, Message(200, {}))
     _error(encode, Message("0200", {}, b"\x61\x00\x00\x00\x00"))
     _error(encode, Message("0200", {}, TPDU, b"\x60"))
 
