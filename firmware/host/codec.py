@@ -76,7 +76,8 @@ _FAST_BYTES = const(3)
 
 
 def _table():
-    """field -> (format, prefix bytes, size, short path or 0, bytes of a fixed field)."""
+    """field -> (format, prefix bytes, size, short path or 0, bytes of a fixed field,
+    bitmap byte, bitmap bit)."""
     spec: list = [None] * 65
     for n, fmt, pre, size in _ROWS:
         fast = 0
@@ -89,7 +90,7 @@ def _table():
                 fast = _FAST_TEXT
             elif fmt == _B:
                 fast = _FAST_BYTES
-        spec[n] = (fmt, pre, size, fast, nbytes)
+        spec[n] = (fmt, pre, size, fast, nbytes, _BITMAP_AT + ((n - 1) >> 3), 0x80 >> ((n - 1) & 7))
     return spec
 
 
@@ -185,7 +186,8 @@ class Message:
             if n in _SHOWN and type(v) is str:
                 parts.append("{}={}".format(n, v))
             else:
-                parts.append("{}=<{}>".format(n, len(v)))
+                size = len(v) if type(v) in (str, bytes, bytearray) else "?"
+                parts.append("{}=<{}>".format(n, size))
         return "Message({})".format(" ".join(parts))
 
     __str__ = __repr__
@@ -277,14 +279,14 @@ def encode_into(msg, buf):
         spec = _SPEC[n] if type(n) is int and 1 < n <= 64 else None
         if spec is None:
             raise ProtocolError("field {} not supported".format(n))
-        fmt, pre, size, fast, _ = spec
+        fmt, pre, size, fast, _, at, bit = spec
         value = fields[n]
         kind = type(value)
         if fast == _FAST_DIGITS and kind is str and len(value) == size and value.isdigit():
             data = _bcd(value, n)
         elif fast == _FAST_TEXT and kind is str and len(value) == size:
             data = value.encode()
-            if len(data) != size or not _printable(data):
+            if len(data) != size or min(data) < 32 or max(data) > 126:
                 raise ProtocolError("F{} must be printable ASCII".format(n))
         elif fast == _FAST_BYTES and (kind is bytes or kind is bytearray) and len(value) == size:
             data = value
@@ -301,7 +303,7 @@ def encode_into(msg, buf):
             raise ProtocolError("message longer than 2048 bytes" if too_long else "frame buffer too small")
         buf[pos + pre : stop] = data
         pos = stop
-        buf[_BITMAP_AT + ((n - 1) >> 3)] |= 0x80 >> ((n - 1) & 7)
+        buf[at] |= bit
     buf[0] = (pos - 2) >> 8
     buf[1] = (pos - 2) & 0xFF
     return pos
@@ -325,7 +327,7 @@ def frame_size(head):
 
 
 def _decode_field(data, pos, end, n, fields):
-    fmt, pre, size, _, _ = _SPEC[n]
+    fmt, pre, size = _SPEC[n][:3]
     if pre:
         if pos + pre > end:
             raise ProtocolError("F{} length cut off".format(n))
@@ -426,7 +428,7 @@ def decode(frame):
                     raise ProtocolError("F{} is not BCD".format(n))
                 fields[n] = value
             elif fast == _FAST_TEXT:
-                if not _printable(raw):
+                if min(raw) < 32 or max(raw) > 126:
                     raise ProtocolError("F{} is not printable ASCII".format(n))
                 fields[n] = raw.decode()
             else:

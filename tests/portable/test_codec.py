@@ -352,6 +352,7 @@ def test_repr_never_shows_card_data_or_pin_block():
     text = repr(m) + str(m)
     assert "4111" not in text and "1122" not in text and "\\x11" not in text
     assert "0200" in text and "4=000000012345" in text and "35=<24>" in text
+    assert repr(Message("0200", {4: 12345})) == "Message(0200 4=<?>)"  # a wrong type: no crash
 
 
 def test_message_mapping_and_copy():
