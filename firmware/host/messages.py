@@ -1,6 +1,6 @@
-# Every message QianPOS exchanges with the acquirer host: request builders, the answers a host
-# builds, and the checks an answer must pass before the terminal trusts it. No I/O and no keys:
-# the session MACs a frame with the security module over codec.mac_input and fills codec.put_mac.
+# Every message QianPOS sends to the acquirer host, and the checks an answer must pass before the
+# terminal trusts it (what a host builds in answer is in answers.py). No I/O and no keys: the
+# session MACs a frame with the security module over codec.mac_input and fills codec.put_mac.
 #
 # Builders take ints for money (fen), trace and batch numbers, and return a codec.Message whose
 # fields are wire strings. The PAN travels only in F35 (track 2) of a request held in RAM; a
@@ -70,8 +70,6 @@ MAC_MTIS = ("0100", "0110", "0200", "0210", "0220", "0230", "0400", "0410")
 _ENTRY = (("swipe", "02"), ("insert", "05"), ("tap", "07"))
 _NO_CARD = "01"
 
-# A host echoes these request fields in its answer (start_answer).
-_ECHOED = (3, 4, 11, 25, 41, 42, 48, 49, 60)
 # A reversal never carries these: PAN, PIN capture, track 2 and 3, RRN, PIN block and control.
 _NOT_IN_REVERSAL = (2, 26, 35, 36, 37, 52, 53)
 
@@ -352,15 +350,6 @@ def settlement_result(answer):
     return home[4], away[4]
 
 
-def settled_f48(request_f48, domestic, foreign=BALANCED):
-    """The host's F48 for a 0510: the request's totals with the two result digits set."""
-    parse_settlement_totals(request_f48)
-    for r in (domestic, foreign):
-        if r not in (BALANCED, UNBALANCED, SETTLE_ERROR):
-            raise ProtocolError("settlement result must be 1, 2 or 3")
-    return request_f48[:30] + str(domestic) + request_f48[31:61] + str(foreign)
-
-
 def batch_upload(acc, batch, msg_type, trace, amount, rrn, auth="", date="", time=""):
     """0320 batch upload (批上送) of one transaction of `batch` after an unbalanced settlement:
     its own trace (F11), type (60.1 = TYPE_SALE/VOID/REFUND), amount, RRN, auth code, and the
@@ -414,20 +403,6 @@ def esign_upload(acc, batch, orig_trace, amount, orig_rrn, slip, image, settle_d
 
 
 # ---- answers ----------------------------------------------------------------------------------
-def start_answer(request, code):
-    """The answer to `request` as a host starts it: the answering MTI, the TPDU swapped, the
-    echoed fields (3, 4, 11, 25, 41, 42, 48, 49, 60), F39 = `code`, and MAC_ROOM in F64 when
-    the MTI carries a MAC. The host adds its own fields (12, 13, 15, 32, 37, 38, 44, 62, 63)."""
-    m = Message(answer_mti(request.mti), {}, reply_tpdu(request.tpdu), request.header)
-    for n in _ECHOED:
-        if n in request.fields:
-            m[n] = request.fields[n]
-    m[39] = code
-    if carries_mac(m.mti):
-        m[64] = MAC_ROOM
-    return m
-
-
 def check_answer(request, answer):
     """Raise ProtocolError unless `answer` (decoded) answers `request`: the MTI pair, the TPDU
     swapped, F39, and the same trace (F11, when we sent one), terminal (F41) and merchant (F42);
@@ -483,19 +458,6 @@ class WorkingKeys:
         self.track_key = track_key
         self.track_check = track_check
 
-    def field(self):
-        """F62 bytes: PIN key + check, MAC key + check, [track key + check]."""
-        width = len(self.pin_key)
-        parts = [self.pin_key, self.pin_check, self.mac_key, self.mac_check]
-        if self.track_key:
-            parts += [self.track_key, self.track_check]
-        for i in range(0, len(parts), 2):
-            if len(parts[i]) != width or width not in (8, 16) or len(parts[i + 1]) != 4:
-                raise ProtocolError("keys must be 8 or 16 bytes, check values 4")
-        if width == 8 and self.track_key:
-            raise ProtocolError("a track key comes with double-length keys only")
-        return b"".join(bytes(p) for p in parts)
-
     def __repr__(self):
         return "WorkingKeys(pin {} mac {} track {})".format(
             self.pin_check.hex(), self.mac_check.hex(), self.track_check.hex() or "-"
@@ -543,39 +505,3 @@ def batch_of(msg):
     """60.2 as an int, or None."""
     v = msg.get(60)
     return None if v is None else parse_f60(v)[1]
-
-
-def kind(msg):
-    """What a request, or the answer to one, is: "sign_in", "sign_off", "echo", "sale", "void",
-    "refund", "reversal", "settlement", "batch_upload", "batch_upload_end", "esign_upload";
-    "" for anything else."""
-    mti = msg.mti
-    if type(mti) is not str or len(mti) != 4 or not mti.isdigit():
-        return ""
-    base = mti[:2] + str(int(mti[2]) & 6) + mti[3]
-    f = msg.get(60)
-    net = f[8:11] if type(f) is str else ""
-    if base == "0200":
-        proc = msg.get(3)
-        return "sale" if proc == PROC_SALE else "void" if proc == PROC_VOID else ""
-    if base == "0220":
-        return "refund"
-    if base == "0400":
-        return "reversal"
-    if base == "0500":
-        return "settlement"
-    if base == "0800" and net in (NET_SIGN_IN_SINGLE, NET_SIGN_IN, NET_SIGN_IN_TRACK):
-        return "sign_in"
-    if base == "0820":
-        if net == NET_SIGN_OFF:
-            return "sign_off"
-        if net == NET_ECHO:
-            return "echo"
-        if net == NET_ESIGN:
-            return "esign_upload"
-    if base == "0320":
-        if net == NET_UPLOAD:
-            return "batch_upload"
-        if net in (NET_UPLOAD_END, NET_UPLOAD_END_BALANCED):
-            return "batch_upload_end"
-    return ""

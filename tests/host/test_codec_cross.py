@@ -8,6 +8,7 @@ import iso8583
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from firmware.host import answers
 from firmware.host import messages as msg
 from firmware.host.codec import HEADER, TPDU, Message, ProtocolError, decode, encode
 from tests.host import pyiso_spec
@@ -48,22 +49,22 @@ def _builder_messages():
         msg.batch_upload_end(ACC, 127, 7, 12),
         msg.esign_upload(ACC, 7, 123, 12345, "332900000111", [(0xFF00, "商户".encode())], b"\x00" * 900),
     ]
-    answers = []
+    replies = []
     for r in requests:
-        a = msg.start_answer(r, "00")
+        a = answers.start_answer(r, "00")
         a[12] = "120000"
         a[13] = "1129"
         a[37] = "332900000111"
         a[63] = "CUP中国银联".encode("gbk")
-        answers.append(a)
-    keys = msg.WorkingKeys(b"P" * 16, b"pcv1", b"M" * 16, b"mcv1").field()
-    answers[0][62] = keys
-    answers[0][32] = "48021000"
-    answers[10][48] = msg.settled_f48(requests[10][48], msg.UNBALANCED)
-    answers[3][38] = "AB1234"
-    answers[3][44] = "03080000   48021000   "
-    answers[3][15] = "1130"
-    return requests + answers
+        replies.append(a)
+    keys = answers.keys_field(b"P" * 16, b"pcv1", b"M" * 16, b"mcv1")
+    replies[0][62] = keys
+    replies[0][32] = "48021000"
+    replies[10][48] = answers.settled_f48(requests[10][48], msg.UNBALANCED)
+    replies[3][38] = "AB1234"
+    replies[3][44] = "03080000   48021000   "
+    replies[3][15] = "1130"
+    return requests + replies
 
 
 def _check_pyiso_reads(message):
@@ -240,6 +241,27 @@ def test_fuzz_counts(capsys):
         _report(capsys, name)
     _report(capsys, "mutated frames still valid")
     assert RUNS.get("mutated frames", 0) >= 1000  # the properties above really ran
+
+
+def test_the_terminal_never_imports_the_host_side():
+    # answers.py is the host simulator's: on a board its bytecode would take RAM for nothing.
+    root = os.path.join(REPO, "firmware")
+    importers = []
+    for dirpath, _, names in os.walk(root):
+        for name in names:
+            if name.endswith(".py") and name != "answers.py":
+                with open(os.path.join(dirpath, name), encoding="utf-8") as f:
+                    tree = ast.parse(f.read(), name)
+                for node in ast.walk(tree):
+                    if isinstance(node, ast.ImportFrom):
+                        names = [(node.module or "") + "." + a.name for a in node.names]
+                    elif isinstance(node, ast.Import):
+                        names = [a.name for a in node.names]
+                    else:
+                        continue
+                    if any("host.answers" in n for n in names):
+                        importers.append(name)
+    assert importers == []
 
 
 def test_the_codec_has_no_blanket_except():
