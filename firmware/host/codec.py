@@ -98,21 +98,18 @@ _SPEC = _table()
 
 
 def _bytes_table():
-    """Per bitmap byte: ((mask, field), ...) of the supported fields it holds, and their mask."""
+    """Per bitmap byte: the supported fields it holds (as bytes: small on a board), and their mask."""
     fields = []
-    masks = []
+    masks = bytearray(8)
     for i in range(8):
-        pairs = []
+        held = bytearray()
         for bit in range(8):
             n = i * 8 + bit + 1
             if n > 1 and _SPEC[n] is not None:
-                pairs.append((0x80 >> bit, n))
-        fields.append(tuple(pairs))
-        m = 0
-        for mask, _ in pairs:
-            m |= mask
-        masks.append(m)
-    return tuple(fields), tuple(masks)
+                held.append(n)
+                masks[i] |= 0x80 >> bit
+        fields.append(bytes(held))
+    return tuple(fields), bytes(masks)
 
 
 _BYTE_FIELDS, _BYTE_MASKS = _bytes_table()
@@ -411,8 +408,8 @@ def decode(frame):
             continue
         if byte & ~_BYTE_MASKS[i]:
             raise ProtocolError("a field of bitmap byte {} not supported".format(i + 1))
-        for mask, n in _BYTE_FIELDS[i]:
-            if not byte & mask:
+        for n in _BYTE_FIELDS[i]:
+            if not byte & (0x80 >> ((n - 1) & 7)):
                 continue
             fast = _SPEC[n][3]
             if not fast:
