@@ -406,8 +406,8 @@ def esign_upload(acc, batch, orig_trace, amount, orig_rrn, slip, image, settle_d
 def check_answer(request, answer):
     """Raise ProtocolError unless `answer` (decoded) answers `request`: the MTI pair, the TPDU
     swapped, F39, and the same trace (F11, when we sent one), terminal (F41) and merchant (F42);
-    processing code (F3) and amount (F4) equal when the answer has them; an approved answer
-    carries the amount we asked for and, for a MAC-carrying MTI, an F64 (whose value the session
+    processing code (F3) and amount (F4) equal when the answer has them; an approved answer to a
+    financial (MAC-carrying) request carries the amount and an F64 (whose value the session
     checks with the security module). Returns the response code."""
     if answer.mti != answer_mti(request.mti):
         raise ProtocolError("answer MTI does not pair with the request")
@@ -419,16 +419,14 @@ def check_answer(request, answer):
     for n in (11, 41, 42):
         if n in request.fields and answer.get(n) != request.fields[n]:
             raise ProtocolError("answer F{} differs from the request".format(n))
-    approved = code == APPROVED
     for n in (3, 4):
-        if n in request.fields:
-            if n in answer.fields:
-                if answer.fields[n] != request.fields[n]:
-                    raise ProtocolError("answer F{} differs from the request".format(n))
-            elif approved and n == 4:
-                raise ProtocolError("approved answer without F4")
-    if approved and carries_mac(answer.mti) and 64 not in answer.fields:
-        raise ProtocolError("approved answer without MAC")
+        if n in answer.fields and n in request.fields and answer.fields[n] != request.fields[n]:
+            raise ProtocolError("answer F{} differs from the request".format(n))
+    if code == APPROVED and carries_mac(answer.mti):
+        if 4 in request.fields and 4 not in answer.fields:
+            raise ProtocolError("approved answer without F4")
+        if 64 not in answer.fields:
+            raise ProtocolError("approved answer without MAC")
     return code
 
 
