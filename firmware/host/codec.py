@@ -289,15 +289,15 @@ def encode_into(msg, buf):
             data = value
         else:  # variable, odd or wrong: the general path, which also names what is wrong
             count, data = _field_data(n, fmt, pre, size, value)
-            if pre == 1:
-                buf[pos] = (count // 10) << 4 | count % 10
-            elif pre == 2:
-                buf[pos] = count // 100
-                buf[pos + 1] = (count // 10 % 10) << 4 | count % 10
         stop = pos + pre + len(data)
         if stop > limit:
             too_long = limit == MAX_BODY + 2
             raise ProtocolError("message longer than 2048 bytes" if too_long else "frame buffer too small")
+        if pre == 1:
+            buf[pos] = (count // 10) << 4 | count % 10
+        elif pre == 2:
+            buf[pos] = count // 100
+            buf[pos + 1] = (count // 10 % 10) << 4 | count % 10
         buf[pos + pre : stop] = data
         pos = stop
         buf[at] |= bit

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from firmware.host import answers
 from firmware.host import messages as msg
-from firmware.host.codec import HEADER, TPDU, Message, ProtocolError, decode, encode
+from firmware.host.codec import HEADER, TPDU, Message, ProtocolError, decode, encode, encode_into
 from tests.host import pyiso_spec
 from tests.host.mpy_gate import REPO
 
@@ -167,10 +167,25 @@ def test_random_messages_pyiso8583_encodes_decode_with_ours(m, pad):
     assert decode(frame) == m
 
 
+@settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_messages(), st.integers(0, 600))
+def test_encode_into_any_buffer_writes_the_frame_or_says_it_does_not_fit(m, size):
+    _count("encode_into a random buffer")
+    frame = bytes(encode(m))
+    buf = bytearray(size)
+    try:
+        n = encode_into(m, buf)
+    except ProtocolError:
+        assert len(frame) > size
+        return
+    assert bytes(buf[:n]) == frame
+
+
 def test_cross_check_counts(capsys):
     # Runs after the two properties above (pytest keeps file order) and says how much they ran.
     _report(capsys, "ours -> pyiso8583")
     _report(capsys, "pyiso8583 -> ours")
+    _report(capsys, "encode_into a random buffer")
 
 
 # ---- the decoder under fuzzing ------------------------------------------------------------------

@@ -245,6 +245,9 @@ def test_encode_into_a_reused_buffer_writes_the_same_frame():
     put_mac(buf, b"ABCDEFGH", n)
     assert decode(memoryview(buf)[:n])[64] == b"ABCDEFGH"
     _error(encode_into, _sale(), bytearray(50))
+    _error(encode_into, Message("0200", {2: "123"}), bytearray(23))  # no room for F2's length
+    _error(encode_into, Message("0200", {}), bytearray(22))
+    assert encode_into(Message("0200", {}), bytearray(23)) == 23
 
 
 def test_frame_size_reads_the_length_prefix():
