@@ -147,7 +147,7 @@ def _base(acc, mti, trace):
 
 
 def _operator(op):
-    if type(op) is not str or len(op) != 2 or not op.isdigit():
+    if type(op) is not str or len(op) != 2 or not op.isdigit() or len(op.encode()) != 2:
         raise ProtocolError("operator must be 2 digits")
     return op.encode() + b" "  # 63.1, ans3
 
@@ -159,8 +159,8 @@ def _card(m, track2, entry, pin_block, track3, card_seq):
             mode = code
     if mode is None:
         raise ProtocolError("card entry mode not supported")
-    if type(track2) is not str:
-        raise ProtocolError("track 2 must be a str")
+    if type(track2) is not str or (track3 is not None and type(track3) is not str):
+        raise ProtocolError("track data must be a str")
     m[35] = track2.replace("=", "D")
     if track3:
         m[36] = track3.replace("=", "D")

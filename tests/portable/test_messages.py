@@ -126,6 +126,7 @@ def test_sale_refuses_what_it_cannot_send():
     _error(msg.sale, ACC, 0, 1, 1, TRACK2, "swipe")
     _error(msg.sale, ACC, 10**6, 1, 1, TRACK2, "swipe")
     _error(msg.sale, ACC, 1, 1, 1, None, "swipe")
+    _error(msg.sale, ACC, 1, 1, 1, TRACK2, "swipe", track3=b"99")
     _error(msg.sale, ACC, 1, 1, 1, TRACK2, "swipe", pin_block=b"1234")
     _error(msg.sale, ACC, 1, 1, True, TRACK2, "swipe")
     _error(encode, msg.sale(msg.Acceptor("1", "898100012340001"), 1, 1, 1, TRACK2, "swipe"))
@@ -185,6 +186,7 @@ def test_network_management_messages():
     assert m[60] == "00000007003" and m[63] == b"01 "
     assert msg.sign_in(ACC, 1, 7, "02")[63] == b"02 "
     _error(msg.sign_in, ACC, 1, 7, "2")
+    _error(msg.sign_in, ACC, 1, 7, "0\u0661")  # a non-ASCII digit
     m = msg.sign_off(ACC, 2, 7)
     assert m.mti == "0820" and m[60] == "00000007002" and m[11] == "000002" and 64 not in m
     m = msg.echo(ACC, 7)
