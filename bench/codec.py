@@ -74,7 +74,8 @@ def micropython_output():
 def main():
     f = cpython_figures()
     version = sys.version.split()[0]
-    print("CPython {}: a {}-byte 0200 sale, µs per call (best of 9 interleaved rounds)".format(version, f["frame"]))
+    title = "CPython {}: a {}-byte 0200 sale, µs per call (best of 9 interleaved rounds)"
+    print(title.format(version, f["frame"]))
     print("{:<22}{:>10}{:>10}{:>10}".format("", "encode", "decode", "both"))
     ours = f["ours encode"] + f["ours decode"]
     theirs = f["pyiso8583 encode"] + f["pyiso8583 decode"]
