@@ -88,7 +88,7 @@ deploy: mpy
 		reset
 
 bench: $(VENV_STAMP) $(NODE_STAMP)
-	@set -e; for f in $(filter-out bench/upy_%,$(wildcard bench/*.py)); do \
+	@set -e; for f in $(filter-out bench/upy%,$(wildcard bench/*.py)); do \
 		echo "== $$f"; $(PY) $$f; \
 	done
 

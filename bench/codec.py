@@ -4,12 +4,13 @@
 #
 # python bench/codec.py   (make bench)
 import os
-import shutil
-import subprocess
 import sys
 import timeit
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, REPO)
+from bench import upy  # noqa: E402 - after the repo is on the path (run as a script)
+
 GOAL = 2.0  # at least twice as fast as pyiso8583
 
 
@@ -53,24 +54,6 @@ def cpython_figures():
     return figures
 
 
-def micropython_output():
-    node = shutil.which("node")
-    if node is None:
-        return "MicroPython: not run (node is not on PATH)"
-    proc = subprocess.run(
-        [node, "tests/upy/run.mjs", "bench/upy_codec.py"],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        stdin=subprocess.DEVNULL,
-        timeout=600,
-    )
-    lines = [line for line in proc.stdout.splitlines() if not line.startswith("RESULT ")]
-    if proc.returncode != 0:
-        lines.append("MicroPython run failed ({}): {}".format(proc.returncode, proc.stderr.strip()))
-    return "\n".join(lines)
-
-
 def main():
     f = cpython_figures()
     version = sys.version.split()[0]
@@ -87,7 +70,7 @@ def main():
     verdict = "goal met" if ratio >= GOAL else "goal NOT met"
     print("ratio pyiso8583 / ours: {:.2f}x (goal: {:.0f}x, {})".format(ratio, GOAL, verdict))
     print()
-    print(micropython_output())
+    print(upy.run("upy_codec.py").output())
     return 0
 
 

@@ -3,35 +3,12 @@
 #
 # python bench/crypto.py   (make bench)
 import os
-import shutil
-import subprocess
 import sys
 import tracemalloc
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-
-
-def micropython_figures():
-    """(figures, output) from the MicroPython run; figures is None if it produced none."""
-    node = shutil.which("node")
-    if node is None:
-        return None, "node is not on PATH"
-    proc = subprocess.run(
-        [node, "tests/upy/run.mjs", "bench/upy_crypto.py"],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        stdin=subprocess.DEVNULL,
-        timeout=600,
-    )
-    figures = None
-    for line in proc.stdout.splitlines():
-        if line.startswith("RESULT "):
-            figures = {}
-            for pair in line[len("RESULT ") :].split():
-                key, value = pair.split("=")
-                figures[key] = None if value == "None" else float(value)
-    return figures, (proc.stdout + proc.stderr).strip()
+sys.path.insert(0, REPO)
+from bench import upy  # noqa: E402 - after the repo is on the path (run as a script)
 
 
 def cpython_figures():
@@ -73,7 +50,8 @@ def main():
     os.chdir(REPO)
     from bench.upy_crypto import OPERATIONS
 
-    upy, upy_output = micropython_figures()
+    run = upy.run("upy_crypto.py")
+    upy_figures, upy_output = run.figures, run.output()
     cpy, cpy_problems = cpython_figures()
     print(upy_output)
     for p in cpy_problems:
@@ -85,25 +63,31 @@ def main():
         print(
             row.format(
                 label,
-                _cell(upy, key + "_us"),
+                _cell(upy_figures, key + "_us"),
                 _cell(cpy, key + "_us"),
-                _cell(upy, key + "_alloc", "{:.0f} B"),
+                _cell(upy_figures, key + "_alloc", "{:.0f} B"),
             )
         )
     print()
     print(row.format("heap bytes", "gc.mem_alloc", "tracemalloc", ""))
     print(
         row.format(
-            "import hal.des + hal.mac", _heap(upy, "import", "baseline"), _heap(cpy, "import", "baseline"), ""
+            "import hal.des + hal.mac",
+            _heap(upy_figures, "import", "baseline"),
+            _heap(cpy, "import", "baseline"),
+            "",
         )
     )
     print(
         row.format(
-            "a DES and two 3DES key objects", _heap(upy, "keys", "import"), _heap(cpy, "keys", "import"), ""
+            "a DES and two 3DES key objects",
+            _heap(upy_figures, "keys", "import"),
+            _heap(cpy, "keys", "import"),
+            "",
         )
     )
     wanted = ["baseline", "import", "keys"] + [k + "_us" for k, _l in OPERATIONS]
-    complete = upy is not None and all(upy.get(k) is not None for k in wanted)
+    complete = upy_figures is not None and all(upy_figures.get(k) is not None for k in wanted)
     complete = complete and all(cpy.get(k) is not None for k in wanted)
     if not complete or cpy_problems or "PROBLEM" in upy_output:
         print("\ncrypto bench incomplete: see the problems above")

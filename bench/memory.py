@@ -3,12 +3,13 @@
 #
 # python bench/memory.py   (make bench)
 import os
-import shutil
-import subprocess
 import sys
 import tracemalloc
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, REPO)
+from bench import upy  # noqa: E402 - after the repo is on the path (run as a script)
+
 ROWS = (
     ("baseline", "baseline"),
     ("after import", "import"),
@@ -16,29 +17,6 @@ ROWS = (
     ("live, keying a sale", "live"),
     ("peak, keying a sale", "peak"),
 )
-
-
-def micropython_figures():
-    """(figures, output) from the MicroPython run; figures is None if it produced none."""
-    node = shutil.which("node")
-    if node is None:
-        return None, "node is not on PATH"
-    proc = subprocess.run(
-        [node, "tests/upy/run.mjs", "bench/upy_memory.py"],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        stdin=subprocess.DEVNULL,
-        timeout=600,
-    )
-    figures = None
-    for line in proc.stdout.splitlines():
-        if line.startswith("RESULT "):
-            figures = {}
-            for pair in line[len("RESULT ") :].split():
-                key, value = pair.split("=")
-                figures[key] = None if value == "None" else int(value)
-    return figures, (proc.stdout + proc.stderr).strip()
 
 
 def cpython_figures():
@@ -61,7 +39,8 @@ def cell(figures, key):
 
 
 def main():
-    upy, upy_output = micropython_figures()
+    run = upy.run("upy_memory.py", int)
+    upy_figures, upy_output = run.figures, run.output()
     cpy, cpy_problems = cpython_figures()
     print(upy_output)
     for p in cpy_problems:
@@ -70,8 +49,8 @@ def main():
     print("{:<22}{:>14}{:>14}".format("bytes in use", "MicroPython", "CPython"))
     print("{:<22}{:>14}{:>14}".format("", "gc.mem_alloc", "tracemalloc"))
     for label, key in ROWS:
-        print("{:<22}{:>14}{:>14}".format(label, cell(upy, key), cell(cpy, key)))
-    complete = upy is not None and all(v is not None for v in upy.values())
+        print("{:<22}{:>14}{:>14}".format(label, cell(upy_figures, key), cell(cpy, key)))
+    complete = upy_figures is not None and all(v is not None for v in upy_figures.values())
     complete = complete and all(v is not None for v in cpy.values())
     if not complete or cpy_problems or "PROBLEM" in upy_output:
         print("\nmemory bench incomplete: see the problems above")
