@@ -59,6 +59,12 @@ _CATALOG = {
     "svc_confirm": ("确认键继续", "ENTER to continue"),
     "svc_confirm_again": ("再按确认键执行", "ENTER again to do it"),
     "svc_recovered": ("流水号已恢复", "Counters recovered"),
+    # A dead part of the card reader (hal.cards.CardSources): the others go on reading.
+    "card_source_dead": ("读卡故障:{}", "Reader fault: {}"),
+    "cardsrc_swipe": ("磁条", "stripe"),
+    "cardsrc_insert": ("芯片", "chip"),
+    "cardsrc_tap": ("非接", "tap"),
+    "cardsrc_scan": ("扫码", "scan"),
 }
 
 
