@@ -23,7 +23,9 @@ from hal.contracts import (
     TICKS_PERIOD,
     Board,
     char_cells,
+    declared,
 )
+from hal.cards import CardSources
 from sim import cards
 from sim.board import make_board
 from sim.devices import KEY_FILE, SimClock, SoftSigner
@@ -168,9 +170,23 @@ def test_soft_signer_keeps_its_key_in_storage():
 
 
 # ---- board ---------------------------------------------------------------------------------
+def test_sim_board_devices_conformance():
+    conformance.check_keypad(lambda: make_board().keypad, virtual=True, beeps=lambda k: k.beeps)
+    conformance.check_display(lambda: make_board().display, True, lambda d, x, y: d.pixel(x, y))
+    conformance.check_card_reader(
+        lambda: make_board().card_reader, lambda r, e: r.source(e.mode).present(e)
+    )
+    conformance.check_signature_pad(lambda: make_board().signature_pad, virtual=True)
+    conformance.check_clock(lambda: make_board().clock, virtual=True)
+
+
 def test_make_board_in_ram():
     board = make_board()
     assert isinstance(board, Board)
+    for slot in Board.__slots__:  # every device of the simulated board declares soundly
+        assert declared(getattr(board, slot)) == [], slot
+    assert isinstance(board.card_reader, CardSources) and board.card_reader.capabilities == CARD_MODES
+    assert [part.capabilities for part in board.card_reader.sources] == [(mode,) for mode in CARD_MODES]
     assert type(board.storage) is RamStorage and isinstance(board.clock, SimClock)
     assert isinstance(board.display, VirtualDisplay) and isinstance(board.link, LoopbackLink)
     assert board.clock.realtime is False
