@@ -35,8 +35,11 @@ class LinkError(HalError):
 
 
 class Device:
-    CAPABILITIES = ()  # what a device of this contract may be able to do
-    capabilities = ()  # what this implementation does
+    """Capabilities are names (str). An implementation sets `capabilities` and `lacks` on its class,
+    or on the instance when they depend on how it was built (a clock with or without an RTC)."""
+
+    CAPABILITIES = ()  # type: tuple  # what a device of this contract may be able to do
+    capabilities = ()  # type: tuple  # what this implementation does
     lacks = {}  # type: dict  # capability -> why this implementation does not
 
 

@@ -12,9 +12,9 @@ from firmware.params import Params
 from firmware.screens import Screen
 from firmware.store import pack
 from hal import contracts
+from hal.console import NoSignaturePad
 from sim import scenario
 from sim.__main__ import HELP, main
-from hal.console import NoSignaturePad
 from sim.board import make_board
 from sim.checked import UndeclaredCapability
 from tests.portable import conformance
@@ -281,7 +281,7 @@ def test_a_capability_used_without_being_declared_fails_the_run():
 
 
 class BeeplessKeypad(VirtualKeypad):
-    capabilities = ()
+    capabilities: tuple = ()
     lacks = {contracts.CAP_BEEP: "no buzzer"}
 
 
@@ -300,7 +300,6 @@ def test_the_proxy_sees_declared_capabilities_used_and_fails_on_a_caught_violati
         pass
     with pytest.raises(scenario.Crashed, match="UndeclaredCapability"):
         sc.do(parse_one("key 1"))
-
 
 
 def test_wait_moves_the_clock():

@@ -14,6 +14,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, utils
 from freezegun import freeze_time
 
+from hal.cards import CardSources
 from hal.contracts import (
     CARD_INSERT,
     CARD_MODES,
@@ -25,7 +26,6 @@ from hal.contracts import (
     char_cells,
     declared,
 )
-from hal.cards import CardSources
 from sim import cards
 from sim.board import make_board
 from sim.devices import KEY_FILE, SimClock, SoftSigner
@@ -173,9 +173,7 @@ def test_soft_signer_keeps_its_key_in_storage():
 def test_sim_board_devices_conformance():
     conformance.check_keypad(lambda: make_board().keypad, virtual=True, beeps=lambda k: k.beeps)
     conformance.check_display(lambda: make_board().display, True, lambda d, x, y: d.pixel(x, y))
-    conformance.check_card_reader(
-        lambda: make_board().card_reader, lambda r, e: r.source(e.mode).present(e)
-    )
+    conformance.check_card_reader(lambda: make_board().card_reader, lambda r, e: r.source(e.mode).present(e))
     conformance.check_signature_pad(lambda: make_board().signature_pad, virtual=True)
     conformance.check_clock(lambda: make_board().clock, virtual=True)
 

@@ -225,7 +225,7 @@ def _check_card_reader_reads(reader, modes, present):
 def strokes_of(events):
     """The strokes a stream of signature events draws: a list of point lists, one per pen-up."""
     strokes = []
-    pen = None
+    pen = None  # type: list | None
     for kind, data in events:
         if kind == SIG_POINT:
             if pen is None:

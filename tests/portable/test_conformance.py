@@ -10,10 +10,10 @@ from hal.contracts import (
     CARD_SCAN,
     CARD_SWIPE,
     CARD_TAP,
-    SIG_PEN_UP,
-    SIG_POINT,
     ENOENT,
     ENOSPC,
+    SIG_PEN_UP,
+    SIG_POINT,
     TICKS_PERIOD,
     Board,
     CardEvent,
@@ -106,7 +106,7 @@ def test_cells_counts_cjk_hangul_and_fullwidth_as_two():
 def test_card_reader():
     conformance.check_card_reader(VirtualCardReader, _present)
     for modes in ((CARD_SCAN,), (CARD_INSERT, CARD_TAP), ()):
-        conformance.check_card_reader(lambda: VirtualCardReader(modes), _present)
+        conformance.check_card_reader(lambda modes=modes: VirtualCardReader(modes), _present)
     reader = VirtualCardReader()
     raises(ValueError, reader.arm, ("swipe", "tapp"))
     raises(ValueError, VirtualCardReader, ("tapp",))
