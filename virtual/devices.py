@@ -28,7 +28,7 @@ from hal.contracts import (
 class VirtualKeypad(Keypad):
     """Keys come from press(); beep() only counts."""
 
-    capabilities = (CAP_BEEP,)
+    capabilities = (CAP_BEEP,)  # type: tuple
 
     def __init__(self):
         self._keys = []
@@ -54,7 +54,7 @@ class VirtualDisplay(Display):
     """A text grid over a 1-bit frame buffer. What lines(), inverse(), snapshot() and pixel()
     report is what the last show() flushed; text rows and pixels are separate layers."""
 
-    capabilities = (CAP_PIXELS, CAP_BLIT)
+    capabilities = (CAP_PIXELS, CAP_BLIT)  # type: tuple
 
     def __init__(self, rows=10, cols=20, width=240, height=320):
         self._rows = rows
@@ -196,7 +196,7 @@ class VirtualCardReader(CardReader):
 class VirtualSignaturePad(SignaturePad):
     """The pen comes from draw(), confirm() and clear(); events are kept only while capturing."""
 
-    capabilities = (CAP_PEN,)
+    capabilities = (CAP_PEN,)  # type: tuple
 
     def __init__(self):
         self._area = None  # (width, height) while capturing

@@ -5,6 +5,7 @@ import os
 import sys
 
 from hal.contracts import (
+    CAP_PEN,
     CAP_RTC_KEPT_TIME,
     CARD_INSERT,
     CARD_SCAN,
@@ -385,3 +386,58 @@ def test_vfs_storage_reports_a_full_file_system_as_enospc():
     assert "full" in os.listdir("/dev")
     assert raises(OSError, store.write, "full", b"record").args[0] == ENOSPC
     assert raises(OSError, store.append, "full", b"record").args[0] == ENOSPC
+
+
+# ---- the capability declarations, and checks that fail on a device that only pretends ----------
+class _Pad(VirtualSignaturePad):
+    pass
+
+
+def test_declared_names_every_fault_of_a_declaration():
+    pad = _Pad()
+    assert declared(pad) == [] and has(pad, CAP_PEN) and not has(None, CAP_PEN)
+    pad.capabilities = ()
+    assert declared(pad) == ["_Pad: declare 'pen' as had or lacked (not both, not neither)"]
+    pad.capabilities = (CAP_PEN,)
+    pad.lacks = {CAP_PEN: "both"}
+    assert declared(pad) == ["_Pad: declare 'pen' as had or lacked (not both, not neither)"]
+    pad.capabilities = ()
+    pad.lacks = {CAP_PEN: ""}  # a lack needs its reason
+    assert declared(pad) == ["_Pad: lacks 'pen' without a reason or outside its contract"]
+    pad.capabilities = (CAP_PEN, "pressure")
+    pad.lacks = {"tilt": "no"}
+    assert declared(pad) == [
+        "_Pad: 'pressure' is not a capability of its contract",
+        "_Pad: lacks 'tilt' without a reason or outside its contract",
+    ]
+
+
+class _NoOpBlitDisplay(VirtualDisplay):
+    """Declares blit and does nothing: what ConsoleDisplay used to be."""
+
+    def blit(self, bitmap, x, y, width, height):
+        pass
+
+
+class _SilentKeypad(VirtualKeypad):
+    """Declares beep and never sounds."""
+
+    def beep(self, ms=60):
+        pass
+
+
+def test_the_checks_fail_a_device_that_declares_what_it_does_not_do():
+    raises(AssertionError, conformance.check_display, _NoOpBlitDisplay, True, _pixel)
+    raises(AssertionError, conformance.check_keypad, _SilentKeypad, True, _beeps)
+    # A declared capability the caller gives no way to observe is a failure, never a skip.
+    for check, make in (
+        (conformance.check_display, VirtualDisplay),
+        (conformance.check_keypad, VirtualKeypad),
+        (conformance.check_card_reader, VirtualCardReader),
+    ):
+        assert "needs a way to observe" in str(raises(AssertionError, check, make))
+    unobserved = raises(AssertionError, conformance.check_signature_pad, VirtualSignaturePad)
+    assert "signer's hand" in str(unobserved)
+    undeclared = _Pad()
+    undeclared.capabilities = ()
+    raises(AssertionError, conformance.check_signature_pad, lambda: undeclared)
