@@ -6,8 +6,11 @@ from firmware.dates import civil, format_minute
 from firmware.errors import BadCardData
 from firmware.money import format_fen
 from hal.contracts import (
+    CARD_INSERT,
+    CARD_MODES,
     CARD_SCAN,
     CARD_SWIPE,
+    CARD_TAP,
     DIGITS,
     KEY_CANCEL,
     KEY_CLEAR,
@@ -16,8 +19,17 @@ from hal.contracts import (
     KEY_FUNC,
     KEY_UP,
     cut_cells,
+    has,
     text_cells,
 )
+
+# The catalog names of the card reader's parts, for the idle screen's fault line.
+_SOURCE_KEYS = {
+    CARD_SWIPE: "cardsrc_swipe",
+    CARD_INSERT: "cardsrc_insert",
+    CARD_TAP: "cardsrc_tap",
+    CARD_SCAN: "cardsrc_scan",
+}
 
 
 def center(s, cols):
@@ -74,9 +86,10 @@ class IdleScreen(Screen):
 
     def _status(self):
         term = self.term
+        dead = tuple(term.card_reader.dead_modes())  # a dead part (the scanner) fails alone: shown here
         if not term.clock_valid:  # never a 2000-01-01 date from an RTC that lost its power
-            return (term.t("clock_not_set"), term.link.online())
-        return (format_minute(term.clock.time(), term.params.tz_minutes), term.link.online())
+            return (term.t("clock_not_set"), term.link.online(), dead)
+        return (format_minute(term.clock.time(), term.params.tz_minutes), term.link.online(), dead)
 
     def on_key(self, key):
         if key in (KEY_ENTER, KEY_FUNC):
@@ -91,7 +104,7 @@ class IdleScreen(Screen):
         term = self.term
         t = term.t
         self._shown = self._status()
-        now, online = self._shown
+        now, online, dead = self._shown
         batch = "------" if term.counters is None else _six(term.counters.batch)
         lines = [
             center(term.params.merchant_name, cols),
@@ -103,6 +116,9 @@ class IdleScreen(Screen):
             lines.append(center(t(term.fault), cols))
         if term.params.damaged:
             lines.append(center(t("params_damaged"), cols))
+        if dead:
+            names = ",".join([t(_SOURCE_KEYS[mode]) for mode in dead])
+            lines.append(center(t("card_source_dead", names), cols))
         for i in range(len(lines)):
             d.text(i, lines[i])
         d.text(rows - 1, center(t("idle_hint"), cols))
@@ -284,7 +300,8 @@ class CardScreen(Screen):
         self.problem = None
 
     def enter(self):
-        self.term.card_reader.arm()
+        reader = self.term.card_reader
+        reader.arm([mode for mode in CARD_MODES if has(reader, mode)])  # only the modes it reads
 
     def leave(self):
         self.term.card_reader.disarm()

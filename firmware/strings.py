@@ -85,6 +85,12 @@ _CATALOG = {
     "rc_98": ("发卡行无应答", "Issuer timed out"),
     "rc_A0": ("MAC校验错,请重签到", "MAC error: sign in"),
     "rc_other": ("交易失败 {}", "Declined {}"),
+    # A dead part of the card reader (hal.cards.CardSources): the others go on reading.
+    "card_source_dead": ("读卡故障:{}", "Reader fault: {}"),
+    "cardsrc_swipe": ("磁条", "stripe"),
+    "cardsrc_insert": ("芯片", "chip"),
+    "cardsrc_tap": ("非接", "tap"),
+    "cardsrc_scan": ("扫码", "scan"),
 }
 
 

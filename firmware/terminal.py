@@ -8,7 +8,7 @@ from firmware.errors import ClockNotSet, PosError, StoredDataCorrupt
 from firmware.params import Params
 from firmware.screens import IdleScreen, MessageScreen
 from firmware.version import BUILD_TIME
-from hal.contracts import ticks_diff
+from hal.contracts import CAP_BEEP, CAP_RTC_KEPT_TIME, has, ticks_diff
 
 _IDLE_SLEEP_MS = const(20)  # the loop's wait when nothing happened: no busy spin, keys still feel instant
 _SECOND_MS = const(1000)
@@ -17,8 +17,9 @@ _SECOND_MS = const(1000)
 def clock_trusted(clock):
     """At power-on, whether the wall clock can be believed: it kept time through the power-off
     (a set, battery-backed RTC) or it reads later than the firmware's build date (no right clock
-    reads earlier). A board without an RTC battery comes back at 2000-01-01: not trusted."""
-    return clock.kept_time() or clock.time() >= BUILD_TIME
+    reads earlier). A board without an RTC battery (no CAP_RTC_KEPT_TIME) comes back at 2000-01-01:
+    not trusted."""
+    return (has(clock, CAP_RTC_KEPT_TIME) and clock.kept_time()) or clock.time() >= BUILD_TIME
 
 
 class Terminal:
@@ -120,7 +121,7 @@ class Terminal:
         if key is not None:
             busy = True
             self._last_input = now
-            if not self.screen.on_key(key):
+            if not self.screen.on_key(key) and has(self.keypad, CAP_BEEP):
                 self.keypad.beep()
         event = self.card_reader.poll()
         if event is not None:

@@ -6,6 +6,10 @@
 import sys
 
 from hal.contracts import (
+    CAP_BEEP,
+    CAP_BLIT,
+    CAP_PEN,
+    CAP_PIXELS,
     CARD_MODES,
     KEY_CANCEL,
     KEY_CLEAR,
@@ -62,6 +66,8 @@ def stream_ready(stream):
 class ConsoleKeypad(Keypad):
     """Keys read one character at a time from a stream (sys.stdin) when ready() says one waits."""
 
+    capabilities = (CAP_BEEP,)  # the terminal program's bell
+
     def __init__(self, stream, out, ready):
         self.stream = stream
         self.out = out
@@ -93,7 +99,14 @@ class ConsoleKeypad(Keypad):
 
 
 class ConsoleDisplay(Display):
-    """A rows x cols text screen redrawn with ANSI escapes on show(); bitmaps are not drawn."""
+    """A rows x cols text screen redrawn with ANSI escapes on show(). It has no pixels: pixels() and
+    blit() are the contract's, raising NotImplementedError; the firmware never calls them here."""
+
+    capabilities = ()
+    lacks = {
+        CAP_PIXELS: "a serial console shows text cells only",
+        CAP_BLIT: "a serial console cannot draw bitmaps (QR codes show on a real panel only)",
+    }
 
     def __init__(self, out, rows=10, cols=20):
         self.out = out
@@ -104,18 +117,12 @@ class ConsoleDisplay(Display):
     def size(self):
         return (self.rows, self.cols)
 
-    def pixels(self):
-        return (self.cols * 12, self.rows * 24)
-
     def clear(self):
         self._rows = [("", False)] * self.rows
 
     def text(self, row, s, inverse=False):
         if 0 <= row < self.rows:
             self._rows[row] = (cut_cells(s, self.cols), inverse)
-
-    def blit(self, bitmap, x, y, width, height):
-        pass  # a serial console has no pixels: QR codes show on a real panel only
 
     def frame(self):
         """The screen as the ANSI text show() writes."""
@@ -130,10 +137,14 @@ class ConsoleDisplay(Display):
 
 
 class NoCardReader(CardReader):
-    """A console has no card reader: armed or not, nothing is ever read."""
+    """A console has no card reader: it reads no mode, so it can only be armed for none."""
+
+    capabilities = ()
+    lacks = {mode: "no card reader on a serial console" for mode in CARD_MODES}
 
     def arm(self, modes=CARD_MODES):
-        pass
+        if modes:
+            raise ValueError("the console board reads no card mode")
 
     def disarm(self):
         pass
@@ -143,10 +154,11 @@ class NoCardReader(CardReader):
 
 
 class NoSignaturePad(SignaturePad):
-    """A console has no touch screen: a capture starts and never produces a stroke."""
+    """A console has no touch screen: it lacks the pen, so start() is never called (the contract's
+    raises NotImplementedError) and poll() never reports anything."""
 
-    def start(self, x, y, width, height):
-        pass
+    capabilities = ()
+    lacks = {CAP_PEN: "no touch screen on a serial console"}
 
     def poll(self):
         return None

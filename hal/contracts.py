@@ -35,8 +35,11 @@ class LinkError(HalError):
 
 
 class Device:
-    CAPABILITIES = ()  # what a device of this contract may be able to do
-    capabilities = ()  # what this implementation does
+    """Capabilities are names (str). An implementation sets `capabilities` and `lacks` on its class,
+    or on the instance when they depend on how it was built (a clock with or without an RTC)."""
+
+    CAPABILITIES = ()  # type: tuple  # what a device of this contract may be able to do
+    capabilities = ()  # type: tuple  # what this implementation does
     lacks = {}  # type: dict  # capability -> why this implementation does not
 
 
@@ -70,13 +73,23 @@ def declared(device):
     return problems
 
 
+# Capability names. A card reader's capabilities are the card modes it reads (CARD_SWIPE ...).
+CAP_BEEP = "beep"  # Keypad: a buzzer; beep() sounds it
+CAP_PIXELS = "pixels"  # Display: a pixel layer of pixels() size (what blit() and a signing area address)
+CAP_BLIT = "blit"  # Display: blit() draws 1-bit bitmaps on the pixel layer
+CAP_PEN = "pen"  # SignaturePad: a touch layer the signer writes on
+CAP_RTC_KEPT_TIME = "rtc_kept_time"  # Clock: a battery-backed RTC; kept_time() says if it kept time
+
+
 class Keypad(Device):
+    CAPABILITIES = (CAP_BEEP,)
+
     def poll(self):
         """Return the next key code pressed, or None at once if no key is waiting. Never blocks."""
         raise NotImplementedError
 
     def beep(self, ms=60):
-        """Sound the buzzer for about ms milliseconds without blocking (no buzzer: do nothing)."""
+        """Sound the buzzer for about ms milliseconds without blocking. Capability CAP_BEEP."""
         raise NotImplementedError
 
 
@@ -132,12 +145,14 @@ def cut_cells(s, width):
 
 
 class Display(Device):
+    CAPABILITIES = (CAP_PIXELS, CAP_BLIT)
+
     def size(self):
         """Return (rows, columns) of the text grid. A CJK character takes two columns."""
         raise NotImplementedError
 
     def pixels(self):
-        """Return (width, height) in pixels, the space that blit() addresses."""
+        """Return (width, height) in pixels, the space that blit() addresses. Capability CAP_PIXELS."""
         raise NotImplementedError
 
     def clear(self):
@@ -151,7 +166,8 @@ class Display(Device):
 
     def blit(self, bitmap, x, y, width, height):
         """Draw a 1-bit bitmap, rows packed MSB first, (width + 7) // 8 bytes a row
-        (framebuf MONO_HLSB), with its top-left corner at pixel (x, y); clipped at the edges."""
+        (framebuf MONO_HLSB), with its top-left corner at pixel (x, y); clipped at the edges.
+        Capability CAP_BLIT."""
         raise NotImplementedError
 
     def show(self):
@@ -184,8 +200,13 @@ class CardEvent:
 
 
 class CardReader(Device):
+    """Capabilities: the card modes it reads (CARD_MODES). arm() takes only modes it declared."""
+
+    CAPABILITIES = CARD_MODES
+
     def arm(self, modes=CARD_MODES):
-        """Start accepting reads of the given modes (powers the contactless field, lights the scanner)."""
+        """Start accepting reads of the given modes (powers the contactless field, lights the scanner).
+        Every mode must be one the reader declared (ValueError otherwise: a bug)."""
         raise NotImplementedError
 
     def disarm(self):
@@ -197,16 +218,30 @@ class CardReader(Device):
         """Return the next CardEvent while armed, or None at once. Never blocks."""
         raise NotImplementedError
 
+    def dead_modes(self):
+        """The modes whose part has failed (a reader of several parts, hal.cards.CardSources, goes on
+        with the others); [] for a reader of one part, which reports a failure by raising HalError."""
+        return []
+
 
 # ---- Signature pad -------------------------------------------------------------------------
-SIG_STROKE = "stroke"  # data: list of (x, y) points relative to the area's top-left corner
+# Points come as the pen moves: the first SIG_POINT after start() or after SIG_PEN_UP puts the pen
+# down (a new stroke begins), the next ones move it, SIG_PEN_UP lifts it (the stroke ends).
+SIG_POINT = "point"  # data: (x, y) relative to the area's top-left corner, inside the area
+SIG_PEN_UP = "pen_up"  # data: None; the stroke of the points since the last pen-up is complete
 SIG_CONFIRM = "confirm"  # the signer pressed OK
 SIG_CLEAR = "clear"  # the signer asked to start again
 
 
 class SignaturePad(Device):
+    """Capability CAP_PEN: a touch layer. A pad lacking it never reports anything; the firmware
+    calls start() only on a pad that has it (and takes a paper signature otherwise)."""
+
+    CAPABILITIES = (CAP_PEN,)
+
     def start(self, x, y, width, height):
-        """Begin capturing strokes drawn inside this pixel area of the display."""
+        """Begin capturing the pen inside this pixel area of the display; a new capture starts
+        with the pen up and nothing queued."""
         raise NotImplementedError
 
     def poll(self):
@@ -307,6 +342,10 @@ def ticks_add(ticks, delta):
 
 
 class Clock(Device):
+    """Capability CAP_RTC_KEPT_TIME: a battery-backed RTC, so kept_time() can be asked."""
+
+    CAPABILITIES = (CAP_RTC_KEPT_TIME,)
+
     def time(self):
         """Wall-clock time: integer seconds since 1970-01-01 00:00 UTC (whatever the port's epoch)."""
         raise NotImplementedError
@@ -325,7 +364,8 @@ class Clock(Device):
 
     def kept_time(self):
         """True if the wall clock kept time through the last power-off: a battery-backed RTC that
-        had been set. Decided at power-on; set_time() does not change it. No such RTC: False."""
+        had been set. Decided at power-on; set_time() does not change it. Capability
+        CAP_RTC_KEPT_TIME: a clock that lacks it has no such RTC and is never asked."""
         raise NotImplementedError
 
 

@@ -6,7 +6,7 @@ import os
 import sys
 import time
 
-from hal.contracts import ENOENT, ENOSPC, TICKS_PERIOD, Clock, Storage, check_name
+from hal.contracts import CAP_RTC_KEPT_TIME, ENOENT, ENOSPC, TICKS_PERIOD, Clock, Storage, check_name
 
 try:
     _ticks_ms = time.ticks_ms
@@ -136,13 +136,23 @@ def _valid(name):
 class PortClock(Clock):
     """Wall time from the port's time module (epoch corrected to 1970); set_time() writes the
     RTC if the board passes a machine.RTC, else keeps an offset in RAM (lost at power-off).
-    rtc_battery: the board says its RTC has a battery, so it keeps time while the power is off;
-    kept_time() is then True if the RTC read a set time at power-on (construction)."""
+    rtc_battery: the board says its RTC has a battery, so it keeps time while the power is off:
+    only then does the clock have CAP_RTC_KEPT_TIME, and kept_time() is True if the RTC read a set
+    time at power-on (construction). Without it kept_time() raises NotImplementedError."""
 
     def __init__(self, rtc=None, rtc_battery=False):
         self.rtc = rtc
         self.offset = 0
-        self._kept = rtc is not None and bool(rtc_battery) and self.time() >= _RTC_SET_SINCE
+        if rtc is None:
+            self.capabilities = ()
+            self.lacks = {CAP_RTC_KEPT_TIME: "no RTC: the time lives in RAM"}
+        elif not rtc_battery:
+            self.capabilities = ()
+            self.lacks = {CAP_RTC_KEPT_TIME: "the RTC has no battery"}
+        else:
+            self.capabilities = (CAP_RTC_KEPT_TIME,)
+            self.lacks = {}
+        self._kept = bool(self.capabilities) and self.time() >= _RTC_SET_SINCE
 
     def time(self):
         return int(time.time()) + _EPOCH_OFFSET + self.offset
@@ -161,4 +171,6 @@ class PortClock(Clock):
         _sleep_ms(ms)
 
     def kept_time(self):
+        if not self.capabilities:
+            raise NotImplementedError(self.lacks[CAP_RTC_KEPT_TIME])
         return self._kept

@@ -10,8 +10,10 @@ import traceback
 from firmware.params import Params
 from firmware.terminal import Terminal
 from hal import contracts
+from hal.cards import CardSources
 from sim import board as sim_board
 from sim import cards
+from sim.checked import UndeclaredCapability, checked_board, unwrap
 from virtual.storage import TEAR_MODES, TEAR_NONE, PowerCut
 
 MAX_WAIT_SECONDS = 86400
@@ -280,10 +282,14 @@ def screen_text(display):
 
 class Scenario:
     """A terminal booted on `board`, driven one step at a time; prints to `out` the step and the
-    screen each time the screen changed. `make_board` supplies the fresh devices of a reboot."""
+    screen each time the screen changed. `make_board` supplies the fresh devices of a reboot.
+    Every device is behind a sim.checked.CheckedDevice: a capability the firmware uses without its
+    device declaring it fails the step as a crash (`violations` lists them)."""
 
     def __init__(self, board, out, make_board=sim_board.make_board, headers=True):
-        self.board = board
+        self.violations = []
+        self._proxies = {}
+        self.board = checked_board(board, self.violations, self._proxies)
         self.out = out
         self.make_board = make_board
         self.headers = headers
@@ -322,12 +328,19 @@ class Scenario:
             self.terminal.settle()
         except Exception as e:  # noqa: BLE001 - whatever escapes the firmware is a bug to report
             raise Crashed(where, e) from None
+        self._check_capabilities(where)
 
     def _settle(self, step):
         try:
             self.terminal.settle()
         except Exception as e:  # noqa: BLE001 - as in _boot
             raise Crashed(f"line {step.lineno}", e) from None
+        self._check_capabilities(f"line {step.lineno}")
+
+    def _check_capabilities(self, where):
+        """A capability used without being declared fails the run even if the firmware caught it."""
+        if self.violations:
+            raise Crashed(where, UndeclaredCapability("; ".join(self.violations)))
 
     def _do_key(self, step):
         for key in step.args:
@@ -336,7 +349,10 @@ class Scenario:
         return ()
 
     def _present(self, step, event):
-        if not self.board.card_reader.present(event):
+        reader = unwrap(self.board.card_reader)
+        if isinstance(reader, CardSources):  # the part that reads this mode
+            reader = reader.source(event.mode)
+        if reader is None or not reader.present(event):
             return ("card reader not armed: the terminal is not asking for a card",)
         self._settle(step)
         return ()
@@ -351,10 +367,14 @@ class Scenario:
 
     def _do_sign(self, step):
         pad = self.board.signature_pad
+        if not contracts.has(pad, contracts.CAP_PEN):
+            return ("signature pad has no pen on this board",)
         if not pad.active():
             return ("signature pad not active: the terminal is not asking for a signature",)
         if not step.args:  # plain "sign"; "sign none" presses OK on an empty pad
-            pad.draw([list(stroke) for stroke in DEFAULT_SIGNATURE])
+            for stroke in DEFAULT_SIGNATURE:  # the terminal sees each stroke's points as the pen moves
+                pad.draw([list(stroke)])
+                self._settle(step)
         pad.confirm()
         self._settle(step)
         return ()
@@ -390,7 +410,9 @@ class Scenario:
         other device is new, and the wall clock is kept (unless rtc_lost)."""
         old = self.board
         old.storage.power_on()
-        self.board = self.make_board(storage=old.storage)
+        self.board = checked_board(
+            self.make_board(storage=unwrap(old.storage)), self.violations, self._proxies
+        )
         clock = self.board.clock
         if rtc_lost:
             clock.lose_rtc()

@@ -1,10 +1,16 @@
 # Virtual devices: a board with no hardware, for the tests and the simulator (MicroPython and CPython).
 # Test doubles: never part of the device image (make mpy), never import a port module or sim/.
 from hal.contracts import (
+    CAP_BEEP,
+    CAP_BLIT,
+    CAP_PEN,
+    CAP_PIXELS,
+    CAP_RTC_KEPT_TIME,
     CARD_MODES,
     SIG_CLEAR,
     SIG_CONFIRM,
-    SIG_STROKE,
+    SIG_PEN_UP,
+    SIG_POINT,
     CardEvent,
     CardReader,
     Clock,
@@ -21,6 +27,8 @@ from hal.contracts import (
 
 class VirtualKeypad(Keypad):
     """Keys come from press(); beep() only counts."""
+
+    capabilities = (CAP_BEEP,)  # type: tuple
 
     def __init__(self):
         self._keys = []
@@ -45,6 +53,8 @@ class VirtualKeypad(Keypad):
 class VirtualDisplay(Display):
     """A text grid over a 1-bit frame buffer. What lines(), inverse(), snapshot() and pixel()
     report is what the last show() flushed; text rows and pixels are separate layers."""
+
+    capabilities = (CAP_PIXELS, CAP_BLIT)  # type: tuple
 
     def __init__(self, rows=10, cols=20, width=240, height=320):
         self._rows = rows
@@ -129,26 +139,45 @@ class VirtualDisplay(Display):
 
 
 class VirtualCardReader(CardReader):
-    """Reads come from present(); they are kept only while armed for their mode."""
+    """Reads come from present(); they are kept only while armed for their mode. modes: the card
+    modes this reader reads (its capabilities; one source of a hal.cards.CardSources reads a few).
+    fail (test hook): a HalError to raise from arm(), disarm() and poll(), as a dead part does."""
 
-    def __init__(self):
+    def __init__(self, modes=CARD_MODES):
+        for mode in modes:
+            if mode not in CARD_MODES:
+                raise ValueError("unknown card mode {!r}".format(mode))
+        self.capabilities = tuple(m for m in CARD_MODES if m in modes)
+        lacks = {}
+        for mode in CARD_MODES:
+            if mode not in modes:
+                lacks[mode] = "this virtual reader was built without it"
+        self.lacks = lacks
+        self.fail = None
         self._modes = ()
         self._events = []
 
     def arm(self, modes=CARD_MODES):
+        self._failing()
         for mode in modes:
-            if mode not in CARD_MODES:
-                raise ValueError("unknown card mode {!r}".format(mode))
+            if mode not in self.capabilities:
+                raise ValueError("card mode {!r} not read by this reader".format(mode))
         self._modes = tuple(modes)
 
     def disarm(self):
+        self._failing()
         self._modes = ()
         self._events = []
 
     def poll(self):
+        self._failing()
         if self._events:
             return self._events.pop(0)
         return None
+
+    def _failing(self):
+        if self.fail is not None:
+            raise self.fail
 
     def present(self, event):
         """Offer a read to the reader; True if it was taken (armed for its mode), False if dropped."""
@@ -165,7 +194,9 @@ class VirtualCardReader(CardReader):
 
 
 class VirtualSignaturePad(SignaturePad):
-    """Strokes come from draw(), confirm() and clear(); they are kept only while capturing."""
+    """The pen comes from draw(), confirm() and clear(); events are kept only while capturing."""
+
+    capabilities = (CAP_PEN,)  # type: tuple
 
     def __init__(self):
         self._area = None  # (width, height) while capturing
@@ -189,7 +220,8 @@ class VirtualSignaturePad(SignaturePad):
         return self._area is not None
 
     def draw(self, strokes):
-        """Queue one SIG_STROKE per stroke (a list of (x, y) inside the area); False if not capturing."""
+        """The pen draws each stroke (a list of (x, y) inside the area): one SIG_POINT per point as
+        the pen moves, then SIG_PEN_UP; False if not capturing (nothing queued)."""
         if self._area is None:
             return False
         width, height = self._area
@@ -200,7 +232,9 @@ class VirtualSignaturePad(SignaturePad):
                 if not (0 <= x < width and 0 <= y < height):
                     raise ValueError("point ({}, {}) outside the signing area".format(x, y))
         for stroke in strokes:
-            self._events.append((SIG_STROKE, [(x, y) for x, y in stroke]))
+            for x, y in stroke:
+                self._events.append((SIG_POINT, (x, y)))
+            self._events.append((SIG_PEN_UP, None))
         return True
 
     def confirm(self):
@@ -224,14 +258,22 @@ RTC_RESET_TIME = 946684800
 
 class VirtualClock(Clock):
     """A clock that moves only when told: sleep_ms() and advance() move ticks and wall time together.
+    It has a battery-backed RTC (CAP_RTC_KEPT_TIME) unless rtc_battery=False: then kept_time() is
+    not part of it and raises NotImplementedError, as the contract allows.
     kept_time: what kept_time() answers (a battery-backed RTC that was set: True by default).
     rtc_set (test hook): the RTC now holds a time that was set, so it would have kept time through
     a power-off from now on; set_time() makes it True, lose_rtc() False."""
 
-    def __init__(self, time=1795392000, kept_time=True):  # 2026-11-23 00:00 UTC
+    def __init__(self, time=1795392000, kept_time=True, rtc_battery=True):  # 2026-11-23 00:00 UTC
         self._elapsed_ms = 0  # since construction; never wraps
         self._epoch = time  # the wall time at _elapsed_ms == 0
-        self._kept = bool(kept_time)
+        if rtc_battery:
+            self.capabilities = (CAP_RTC_KEPT_TIME,)
+            self.lacks = {}
+        else:
+            self.capabilities = ()
+            self.lacks = {CAP_RTC_KEPT_TIME: "built without an RTC battery"}
+        self._kept = bool(kept_time) and bool(rtc_battery)
         self.rtc_set = self._kept
 
     def time(self):
@@ -248,6 +290,8 @@ class VirtualClock(Clock):
         self._move(ms)
 
     def kept_time(self):
+        if CAP_RTC_KEPT_TIME not in self.capabilities:
+            raise NotImplementedError("no RTC battery: kept_time() is not part of this clock")
         return self._kept
 
     def advance(self, seconds):

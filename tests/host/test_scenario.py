@@ -12,9 +12,13 @@ from firmware.params import Params
 from firmware.screens import Screen
 from firmware.store import pack
 from hal import contracts
+from hal.console import NoSignaturePad
 from sim import scenario
 from sim.__main__ import HELP, main
 from sim.board import make_board
+from sim.checked import UndeclaredCapability
+from tests.portable import conformance
+from virtual.devices import VirtualKeypad
 from virtual.storage import TEAR_ALL_BUT_ONE, TEAR_HALF, TEAR_MODES, TEAR_NONE
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -229,13 +233,14 @@ class SigningScreen(Screen):
         self.events = []
 
     def enter(self):
-        self.term.signature_pad.start(0, 0, 240, 100)
+        if contracts.has(self.term.signature_pad, contracts.CAP_PEN):
+            self.term.signature_pad.start(0, 0, 240, 100)
 
     def leave(self):
         self.term.signature_pad.stop()
 
     def on_signature(self, event):
-        self.events.append(event[0])
+        self.events.append(event)
 
     def render(self, d, rows, cols):
         d.text(0, "Sign here")
@@ -245,12 +250,56 @@ def test_sign_draws_then_confirms_and_sign_none_only_confirms():
     sc, out = booted()
     assert run_text("sign\n", sc)[0] == 0
     assert "note: signature pad not active" in out.getvalue()
-    for line, strokes in (("sign", len(scenario.DEFAULT_SIGNATURE)), ("sign none", 0)):
+    for line, strokes in (("sign", [list(s) for s in scenario.DEFAULT_SIGNATURE]), ("sign none", [])):
         screen = SigningScreen(sc.terminal)
         sc.terminal.go(screen)
         sc.do(parse_one(line))
-        assert screen.events == [contracts.SIG_STROKE] * strokes + [contracts.SIG_CONFIRM]
+        assert screen.events[-1] == (contracts.SIG_CONFIRM, None)
+        assert conformance.strokes_of(screen.events[:-1]) == strokes  # point by point, pen-up ends each
         sc.terminal.go_idle()
+
+
+def test_a_capability_used_without_being_declared_fails_the_run():
+    # The recording proxy around every device: the console's pad has no pen, so a screen that
+    # starts a capture without asking has() first is a bug the scenario reports as a crash.
+    class CarelessScreen(SigningScreen):
+        def enter(self):
+            self.term.signature_pad.start(0, 0, 240, 100)
+
+    board = make_board()
+    board.signature_pad = NoSignaturePad()
+    sc, out = booted(board=board)
+    sc.terminal.go(SigningScreen(sc.terminal))  # asks has(): fine
+    assert run_text("sign\n", sc)[0] == 0 and sc.violations == []
+    assert "note: signature pad has no pen on this board" in out.getvalue()
+    with pytest.raises(UndeclaredCapability, match="NoSignaturePad: the firmware used 'pen'"):
+        sc.terminal.go(CarelessScreen(sc.terminal))
+    err = io.StringIO()  # and the run fails at its next step, even had the firmware caught it
+    assert scenario.run(scenario.parse("key 1\n"), sc, err) == 3
+    assert "UndeclaredCapability" in err.getvalue() and "'pen'" in err.getvalue()
+    assert sc.violations and "NoSignaturePad" in sc.violations[0]
+
+
+class BeeplessKeypad(VirtualKeypad):
+    capabilities: tuple = ()
+    lacks = {contracts.CAP_BEEP: "no buzzer"}
+
+
+def test_the_proxy_sees_declared_capabilities_used_and_fails_on_a_caught_violation():
+    sc, _ = booted()
+    assert run_text("key UP\n", sc)[0] == 0  # an unused key on idle beeps
+    assert sc.board.keypad.used == {contracts.CAP_BEEP: 1} and sc.violations == []
+    assert sc.board.clock.used == {contracts.CAP_RTC_KEPT_TIME: 1}  # asked once, at power-on
+    board = make_board()
+    board.keypad = BeeplessKeypad()
+    sc, _ = booted(board=board)
+    assert run_text("key UP\n", sc)[0] == 0 and sc.violations == []  # has() said no: no beep
+    try:
+        sc.board.keypad.beep()  # what a careless firmware would do, inside its own except
+    except AssertionError:
+        pass
+    with pytest.raises(scenario.Crashed, match="UndeclaredCapability"):
+        sc.do(parse_one("key 1"))
 
 
 def test_wait_moves_the_clock():

@@ -14,6 +14,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, utils
 from freezegun import freeze_time
 
+from hal.cards import CardSources
 from hal.contracts import (
     CARD_INSERT,
     CARD_MODES,
@@ -23,6 +24,7 @@ from hal.contracts import (
     TICKS_PERIOD,
     Board,
     char_cells,
+    declared,
 )
 from sim import cards
 from sim.board import make_board
@@ -46,7 +48,9 @@ def make_dir_storage(tmp_path):
 def test_dir_storage_conformance(make_dir_storage):
     # After every power cut of the checks, a DirStorage restarted from the directory must see
     # what the powered-on one sees: the tear landed on disk before PowerCut was raised.
-    conformance.check_storage(make_dir_storage, reopen=lambda store: DirStorage(store.root, capacity=4096))
+    conformance.check_storage(
+        make_dir_storage, reopen=lambda store: DirStorage(store.root, capacity=4096), virtual=True
+    )
 
 
 def test_dir_storage_keeps_only_synced_data_across_a_restart(tmp_path):
@@ -98,8 +102,8 @@ def test_dir_storage_ignores_files_the_contract_cannot_name(tmp_path):
 
 # ---- clock ---------------------------------------------------------------------------------
 def test_sim_clock_conformance():
-    conformance.check_clock(SimClock)
-    conformance.check_clock(lambda: SimClock(realtime=True))
+    conformance.check_clock(SimClock, virtual=True)
+    conformance.check_clock(lambda: SimClock(realtime=True), virtual=True)
 
 
 def test_sim_clock_follows_frozen_host_time():
@@ -166,9 +170,21 @@ def test_soft_signer_keeps_its_key_in_storage():
 
 
 # ---- board ---------------------------------------------------------------------------------
+def test_sim_board_devices_conformance():
+    conformance.check_keypad(lambda: make_board().keypad, virtual=True, beeps=lambda k: k.beeps)
+    conformance.check_display(lambda: make_board().display, True, lambda d, x, y: d.pixel(x, y))
+    conformance.check_card_reader(lambda: make_board().card_reader, lambda r, e: r.source(e.mode).present(e))
+    conformance.check_signature_pad(lambda: make_board().signature_pad, virtual=True)
+    conformance.check_clock(lambda: make_board().clock, virtual=True)
+
+
 def test_make_board_in_ram():
     board = make_board()
     assert isinstance(board, Board)
+    for slot in Board.__slots__:  # every device of the simulated board declares soundly
+        assert declared(getattr(board, slot)) == [], slot
+    assert isinstance(board.card_reader, CardSources) and board.card_reader.capabilities == CARD_MODES
+    assert [part.capabilities for part in board.card_reader.sources] == [(mode,) for mode in CARD_MODES]
     assert type(board.storage) is RamStorage and isinstance(board.clock, SimClock)
     assert isinstance(board.display, VirtualDisplay) and isinstance(board.link, LoopbackLink)
     assert board.clock.realtime is False

@@ -1,10 +1,19 @@
 # Conformance checks, one per HAL contract, run against every implementation we ship (portable).
-# Each check takes a factory of fresh devices and uses only the contract, plus the virtual test hooks
-# (press, present, draw, lines, pixel, power_cut/cut_at, advance, attached) when the device offers them.
+# Each check takes a factory of fresh devices, checks its capability declaration (declared() == []),
+# checks every declared capability by observing its effect, and checks that a lacked one is not half
+# there. What needs outside hands (a key press, a card, the pen, a pixel read back) comes from the
+# caller: `virtual=True` for the virtual devices' test hooks, or an observer function. A device that
+# declares a capability its caller gives no way to observe fails: nothing is skipped by hasattr.
 import hashlib
 
 from hal.contracts import (
+    CAP_BEEP,
+    CAP_BLIT,
+    CAP_PEN,
+    CAP_PIXELS,
+    CAP_RTC_KEPT_TIME,
     CARD_INSERT,
+    CARD_MODES,
     CARD_SCAN,
     CARD_SWIPE,
     CARD_TAP,
@@ -14,10 +23,13 @@ from hal.contracts import (
     KEYS,
     SIG_CLEAR,
     SIG_CONFIRM,
-    SIG_STROKE,
+    SIG_PEN_UP,
+    SIG_POINT,
     TICKS_PERIOD,
     CardEvent,
     LinkError,
+    declared,
+    has,
     ticks_add,
     ticks_diff,
 )
@@ -42,37 +54,74 @@ def raises(exc_type, fn, *args):
     raise AssertionError("{} did not raise {}".format(fn, exc_type.__name__))
 
 
-def check_keypad(make):
+def check_declaration(device):
+    """The device declares every capability of its contract as had or lacked with a reason."""
+    assert declared(device) == [], declared(device)
+
+
+def _observer(device, capability, observer):
+    """The observer the check of a declared capability needs; fails if the caller has none."""
+    assert observer is not None, "{} declares {!r}: its check needs a way to observe it".format(
+        type(device).__name__, capability
+    )
+    return observer
+
+
+def check_keypad(make, virtual=False, beeps=None):
+    """virtual: press() queues keys. beeps(keypad): how many beeps were sounded so far (needed when
+    the keypad declares CAP_BEEP: a beep is checked by hearing it)."""
     keypad = make()
+    check_declaration(keypad)
     assert keypad.poll() is None
     assert keypad.poll() is None
-    keypad.beep()
-    keypad.beep(10)
-    if hasattr(keypad, "press"):
+    if has(keypad, CAP_BEEP):
+        count = _observer(keypad, CAP_BEEP, beeps)
+        n = count(keypad)
+        keypad.beep()
+        keypad.beep(10)
+        assert count(keypad) == n + 2
+    else:
+        raises(NotImplementedError, keypad.beep)
+    if virtual:
         keys = list(DIGITS) + list(KEYS) + ["F1"]  # an unknown code passes through
         keypad.press(*keys)
         assert [keypad.poll() for _ in keys] == keys
         assert keypad.poll() is None
 
 
-def check_display(make):
+def check_display(make, virtual=False, pixel=None):
+    """virtual: lines() and inverse() read the shown text back. pixel(display, x, y): the shown
+    pixel, 0 or 1, IndexError outside the panel (needed when the display declares CAP_PIXELS or
+    CAP_BLIT: VirtualDisplay.pixel, or a recording panel under a real driver)."""
     display = make()
+    check_declaration(display)
     rows, cols = display.size()
-    width, height = display.pixels()
-    assert rows > 1 and cols > 2 and width > 8 and height > 8
+    assert rows > 1 and cols > 2
     display.clear()
     display.text(0, "QianPOS")
     display.text(1, "\u6d88\u8d39", inverse=True)  # 消费: four cells
     display.text(rows - 1, "x" * (cols + 5))
     display.text(rows, "below the screen")  # out of range rows are ignored
     display.text(-1, "above the screen")
-    display.blit(b"\xff" * 8, -4, -4, 8, 8)  # clipped at every edge
-    display.blit(b"\xff" * 8, width - 4, height - 4, 8, 8)
     display.show()
-    if hasattr(display, "lines"):
+    if virtual:
         _check_display_text(display, rows, cols)
-    if hasattr(display, "pixel"):
-        _check_display_pixels(display, width, height)
+    if has(display, CAP_PIXELS):
+        read = _observer(display, CAP_PIXELS, pixel)
+        width, height = display.pixels()
+        assert width > 8 and height > 8
+        display.clear()
+        display.show()
+        assert read(display, 0, 0) == 0 and read(display, width - 1, height - 1) == 0
+        raises(IndexError, read, display, width, 0)
+        raises(IndexError, read, display, 0, height)
+    else:
+        raises(NotImplementedError, display.pixels)
+    if has(display, CAP_BLIT):
+        assert has(display, CAP_PIXELS), "blit() addresses pixels: CAP_BLIT needs CAP_PIXELS"
+        _check_display_pixels(display, width, height, _observer(display, CAP_BLIT, pixel))
+    else:
+        raises(NotImplementedError, display.blit, b"\xff" * 8, 0, 0, 8, 8)
 
 
 def _check_display_text(display, rows, cols):
@@ -95,94 +144,148 @@ def _check_display_text(display, rows, cols):
     assert display.lines() == [""] * rows and display.inverse() == []
 
 
-def _check_display_pixels(display, width, height):
+def _check_display_pixels(display, width, height, read):
+    def px(x, y):
+        return read(display, x, y)
+
     display.clear()
     display.blit(b"\xff" * 8, -4, -4, 8, 8)  # what is clipped must not land anywhere else
+    assert px(0, 0) == 0  # nothing shows before show()
     display.show()
-    assert display.pixel(0, 0) == 1 and display.pixel(3, 3) == 1 and display.pixel(4, 4) == 0
+    assert px(0, 0) == 1 and px(3, 3) == 1 and px(4, 4) == 0
     corners = ((0, height - 1), (width - 1, 0), (width - 1, 3), (width - 1, height - 1))
-    assert [display.pixel(x, y) for x, y in corners] == [0, 0, 0, 0]
+    assert [px(x, y) for x, y in corners] == [0, 0, 0, 0]
     display.clear()
     display.blit(b"\xff" * 8, width - 4, height - 4, 8, 8)
     display.show()
-    assert display.pixel(width - 1, height - 1) == 1 and display.pixel(width - 5, height - 5) == 0
-    assert display.pixel(0, height - 3) == 0 and display.pixel(0, 0) == 0
+    assert px(width - 1, height - 1) == 1 and px(width - 5, height - 5) == 0
+    assert px(0, height - 3) == 0 and px(0, 0) == 0
     # 10 x 2 pixels at an unaligned x: row 0 = 1010101011, row 1 = 0000000001; zeros overwrite.
     display.blit(b"\xff" * 4, 3, 10, 10, 2)
     display.blit(b"\xaa\xc0\x00\x40", 3, 10, 10, 2)
     display.show()
-    assert [display.pixel(3 + i, 10) for i in range(10)] == [1, 0, 1, 0, 1, 0, 1, 0, 1, 1]
-    assert [display.pixel(3 + i, 11) for i in range(10)] == [0] * 9 + [1]
-    assert display.pixel(2, 10) == 0 and display.pixel(13, 10) == 0
+    assert [px(3 + i, 10) for i in range(10)] == [1, 0, 1, 0, 1, 0, 1, 0, 1, 1]
+    assert [px(3 + i, 11) for i in range(10)] == [0] * 9 + [1]
+    assert px(2, 10) == 0 and px(13, 10) == 0
     raises(ValueError, display.blit, b"\xff", 0, 0, 8, 2)  # too short for 2 rows
-    raises(IndexError, display.pixel, width, 0)
     display.clear()
     display.show()
-    assert display.pixel(3, 10) == 0 and display.pixel(0, 0) == 0
+    assert px(3, 10) == 0 and px(0, 0) == 0
 
 
-def check_card_reader(make):
+# One read of each card mode, as the reader hands it over.
+READS = {
+    CARD_SWIPE: CardEvent(CARD_SWIPE, "6217002430012345675=311222012345", "CUP"),
+    CARD_INSERT: CardEvent(CARD_INSERT, "6217002430012345675D311222012345", "CUP"),
+    CARD_TAP: CardEvent(CARD_TAP, "6217002430012345675D311222012345", "CUP"),
+    CARD_SCAN: CardEvent(CARD_SCAN, "283612345678901234"),
+}
+
+
+def check_card_reader(make, present=None):
+    """present(reader, event) -> bool offers a read to the reader from outside (the card: needed when
+    the reader declares any mode): True if taken. Every declared mode is read; a lacked one is refused."""
     reader = make()
+    check_declaration(reader)
+    modes = [m for m in CARD_MODES if has(reader, m)]
     assert reader.poll() is None
-    reader.arm()
+    assert reader.dead_modes() == []
+    for mode in CARD_MODES:
+        if mode not in modes:
+            raises(ValueError, reader.arm, (mode,))  # arming what it does not read is a bug
+    reader.arm(modes)
     assert reader.poll() is None
-    if hasattr(reader, "present"):
-        _check_card_reader_reads(reader)
+    if modes:
+        _check_card_reader_reads(reader, modes, _observer(reader, modes[0], present))
     reader.disarm()
     assert reader.poll() is None
 
 
-def _check_card_reader_reads(reader):
-    swipe = CardEvent(CARD_SWIPE, "6217002430012345675=311222012345", "CUP")
-    tap = CardEvent(CARD_TAP, "6217002430012345675D311222012345", "CUP")
-    scan = CardEvent(CARD_SCAN, "283612345678901234")
-    assert reader.present(swipe) and reader.present(scan) and reader.present(tap)
-    assert [reader.poll(), reader.poll(), reader.poll(), reader.poll()] == [swipe, scan, tap, None]
-    reader.arm((CARD_INSERT, CARD_TAP))
-    assert reader.armed_modes() == (CARD_INSERT, CARD_TAP)
-    assert not reader.present(swipe)
-    assert reader.present(tap)
+def _check_card_reader_reads(reader, modes, present):
+    reads = [READS[m] for m in modes]
+    for event in reads:  # a reader of several parts may hand them over in another order
+        assert present(reader, event)
+    got = [reader.poll() for _ in reads]
+    assert sorted(got, key=lambda e: e.mode) == sorted(reads, key=lambda e: e.mode)
+    assert reader.poll() is None
+    for mode in modes:  # each declared mode alone: the others are not taken
+        reader.arm((mode,))
+        for other in modes:
+            assert present(reader, READS[other]) == (other == mode), (mode, other)
+        assert reader.poll() is READS[mode] and reader.poll() is None
+    assert present(reader, READS[modes[-1]])  # armed for the last mode alone
     reader.disarm()  # drops the read not yet polled
-    assert reader.armed_modes() == ()
     assert reader.poll() is None
-    assert not reader.present(tap)
+    assert not present(reader, READS[modes[-1]])
     assert reader.poll() is None
+    reader.arm(())  # armed for nothing: reads nothing
+    assert not present(reader, READS[modes[-1]]) and reader.poll() is None
 
 
-def check_signature_pad(make):
+def strokes_of(events):
+    """The strokes a stream of signature events draws: a list of point lists, one per pen-up."""
+    strokes = []
+    pen = None  # type: list | None
+    for kind, data in events:
+        if kind == SIG_POINT:
+            if pen is None:
+                pen = []
+            pen.append(data)
+        elif kind == SIG_PEN_UP:
+            assert pen is not None, "pen up without a point"
+            strokes.append(pen)
+            pen = None
+    assert pen is None, "a stroke without its pen-up"
+    return strokes
+
+
+def check_signature_pad(make, virtual=False):
+    """virtual: draw(), confirm(), clear() and active() are the signer's hand (needed when the pad
+    declares CAP_PEN)."""
     pad = make()
+    check_declaration(pad)
     assert pad.poll() is None
-    has_hooks = hasattr(pad, "draw")
-    if has_hooks:
-        assert not pad.draw([[(1, 1)]]) and not pad.confirm() and not pad.active()
+    if not has(pad, CAP_PEN):
+        raises(NotImplementedError, pad.start, 0, 120, 240, 160)
+        pad.stop()
+        assert pad.poll() is None
+        return
+    assert virtual, "{} declares {!r}: its check needs the signer's hand".format(type(pad).__name__, CAP_PEN)
+    assert not pad.draw([[(1, 1)]]) and not pad.confirm() and not pad.active()
     pad.start(0, 120, 240, 160)
+    assert pad.poll() is None and pad.active()
+    assert pad.draw([[(0, 0), (239, 159)], [(5, 6)]])
+    assert pad.poll() == (SIG_POINT, (0, 0))  # each point as the pen moves, before the stroke ends
+    assert pad.clear() and pad.confirm()
+    events = [pad.poll() for _ in range(6)]
+    assert events == [
+        (SIG_POINT, (239, 159)),
+        (SIG_PEN_UP, None),
+        (SIG_POINT, (5, 6)),
+        (SIG_PEN_UP, None),
+        (SIG_CLEAR, None),
+        (SIG_CONFIRM, None),
+    ]
     assert pad.poll() is None
-    if has_hooks:
-        assert pad.active()
-        assert pad.draw([[(0, 0), (239, 159)], [(5, 6)]])
-        assert pad.clear() and pad.confirm()
-        assert [pad.poll() for _ in range(5)] == [
-            (SIG_STROKE, [(0, 0), (239, 159)]),
-            (SIG_STROKE, [(5, 6)]),
-            (SIG_CLEAR, None),
-            (SIG_CONFIRM, None),
-            None,
-        ]
-        raises(ValueError, pad.draw, [[(240, 0)]])  # x is relative to the area, which is 240 wide
-        assert pad.draw([[(1, 1)]])
+    assert strokes_of([(SIG_POINT, (0, 0))] + events[:4]) == [[(0, 0), (239, 159)], [(5, 6)]]
+    raises(ValueError, pad.draw, [[(240, 0)]])  # x is relative to the area, which is 240 wide
+    assert pad.draw([[(1, 1)]])
     pad.stop()
-    assert pad.poll() is None  # stop() dropped the stroke not yet polled
-    if has_hooks:
-        assert not pad.active() and not pad.draw([[(1, 1)]])
+    assert pad.poll() is None  # stop() dropped the points not yet polled
+    assert not pad.active() and not pad.draw([[(1, 1)]])
+    pad.start(0, 0, 10, 10)
+    assert pad.poll() is None  # a new capture starts empty
 
 
-def check_storage(make, reopen=None):
-    """make() returns an empty storage; reopen: see check_power_cut."""
+def check_storage(make, reopen=None, virtual=False):
+    """make() returns an empty storage; reopen: see check_power_cut. virtual: the storage counts
+    free bytes exactly and has the power-cut model (RamStorage, DirStorage)."""
     store = make()
+    check_declaration(store)
     assert store.list() == []
     free = store.free()
     # A file system counts free space in blocks; the virtual storages count bytes exactly.
-    exact = hasattr(store, "capacity")
+    exact = virtual
     for fn, args in (
         (store.read, ("nope",)),
         (store.size, ("nope",)),
@@ -214,7 +317,7 @@ def check_storage(make, reopen=None):
     _check_storage_names(store)
     if exact and store.free() <= 1 << 20:  # the test needs the bytes in RAM
         _check_storage_full(store)
-    if hasattr(store, "power_cut"):
+    if virtual:
         check_power_cut(make, reopen)
 
 
@@ -511,38 +614,46 @@ def _check_record_sequence(make, reopen):
             assert got == want, (tear, n, got)
 
 
-def check_clock(make):
+def check_clock(make, virtual=False):
+    """virtual: advance() and lose_rtc() (a power-on whose RTC lost its time) move it from outside."""
     clock = make()
+    check_declaration(clock)
     assert isinstance(clock.time(), int)
-    kept = clock.kept_time()
-    assert kept is True or kept is False
+    rtc = has(clock, CAP_RTC_KEPT_TIME)
+    if rtc:
+        kept = clock.kept_time()
+        assert kept is True or kept is False
+    else:
+        raises(NotImplementedError, clock.kept_time)  # no such RTC: never asked, never guessed
     before = clock.ticks_ms()
     clock.set_time(1800000000)
     assert 1800000000 <= clock.time() <= 1800000001
     assert 0 <= ticks_diff(clock.ticks_ms(), before) < 1000  # set_time does not move the ticks
-    assert clock.kept_time() is kept  # it tells about the last power-off, not about set_time()
+    if rtc:
+        assert clock.kept_time() is kept  # it tells about the last power-off, not about set_time()
     t0 = clock.ticks_ms()
     assert isinstance(t0, int) and 0 <= t0 < TICKS_PERIOD
     clock.sleep_ms(5)
     assert ticks_diff(clock.ticks_ms(), t0) >= 5
-    if hasattr(clock, "advance"):
+    if virtual:
         _check_clock_advance(clock)
-    if hasattr(clock, "lose_rtc"):
         _check_clock_lose_rtc(make())
 
 
 def _check_clock_lose_rtc(clock):
+    rtc = has(clock, CAP_RTC_KEPT_TIME)
     ticks = clock.ticks_ms()
     clock.lose_rtc()
     assert 946684800 <= clock.time() <= 946684801  # 2000-01-01 00:00 UTC, where an RTC restarts
-    assert clock.kept_time() is False
+    assert not rtc or clock.kept_time() is False
     assert 0 <= ticks_diff(clock.ticks_ms(), ticks) < 1000
     assert clock.rtc_set is False
     clock.set_time(1800000000)  # set again: the time is right, but it was not kept through a power-off
-    assert 1800000000 <= clock.time() <= 1800000001 and clock.kept_time() is False
+    assert 1800000000 <= clock.time() <= 1800000001 and (not rtc or clock.kept_time() is False)
     assert clock.rtc_set is True  # ... and from now on the RTC holds a set time
     clock.lose_rtc(at=1000000000)  # an RTC that ran on from a time nobody set
-    assert 1000000000 <= clock.time() <= 1000000001 and not clock.kept_time() and not clock.rtc_set
+    assert 1000000000 <= clock.time() <= 1000000001 and not clock.rtc_set
+    assert not rtc or clock.kept_time() is False
 
 
 def _check_clock_advance(clock):
@@ -559,9 +670,11 @@ def _check_clock_advance(clock):
     assert ticks_diff(t1, ticks_add(t0, 3000)) >= 0
 
 
-def check_link(make):
-    """make() returns a link whose host answers every message with the same bytes."""
+def check_link(make, virtual=False):
+    """make() returns a link whose host answers every message with the same bytes. virtual: setting
+    `attached` drops and brings back the network."""
     link = make()
+    check_declaration(link)
     assert link.online() is True
     raises(LinkError, link.send, b"x")
     raises(LinkError, link.recv, 10, 100)
@@ -578,7 +691,7 @@ def check_link(make):
     link.connect(5000)  # reconnects
     link.send(b"again")
     assert _recv_exactly(link, 5, 64) == b"again"
-    if hasattr(link, "attached"):
+    if virtual:
         link.attached = False  # the network drops while the stream is open
         assert link.online() is False
         raises(LinkError, link.send, b"x")
@@ -600,6 +713,7 @@ def _recv_exactly(link, n, max_bytes):
 def check_signer(make, verify=None):
     """verify(public_key, digest, signature) -> bool checks a signature, if the test has a verifier."""
     signer = make()
+    check_declaration(signer)
     public = signer.public_key()
     assert isinstance(public, bytes) and len(public) == 65 and public[0] == 4
     assert signer.public_key() == public

@@ -5,13 +5,23 @@ import os
 import sys
 
 from hal.contracts import (
+    CAP_PEN,
+    CAP_RTC_KEPT_TIME,
+    CARD_INSERT,
+    CARD_SCAN,
     CARD_SWIPE,
+    CARD_TAP,
     ENOENT,
     ENOSPC,
+    SIG_PEN_UP,
+    SIG_POINT,
     TICKS_PERIOD,
     Board,
     CardEvent,
+    HalError,
     LinkError,
+    declared,
+    has,
     text_cells,
     ticks_add,
     ticks_diff,
@@ -40,8 +50,20 @@ from virtual.storage import (
 )
 
 
+def _beeps(keypad):
+    return keypad.beeps
+
+
+def _pixel(display, x, y):
+    return display.pixel(x, y)
+
+
+def _present(reader, event):
+    return reader.present(event)
+
+
 def test_keypad():
-    conformance.check_keypad(VirtualKeypad)
+    conformance.check_keypad(VirtualKeypad, virtual=True, beeps=_beeps)
     keypad = VirtualKeypad()
     keypad.beep()
     keypad.beep(200)
@@ -50,8 +72,8 @@ def test_keypad():
 
 
 def test_display():
-    conformance.check_display(VirtualDisplay)
-    conformance.check_display(lambda: VirtualDisplay(rows=4, cols=7, width=61, height=20))
+    conformance.check_display(VirtualDisplay, virtual=True, pixel=_pixel)
+    conformance.check_display(lambda: VirtualDisplay(rows=4, cols=7, width=61, height=20), True, _pixel)
 
 
 def test_display_snapshot_marks_highlighted_rows_outside_the_box():
@@ -83,30 +105,49 @@ def test_cells_counts_cjk_hangul_and_fullwidth_as_two():
 
 
 def test_card_reader():
-    conformance.check_card_reader(VirtualCardReader)
+    conformance.check_card_reader(VirtualCardReader, _present)
+    for modes in ((CARD_SCAN,), (CARD_INSERT, CARD_TAP), ()):
+        conformance.check_card_reader(lambda modes=modes: VirtualCardReader(modes), _present)
     reader = VirtualCardReader()
     raises(ValueError, reader.arm, ("swipe", "tapp"))
+    raises(ValueError, VirtualCardReader, ("tapp",))
     raises(TypeError, reader.present, "6217002430012345675=3112")
     reader.arm((CARD_SWIPE,))
     assert reader.armed_modes() == (CARD_SWIPE,)
+    reader.disarm()
+    assert reader.armed_modes() == ()
+    chip = VirtualCardReader((CARD_TAP, CARD_INSERT))
+    assert chip.capabilities == (CARD_INSERT, CARD_TAP) and sorted(chip.lacks) == [CARD_SCAN, CARD_SWIPE]
+    raises(ValueError, chip.arm, (CARD_SWIPE,))
+    chip.fail = HalError("reader gone")
+    raises(HalError, chip.poll)
+    raises(HalError, chip.arm, (CARD_TAP,))
 
 
 def test_signature_pad():
-    conformance.check_signature_pad(VirtualSignaturePad)
+    conformance.check_signature_pad(VirtualSignaturePad, virtual=True)
     pad = VirtualSignaturePad()
     pad.start(0, 0, 10, 10)
     raises(ValueError, pad.draw, [[]])
     raises(ValueError, pad.draw, [[(1, 1)], [(0, -1)]])
     assert pad.poll() is None  # a bad draw queues nothing
+    pad.draw([[(2, 3), (4, 5), (6, 7)]])
+    assert pad.poll() == (SIG_POINT, (2, 3))  # the pen went down: a screen can echo the ink now
+    assert pad.poll() == (SIG_POINT, (4, 5))
+    assert pad.poll() == (SIG_POINT, (6, 7)) and pad.poll() == (SIG_PEN_UP, None) and pad.poll() is None
     pad.draw([[(1, 1)]])
     pad.start(0, 0, 10, 10)  # a new capture starts empty
     assert pad.poll() is None
 
 
 def test_clock():
-    conformance.check_clock(VirtualClock)
-    conformance.check_clock(lambda: VirtualClock(kept_time=False))
+    conformance.check_clock(VirtualClock, virtual=True)
+    conformance.check_clock(lambda: VirtualClock(kept_time=False), virtual=True)
+    conformance.check_clock(lambda: VirtualClock(rtc_battery=False), virtual=True)
     assert VirtualClock().kept_time() is True and VirtualClock(kept_time=False).kept_time() is False
+    no_battery = VirtualClock(rtc_battery=False)
+    assert not has(no_battery, CAP_RTC_KEPT_TIME) and CAP_RTC_KEPT_TIME in no_battery.lacks
+    raises(NotImplementedError, no_battery.kept_time)
 
 
 class _FakeRTC:
@@ -120,9 +161,11 @@ class _FakeRTC:
 
 
 def test_port_clock_kept_time_is_the_boards_battery_rtc():
-    assert PortClock().kept_time() is False  # no RTC: the time is in RAM only
-    assert PortClock(rtc=_FakeRTC()).kept_time() is False  # an RTC without a battery
+    for clock in (PortClock(), PortClock(rtc=_FakeRTC())):  # no RTC; an RTC without a battery
+        assert not has(clock, CAP_RTC_KEPT_TIME) and declared(clock) == []
+        raises(NotImplementedError, clock.kept_time)  # the time is not kept: never asked
     clock = PortClock(rtc=_FakeRTC(), rtc_battery=True)  # this runtime's clock reads a set time
+    assert has(clock, CAP_RTC_KEPT_TIME) and declared(clock) == []
     assert clock.kept_time() is True
     clock.set_time(1800000000)
     assert clock.rtc.set == [(2027, 1, 15, 4, 8, 0, 0, 0)] and clock.kept_time() is True
@@ -171,8 +214,8 @@ def test_ticks_helpers_across_the_wrap():
 
 
 def test_storage():
-    conformance.check_storage(RamStorage)
-    conformance.check_storage(lambda: RamStorage(capacity=100))
+    conformance.check_storage(RamStorage, virtual=True)
+    conformance.check_storage(lambda: RamStorage(capacity=100), virtual=True)
 
 
 def test_ram_storage_counts_syncs_and_refuses_text():
@@ -239,7 +282,7 @@ def test_ram_storage_power_cut_gives_back_the_space():
 
 
 def test_link():
-    conformance.check_link(lambda: LoopbackLink(EchoHost()))
+    conformance.check_link(lambda: LoopbackLink(EchoHost()), virtual=True)
 
 
 def test_loopback_link_splits_replies_and_reports_a_dropped_host():
@@ -343,3 +386,58 @@ def test_vfs_storage_reports_a_full_file_system_as_enospc():
     assert "full" in os.listdir("/dev")
     assert raises(OSError, store.write, "full", b"record").args[0] == ENOSPC
     assert raises(OSError, store.append, "full", b"record").args[0] == ENOSPC
+
+
+# ---- the capability declarations, and checks that fail on a device that only pretends ----------
+class _Pad(VirtualSignaturePad):
+    pass
+
+
+def test_declared_names_every_fault_of_a_declaration():
+    pad = _Pad()
+    assert declared(pad) == [] and has(pad, CAP_PEN) and not has(None, CAP_PEN)
+    pad.capabilities = ()
+    assert declared(pad) == ["_Pad: declare 'pen' as had or lacked (not both, not neither)"]
+    pad.capabilities = (CAP_PEN,)
+    pad.lacks = {CAP_PEN: "both"}
+    assert declared(pad) == ["_Pad: declare 'pen' as had or lacked (not both, not neither)"]
+    pad.capabilities = ()
+    pad.lacks = {CAP_PEN: ""}  # a lack needs its reason
+    assert declared(pad) == ["_Pad: lacks 'pen' without a reason or outside its contract"]
+    pad.capabilities = (CAP_PEN, "pressure")
+    pad.lacks = {"tilt": "no"}
+    assert declared(pad) == [
+        "_Pad: 'pressure' is not a capability of its contract",
+        "_Pad: lacks 'tilt' without a reason or outside its contract",
+    ]
+
+
+class _NoOpBlitDisplay(VirtualDisplay):
+    """Declares blit and does nothing: what ConsoleDisplay used to be."""
+
+    def blit(self, bitmap, x, y, width, height):
+        pass
+
+
+class _SilentKeypad(VirtualKeypad):
+    """Declares beep and never sounds."""
+
+    def beep(self, ms=60):
+        pass
+
+
+def test_the_checks_fail_a_device_that_declares_what_it_does_not_do():
+    raises(AssertionError, conformance.check_display, _NoOpBlitDisplay, True, _pixel)
+    raises(AssertionError, conformance.check_keypad, _SilentKeypad, True, _beeps)
+    # A declared capability the caller gives no way to observe is a failure, never a skip.
+    for check, make in (
+        (conformance.check_display, VirtualDisplay),
+        (conformance.check_keypad, VirtualKeypad),
+        (conformance.check_card_reader, VirtualCardReader),
+    ):
+        assert "needs a way to observe" in str(raises(AssertionError, check, make))
+    unobserved = raises(AssertionError, conformance.check_signature_pad, VirtualSignaturePad)
+    assert "signer's hand" in str(unobserved)
+    undeclared = _Pad()
+    undeclared.capabilities = ()
+    raises(AssertionError, conformance.check_signature_pad, lambda: undeclared)

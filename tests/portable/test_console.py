@@ -1,6 +1,7 @@
 # The console board's keypad and display (hal/console.py) against the HAL contracts, with a
 # scripted stream standing in for the serial console.
-from hal.console import ConsoleDisplay, ConsoleKeypad, key_for
+from hal.console import ConsoleDisplay, ConsoleKeypad, NoCardReader, NoLink, NoSignaturePad, key_for
+from hal.contracts import CAP_BLIT, CAP_PIXELS, declared, has
 from tests.portable import conformance
 
 
@@ -29,7 +30,7 @@ def _keypad(typed=""):
 
 
 def test_console_keypad_conformance():
-    conformance.check_keypad(lambda: _keypad()[0])
+    conformance.check_keypad(lambda: _keypad()[0], beeps=lambda keypad: keypad.out.written.count("\x07"))
 
 
 def test_console_keys_map_to_key_codes():
@@ -51,7 +52,7 @@ def test_console_beep_rings_the_terminal_bell():
 
 
 def test_console_display_conformance():
-    conformance.check_display(lambda: ConsoleDisplay(Console()))
+    conformance.check_display(lambda: ConsoleDisplay(Console()))  # text only: it lacks pixels and blit
 
 
 def test_console_display_draws_rows_with_ansi():
@@ -63,3 +64,16 @@ def test_console_display_draws_rows_with_ansi():
     assert console.written == [
         "\x1b[H\x1b[2J" + "\u6d88\u8d39 S\r\n" + "\x1b[7m1     \x1b[0m\r\n" + "      \r\n"
     ]
+
+
+def test_console_display_lacks_pixels_and_says_why():
+    display = ConsoleDisplay(Console())
+    assert not has(display, CAP_PIXELS) and not has(display, CAP_BLIT)
+    assert "console" in display.lacks[CAP_BLIT] and "console" in display.lacks[CAP_PIXELS]
+    conformance.raises(NotImplementedError, display.blit, b"\xff", 0, 0, 8, 1)  # never a silent no-op
+
+
+def test_console_stand_ins_declare_what_they_lack():
+    conformance.check_card_reader(NoCardReader)  # reads no mode: arming any is refused
+    conformance.check_signature_pad(NoSignaturePad)  # no pen: start() is not there
+    assert declared(NoLink()) == [] and NoCardReader().capabilities == ()

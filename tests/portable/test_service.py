@@ -32,6 +32,14 @@ def test_the_clock_is_trusted_if_it_kept_time_or_reads_after_the_build_date():
     assert clock_trusted(VirtualClock(time=BUILD_TIME - 86400 * 30, kept_time=True))  # a set battery RTC
 
 
+def test_a_clock_without_an_rtc_battery_is_trusted_only_after_the_build_date():
+    # It lacks rtc_kept_time: kept_time() is never asked (it would raise), only the date counts.
+    assert not clock_trusted(VirtualClock(time=BUILD_TIME - 86400 * 30, rtc_battery=False))
+    assert clock_trusted(VirtualClock(time=BUILD_TIME, rtc_battery=False))
+    board, term = boot(clock=VirtualClock(time=BUILD_TIME - 1, rtc_battery=False))
+    assert term.clock_valid is False and "Clock not set" in screen(board)
+
+
 def test_a_lost_clock_says_so_on_the_idle_screen_instead_of_a_date():
     board, term = boot(clock=lost_rtc_clock())
     assert term.clock_valid is False
