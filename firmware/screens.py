@@ -74,9 +74,10 @@ class IdleScreen(Screen):
 
     def _status(self):
         term = self.term
+        online = term.use("link", term.link.online) is True
         if not term.clock_valid:  # never a 2000-01-01 date from an RTC that lost its power
-            return (term.t("clock_not_set"), term.link.online())
-        return (format_minute(term.clock.time(), term.params.tz_minutes), term.link.online())
+            return (term.t("clock_not_set"), online, term.device_fault())
+        return (format_minute(term.clock.time(), term.params.tz_minutes), online, term.device_fault())
 
     def on_key(self, key):
         if key in (KEY_ENTER, KEY_FUNC):
@@ -91,7 +92,7 @@ class IdleScreen(Screen):
         term = self.term
         t = term.t
         self._shown = self._status()
-        now, online = self._shown
+        now, online, failed = self._shown
         batch = "------" if term.counters is None else _six(term.counters.batch)
         lines = [
             center(term.params.merchant_name, cols),
@@ -101,11 +102,32 @@ class IdleScreen(Screen):
         ]
         if term.fault:
             lines.append(center(t(term.fault), cols))
+        if failed:
+            lines.append(center(device_fault_text(term, failed), cols))
         if term.params.damaged:
             lines.append(center(t("params_damaged"), cols))
         for i in range(len(lines)):
             d.text(i, lines[i])
         d.text(rows - 1, center(t("idle_hint"), cols))
+
+
+# The catalog name of each Board slot whose device the terminal polls or calls.
+_DEVICE_NAMES = (
+    ("keypad", "dev_keypad"),
+    ("display", "dev_display"),
+    ("card_reader", "dev_card_reader"),
+    ("signature_pad", "dev_signature_pad"),
+    ("link", "dev_link"),
+)
+
+
+def device_fault_text(term, slot):
+    """ "Card reader fault" for the Board slot of a failed device (an unknown slot by its name)."""
+    name = slot
+    for known, key in _DEVICE_NAMES:
+        if known == slot:
+            name = term.t(key)
+    return term.t("device_fault", name)
 
 
 def _six(n):
@@ -261,12 +283,17 @@ class CardScreen(Screen):
         self.title_key = title_key
         self.fen = fen
         self.problem = None
+        self.card = None  # the last card read: its track 2 is dropped when this screen leaves
 
     def enter(self):
-        self.term.card_reader.arm()
+        term = self.term
+        term.use("card_reader", term.card_reader.arm)
 
     def leave(self):
-        self.term.card_reader.disarm()
+        if self.card is not None:
+            self.card.take_track2()  # no online request was built from it: drop the track data
+        term = self.term
+        term.use("card_reader", term.card_reader.disarm)
 
     def on_key(self, key):
         if key == KEY_CANCEL:
@@ -290,6 +317,7 @@ class CardScreen(Screen):
             self.problem = exc.key
             term.redraw()
             return
+        self.card = card
         if event.mode == CARD_SWIPE and card.chip_capable():
             self.problem = "card_insert_chip"
             term.redraw()
@@ -303,7 +331,9 @@ class CardScreen(Screen):
         d.text(0, center(t(self.title_key), cols))
         d.text(1, right(format_fen(self.fen), cols))
         d.text(3, center(t("card_prompt"), cols))
-        if self.problem:
+        if "card_reader" in self.term.device_faults:  # a dead reader: say so, CANCEL still works
+            d.text(5, center(device_fault_text(self.term, "card_reader"), cols))
+        elif self.problem:
             d.text(5, center(t(self.problem), cols))
             d.text(6, center(t("retry_card"), cols))
 
