@@ -58,10 +58,15 @@ def _printed_site(exc):
         sys.print_exception(exc, buf)  # type: ignore[attr-defined]  # MicroPython only
     except Exception:  # noqa: BLE001 - a port without print_exception: the site is unknown
         return "?:0"
+    return printed_site(buf.getvalue())
+
+
+def printed_site(text):
+    """ "module:line" of the last frame of a traceback as MicroPython prints it; "?:0" if none.
+    Only the '  File "...", line N' lines after the header are read: the message comes after
+    them and is never looked at (a message could itself look like a frame line)."""
     site = "?:0"
-    # The header, then one '  File "...", line N, in f' line per frame; the message comes after
-    # them and is never read (a message could itself look like a frame line).
-    for line in buf.getvalue().split("\n")[1:]:
+    for line in text.split("\n")[1:]:
         if not line.startswith('  File "'):
             break
         end = line.find('"', 8)

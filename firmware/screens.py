@@ -317,6 +317,8 @@ class CardScreen(Screen):
             self.problem = exc.key
             term.redraw()
             return
+        if self.card is not None:
+            self.card.take_track2()  # an earlier read of this screen: its track is not needed
         self.card = card
         if event.mode == CARD_SWIPE and card.chip_capable():
             self.problem = "card_insert_chip"

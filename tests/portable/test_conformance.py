@@ -4,13 +4,14 @@ import errno
 import os
 import sys
 
+from hal.console import NoLink
 from hal.contracts import (
     CARD_SWIPE,
     ENOENT,
     ENOSPC,
-    TICKS_PERIOD,
     SYS_RESET,
     SYS_WATCHDOG,
+    TICKS_PERIOD,
     Board,
     CardEvent,
     HalError,
@@ -20,7 +21,6 @@ from hal.contracts import (
     ticks_add,
     ticks_diff,
 )
-from hal.console import NoLink
 from hal.port import PortClock, PortSystem, VfsStorage, port_error
 from tests.portable import conformance
 from tests.portable.conformance import raises
