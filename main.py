@@ -16,7 +16,7 @@ def console_board():
     from hal.console import make_board
 
     try:
-        import machine  # the port's: main.py is the one place that may import it
+        import machine  # type: ignore[import-not-found]  # the port's; main.py alone imports it
     except ImportError:  # CPython, or a port without it
         machine = None
     return make_board(machine=machine)

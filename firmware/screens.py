@@ -74,7 +74,7 @@ class IdleScreen(Screen):
 
     def _status(self):
         term = self.term
-        online = term.use("link", term.link.online) is True
+        online = term.use("dev_link", term.link.online) is True
         if not term.clock_valid:  # never a 2000-01-01 date from an RTC that lost its power
             return (term.t("clock_not_set"), online, term.device_fault())
         return (format_minute(term.clock.time(), term.params.tz_minutes), online, term.device_fault())
@@ -111,23 +111,9 @@ class IdleScreen(Screen):
         d.text(rows - 1, center(t("idle_hint"), cols))
 
 
-# The catalog name of each Board slot whose device the terminal polls or calls.
-_DEVICE_NAMES = (
-    ("keypad", "dev_keypad"),
-    ("display", "dev_display"),
-    ("card_reader", "dev_card_reader"),
-    ("signature_pad", "dev_signature_pad"),
-    ("link", "dev_link"),
-)
-
-
-def device_fault_text(term, slot):
-    """ "Card reader fault" for the Board slot of a failed device (an unknown slot by its name)."""
-    name = slot
-    for known, key in _DEVICE_NAMES:
-        if known == slot:
-            name = term.t(key)
-    return term.t("device_fault", name)
+def device_fault_text(term, device):
+    """"Card reader fault": device is the catalog key of a Board slot, "dev_" + the slot's name."""
+    return term.t("device_fault", term.t(device))
 
 
 def _six(n):
@@ -287,13 +273,13 @@ class CardScreen(Screen):
 
     def enter(self):
         term = self.term
-        term.use("card_reader", term.card_reader.arm)
+        term.use("dev_card_reader", term.card_reader.arm)
 
     def leave(self):
         if self.card is not None:
             self.card.take_track2()  # no online request was built from it: drop the track data
         term = self.term
-        term.use("card_reader", term.card_reader.disarm)
+        term.use("dev_card_reader", term.card_reader.disarm)
 
     def on_key(self, key):
         if key == KEY_CANCEL:
@@ -333,8 +319,8 @@ class CardScreen(Screen):
         d.text(0, center(t(self.title_key), cols))
         d.text(1, right(format_fen(self.fen), cols))
         d.text(3, center(t("card_prompt"), cols))
-        if "card_reader" in self.term.device_faults:  # a dead reader: say so, CANCEL still works
-            d.text(5, center(device_fault_text(self.term, "card_reader"), cols))
+        if "dev_card_reader" in self.term.device_faults:  # a dead reader: say so, CANCEL still works
+            d.text(5, center(device_fault_text(self.term, "dev_card_reader"), cols))
         elif self.problem:
             d.text(5, center(t(self.problem), cols))
             d.text(6, center(t("retry_card"), cols))

@@ -43,7 +43,9 @@ class Terminal:
         self.fault = None  # catalog key of a condition that blocks transactions
         self.last_crash = None  # "Type module:line" of the last failure run() contained (never its text)
         self.failures = 0  # loop passes in a row that failed (run() backs off while > 0)
-        self.device_faults = {}  # Board slot -> ticks when it is polled again (it raised HalError)
+        # Failed devices, each named by its Board slot's catalog key ("dev_" + the slot, e.g.
+        # "dev_card_reader") -> ticks when it is polled again (it raised HalError).
+        self.device_faults = {}
         self._booted_ok = False  # run() had a healthy pass: the system device was told
         self.params = params if params is not None else self._load_params()
         self.counters = self._load_counters()
@@ -99,19 +101,19 @@ class Terminal:
         self.redraw()
 
     def device_failed(self, slot):
-        """A device raised HalError: a device fault, not a bug. The idle screen names the slot; a
-        polled device is left alone for a while, then tried again."""
+        """A device raised HalError: a device fault, not a bug. slot: "dev_" + its Board slot (the
+        catalog key the idle screen names it by). A polled device is left alone a while, then retried."""
         if slot not in self.device_faults:
             self._dirty = True
         self.device_faults[slot] = ticks_add(self.clock.ticks_ms(), _RETRY_DEVICE_MS)
 
     def device_fault(self):
-        """The Board slot of a failed device to report (the first by name), or None."""
+        """The "dev_<slot>" key of a failed device to report (the first by name), or None."""
         slots = sorted(self.device_faults)
         return slots[0] if slots else None
 
     def use(self, slot, method, *args):
-        """Call a device's method; a HalError marks that slot failed and gives None instead."""
+        """Call a device's method; a HalError marks slot ("dev_<slot>") failed and gives None."""
         try:
             result = method(*args)
         except HalError:
@@ -159,18 +161,18 @@ class Terminal:
     def _poll(self):
         busy = False
         now = self.clock.ticks_ms()
-        key = self._poll_device("keypad", self.keypad)
+        key = self._poll_device("dev_keypad", self.keypad)
         if key is not None:
             busy = True
             self._last_input = now
             if not self.screen.on_key(key):
-                self.use("keypad", self.keypad.beep)
-        event = self._poll_device("card_reader", self.card_reader)
+                self.use("dev_keypad", self.keypad.beep)
+        event = self._poll_device("dev_card_reader", self.card_reader)
         if event is not None:
             busy = True
             self._last_input = now
             self.screen.on_card(event)
-        signature = self._poll_device("signature_pad", self.signature_pad)
+        signature = self._poll_device("dev_signature_pad", self.signature_pad)
         if signature is not None:
             busy = True
             self._last_input = now
@@ -193,10 +195,10 @@ class Terminal:
         try:
             d.show()
         except HalError:
-            self.device_failed("display")
+            self.device_failed("dev_display")
             raise  # run() backs off: nothing else can be shown
-        if "display" in self.device_faults:
-            del self.device_faults["display"]
+        if "dev_display" in self.device_faults:
+            del self.device_faults["dev_display"]
         self._dirty = False
 
     def settle(self, limit=1000):

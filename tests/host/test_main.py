@@ -5,6 +5,7 @@ import subprocess
 import sys
 import threading
 import time
+from typing import Any
 
 import pytest
 
@@ -197,7 +198,7 @@ def test_main_with_a_closed_stdout_neither_spins_nor_prints_a_traceback(tmp_path
     """The console's reader goes away (EPIPE on every write) or the process starts with no fd 1 at
     all (sys.stdout is None): the display fails, the loop backs off. The CPU bound is generous (a
     spinning loop uses a whole core); this measures CPU used, not how long anything took."""
-    kwargs = {"stdout": subprocess.PIPE}
+    kwargs: dict[str, Any] = {"stdout": subprocess.PIPE}
     if how == "fd closed":
         kwargs = {"stdout": None, "preexec_fn": lambda: os.close(1)}
     proc = subprocess.Popen(
