@@ -112,7 +112,7 @@ class IdleScreen(Screen):
 
 
 def device_fault_text(term, device):
-    """"Card reader fault": device is the catalog key of a Board slot, "dev_" + the slot's name."""
+    """ "Card reader fault": device is the catalog key of a Board slot, "dev_" + the slot's name."""
     return term.t("device_fault", term.t(device))
 
 
