@@ -40,12 +40,24 @@ def hold(board, rows):
         board.clock.sleep_ms(_HOLD_MS)
 
 
-def main(make_board=console_board):
+def _sleep_s(seconds):
+    import time
+
+    time.sleep(seconds)
+
+
+def main(make_board=console_board, wait_s=_sleep_s):
     """Boot the terminal on make_board()'s devices and run it. A boot that fails shows its fault
     (type and place, never its text), and asks the system device to restart the board; the
     FAILED_BOOTS_LIMIT-th failure in a row holds at the service screen instead. Returns only when a
-    restart was asked of a system device that does not reset at once (a test double): "restart"."""
-    board = make_board()
+    restart was asked of a system device that does not reset at once (a test double): "restart".
+    A board factory that fails leaves nothing to show on or restart with: it waits (wait_s(1)
+    forever) rather than dropping to the REPL with a traceback on a console that may be closed."""
+    try:
+        board = make_board()
+    except Exception:  # noqa: BLE001 - no devices: nothing to show, nothing to restart with
+        while True:
+            wait_s(1)
     system = board.system
     failed = system.boot_count() if has(system, SYS_BOOT_COUNT) else 0
     if failed >= FAILED_BOOTS_LIMIT:

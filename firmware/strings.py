@@ -45,6 +45,7 @@ _CATALOG = {
     "dev_card_reader": ("读卡器", "Card reader"),
     "dev_signature_pad": ("签名板", "Signature pad"),
     "dev_link": ("通讯模块", "Link"),
+    "dev_system": ("看门狗", "Watchdog"),
     # The clock-valid state and the service menu (系统管理, firmware/service.py).
     "clock_not_set": ("时间未设置", "Clock not set"),
     "clock_set_hint": ("请在系统管理中设置", "Set it in Admin"),

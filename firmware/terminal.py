@@ -211,7 +211,7 @@ class Terminal:
     def run(self):
         """The device's main loop: never returns. Starts the watchdog if the board has one."""
         if has(self.system, SYS_WATCHDOG):
-            self.system.start_watchdog(WATCHDOG_MS)
+            self.use("dev_system", self.system.start_watchdog, WATCHDOG_MS)
         while True:
             self.run_once()
 
@@ -237,7 +237,7 @@ class Terminal:
         self.failures = 0
         self._mark_booted_ok()
         if has(self.system, SYS_WATCHDOG):
-            self.system.feed()
+            self.use("dev_system", self.system.feed)
         if not busy:
             self.clock.sleep_ms(_IDLE_SLEEP_MS)
 
@@ -245,7 +245,7 @@ class Terminal:
         if not self._booted_ok:
             self._booted_ok = True
             if has(self.system, SYS_BOOT_COUNT):
-                self.system.mark_booted_ok()
+                self.use("dev_system", self.system.mark_booted_ok)
 
     def _recover(self):
         """Put the error screen up and draw it; never raises. A screen whose leave() fails is

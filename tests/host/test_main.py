@@ -185,6 +185,22 @@ def test_a_good_boot_runs_the_terminal_starts_the_watchdog_and_marks_the_boot_go
     assert "Batch" in shown(board) or "\u6279\u6b21" in shown(board)
 
 
+def test_a_board_factory_that_fails_waits_instead_of_raising():
+    def no_board():
+        raise OSError(5, "bus error")
+
+    waits = []
+
+    def wait_s(seconds):
+        waits.append(seconds)
+        if len(waits) == 3:
+            raise Held()
+
+    with pytest.raises(Held):
+        main_module.main(no_board, wait_s)
+    assert waits == [1, 1, 1]
+
+
 # ---- A closed standard output: no traceback, no spin ------------------------------------------
 def _cpu_seconds(pid):
     with open("/proc/{}/stat".format(pid)) as f:

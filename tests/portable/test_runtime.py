@@ -72,7 +72,9 @@ class DeadReader(VirtualCardReader):
 
 
 def boot(**devices):
-    board = make_board(clock=CountingClock(), **devices)
+    if "clock" not in devices:
+        devices["clock"] = CountingClock()
+    board = make_board(**devices)
     params = Params.load(board.storage)
     params.language = "en"
     params.save(board.storage)
@@ -386,3 +388,30 @@ def test_a_chip_card_swiped_keeps_its_track_only_until_cancel_or_the_next_read()
     board.keypad.press(KEY_CANCEL)
     term.settle()
     assert card_screen.card.take_track2() is None
+
+
+def test_a_system_device_that_fails_is_a_device_fault_not_a_crash():
+    class BrokenSystem(VirtualSystem):
+        def start_watchdog(self, timeout_ms):
+            raise HalError("watchdog peripheral busy")
+
+        def feed(self):
+            raise HalError("watchdog peripheral busy")
+
+    class Stop(BaseException):
+        pass
+
+    class StoppingClock(CountingClock):
+        def sleep_ms(self, ms):
+            super().sleep_ms(ms)
+            if len(self.sleeps) == 3:
+                raise Stop()
+
+    board, term = boot(system=BrokenSystem(), clock=StoppingClock())
+    try:
+        term.run()
+    except Stop:
+        pass
+    assert term.failures == 0 and term.last_crash is None
+    assert term.device_fault() == "dev_system"
+    assert "Watchdog fault" in screen(board)
