@@ -125,11 +125,25 @@ class Terminal:
         return result
 
     def _poll_device(self, slot, device):
-        """device.poll(), unless the slot failed and its retry time has not come."""
-        retry = self.device_faults.get(slot)
-        if retry is not None and ticks_diff(retry, self.clock.ticks_ms()) > 0:
+        """device.poll(), unless the slot failed and its retry time has not come. (The hot path:
+        called inline, not through use(), so a pass allocates no bound method on MicroPython.)"""
+        faults = self.device_faults
+        if slot in faults:
+            if ticks_diff(faults[slot], self.clock.ticks_ms()) > 0:
+                return None
+            try:
+                result = device.poll()
+            except HalError:
+                self.device_failed(slot)
+                return None
+            del faults[slot]
+            self._dirty = True
+            return result
+        try:
+            return device.poll()
+        except HalError:
+            self.device_failed(slot)
             return None
-        return self.use(slot, device.poll)
 
     def go(self, screen):
         """Make screen the current one (leaving the old one first) and redraw."""
