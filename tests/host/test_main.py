@@ -201,6 +201,27 @@ def test_a_board_factory_that_fails_waits_instead_of_raising():
     assert waits == [1, 1, 1]
 
 
+def test_main_with_a_closed_stdin_runs_without_a_keypad(tmp_path):
+    proc = subprocess.Popen(
+        [sys.executable, os.path.join(REPO, "main.py")],
+        cwd=tmp_path,
+        env=dict(os.environ, PYTHONPATH=REPO),
+        stdin=None,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        preexec_fn=lambda: os.close(0),
+    )
+    screen = Screen(proc.stdout)
+    try:
+        assert screen.wait_for("\u6279\u6b21 000001"), "no idle screen (批次 000001)"
+        assert proc.poll() is None, "the terminal loop ended"
+    finally:
+        proc.kill()
+        proc.wait()
+    err = proc.stderr.read()
+    assert b"Traceback" not in err, err.decode("utf-8", "replace")
+
+
 # ---- A closed standard output: no traceback, no spin ------------------------------------------
 def _cpu_seconds(pid):
     with open("/proc/{}/stat".format(pid)) as f:

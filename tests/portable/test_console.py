@@ -63,3 +63,21 @@ def test_console_display_draws_rows_with_ansi():
     assert console.written == [
         "\x1b[H\x1b[2J" + "\u6d88\u8d39 S\r\n" + "\x1b[7m1     \x1b[0m\r\n" + "      \r\n"
     ]
+
+
+class BrokenConsole(Console):
+    """A console whose reader went away: every write fails as a closed pipe does."""
+
+    def write(self, s):
+        raise OSError(32, "broken pipe")
+
+
+def test_a_closed_console_is_a_device_fault():
+    from hal.contracts import HalError
+    from tests.portable.conformance import raises
+
+    raises(HalError, ConsoleDisplay(None).show)  # no stdout at all (fd 1 closed at start)
+    raises(HalError, ConsoleDisplay(BrokenConsole()).show)
+    keypad = ConsoleKeypad(BrokenConsole(), BrokenConsole(), lambda: False)
+    keypad.beep()  # a lost beep is not worth a fault
+    assert keypad.poll() is None
