@@ -233,8 +233,8 @@ def _cpu_seconds(pid):
 @pytest.mark.parametrize("how", ["reader gone", "fd closed"])
 def test_main_with_a_closed_stdout_neither_spins_nor_prints_a_traceback(tmp_path, how):
     """The console's reader goes away (EPIPE on every write) or the process starts with no fd 1 at
-    all (sys.stdout is None): the display fails, the loop backs off. The CPU bound is generous (a
-    spinning loop uses a whole core); this measures CPU used, not how long anything took."""
+    all (sys.stdout is None): the display fails, the loop backs off. This measures CPU used, not how
+    long anything took."""
     kwargs: dict[str, Any] = {"stdout": subprocess.PIPE}
     if how == "fd closed":
         kwargs = {"stdout": None, "preexec_fn": lambda: os.close(1)}
@@ -255,7 +255,9 @@ def test_main_with_a_closed_stdout_neither_spins_nor_prints_a_traceback(tmp_path
         time.sleep(3.0)
         used = _cpu_seconds(proc.pid) - before
         assert proc.poll() is None, "main.py ended"
-        assert used < 1.5, "main.py used {:.2f} s of CPU in 3 s: it spins".format(used)
+        # A loop that backs off uses ~0 s here; one that spins used about 1 s even on a
+        # CPU-limited container (a whole core elsewhere).
+        assert used < 0.3, "main.py used {:.2f} s of CPU in 3 s: it spins".format(used)
     finally:
         proc.kill()
         _, err = proc.communicate()
