@@ -46,6 +46,13 @@ class Card:
         self.org = org
         self.mode = mode
 
+    def take_track2(self):
+        """Track 2 for the online request, handed over once: the card forgets it (None after),
+        so track data lives only from the read until the request is built."""
+        track2 = self._track2
+        self._track2 = None
+        return track2
+
     @property
     def masked_pan(self):
         return mask_pan(self._pan)

@@ -86,10 +86,12 @@ class IdleScreen(Screen):
 
     def _status(self):
         term = self.term
+        online = term.use("dev_link", term.link.online) is True
         dead = tuple(term.card_reader.dead_modes())  # a dead part (the scanner) fails alone: shown here
+        failed = term.device_fault()
         if not term.clock_valid:  # never a 2000-01-01 date from an RTC that lost its power
-            return (term.t("clock_not_set"), term.link.online(), dead)
-        return (format_minute(term.clock.time(), term.params.tz_minutes), term.link.online(), dead)
+            return (term.t("clock_not_set"), online, dead, failed)
+        return (format_minute(term.clock.time(), term.params.tz_minutes), online, dead, failed)
 
     def on_key(self, key):
         if key in (KEY_ENTER, KEY_FUNC):
@@ -104,7 +106,7 @@ class IdleScreen(Screen):
         term = self.term
         t = term.t
         self._shown = self._status()
-        now, online, dead = self._shown
+        now, online, dead, failed = self._shown
         batch = "------" if term.counters is None else _six(term.counters.batch)
         lines = [
             center(term.params.merchant_name, cols),
@@ -114,6 +116,8 @@ class IdleScreen(Screen):
         ]
         if term.fault:
             lines.append(center(t(term.fault), cols))
+        if failed:
+            lines.append(center(device_fault_text(term, failed), cols))
         if term.params.damaged:
             lines.append(center(t("params_damaged"), cols))
         if dead:
@@ -122,6 +126,11 @@ class IdleScreen(Screen):
         for i in range(len(lines)):
             d.text(i, lines[i])
         d.text(rows - 1, center(t("idle_hint"), cols))
+
+
+def device_fault_text(term, device):
+    """ "Card reader fault": device is the catalog key of a Board slot, "dev_" + the slot's name."""
+    return term.t("device_fault", term.t(device))
 
 
 def _six(n):
@@ -298,13 +307,18 @@ class CardScreen(Screen):
         self.title_key = title_key
         self.fen = fen
         self.problem = None
+        self.card = None  # the last card read: its track 2 is dropped when this screen leaves
 
     def enter(self):
-        reader = self.term.card_reader
-        reader.arm([mode for mode in CARD_MODES if has(reader, mode)])  # only the modes it reads
+        term = self.term
+        reader = term.card_reader
+        term.use("dev_card_reader", reader.arm, [mode for mode in CARD_MODES if has(reader, mode)])
 
     def leave(self):
-        self.term.card_reader.disarm()
+        if self.card is not None:
+            self.card.take_track2()  # no online request was built from it: drop the track data
+        term = self.term
+        term.use("dev_card_reader", term.card_reader.disarm)
 
     def on_key(self, key):
         if key == KEY_CANCEL:
@@ -328,6 +342,9 @@ class CardScreen(Screen):
             self.problem = exc.key
             term.redraw()
             return
+        if self.card is not None:
+            self.card.take_track2()  # an earlier read of this screen: its track is not needed
+        self.card = card
         if event.mode == CARD_SWIPE and card.chip_capable():
             self.problem = "card_insert_chip"
             term.redraw()
@@ -341,7 +358,9 @@ class CardScreen(Screen):
         d.text(0, center(t(self.title_key), cols))
         d.text(1, right(format_fen(self.fen), cols))
         d.text(3, center(t("card_prompt"), cols))
-        if self.problem:
+        if "dev_card_reader" in self.term.device_faults:  # a dead reader: say so, CANCEL still works
+            d.text(5, center(device_fault_text(self.term, "dev_card_reader"), cols))
+        elif self.problem:
             d.text(5, center(t(self.problem), cols))
             d.text(6, center(t("retry_card"), cols))
 

@@ -38,6 +38,14 @@ _CATALOG = {
     "counters_lost": ("流水号丢失,请到系统管理恢复", "Counters lost: see Admin"),
     "params_identity_lost": ("终端参数丢失", "Terminal ID lost"),
     "error": ("操作失败", "Operation failed"),
+    # A device that raised HalError (firmware/terminal.py): "<device> fault" on the idle screen.
+    "device_fault": ("{}故障", "{} fault"),
+    "dev_keypad": ("键盘", "Keypad"),
+    "dev_display": ("显示屏", "Display"),
+    "dev_card_reader": ("读卡器", "Card reader"),
+    "dev_signature_pad": ("签名板", "Signature pad"),
+    "dev_link": ("通讯模块", "Link"),
+    "dev_system": ("看门狗", "Watchdog"),
     # The clock-valid state and the service menu (系统管理, firmware/service.py).
     "clock_not_set": ("时间未设置", "Clock not set"),
     "clock_set_hint": ("请在系统管理中设置", "Set it in Admin"),

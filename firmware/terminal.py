@@ -2,16 +2,33 @@
 # drives the current screen. It never builds hardware; a board factory gives it the devices.
 
 from firmware import strings
-from firmware.compat import const, format_exception
+from firmware.compat import const, crash_site
 from firmware.counters import Counters, recover
 from firmware.errors import ClockNotSet, PosError, StoredDataCorrupt
 from firmware.params import Params
 from firmware.screens import IdleScreen, MessageScreen
 from firmware.version import BUILD_TIME
-from hal.contracts import CAP_BEEP, CAP_RTC_KEPT_TIME, has, ticks_diff
+from hal.contracts import (
+    CAP_BEEP,
+    CAP_RTC_KEPT_TIME,
+    SYS_BOOT_COUNT,
+    SYS_WATCHDOG,
+    HalError,
+    has,
+    ticks_add,
+    ticks_diff,
+)
 
 _IDLE_SLEEP_MS = const(20)  # the loop's wait when nothing happened: no busy spin, keys still feel instant
 _SECOND_MS = const(1000)
+# After a loop pass that failed, run() waits before the next: 20 ms, doubling up to 2 s, so a
+# fault that repeats (a dead panel whose show() always raises) never spins the CPU.
+_BACKOFF_MIN_MS = const(20)
+_BACKOFF_MAX_MS = const(2000)
+# The watchdog is fed only after a healthy pass: a loop that keeps failing stops feeding it and the
+# board resets after this long (well above the longest back-off).
+WATCHDOG_MS = const(8000)
+_RETRY_DEVICE_MS = const(2000)  # a device that raised HalError is polled again after this long
 
 
 def clock_trusted(clock):
@@ -32,8 +49,14 @@ class Terminal:
         self.clock = board.clock
         self.link = board.link
         self.storage = board.storage
+        self.system = board.system  # may be None: no watchdog, reset or boot count
         self.fault = None  # catalog key of a condition that blocks transactions
-        self.last_crash = None  # one line naming the last bug run() contained, for the service menu
+        self.last_crash = None  # "Type module:line" of the last failure run() contained (never its text)
+        self.failures = 0  # loop passes in a row that failed (run() backs off while > 0)
+        # Failed devices, each named by its Board slot's catalog key ("dev_" + the slot, e.g.
+        # "dev_card_reader") -> ticks when it is polled again (it raised HalError).
+        self.device_faults = {}
+        self._booted_ok = False  # run() had a healthy pass: the system device was told
         self.params = params if params is not None else self._load_params()
         self.counters = self._load_counters()
         self.clock_valid = clock_trusted(self.clock)  # False: transactions refused until the time is set
@@ -87,6 +110,51 @@ class Terminal:
         self.clock_valid = True
         self.redraw()
 
+    def device_failed(self, slot):
+        """A device raised HalError: a device fault, not a bug. slot: "dev_" + its Board slot (the
+        catalog key the idle screen names it by). A polled device is left alone a while, then retried."""
+        if slot not in self.device_faults:
+            self._dirty = True
+        self.device_faults[slot] = ticks_add(self.clock.ticks_ms(), _RETRY_DEVICE_MS)
+
+    def device_fault(self):
+        """The "dev_<slot>" key of a failed device to report (the first by name), or None."""
+        slots = sorted(self.device_faults)
+        return slots[0] if slots else None
+
+    def use(self, slot, method, *args):
+        """Call a device's method; a HalError marks slot ("dev_<slot>") failed and gives None."""
+        try:
+            result = method(*args)
+        except HalError:
+            self.device_failed(slot)
+            return None
+        if slot in self.device_faults:
+            del self.device_faults[slot]
+            self._dirty = True
+        return result
+
+    def _poll_device(self, slot, device):
+        """device.poll(), unless the slot failed and its retry time has not come. (The hot path:
+        called inline, not through use(), so a pass allocates no bound method on MicroPython.)"""
+        faults = self.device_faults
+        if slot in faults:
+            if ticks_diff(faults[slot], self.clock.ticks_ms()) > 0:
+                return None
+            try:
+                result = device.poll()
+            except HalError:
+                self.device_failed(slot)
+                return None
+            del faults[slot]
+            self._dirty = True
+            return result
+        try:
+            return device.poll()
+        except HalError:
+            self.device_failed(slot)
+            return None
+
     def go(self, screen):
         """Make screen the current one (leaving the old one first) and redraw."""
         if self.screen is not None:
@@ -117,18 +185,18 @@ class Terminal:
     def _poll(self):
         busy = False
         now = self.clock.ticks_ms()
-        key = self.keypad.poll()
+        key = self._poll_device("dev_keypad", self.keypad)
         if key is not None:
             busy = True
             self._last_input = now
             if not self.screen.on_key(key) and has(self.keypad, CAP_BEEP):
-                self.keypad.beep()
-        event = self.card_reader.poll()
+                self.use("dev_keypad", self.keypad.beep)
+        event = self._poll_device("dev_card_reader", self.card_reader)
         if event is not None:
             busy = True
             self._last_input = now
             self.screen.on_card(event)
-        signature = self.signature_pad.poll()
+        signature = self._poll_device("dev_signature_pad", self.signature_pad)
         if signature is not None:
             busy = True
             self._last_input = now
@@ -148,7 +216,13 @@ class Terminal:
         rows, cols = d.size()
         d.clear()
         self.screen.render(d, rows, cols)
-        d.show()
+        try:
+            d.show()
+        except HalError:
+            self.device_failed("dev_display")
+            raise  # run() backs off: nothing else can be shown
+        if "dev_display" in self.device_faults:
+            del self.device_faults["dev_display"]
         self._dirty = False
 
     def settle(self, limit=1000):
@@ -159,13 +233,56 @@ class Terminal:
         return n
 
     def run(self):
-        """The device's main loop. A bug in one event shows an error and the loop goes on."""
+        """The device's main loop: never returns. Starts the watchdog if the board has one."""
+        if has(self.system, SYS_WATCHDOG):
+            self.use("dev_system", self.system.start_watchdog, WATCHDOG_MS)
         while True:
+            self.run_once()
+
+    def run_once(self):
+        """One pass of run(): a step, then the wait. A failure (a bug, or a device that raised
+        through a screen) is recorded by type and place, an error screen replaces the current one,
+        and the wait grows while failures repeat. The watchdog is fed only after a healthy pass,
+        and the first healthy pass marks the boot good (the board's boot count restarts at 0)."""
+        try:
+            busy = self.step()
+        except Exception as exc:  # noqa: BLE001 - the last line of defence: never a traceback on screen
+            self.failures += 1
+            self.last_crash = crash_site(exc)
+            self._recover()
+            delay = _BACKOFF_MIN_MS
+            for _ in range(1, self.failures):
+                delay *= 2
+                if delay >= _BACKOFF_MAX_MS:
+                    delay = _BACKOFF_MAX_MS
+                    break
+            self.clock.sleep_ms(delay)
+            return
+        self.failures = 0
+        self._mark_booted_ok()
+        if has(self.system, SYS_WATCHDOG):
+            self.use("dev_system", self.system.feed)
+        if not busy:
+            self.clock.sleep_ms(_IDLE_SLEEP_MS)
+
+    def _mark_booted_ok(self):
+        if not self._booted_ok:
+            self._booted_ok = True
+            if has(self.system, SYS_BOOT_COUNT):
+                self.use("dev_system", self.system.mark_booted_ok)
+
+    def _recover(self):
+        """Put the error screen up and draw it; never raises. A screen whose leave() fails is
+        dropped unleft; a display that fails stays for the next pass (after the back-off)."""
+        try:
+            self.go(MessageScreen(self, "error", [self.t("error")], IdleScreen(self)))
+        except Exception:  # noqa: BLE001 - leave() of the broken screen failed
+            self.screen = None
             try:
-                busy = self.step()
-            except Exception as exc:  # noqa: BLE001 - the last line of defence: never a traceback on screen
-                self.last_crash = format_exception(exc)
                 self.go(MessageScreen(self, "error", [self.t("error")], IdleScreen(self)))
-                busy = True
-            if not busy:
-                self.clock.sleep_ms(_IDLE_SLEEP_MS)
+            except Exception:  # noqa: BLE001 - nothing more can be done here; the next pass retries
+                return
+        try:
+            self._render()
+        except Exception:  # noqa: BLE001 - the display is failing: run() backs off
+            pass

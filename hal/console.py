@@ -20,6 +20,7 @@ from hal.contracts import (
     Board,
     CardReader,
     Display,
+    HalError,
     Keypad,
     Link,
     LinkError,
@@ -27,7 +28,7 @@ from hal.contracts import (
     cut_cells,
     text_cells,
 )
-from hal.port import PortClock, VfsStorage
+from hal.port import PortClock, PortSystem, VfsStorage
 
 # Console bytes to key codes. Escape sequences for the arrow keys are folded by ConsoleKeypad.
 _KEYMAP = {
@@ -95,7 +96,10 @@ class ConsoleKeypad(Keypad):
         return key_for(chars)
 
     def beep(self, ms=60):
-        self.out.write("\x07")
+        try:
+            self.out.write("\x07")
+        except (AttributeError, OSError, ValueError):
+            pass  # a closed console: the beep is lost, the display reports the fault
 
 
 class ConsoleDisplay(Display):
@@ -133,7 +137,16 @@ class ConsoleDisplay(Display):
         return "".join(parts)
 
     def show(self):
-        self.out.write(self.frame())
+        # A closed or broken console (stdout None, closed, or its reader gone) is a device fault.
+        if self.out is None:
+            raise HalError("console output closed")
+        try:
+            self.out.write(self.frame())
+            flush = getattr(self.out, "flush", None)
+            if flush is not None:
+                flush()
+        except (OSError, ValueError) as exc:
+            raise HalError("console output failed: {}".format(type(exc).__name__))
 
 
 class NoCardReader(CardReader):
@@ -168,31 +181,42 @@ class NoSignaturePad(SignaturePad):
 
 
 class NoLink(Link):
-    """A console has no network: never online, every connect fails."""
+    """A console has no network: never online, no connection can be started."""
 
     def online(self):
         return False
 
-    def connect(self, timeout_ms):
+    def open(self, host, port):
+        raise LinkError("no network on the console board")
+
+    def poll_open(self):
         raise LinkError("no network on the console board")
 
     def send(self, data):
         raise LinkError("link not open")
 
-    def recv(self, max_bytes, timeout_ms):
+    def flush(self):
+        raise LinkError("link not open")
+
+    def recv(self, max_bytes):
         raise LinkError("link not open")
 
     def close(self):
         pass
 
 
-def make_board(root="data", rtc=None, rtc_battery=False):
+def make_board(root="data", rtc=None, rtc_battery=False, machine=None):
     """The console board's devices. No card reader, host link or signing key exists on it: those
     are stand-ins that never read, never connect, and sign nothing (signer is None). rtc: a
-    machine.RTC if the port has one; rtc_battery: it keeps time while the power is off."""
+    machine.RTC if the port has one; rtc_battery: it keeps time while the power is off; machine:
+    the port's machine module, if any (main.py passes it: never imported here), for PortSystem.
+    A closed stdin gives a keypad that never has a key; a closed stdout a display whose show()
+    raises HalError (the firmware backs off; it never spins)."""
     out = sys.stdout
+    stdin = sys.stdin
+    ready = stream_ready(stdin) if stdin is not None else _never
     return Board(
-        keypad=ConsoleKeypad(sys.stdin, out, stream_ready(sys.stdin)),
+        keypad=ConsoleKeypad(stdin, out, ready),
         display=ConsoleDisplay(out),
         card_reader=NoCardReader(),
         signature_pad=NoSignaturePad(),
@@ -200,4 +224,9 @@ def make_board(root="data", rtc=None, rtc_battery=False):
         clock=PortClock(rtc, rtc_battery),
         link=NoLink(),
         signer=None,
+        system=PortSystem(machine),
     )
+
+
+def _never():
+    return False

@@ -1,5 +1,5 @@
-# The hardware contracts: what every keypad, display, card reader, signature pad, storage,
-# clock, host link and signer must do. Never import a concrete device or a port-specific module here.
+# The hardware contracts: what every keypad, display, card reader, signature pad, storage, clock,
+# host link, signer and system device must do. Never import a concrete device or a port module here.
 #
 # Each contract is a small base class whose methods raise NotImplementedError; docs/HAL.md
 # gives the prose, tests/portable/conformance.py checks every implementation we ship.
@@ -371,27 +371,80 @@ class Clock(Device):
 
 # ---- Host link -----------------------------------------------------------------------------
 class Link(Device):
-    """A byte stream to the acquirer's host (TCP over GPRS/4G/Wi-Fi on a board)."""
+    """A byte stream to the acquirer's host (TCP over GPRS/4G/Wi-Fi on a board). No call blocks:
+    open() starts a connection and poll_open() tells how it went; the caller times every wait with
+    its Clock (the event loop keeps drawing the screen meanwhile). The shape of a non-blocking
+    socket: socket.setblocking(False), connect() -> EINPROGRESS, select.poll() for the outcome."""
 
     def online(self):
-        """True if the network is attached (a connect() may succeed). Cheap; never blocks."""
+        """True if the network is attached (an open() may succeed). Cheap; never blocks."""
         raise NotImplementedError
 
-    def connect(self, timeout_ms):
-        """Open the stream to the host; LinkError if that fails within timeout_ms."""
+    def open(self, host, port):
+        """Start connecting to host (a numeric IP address: a name lookup would block) and TCP port;
+        returns at once. LinkError at once if no connection can be started (network down).
+        Opening a link that is open or connecting closes the old stream first."""
+        raise NotImplementedError
+
+    def poll_open(self):
+        """None while connecting, True once open; LinkError if the connection failed (refused,
+        unreachable, network lost) or open() was never called. The caller gives up with close()
+        when its own timeout passes."""
         raise NotImplementedError
 
     def send(self, data):
-        """Send all of data; LinkError if the stream is not open or breaks."""
+        """Queue all of data for the host and write what the network takes now; never blocks.
+        LinkError if the stream is not open or broke."""
         raise NotImplementedError
 
-    def recv(self, max_bytes, timeout_ms):
-        """Return 1..max_bytes bytes, or b"" if nothing arrived within timeout_ms.
-        LinkError if the stream is not open or the host closed it."""
+    def flush(self):
+        """Write more of what send() queued; the number of bytes still queued (0: all handed to
+        the network). LinkError if the stream is not open or broke."""
+        raise NotImplementedError
+
+    def recv(self, max_bytes):
+        """Return 1..max_bytes bytes that arrived, or b"" at once if none has yet.
+        LinkError if the stream is not open, broke, or the host closed it."""
         raise NotImplementedError
 
     def close(self):
-        """Close the stream; closing a closed link does nothing."""
+        """Close the stream (or give up connecting); closing a closed link does nothing."""
+        raise NotImplementedError
+
+
+# ---- System --------------------------------------------------------------------------------
+SYS_WATCHDOG = "watchdog"  # start_watchdog() / feed(): the board resets if the loop stops feeding
+SYS_RESET = "reset"  # reset_after(): the board restarts itself
+SYS_BOOT_COUNT = "boot_count"  # boot_count() / mark_booted_ok(): failed boots counted across resets
+
+
+class System(Device):
+    """The board itself: its watchdog, its reset and a count of failed boots that survives a
+    reset (RTC memory on the ESP32). Call a method only if has() says its capability is declared."""
+
+    CAPABILITIES = (SYS_WATCHDOG, SYS_RESET, SYS_BOOT_COUNT)
+
+    def start_watchdog(self, timeout_ms):
+        """Start the watchdog: the board resets unless feed() is called at least every timeout_ms.
+        Once started it cannot be stopped (as on the ESP32)."""
+        raise NotImplementedError
+
+    def feed(self):
+        """Tell the watchdog the firmware is healthy (does nothing before start_watchdog())."""
+        raise NotImplementedError
+
+    def reset_after(self, ms):
+        """Restart the board after about ms milliseconds. A board may wait and reset inside this
+        call, so it may never return; a double that only records it returns."""
+        raise NotImplementedError
+
+    def boot_count(self):
+        """How many boots in a row before this one never reached mark_booted_ok() (0 on a healthy
+        board). Kept where a reset does not clear it: the board counts one up at power-on."""
+        raise NotImplementedError
+
+    def mark_booted_ok(self):
+        """This boot reached a working terminal: the count of failed boots starts again at 0."""
         raise NotImplementedError
 
 
@@ -410,9 +463,30 @@ class Signer(Device):
 
 # ---- A board: the set of devices main.py hands to the firmware -----------------------------
 class Board:
-    __slots__ = ("keypad", "display", "card_reader", "signature_pad", "storage", "clock", "link", "signer")
+    __slots__ = (
+        "keypad",
+        "display",
+        "card_reader",
+        "signature_pad",
+        "storage",
+        "clock",
+        "link",
+        "signer",
+        "system",
+    )
 
-    def __init__(self, keypad, display, card_reader, signature_pad, storage, clock, link, signer):
+    def __init__(
+        self,
+        keypad,
+        display,
+        card_reader,
+        signature_pad,
+        storage,
+        clock,
+        link,
+        signer,
+        system=None,
+    ):
         self.keypad = keypad
         self.display = display
         self.card_reader = card_reader
@@ -421,3 +495,4 @@ class Board:
         self.clock = clock
         self.link = link
         self.signer = signer
+        self.system = system  # a System; None: no watchdog, reset or boot count

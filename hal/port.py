@@ -1,12 +1,26 @@
 # Devices every MicroPython port already has: its filesystem (VFS) as Storage and its time
-# module (plus an optional machine.RTC) as Clock. Never import `machine` here: the board passes it in.
+# module (plus an optional machine.RTC) as Clock, its machine module as System. Never import
+# `machine` here: the board passes it in.
 
 import errno
 import os
 import sys
 import time
 
-from hal.contracts import CAP_RTC_KEPT_TIME, ENOENT, ENOSPC, TICKS_PERIOD, Clock, Storage, check_name
+from hal.contracts import (
+    CAP_RTC_KEPT_TIME,
+    ENOENT,
+    ENOSPC,
+    SYS_BOOT_COUNT,
+    SYS_RESET,
+    SYS_WATCHDOG,
+    TICKS_PERIOD,
+    Clock,
+    HalError,
+    Storage,
+    System,
+    check_name,
+)
 
 try:
     _ticks_ms = time.ticks_ms
@@ -174,3 +188,47 @@ class PortClock(Clock):
         if not self.capabilities:
             raise NotImplementedError(self.lacks[CAP_RTC_KEPT_TIME])
         return self._kept
+
+
+class PortSystem(System):
+    """The port's watchdog (machine.WDT) and reset (machine.reset) when main.py passes the machine
+    module; what the port's machine lacks, and without one everything, is declared lacked. The boot
+    count needs memory that survives a reset (RTC memory on the ESP32): the board's own driver
+    keeps it, so here boot_count() is always 0 and mark_booted_ok() does nothing."""
+
+    def __init__(self, machine=None):
+        self.machine = machine
+        self._wdt = None
+        capabilities = []
+        lacks = {SYS_BOOT_COUNT: "no memory kept across resets on a generic port (the board's driver)"}
+        if machine is not None and hasattr(machine, "WDT"):
+            capabilities.append(SYS_WATCHDOG)
+        else:
+            lacks[SYS_WATCHDOG] = "the port has no machine.WDT"
+        if machine is not None and hasattr(machine, "reset"):
+            capabilities.append(SYS_RESET)
+        else:
+            lacks[SYS_RESET] = "the port has no machine.reset"
+        self.capabilities = tuple(capabilities)
+        self.lacks = lacks
+
+    def start_watchdog(self, timeout_ms):
+        if SYS_WATCHDOG not in self.capabilities:
+            raise HalError("no watchdog on this port")
+        self._wdt = self.machine.WDT(timeout=timeout_ms)
+
+    def feed(self):
+        if self._wdt is not None:
+            self._wdt.feed()
+
+    def reset_after(self, ms):
+        if SYS_RESET not in self.capabilities:
+            raise HalError("no reset on this port")
+        _sleep_ms(ms)
+        self.machine.reset()
+
+    def boot_count(self):
+        return 0
+
+    def mark_booted_ok(self):
+        pass

@@ -10,6 +10,7 @@ from virtual.devices import (
     VirtualDisplay,
     VirtualKeypad,
     VirtualSignaturePad,
+    VirtualSystem,
 )
 from virtual.storage import RamStorage
 
@@ -36,4 +37,5 @@ def make_board(state_dir=None, realtime=False, storage=None):
         clock=SimClock(realtime=realtime),
         link=LoopbackLink(None, online=False),  # no acquirer host yet: the idle screen says "Link down"
         signer=SoftSigner.load_or_create(storage),
+        system=VirtualSystem(),
     )

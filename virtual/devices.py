@@ -11,6 +11,9 @@ from hal.contracts import (
     SIG_CONFIRM,
     SIG_PEN_UP,
     SIG_POINT,
+    SYS_BOOT_COUNT,
+    SYS_RESET,
+    SYS_WATCHDOG,
     CardEvent,
     CardReader,
     Clock,
@@ -19,6 +22,7 @@ from hal.contracts import (
     Link,
     LinkError,
     SignaturePad,
+    System,
     cut_cells,
     text_cells,
     ticks_add,
@@ -314,24 +318,48 @@ class VirtualClock(Clock):
 
 class LoopbackLink(Link):
     """A link to an in-process host: each send() is handed to host.handle(data), whose reply is what
-    recv() returns next (max_bytes at a time). Set `attached` to False to drop the network."""
+    recv() returns next (max_bytes at a time). Set `attached` to False to drop the network.
+    polls_to_open: poll_open() answers None that many times before True (None: it never opens,
+    a connection that hangs). A host of None refuses every connection. `endpoint` is the
+    (host, port) last given to open()."""
 
-    def __init__(self, host=None, online=True):
+    def __init__(self, host=None, online=True, polls_to_open=0):
         self.host = host
         self.attached = online
-        self._open = False
+        self.polls_to_open = polls_to_open
+        self.endpoint = None
+        self._state = _CLOSED
+        self._waits = 0
         self._inbox = b""
 
     def online(self):
         return self.attached
 
-    def connect(self, timeout_ms):
+    def open(self, host, port):
+        self.close()
         if not self.attached:
             raise LinkError("network not attached")
+        self.endpoint = (host, port)
+        self._state = _CONNECTING
+        self._waits = 0
+
+    def poll_open(self):
+        if self._state == _OPEN:
+            self._check_open()
+            return True
+        if self._state != _CONNECTING:
+            raise LinkError("link not opened")
+        if not self.attached:
+            self.close()
+            raise LinkError("network lost")
         if self.host is None:
-            raise LinkError("no host")
-        self._open = True
-        self._inbox = b""
+            self.close()
+            raise LinkError("connection refused")
+        if self.polls_to_open is None or self._waits < self.polls_to_open:
+            self._waits += 1
+            return None
+        self._state = _OPEN
+        return True
 
     def send(self, data):
         self._check_open()
@@ -342,7 +370,11 @@ class LoopbackLink(Link):
             raise
         self._inbox += reply
 
-    def recv(self, max_bytes, timeout_ms):
+    def flush(self):
+        self._check_open()
+        return 0  # send() handed everything to the host at once
+
+    def recv(self, max_bytes):
         if max_bytes < 1:
             raise ValueError("max_bytes must be at least 1")
         self._check_open()
@@ -351,12 +383,62 @@ class LoopbackLink(Link):
         return data
 
     def close(self):
-        self._open = False
+        self._state = _CLOSED
         self._inbox = b""
 
     def _check_open(self):
-        if not self._open:
+        if self._state != _OPEN:
             raise LinkError("link not open")
         if not self.attached:
             self.close()
             raise LinkError("network lost")
+
+
+_CLOSED = 0
+_CONNECTING = 1
+_OPEN = 2
+
+
+class VirtualSystem(System):
+    """Records what the firmware asked of the board: the watchdog's timeout and feeds, a reset and
+    its delay, boots marked good. failed_boots: the boot count this power-on reads; restart() (test
+    hook) is the reset itself: it counts a failed boot unless mark_booted_ok() was called."""
+
+    capabilities = (SYS_WATCHDOG, SYS_RESET, SYS_BOOT_COUNT)
+
+    def __init__(self, failed_boots=0):
+        self.failed_boots = failed_boots
+        self.watchdog_ms = None  # the timeout start_watchdog() was given
+        self.feeds = 0
+        self.reset_ms = None  # the delay reset_after() was given
+        self.booted_ok = False
+
+    def start_watchdog(self, timeout_ms):
+        if type(timeout_ms) is not int or timeout_ms <= 0:
+            raise ValueError("watchdog timeout must be a positive int of ms")
+        self.watchdog_ms = timeout_ms
+
+    def feed(self):
+        if self.watchdog_ms is not None:
+            self.feeds += 1
+
+    def reset_after(self, ms):
+        if type(ms) is not int or ms < 0:
+            raise ValueError("reset delay must be an int of ms >= 0")
+        self.reset_ms = ms
+
+    def boot_count(self):
+        return self.failed_boots
+
+    def mark_booted_ok(self):
+        self.failed_boots = 0
+        self.booted_ok = True
+
+    def restart(self):
+        """Test hook: the board restarts (a reset or the watchdog); a new boot begins."""
+        if not self.booted_ok:
+            self.failed_boots += 1
+        self.watchdog_ms = None
+        self.feeds = 0
+        self.reset_ms = None
+        self.booted_ok = False

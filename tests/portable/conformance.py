@@ -25,6 +25,9 @@ from hal.contracts import (
     SIG_CONFIRM,
     SIG_PEN_UP,
     SIG_POINT,
+    SYS_BOOT_COUNT,
+    SYS_RESET,
+    SYS_WATCHDOG,
     TICKS_PERIOD,
     CardEvent,
     LinkError,
@@ -670,44 +673,118 @@ def _check_clock_advance(clock):
     assert ticks_diff(t1, ticks_add(t0, 3000)) >= 0
 
 
-def check_link(make, virtual=False):
-    """make() returns a link whose host answers every message with the same bytes. virtual: setting
-    `attached` drops and brings back the network."""
+def check_link(make, endpoint, wait=None, refused=None, polls=5000, virtual=False):
+    """make() returns a fresh link; at endpoint (host, port) a host answers every message with
+    the same bytes. wait() lets the network move between two polls (a real link: a short sleep;
+    a double: nothing). refused: an endpoint where every connection is refused. No call may block:
+    every wait is the caller's, in a loop of at most `polls` polls. virtual: setting `attached`
+    drops and brings back the network."""
     link = make()
     check_declaration(link)
     assert link.online() is True
+    raises(LinkError, link.poll_open)  # never opened
     raises(LinkError, link.send, b"x")
-    raises(LinkError, link.recv, 10, 100)
+    raises(LinkError, link.flush)
+    raises(LinkError, link.recv, 10)
     link.close()  # closing a closed link does nothing
-    link.connect(5000)
-    link.send(b"ping-1")
-    assert _recv_exactly(link, 6, 4) == b"ping-1"
-    link.send(bytearray(b"ping-2"))
-    assert _recv_exactly(link, 6, 64) == b"ping-2"
-    assert link.recv(64, 50) == b""  # nothing more came
+    link.open(endpoint[0], endpoint[1])
+    raises(LinkError, link.send, b"x")  # not open until poll_open() says so
+    assert _poll_until(link.poll_open, wait, polls) is True
+    assert link.poll_open() is True  # stays open
+    assert link.recv(64) == b""  # nothing came: at once, not after a wait
+    assert _exchange(link, b"ping-1", 4, wait, polls) == b"ping-1"
+    assert _exchange(link, bytearray(b"ping-2"), 64, wait, polls) == b"ping-2"
+    big = bytes(range(256)) * 1024  # more than a socket takes at once: send() queues, flush() goes on
+    assert _exchange(link, big, 4096, wait, polls) == big
+    assert link.flush() == 0
+    assert link.recv(64) == b""  # nothing more came
+    raises(ValueError, link.recv, 0)
     link.close()
     link.close()
     raises(LinkError, link.send, b"x")
-    link.connect(5000)  # reconnects
-    link.send(b"again")
-    assert _recv_exactly(link, 5, 64) == b"again"
+    raises(LinkError, link.recv, 10)
+    raises(LinkError, link.poll_open)
+    link.open(endpoint[0], endpoint[1])  # reconnects
+    assert _poll_until(link.poll_open, wait, polls) is True
+    link.open(endpoint[0], endpoint[1])  # opening an open link starts a new stream
+    assert _poll_until(link.poll_open, wait, polls) is True
+    assert _exchange(link, b"again", 64, wait, polls) == b"again"
     if virtual:
         link.attached = False  # the network drops while the stream is open
         assert link.online() is False
         raises(LinkError, link.send, b"x")
-        raises(LinkError, link.connect, 5000)
+        raises(LinkError, link.open, endpoint[0], endpoint[1])
         link.attached = True
-        link.connect(5000)
     link.close()
+    if refused is not None:
+        link.open(refused[0], refused[1])
+        for _ in range(polls):
+            try:
+                assert link.poll_open() is None
+            except LinkError:
+                break
+            if wait is not None:
+                wait()
+        else:
+            raise AssertionError("a refused connection never failed")
+        raises(LinkError, link.send, b"x")
+        link.close()
 
 
-def _recv_exactly(link, n, max_bytes):
+def _poll_until(poll, wait, polls):
+    """poll() until it gives something other than None; that value."""
+    for _ in range(polls):
+        result = poll()
+        if result is not None:
+            return result
+        if wait is not None:
+            wait()
+    raise AssertionError("{} gave nothing in {} polls".format(poll, polls))
+
+
+def _exchange(link, data, max_bytes, wait, polls):
+    """Send data and read back as many bytes, flushing and reading in turns as an event loop would."""
+    link.send(data)
     got = b""
-    while len(got) < n:
-        chunk = link.recv(max_bytes, 5000)
-        assert 1 <= len(chunk) <= max_bytes, "recv gave {} bytes".format(len(chunk))
-        got += chunk
+    idle = 0
+    while len(got) < len(data):
+        queued = link.flush()
+        assert 0 <= queued <= len(data)
+        chunk = link.recv(max_bytes)
+        assert len(chunk) <= max_bytes, "recv gave {} bytes".format(len(chunk))
+        if chunk:
+            got += chunk
+            idle = 0
+        else:
+            idle += 1
+            assert idle < polls, "nothing came back in {} polls".format(polls)
+            if wait is not None:
+                wait()
     return got
+
+
+def check_system(make, seen):
+    """make() returns a fresh system device; seen(system) -> (watchdog timeout started or None,
+    feeds since, reset delay asked or None): what reached the board, read through the test double or
+    a recording machine module. Every declared capability is checked by its effect."""
+    system = make()
+    assert declared(system) == [], declared(system)
+    if has(system, SYS_WATCHDOG):
+        system.feed()  # before start_watchdog(): nothing to feed
+        assert seen(system)[:2] == (None, 0)
+        system.start_watchdog(8000)
+        system.feed()
+        system.feed()
+        assert seen(system)[:2] == (8000, 2)
+    if has(system, SYS_RESET):
+        assert seen(system)[2] is None
+        system.reset_after(1)
+        assert seen(system)[2] == 1
+    if has(system, SYS_BOOT_COUNT):
+        count = system.boot_count()
+        assert type(count) is int and count >= 0
+        system.mark_booted_ok()
+        assert system.boot_count() == 0
 
 
 def check_signer(make, verify=None):

@@ -10,6 +10,7 @@ from virtual.devices import (
     VirtualDisplay,
     VirtualKeypad,
     VirtualSignaturePad,
+    VirtualSystem,
 )
 from virtual.storage import RamStorage
 
@@ -54,6 +55,7 @@ def make_board(**devices):
         "clock": VirtualClock,
         "link": LoopbackLink,
         "signer": FakeSigner,
+        "system": VirtualSystem,
     }
     for slot in devices:
         if slot not in parts:

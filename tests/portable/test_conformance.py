@@ -4,6 +4,7 @@ import errno
 import os
 import sys
 
+from hal.console import NoLink
 from hal.contracts import (
     CAP_PEN,
     CAP_RTC_KEPT_TIME,
@@ -15,6 +16,8 @@ from hal.contracts import (
     ENOSPC,
     SIG_PEN_UP,
     SIG_POINT,
+    SYS_RESET,
+    SYS_WATCHDOG,
     TICKS_PERIOD,
     Board,
     CardEvent,
@@ -26,7 +29,7 @@ from hal.contracts import (
     ticks_add,
     ticks_diff,
 )
-from hal.port import PortClock, VfsStorage, port_error
+from hal.port import PortClock, PortSystem, VfsStorage, port_error
 from tests.portable import conformance
 from tests.portable.conformance import raises
 from tests.portable.fakes import EchoHost, FakeSigner, make_board
@@ -37,6 +40,7 @@ from virtual.devices import (
     VirtualDisplay,
     VirtualKeypad,
     VirtualSignaturePad,
+    VirtualSystem,
 )
 from virtual.storage import (
     TEAR_ALL,
@@ -282,7 +286,8 @@ def test_ram_storage_power_cut_gives_back_the_space():
 
 
 def test_link():
-    conformance.check_link(lambda: LoopbackLink(EchoHost()), virtual=True)
+    conformance.check_link(lambda: LoopbackLink(EchoHost()), ("10.0.0.1", 5000), virtual=True)
+    conformance.check_link(lambda: LoopbackLink(EchoHost(), polls_to_open=3), ("10.0.0.1", 5000))
 
 
 def test_loopback_link_splits_replies_and_reports_a_dropped_host():
@@ -293,14 +298,108 @@ def test_loopback_link_splits_replies_and_reports_a_dropped_host():
             return b"reply to " + data
 
     link = LoopbackLink(DroppingHost())
-    link.connect(1000)
+    link.open("10.0.0.2", 8583)
+    assert link.endpoint == ("10.0.0.2", 8583)  # the caller's endpoint, kept as given
+    assert link.poll_open() is True
     link.send(b"q")
-    assert [link.recv(4, 0) for _ in range(4)] == [b"repl", b"y to", b" q", b""]
+    assert [link.recv(4) for _ in range(4)] == [b"repl", b"y to", b" q", b""]
     raises(LinkError, link.send, b"bye")
-    raises(LinkError, link.recv, 4, 0)  # the host's drop closed the stream
-    raises(ValueError, link.recv, 0, 0)
-    raises(LinkError, LoopbackLink().connect, 1000)  # no host
+    raises(LinkError, link.recv, 4)  # the host's drop closed the stream
+    raises(ValueError, link.recv, 0)
+    refused = LoopbackLink()  # no host: every connection is refused, when polled
+    refused.open("10.0.0.2", 8583)
+    raises(LinkError, refused.poll_open)
     assert LoopbackLink(EchoHost(), online=False).online() is False
+    raises(LinkError, LoopbackLink(EchoHost(), online=False).open, "10.0.0.2", 8583)
+
+
+def test_loopback_link_reports_the_network_dropping():
+    link = LoopbackLink(EchoHost())
+    link.open("10.0.0.1", 1)
+    assert link.poll_open() is True
+    link.attached = False  # the network drops while the stream is open
+    assert link.online() is False
+    raises(LinkError, link.send, b"x")
+    raises(LinkError, link.open, "10.0.0.1", 1)
+    link.attached = True
+    link.open("10.0.0.1", 1)
+    link.attached = False  # ... or while connecting
+    raises(LinkError, link.poll_open)
+
+
+def test_loopback_link_that_never_connects_answers_every_poll_at_once():
+    link = LoopbackLink(EchoHost(), polls_to_open=None)
+    link.open("10.0.0.1", 1)
+    assert [link.poll_open() for _ in range(1000)] == [None] * 1000
+    raises(LinkError, link.send, b"x")
+    link.close()  # the caller gives up when its own timeout passes
+    raises(LinkError, link.poll_open)
+
+
+def test_no_link_never_connects():
+    link = NoLink()
+    assert link.online() is False
+    assert declared(link) == []
+    raises(LinkError, link.open, "10.0.0.1", 1)
+    raises(LinkError, link.poll_open)
+    raises(LinkError, link.send, b"x")
+    raises(LinkError, link.flush)
+    raises(LinkError, link.recv, 1)
+    link.close()
+
+
+class FakeMachine:
+    """The parts of a port's machine module PortSystem uses, recording what it was asked."""
+
+    def __init__(self):
+        self.wdt = None
+        self.resets = 0
+
+    def WDT(self, timeout):  # noqa: N802 - machine.WDT's name
+        self.wdt = FakeWDT(timeout)
+        return self.wdt
+
+    def reset(self):
+        self.resets += 1
+
+
+class FakeWDT:
+    def __init__(self, timeout):
+        self.timeout = timeout
+        self.feeds = 0
+
+    def feed(self):
+        self.feeds += 1
+
+
+def _seen_by_machine(system):
+    machine = system.machine
+    wdt = machine.wdt
+    reset = 1 if machine.resets else None  # PortSystem waits the delay, then machine.reset()
+    return (None if wdt is None else wdt.timeout, 0 if wdt is None else wdt.feeds, reset)
+
+
+def test_system():
+    conformance.check_system(VirtualSystem, lambda s: (s.watchdog_ms, s.feeds, s.reset_ms))
+    conformance.check_system(lambda: PortSystem(FakeMachine()), _seen_by_machine)
+    conformance.check_system(PortSystem, _seen_by_machine)  # no machine module: declares it all lacked
+    assert PortSystem().capabilities == ()
+    assert sorted(PortSystem(FakeMachine()).capabilities) == [SYS_RESET, SYS_WATCHDOG]
+    raises(HalError, PortSystem().start_watchdog, 1000)
+    raises(HalError, PortSystem().reset_after, 0)
+
+
+def test_virtual_system_counts_failed_boots_across_restarts():
+    system = VirtualSystem()
+    assert system.boot_count() == 0
+    system.restart()  # this boot never reached mark_booted_ok()
+    system.restart()
+    assert system.boot_count() == 2
+    system.mark_booted_ok()
+    system.restart()
+    assert system.boot_count() == 0
+    raises(ValueError, system.start_watchdog, 0)
+    raises(ValueError, system.reset_after, -1)
 
 
 def test_fake_signer():
@@ -316,6 +415,7 @@ def test_fake_board():
     assert isinstance(board.signature_pad, VirtualSignaturePad)
     assert isinstance(board.storage, RamStorage) and isinstance(board.clock, VirtualClock)
     assert isinstance(board.link, LoopbackLink) and isinstance(board.signer, FakeSigner)
+    assert isinstance(board.system, VirtualSystem)
     storage = RamStorage(capacity=64)
     assert make_board(storage=storage).storage is storage
     raises(TypeError, lambda: make_board(printer=None))

@@ -77,3 +77,21 @@ def test_console_stand_ins_declare_what_they_lack():
     conformance.check_card_reader(NoCardReader)  # reads no mode: arming any is refused
     conformance.check_signature_pad(NoSignaturePad)  # no pen: start() is not there
     assert declared(NoLink()) == [] and NoCardReader().capabilities == ()
+
+
+class BrokenConsole(Console):
+    """A console whose reader went away: every write fails as a closed pipe does."""
+
+    def write(self, s):
+        raise OSError(32, "broken pipe")
+
+
+def test_a_closed_console_is_a_device_fault():
+    from hal.contracts import HalError
+    from tests.portable.conformance import raises
+
+    raises(HalError, ConsoleDisplay(None).show)  # no stdout at all (fd 1 closed at start)
+    raises(HalError, ConsoleDisplay(BrokenConsole()).show)
+    keypad = ConsoleKeypad(BrokenConsole(), BrokenConsole(), lambda: False)
+    keypad.beep()  # a lost beep is not worth a fault
+    assert keypad.poll() is None
