@@ -305,6 +305,11 @@ class Scenario:
     def screen(self):
         return self.board.display.snapshot()
 
+    def keypad(self):
+        """The keypad a person presses: the board's virtual keypad, behind the firmware's view of it
+        when a PIN entry shares it (then a PIN entry that is active gets the keys, as on a terminal)."""
+        return getattr(self.board.keypad, "device", self.board.keypad)
+
     def _report(self, step, notes):
         snapshot = self.screen()
         changed = snapshot != self._shown
@@ -330,8 +335,9 @@ class Scenario:
             raise Crashed(f"line {step.lineno}", e) from None
 
     def _do_key(self, step):
+        keypad = self.keypad()
         for key in step.args:
-            self.board.keypad.press(key)
+            keypad.press(key)
             self._settle(step)
         return ()
 
@@ -390,7 +396,7 @@ class Scenario:
         other device is new, and the wall clock is kept (unless rtc_lost)."""
         old = self.board
         old.storage.power_on()
-        self.board = self.make_board(storage=old.storage)
+        self.board = self.make_board(storage=old.storage, key_store=old.key_store)
         clock = self.board.clock
         if rtc_lost:
             clock.lose_rtc()

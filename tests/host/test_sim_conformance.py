@@ -22,11 +22,13 @@ from hal.contracts import (
     CARD_TAP,
     TICKS_PERIOD,
     Board,
+    HalError,
     char_cells,
 )
+from hal.keystore import StorageKeyStore
 from sim import cards
 from sim.board import make_board
-from sim.devices import KEY_FILE, SimClock, SoftSigner
+from sim.devices import KEY_NAME, LEGACY_FILE, SimClock, SoftSigner
 from sim.storage import DirStorage
 from tests.portable import conformance
 from virtual.devices import LoopbackLink, VirtualDisplay
@@ -143,7 +145,7 @@ def _rfc6979():
 
 
 def test_soft_signer_conformance():
-    conformance.check_signer(lambda: SoftSigner.load_or_create(RamStorage()), verify=_verify)
+    conformance.check_signer(lambda: SoftSigner.load_or_create(StorageKeyStore(RamStorage())), verify=_verify)
 
 
 def test_soft_signer_gives_the_rfc6979_signatures():
@@ -155,14 +157,40 @@ def test_soft_signer_gives_the_rfc6979_signatures():
         assert signature == bytes.fromhex(case["r"] + case["s"]), case["message_ascii"]
 
 
-def test_soft_signer_keeps_its_key_in_storage():
+def test_soft_signer_keeps_its_key_in_the_key_store():
     store = RamStorage()
-    first = SoftSigner.load_or_create(store)
-    assert store.list() == [KEY_FILE] and len(store.read(KEY_FILE)) == 64
+    keys = StorageKeyStore(store)
+    first = SoftSigner.load_or_create(keys)
+    assert keys.names() == [KEY_NAME] and len(keys.load(KEY_NAME)) == 32
     store.power_cut()  # the key was synced
     store.power_on()
-    assert SoftSigner.load_or_create(store).public_key() == first.public_key()
-    assert SoftSigner.load_or_create(RamStorage()).public_key() != first.public_key()
+    assert SoftSigner.load_or_create(keys).public_key() == first.public_key()
+    assert SoftSigner.load_or_create(StorageKeyStore(RamStorage())).public_key() != first.public_key()
+
+
+def test_soft_signer_refuses_a_damaged_key_and_makes_no_new_one():
+    store = RamStorage()
+    keys = StorageKeyStore(store)
+    SoftSigner.load_or_create(keys)
+    raw = store.read("signer.key")
+    for bad in (raw[:-1], raw[:10], b"", raw[:-2] + b"0" + raw[-1:]):
+        store.write("signer.key", bad)
+        e = conformance.raises(HalError, SoftSigner.load_or_create, keys)
+        assert "signer" in str(e)
+        assert store.read("signer.key") == bad  # still there, as it was: evidence, not replaced
+    keys.save(KEY_NAME, b"\xff" * 32)  # a well-formed file, but not a P-256 scalar
+    conformance.raises(HalError, SoftSigner.load_or_create, keys)
+
+
+def test_an_older_state_dirs_signer_key_moves_to_the_key_store(tmp_path):
+    value = 0x1234567890ABCDEF
+    storage = DirStorage(str(tmp_path))
+    storage.write(LEGACY_FILE, "{:064x}".format(value).encode())
+    storage.sync()
+    board = make_board(state_dir=str(tmp_path))
+    assert board.signer.public_key() == SoftSigner(value).public_key()
+    assert LEGACY_FILE not in board.storage.list() and not (tmp_path / LEGACY_FILE).exists()
+    assert (tmp_path / "keys" / "signer.key").exists()
 
 
 # ---- board ---------------------------------------------------------------------------------
@@ -179,8 +207,10 @@ def test_make_board_in_ram():
 def test_make_board_with_a_state_dir_keeps_the_terminal_key(tmp_path):
     board = make_board(state_dir=str(tmp_path), realtime=True)
     assert isinstance(board.storage, DirStorage) and board.clock.realtime is True
-    assert (tmp_path / KEY_FILE).exists()
-    assert make_board(state_dir=str(tmp_path)).signer.public_key() == board.signer.public_key()
+    assert (tmp_path / "keys" / "signer.key").exists() and board.storage.list() == []
+    again = make_board(state_dir=str(tmp_path))
+    assert again.signer.public_key() == board.signer.public_key()
+    assert again.security.tmk_check_value() == board.security.tmk_check_value() is not None
 
 
 # ---- card deck -----------------------------------------------------------------------------
