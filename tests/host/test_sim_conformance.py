@@ -25,6 +25,7 @@ from hal.contracts import (
     HalError,
     char_cells,
 )
+from firmware.card import NO_PIN_LIMIT_FEN, PIN_NONE, PIN_OPTIONAL, PIN_REQUIRED, pin_rule
 from hal.keystore import StorageKeyStore
 from sim import cards
 from sim.board import make_board
@@ -234,6 +235,20 @@ def test_deck_has_the_documented_cards():
         assert "`{}`".format(name) in doc and card.track2 in doc, name
         assert card.kind in ("debit", "credit") and set(card.modes) <= {CARD_SWIPE, CARD_INSERT, CARD_TAP}
         assert card.note
+        assert card.pin.isdigit() and 4 <= len(card.pin) <= 12, name
+        assert "| `{}` | `{}` | `{}` |".format(name, card.track2, card.pin) in doc, name
+
+
+def test_the_deck_asks_for_pins_as_cards_md_says():
+    def rule(name, mode=CARD_SWIPE, amount=50000):
+        return pin_rule(cards.DECK[name].track2.split("=")[1][4:7], mode, amount, NO_PIN_LIMIT_FEN)
+
+    for name in ("debit", "expired", "badluhn", "magonly"):
+        assert rule(name) == PIN_REQUIRED, name
+    for name in ("credit", "visa", "mastercard"):
+        assert rule(name) == PIN_OPTIONAL, name
+    assert rule("tapsmall", CARD_TAP) == PIN_NONE
+    assert rule("tapsmall", CARD_TAP, NO_PIN_LIMIT_FEN + 1) == rule("tapsmall") == PIN_REQUIRED
 
 
 def test_deck_track2_parses_as_documented():
