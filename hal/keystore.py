@@ -44,8 +44,12 @@ class StorageKeyStore(KeyStore):
 
     def _decode(self, name, raw):
         try:
-            _, record = unpack(raw, _LIMIT)
-        except Damaged:
+            seq, record = unpack(raw, _LIMIT)
+            # Strict: only the exact bytes save() writes (a header digit in the other case, or a
+            # payload that decodes alike, is damage too: a key file is never "nearly right").
+            if seq != 1 or pack(seq, record) != bytes(raw):
+                return None
+        except (Damaged, TypeError, ValueError):
             return None
         blob = record.get("blob")
         if record.get("v") != 1 or record.get("name") != name or type(blob) is not str:

@@ -42,9 +42,13 @@ class EchoHost:
         return data
 
 
+def _none():
+    return None
+
+
 def make_board(**devices):
-    """A Board of fresh virtual devices and a FakeSigner; a keyword (keypad=..., storage=...,
-    any Board slot) puts your own device in that slot."""
+    """A Board of fresh virtual devices and a FakeSigner (no key store, security module or PIN
+    entry); a keyword (keypad=..., storage=..., any Board slot) puts your own device in that slot."""
     parts = {
         "keypad": VirtualKeypad,
         "display": VirtualDisplay,
@@ -54,6 +58,9 @@ def make_board(**devices):
         "clock": VirtualClock,
         "link": LoopbackLink,
         "signer": FakeSigner,
+        "key_store": _none,
+        "security": _none,
+        "pin_entry": _none,
     }
     for slot in devices:
         if slot not in parts:
