@@ -118,9 +118,10 @@ NO_PIN_LIMIT_FEN = 100000
 
 def pin_rule(service_code, mode, amount_fen, no_pin_limit_fen, has_pin_pad=True):
     """Whether a read card needs a PIN. A contactless read (mode "tap") at or under the no-PIN
-    limit needs none (免密, no_pin_limit_fen). Otherwise the service code's third digit (ISO 7813) decides: 0, 3, 5
-    required; 6, 7 required if the terminal has a PIN pad (ours has), none without one; 1, 2, 4
-    optional. A service code that is not 3 digits, or an unassigned digit, asks for a PIN."""
+    limit no_pin_limit_fen needs none (免密). Otherwise the service code's third digit (ISO 7813)
+    decides: 0, 3, 5 required; 6, 7 required if the terminal has a PIN pad (ours has), none
+    without one; 1, 2, 4 optional. A service code that is not 3 digits, or an unassigned digit,
+    asks for a PIN."""
     if type(amount_fen) is not int or type(no_pin_limit_fen) is not int:
         raise ValueError("amounts are int fen")
     if mode == CARD_TAP and amount_fen <= no_pin_limit_fen:

@@ -7,7 +7,6 @@ from hal.contracts import ENOENT, ENOSPC
 # CRC-32 (binascii's, or the same in Python on a port without it) lives with the record codec.
 from hal.record import crc32  # noqa: F401
 
-
 try:
     from micropython import const
 except ImportError:  # CPython

@@ -36,8 +36,8 @@ class LinkError(HalError):
 
 
 class Device:
-    CAPABILITIES = ()  # what a device of this contract may be able to do
-    capabilities = ()  # what this implementation does
+    CAPABILITIES = ()  # type: tuple  # what a device of this contract may be able to do
+    capabilities = ()  # type: tuple  # what this implementation does
     lacks = {}  # type: dict  # capability -> why this implementation does not
 
 

@@ -29,7 +29,9 @@ def make_key_store(state_dir=None):
     return StorageKeyStore(DirStorage(os.path.join(state_dir, KEYS_DIR)))
 
 
-def make_board(state_dir=None, realtime=False, storage=None, key_store=None, terminal_id=provision.DEFAULT_TERMINAL):
+def make_board(
+    state_dir=None, realtime=False, storage=None, key_store=None, terminal_id=provision.DEFAULT_TERMINAL
+):
     """A Board of virtual devices. state_dir: keep synced files in that directory and the keys in
     its keys/ directory across runs; None keeps them in RAM. realtime: ticks follow the host's
     monotonic clock and sleep_ms() sleeps. storage, key_store: reuse these (a reboot: what was

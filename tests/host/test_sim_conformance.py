@@ -14,6 +14,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, utils
 from freezegun import freeze_time
 
+from firmware.card import NO_PIN_LIMIT_FEN, PIN_NONE, PIN_OPTIONAL, PIN_REQUIRED, pin_rule
 from hal.contracts import (
     CARD_INSERT,
     CARD_MODES,
@@ -25,7 +26,6 @@ from hal.contracts import (
     HalError,
     char_cells,
 )
-from firmware.card import NO_PIN_LIMIT_FEN, PIN_NONE, PIN_OPTIONAL, PIN_REQUIRED, pin_rule
 from hal.keystore import StorageKeyStore
 from sim import cards
 from sim.board import make_board

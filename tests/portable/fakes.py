@@ -49,7 +49,7 @@ def _none():
 def make_board(**devices):
     """A Board of fresh virtual devices and a FakeSigner (no key store, security module or PIN
     entry); a keyword (keypad=..., storage=..., any Board slot) puts your own device in that slot."""
-    parts = {
+    parts = {  # type: dict
         "keypad": VirtualKeypad,
         "display": VirtualDisplay,
         "card_reader": VirtualCardReader,
