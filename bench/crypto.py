@@ -42,7 +42,7 @@ def cpython_figures():
     bench = upy_crypto.CryptoBench(lambda: tracemalloc.get_traced_memory()[0])
     i = 0
     while True:
-        if i == 4:  # the heap figures are taken (phases 0-3): time without tracing
+        if i == 6:  # the heap figures are taken (phases 0-5): time without tracing
             tracemalloc.stop()
         if not bench.phase(i):
             break
@@ -102,7 +102,17 @@ def main():
             "a DES and two 3DES key objects", _heap(upy, "keys", "import"), _heap(cpy, "keys", "import"), ""
         )
     )
-    wanted = ["baseline", "import", "keys"] + [k + "_us" for k, _l in OPERATIONS]
+    print(
+        row.format(
+            "import softsec, keystore, RamStorage", _heap(upy, "softsec", "keys"), _heap(cpy, "softsec", "keys"), ""
+        )
+    )
+    print(
+        row.format(
+            "a soft module, keys loaded", _heap(upy, "module", "softsec"), _heap(cpy, "module", "softsec"), ""
+        )
+    )
+    wanted = ["baseline", "import", "keys", "softsec", "module"] + [k + "_us" for k, _l in OPERATIONS]
     complete = upy is not None and all(upy.get(k) is not None for k in wanted)
     complete = complete and all(cpy.get(k) is not None for k in wanted)
     if not complete or cpy_problems or "PROBLEM" in upy_output:
