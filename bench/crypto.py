@@ -104,7 +104,7 @@ def main():
     )
     print(
         row.format(
-            "import softsec, keystore, RamStorage", _heap(upy, "softsec", "keys"), _heap(cpy, "softsec", "keys"), ""
+            "import softsec, keystore, RAM", _heap(upy, "softsec", "keys"), _heap(cpy, "softsec", "keys"), ""
         )
     )
     print(
