@@ -15,9 +15,11 @@ from hal.des import check_value
 from hal.keystore import StorageKeyStore
 from hal.softsec import SoftSecurityModule, hmac_sha256
 from sim import cards, provision, scenario
-from sim.board import make_board
+from sim.board import make_board, make_key_store
+from sim.storage import DirStorage
 from tests.host.test_crypto_cross import ref_ecb, ref_pin_block, ref_pos_ecb_mac, ref_x919
 from tests.host.test_scenario import booted, run_text
+from tests.portable import conformance
 from tests.portable.conformance import key_fragments
 from virtual.storage import RamStorage
 
@@ -196,3 +198,39 @@ def test_a_scenario_reboot_gives_a_board_with_the_same_key_store():
     store = sc.board.key_store
     sc.do(scenario.parse("reboot\n")[0])
     assert sc.board.key_store is store
+
+
+def test_the_frozen_sign_in_answers_are_cryptographys():
+    from tests.portable import vectors
+    from tests.portable.conformance import TMK_PARTS, xor_parts
+    from tests.portable.test_security import SIGN_IN_003, SIGN_IN_004
+
+    tmk = xor_parts(TMK_PARTS)
+    pik, mak, example = (bytes.fromhex(k) for k in (vectors.PIN_KEY, vectors.MAC_KEY, vectors.ECB_MAC_EXAMPLE_MAK))
+    assert ref_f62(tmk, [pik, example]) == bytes.fromhex(SIGN_IN_003)
+    assert ref_f62(tmk, [pik, mak, example]) == bytes.fromhex(SIGN_IN_004)
+
+
+# ---- conformance of the simulator's devices --------------------------------------------------
+def test_sim_key_store_on_disk_conformance(tmp_path):
+    dirs = iter(range(10**6))
+    conformance.check_key_store(lambda: StorageKeyStore(DirStorage(str(tmp_path / str(next(dirs))))))
+
+
+def test_sim_security_module_conformance(tmp_path):
+    dirs = iter(range(10**6))
+    conformance.check_security_module(
+        lambda: make_key_store(str(tmp_path / str(next(dirs)))),
+        lambda store: SoftSecurityModule(store, urandom=os.urandom),
+    )
+
+
+def test_sim_pin_entry_conformance():
+    def make():
+        board = make_board()
+        board.security.load_tmk_components(list(conformance.TMK_PARTS))
+        f62 = conformance.field62(conformance.xor_parts(conformance.TMK_PARTS), [conformance.PIK, conformance.MAK])
+        board.security.load_working_keys(f62, KEYS_DOUBLE)
+        return board.pin_entry, board.keypad, board.keypad.device.press, board.clock, board.security
+
+    conformance.check_pin_entry(make)

@@ -198,3 +198,60 @@ def test_a_pin_entry_without_keys_fails_at_enter_and_leaves_nothing():
     keypad.press("ENTER")
     raises(NoKey, pin.poll)
     assert not pin.active() and not pin.keypad.lent and bytes(pin._typed) == bytes(32)
+
+
+# ---- known answers through the module ------------------------------------------------------
+# Sign-in answers under the TMK of TMK_PARTS (1032547698BADCFE54761032DCFE98BA), frozen from
+# `cryptography` (tests/host/test_security_sim.py recomputes them): 003 delivers vectors.PIN_KEY and
+# the ECB MAC example's MAC key; 004 delivers vectors.PIN_KEY, vectors.MAC_KEY and, as the track key,
+# the example's MAC key.
+SIGN_IN_003 = (
+    "D2B1CC0A0BEAEA43A1AD1DEE682A6AAE76CDB553"
+    "604FC0AA47DE4168749DB83A3BE16E2CD1345931"
+)
+SIGN_IN_004 = (
+    "D2B1CC0A0BEAEA43A1AD1DEE682A6AAE76CDB553"
+    "C8597AA8CC5DF309215856397915460108D7B4FB"
+    "604FC0AA47DE4168749DB83A3BE16E2CD1345931"
+)
+
+
+def _signed_in(f62, mode):
+    sec = new_module(new_store())
+    sec.load_tmk_components(list(TMK_PARTS))
+    sec.load_working_keys(bytes.fromhex(f62), mode)
+    return sec
+
+
+def test_the_worked_examples_through_the_module():
+    from tests.portable import vectors
+
+    sec = _signed_in(SIGN_IN_003, "003")
+    assert sec.key_set()["mac"] == bytes.fromhex("D1345931")  # the example key's published check value
+    mab = bytes.fromhex(vectors.ECB_MAC_EXAMPLE_MAB)
+    assert sec.mac(mab, "ecb") == b"5FE058DB"
+    assert sec.verify_mac(mab, b"5FE058DB", "ecb") and not sec.verify_mac(mab, b"5FE058DC", "ecb")
+    assert sec.mac(mab) == bytes.fromhex(vectors.X919_OF_EXAMPLE)
+    for pin, pan, _, encrypted in vectors.PIN_BLOCKS:
+        assert sec.encrypt_pin_block(pin, pan) == bytes.fromhex(encrypted)
+    sec = _signed_in(SIGN_IN_004, "004")
+    assert sec.key_set()["track"] == bytes.fromhex("D1345931")
+    for message, x919, f64 in vectors.MACS:
+        assert sec.mac(bytes.fromhex(message)) == bytes.fromhex(x919)
+        assert sec.mac(bytes.fromhex(message), "ecb") == f64.encode()
+
+
+def test_pins_typed_on_the_keypad_give_the_known_blocks():
+    from tests.portable import vectors
+
+    keypad = VirtualKeypad()
+    pin = KeypadPinEntry(keypad, _signed_in(SIGN_IN_003, "003"), VirtualClock())
+    for digits, pan, _, encrypted in vectors.PIN_BLOCKS:
+        if len(pan) < 13:
+            continue
+        pin.begin(pan)
+        keypad.press(*(list(digits) + ["ENTER"]))
+        last = None
+        while pin.active():
+            last = pin.poll()
+        assert last == ("enter", bytes.fromhex(encrypted))
