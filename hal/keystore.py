@@ -96,7 +96,9 @@ class StorageKeyStore(KeyStore):
 
     def delete(self, name):
         _check_key_name(name)
-        for fname in (name + _SUFFIX, name + _TEMP):
+        # The temp file first: a cut between the two removals then leaves the key (not deleted yet),
+        # never a finished temp file that load() would take for the key.
+        for fname in (name + _TEMP, name + _SUFFIX):
             try:
                 self.storage.remove(fname)
             except OSError as exc:

@@ -78,13 +78,14 @@ class SoftSigner(Signer):
             if e.errno != ENOENT:
                 raise
             return False
-        if key_store.load(KEY_NAME) is None:
-            try:
-                value = int(stored.decode("ascii"), 16)
-                ec.derive_private_key(value, ec.SECP256R1())
-            except ValueError:
-                raise HalError("signer.key is damaged: move it away to make a new key") from None
-            key_store.save(KEY_NAME, value.to_bytes(32, "big"))
+        if key_store.load(KEY_NAME) is not None:  # two keys: deleting either would lose one
+            raise HalError("signer.key and the key store's signer both exist: move one away")
+        try:
+            value = int(stored.decode("ascii"), 16)
+            ec.derive_private_key(value, ec.SECP256R1())
+        except ValueError:
+            raise HalError("signer.key is damaged: move it away to make a new key") from None
+        key_store.save(KEY_NAME, value.to_bytes(32, "big"))
         storage.remove(LEGACY_FILE)
         storage.sync()
         return True

@@ -206,7 +206,8 @@ def test_the_frozen_sign_in_answers_are_cryptographys():
     from tests.portable.test_security import SIGN_IN_003, SIGN_IN_004
 
     tmk = xor_parts(TMK_PARTS)
-    pik, mak, example = (bytes.fromhex(k) for k in (vectors.PIN_KEY, vectors.MAC_KEY, vectors.ECB_MAC_EXAMPLE_MAK))
+    hexes = (vectors.PIN_KEY, vectors.MAC_KEY, vectors.ECB_MAC_EXAMPLE_MAK)
+    pik, mak, example = (bytes.fromhex(k) for k in hexes)
     assert ref_f62(tmk, [pik, example]) == bytes.fromhex(SIGN_IN_003)
     assert ref_f62(tmk, [pik, mak, example]) == bytes.fromhex(SIGN_IN_004)
 

@@ -192,6 +192,13 @@ def test_an_older_state_dirs_signer_key_moves_to_the_key_store(tmp_path):
     assert board.signer.public_key() == SoftSigner(value).public_key()
     assert LEGACY_FILE not in board.storage.list() and not (tmp_path / LEGACY_FILE).exists()
     assert (tmp_path / "keys" / "signer.key").exists()
+    # A second legacy key beside the one in the key store: neither is thrown away.
+    storage = DirStorage(str(tmp_path))
+    storage.write(LEGACY_FILE, "{:064x}".format(value + 1).encode())
+    storage.sync()
+    with pytest.raises(HalError, match="both exist"):
+        make_board(state_dir=str(tmp_path))
+    assert LEGACY_FILE in DirStorage(str(tmp_path)).list()
 
 
 # ---- board ---------------------------------------------------------------------------------

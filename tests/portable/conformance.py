@@ -726,6 +726,33 @@ def _check_key_store_power_cut(make):
             if done:
                 break
             n += 1
+    # A delete cut anywhere leaves the key or nothing, even with a finished temp file from an
+    # interrupted save beside it: never that temp file's key.
+    from hal.keystore import StorageKeyStore
+    from virtual.storage import RamStorage
+
+    other = StorageKeyStore(RamStorage())
+    other.save("tmk", new)
+    finished_temp = other.storage.read("tmk.key")
+    n = 1
+    while True:
+        ks = make()
+        ks.save("tmk", old)
+        ks.storage.write("tmk.new", finished_temp)
+        ks.storage.sync()
+        ks.storage.cut_at(n)
+        try:
+            ks.delete("tmk")
+            done = True
+        except PowerCut:
+            done = False
+        ks.storage.cut_at(None)
+        ks.storage.power_cut()
+        ks.storage.power_on()
+        assert ks.load("tmk") in ((None,) if done else (old, None)), n
+        if done:
+            break
+        n += 1
 
 
 def check_security_module(make_store, make_module):
