@@ -230,7 +230,8 @@ def test_sim_pin_entry_conformance():
     def make():
         board = make_board()
         board.security.load_tmk_components(list(conformance.TMK_PARTS))
-        f62 = conformance.field62(conformance.xor_parts(conformance.TMK_PARTS), [conformance.PIK, conformance.MAK])
+        tmk = conformance.xor_parts(conformance.TMK_PARTS)
+        f62 = conformance.field62(tmk, [conformance.PIK, conformance.MAK])
         board.security.load_working_keys(f62, KEYS_DOUBLE)
         return board.pin_entry, board.keypad, board.keypad.device.press, board.clock, board.security
 
