@@ -205,10 +205,7 @@ def test_a_pin_entry_without_keys_fails_at_enter_and_leaves_nothing():
 # `cryptography` (tests/host/test_security_sim.py recomputes them): 003 delivers vectors.PIN_KEY and
 # the ECB MAC example's MAC key; 004 delivers vectors.PIN_KEY, vectors.MAC_KEY and, as the track key,
 # the example's MAC key.
-SIGN_IN_003 = (
-    "D2B1CC0A0BEAEA43A1AD1DEE682A6AAE76CDB553"
-    "604FC0AA47DE4168749DB83A3BE16E2CD1345931"
-)
+SIGN_IN_003 = "D2B1CC0A0BEAEA43A1AD1DEE682A6AAE76CDB553604FC0AA47DE4168749DB83A3BE16E2CD1345931"
 SIGN_IN_004 = (
     "D2B1CC0A0BEAEA43A1AD1DEE682A6AAE76CDB553"
     "C8597AA8CC5DF309215856397915460108D7B4FB"
