@@ -481,8 +481,9 @@ class SecurityModule(Device):
 # a digit or a CLEAR), KEY_PART with the number of components entered (key entry), then one ending:
 # PIN_ENTER with the result, PIN_CANCEL or PIN_TIMEOUT (value None). After an ending, poll() gives None.
 PIN_DIGITS = "digits"
-PIN_ENTER = "enter"  # PIN entry: the encrypted PIN block (8 bytes), or None for an empty PIN allowed
-#                      key entry: the new TMK's 4-byte check value
+# PIN_ENTER's value: the encrypted PIN block (8 bytes), or None for an allowed empty PIN; in key
+# entry, the new TMK's 4-byte check value.
+PIN_ENTER = "enter"
 PIN_CANCEL = "cancel"
 PIN_TIMEOUT = "timeout"
 KEY_PART = "part"
