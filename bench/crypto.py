@@ -19,7 +19,7 @@ def cpython_figures():
     bench = upy_crypto.CryptoBench(lambda: tracemalloc.get_traced_memory()[0])
     i = 0
     while True:
-        if i == 4:  # the heap figures are taken (phases 0-3): time without tracing
+        if i == 6:  # the heap figures are taken (phases 0-5): time without tracing
             tracemalloc.stop()
         if not bench.phase(i):
             break
@@ -86,7 +86,23 @@ def main():
             "",
         )
     )
-    wanted = ["baseline", "import", "keys"] + [k + "_us" for k, _l in OPERATIONS]
+    print(
+        row.format(
+            "import softsec, keystore, RAM",
+            _heap(upy_figures, "softsec", "keys"),
+            _heap(cpy, "softsec", "keys"),
+            "",
+        )
+    )
+    print(
+        row.format(
+            "a soft module, keys loaded",
+            _heap(upy_figures, "module", "softsec"),
+            _heap(cpy, "module", "softsec"),
+            "",
+        )
+    )
+    wanted = ["baseline", "import", "keys", "softsec", "module"] + [k + "_us" for k, _l in OPERATIONS]
     complete = upy_figures is not None and all(upy_figures.get(k) is not None for k in wanted)
     complete = complete and all(cpy.get(k) is not None for k in wanted)
     if not complete or cpy_problems or "PROBLEM" in upy_output:

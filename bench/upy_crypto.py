@@ -38,18 +38,24 @@ OPERATIONS = (
     ("x919", "X9.19 MAC, 200 bytes"),
     ("pin", "PIN block (format 0 + 3DES)"),
     ("schedule", "3DES key schedule (16 bytes)"),
+    ("sm_pin", "module: encrypt_pin_block"),
+    ("sm_x919", "module: mac x919, 200 bytes"),
+    ("sm_ecb", "module: mac ecb, 200 bytes"),
+    ("sm_signin", "module: load_working_keys 003"),
 )
 
 
 class CryptoBench:
-    """Phase 0: baseline; 1: import; 2: "import" figure, build the keys; 3: "keys" figure;
-    then one phase per operation (from 4): its best time in us, and the bytes one call allocates
+    """Phase 0: baseline; 1: import; 2: "import" figure, build the keys; 3: "keys" figure, import
+    hal.softsec, hal.keystore and virtual.storage; 4: "softsec" figure, build a soft security module
+    (RAM key store, TMK and working keys loaded); 5: "module" figure; then one phase per operation
+    (from 6): its best time in us, and the bytes one call allocates
     (MicroPython only: there nothing is freed inside a phase, so the delta is what it allocated)."""
 
     def __init__(self, mem_now, alloc_now=None):
         self.mem_now = mem_now
         self.alloc_now = alloc_now
-        self.figures = {"baseline": None, "import": None, "keys": None}
+        self.figures = {"baseline": None, "import": None, "keys": None, "softsec": None, "module": None}
         self.problems = []
         self.ops = {}
 
@@ -74,8 +80,22 @@ class CryptoBench:
             return True
         if i == 3:
             f["keys"] = now
+            try:
+                import hal.keystore  # noqa: F401
+                import hal.softsec  # noqa: F401
+                import virtual.storage  # noqa: F401
+            except Exception as e:
+                self.problems.append("import hal.softsec: {}: {}".format(type(e).__name__, e))
+                return False
             return True
-        j = i - 4
+        if i == 4:
+            f["softsec"] = now
+            self._module()
+            return True
+        if i == 5:
+            f["module"] = now
+            return True
+        j = i - 6
         if j < len(OPERATIONS):
             self._time(OPERATIONS[j][0])
             return True
@@ -89,6 +109,21 @@ class CryptoBench:
         self.pik = TripleDES(_MAC_KEY[8:] + _MAC_KEY[:8])
         self.block = bytearray(8)
         self.pin_out = bytearray(8)
+
+    def _module(self):
+        from hal.des import TripleDES, check_value
+        from hal.keystore import StorageKeyStore
+        from hal.softsec import SoftSecurityModule
+        from virtual.storage import RamStorage
+
+        tmk = _MAC_KEY[8:] + _MAC_KEY[:8]
+        f62 = b""
+        for key in (_MAC_KEY[4:] + _MAC_KEY[:4], _MAC_KEY):
+            f62 += TripleDES(tmk).encrypt(key) + check_value(key)
+        self.f62 = f62
+        self.module = SoftSecurityModule(StorageKeyStore(RamStorage()), urandom=lambda n: bytes(n))
+        self.module.load_tmk_components([tmk])
+        self.module.load_working_keys(f62, "003")
 
     def _op(self, key):
         from hal.des import TripleDES
@@ -114,6 +149,15 @@ class CryptoBench:
                 pik.encrypt_into(out, out)
 
             return pin
+        module = getattr(self, "module", None)
+        if key == "sm_pin":
+            return lambda: module.encrypt_pin_block(_PIN, _PAN)
+        if key == "sm_x919":
+            return lambda: module.mac(_MESSAGE, "x919")
+        if key == "sm_ecb":
+            return lambda: module.mac(_MESSAGE, "ecb")
+        if key == "sm_signin":
+            return lambda: module.load_working_keys(self.f62, "003")
         return lambda: TripleDES(_MAC_KEY)
 
     def _time(self, key):
@@ -164,7 +208,7 @@ def upy_phase(i):
     if _bench.phase(i):
         return True
     version = ".".join(str(n) for n in sys.implementation.version[:3])
-    print("MicroPython {}: hal.des + hal.mac".format(version))
+    print("MicroPython {}: hal.des + hal.mac + hal.softsec".format(version))
     for p in _bench.problems:
         print("  PROBLEM " + p)
     print(result_line(_bench))

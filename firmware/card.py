@@ -2,6 +2,7 @@
 # expiry-checked and masked. The full PAN and track live in RAM only: never store, log or show them.
 
 from firmware.errors import BadCardData, CardExpired
+from hal.contracts import CARD_TAP
 
 _SEPARATORS = "=Dd"
 
@@ -111,3 +112,32 @@ def read_card(event, year, month):
     if card.expired(year, month):
         raise CardExpired()
     return card
+
+
+# ---- PIN or not (DOMAIN.md) ------------------------------------------------------------------
+PIN_REQUIRED = "required"  # ask for a PIN; an empty one is refused
+PIN_OPTIONAL = "optional"  # ask, and the cardholder may press ENTER on an empty PIN
+PIN_NONE = "none"  # do not ask
+# 免密: 1000 CNY in China since 2018. The merchant parameter that overrides it joins params.py with the
+# sale flow (the online issue); until then callers pass this.
+NO_PIN_LIMIT_FEN = 100000
+
+
+def pin_rule(service_code, mode, amount_fen, no_pin_limit_fen, has_pin_pad=True):
+    """Whether a read card needs a PIN. A contactless read (mode "tap") at or under the no-PIN
+    limit no_pin_limit_fen needs none (免密). Otherwise the service code's third digit (ISO 7813)
+    decides: 0, 3, 5 required; 6, 7 required if the terminal has a PIN pad (ours has), none
+    without one; 1, 2, 4 optional. A service code that is not 3 digits, or an unassigned digit,
+    asks for a PIN."""
+    if type(amount_fen) is not int or type(no_pin_limit_fen) is not int:
+        raise ValueError("amounts are int fen")
+    if mode == CARD_TAP and amount_fen <= no_pin_limit_fen:
+        return PIN_NONE
+    if type(service_code) is not str or len(service_code) != 3 or not service_code.isdigit():
+        return PIN_REQUIRED
+    third = service_code[2]
+    if third in "124":
+        return PIN_OPTIONAL
+    if third in "67":
+        return PIN_REQUIRED if has_pin_pad else PIN_NONE
+    return PIN_REQUIRED

@@ -4,18 +4,8 @@
 # errno values differ between ports: always compare with the Storage contract's.
 from hal.contracts import ENOENT, ENOSPC
 
-try:
-    from binascii import crc32
-except ImportError:  # a port built without binascii.crc32: the same CRC-32 (IEEE 802.3) in Python
-
-    def crc32(data, crc=0):
-        crc ^= 0xFFFFFFFF
-        for byte in data:
-            crc ^= byte
-            for _ in range(8):
-                crc = (crc >> 1) ^ (0xEDB88320 & -(crc & 1))
-        return crc ^ 0xFFFFFFFF
-
+# CRC-32 (binascii's, or the same in Python on a port without it) lives with the record codec.
+from hal.record import crc32  # noqa: F401
 
 try:
     from micropython import const

@@ -8,9 +8,8 @@ from firmware.store import EVIDENCE_PREFIX, evidence
 
 RECORDS = (COUNTERS, PROVISIONED, PARAMS)
 
-# Files kept in the firmware's storage that the firmware does not write. The simulator's signing key
-# lives here until the devices issue moves key material to a key store the firmware cannot read.
-FOREIGN = ("signer.key", "signer.key.new")
+# Nothing else lives in the firmware's storage: key material (the signer's key, the security
+# module's keys) is in the board's key store, which this Storage cannot reach.
 
 
 def owner(name):
@@ -27,8 +26,8 @@ def owner(name):
 
 
 def unknown_files(storage):
-    """Names in storage that no registered record (nor FOREIGN) accounts for."""
-    return [n for n in storage.list() if owner(n) is None and n not in FOREIGN]
+    """Names in storage that no registered record accounts for."""
+    return [n for n in storage.list() if owner(n) is None]
 
 
 def faults(storage):

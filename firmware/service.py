@@ -2,11 +2,13 @@
 # Main menu item 8 (ENTER 8 from idle), reachable in a fault state too; it never runs a transaction.
 # (The operators issue puts it behind the system administrator's password.)
 
+import binascii
+
 from firmware import registry
 from firmware.dates import civil, format_minute, unix_seconds
 from firmware.screens import DigitEntryScreen, MenuScreen, MessageScreen, Screen, center
 from firmware.version import BUILD_DATE, VERSION
-from hal.contracts import DIGITS, KEY_CANCEL, KEY_DOWN, KEY_ENTER, KEY_UP
+from hal.contracts import DIGITS, KEY_CANCEL, KEY_DOWN, KEY_ENTER, KEY_UP, HalError
 
 
 # The service menu: (catalog key, screen class or None while it is not built yet, guarded: False,
@@ -118,7 +120,7 @@ class SetTimeScreen(DigitEntryScreen):
 
 
 class AboutScreen(MessageScreen):
-    """Version, build date and terminal id; any key goes back to the service menu."""
+    """Version, build date, terminal id and the keys' check values; any key goes back."""
 
     def __init__(self, term, title_key):
         t = term.t
@@ -127,7 +129,35 @@ class AboutScreen(MessageScreen):
             t("svc_built", BUILD_DATE),
             t("svc_terminal", term.params.terminal_id or "--------"),
         ]
-        super().__init__(term, title_key, lines, service_menu(term, title_key))
+        super().__init__(term, title_key, lines + key_lines(term), service_menu(term, title_key))
+
+
+def _kcv(label, value):
+    return label + " " + binascii.hexlify(value).decode().upper()
+
+
+def key_lines(term):
+    """The security module's check values (never a key) for the about screen: the TMK's, then
+    those of the working keys of the last sign-in. Nothing on a board without a module."""
+    sec = term.board.security
+    if sec is None:
+        return []
+    t = term.t
+    try:
+        tmk = sec.tmk_check_value()
+        keys = sec.key_set()
+    except HalError:
+        return [t("svc_key_fault")]
+    if tmk is None:
+        return [t("svc_no_tmk")]
+    lines = [_kcv("TMK", tmk)]
+    if keys is None:
+        return lines + [t("svc_no_keys")]
+    lines.append(_kcv("PIK", keys["pin"]))
+    lines.append(_kcv("MAK", keys["mac"]))
+    if keys["track"] is not None:
+        lines.append(_kcv("TDK", keys["track"]))
+    return lines
 
 
 class FaultsScreen(Screen):

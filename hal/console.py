@@ -1,5 +1,6 @@
 # The console board: any MicroPython port driven over its serial REPL console (keys typed in a
 # terminal program, the screen drawn with ANSI text). It never claims a card reader or a host link.
+# Its security module is the soft one (hal/softsec.py): no tamper resistance (docs/SECURITY.md).
 #
 # It is the board main.py runs until a real terminal board's drivers land (see docs/BOARD.md).
 
@@ -28,7 +29,10 @@ from hal.contracts import (
     cut_cells,
     text_cells,
 )
+from hal.keystore import StorageKeyStore
 from hal.port import PortClock, PortSystem, VfsStorage
+from hal.softpin import KeypadPinEntry
+from hal.softsec import SoftSecurityModule
 
 # Console bytes to key codes. Escape sequences for the arrow keys are folded by ConsoleKeypad.
 _KEYMAP = {
@@ -205,26 +209,35 @@ class NoLink(Link):
         pass
 
 
-def make_board(root="data", rtc=None, rtc_battery=False, machine=None):
+def make_board(root="data", rtc=None, rtc_battery=False, machine=None, keys_root="keys"):
     """The console board's devices. No card reader, host link or signing key exists on it: those
     are stand-ins that never read, never connect, and sign nothing (signer is None). rtc: a
     machine.RTC if the port has one; rtc_battery: it keeps time while the power is off; machine:
     the port's machine module, if any (main.py passes it: never imported here), for PortSystem.
+    The key store is the directory keys_root, beside the firmware's root (its Storage cannot reach
+    it); the soft security module keeps its keys there, and PIN entry reads the console's keys.
     A closed stdin gives a keypad that never has a key; a closed stdout a display whose show()
     raises HalError (the firmware backs off; it never spins)."""
     out = sys.stdout
     stdin = sys.stdin
     ready = stream_ready(stdin) if stdin is not None else _never
+    clock = PortClock(rtc, rtc_battery)
+    key_store = StorageKeyStore(VfsStorage(keys_root))
+    security = SoftSecurityModule(key_store)
+    pin_entry = KeypadPinEntry(ConsoleKeypad(stdin, out, ready), security, clock)
     return Board(
-        keypad=ConsoleKeypad(stdin, out, ready),
+        keypad=pin_entry.keypad,
         display=ConsoleDisplay(out),
         card_reader=NoCardReader(),
         signature_pad=NoSignaturePad(),
         storage=VfsStorage(root),
-        clock=PortClock(rtc, rtc_battery),
+        clock=clock,
         link=NoLink(),
         signer=None,
         system=PortSystem(machine),
+        key_store=key_store,
+        security=security,
+        pin_entry=pin_entry,
     )
 
 

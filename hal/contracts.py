@@ -1,5 +1,6 @@
-# The hardware contracts: what every keypad, display, card reader, signature pad, storage, clock,
-# host link, signer and system device must do. Never import a concrete device or a port module here.
+# The hardware contracts: what every keypad, display, card reader, signature pad, storage,
+# clock, host link, signer, system device, key store, security module and PIN entry must do. Never
+# import a concrete device or a port-specific module here.
 #
 # Each contract is a small base class whose methods raise NotImplementedError; docs/HAL.md
 # gives the prose, tests/portable/conformance.py checks every implementation we ship.
@@ -461,6 +462,160 @@ class Signer(Device):
         raise NotImplementedError
 
 
+# ---- Key store -----------------------------------------------------------------------------
+class KeyStore(Device):
+    """Named key blobs kept where the firmware's Storage cannot list or read them (another directory
+    or partition behind its own object). Only the security module and the signer use it; firmware/
+    never does. Names follow the Storage rules (check_name)."""
+
+    def load(self, name):
+        """The blob stored under name, or None if there is none. HalError if the key file is there
+        but truncated or damaged: never accepted, never silently replaced."""
+        raise NotImplementedError
+
+    def save(self, name, blob):
+        """Store blob (1..1024 bytes) under name, replacing any; durable and atomic when it returns
+        (after a power cut, load() gives the old blob or the new one)."""
+        raise NotImplementedError
+
+    def delete(self, name):
+        """Forget the blob; nothing happens if there is none."""
+        raise NotImplementedError
+
+    def names(self):
+        """The names stored, sorted (damaged ones included: they are still there)."""
+        raise NotImplementedError
+
+
+# ---- Security module -----------------------------------------------------------------------
+# The terminal master key (TMK) and the working keys it delivers (PIN key, MAC key, track key) never
+# leave the module: no method returns key bytes, only MACs, cryptograms and 4-byte check values.
+MAC_X919 = "x919"  # ANSI X9.19: field 64 is the 8-byte binary MAC (the default)
+MAC_ECB = "ecb"  # the UnionPay POS "ECB" MAC: field 64 is 8 ASCII hex characters
+MAC_ALGORITHMS = (MAC_X919, MAC_ECB)
+KEYS_SINGLE = "001"  # 60.3 of a sign-in: single-length keys (refused)
+KEYS_DOUBLE = "003"  # double-length PIN and MAC keys (what we ask for): field 62 is 40 bytes
+KEYS_TRACK = "004"  # double-length keys plus a track key: field 62 is 60 bytes
+
+
+class SecurityError(HalError):
+    """The security module refused: see KeyRefused and NoKey."""
+
+
+class KeyRefused(SecurityError):
+    """Keys delivered were refused (wrong length, wrong check value, unsupported mode): the keys in
+    force before stay in force. The message says why, never a key."""
+
+
+class NoKey(SecurityError):
+    """The key an operation needs is not loaded (no TMK; no working keys before a sign-in or after
+    a MAC failure dropped them)."""
+
+
+class SecurityModule(Device):
+    # tamper_resistant: keys are kept in hardware that resists reading them out (a secure element,
+    # flash encryption with a locked key) and the cipher resists side channels.
+    CAPABILITIES = ("tamper_resistant",)
+
+    def tmk_check_value(self):
+        """The TMK's 4-byte check value, or None if no TMK is loaded."""
+        raise NotImplementedError
+
+    def load_tmk_components(self, components):
+        """Load a new TMK: the XOR of 1 to 3 components of 16 bytes each (a board's key entry gives
+        2 or 3; a simulator's provisioning gives 1). Drops the working keys (they were under the
+        old TMK). Returns the new TMK's 4-byte check value."""
+        raise NotImplementedError
+
+    def load_working_keys(self, f62, mode):
+        """Load the working keys of a sign-in answer: f62 is field 62 (bytes), mode its 60.3
+        (KEYS_DOUBLE, 40 bytes: PIN key, check value, MAC key, check value; KEYS_TRACK, 60 bytes,
+        then track key and check value). Each key is decrypted under the TMK and checked against its
+        check value. KeyRefused for KEYS_SINGLE, a wrong length or a wrong check value (the keys in
+        force stay); NoKey without a TMK. Loaded keys survive a reboot."""
+        raise NotImplementedError
+
+    def key_set(self):
+        """What is loaded, for the about screen: None without working keys, else a dict with "mode"
+        (KEYS_DOUBLE or KEYS_TRACK) and the 4-byte check values "pin", "mac", "track" (None under
+        KEYS_DOUBLE) and "tmk"."""
+        raise NotImplementedError
+
+    def drop_working_keys(self):
+        """Forget the working keys (a MAC failure): mac() and PIN blocks raise NoKey until the next
+        load_working_keys()."""
+        raise NotImplementedError
+
+    def mac(self, data, algorithm=MAC_X919):
+        """Field 64 of a message whose MAC input is data: 8 binary bytes (MAC_X919) or 8 ASCII hex
+        characters (MAC_ECB). NoKey without working keys; ValueError for an unknown algorithm."""
+        raise NotImplementedError
+
+    def verify_mac(self, data, mac, algorithm=MAC_X919):
+        """True if mac is field 64 of data (compared in constant time). Dropping the keys on a
+        failure is the caller's decision (drop_working_keys)."""
+        raise NotImplementedError
+
+    def encrypt_pin_block(self, pin, pan):
+        """The ISO 9564 format-0 PIN block of pin (4..12 ASCII digits) for pan (13..19 digits),
+        3DES-encrypted under the PIN key (8 bytes). Called by PIN entry implementations only: the
+        firmware never holds a PIN. NoKey without working keys."""
+        raise NotImplementedError
+
+    def password_hash(self, data):
+        """HMAC-SHA256 of data (bytes) under a device key the module generated inside and never
+        exports: 32 bytes. A copy of storage then does not let anyone test 4- or 6-digit passwords
+        offline. HalError if the module has no random source to make that key."""
+        raise NotImplementedError
+
+
+# ---- PIN entry -----------------------------------------------------------------------------
+# poll() answers (kind, value): PIN_DIGITS with the number of digits entered so far (the stars; after
+# a digit or a CLEAR), KEY_PART with the number of components entered (key entry), then one ending:
+# PIN_ENTER with the result, PIN_CANCEL or PIN_TIMEOUT (value None). After an ending, poll() gives None.
+PIN_DIGITS = "digits"
+# PIN_ENTER's value: the encrypted PIN block (8 bytes), or None for an allowed empty PIN; in key
+# entry, the new TMK's 4-byte check value.
+PIN_ENTER = "enter"
+PIN_CANCEL = "cancel"
+PIN_TIMEOUT = "timeout"
+KEY_PART = "part"
+# Key entry types hex digits on a numeric keypad: FUNC then 1..6 gives A..F (FUNC then any other key
+# gives nothing, with a beep); 0..9 are themselves.
+HEX_AFTER_FUNC = "ABCDEF"
+
+
+class PinEntry(Device):
+    """Takes the keypad while an entry is active: the board routes key presses to it and the
+    firmware's Keypad.poll() returns None meanwhile, so digits never pass through firmware/."""
+
+    CAPABILITIES = ("key_entry",)  # begin_key_entry(): typing the TMK's components
+
+    def begin(self, pan_digits, min_len=4, max_len=12, allow_empty=False, timeout_ms=60000):
+        """Start a PIN entry for the card pan_digits (13..19 digits). ENTER ends it with fewer than
+        min_len digits only if none were typed and allow_empty; a digit past max_len is refused with
+        a beep. timeout_ms counts from begin(). ValueError for bad arguments."""
+        raise NotImplementedError
+
+    def begin_key_entry(self, components=2, timeout_ms=300000):
+        """Start typing a TMK as components (2 or 3) of 32 hex digits each, XORed into the security
+        module's TMK at the end (PIN_ENTER gives its check value). ENTER ends a component only when
+        it has 32 digits; CLEAR deletes a digit; CANCEL drops everything typed."""
+        raise NotImplementedError
+
+    def poll(self):
+        """The next (kind, value) of the entry, or None at once. Never blocks."""
+        raise NotImplementedError
+
+    def cancel(self):
+        """End the entry now (the firmware left the screen): what was typed is wiped; no event."""
+        raise NotImplementedError
+
+    def active(self):
+        """True from begin() until the entry ended (and its ending was polled) or was cancelled."""
+        raise NotImplementedError
+
+
 # ---- A board: the set of devices main.py hands to the firmware -----------------------------
 class Board:
     __slots__ = (
@@ -473,6 +628,9 @@ class Board:
         "link",
         "signer",
         "system",
+        "key_store",
+        "security",
+        "pin_entry",
     )
 
     def __init__(
@@ -486,6 +644,9 @@ class Board:
         link,
         signer,
         system=None,
+        key_store=None,
+        security=None,
+        pin_entry=None,
     ):
         self.keypad = keypad
         self.display = display
@@ -496,3 +657,8 @@ class Board:
         self.link = link
         self.signer = signer
         self.system = system  # a System; None: no watchdog, reset or boot count
+        # key_store: for the board's own devices (security module, signer) and the simulator's
+        # reboot; firmware/ never reads it (tests/host/test_layering.py checks).
+        self.key_store = key_store
+        self.security = security
+        self.pin_entry = pin_entry

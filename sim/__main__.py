@@ -131,10 +131,12 @@ def _opened_board(args):
                 params = Params.load(board.storage)
                 params.language = args.lang
                 params.save(board.storage)
-        except OSError as e:
-            if args.state is None:
+        except (OSError, HalError) as e:
+            # The key store reports a failing disk as HalError; the OSError is its context.
+            cause = e if isinstance(e, OSError) else e.__context__
+            if args.state is None or not isinstance(cause, OSError):
                 raise
-            raise Refused(f"cannot use --state {args.state}: {_reason(e, args.state)}") from None
+            raise Refused(f"cannot use --state {args.state}: {_reason(cause, args.state)}") from None
         yield board
     finally:
         if lock is not None:

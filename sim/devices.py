@@ -1,5 +1,5 @@
 # The simulator's own devices: a clock on the host's wall time and a software P-256 signer.
-# CPython only; never imported by firmware/ or hal/. The signer's key sits in plain storage: a sim only.
+# CPython only; never imported by firmware/ or hal/. The signer's key is in the key store, never in Storage.
 import time
 
 from cryptography.hazmat.primitives import hashes, serialization
@@ -42,8 +42,8 @@ class SimClock(VirtualClock):
             super().sleep_ms(ms)
 
 
-KEY_FILE = "signer.key"
-_KEY_TEMP = "signer.key.new"
+KEY_NAME = "signer"  # in the key store: the private scalar, 32 bytes big-endian
+LEGACY_FILE = "signer.key"  # where simulators before the key store kept it: in the firmware's Storage
 
 
 class SoftSigner(Signer):
@@ -53,25 +53,42 @@ class SoftSigner(Signer):
         self._key = ec.derive_private_key(private_value, ec.SECP256R1())
 
     @classmethod
-    def load_or_create(cls, storage):
-        """The signer whose key is in storage file signer.key (the private scalar as 64 hex
-        digits), creating and syncing a new key there first if the file does not exist."""
+    def load_or_create(cls, key_store):
+        """The signer whose key is in the key store under "signer", creating it there first if there
+        is none. A damaged key is HalError (from the key store, or here if it is not a P-256 scalar)."""
+        stored = key_store.load(KEY_NAME)
+        if stored is not None:
+            try:
+                if len(stored) != 32:
+                    raise ValueError("not 32 bytes")
+                return cls(int.from_bytes(stored, "big"))
+            except ValueError:
+                raise HalError("key signer is damaged") from None
+        value = ec.generate_private_key(ec.SECP256R1()).private_numbers().private_value
+        key_store.save(KEY_NAME, value.to_bytes(32, "big"))
+        return cls(value)
+
+    @staticmethod
+    def migrate(storage, key_store):
+        """Move signer.key of an older state directory (64 hex digits in the firmware's Storage) to
+        the key store; True if it moved. A damaged one is HalError and stays where it is."""
         try:
-            stored = storage.read(KEY_FILE)
+            stored = storage.read(LEGACY_FILE)
         except OSError as e:
             if e.errno != ENOENT:
                 raise
-        else:
-            try:
-                return cls(int(stored.decode("ascii"), 16))
-            except ValueError:  # not hex, or not a P-256 scalar; UnicodeDecodeError is a ValueError
-                raise HalError("signer.key is damaged: move it away to make a new key") from None
-        value = ec.generate_private_key(ec.SECP256R1()).private_numbers().private_value
-        storage.write(_KEY_TEMP, "{:064x}".format(value).encode("ascii"))
+            return False
+        if key_store.load(KEY_NAME) is not None:  # two keys: deleting either would lose one
+            raise HalError("signer.key and the key store's signer both exist: move one away")
+        try:
+            value = int(stored.decode("ascii"), 16)
+            ec.derive_private_key(value, ec.SECP256R1())
+        except ValueError:
+            raise HalError("signer.key is damaged: move it away to make a new key") from None
+        key_store.save(KEY_NAME, value.to_bytes(32, "big"))
+        storage.remove(LEGACY_FILE)
         storage.sync()
-        storage.rename(_KEY_TEMP, KEY_FILE)
-        storage.sync()
-        return cls(value)
+        return True
 
     def public_key(self):
         return self._key.public_key().public_bytes(

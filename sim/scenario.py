@@ -311,6 +311,11 @@ class Scenario:
     def screen(self):
         return self.board.display.snapshot()
 
+    def keypad(self):
+        """The keypad a person presses: the board's virtual keypad, behind the firmware's view of it
+        when a PIN entry shares it (then a PIN entry that is active gets the keys, as on a terminal)."""
+        return getattr(self.board.keypad, "device", self.board.keypad)
+
     def _report(self, step, notes):
         snapshot = self.screen()
         changed = snapshot != self._shown
@@ -343,8 +348,9 @@ class Scenario:
             raise Crashed(where, UndeclaredCapability("; ".join(self.violations)))
 
     def _do_key(self, step):
+        keypad = self.keypad()
         for key in step.args:
-            self.board.keypad.press(key)
+            keypad.press(key)
             self._settle(step)
         return ()
 
@@ -411,7 +417,9 @@ class Scenario:
         old = self.board
         old.storage.power_on()
         self.board = checked_board(
-            self.make_board(storage=unwrap(old.storage)), self.violations, self._proxies
+            self.make_board(storage=unwrap(old.storage), key_store=unwrap(old.key_store)),
+            self.violations,
+            self._proxies,
         )
         clock = self.board.clock
         if rtc_lost:

@@ -278,7 +278,7 @@ def test_the_lock_is_released_when_a_run_ends_and_the_storage_never_sees_it(tmp_
     state = str(tmp_path / "state")
     # In one process, one after the other: the first run's lock must not outlive it.
     assert main(["run", "--quiet", "--state", state, path]) == 0
-    assert main(["run", "--quiet", "--state", state, path]) == 0, capsys.readouterr().err
+    assert main(["run", "--quiet", "--lang", "en", "--state", state, path]) == 0, capsys.readouterr().err
     assert os.path.isfile(os.path.join(state, LOCK_FILE))
     with pytest.raises(ValueError):
         check_name(LOCK_FILE)

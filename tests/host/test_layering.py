@@ -46,13 +46,19 @@ def test_device_code_imports_only_what_micropython_has():
     assert bad == []
 
 
+# What firmware/ may import from hal/: the contracts, and the record codec (pure bytes, no device),
+# which lives in hal/ so that the key store (hal/keystore.py) uses the same format while hal/ never
+# imports firmware/. Nothing else: drivers, the soft security module and the DES code stay hidden.
+FIRMWARE_MAY_IMPORT = ("hal.contracts", "hal.record")
+
+
 def test_firmware_reaches_hardware_only_through_the_contracts():
     bad = []
     for rel in device_sources():
         if not rel.startswith("firmware/"):
             continue
         for name, line in imports(rel):
-            if name.startswith("hal") and name != "hal.contracts":
+            if name.startswith("hal") and name not in FIRMWARE_MAY_IMPORT:
                 bad.append("{}:{}: import {}".format(rel, line, name))
             if name.split(".")[0] in ("machine", "network", "socket", "select"):
                 bad.append("{}:{}: import {}".format(rel, line, name))
@@ -83,4 +89,25 @@ def test_test_doubles_stay_out_of_the_device_image():
         for name, line in imports(rel):
             if name.split(".")[0] in ("virtual", "tests", "sim"):
                 bad.append("{}:{}: import {}".format(rel, line, name))
+    assert bad == []
+
+
+def test_the_record_codec_touches_no_device():
+    # hal/record.py is what firmware/ may import besides the contracts: it must stay a codec.
+    assert sorted(name for name, _ in imports("hal/record.py")) == ["binascii", "json"]
+
+
+def test_firmware_never_touches_keys_or_pins():
+    # Key bytes and PIN digits stay behind the security module and the PIN entry: firmware/ never
+    # imports their implementations and never reaches the board's key store.
+    bad = []
+    for rel in device_sources():
+        if not rel.startswith("firmware/"):
+            continue
+        for name, line in imports(rel):
+            if name in ("hal.des", "hal.mac", "hal.softsec", "hal.softpin", "hal.keystore"):
+                bad.append("{}:{}: import {}".format(rel, line, name))
+        with open(os.path.join(REPO, rel), encoding="utf-8") as f:
+            if "key_store" in f.read():
+                bad.append("{}: names the key store".format(rel))
     assert bad == []

@@ -496,7 +496,7 @@ def test_cut_fires_in_the_boot_of_a_reboot_that_writes():
     assert (
         "-- 5: reboot\nnote: power cut at storage operation 3 not reached: line 5 did 0; disarmed\n" in trace
     )
-    assert storage.list() == ["bad.000001.counters.json", "params.a", "provisioned.a", "signer.key"]
+    assert storage.list() == ["bad.000001.counters.json", "params.a", "provisioned.a"]
 
 
 def test_cut_followed_by_a_step_without_storage_is_not_reached():
@@ -607,13 +607,14 @@ def test_interactive_quit():
 def test_cli_damaged_state_is_reported_not_crashed(tmp_path):
     state = tmp_path / "terminal"
     assert sim("run", "--state", str(state), "-", stdin="wait 1\n").returncode == 0
-    (state / "signer.key").write_text("not a key")
+    key_file = state / "keys" / "signer.key"
+    key_file.write_bytes(key_file.read_bytes()[:-1])  # truncated: a fault, never a new key
     result = sim("run", "--state", str(state), "-", stdin="wait 1\n")
     assert result.returncode == 2
-    assert "signer.key is damaged" in result.stderr
+    assert "key signer is damaged" in result.stderr
     assert "Traceback" not in result.stderr
     # Damaged records the firmware reads are its own business: it boots and says so.
-    (state / "signer.key").unlink()
+    key_file.unlink()
     (state / "counters.json").write_text("{")
     result = sim("run", "--state", str(state), "-", stdin="expect 存储数据损坏\n")
     assert result.returncode == 0, result.stderr

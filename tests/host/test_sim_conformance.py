@@ -14,6 +14,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, utils
 from freezegun import freeze_time
 
+from firmware.card import NO_PIN_LIMIT_FEN, PIN_NONE, PIN_OPTIONAL, PIN_REQUIRED, pin_rule
 from hal.cards import CardSources
 from hal.contracts import (
     CARD_INSERT,
@@ -23,12 +24,14 @@ from hal.contracts import (
     CARD_TAP,
     TICKS_PERIOD,
     Board,
+    HalError,
     char_cells,
     declared,
 )
+from hal.keystore import StorageKeyStore
 from sim import cards
 from sim.board import make_board
-from sim.devices import KEY_FILE, SimClock, SoftSigner
+from sim.devices import KEY_NAME, LEGACY_FILE, SimClock, SoftSigner
 from sim.storage import DirStorage
 from tests.portable import conformance
 from virtual.devices import LoopbackLink, VirtualDisplay
@@ -147,7 +150,7 @@ def _rfc6979():
 
 
 def test_soft_signer_conformance():
-    conformance.check_signer(lambda: SoftSigner.load_or_create(RamStorage()), verify=_verify)
+    conformance.check_signer(lambda: SoftSigner.load_or_create(StorageKeyStore(RamStorage())), verify=_verify)
 
 
 def test_soft_signer_gives_the_rfc6979_signatures():
@@ -159,19 +162,54 @@ def test_soft_signer_gives_the_rfc6979_signatures():
         assert signature == bytes.fromhex(case["r"] + case["s"]), case["message_ascii"]
 
 
-def test_soft_signer_keeps_its_key_in_storage():
+def test_soft_signer_keeps_its_key_in_the_key_store():
     store = RamStorage()
-    first = SoftSigner.load_or_create(store)
-    assert store.list() == [KEY_FILE] and len(store.read(KEY_FILE)) == 64
+    keys = StorageKeyStore(store)
+    first = SoftSigner.load_or_create(keys)
+    assert keys.names() == [KEY_NAME] and len(keys.load(KEY_NAME)) == 32
     store.power_cut()  # the key was synced
     store.power_on()
-    assert SoftSigner.load_or_create(store).public_key() == first.public_key()
-    assert SoftSigner.load_or_create(RamStorage()).public_key() != first.public_key()
+    assert SoftSigner.load_or_create(keys).public_key() == first.public_key()
+    assert SoftSigner.load_or_create(StorageKeyStore(RamStorage())).public_key() != first.public_key()
+
+
+def test_soft_signer_refuses_a_damaged_key_and_makes_no_new_one():
+    store = RamStorage()
+    keys = StorageKeyStore(store)
+    SoftSigner.load_or_create(keys)
+    raw = store.read("signer.key")
+    for bad in (raw[:-1], raw[:10], b"", raw[:-2] + b"0" + raw[-1:]):
+        store.write("signer.key", bad)
+        e = conformance.raises(HalError, SoftSigner.load_or_create, keys)
+        assert "signer" in str(e)
+        assert store.read("signer.key") == bad  # still there, as it was: evidence, not replaced
+    keys.save(KEY_NAME, b"\xff" * 32)  # a well-formed file, but not a P-256 scalar
+    conformance.raises(HalError, SoftSigner.load_or_create, keys)
+
+
+def test_an_older_state_dirs_signer_key_moves_to_the_key_store(tmp_path):
+    value = 0x1234567890ABCDEF
+    storage = DirStorage(str(tmp_path))
+    storage.write(LEGACY_FILE, "{:064x}".format(value).encode())
+    storage.sync()
+    board = make_board(state_dir=str(tmp_path))
+    assert board.signer.public_key() == SoftSigner(value).public_key()
+    assert LEGACY_FILE not in board.storage.list() and not (tmp_path / LEGACY_FILE).exists()
+    assert (tmp_path / "keys" / "signer.key").exists()
+    # A second legacy key beside the one in the key store: neither is thrown away.
+    storage = DirStorage(str(tmp_path))
+    storage.write(LEGACY_FILE, "{:064x}".format(value + 1).encode())
+    storage.sync()
+    with pytest.raises(HalError, match="both exist"):
+        make_board(state_dir=str(tmp_path))
+    assert LEGACY_FILE in DirStorage(str(tmp_path)).list()
 
 
 # ---- board ---------------------------------------------------------------------------------
 def test_sim_board_devices_conformance():
-    conformance.check_keypad(lambda: make_board().keypad, virtual=True, beeps=lambda k: k.beeps)
+    # The firmware's keypad is the virtual keypad lent to the PIN entry (hal.softpin.LentKeypad).
+    conformance.check_keypad(lambda: make_board().keypad, beeps=lambda k: k.device.beeps)
+    conformance.check_keypad(lambda: make_board().keypad.device, virtual=True, beeps=lambda k: k.beeps)
     conformance.check_display(lambda: make_board().display, True, lambda d, x, y: d.pixel(x, y))
     conformance.check_card_reader(lambda: make_board().card_reader, lambda r, e: r.source(e.mode).present(e))
     conformance.check_signature_pad(lambda: make_board().signature_pad, virtual=True)
@@ -195,8 +233,10 @@ def test_make_board_in_ram():
 def test_make_board_with_a_state_dir_keeps_the_terminal_key(tmp_path):
     board = make_board(state_dir=str(tmp_path), realtime=True)
     assert isinstance(board.storage, DirStorage) and board.clock.realtime is True
-    assert (tmp_path / KEY_FILE).exists()
-    assert make_board(state_dir=str(tmp_path)).signer.public_key() == board.signer.public_key()
+    assert (tmp_path / "keys" / "signer.key").exists() and board.storage.list() == []
+    again = make_board(state_dir=str(tmp_path))
+    assert again.signer.public_key() == board.signer.public_key()
+    assert again.security.tmk_check_value() == board.security.tmk_check_value() is not None
 
 
 # ---- card deck -----------------------------------------------------------------------------
@@ -220,6 +260,20 @@ def test_deck_has_the_documented_cards():
         assert "`{}`".format(name) in doc and card.track2 in doc, name
         assert card.kind in ("debit", "credit") and set(card.modes) <= {CARD_SWIPE, CARD_INSERT, CARD_TAP}
         assert card.note
+        assert card.pin.isdigit() and 4 <= len(card.pin) <= 12, name
+        assert "| `{}` | `{}` | `{}` |".format(name, card.track2, card.pin) in doc, name
+
+
+def test_the_deck_asks_for_pins_as_cards_md_says():
+    def rule(name, mode=CARD_SWIPE, amount=50000):
+        return pin_rule(cards.DECK[name].track2.split("=")[1][4:7], mode, amount, NO_PIN_LIMIT_FEN)
+
+    for name in ("debit", "expired", "badluhn", "magonly"):
+        assert rule(name) == PIN_REQUIRED, name
+    for name in ("credit", "visa", "mastercard"):
+        assert rule(name) == PIN_OPTIONAL, name
+    assert rule("tapsmall", CARD_TAP) == PIN_NONE
+    assert rule("tapsmall", CARD_TAP, NO_PIN_LIMIT_FEN + 1) == rule("tapsmall") == PIN_REQUIRED
 
 
 def test_deck_track2_parses_as_documented():

@@ -805,3 +805,379 @@ def check_signer(make, verify=None):
         assert verify(public, d1, s1) and verify(public, d2, s2)
         assert not verify(public, d2, s1)
         assert not verify(public, d1, s1[:63] + bytes([s1[63] ^ 1]))
+
+
+# ---- Key store, security module, PIN entry -------------------------------------------------
+# Test keys (made up): a TMK as two components, and working keys delivered under it.
+TMK_PARTS = (
+    bytes.fromhex("0123456789ABCDEFFEDCBA9876543210"),
+    bytes.fromhex("1111111111111111AAAAAAAAAAAAAAAA"),
+)
+PIK = bytes.fromhex("F1E2D3C4B5A69788796A5B4C3D2E1F00")
+MAK = bytes.fromhex("0F1E2D3C4B5A69788796A5B4C3D2E1F0")
+TDK = bytes.fromhex("00112233445566778899AABBCCDDEEFF")
+CARD_PAN = "6217002430012345675"
+
+
+def xor_parts(parts):
+    out = bytearray(16)
+    for part in parts:
+        for i in range(16):
+            out[i] ^= part[i]
+    return bytes(out)
+
+
+def field62(tmk, keys, spoil=None):
+    """Field 62 of a sign-in answer delivering keys under tmk: each key encrypted, then its check
+    value; spoil=k gives key k a wrong check value."""
+    from hal.des import TripleDES, check_value
+
+    out = b""
+    for k, key in enumerate(keys):
+        kcv = check_value(key)
+        if k == spoil:
+            kcv = bytes([kcv[0] ^ 1]) + kcv[1:]
+        out += TripleDES(tmk).encrypt(key) + kcv
+    return out
+
+
+def key_fragments(*keys):
+    """Forms a key may take in a file or a return value: its bytes, halves, and hex in both cases."""
+    import binascii
+
+    found = []
+    for key in keys:
+        for part in (key, key[:8], key[8:]):
+            found.append(part)
+            h = binascii.hexlify(part)
+            found.append(h)
+            found.append(h.upper())
+    return found
+
+
+def check_key_store(make):
+    from hal.contracts import HalError
+
+    ks = make()
+    assert declared(ks) == []
+    assert ks.names() == [] and ks.load("tmk") is None
+    ks.delete("tmk")  # nothing there: nothing happens
+    ks.save("tmk", b"\x01" * 16)
+    ks.save("a-key.1", bytearray(b"\x00\xff" * 512))
+    assert ks.load("tmk") == b"\x01" * 16 and type(ks.load("tmk")) is bytes
+    assert ks.load("a-key.1") == b"\x00\xff" * 512
+    assert ks.names() == ["a-key.1", "tmk"]
+    ks.save("tmk", b"\x02" * 24)  # replaced
+    assert ks.load("tmk") == b"\x02" * 24
+    ks.delete("tmk")
+    assert ks.load("tmk") is None and ks.names() == ["a-key.1"]
+    for name in BAD_NAMES + ("a" * 25,):
+        raises(ValueError, ks.load, name)
+        raises(ValueError, ks.save, name, b"k")
+    for blob in (b"", b"x" * 1025, "text", None, 12):
+        raises(ValueError, ks.save, "tmk", blob)
+    assert ks.load("tmk") is None
+    if hasattr(ks, "storage"):  # a key store over a Storage: damage and power cuts
+        _check_key_store_damage(ks, HalError)
+        _check_key_store_power_cut(make)
+
+
+def _check_key_store_damage(ks, HalError):
+    store = ks.storage
+    ks.save("tmk", b"\x05" * 16)
+    fname = [n for n in store.list() if n.startswith("tmk")][0]
+    good = store.read(fname)
+    damaged = [good[:n] for n in range(len(good))]  # truncated at every length
+    for i in range(len(good)):  # every byte flipped
+        damaged.append(good[:i] + bytes([good[i] ^ 0x20]) + good[i + 1 :])
+    for bad in damaged:
+        store.write(fname, bad)
+        store.sync()
+        raises(HalError, ks.load, "tmk")
+        assert store.read(fname) == bad  # kept as it is, never silently replaced
+        assert "tmk" in ks.names()
+    store.write(fname, good)
+    assert ks.load("tmk") == b"\x05" * 16
+    ks.save("other", b"\x06" * 16)  # another key's file under this name is damage too
+    store.write(fname, store.read([n for n in store.list() if n.startswith("other")][0]))
+    raises(HalError, ks.load, "tmk")
+    ks.save("tmk", b"\x07" * 16)  # the owner's decision: a new key over the damaged one
+    assert ks.load("tmk") == b"\x07" * 16
+
+
+def _check_key_store_power_cut(make):
+    old, new = b"\x11" * 16, b"\x22" * 16
+    for tear in (TEAR_NONE, TEAR_ONE_BYTE, TEAR_HALF, TEAR_ALL_BUT_ONE, TEAR_ALL):
+        n = 1
+        while True:
+            ks = make()
+            ks.save("tmk", old)
+            ks.storage.cut_at(n, tear)
+            try:
+                ks.save("tmk", new)
+                done = True
+            except PowerCut:
+                done = False
+            ks.storage.cut_at(None)
+            ks.storage.power_cut()
+            ks.storage.power_on()
+            assert ks.load("tmk") in ((old, new) if not done else (new,)), (tear, n)
+            if done:
+                break
+            n += 1
+    # A delete cut anywhere leaves the key or nothing, even with a finished temp file from an
+    # interrupted save beside it: never that temp file's key.
+    from hal.keystore import StorageKeyStore
+    from virtual.storage import RamStorage
+
+    other = StorageKeyStore(RamStorage())
+    other.save("tmk", new)
+    finished_temp = other.storage.read("tmk.key")
+    n = 1
+    while True:
+        ks = make()
+        ks.save("tmk", old)
+        ks.storage.write("tmk.new", finished_temp)
+        ks.storage.sync()
+        ks.storage.cut_at(n)
+        try:
+            ks.delete("tmk")
+            done = True
+        except PowerCut:
+            done = False
+        ks.storage.cut_at(None)
+        ks.storage.power_cut()
+        ks.storage.power_on()
+        assert ks.load("tmk") in ((None,) if done else (old, None)), n
+        if done:
+            break
+        n += 1
+
+
+def check_security_module(make_store, make_module):
+    """make_store(): a fresh key store; make_module(store): the module over it (again: a reboot)."""
+    from hal.contracts import KEYS_DOUBLE, KEYS_TRACK, MAC_ECB, MAC_X919, KeyRefused, NoKey
+    from hal.des import TripleDES, check_value
+    from hal.mac import pin_block_format0, pos_ecb_mac, x919_mac
+
+    store = make_store()
+    sec = make_module(store)
+    assert declared(sec) == []
+    outputs = []
+    assert sec.tmk_check_value() is None and sec.key_set() is None
+    data = b"\x02\x00" + bytes(range(100))
+    for fn, args in ((sec.mac, (data,)), (sec.encrypt_pin_block, ("1234", CARD_PAN))):
+        raises(NoKey, fn, *args)
+    raises(NoKey, sec.load_working_keys, bytes(40), KEYS_DOUBLE)
+    tmk = xor_parts(TMK_PARTS)
+    for bad in ([], [TMK_PARTS[0]] * 4, [b"short"], ["0123456789ABCDEF0123456789ABCDEF"]):
+        raises(ValueError, sec.load_tmk_components, bad)
+    raises(KeyRefused, sec.load_tmk_components, [TMK_PARTS[0], TMK_PARTS[0]])  # XOR to zero
+    assert sec.tmk_check_value() is None
+    outputs.append(sec.load_tmk_components(list(TMK_PARTS)))
+    assert outputs[-1] == check_value(tmk) == sec.tmk_check_value()
+    assert sec.key_set() is None
+    raises(NoKey, sec.mac, data)
+    # Sign-in answers refused: the keys in force (none yet) stay.
+    e = raises(KeyRefused, sec.load_working_keys, field62(tmk, [PIK[:8], MAK[:8]])[:24], "001")
+    assert "001" in str(e)
+    for f62, mode in (
+        (field62(tmk, [PIK, MAK])[:-1], KEYS_DOUBLE),
+        (field62(tmk, [PIK, MAK]) + b"\x00", KEYS_DOUBLE),
+        (field62(tmk, [PIK, MAK, TDK]), KEYS_DOUBLE),
+        (field62(tmk, [PIK, MAK]), KEYS_TRACK),
+        (field62(tmk, [PIK, MAK], spoil=0), KEYS_DOUBLE),
+        (field62(tmk, [PIK, MAK], spoil=1), KEYS_DOUBLE),
+        (field62(tmk, [PIK, MAK]), "002"),
+    ):
+        raises(KeyRefused, sec.load_working_keys, f62, mode)
+    assert sec.key_set() is None
+    raises(ValueError, sec.load_working_keys, field62(tmk, [PIK, MAK]), 3)
+    sec.load_working_keys(field62(tmk, [PIK, MAK]), KEYS_DOUBLE)
+    expected = {"mode": KEYS_DOUBLE, "pin": check_value(PIK), "mac": check_value(MAK), "track": None}
+    expected["tmk"] = check_value(tmk)
+    assert sec.key_set() == expected
+    _check_macs(sec, TripleDES(MAK), data, outputs, x919_mac, pos_ecb_mac, MAC_X919, MAC_ECB)
+    block = sec.encrypt_pin_block("123456", CARD_PAN)
+    outputs.append(block)
+    assert TripleDES(PIK).decrypt(block) == bytes(pin_block_format0("123456", CARD_PAN))
+    # A refused answer (a wrong check value) leaves the keys in force.
+    for spoil in (0, 1, 2):
+        raises(KeyRefused, sec.load_working_keys, field62(tmk, [MAK, PIK, TDK], spoil=spoil), KEYS_TRACK)
+        assert sec.key_set() == expected and sec.mac(data) == x919_mac(TripleDES(MAK), data)
+    # The working keys survive a reboot; a dropped key set stays dropped.
+    sec = make_module(store)
+    assert sec.key_set() == expected and sec.mac(data) == x919_mac(TripleDES(MAK), data)
+    sec.drop_working_keys()
+    assert sec.key_set() is None
+    raises(NoKey, sec.mac, data)
+    raises(NoKey, sec.encrypt_pin_block, "1234", CARD_PAN)
+    sec = make_module(store)
+    assert sec.key_set() is None and sec.tmk_check_value() == check_value(tmk)
+    # 004: the track key too.
+    sec.load_working_keys(field62(tmk, [MAK, PIK, TDK]), KEYS_TRACK)
+    assert sec.key_set()["track"] == check_value(TDK) and sec.key_set()["mode"] == KEYS_TRACK
+    assert sec.mac(data) == x919_mac(TripleDES(PIK), data)  # MAK and PIK swapped in this answer
+    # A new TMK drops the working keys, which were under the old one.
+    sec.load_tmk_components([TMK_PARTS[0]])
+    assert sec.key_set() is None and make_module(store).key_set() is None
+    outputs.append(sec.load_tmk_components(list(TMK_PARTS)))
+    _check_password_hash(sec, make_store, make_module, store, outputs)
+    # Nothing any method returned holds key bytes.
+    fragments = key_fragments(tmk, PIK, MAK, TDK)
+    for out in outputs:
+        for frag in fragments:
+            assert frag not in bytes(out)
+
+
+def _check_macs(sec, mak, data, outputs, x919_mac, pos_ecb_mac, MAC_X919, MAC_ECB):
+    for message in (b"", b"\x01", data, data[:64]):
+        for algorithm, reference in ((MAC_X919, x919_mac), (MAC_ECB, pos_ecb_mac)):
+            mac = sec.mac(message, algorithm)
+            outputs.append(mac)
+            assert mac == reference(mak, message) and len(mac) == 8
+            assert sec.verify_mac(message, mac, algorithm)
+            assert not sec.verify_mac(message + b"\x01", mac, algorithm)
+            assert not sec.verify_mac(message, bytes([mac[0] ^ 1]) + mac[1:], algorithm)
+            assert not sec.verify_mac(message, mac[:7], algorithm)
+    assert sec.mac(data) == sec.mac(data, MAC_X919)  # the default
+    assert sec.mac(data, MAC_ECB).decode() == sec.mac(data, MAC_ECB).decode().upper()
+    raises(ValueError, sec.mac, data, "md5")
+
+
+def _check_password_hash(sec, make_store, make_module, store, outputs):
+    digest = sec.password_hash(b"123456")
+    outputs.append(digest)
+    assert len(digest) == 32 and digest == sec.password_hash(b"123456")
+    assert sec.password_hash(b"123457") != digest
+    assert make_module(store).password_hash(b"123456") == digest  # its key survives a reboot
+    assert make_module(make_store()).password_hash(b"123456") != digest  # another device's key
+    assert hashlib.sha256(b"123456").digest() != digest
+
+
+def check_pin_entry(make):
+    """make() gives (pin_entry, firmware_keypad, press, clock, security): press(*keys) presses the
+    physical keys; clock has advance(); security holds the TMK_PARTS TMK and PIK/MAK working keys."""
+    from hal.contracts import (
+        KEY_PART,
+        PIN_CANCEL,
+        PIN_DIGITS,
+        PIN_ENTER,
+        PIN_TIMEOUT,
+        NoKey,
+    )
+    from hal.des import TripleDES, check_value
+    from hal.mac import pin_block_format0
+
+    pin, keypad, press, clock, sec = make()
+    assert declared(pin) == []
+    assert not pin.active() and pin.poll() is None
+
+    def typed(keys):
+        press(*keys)
+        events = []
+        for _ in range(len(keys) + 2):
+            event = pin.poll()
+            if event is not None:
+                events.append(event)
+        return events
+
+    # A PIN typed, with a CLEAR on the way; the firmware's keypad says nothing meanwhile.
+    press("9")  # pressed before the prompt: not a digit of the PIN
+    pin.begin(CARD_PAN)
+    assert pin.active() and keypad.poll() is None
+    events = typed(["1", "2", "9", "CLEAR", "3", "4", "ENTER"])
+    assert [e[1] for e in events[:-1]] == [1, 2, 3, 2, 3, 4]
+    assert events[-1][0] == PIN_ENTER and not pin.active()
+    assert TripleDES(PIK).decrypt(events[-1][1]) == bytes(pin_block_format0("1234", CARD_PAN))
+    assert [e[0] for e in events[:-1]] == [PIN_DIGITS] * 6
+    press("5")
+    assert keypad.poll() == "5"  # the keypad is the firmware's again
+    # Too short, then the maximum.
+    pin.begin(CARD_PAN, min_len=6, max_len=6)
+    events = typed(["1", "2", "3", "ENTER"])
+    assert events == [(PIN_DIGITS, 1), (PIN_DIGITS, 2), (PIN_DIGITS, 3)] and pin.active()
+    events = typed(["4", "5", "6", "7", "8", "ENTER"])
+    assert events[:3] == [(PIN_DIGITS, 4), (PIN_DIGITS, 5), (PIN_DIGITS, 6)] and len(events) == 4
+    assert TripleDES(PIK).decrypt(events[3][1]) == bytes(pin_block_format0("123456", CARD_PAN))
+    # CLEAR on nothing, unknown keys, an empty PIN refused then allowed.
+    pin.begin(CARD_PAN)
+    assert typed(["CLEAR", "UP", "FUNC", "ENTER"]) == [] and pin.active()
+    assert typed(["CANCEL"]) == [(PIN_CANCEL, None)] and not pin.active()
+    pin.begin(CARD_PAN, allow_empty=True)
+    assert typed(["ENTER"]) == [(PIN_ENTER, None)]
+    pin.begin(CARD_PAN, max_len=12)
+    assert typed(["1"] * 13 + ["ENTER"])[-2:] == [(PIN_DIGITS, 12), (PIN_ENTER, typed_block(sec))]
+    # Cancel and timeout: what was typed never reaches the firmware.
+    pin.begin(CARD_PAN, timeout_ms=5000)
+    typed(["1", "2"])
+    clock.advance(4.9)
+    assert pin.poll() is None and pin.active()
+    clock.advance(0.2)
+    press("3", "4")  # typed as the time ran out
+    assert pin.poll() == (PIN_TIMEOUT, None) and not pin.active()
+    assert pin.poll() is None and keypad.poll() is None
+    pin.begin(CARD_PAN)
+    typed(["7", "7"])
+    press("7")
+    pin.cancel()
+    assert not pin.active() and pin.poll() is None and keypad.poll() is None
+    for args in (("621700",), (CARD_PAN, 3), (CARD_PAN, 4, 13), (CARD_PAN, 6, 5), (int(CARD_PAN),)):
+        raises(ValueError, pin.begin, *args)
+    raises(ValueError, pin.begin, CARD_PAN, 4, 12, False, 0)
+    # Key entry: FUNC 1..6 are A..F; the result is the TMK's check value only.
+    _check_key_entry(pin, typed, press, sec, check_value, KEY_PART, PIN_ENTER, PIN_CANCEL, PIN_DIGITS)
+    # Without working keys, ENTER fails and the entry ends.
+    sec.drop_working_keys()
+    pin.begin(CARD_PAN)
+    press("1", "2", "3", "4", "ENTER")
+    for _ in range(4):
+        pin.poll()
+    raises(NoKey, pin.poll)
+    assert not pin.active()
+
+
+def typed_block(sec):
+    return sec.encrypt_pin_block("111111111111", CARD_PAN)
+
+
+def hex_keys(hex_digits):
+    """The keys a field engineer presses for hex digits: FUNC then 1..6 for A..F."""
+    keys = []
+    for ch in hex_digits:
+        if ch in "ABCDEF":
+            keys += ["FUNC", str("ABCDEF".index(ch) + 1)]
+        else:
+            keys.append(ch)
+    return keys
+
+
+def _check_key_entry(pin, typed, press, sec, check_value, KEY_PART, PIN_ENTER, PIN_CANCEL, PIN_DIGITS):
+    import binascii
+
+    before = sec.tmk_check_value()
+    parts = [b"\x5a" * 16, bytes(range(16)), bytes(range(0xF0, 0x100))]
+    hexes = [binascii.hexlify(p).decode().upper() for p in parts]
+    pin.begin_key_entry(2)
+    events = typed(hex_keys(hexes[0])[:-1] + ["ENTER"])  # 31 digits: ENTER does nothing
+    assert events[-1] == (PIN_DIGITS, 31) and pin.active()
+    events = typed(["FUNC", "7", "FUNC", "CLEAR"])  # FUNC 7 is nothing; CLEAR deletes a digit
+    assert events == [(PIN_DIGITS, 30)]
+    events = typed(hex_keys(hexes[0][30:]) + ["ENTER"])
+    assert events[-1] == (KEY_PART, 1)
+    assert typed(["CANCEL"]) == [(PIN_CANCEL, None)]
+    assert sec.tmk_check_value() == before  # cancelled: nothing loaded
+    for count in (2, 3):
+        pin.begin_key_entry(count)
+        events = []
+        for h in hexes[:count]:
+            events += typed(hex_keys(h) + ["ENTER"])
+        kcv = check_value(xor_parts(parts[:count]))
+        assert events[-1] == (PIN_ENTER, kcv) and sec.tmk_check_value() == kcv
+        assert [e for e in events if e[0] == KEY_PART] == [(KEY_PART, k) for k in range(1, count)]
+        assert not pin.active() and sec.key_set() is None
+    for bad in (1, 4, "2"):
+        raises(ValueError, pin.begin_key_entry, bad)
+    # Back to the test TMK and working keys for what follows.
+    sec.load_tmk_components(list(TMK_PARTS))
+    sec.load_working_keys(field62(xor_parts(TMK_PARTS), [PIK, MAK]), "003")

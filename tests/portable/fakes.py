@@ -43,10 +43,14 @@ class EchoHost:
         return data
 
 
+def _none():
+    return None
+
+
 def make_board(**devices):
-    """A Board of fresh virtual devices and a FakeSigner; a keyword (keypad=..., storage=...,
-    any Board slot) puts your own device in that slot."""
-    parts = {
+    """A Board of fresh virtual devices and a FakeSigner (no key store, security module or PIN
+    entry); a keyword (keypad=..., storage=..., any Board slot) puts your own device in that slot."""
+    parts = {  # type: dict
         "keypad": VirtualKeypad,
         "display": VirtualDisplay,
         "card_reader": VirtualCardReader,
@@ -56,6 +60,9 @@ def make_board(**devices):
         "link": LoopbackLink,
         "signer": FakeSigner,
         "system": VirtualSystem,
+        "key_store": _none,
+        "security": _none,
+        "pin_entry": _none,
     }
     for slot in devices:
         if slot not in parts:

@@ -1,4 +1,14 @@
-from firmware.card import luhn_ok, mask_pan, parse_track2, read_card
+from firmware.card import (
+    NO_PIN_LIMIT_FEN,
+    PIN_NONE,
+    PIN_OPTIONAL,
+    PIN_REQUIRED,
+    luhn_ok,
+    mask_pan,
+    parse_track2,
+    pin_rule,
+    read_card,
+)
 from firmware.errors import BadCardData, CardExpired
 from hal.contracts import CARD_INSERT, CARD_SWIPE, CardEvent
 
@@ -88,3 +98,50 @@ def test_read_card_keeps_mode_and_org():
     card = read_card(CardEvent(CARD_INSERT, DEBIT + "D3112220", "CUP"), 2026, 11)
     assert card.mode == CARD_INSERT
     assert card.org == "CUP"
+
+
+# ---- PIN or not ------------------------------------------------------------------------------
+def test_pin_rule_follows_the_service_codes_third_digit():
+    for third, expected in (
+        ("0", PIN_REQUIRED),
+        ("3", PIN_REQUIRED),
+        ("5", PIN_REQUIRED),
+        ("6", PIN_REQUIRED),
+        ("7", PIN_REQUIRED),
+        ("1", PIN_OPTIONAL),
+        ("2", PIN_OPTIONAL),
+        ("4", PIN_OPTIONAL),
+        ("8", PIN_REQUIRED),  # unassigned: the careful way
+        ("9", PIN_REQUIRED),
+    ):
+        for mode in ("swipe", "insert", "tap"):
+            # a tap over the limit follows the service code like any read
+            assert pin_rule("22" + third, mode, 100001, 100000) == expected, (third, mode)
+
+
+def test_pin_rule_without_a_pin_pad_drops_only_the_6_and_7_pins():
+    assert pin_rule("226", "insert", 500, 100000, has_pin_pad=False) == PIN_NONE
+    assert pin_rule("227", "swipe", 500, 100000, has_pin_pad=False) == PIN_NONE
+    assert pin_rule("220", "swipe", 500, 100000, has_pin_pad=False) == PIN_REQUIRED
+    assert pin_rule("221", "swipe", 500, 100000, has_pin_pad=False) == PIN_OPTIONAL
+
+
+def test_pin_rule_contactless_at_or_under_the_limit_needs_none():
+    assert NO_PIN_LIMIT_FEN == 100000  # 1000 CNY
+    assert pin_rule("220", "tap", 100000, NO_PIN_LIMIT_FEN) == PIN_NONE  # at the limit
+    assert pin_rule("220", "tap", 0, NO_PIN_LIMIT_FEN) == PIN_NONE
+    assert pin_rule("220", "tap", 100001, NO_PIN_LIMIT_FEN) == PIN_REQUIRED
+    assert pin_rule("220", "tap", 100, 0) == PIN_REQUIRED  # a limit of 0 turns 免密 off
+    assert pin_rule("220", "insert", 100, NO_PIN_LIMIT_FEN) == PIN_REQUIRED  # chip: no 免密
+    assert pin_rule("220", "swipe", 100, NO_PIN_LIMIT_FEN) == PIN_REQUIRED
+
+
+def test_pin_rule_asks_for_a_pin_when_the_service_code_is_not_three_digits():
+    for code in ("", "22", "2201", "2X1", None, 221):
+        assert pin_rule(code, "swipe", 100, 100000) == PIN_REQUIRED, code
+    for bad in (True, 1.5, "100", None):
+        try:
+            pin_rule("221", "tap", bad, 100000)
+        except ValueError:
+            continue
+        raise AssertionError("amount {!r} accepted".format(bad))

@@ -167,6 +167,45 @@ def test_about_shows_version_build_date_and_terminal_id():
     assert "Admin" in board.display.lines()[0] and board.display.inverse() == [2]
 
 
+def test_about_shows_the_keys_check_values_never_a_key():
+    from hal.des import check_value
+    from hal.keystore import StorageKeyStore
+    from hal.softsec import SoftSecurityModule
+    from tests.portable.conformance import MAK, PIK, TDK, TMK_PARTS, field62, xor_parts
+    from virtual.storage import RamStorage
+
+    def about(board, term):
+        press(board, term, "ENTER", "8", "2")
+        s = screen(board)
+        press(board, term, "ENTER", "CANCEL", "CANCEL", "CANCEL")
+        return s
+
+    def kcv(key):
+        return "".join("{:02X}".format(b) for b in check_value(key))
+
+    board, term = boot()
+    assert "TMK" not in about(board, term) and "master key" not in about(board, term)  # no module
+    key_store = StorageKeyStore(RamStorage())
+    sec = SoftSecurityModule(key_store)
+    board, term = boot(security=sec)
+    assert "No master key" in about(board, term)
+    tmk = xor_parts(TMK_PARTS)
+    sec.load_tmk_components(list(TMK_PARTS))
+    s = about(board, term)
+    assert "TMK " + kcv(tmk) in s and "No working keys" in s
+    sec.load_working_keys(field62(tmk, [PIK, MAK]), "003")
+    s = about(board, term)
+    assert "PIK " + kcv(PIK) in s and "MAK " + kcv(MAK) in s and "TDK" not in s
+    sec.load_working_keys(field62(tmk, [PIK, MAK, TDK]), "004")
+    s = about(board, term)
+    assert "TDK " + kcv(TDK) in s
+    for key in (tmk, PIK, MAK, TDK):
+        assert "".join("{:02X}".format(b) for b in key[:4]) not in s
+    key_store.storage.write("tmk.key", b"QPR1 damaged")
+    board, term = boot(security=SoftSecurityModule(key_store))
+    assert "Key fault" in about(board, term)
+
+
 def test_stored_data_faults_list_the_evidence_newest_first():
     board, term = boot()
     press(board, term, "ENTER", "8", "3")

@@ -1,0 +1,195 @@
+# The record codec: canonical JSON and the stored-file format (header with sequence, length and CRC-32)
+# shared by the firmware's record layer (firmware/store.py) and the key store (hal/keystore.py).
+# Pure bytes in, bytes out: never touches a Storage, never imports firmware/.
+#
+# One generation of a record is a 28-byte header "QPR1 <seq:8 hex> <length:4 hex> <crc32:8 hex>\n"
+# and the payload: the record in canonical JSON.
+
+import json
+
+try:
+    from binascii import crc32
+except ImportError:  # a port built without binascii.crc32: the same CRC-32 (IEEE 802.3) in Python
+
+    def crc32(data, crc=0):
+        crc ^= 0xFFFFFFFF
+        for byte in data:
+            crc ^= byte
+            for _ in range(8):
+                crc = (crc >> 1) ^ (0xEDB88320 & -(crc & 1))
+        return crc ^ 0xFFFFFFFF
+
+
+# Plain module constants (no const(): hal/ has no compat shim; these are read rarely).
+_MAGIC = b"QPR1 "
+HEADER_SIZE = 28
+_MAX_DEPTH = 4  # records are flat dicts with short lists at most: deeper means damage
+
+
+class Damaged(Exception):
+    """A stored file that cannot be trusted; the message says why (never its content)."""
+
+
+# ---- Canonical encoding ----------------------------------------------------------------------
+# The same record gives the same bytes on CPython and MicroPython (their json.dumps differ on
+# non-ASCII text and dict order): keys sorted, no spaces, text as UTF-8 with only '"', '\' and
+# control characters escaped. Anything hashed or signed uses this encoding.
+
+
+_HEX = "0123456789abcdef"
+
+
+def _encode_str(s, out):
+    out.append('"')
+    start = 0
+    for i in range(len(s)):
+        ch = s[i]
+        if ch == '"' or ch == "\\":
+            out.append(s[start:i])
+            out.append("\\" + ch)
+            start = i + 1
+        elif ch < " " or ch == "\x7f":
+            out.append(s[start:i])
+            out.append("\\u00" + _HEX[ord(ch) >> 4] + _HEX[ord(ch) & 15])
+            start = i + 1
+    out.append(s[start:])
+    out.append('"')
+
+
+def _encode_value(value, out):
+    t = type(value)
+    if t is str:
+        _encode_str(value, out)
+    elif value is True:
+        out.append("true")
+    elif value is False:
+        out.append("false")
+    elif value is None:
+        out.append("null")
+    elif t is int:
+        out.append(str(value))
+    elif t is dict:
+        out.append("{")
+        first = True
+        for key in sorted(value):
+            if type(key) is not str:
+                raise TypeError("record keys are str")
+            if not first:
+                out.append(",")
+            first = False
+            _encode_str(key, out)
+            out.append(":")
+            _encode_value(value[key], out)
+        out.append("}")
+    elif t is list or t is tuple:
+        out.append("[")
+        for i in range(len(value)):
+            if i:
+                out.append(",")
+            _encode_value(value[i], out)
+        out.append("]")
+    else:
+        raise TypeError("cannot store a {}".format(t.__name__))
+
+
+def encode(record):
+    """A record (dict of str, int, bool, None, lists and dicts of them) to canonical UTF-8 bytes."""
+    out = []
+    _encode_value(record, out)
+    return "".join(out).encode()
+
+
+def _depth_ok(text):
+    """False if the JSON text nests deeper than _MAX_DEPTH (checked before parsing: a deep document
+    exhausts CPython's recursion limit, which json.loads does not turn into ValueError)."""
+    depth = 0
+    in_string = False
+    escaped = False
+    for ch in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif ch == "\\":
+                escaped = True
+            elif ch == '"':
+                in_string = False
+        elif ch == '"':
+            in_string = True
+        elif ch == "{" or ch == "[":
+            depth += 1
+            if depth > _MAX_DEPTH:
+                return False
+        elif ch == "}" or ch == "]":
+            depth -= 1
+    return True
+
+
+def decode(payload):
+    """Canonical bytes back to a dict; Damaged if they are not a bounded JSON object."""
+    try:
+        text = bytes(payload).decode()
+    except UnicodeError:
+        raise Damaged("not UTF-8")
+    if not _depth_ok(text):
+        raise Damaged("nested too deep")
+    try:
+        record = json.loads(text)
+    except ValueError:
+        raise Damaged("not JSON")
+    if type(record) is not dict:
+        raise Damaged("not a record")
+    return record
+
+
+# ---- The file format -------------------------------------------------------------------------
+
+
+def _hex(n, width):
+    s = "%x" % n
+    return "0" * (width - len(s)) + s
+
+
+def pack(seq, record):
+    """The bytes of one generation of a record."""
+    payload = encode(record)
+    if len(payload) > 0xFFFF:
+        raise ValueError("record too large")
+    head = "QPR1 {} {} {}\n".format(_hex(seq, 8), _hex(len(payload), 4), _hex(crc32(payload), 8))
+    return head.encode() + payload
+
+
+def header(raw):
+    """(seq, length, crc) from a file's header; Damaged if there is no well-formed header."""
+    if len(raw) < HEADER_SIZE or raw[:5] != _MAGIC or raw[13:14] != b" " or raw[18:19] != b" ":
+        raise Damaged("no header")
+    if raw[27:28] != b"\n":
+        raise Damaged("no header")
+    try:
+        return int(raw[5:13], 16), int(raw[14:18], 16), int(raw[19:27], 16)
+    except ValueError:
+        raise Damaged("bad header")
+
+
+def unpack(raw, limit):
+    """(seq, dict) from the bytes of one generation; Damaged if anything is off."""
+    seq, length, crc = header(raw)
+    if length > limit:
+        raise Damaged("too long")
+    if len(raw) != HEADER_SIZE + length:
+        raise Damaged("wrong length")
+    payload = memoryview(raw)[HEADER_SIZE:]
+    if crc32(payload) != crc:
+        raise Damaged("bad checksum")
+    return seq, decode(payload)
+
+
+def salvage(raw, limit=0xFFFF):
+    """The record a damaged file still holds, ignoring the checksum (for recovering counters from
+    evidence: only values that then pass a validator may be used); None if nothing is readable."""
+    body = raw[HEADER_SIZE:] if raw[:5] == _MAGIC else raw
+    if len(body) > limit:
+        return None
+    try:
+        return decode(body)
+    except Damaged:
+        return None
