@@ -67,6 +67,11 @@ class Screen:
         """(SIG_*, data) from the signature pad, while this screen has it capturing."""
         pass
 
+    def on_pin(self, event):
+        """(PIN_* or KEY_PART, value) from the PIN entry, while an entry this screen began is active:
+        digit counts and the ending, never a digit."""
+        pass
+
     def on_second(self):
         """Called about once a second; return True to be redrawn."""
         return False

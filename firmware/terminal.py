@@ -46,6 +46,7 @@ class Terminal:
         self.display = board.display
         self.card_reader = board.card_reader
         self.signature_pad = board.signature_pad
+        self.pin_entry = board.pin_entry  # None on a board without one; owns the keypad while active
         self.clock = board.clock
         self.link = board.link
         self.storage = board.storage
@@ -201,6 +202,13 @@ class Terminal:
             busy = True
             self._last_input = now
             self.screen.on_signature(signature)
+        pin_entry = self.pin_entry
+        if pin_entry is not None and pin_entry.active():
+            pin = self._poll_device("dev_pin_entry", pin_entry)
+            if pin is not None:
+                busy = True
+                self._last_input = now
+                self.screen.on_pin(pin)
         if ticks_diff(now, self._last_second) >= _SECOND_MS:
             self._last_second = now
             if self.screen.on_second():

@@ -585,11 +585,14 @@ KEY_PART = "part"
 HEX_AFTER_FUNC = "ABCDEF"
 
 
+CAP_KEY_ENTRY = "key_entry"  # PinEntry: begin_key_entry(), typing the TMK's components
+
+
 class PinEntry(Device):
     """Takes the keypad while an entry is active: the board routes key presses to it and the
     firmware's Keypad.poll() returns None meanwhile, so digits never pass through firmware/."""
 
-    CAPABILITIES = ("key_entry",)  # begin_key_entry(): typing the TMK's components
+    CAPABILITIES = (CAP_KEY_ENTRY,)
 
     def begin(self, pan_digits, min_len=4, max_len=12, allow_empty=False, timeout_ms=60000):
         """Start a PIN entry for the card pan_digits (13..19 digits). ENTER ends it with fewer than
