@@ -100,6 +100,14 @@ def parse_track2(track):
     return pan, rest[:4], rest[4:7]
 
 
+def luhn_ok(pan):
+    total = 0
+    for i, d in enumerate(reversed(pan)):
+        v = int(d) * (2 if i & 1 else 1)
+        total += v - 9 if v > 9 else v
+    return total % 10 == 0
+
+
 def _canonical(req):
     """The request's content for the repeat check: MTI and every field but the two that depend on
     the session's keys (F52 PIN block, F64 MAC): a repeat after a new sign-in is the same request."""
@@ -257,7 +265,7 @@ class Acquirer:
             return "14"
         pan, expiry, service = parsed
         card = _CARDS.get(pan)
-        if card is None:
+        if card is None or not luhn_ok(pan):
             return "14"
         if expiry < self.clock().strftime("%y%m"):
             return "54"
