@@ -198,6 +198,7 @@ class Host:
         self.plan = None
         self.fates: queue.Queue = queue.Queue()
         self.history: list = []
+        self.errors: list = []  # type names of exceptions a request raised (a host bug)
         self._seq = 0
         self._lock = threading.Lock()
         self._worker = _Worker(self.acquirer)
@@ -321,7 +322,7 @@ class Host:
         future = loop.create_future()
 
         def done(result, error):
-            loop.call_soon_threadsafe(_settle, future, result, error)
+            loop.call_soon_threadsafe(self._settle, future, result, error)
 
         self._worker.submit(lambda acquirer: acquirer.process(frame), done)
         return future
@@ -403,11 +404,12 @@ class Host:
                 self._send(writer, peer, answer)
             await asyncio.wait_for(writer.drain(), self.frame_s)
 
-
-def _settle(future, result, error):
-    if future.done():
-        return
-    if error is not None:
-        print("host: request failed: {}".format(type(error).__name__), file=sys.stderr)
-        result = Outcome(None)
-    future.set_result(result)
+    def _settle(self, future, result, error):
+        """Hand a decision back to its connection. A request whose processing raised (a bug) is
+        rolled back, its connection closed, and the error's type kept in `errors` (no content)."""
+        if error is not None:
+            self.errors.append(type(error).__name__)
+            print("host: request failed: {}".format(type(error).__name__), file=sys.stderr)
+            result = Outcome(None)
+        if not future.done():
+            future.set_result(result)

@@ -25,6 +25,7 @@ def host():
     h.start()
     yield h
     h.stop()
+    assert h.errors == []
 
 
 @pytest.fixture
@@ -246,6 +247,7 @@ def fuzz_host():
 
 def _still_serves(h, c):
     assert c.exchange(msg.echo(ACC, 1))[39] == "00"
+    assert h.errors == []  # nothing raised inside the host either
 
 
 def _check_answers(frames):

@@ -34,6 +34,7 @@ def host(clock, request):
     h.start()
     yield h
     h.stop()
+    assert h.errors == []
 
 
 @pytest.fixture

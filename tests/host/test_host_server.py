@@ -28,6 +28,7 @@ def host(tmp_path):
     h.start()
     yield h
     h.stop()
+    assert h.errors == []
 
 
 @pytest.fixture
