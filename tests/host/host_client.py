@@ -8,12 +8,19 @@ from firmware.host.codec import decode, encode, frame_size, mac_input, put_mac
 from hal.des import TripleDES, check_value
 from hal.mac import pin_block_format0, pos_ecb_mac, x919_mac
 from sim.cards import DECK
+from sim.host.acquirer import card_pin as host_card_pin
 
 TID = "10000001"
 MID = "898100012340001"
 TMK = bytes.fromhex("0123456789ABCDEFFEDCBA9876543210")  # sim/provisioning/10000001.json
 ACC = msg.Acceptor(TID, MID)
-PIN = "123456"  # the host's default PIN of a deck card
+RIGHT = "right"  # sale(pin=RIGHT): the card's own PIN
+
+
+def card_pin(name):
+    """The PIN the host expects for a deck card: its `pin` once the deck has one, else the host's
+    default (sim.host.acquirer.DEFAULT_PIN)."""
+    return host_card_pin(DECK[name])
 
 
 def track2(name):
@@ -102,7 +109,10 @@ class Client:
     def pin_block(self, pin, card):
         return self.pik.encrypt(bytes(pin_block_format0(pin, pan(card))))
 
-    def sale(self, amount, card="debit", pin=PIN, entry="swipe", trace=None):
+    def sale(self, amount, card="debit", pin=RIGHT, entry="swipe", trace=None):
+        """A 0200 sale; pin: RIGHT (the card's PIN), None (no PIN block) or the digits to send."""
+        if pin == RIGHT:
+            pin = card_pin(card)
         return msg.sale(
             self.acc,
             trace or self.next_trace(),

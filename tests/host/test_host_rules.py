@@ -10,7 +10,7 @@ from firmware.host import messages as msg
 from firmware.host.codec import decode
 from sim.host.acquirer import MAGIC, OPENING_BALANCE
 from sim.host.server import Host
-from tests.host.host_client import ACC, Client, pan, track2
+from tests.host.host_client import ACC, Client, card_pin, pan, track2
 
 
 class Clock:
@@ -207,7 +207,7 @@ def _refund(c, answer, amount, date="1129", card="debit"):
         date,
         track2(card),
         "swipe",
-        c.pin_block("123456", card),
+        c.pin_block(card_pin(card), card),
     )
 
 
