@@ -35,7 +35,7 @@ def _serve_options(p):
 
 def main(argv=None):
     argv = list(sys.argv[1:] if argv is None else argv)
-    if not argv or argv[0].startswith("-"):
+    if not argv or (argv[0].startswith("-") and argv[0] not in ("-h", "--help")):
         argv.insert(0, "serve")  # serve is the default command
     args = _parser().parse_args(argv)
     if args.command != "serve":

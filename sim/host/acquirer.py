@@ -71,17 +71,19 @@ class WorkingKeys:
 
 class Outcome:
     """What the host decided: the answer frame (bytes, None = close), and for the fate report the
-    request's MTI, kind, terminal, trace and the answer's F39 ("" when there is none)."""
+    request's MTI, kind, terminal, trace and the answer's F39 ("" when there is none); `decoded`
+    is False for a frame that did not decode (answered 30 or closed, never faulted)."""
 
-    __slots__ = ("answer", "mti", "kind", "terminal_id", "trace", "code")
+    __slots__ = ("answer", "mti", "kind", "terminal_id", "trace", "code", "decoded")
 
-    def __init__(self, answer, mti="", kind="", terminal_id="", trace=None, code=""):
+    def __init__(self, answer, mti="", kind="", terminal_id="", trace=None, code="", decoded=False):
         self.answer = answer
         self.mti = mti
         self.kind = kind
         self.terminal_id = terminal_id
         self.trace = trace
         self.code = code
+        self.decoded = decoded
 
 
 def _need(req, n):
@@ -145,7 +147,8 @@ class Acquirer:
             return Outcome(None, req.mti)
         kind = answers.kind(req)
         tid = req.get(41, "")
-        out = Outcome(None, req.mti, kind, tid, msg.trace_of(req) if str(req.get(11, "")).isdigit() else None)
+        trace = msg.trace_of(req) if str(req.get(11, "")).isdigit() else None
+        out = Outcome(None, req.mti, kind, tid, trace, decoded=True)
         term = self.provisioning.terminal(tid)
         if kind == "":
             return self._finish(out, answers.start_answer(req, "12"), term)

@@ -74,6 +74,9 @@ class FaultPlan:
             raise ValueError("late ms must be an int >= 0")
         self.kind = kind
         self.on = FINANCIAL if on is None else (on,) if isinstance(on, str) else tuple(on)
+        for mti in self.on:
+            if type(mti) is not str or len(mti) != 4 or not mti.isdigit():
+                raise ValueError("fault-on takes 4-digit MTIs such as 0200")
         self.count = count
         self.rate = rate
         self.random = random.Random(seed)
@@ -371,7 +374,7 @@ class Host:
             if outcome.answer is None:
                 self._report(peer, outcome, "closed")
                 return
-            if not outcome.kind and outcome.code == "30" and outcome.mti and not outcome.terminal_id:
+            if not outcome.decoded:
                 self._report(peer, outcome, "rejected")
                 self._send(writer, peer, outcome.answer)
                 await asyncio.wait_for(writer.drain(), self.frame_s)

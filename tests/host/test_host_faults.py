@@ -137,6 +137,8 @@ def test_count_zero_rate_seed_and_the_mti_filter(host, c):
     assert picks[0] == picks[1] and 5 < picks[0].count("drop") < 35
     with pytest.raises(ValueError):
         host.set_fault("explode")
+    with pytest.raises(ValueError):
+        host.set_fault("drop", on="sale")
 
 
 class _Sale:

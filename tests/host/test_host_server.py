@@ -245,3 +245,23 @@ def test_the_trace_has_one_json_line_per_frame_both_ways(host, client, tmp_path)
         decode(frame)
         assert r["t"].endswith("+00:00") and "T" in r["t"]
     assert decode(bytes.fromhex(records[3]["hex"])).mti == "0830"
+
+
+def test_the_trace_shows_faulted_answers_as_sent(tmp_path):
+    path = tmp_path / "t.jsonl"
+    h = Host(trace=str(path))
+    h.start()
+    try:
+        c = Client(h.port)
+        c.sign_in()
+        h.set_fault("duplicate")
+        c.send(c.frame(c.sale(100)))
+        first, second = c.read_frame(), c.read_frame()
+        h.set_fault("no-answer")
+        c.send(c.frame(c.sale(100)))
+        h.wait_for(3)
+    finally:
+        h.stop()
+    records = [json.loads(line) for line in path.read_text().splitlines()]
+    assert [r["dir"] for r in records] == ["in", "out", "in", "out", "out", "in"]
+    assert records[3]["hex"] == records[4]["hex"] == first.hex() == second.hex()
