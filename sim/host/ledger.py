@@ -89,14 +89,14 @@ def check_place(path):
 class Ledger:
     """The SQLite connection (one thread uses it: the host's ledger worker) and the keyed hash."""
 
-    def __init__(self, path=":memory:"):
+    def __init__(self, path=":memory:", busy_s=5.0):
         check_place(path)
         if path != ":memory:":
             os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
         self.path = path
         self._key = _hash_key(path)
         try:
-            self.db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+            self.db = sqlite3.connect(path, busy_s, isolation_level=None, check_same_thread=False)
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("PRAGMA synchronous=FULL")
             self.db.executescript(SCHEMA)

@@ -148,24 +148,37 @@ class _Worker(threading.Thread):
                     self.jobs.put(None)
                     break
                 group.append(item)
-            results: list = []
-            self.db.execute("BEGIN IMMEDIATE")
-            for job, done in group:
-                self.db.execute("SAVEPOINT job")
+            for done, result, error in self._decide(group):
                 try:
-                    results.append((done, job(self.acquirer), None))
-                    self.db.execute("RELEASE job")
-                except Exception as e:  # one bad request must not take the others down
-                    self.db.execute("ROLLBACK TO job")
-                    self.db.execute("RELEASE job")
-                    results.append((done, None, e))
+                    done(result, error)
+                except RuntimeError:  # the event loop closed meanwhile (shutting down)
+                    pass
+
+    def _decide(self, group):
+        """[(done, result, error)] of a group, committed together. A job that raises is rolled
+        back alone; a transaction that cannot begin or commit (the file locked, the disk full)
+        fails the whole group, and the worker goes on with the next one."""
+        results: list = []
+        try:
+            self.db.execute("BEGIN IMMEDIATE")
+        except Exception as e:
+            return [(done, None, e) for _, done in group]
+        for job, done in group:
+            self.db.execute("SAVEPOINT job")
             try:
-                self.db.execute("COMMIT")
-            except Exception as e:
+                results.append((done, job(self.acquirer), None))
+                self.db.execute("RELEASE job")
+            except Exception as e:  # one bad request must not take the others down
+                self.db.execute("ROLLBACK TO job")
+                self.db.execute("RELEASE job")
+                results.append((done, None, e))
+        try:
+            self.db.execute("COMMIT")
+        except Exception as e:
+            if self.db.in_transaction:
                 self.db.execute("ROLLBACK")
-                results = [(done, None, e) for done, _, _ in results]
-            for done, result, error in results:
-                done(result, error)
+            return [(done, None, e) for done, _, _ in results]
+        return results
 
 
 class Host:
@@ -190,8 +203,9 @@ class Host:
         idle_s=120.0,
         frame_s=10.0,
         max_connections=1000,
+        busy_s=5.0,
     ):
-        self.ledger = Ledger(db)
+        self.ledger = Ledger(db, busy_s)
         self.acquirer = Acquirer(self.ledger, Provisioning(provisioning), clock, unbalance)
         self.port = port
         self.trace = Trace(trace) if trace else None

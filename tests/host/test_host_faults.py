@@ -2,6 +2,7 @@
 # the control API's fates, and hostile input: oversized, truncated, slow, idle, random and mutated
 # frames get an error answer or a closed connection, and the host serves the others all along.
 import socket
+import sqlite3
 import subprocess
 import sys
 
@@ -191,6 +192,28 @@ def _raw(host, data, shut=True):
         frames.append(got[:size])
         got = got[size:]
     return frames
+
+
+def test_a_locked_ledger_fails_that_request_only(tmp_path):
+    path = str(tmp_path / "l" / "host.db")
+    h = Host(db=path, busy_s=0.05)
+    h.start()
+    try:
+        c = Client(h.port)
+        c.sign_in()
+        other = sqlite3.connect(path, isolation_level=None)
+        other.execute("BEGIN IMMEDIATE")  # another writer holds the file
+        c.send(c.frame(c.sale(100)))
+        assert c.read_frame() == b""  # no answer it could not make durable: closed
+        assert h.errors == ["OperationalError"]
+        other.execute("ROLLBACK")
+        other.close()
+        c = Client(h.port)
+        c.sign_in()
+        assert c.exchange(c.sale(100))[39] == "00"
+        h.errors.clear()
+    finally:
+        h.stop()
 
 
 def test_oversized_and_truncated_frames_close_that_connection_only(host, c):
