@@ -1,7 +1,7 @@
 # The acquirer's side of the messages: what a host builds in answer to our requests (the echoed
 # fields, settlement results, the working keys of a sign-in) and what kind of request it got.
-# The terminal never imports this module (its bytecode would cost RAM on a board for nothing);
-# the host simulator and the tests do. It must stay portable all the same.
+# Host-side code: it lives in sim/ so it is never in the device image (its bytecode would cost a
+# board RAM for nothing); the terminal must never need it.
 
 from firmware.host.codec import MAC_ROOM, Message, ProtocolError, answer_mti, reply_tpdu
 from firmware.host.messages import (

@@ -1,0 +1,66 @@
+# `python -m sim.host [serve] [options]`: the acquirer host simulator (docs/HOST.md). Later issues
+# add the `ledger` and `backoffice` subcommands here. Never prints a key, a PIN or card data.
+import argparse
+import sys
+
+from sim.host.ledger import LedgerError
+from sim.host.provisioning import DEFAULT_DIR
+from sim.host.server import FAULT_KINDS, LATE_MS, Host
+
+
+def _parser():
+    parser = argparse.ArgumentParser(
+        prog="python -m sim.host", description="The QianPOS acquirer host simulator."
+    )
+    commands = parser.add_subparsers(title="commands", dest="command")
+    serve = commands.add_parser("serve", help="run the host (the default)")
+    _serve_options(serve)
+    return parser
+
+
+def _serve_options(p):
+    p.add_argument("--port", type=int, default=0, help="TCP port on 127.0.0.1 (0: pick a free one)")
+    p.add_argument("--db", default=":memory:", metavar="FILE", help="the ledger (SQLite; :memory: allowed)")
+    p.add_argument("--trace", metavar="FILE", help="append every frame as a JSON line (holds track data!)")
+    p.add_argument("--provisioning", default=DEFAULT_DIR, metavar="DIR", help="the terminals' JSON files")
+    p.add_argument("--unbalance", action="store_true", help="answer every settlement unbalanced")
+    p.add_argument("--fault", choices=FAULT_KINDS, help="hit answers with this fault")
+    p.add_argument("--fault-on", metavar="MTI", help="MTI[,MTI] the fault hits (default: 0200,0220,0400)")
+    p.add_argument("--fault-count", type=int, default=1, metavar="N", help="hit the next N (0: every one)")
+    p.add_argument("--fault-rate", type=float, metavar="P", help="hit each with probability P instead")
+    p.add_argument("--seed", type=int, help="seed of --fault-rate and of garbage")
+    p.add_argument("--late-ms", type=int, default=LATE_MS, help="how long `late` holds an answer")
+    p.add_argument("--idle-s", type=float, default=120.0, help="close a connection idle this long")
+
+
+def main(argv=None):
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or (argv[0].startswith("-") and argv[0] not in ("-h", "--help")):
+        argv.insert(0, "serve")  # serve is the default command
+    args = _parser().parse_args(argv)
+    if args.command != "serve":
+        return 2
+    try:
+        host = Host(args.db, args.port, args.trace, args.provisioning, args.unbalance, idle_s=args.idle_s)
+        if args.fault:
+            on = args.fault_on.split(",") if args.fault_on else None
+            host.set_fault(args.fault, on, args.fault_count, args.fault_rate, args.seed, args.late_ms)
+    except (LedgerError, ValueError, OSError) as e:
+        print("host: {}".format(e), file=sys.stderr)
+        return 2
+
+    def ready(port):
+        print("listening on 127.0.0.1:{}".format(port), flush=True)
+
+    try:
+        host.serve(ready)
+    except KeyboardInterrupt:
+        pass
+    except OSError as e:
+        print("host: {}".format(e), file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
