@@ -34,7 +34,6 @@ IDEMPOTENT = (
 )
 
 # Documented rules (docs/HOST.md). Amounts in fen.
-DEFAULT_PIN = "123456"  # the PIN of a deck card without its own `pin` (sim.cards)
 OPENING_BALANCE = 5_000_000  # every deck card starts with ¥50,000.00 available
 PIN_TRIES = 3  # the third wrong PIN in a row answers 75, and so does every try after it
 NO_PIN_TAP_LIMIT = 100_000  # contactless at or under ¥1,000.00 needs no PIN (免密)
@@ -47,8 +46,8 @@ _CARDS = {card.track2.split("=")[0]: card for card in DECK.values()}
 
 
 def card_pin(card):
-    """The PIN the host expects for a deck card: its own, or DEFAULT_PIN."""
-    return getattr(card, "pin", None) or DEFAULT_PIN
+    """The PIN the host expects for a deck card: its `pin` (sim.cards, docs/CARDS.md)."""
+    return card.pin
 
 
 class Malformed(Exception):

@@ -18,8 +18,7 @@ RIGHT = "right"  # sale(pin=RIGHT): the card's own PIN
 
 
 def card_pin(name):
-    """The PIN the host expects for a deck card: its `pin` once the deck has one, else the host's
-    default (sim.host.acquirer.DEFAULT_PIN)."""
+    """The PIN the host expects for a deck card: its `pin` in the deck."""
     return host_card_pin(DECK[name])
 
 
