@@ -36,7 +36,7 @@ def wiring(text):
 def problems(rows):
     found = []
     seen = {}
-    for gpio, direction, part, signal, notes in rows:
+    for gpio, direction, part, _signal, notes in rows:
         if gpio in seen:
             found.append("GPIO {} used twice ({} and {})".format(gpio, seen[gpio], part))
         seen[gpio] = part
