@@ -10,7 +10,7 @@
 # Text and bitmaps share the one buffer: text() repaints its row's 16 pixel rows, bitmaps under it
 # included (the contract keeps them as separate layers; on this panel the last drawn wins).
 
-from hal.contracts import Display, char_cells, cut_cells
+from hal.contracts import Display, char_cells
 
 WIDTH = 240
 HEIGHT = 320
@@ -122,10 +122,17 @@ class ILI9341(Display):
         self._command(_DISPON)
 
     def _window(self, x0, y0, x1, y1):
+        # One assignment a byte: a 4-tuple assignment would build a tuple on the heap.
         a = self._args
-        a[0], a[1], a[2], a[3] = x0 >> 8, x0 & 255, x1 >> 8, x1 & 255
+        a[0] = x0 >> 8
+        a[1] = x0 & 255
+        a[2] = x1 >> 8
+        a[3] = x1 & 255
         self._command(_CASET, 4)
-        a[0], a[1], a[2], a[3] = y0 >> 8, y0 & 255, y1 >> 8, y1 & 255
+        a[0] = y0 >> 8
+        a[1] = y0 & 255
+        a[2] = y1 >> 8
+        a[3] = y1 & 255
         self._command(_PASET, 4)
 
     # ---- the contract --------------------------------------------------------------------------
@@ -152,8 +159,10 @@ class ILI9341(Display):
             buf[i] = fill
         col = 0
         glyph = self._glyph
-        for ch in cut_cells(s, _STRIDE):
+        for ch in s:  # cut at the edge here: contracts.cut_cells allocates a tuple a character
             cells = char_cells(ch)
+            if col + cells > _STRIDE:
+                break
             if self._font is None or not self._font.glyph(ord(ch), cells, glyph):
                 _missing(glyph, cells)
                 self.missing += 1
@@ -212,7 +221,10 @@ class ILI9341(Display):
         self._dc.value(1)
         line, buf, dirty = self._line, self.buffer, self._dirty
         c = self._colours
-        ink_hi, ink_lo, paper_hi, paper_lo = c[0], c[1], c[2], c[3]
+        ink_hi = c[0]
+        ink_lo = c[1]
+        paper_hi = c[2]
+        paper_lo = c[3]
         for py in range(y0, y1 + 1):
             j = 0
             row = py * _STRIDE

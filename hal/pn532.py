@@ -314,18 +314,23 @@ def terminal_data(amount, now, unpredictable):
 
 
 def fill_pdol(pdol, values):
-    """The concatenated data for a PDOL (tag, length list) from values (tag -> bytes)."""
+    """The concatenated data for a PDOL (tag, length list) from values (tag -> bytes).
+    ValueError for a PDOL cut short."""
     out = bytearray()
-    i = 0
-    while i < len(pdol):
+    i, end = 0, len(pdol)
+    while i < end:
         t = pdol[i]
         i += 1
         if t & 0x1F == 0x1F:
             while True:
+                if i >= end:
+                    raise ValueError("PDOL tag cut short")
                 t = (t << 8) | pdol[i]
                 i += 1
                 if not pdol[i - 1] & 0x80:
                     break
+        if i >= end:
+            raise ValueError("PDOL length missing")
         n = pdol[i]
         i += 1
         v = values.get(t, b"")

@@ -85,6 +85,9 @@ def test_the_pdol_is_filled_with_what_the_terminal_knows():
     assert got.hex().upper() == ("2680000000000001234500000000000001560000000000015626112900DEADBEEF00130509")
     # lengths other than the element's: numeric ones cut/padded on the left, others on the right
     assert fill_pdol(bytes.fromhex("9F0204 9F6602".replace(" ", "")), values) == bytes.fromhex("000123452680")
+    for cut in ("9F", "9F02", "9F0206 9A"):
+        with pytest.raises(ValueError):
+            fill_pdol(bytes.fromhex(cut), values)
 
 
 # ---- a scripted card ----------------------------------------------------------------------------
@@ -103,6 +106,7 @@ class Card:
         self.selected = None
         self.log = []
         self.gpo_data = b""
+        self.pdol = PDOL
 
     def apdu(self, c):
         self.log.append(c[:2].hex())
@@ -119,7 +123,7 @@ class Card:
                 return tlv(0x6F, tlv(0x84, name), tlv(0xA5, tlv(0xBF0C, entries))) + b"\x90\x00"
             if name == CUP_DEBIT_AID and self.selected == "ppse":
                 self.selected = "aid"
-                fci = tlv(0xA5, tlv(0x50, b"DEBIT"), tlv(0x9F38, PDOL))
+                fci = tlv(0xA5, tlv(0x50, b"DEBIT"), tlv(0x9F38, self.pdol))
                 return tlv(0x6F, tlv(0x84, name), fci) + b"\x90\x00"
             return b"\x6a\x82"  # file not found
         if cla == 0x80 and ins == 0xA8:
@@ -162,6 +166,14 @@ def test_track2_from_the_records_the_afl_names():
 def test_a_card_without_track2_is_refused():
     with pytest.raises(CardGone):
         read_track2(Card(track2_in="none").apdu, 0, 0, bytes(4))
+
+
+def test_a_malformed_pdol_is_a_failed_read():
+    card = Card()
+    card.pdol = PDOL[:-1]  # the last element's length is missing
+    with pytest.raises(CardGone):
+        read_track2(card.apdu, 0, 0, bytes(4))
+    assert card.log == ["00a4", "00a4"]
 
 
 # ---- the PN532 over I2C -------------------------------------------------------------------------
