@@ -184,6 +184,20 @@ class ILI9341(Display):
         if x0 >= x1 or y0 >= y1:
             return
         buf = self.buffer
+        if not x & 7:  # byte-aligned: whole bytes, the last one masked (8 times fewer steps)
+            b0 = x0 >> 3
+            b1 = (x1 + 7) >> 3
+            skip = (x0 - x) >> 3  # source bytes clipped off on the left
+            tail = (0xFF00 >> (x1 - ((b1 - 1) << 3))) & 0xFF  # pixels of the last byte drawn
+            for py in range(y0, y1):
+                src = (py - y) * src_stride + skip - b0
+                dst = py * _STRIDE
+                for b in range(b0, b1 - 1):
+                    buf[dst + b] = bitmap[src + b]
+                b = b1 - 1
+                buf[dst + b] = (buf[dst + b] & ~tail) | (bitmap[src + b] & tail)
+                self._dirty[py] = 1
+            return
         for py in range(y0, y1):
             src = (py - y) * src_stride
             dst = py * _STRIDE

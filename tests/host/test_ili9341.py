@@ -245,7 +245,7 @@ def test_blit_at_any_x_with_clipping_on_every_edge():
             expect[(xx, yy)] = on
             if on:
                 bits[yy * stride + xx // 8] |= 0x80 >> (xx % 8)
-    for x, y in ((3, 7), (-4, -2), (233, 317)):
+    for x, y in ((3, 7), (-4, -2), (233, 317), (8, 0), (-8, 3), (232, 9), (0, -1), (16, 316)):
         d.clear()
         d.show()
         d.blit(bytes(bits), x, y, w, h)
@@ -261,8 +261,9 @@ def test_blit_draws_zero_bits_too():
     d, panel, _ = make(font=Font8x16())
     d.text(0, "A" * 30, inverse=True)
     d.blit(bytes(2), 4, 2, 12, 1)
+    d.blit(bytes(2), 8, 3, 12, 1)  # byte-aligned: the last byte's other pixels stay
     d.show()
-    assert panel.ink(0, 2, 20, 1) == ["####............####"]
+    assert panel.ink(0, 2, 24, 2) == ["####............########", "########............####"]
 
 
 def test_the_bus_clock_is_set_before_every_transfer():
