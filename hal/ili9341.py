@@ -73,6 +73,13 @@ class ILI9341(Display):
         self.buffer = bytearray(_STRIDE * HEIGHT)  # the shadow: 1 = ink
         self._dirty = bytearray(HEIGHT)  # 1 = pixel row changed since the last show()
         self._line = bytearray(WIDTH * 2)  # one RGB565 line
+        self._ink_line = bytearray(WIDTH * 2)
+        self._paper_line = bytearray(WIDTH * 2)
+        for i in range(0, WIDTH * 2, 2):
+            self._ink_line[i] = ink >> 8
+            self._ink_line[i + 1] = ink & 255
+            self._paper_line[i] = paper >> 8
+            self._paper_line[i + 1] = paper & 255
         self._cmd = bytearray(1)
         self._args = bytearray(4)
         self._arg1 = memoryview(self._args)[:1]
@@ -240,8 +247,19 @@ class ILI9341(Display):
         paper_hi = c[2]
         paper_lo = c[3]
         for py in range(y0, y1 + 1):
-            j = 0
             row = py * _STRIDE
+            # A line of one colour (the gaps between text rows, the edges of an inverse bar)
+            # goes out from a ready line: 30 byte tests instead of 240 pixel steps.
+            first = buf[row]
+            if first == 0 or first == 0xFF:
+                i = row + 1
+                while i < row + _STRIDE and buf[i] == first:
+                    i += 1
+                if i == row + _STRIDE:
+                    self._spi.write(self._ink_line if first else self._paper_line)
+                    dirty[py] = 0
+                    continue
+            j = 0
             for i in range(row, row + _STRIDE):
                 b = buf[i]
                 m = 0x80

@@ -295,3 +295,21 @@ def test_every_catalog_string_renders_without_a_missing_glyph():
                 assert d.missing == 0, "missing a glyph in {!r}".format(part)
                 assert text_cells(part) <= cols
     assert len(texts) > 100
+
+
+def test_other_colours_reach_every_kind_of_line():
+    time, spi = Time(), SPI()
+    spi.baudrate = 10_000_000
+    cs, dc = Pin(1), Pin(1)
+    panel = Panel(cs, dc, time)
+    spi.devices.append(panel)
+    d = ILI9341(spi, cs, dc, font=Font8x16(), sleep_ms=time.sleep_ms, ink=0xF800, paper=0x001F)
+    assert {v for row in panel.mem for v in row} == {0x001F}
+    d.text(0, "A")
+    d.text(1, "A", inverse=True)
+    d.show()
+    want = picture(GLYPH_A)
+    got = ["".join("#" if panel.mem[y][x] == 0xF800 else "." for x in range(8)) for y in range(16)]
+    assert got == want
+    assert panel.mem[16][100] == 0xF800 and panel.mem[31][100] == 0xF800  # the inverse bar
+    assert panel.mem[100][100] == 0x001F
