@@ -55,12 +55,20 @@ def _ops(o):
         d.clear()
         d.show()
 
+    def dense():
+        d.clear()  # every line dirty
+        buf = d.buffer
+        for i in range(len(buf)):
+            buf[i] = 0x5A
+        d.show()
+
     def row():
         d.text(4, "Amount  \u00a51,234.56  ENTER")
         d.show()
 
     return (
-        ("full screen show()", full),
+        ("clear() + show(): 320 lines of one colour", full),
+        ("show() of 320 lines of mixed pixels (+ filling the buffer)", dense),
         ("text row + show()", row),
         ("blit 200x200, x aligned", lambda: d.blit(o["qr"], 24, 40, 200, 200)),
         ("blit 200x200, x unaligned", lambda: d.blit(o["qr"], 20, 40, 200, 200)),
