@@ -66,7 +66,8 @@ class PCF8574Lines:
 
 class KeyMatrix(Keypad):
     """Keypad over a 4x4 matrix. ticks_ms: the clock's ticks_ms (debounce timing); a state must
-    hold debounce_ms before it counts. beeper: an object with beep(ms) (a buzzer driver) or None.
+    hold debounce_ms before it counts. beeper: a hal.buzzer.Buzzer (beep(ms), update()) or None;
+    poll() calls its update(), so a beep ends on time without a timer.
 
     Three or more keys down at once may show a phantom fourth (no diodes in a membrane matrix):
     such a scan is ignored until fewer keys are down."""
@@ -123,6 +124,8 @@ class KeyMatrix(Keypad):
             bit += 1
 
     def poll(self):
+        if self._beeper is not None:
+            self._beeper.update()
         self.scan()
         if not self._count:
             return None

@@ -4,6 +4,7 @@
 # pin's level, a 0 a strong low).
 import pytest
 
+from hal.buzzer import Buzzer
 from hal.contracts import KEY_CANCEL, KEY_ENTER, KEY_FUNC
 from hal.keymatrix import DEFAULT_KEYMAP, KeyMatrix, PCF8574Lines, PinLines
 
@@ -166,3 +167,23 @@ def test_bad_construction():
         PinLines([RowPin()] * 3, [])
     with pytest.raises(ValueError):
         KeyMatrix(PinLines([RowPin()] * 4, [RowPin()] * 4), Clock().ticks_ms, keymap=("1",))
+
+
+def test_a_beep_ends_on_time_through_polling():
+    sw, clock, _, _ = pin_keypad()
+    rows = [RowPin() for _ in range(4)]
+    pin = RowPin()
+    buzzer = Buzzer(pin, clock.ticks_ms)
+    kp = KeyMatrix(PinLines(rows, [ColPin(sw, rows, c) for c in range(4)]), clock.ticks_ms, beeper=buzzer)
+    assert pin.level == 0
+    kp.beep(60)
+    assert pin.level == 1
+    run(kp, clock, 55)
+    assert pin.level == 1
+    run(kp, clock, 10)
+    assert pin.level == 0 and not buzzer.sounding
+    other = RowPin()
+    low = Buzzer(other, clock.ticks_ms, on=0)  # sounds on a low level
+    assert other.level == 1
+    low.beep(0)
+    assert not low.sounding

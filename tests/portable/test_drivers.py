@@ -4,6 +4,7 @@
 # written from the datasheets is tested in tests/host/test_{keymatrix,xpt2046,ili9341,...}.py.
 import gc
 
+from hal.buzzer import Buzzer
 from hal.ili9341 import ILI9341
 from hal.keymatrix import KeyMatrix, PinLines
 from hal.uart_reader import UartLines
@@ -74,8 +75,9 @@ def test_a_keypad_scan_allocates_nothing():
     rows = [_Pin() for _ in range(4)]
     cols = [_Column(rows, c) for c in range(4)]
     ticks = _Ticks()
-    kp = KeyMatrix(PinLines(rows, cols), ticks)
+    kp = KeyMatrix(PinLines(rows, cols), ticks, beeper=Buzzer(_Pin(), ticks))
     kp.poll()
+    kp.beep(20)  # ends within the polls below
     start, stop = _heap_probe()
     start()
     for _ in range(50):  # idle
@@ -202,3 +204,27 @@ def test_stripe_track2_on_this_runtime():
 
     assert track2("%B1^X^1?;6217002430012345675=311222012345?") == "6217002430012345675=311222012345"
     assert track2(";62170024=3112?") == "62170024=3112" and track2(";6217?") == ""
+
+
+def test_chinese_text_from_a_font_file_allocates_nothing():
+    import io
+
+    from hal.font8x16 import Font8x16
+    from hal.fontfile import FontFile
+    from hal.ili9341 import ILI9341
+
+    # A two-glyph QPF1 file: U+4E2D (all ink) and U+6587 (top row only), 16x16 each.
+    blob = b"QPF1\x00\x02" + b"\x4e\x2d\x02" + b"\x65\x87\x02" + b"\xff" * 32 + b"\xff\xff" + bytes(30)
+    font = FontFile(io.BytesIO(blob), Font8x16())
+    d = ILI9341(_Bus(), _Pin(), _Pin(), font=font, sleep_ms=lambda ms: None)
+    s = "A\u4e2d\u6587\u4e2d"
+    d.text(0, s)
+    start, stop = _heap_probe()
+    start()
+    for _ in range(3):
+        d.text(0, s)
+        d.show()
+    used = stop()
+    assert d.missing == 0
+    assert d.buffer[1] == 0xFF and d.buffer[3] == 0xFF and d.buffer[30 + 3] == 0 and d.buffer[30 + 5] == 0xFF
+    assert used < 200, "3 Chinese rows allocated {} bytes".format(used)
