@@ -228,3 +228,18 @@ def test_chinese_text_from_a_font_file_allocates_nothing():
     assert d.missing == 0
     assert d.buffer[1] == 0xFF and d.buffer[3] == 0xFF and d.buffer[30 + 3] == 0 and d.buffer[30 + 5] == 0xFF
     assert used < 200, "3 Chinese rows allocated {} bytes".format(used)
+
+
+def test_the_drivers_pass_the_contract_conformance_checks():
+    from hal.font8x16 import Font8x16
+    from tests.portable import conformance
+
+    def keypad():
+        rows = [_Pin() for _ in range(4)]
+        return KeyMatrix(PinLines(rows, [_Column(rows, c) for c in range(4)]), _Ticks(), beeper=None)
+
+    def display():
+        return ILI9341(_Bus(), _Pin(), _Pin(), font=Font8x16(), sleep_ms=lambda ms: None)
+
+    conformance.check_keypad(keypad)
+    conformance.check_display(display)
