@@ -6,6 +6,8 @@
 #   make sim        the simulator's scenario runner     make bench      print the benchmarks
 #   make mpy        compile the device code into build/mpy/ (runs make version first)
 #   make version    write today's date (UTC) into firmware/version.py
+#   make font       the display's glyphs from GNU Unifont (apt-get install unifont): hal/font8x16.py
+#                   and fonts/qianpos16.qpf (both committed; a test checks them against the build)
 #   make deploy PORT=/dev/ttyUSB0   copy build/mpy + boot.py + main.py to a board (needs a board)
 #   make clean
 # Needs python3 (3.11+) and node/npm (20) on PATH; everything else is pinned and installed here.
@@ -20,7 +22,7 @@ PIP_FLAGS := --disable-pip-version-check -q
 PORT ?= /dev/ttyUSB0
 LINT_PATHS := $(wildcard firmware hal virtual sim tests bench boot.py main.py)
 
-.PHONY: test sim lint format typecheck version mpy deploy bench clean venv node
+.PHONY: test sim lint format typecheck version font mpy deploy bench clean venv node
 
 # The venv is rebuilt in place when requirements-dev.txt changes. The MicroPython stubs go into
 # their own folder too: mypy takes it as the typeshed of the firmware/hal run.
@@ -73,6 +75,10 @@ typecheck: $(VENV_STAMP)
 # sets it for a reproducible build). VERSION in that file is edited by hand.
 version: $(VENV_STAMP)
 	$(PY) -m tests.host.version_stamp
+
+font: $(VENV_STAMP)
+	@test -f /usr/share/unifont/unifont.hex || { echo "needs GNU Unifont: apt-get install unifont" >&2; exit 1; }
+	$(PY) -m sim.fontbuild
 
 mpy: $(VENV_STAMP) version
 	rm -rf build/mpy
