@@ -1,9 +1,9 @@
 # DES and 3DES known answers (FIPS 81, SP 800-67, frozen cryptography answers), check values, and
 # the block API. Runs on CPython and MicroPython; cross-checks on random input: tests/host.
-import gc
 
 from hal.des import DES, TripleDES, check_value
 from tests.portable import vectors
+from tests.portable.heap import heap_probe
 
 H = bytes.fromhex
 
@@ -110,34 +110,6 @@ def test_wrong_keys_and_blocks_are_refused():
         assert _raises_value_error(des.decrypt, bytes(n))
 
 
-def _heap_probe():
-    """(start, stop): stop() returns bytes allocated since start(), from gc.mem_alloc on
-    MicroPython and tracemalloc's current figure on CPython."""
-    mem_alloc = getattr(gc, "mem_alloc", None)
-    if mem_alloc is not None:
-        base = [0]
-
-        def start():
-            gc.collect()
-            base[0] = mem_alloc()
-
-        def stop():
-            return mem_alloc() - base[0]
-
-        return start, stop
-    import tracemalloc
-
-    def start_cpython():
-        tracemalloc.start()
-
-    def stop_cpython():
-        used = tracemalloc.get_traced_memory()[0]
-        tracemalloc.stop()
-        return used
-
-    return start_cpython, stop_cpython
-
-
 def test_a_block_allocates_nothing():
     # MicroPython keeps everything a block allocates until the next collection: a block must not
     # allocate at all (a long int or a packed tuple would, about 6 KB a block for 32-bit halves).
@@ -146,7 +118,7 @@ def test_a_block_allocates_nothing():
     buf = bytearray(8)
     des.encrypt_into(buf, buf)  # first calls outside the measurement
     tdes.decrypt_into(buf, buf)
-    start, stop = _heap_probe()
+    start, stop = heap_probe()
     start()
     for _ in range(50):
         des.encrypt_into(buf, buf)

@@ -2,41 +2,13 @@
 # (a keypad scan, a touch sample, a text row and its show(), bytes of a UART line) does not, on
 # MicroPython (gc.mem_alloc) as on CPython (tracemalloc). The drivers' behaviour against fakes
 # written from the datasheets is tested in tests/host/test_{keymatrix,xpt2046,ili9341,...}.py.
-import gc
 
 from hal.buzzer import Buzzer
 from hal.ili9341 import ILI9341
 from hal.keymatrix import KeyMatrix, PinLines
 from hal.uart_reader import UartLines
 from hal.xpt2046 import PEN_DOWN, PEN_MOVE, XPT2046
-
-
-def _heap_probe():
-    """(start, stop): stop() returns bytes allocated since start() (gc.mem_alloc on MicroPython,
-    whose collector frees nothing inside the test; tracemalloc's current figure on CPython)."""
-    mem_alloc = getattr(gc, "mem_alloc", None)
-    if mem_alloc is not None:
-        base = [0]
-
-        def start():
-            gc.collect()
-            base[0] = mem_alloc()
-
-        def stop():
-            return mem_alloc() - base[0]
-
-        return start, stop
-    import tracemalloc
-
-    def start_cpython():
-        tracemalloc.start()
-
-    def stop_cpython():
-        used = tracemalloc.get_traced_memory()[0]
-        tracemalloc.stop()
-        return used
-
-    return start_cpython, stop_cpython
+from tests.portable.heap import heap_probe
 
 
 class _Pin:
@@ -78,7 +50,7 @@ def test_a_keypad_scan_allocates_nothing():
     kp = KeyMatrix(PinLines(rows, cols), ticks, beeper=Buzzer(_Pin(), ticks))
     kp.poll()
     kp.beep(20)  # ends within the polls below
-    start, stop = _heap_probe()
+    start, stop = heap_probe()
     start()
     for _ in range(50):  # idle
         ticks.ms += 5
@@ -121,7 +93,7 @@ def test_a_touch_sample_allocates_nothing():
     bus.values[5] = 1000  # X
     bus.values[1] = 2000  # Y
     assert t.poll() == PEN_DOWN
-    start, stop = _heap_probe()
+    start, stop = heap_probe()
     start()
     moves = 0
     for i in range(50):
@@ -142,7 +114,7 @@ def test_a_text_row_and_its_show_allocate_nothing():
     s = "Amount  \u00a51,234.56"
     d.text(3, s)
     d.show()
-    start, stop = _heap_probe()
+    start, stop = heap_probe()
     start()
     for i in range(3):
         d.text(3 + i, s, inverse=bool(i & 1))
@@ -175,7 +147,7 @@ def test_uart_bytes_are_assembled_without_allocation():
     uart = _Uart(b"1" * 200)  # no line end yet: nothing to hand out
     lines = UartLines(uart, max_len=256, chunk=32)
     lines.poll()
-    start, stop = _heap_probe()
+    start, stop = heap_probe()
     start()
     for _ in range(10):
         lines.poll()
@@ -219,7 +191,7 @@ def test_chinese_text_from_a_font_file_allocates_nothing():
     d = ILI9341(_Bus(), _Pin(), _Pin(), font=font, sleep_ms=lambda ms: None)
     s = "A\u4e2d\u6587\u4e2d"
     d.text(0, s)
-    start, stop = _heap_probe()
+    start, stop = heap_probe()
     start()
     for _ in range(3):
         d.text(0, s)

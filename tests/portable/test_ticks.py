@@ -1,16 +1,7 @@
 # Tick arithmetic (hal.contracts.ticks_diff, ticks_add): right across the wrap in both directions,
 # and allocation-free on 32-bit MicroPython, where 2**30 is not a small int. Portable.
-import gc
-
 from hal.contracts import TICKS_PERIOD, ticks_add, ticks_diff
-
-_MEM_ALLOC = getattr(gc, "mem_alloc", None)  # MicroPython only
-
-
-def mem_alloc():
-    """Heap bytes in use on MicroPython; None on CPython."""
-    return _MEM_ALLOC() if _MEM_ALLOC else None
-
+from tests.portable.heap import mem_alloc
 
 _TOP = TICKS_PERIOD - 1  # the last tick value before the wrap
 _HALF = TICKS_PERIOD // 2
