@@ -11,10 +11,11 @@ DEVICE_FILES = ("boot.py", "main.py")
 
 # mpy-cross -O level of every device build (make mpy, the frozen image's manifest): 0.
 # -O3 drops the line numbers: every frame then prints line 1, and firmware.compat.crash_site would
-# record "Type module:1", a crash with no place (that looks like one). -O1 and -O2 drop assert statements and make __debug__ False: firmware/ and hal/ have
-# neither today (checked: every file compiles to the same bytes at -O0 and -O2), so they would save
-# nothing, and an assert added later would then hold in the tests and vanish on the board alone.
-# At -O0 the board runs the bytecode of the code the tests ran. test_upy_tier checks the line numbers.
+# record "Type module:1", a crash with no place (that looks like one). -O1 and -O2 drop assert
+# statements and make __debug__ False: firmware/ and hal/ have neither today (checked: every file
+# compiles to the same bytes at -O0 and -O2), so they would save nothing, and an assert added later
+# would then hold in the tests and vanish on the board alone. At -O0 the board runs the bytecode of
+# the code the tests ran. test_upy_tier checks the line numbers of a .mpy build.
 MPY_OPT_LEVEL = 0
 
 
