@@ -1,8 +1,8 @@
 // Runs a script of this repo under the real MicroPython runtime (the WebAssembly port, pinned in
 // package.json): `node tests/upy/run.mjs SCRIPT.py [args...]`. Never touches the host tree.
 //
-// The .py files of firmware/, hal/, virtual/, tests/ and bench/ are copied, keeping the tree, into the
-// runtime's in-memory file system under /qianpos, which becomes the working directory and is on
+// The .py files of firmware/, hal/, virtual/, tests/ and bench/ are copied, keeping the tree, with
+// boot.py and main.py, into the runtime's in-memory file system under /qianpos, which becomes the working directory and is on
 // sys.path. SCRIPT.py runs as __main__ with sys.argv = [SCRIPT.py, args...]. Exit status: 0, the
 // code of a SystemExit, or 1 after printing the traceback of an uncaught exception.
 // QIANPOS_UPY_HEAP sets the size of the heap the runtime is built with (default 32 MiB): it is
@@ -19,6 +19,7 @@ const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", ".
 const ROOT = "/qianpos";
 const COPIED_DIRS = ["firmware", "hal", "virtual", "tests", "bench"];
 const MPY_DIRS = ["firmware", "hal"]; // taken from QIANPOS_UPY_MPY when it is set
+const ROOT_FILES = ["boot.py", "main.py"]; // sources on a board too (a port runs them as .py only)
 
 function die(msg) {
   process.stderr.write(msg + "\n");
@@ -73,6 +74,10 @@ for (const dir of COPIED_DIRS) {
   }
   const hostDir = path.join(REPO, dir);
   if (fs.existsSync(hostDir)) copyTree(hostDir, ROOT + "/" + dir);
+}
+for (const name of ROOT_FILES) {
+  const hostFile = path.join(REPO, name);
+  if (fs.existsSync(hostFile)) FS.writeFile(ROOT + "/" + name, fs.readFileSync(hostFile));
 }
 
 // The script keeps its repo-relative path (so tracebacks name it); one from outside the repo
