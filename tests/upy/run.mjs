@@ -2,11 +2,12 @@
 // package.json): `node tests/upy/run.mjs SCRIPT.py [args...]`. Never touches the host tree.
 //
 // The .py files of firmware/, hal/, virtual/, tests/ and bench/ are copied, keeping the tree, with
-// boot.py and main.py, into the runtime's in-memory file system under /qianpos, which becomes the working directory and is on
-// sys.path. SCRIPT.py runs as __main__ with sys.argv = [SCRIPT.py, args...]. Exit status: 0, the
-// code of a SystemExit, or 1 after printing the traceback of an uncaught exception.
-// QIANPOS_UPY_HEAP sets the size of the heap the runtime is built with (default 32 MiB): it is
-// not a board's cap (see tests/upy/README.md). QIANPOS_UPY_MPY=DIR (e.g. build/mpy, from `make
+// boot.py and main.py, into the runtime's in-memory file system under /qianpos, which becomes the
+// working directory and is on sys.path. SCRIPT.py runs as __main__ with sys.argv = [SCRIPT.py,
+// args...]. Exit status: 0, the code of a SystemExit, or 1 after printing the traceback of an
+// uncaught exception.
+// QIANPOS_UPY_HEAP: the heap the runtime starts with (default 32 MiB). Not a cap: this port grows
+// its heap when it runs out (tests/upy/README.md). QIANPOS_UPY_MPY=DIR (e.g. build/mpy, from `make
 // mpy`) copies firmware/ and hal/ from DIR as .mpy files only, no .py: the modules load as a board
 // loads them; virtual/, tests/ and bench/ stay sources.
 
