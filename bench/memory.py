@@ -109,7 +109,8 @@ def main():
         loaded = []
         for line in mpy_run.lines:
             if line.startswith("LOADED "):
-                loaded = [n for n in line.split()[1:] if n == "main" or n.split(".")[0] in ("firmware", "hal")]
+                names = line.split()[1:]
+                loaded = [n for n in names if n == "main" or n.split(".")[0] in ("firmware", "hal")]
         modules_run = upy.run("upy_memory.py", int, args=["modules"] + import_order(loaded), mpy_dir=build)
         mpy_sizes = {}
         for name in loaded:

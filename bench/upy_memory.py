@@ -309,7 +309,8 @@ def upy_phase(i):
         return False
     if not _bench.phase(i):
         version = ".".join(str(n) for n in sys.implementation.version[:3])
-        report("MicroPython {} heap bytes (gc.mem_alloc):".format(version), _bench.figures, _bench.problems, _bench.loaded)
+        title = "MicroPython {} heap bytes (gc.mem_alloc):".format(version)
+        report(title, _bench.figures, _bench.problems, _bench.loaded)
         # One machine-readable line for bench/memory.py; keys sorted as dicts are unordered here.
         print("RESULT " + " ".join("{}={}".format(k, _bench.figures[k]) for k in sorted(_bench.figures)))
         print("LOADED " + " ".join(_bench.loaded))
