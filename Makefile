@@ -1,6 +1,6 @@
 # QianPOS front door: every command a developer or CI runs is a target here.
 #   make test       all tests: portable tier on CPython, host tier (incl. the portable tier on
-#                   MicroPython via node, and the mpy-cross gate)
+#                   MicroPython via node, and the mpy-cross gate), then make typecheck
 #   make lint       ruff check + format check          make format     apply ruff fixes + format
 #   make typecheck  mypy: firmware/ hal/ against the MicroPython stubs; sim/ tests/ against CPython
 #   make sim        the simulator's scenario runner     make bench      print the benchmarks
@@ -9,6 +9,7 @@
 #   make font       the display's glyphs from GNU Unifont (apt-get install unifont): hal/font8x16.py
 #                   and fonts/qianpos16.qpf (both committed; a test checks them against the build)
 #   make deploy PORT=/dev/ttyUSB0   copy build/mpy + boot.py + main.py to a board (needs a board)
+#   make freeze     write build/freeze/manifest.py: firmware/ + hal/ for a frozen MicroPython image
 #   make clean
 # Needs python3 (3.11+) and node/npm (20) on PATH; everything else is pinned and installed here.
 
@@ -50,6 +51,7 @@ node: $(NODE_STAMP)
 
 test: $(VENV_STAMP) $(NODE_STAMP)
 	$(PY) -m pytest
+	@$(MAKE) --no-print-directory typecheck
 
 sim: $(VENV_STAMP)
 	$(PY) -m sim
@@ -80,18 +82,26 @@ font: $(VENV_STAMP)
 	@test -f /usr/share/unifont/unifont.hex || { echo "needs GNU Unifont: apt-get install unifont" >&2; exit 1; }
 	$(PY) -m sim.fontbuild
 
+# mpy-cross -O0, on purpose: -O3 drops the line numbers the crash record needs (firmware/compat.py
+# crash_site), -O1/-O2 drop asserts and save nothing here. The why, and the file list: mpy_gate.py.
 mpy: $(VENV_STAMP) version
 	rm -rf build/mpy
 	$(PY) -m tests.host.mpy_gate build/mpy
 
-# Cannot run here (no board). Copies the compiled packages and the boot.py/main.py sources (a
-# port runs those two only as .py). A .py left on the board from a source deploy shadows the
-# .mpy of the same name: wipe the board's firmware/ and hal/ first if it ever had sources.
+# Cannot run here (no board): tests/host/deploy.py builds one chained mpremote command, tested as
+# a list. On the board it first removes every .py under firmware/ and hal/ (a .py beside a .mpy
+# wins the import) and every .mpy this build lacks, then copies build/mpy's trees and the boot.py
+# and main.py sources (a port runs those two only as .py), then resets. FROZEN=1: the image already
+# holds firmware/ and hal/ (make freeze): it empties them on the board and copies the two scripts.
+# A terminal whose watchdog runs resets under a deploy: power it on in safe mode first (docs/BOARD.md).
 deploy: mpy
-	$(VENV)/bin/mpremote connect $(PORT) \
-		cp -r build/mpy/firmware build/mpy/hal : + \
-		cp boot.py main.py : + \
-		reset
+	$(PY) -m tests.host.deploy $(PORT) build/mpy $(if $(FROZEN),--frozen)
+
+# The manifest of a frozen image (bytecode in flash, not in the heap); build the image with it from
+# a MicroPython 1.27 checkout: make -C ports/esp32 FROZEN_MANIFEST=$(CURDIR)/build/freeze/manifest.py
+.PHONY: freeze
+freeze: $(VENV_STAMP) version
+	$(PY) -m tests.host.freeze build/freeze/manifest.py
 
 bench: $(VENV_STAMP) $(NODE_STAMP)
 	@set -e; for f in $(filter-out bench/upy%,$(wildcard bench/*.py)); do \

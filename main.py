@@ -75,5 +75,15 @@ def main(make_board=console_board, wait_s=_sleep_s):
     terminal.run()
 
 
+def safe_mode_asked(namespace):
+    """True if boot.py found the safe-mode key held: it left SAFE_MODE = True in the __main__
+    namespace the port runs boot.py and main.py in. Safe mode builds no board and never starts the
+    watchdog (Terminal.run() starts it, and an ESP32 watchdog cannot be stopped)."""
+    return namespace.get("SAFE_MODE") is True
+
+
 if __name__ == "__main__":  # a board runs main.py as __main__; tests import it
-    main()
+    if safe_mode_asked(globals()):
+        print("main.py: safe mode: the terminal is not started (REPL)")
+    else:
+        main()

@@ -21,14 +21,16 @@ class Run:
         return "\n".join(self.lines + ([self.problem] if self.problem else []))
 
 
-def run(script, number=float):
-    """Run bench/<script> on MicroPython; see Run."""
+def run(script, number=float, args=(), mpy_dir=None):
+    """Run bench/<script> with args on MicroPython; see Run. mpy_dir: a `make mpy` build whose .mpy
+    files replace the sources of firmware/ and hal/ (tests/upy/run.mjs, QIANPOS_UPY_MPY)."""
     node = shutil.which("node")
     if node is None:
         return Run(None, [], "MicroPython: not run (node is not on PATH)")
     proc = subprocess.run(
-        [node, "tests/upy/run.mjs", "bench/" + script],
+        [node, "tests/upy/run.mjs", "bench/" + script] + list(args),
         cwd=REPO,
+        env=dict(os.environ, QIANPOS_UPY_MPY=mpy_dir) if mpy_dir else None,
         capture_output=True,
         text=True,
         stdin=subprocess.DEVNULL,

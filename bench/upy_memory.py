@@ -1,17 +1,44 @@
-# The memory baseline's measurement: heap after importing every firmware/ and hal/ module, after
-# booting a Terminal, and while keying a sale (live and with garbage). Prints; never asserts.
+# The memory bench: heap after importing what a terminal imports (main.py's path on a board: the
+# firmware and the board's own hal modules), after booting a Terminal, while keying a sale (live and
+# with garbage), the bytes one idle tick of the event loop allocates, and what the rest of firmware/
+# and hal/ would add. Prints; never asserts.
 #
-# MicroPython: node tests/upy/run.mjs bench/upy_memory.py   (gc.mem_alloc; one phase per call,
-#   because this port's collector frees nothing until control returns to JavaScript)
-# CPython: bench/memory.py runs the same phases under tracemalloc, then prints both.
+# MicroPython: node tests/upy/run.mjs bench/upy_memory.py [modules NAME...]   (gc.mem_alloc; one
+#   phase per call, because this port's collector frees nothing until control returns to JavaScript)
+#   QIANPOS_UPY_MPY=build/mpy runs it from the .mpy build (bench/memory.py does both).
+#   "modules NAME...": import the named modules one per phase and print each one's heap.
+# CPython: bench/memory.py runs the same phases under tracemalloc, then prints the table.
+#
+# Nothing of firmware/ or hal/ is imported at this module's top: the baseline must not hold it.
 import gc
 import os
 import sys
 
+# What main.py imports on a board: itself (firmware.terminal and its imports) and the board
+# factory's hal modules. Today that board is the console board; the ESP32 board module (the
+# drivers branch) replaces it here when it lands, with its drivers.
+BOARD_MODULES = ("hal.console",)
+# The test doubles the bench drives the terminal with: imported in a phase of their own, and their
+# heap taken off every later row (a board holds its drivers instead, counted with BOARD_MODULES).
+DOUBLES = ("virtual.devices", "virtual.storage", "tests.portable.fakes")
+
 # One key per event: open the menu, choose sale, key 123.45, backspace, confirm, cancel.
-EVENTS = ("ENTER", "1", "1", "2", "3", "4", "5", "CLEAR", "ENTER", "CANCEL")
+EVENTS = ("ENTER", "1", "1", "2", "3", "4", "5", "CLEAR", "ENTER", "CANCEL", "CANCEL")
+# The hook for the peak of a whole sale (keys, a card, the PIN, the host's answer, the receipt):
+# None until the online sale exists. Then a tuple of events: a key code (str), or a function
+# called with the board (e.g. one that inserts a card or queues the host's answer).
+WHOLE_SALE = None
+
 _MAX_STEPS = 200  # per event: a terminal that never settles is reported, not waited for
+IDLE_TICKS = 1000  # steps of the idle loop measured with the clock standing still
+IDLE_SECONDS = 20  # seconds of the idle loop measured with the clock moving 20 ms per step
+_IDLE_STEP_MS = 20  # firmware.terminal's idle sleep
 _S_IFDIR = 0x4000
+
+# The ILI9341 driver's buffers (hal/ili9341.py on the drivers branch): a 240x320 1-bit shadow
+# (9,600 bytes), a changed-row map (320), one RGB565 line (480), command/argument and glyph scratch.
+SHADOW_BYTES = 240 * 320 // 8
+SHADOW_EXTRA = (320, 480, 1, 4, 32)
 
 
 def device_modules(root="."):
@@ -29,86 +56,201 @@ def _walk(root, package, names):
         if os.stat(folder + "/" + fname)[0] & _S_IFDIR:
             if fname != "__pycache__":
                 _walk(root, package + "." + fname, names)
-        elif fname == "__init__.py":
+        elif fname == "__init__.py" or fname == "__init__.mpy":
             names.append(package)
         elif fname.endswith(".py"):
             names.append(package + "." + fname[:-3])
+        elif fname.endswith(".mpy"):
+            names.append(package + "." + fname[:-4])
+
+
+def shadow_display():
+    """A display holding the ILI9341 driver's buffers, allocated once; clear() and show() allocate
+    nothing, as in the driver. A stand-in until hal/ili9341.py is on this branch: then build the
+    driver here over a fake SPI that allocates nothing. Built in a phase, so the class costs the
+    baseline nothing."""
+    from hal.contracts import CAP_BLIT, CAP_PIXELS, Display, cut_cells
+
+    class ShadowDisplay(Display):
+        capabilities = (CAP_PIXELS, CAP_BLIT)
+
+        def __init__(self, rows=10, cols=20):
+            self._rows = rows
+            self._cols = cols
+            self.buffer = bytearray(SHADOW_BYTES)
+            self.scratch = [bytearray(n) for n in SHADOW_EXTRA]
+            self.rows_shown = 0
+
+        def size(self):
+            return (self._rows, self._cols)
+
+        def pixels(self):
+            return (240, 320)
+
+        def clear(self):
+            buf = self.buffer
+            for i in range(len(buf)):
+                buf[i] = 0
+
+        def text(self, row, s, inverse=False):
+            cut_cells(s, self._cols)  # what the driver does before drawing the glyphs
+
+        def blit(self, bitmap, x, y, width, height):
+            pass
+
+        def show(self):
+            self.rows_shown += 1
+
+    return ShadowDisplay()
 
 
 class MemoryBench:
     """The scenario as phases. Each phase starts with gc.collect(), so the figure taken there is
     what the previous phase left reachable ("live"); within an event phase, samples after every
-    step with no collection give the peak including garbage."""
+    step with no collection give the peak including garbage. Figures are absolute; rows after the
+    doubles' phase have the doubles' own heap taken off."""
 
-    def __init__(self, mem_now, root="."):
+    def __init__(self, mem_now, root=".", alloc_now=None):
         self.mem_now = mem_now
+        self.alloc_now = alloc_now  # MicroPython: gc.mem_alloc (exact inside a phase); None on CPython
         self.root = root
-        self.figures = {"baseline": None, "import": None, "boot": None, "live": None, "peak": None}
+        keys = ("baseline", "import", "doubles", "boot", "live", "peak", "sale_peak", "rest")
+        self.figures = dict((k, None) for k in keys)
+        self.figures["idle_tick"] = None
+        self.figures["idle_second"] = None
         self.problems = []
+        self.loaded = []  # the firmware/hal modules a terminal imports, as loaded
         self.board = None
         self.term = None
+        self._plan = self._phases()
+
+    def _phases(self):
+        plan = [self._import_terminal, self._import_doubles, self._boot]
+        plan += [self._event_phase(key) for key in EVENTS]
+        plan += [self._idle_warm, self._idle_ticks, self._idle_seconds]
+        if WHOLE_SALE is not None:
+            plan += [self._sale_start] + [self._event_phase(e, "sale_peak") for e in WHOLE_SALE]
+        plan += [self._import_rest, self._end]
+        return plan
 
     def phase(self, i):
         """Run phase i; False when there is none left."""
         gc.collect()
         now = self.mem_now()
-        f = self.figures
         if i == 0:
-            f["baseline"] = now
+            self.figures["baseline"] = now
             return True
-        if i == 1:
-            for name in device_modules(self.root):
-                try:
-                    __import__(name)
-                except Exception as e:
-                    self.problems.append("import {}: {}: {}".format(name, type(e).__name__, e))
-            return True
-        if i == 2:
-            f["import"] = now
-            return self._boot()
-        if i == 3:
-            f["boot"] = f["live"] = f["peak"] = now
-        else:
-            f["live"] = max(f["live"], now)
-        if i - 3 < len(EVENTS):
-            self._event(EVENTS[i - 3])
-            return True
+        return self._plan[i - 1](now) is not False and i < len(self._plan)
+
+    def _net(self, now):
+        """now without the test doubles' heap."""
+        return now - (self.figures["doubles"] or 0)
+
+    def _import_terminal(self, now):
+        before = set(sys.modules)
+        for name in ("main",) + BOARD_MODULES:
+            try:
+                __import__(name)
+            except Exception as e:
+                self.problems.append("import {}: {}: {}".format(name, type(e).__name__, e))
+        self.loaded = sorted(n for n in sys.modules if n not in before)
+
+    def _import_doubles(self, now):
+        self.figures["import"] = now
+        for name in DOUBLES:
+            __import__(name)
+
+    def _boot(self, now):
+        f = self.figures
+        f["doubles"] = now - f["import"]
+        from firmware.terminal import Terminal
+        from tests.portable.fakes import make_board
+
+        self.board = make_board(display=shadow_display())
+        self.term = Terminal(self.board)
+
+    def _event_phase(self, event, peak_key="peak"):
+        def run(now):
+            f = self.figures
+            now = self._net(now)
+            if f["boot"] is None:
+                f["boot"] = f["live"] = f["peak"] = now
+            else:
+                f["live"] = max(f["live"], now)
+            if f[peak_key] is None:
+                f[peak_key] = now
+            if type(event) is str:
+                self.board.keypad.press(event)
+            else:
+                event(self.board)
+            steps = 0
+            while self.term.step():
+                steps += 1
+                f[peak_key] = max(f[peak_key], self._net(self.mem_now()))
+                if steps >= _MAX_STEPS:
+                    self.problems.append("terminal still busy after {} steps on {}".format(steps, event))
+                    break
+            f[peak_key] = max(f[peak_key], self._net(self.mem_now()))
+
+        return run
+
+    def _idle_warm(self, now):
+        self.figures["live"] = max(self.figures["live"], self._net(now))
+        name = type(self.term.screen).__name__
+        if name != "IdleScreen":
+            self.problems.append("the idle loop measured on {}, not IdleScreen".format(name))
+        self._run_idle(2 * 1000 // _IDLE_STEP_MS, _IDLE_STEP_MS)  # a first pass over every path
+
+    def _idle_ticks(self, now):
+        self.term.step()  # the second the warm-up's last sleep began, outside the measurement
+        if self.alloc_now is not None:
+            self.figures["idle_tick"] = self._run_idle(IDLE_TICKS, 0) / IDLE_TICKS
+
+    def _idle_seconds(self, now):
+        if self.alloc_now is not None:
+            steps = IDLE_SECONDS * 1000 // _IDLE_STEP_MS
+            self.figures["idle_second"] = self._run_idle(steps, _IDLE_STEP_MS) / IDLE_SECONDS
+
+    def _run_idle(self, steps, advance_ms):
+        """steps of Terminal.step() on the idle screen, the virtual clock moved advance_ms after
+        each (as the loop's sleep would); the bytes allocated meanwhile (MicroPython), else 0."""
+        term = self.term
+        clock = self.board.clock
+        start = self.alloc_now() if self.alloc_now is not None else 0
+        for _ in range(steps):
+            term.step()
+            if advance_ms:
+                clock.sleep_ms(advance_ms)
+        end = self.alloc_now() if self.alloc_now is not None else 0
+        return end - start
+
+    def _sale_start(self, now):
+        self.figures["sale_peak"] = self._net(now)
+
+    def _import_rest(self, now):
+        self.figures["live"] = max(self.figures["live"], self._net(now))
+        self._rest_from = self._net(now)
+        for name in device_modules(self.root):
+            try:
+                __import__(name)
+            except Exception as e:
+                self.problems.append("import {}: {}: {}".format(name, type(e).__name__, e))
+
+    def _end(self, now):
+        self.figures["rest"] = self._net(now) - self._rest_from + self.figures["import"]
         return False
 
-    def _boot(self):
-        try:
-            from firmware.terminal import Terminal
-            from tests.portable.fakes import make_board
-        except Exception as e:
-            self.problems.append("scenario needs firmware.terminal and tests.portable.fakes: {}".format(e))
-            return False
-        self.board = make_board()
-        self.term = Terminal(self.board)
-        return True
 
-    def _event(self, key):
-        f = self.figures
-        self.board.keypad.press(key)
-        steps = 0
-        while self.term.step():
-            steps += 1
-            f["peak"] = max(f["peak"], self.mem_now())
-            if steps >= _MAX_STEPS:
-                self.problems.append("terminal still busy after {} steps on key {}".format(steps, key))
-                break
-        f["peak"] = max(f["peak"], self.mem_now())
-
-
-def measure(mem_now, root="."):
+def measure(mem_now, root=".", alloc_now=None):
     """All phases in one go (CPython, where the collector works at any time): (figures, problems)."""
-    bench = MemoryBench(mem_now, root)
+    bench = MemoryBench(mem_now, root, alloc_now)
     i = 0
     while bench.phase(i):
         i += 1
     return bench.figures, bench.problems
 
 
-def report(title, figures, problems):
+def report(title, figures, problems, loaded=()):
     print(title)
     base = figures["baseline"]
     print("  baseline: {}".format(base))
@@ -117,12 +259,41 @@ def report(title, figures, problems):
         ("after boot", "boot"),
         ("live, keying a sale", "live"),
         ("peak, keying a sale", "peak"),
+        ("peak, whole sale", "sale_peak"),
+        ("every firmware/hal module imported", "rest"),
     ):
         value = figures[key]
         text = "-" if value is None else "{} (+{})".format(value, value - base)
         print("  {}: {}".format(label, text))
+    print("  test doubles (taken off the rows above): {}".format(figures["doubles"]))
+    for label, key in (("per idle tick", "idle_tick"), ("per idle second", "idle_second")):
+        value = figures[key]
+        print("  allocated {}: {}".format(label, "-" if value is None else "{} bytes".format(value)))
+    if loaded:
+        print("  a terminal imports: " + " ".join(loaded))
     for p in problems:
         print("  PROBLEM " + p)
+
+
+class ModuleBench:
+    """One module imported per phase (its imports already done by earlier phases, when the names
+    come in dependency order): the heap each one adds."""
+
+    def __init__(self, names):
+        self.names = names
+        self.sizes = []
+        self._last = None
+
+    def phase(self, i):
+        gc.collect()
+        now = gc.mem_alloc()  # type: ignore[attr-defined]  # MicroPython only
+        if i > 0:
+            self.sizes.append((self.names[i - 1], now - self._last))
+        self._last = now
+        if i == len(self.names):
+            return False
+        __import__(self.names[i])
+        return True
 
 
 _bench = None
@@ -130,16 +301,19 @@ _bench = None
 
 def upy_phase(i):
     """Called by tests/upy/run.mjs once per phase, each in a call of its own."""
+    if isinstance(_bench, ModuleBench):
+        if _bench.phase(i):
+            return True
+        for name, size in _bench.sizes:
+            print("MODULE {} {}".format(name, size))
+        return False
     if not _bench.phase(i):
-        report(
-            "MicroPython {} heap bytes (gc.mem_alloc):".format(
-                ".".join(str(n) for n in sys.implementation.version[:3])
-            ),
-            _bench.figures,
-            _bench.problems,
-        )
+        version = ".".join(str(n) for n in sys.implementation.version[:3])
+        title = "MicroPython {} heap bytes (gc.mem_alloc):".format(version)
+        report(title, _bench.figures, _bench.problems, _bench.loaded)
         # One machine-readable line for bench/memory.py; keys sorted as dicts are unordered here.
         print("RESULT " + " ".join("{}={}".format(k, _bench.figures[k]) for k in sorted(_bench.figures)))
+        print("LOADED " + " ".join(_bench.loaded))
         if _bench.problems:
             raise SystemExit(1)
         return False
@@ -147,4 +321,7 @@ def upy_phase(i):
 
 
 if __name__ == "__main__":
-    _bench = MemoryBench(gc.mem_alloc)
+    if len(sys.argv) > 1 and sys.argv[1] == "modules":
+        _bench = ModuleBench(sys.argv[2:])
+    else:
+        _bench = MemoryBench(gc.mem_alloc, alloc_now=gc.mem_alloc)  # type: ignore[attr-defined]

@@ -29,7 +29,8 @@ def crash_site(exc):
     """One line naming an exception by its type and where it was raised: "Type module:line".
     Never its message (it might one day hold card data). CPython walks exc.__traceback__;
     MicroPython has none, so its printed traceback is parsed ("File ..., line N" lines only).
-    A module compiled without line numbers (mpy-cross -O3) gives line 0; nothing known: "?:0"."""
+    A module compiled without line numbers (mpy-cross -O3) prints line 1 for every frame (make mpy
+    uses -O0 for that reason: tests/host/mpy_gate.py); nothing known: "?:0"."""
     name = type(exc).__name__
     tb = getattr(exc, "__traceback__", None)
     if tb is not None:

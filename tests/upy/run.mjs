@@ -1,11 +1,15 @@
 // Runs a script of this repo under the real MicroPython runtime (the WebAssembly port, pinned in
 // package.json): `node tests/upy/run.mjs SCRIPT.py [args...]`. Never touches the host tree.
 //
-// The .py files of firmware/, hal/, virtual/, tests/ and bench/ are copied, keeping the tree, into the
-// runtime's in-memory file system under /qianpos, which becomes the working directory and is on
-// sys.path. SCRIPT.py runs as __main__ with sys.argv = [SCRIPT.py, args...]. Exit status: 0, the
-// code of a SystemExit, or 1 after printing the traceback of an uncaught exception.
-// QIANPOS_UPY_HEAP sets the MicroPython heap in bytes (default 32 MiB).
+// The .py files of firmware/, hal/, virtual/, tests/ and bench/ are copied, keeping the tree, with
+// boot.py and main.py, into the runtime's in-memory file system under /qianpos, which becomes the
+// working directory and is on sys.path. SCRIPT.py runs as __main__ with sys.argv = [SCRIPT.py,
+// args...]. Exit status: 0, the code of a SystemExit, or 1 after printing the traceback of an
+// uncaught exception.
+// QIANPOS_UPY_HEAP: the heap the runtime starts with (default 32 MiB). Not a cap: this port grows
+// its heap when it runs out (tests/upy/README.md). QIANPOS_UPY_MPY=DIR (e.g. build/mpy, from `make
+// mpy`) copies firmware/ and hal/ from DIR as .mpy files only, no .py: the modules load as a board
+// loads them; virtual/, tests/ and bench/ stay sources.
 
 import fs from "node:fs";
 import path from "node:path";
@@ -15,6 +19,8 @@ import { loadMicroPython } from "@micropython/micropython-webassembly-pyscript";
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
 const ROOT = "/qianpos";
 const COPIED_DIRS = ["firmware", "hal", "virtual", "tests", "bench"];
+const MPY_DIRS = ["firmware", "hal"]; // taken from QIANPOS_UPY_MPY when it is set
+const ROOT_FILES = ["boot.py", "main.py"]; // sources on a board too (a port runs them as .py only)
 
 function die(msg) {
   process.stderr.write(msg + "\n");
@@ -33,13 +39,13 @@ const mp = await loadMicroPython({
 });
 const FS = mp.FS;
 
-function copyTree(hostDir, fsDir) {
+function copyTree(hostDir, fsDir, ext = ".py") {
   FS.mkdirTree(fsDir);
   for (const entry of fs.readdirSync(hostDir, { withFileTypes: true })) {
     if (entry.name.startsWith(".") || entry.name === "__pycache__" || entry.name === "node_modules") continue;
     const hostPath = path.join(hostDir, entry.name);
-    if (entry.isDirectory()) copyTree(hostPath, fsDir + "/" + entry.name);
-    else if (entry.isFile() && entry.name.endsWith(".py")) FS.writeFile(fsDir + "/" + entry.name, fs.readFileSync(hostPath));
+    if (entry.isDirectory()) copyTree(hostPath, fsDir + "/" + entry.name, ext);
+    else if (entry.isFile() && entry.name.endsWith(ext)) FS.writeFile(fsDir + "/" + entry.name, fs.readFileSync(hostPath));
   }
 }
 
@@ -59,9 +65,20 @@ FS.registerDevice(DEV_FULL, {
 });
 FS.mkdev("/dev/full", 0o666, DEV_FULL);
 
+const mpyDir = process.env.QIANPOS_UPY_MPY ? path.resolve(REPO, process.env.QIANPOS_UPY_MPY) : null;
 for (const dir of COPIED_DIRS) {
+  if (mpyDir && MPY_DIRS.includes(dir)) {
+    const built = path.join(mpyDir, dir);
+    if (!fs.existsSync(built)) die("run.mjs: no " + built + " (QIANPOS_UPY_MPY): run `make mpy` first");
+    copyTree(built, ROOT + "/" + dir, ".mpy");
+    continue;
+  }
   const hostDir = path.join(REPO, dir);
   if (fs.existsSync(hostDir)) copyTree(hostDir, ROOT + "/" + dir);
+}
+for (const name of ROOT_FILES) {
+  const hostFile = path.join(REPO, name);
+  if (fs.existsSync(hostFile)) FS.writeFile(ROOT + "/" + name, fs.readFileSync(hostFile));
 }
 
 // The script keeps its repo-relative path (so tracebacks name it); one from outside the repo
