@@ -1,0 +1,368 @@
+# Fake ESP32 port modules for the board's tests (portable: CPython and MicroPython): esp32.NVS, a
+# recording machine module, network.WLAN, and socket/select modules that behave like MicroPython's
+# non-blocking lwIP sockets (EINPROGRESS, EAGAIN through OSError's errno, POLLHUP on a refusal).
+import errno
+
+ESP_ERR_NVS_NOT_FOUND = 0x1102
+ESP_ERR_NVS_INVALID_LENGTH = 0x110C
+ESP_ERR_NVS_KEY_TOO_LONG = 0x1109
+
+
+class NvsCut(Exception):
+    """The power failed at an NVS operation (the fake's cut_at)."""
+
+
+class FakeNVS:
+    """One namespace as ESP-IDF keeps it: each set_blob/erase_key lands whole or not at all (the
+    new entry is written before the old one is erased); `entries` is what flash holds. cut_at(n):
+    the n-th write operation from now does not happen and raises NvsCut. ops counts them."""
+
+    def __init__(self, entries=None):
+        self.entries = {} if entries is None else entries
+        self.ops = 0
+        self.commits = 0
+        self._cut = None
+
+    def _op(self):
+        self.ops += 1
+        if self._cut is not None:
+            self._cut -= 1
+            if self._cut == 0:
+                self._cut = None
+                raise NvsCut()
+
+    def cut_at(self, n):
+        self._cut = n
+
+    def _check_key(self, key):
+        if type(key) is not str or len(key) > 15:
+            raise OSError(-ESP_ERR_NVS_KEY_TOO_LONG, "ESP_ERR_NVS_KEY_TOO_LONG")
+
+    def set_blob(self, key, value):
+        self._check_key(key)
+        self._op()
+        self.entries[key] = bytes(value)
+
+    def get_blob(self, key, buffer):
+        self._check_key(key)
+        if key not in self.entries:
+            raise OSError(-ESP_ERR_NVS_NOT_FOUND, "ESP_ERR_NVS_NOT_FOUND")
+        value = self.entries[key]
+        if len(value) > len(buffer):
+            raise OSError(-ESP_ERR_NVS_INVALID_LENGTH, "ESP_ERR_NVS_INVALID_LENGTH")
+        buffer[: len(value)] = value
+        return len(value)
+
+    def erase_key(self, key):
+        self._check_key(key)
+        if key not in self.entries:
+            raise OSError(-ESP_ERR_NVS_NOT_FOUND, "ESP_ERR_NVS_NOT_FOUND")
+        self._op()
+        del self.entries[key]
+
+    def commit(self):
+        self.commits += 1
+
+
+# ---- machine -------------------------------------------------------------------------------
+class FakePin:
+    IN = 1
+    OUT = 3
+
+    def __init__(self, machine, id, mode=-1, pull=-1, value=None):
+        self.id = id
+        self.mode = mode
+        self.level = 1 if value is None else value
+        machine.pins.append(self)
+
+    def value(self, v=None):
+        if v is None:
+            return self.level
+        self.level = 1 if v else 0
+        return None
+
+    def __call__(self, v=None):
+        return self.value(v)
+
+
+class FakeBus:
+    """SPI, I2C or UART: records how it was made and what was written; reads give nothing
+    (zeros from SPI, OSError from I2C: no device answers, as on a bare board)."""
+
+    def __init__(self, kind, id, kwargs):
+        self.kind = kind
+        self.id = id
+        self.kwargs = kwargs
+        self.written = []
+
+    def init(self, **kw):
+        self.kwargs.update(kw)
+
+    def write(self, data):
+        self.written.append(bytes(data))
+
+    def write_readinto(self, out, into):
+        for i in range(len(into)):
+            into[i] = 0
+
+    def writeto(self, address, data):
+        raise OSError(errno.ENODEV, "no device at {}".format(address))
+
+    def readfrom_into(self, address, buf):
+        raise OSError(errno.ENODEV, "no device at {}".format(address))
+
+    def any(self):
+        return 0
+
+    def readinto(self, buf, n=-1):
+        return None  # timeout=0 and nothing arrived
+
+
+class FakeRTC:
+    def __init__(self, machine):
+        self._machine = machine
+
+    def memory(self, data=None):
+        if data is None:
+            return self._machine.rtc_memory
+        self._machine.rtc_memory = bytes(data)
+        return None
+
+    def datetime(self, value=None):
+        if value is not None:
+            self._machine.rtc_datetime = value
+        return self._machine.rtc_datetime
+
+
+class FakeWDT:
+    def __init__(self, machine, timeout):
+        machine.wdt_timeout = timeout
+        self._machine = machine
+
+    def feed(self):
+        self._machine.feeds += 1
+
+
+class FakeMachine:
+    """A recording machine module. rtc_memory survives reset() (a new FakeMachine(after=old) is
+    the board after its reset); power_on=True makes reset_cause() a power-on."""
+
+    PWRON_RESET = 1
+    HARD_RESET = 2
+    WDT_RESET = 3
+    SOFT_RESET = 5
+
+    def __init__(self, after=None, cause=None):
+        self.pins = []
+        self.buses = []
+        self.rtc_memory = after.rtc_memory if after is not None else b""
+        self.rtc_datetime = (2000, 1, 1, 5, 0, 0, 0, 0)
+        self.cause = cause if cause is not None else (self.SOFT_RESET if after else self.PWRON_RESET)
+        self.wdt_timeout = None
+        self.feeds = 0
+        self.resets = 0
+        machine = self
+
+        class Pin(FakePin):
+            def __init__(self, id, mode=-1, pull=-1, value=None):
+                FakePin.__init__(self, machine, id, mode, pull, value)
+
+        self.Pin = Pin
+
+    def _bus(self, kind, id, kwargs):
+        bus = FakeBus(kind, id, kwargs)
+        self.buses.append(bus)
+        return bus
+
+    def SPI(self, id, **kw):
+        return self._bus("SPI", id, kw)
+
+    def I2C(self, id, **kw):
+        return self._bus("I2C", id, kw)
+
+    def UART(self, id, **kw):
+        return self._bus("UART", id, kw)
+
+    def RTC(self):
+        return FakeRTC(self)
+
+    def WDT(self, timeout):
+        return FakeWDT(self, timeout)
+
+    def reset(self):
+        self.resets += 1
+
+    def reset_cause(self):
+        return self.cause
+
+
+# ---- network, socket, select -----------------------------------------------------------------
+class FakeWLAN:
+    def __init__(self, network, interface):
+        self._network = network
+        self.interface = interface
+        self.is_active = False
+        self.joined = None
+        self.connected = True
+        self.code = network.STAT_GOT_IP
+
+    def active(self, on=None):
+        if on is not None:
+            self.is_active = bool(on)
+        return self.is_active
+
+    def connect(self, ssid, key):
+        self.joined = (ssid, key)
+
+    def isconnected(self):
+        return self.connected
+
+    def status(self):
+        return self.code
+
+
+class FakeNetwork:
+    """The network module: STAT_* as the esp32 port numbers them."""
+
+    STA_IF = 0
+    STAT_IDLE = 1000
+    STAT_CONNECTING = 1001
+    STAT_GOT_IP = 1010
+    STAT_NO_AP_FOUND = 201
+    STAT_WRONG_PASSWORD = 202
+    STAT_BEACON_TIMEOUT = 200
+    STAT_ASSOC_FAIL = 203
+    STAT_HANDSHAKE_TIMEOUT = 204
+
+    def __init__(self):
+        self.wlans = []
+
+    def WLAN(self, interface):
+        wlan = FakeWLAN(self, interface)
+        self.wlans.append(wlan)
+        return wlan
+
+
+class FakeSocket:
+    """A non-blocking lwIP TCP socket to FakeSocketModule's network: the connection completes
+    after `polls_to_open` polls (refused ones fail then); send() takes at most `window` bytes of
+    what the host has not read yet; the echo host answers on the module's tick()."""
+
+    def __init__(self, module):
+        self.m = module
+        self.blocking = True
+        self.state = "new"
+        self.peer = None
+        self.to_host = bytearray()
+        self.from_host = bytearray()
+        self.countdown = 0
+        module.sockets.append(self)
+
+    def setblocking(self, flag):
+        self.blocking = flag
+
+    def connect(self, addr):
+        assert not self.blocking, "a blocking connect would stall the event loop"
+        assert self.state == "new"
+        self.peer = addr
+        self.state = "connecting"
+        self.countdown = self.m.polls_to_open
+        raise OSError(errno.EINPROGRESS, "EINPROGRESS")
+
+    def _step(self):
+        if self.state == "connecting":
+            if self.countdown > 0:
+                self.countdown -= 1
+                return
+            self.state = "open" if self.peer in self.m.listening else "refused"
+
+    def send(self, data):
+        if self.state != "open":
+            raise OSError(errno.ENOTCONN if self.state != "refused" else errno.ECONNREFUSED, "")
+        room = self.m.window - len(self.to_host)
+        if room <= 0:
+            raise OSError(errno.EAGAIN, "EAGAIN")
+        chunk = bytes(data[:room])
+        self.to_host.extend(chunk)
+        return len(chunk)
+
+    def recv(self, n):
+        if self.state != "open":
+            raise OSError(errno.ENOTCONN, "")
+        if not self.from_host:
+            if self.m.host_closed:
+                return b""
+            raise OSError(errno.EAGAIN, "EAGAIN")
+        out = bytes(self.from_host[:n])
+        self.from_host = self.from_host[n:]
+        return out
+
+    def close(self):
+        self.state = "closed"
+
+
+class FakePoll:
+    def __init__(self, select):
+        self.select = select
+        self.registered = {}
+
+    def register(self, obj, mask):
+        self.registered[id(obj)] = (obj, mask)
+
+    def modify(self, obj, mask):
+        self.registered[id(obj)] = (obj, mask)
+
+    def poll(self, timeout=-1):
+        assert timeout == 0, "a poll that waits would stall the event loop"
+        out = []
+        for obj, mask in self.registered.values():
+            obj._step()
+            events = 0
+            if obj.state == "refused":
+                events = self.select.POLLERR | self.select.POLLHUP
+            elif obj.state == "open":
+                events = self.select.POLLOUT & mask
+                if obj.from_host:
+                    events |= self.select.POLLIN & mask
+            if events:
+                out.append((obj, events))
+        return out
+
+
+class FakeSelect:
+    POLLIN = 1
+    POLLOUT = 4
+    POLLERR = 8
+    POLLHUP = 16
+
+    def poll(self):
+        return FakePoll(self)
+
+
+class FakeSocketModule:
+    """socket: getaddrinfo for numeric addresses only, echo hosts at `listening` addresses.
+    tick() is the network moving: each host echoes what it has read."""
+
+    AF_INET = 2
+    SOCK_STREAM = 1
+
+    def __init__(self, listening, polls_to_open=2, window=1460):
+        self.listening = listening
+        self.polls_to_open = polls_to_open
+        self.window = window
+        self.sockets = []
+        self.host_closed = False
+
+    def getaddrinfo(self, host, port, af=0, type=0):
+        for part in host.split("."):
+            int(part)  # a name would need a (blocking) lookup: the fake refuses it
+        return [(self.AF_INET, self.SOCK_STREAM, 0, "", (host, port))]
+
+    def socket(self, af=2, type=1):
+        return FakeSocket(self)
+
+    def tick(self):
+        for sock in self.sockets:
+            if sock.state == "open" and sock.to_host:
+                sock.from_host.extend(sock.to_host)
+                sock.to_host = bytearray()
