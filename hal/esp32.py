@@ -142,6 +142,7 @@ def make_board(
     calibration=None,
     data_root=DATA_MOUNT,
     wifi=None,
+    wifi_file=WIFI_FILE,
     font_file=FONT_FILE,
 ):
     """The reference board's devices, every pin from PINS. machine, network, esp32: the port's
@@ -149,7 +150,8 @@ def make_board(
     safe_mode: the board started for service: no watchdog (it could not be stopped), no boot
     counted. stripe_reader: the optional UART stripe reader is fitted. calibration: the touch's
     stored hal.xpt2046.calibration() tuple (None: the default). data_root: where the firmware's
-    Storage lives (the mounted data partition). wifi: (ssid, password), else read from WIFI_FILE."""
+    Storage lives (the mounted data partition). wifi: (ssid, password), else read from wifi_file.
+    font_file: the Chinese glyphs on the root filesystem (missing: ASCII only)."""
     if vfs is None:
         import os as vfs  # type: ignore[no-redef]
     if socket is None:
@@ -243,7 +245,11 @@ def make_board(
         card_reader.lacks[CARD_SWIPE] = "no stripe reader fitted (make_board(stripe_reader=True))"
 
     link = WifiLink(
-        network.WLAN(network.STA_IF), network, socket, select, wifi if wifi is not None else read_wifi()
+        network.WLAN(network.STA_IF),
+        network,
+        socket,
+        select,
+        wifi if wifi is not None else read_wifi(wifi_file),
     )
     link.join()
     key_store = NvsKeyStore(esp32.NVS(NVS_NAMESPACE))

@@ -94,6 +94,7 @@ class FakeBus:
         self.id = id
         self.kwargs = kwargs
         self.written = []
+        self.latches = {}  # I2C: address -> the port byte of a PCF8574 there
 
     def init(self, **kw):
         self.kwargs.update(kw)
@@ -106,10 +107,14 @@ class FakeBus:
             into[i] = 0
 
     def writeto(self, address, data):
-        raise OSError(errno.ENODEV, "no device at {}".format(address))
+        if address not in self.latches:
+            raise OSError(errno.ENODEV, "no device at {}".format(address))
+        self.latches[address] = data[-1]
 
     def readfrom_into(self, address, buf):
-        raise OSError(errno.ENODEV, "no device at {}".format(address))
+        if address not in self.latches:
+            raise OSError(errno.ENODEV, "no device at {}".format(address))
+        buf[0] = self.latches[address]  # a PCF8574 with no key down reads back its latch
 
     def any(self):
         return 0
@@ -155,6 +160,7 @@ class FakeMachine:
     def __init__(self, after=None, cause=None):
         self.pins = []
         self.buses = []
+        self.i2c_expanders = (0x20,)  # the keypad's PCF8574 answers; no PN532 does
         self.rtc_memory = after.rtc_memory if after is not None else b""
         self.rtc_datetime = (2000, 1, 1, 5, 0, 0, 0, 0)
         self.cause = cause if cause is not None else (self.SOFT_RESET if after else self.PWRON_RESET)
@@ -178,7 +184,10 @@ class FakeMachine:
         return self._bus("SPI", id, kw)
 
     def I2C(self, id, **kw):
-        return self._bus("I2C", id, kw)
+        bus = self._bus("I2C", id, kw)
+        for address in self.i2c_expanders:
+            bus.latches[address] = 0xFF
+        return bus
 
     def UART(self, id, **kw):
         return self._bus("UART", id, kw)
@@ -203,7 +212,7 @@ class FakeWLAN:
         self.interface = interface
         self.is_active = False
         self.joined = None
-        self.connected = True
+        self.connected = False  # joined (and given an address) once connect() was called
         self.code = network.STAT_GOT_IP
 
     def active(self, on=None):
@@ -213,6 +222,7 @@ class FakeWLAN:
 
     def connect(self, ssid, key):
         self.joined = (ssid, key)
+        self.connected = True
 
     def isconnected(self):
         return self.connected

@@ -114,6 +114,7 @@ def test_nvs_key_store_survives_a_cut_at_every_operation():
             nvs.cut_at(None)
             after = NvsKeyStore(nvs)  # a restart
             got = after.load("tmk")
+            allowed = ()  # type: tuple
             if flow == "save new name":
                 allowed = (new,) if done else (None, new)
             elif flow == "replace":
