@@ -242,9 +242,11 @@ def strokes_of(events):
     return strokes
 
 
-def check_signature_pad(make, virtual=False):
+def check_signature_pad(make, virtual=False, hand=None, polls=1):
     """virtual: draw(), confirm(), clear() and active() are the signer's hand (needed when the pad
-    declares CAP_PEN)."""
+    declares CAP_PEN). hand: for a pad over a real touch controller behind a fake, an object whose
+    draw(pad, strokes), confirm(pad), clear(pad) and active(pad) are that hand; each event may then
+    take up to `polls` polls (a controller is sampled once a poll, and a press shows nothing)."""
     pad = make()
     check_declaration(pad)
     assert pad.poll() is None
@@ -253,14 +255,31 @@ def check_signature_pad(make, virtual=False):
         pad.stop()
         assert pad.poll() is None
         return
-    assert virtual, "{} declares {!r}: its check needs the signer's hand".format(type(pad).__name__, CAP_PEN)
-    assert not pad.draw([[(1, 1)]]) and not pad.confirm() and not pad.active()
+    assert virtual or hand is not None, "{} declares {!r}: its check needs the signer's hand".format(
+        type(pad).__name__, CAP_PEN
+    )
+    if hand is None:
+        draw, confirm, clear, active = pad.draw, pad.confirm, pad.clear, pad.active
+    else:
+        draw = lambda strokes: hand.draw(pad, strokes)  # noqa: E731
+        confirm = lambda: hand.confirm(pad)  # noqa: E731
+        clear = lambda: hand.clear(pad)  # noqa: E731
+        active = lambda: hand.active(pad)  # noqa: E731
+
+    def event():
+        for _ in range(polls):
+            got = pad.poll()
+            if got is not None:
+                return got
+        return None
+
+    assert not draw([[(1, 1)]]) and not confirm() and not active()
     pad.start(0, 120, 240, 160)
-    assert pad.poll() is None and pad.active()
-    assert pad.draw([[(0, 0), (239, 159)], [(5, 6)]])
-    assert pad.poll() == (SIG_POINT, (0, 0))  # each point as the pen moves, before the stroke ends
-    assert pad.clear() and pad.confirm()
-    events = [pad.poll() for _ in range(6)]
+    assert event() is None and active()
+    assert draw([[(0, 0), (239, 159)], [(5, 6)]])
+    assert event() == (SIG_POINT, (0, 0))  # each point as the pen moves, before the stroke ends
+    assert clear() and confirm()
+    events = [event() for _ in range(6)]
     assert events == [
         (SIG_POINT, (239, 159)),
         (SIG_PEN_UP, None),
@@ -269,15 +288,15 @@ def check_signature_pad(make, virtual=False):
         (SIG_CLEAR, None),
         (SIG_CONFIRM, None),
     ]
-    assert pad.poll() is None
+    assert event() is None
     assert strokes_of([(SIG_POINT, (0, 0))] + events[:4]) == [[(0, 0), (239, 159)], [(5, 6)]]
-    raises(ValueError, pad.draw, [[(240, 0)]])  # x is relative to the area, which is 240 wide
-    assert pad.draw([[(1, 1)]])
+    raises(ValueError, draw, [[(240, 0)]])  # x is relative to the area, which is 240 wide
+    assert draw([[(1, 1)]])
     pad.stop()
-    assert pad.poll() is None  # stop() dropped the points not yet polled
-    assert not pad.active() and not pad.draw([[(1, 1)]])
+    assert event() is None  # stop() dropped the points not yet polled
+    assert not active() and not draw([[(1, 1)]])
     pad.start(0, 0, 10, 10)
-    assert pad.poll() is None  # a new capture starts empty
+    assert event() is None  # a new capture starts empty
 
 
 def check_storage(make, reopen=None, virtual=False):

@@ -28,7 +28,7 @@ from hal.wifi_link import (
     numeric_ip,
     parse_credentials,
 )
-from hal.xpt2046 import PEN_DOWN, PEN_MOVE, PEN_UP
+from hal.xpt2046 import PEN_DOWN, PEN_MOVE, PEN_UP, XPT2046, calibration
 from tests.portable import conformance
 from tests.portable.conformance import raises
 from tests.portable.esp32_fakes import (
@@ -343,6 +343,91 @@ def test_touch_pad_capture_starts_empty_with_the_pen_already_down():
     pad.start(0, 120, 240, 160)  # the pen is still down from before: it draws nothing
     assert _events(pad, 3) == [None, None, None]
     raises(ValueError, pad.start, 0, 0, 0, 10)
+
+
+class TouchChip:
+    """An XPT2046 on its bus (portable stand-in for tests/host/test_xpt2046's): each time its chip
+    select goes low it takes the next scripted screen point (None: nothing touches) and answers
+    each conversion with the raw reading of that point, raw = 100 + 8 * pixel on both plates."""
+
+    def __init__(self):
+        self.script = []
+        self.point = None
+        self.level = 1
+
+    def value(self, v=None):  # the chip-select pin
+        if v is None:
+            return self.level
+        if self.level and not v:
+            self.point = self.script.pop(0) if self.script else None
+        self.level = 1 if v else 0
+        return None
+
+    def init(self, baudrate=None, **kw):
+        assert baudrate is None or baudrate <= 2_500_000
+
+    def write_readinto(self, out, into):
+        channel = (out[0] >> 4) & 7
+        if self.point is None:
+            value = {5: 0, 1: 4095, 3: 0, 4: 4095}[channel]
+        else:
+            x, y = self.point
+            value = {5: 100 + 8 * x, 1: 100 + 8 * y, 3: 600, 4: 3000}[channel]
+        word = value << 3
+        into[0], into[1], into[2] = 0, word >> 8, word & 0xFF
+
+
+EXACT_CAL = calibration(((100, 100, 0, 0), (100 + 8 * 239, 100, 239, 0), (100, 100 + 8 * 319, 0, 319)))
+
+
+class SignerHand:
+    """The signer's hand on the touch pad: it presses the chip's plates, point by point."""
+
+    def __init__(self, chip):
+        self.chip = chip
+
+    def active(self, pad):
+        return pad.area is not None
+
+    def draw(self, pad, strokes):
+        if pad.area is None:
+            return False
+        x0, y0, width, height = pad.area
+        for stroke in strokes:
+            for x, y in stroke:
+                if not (0 <= x < width and 0 <= y < height):
+                    raise ValueError("outside the signing area")
+        for stroke in strokes:
+            for x, y in stroke:
+                self.chip.script.append((x0 + x, y0 + y))
+            self.chip.script += [None, None]  # lifted: two untouched samples make a pen-up
+        return True
+
+    def _tap(self, pad, kind):
+        if pad.area is None:
+            return False
+        for button in pad.buttons:
+            if button[0] == kind:
+                self.chip.script += [(button[1] + button[3] // 2, button[2] + button[4] // 2), None, None]
+        return True
+
+    def confirm(self, pad):
+        return self._tap(pad, SIG_CONFIRM)
+
+    def clear(self, pad):
+        return self._tap(pad, SIG_CLEAR)
+
+
+def test_touch_pad_conformance_over_the_xpt2046_driver():
+    chips = []
+
+    def make():
+        chip = TouchChip()
+        chips.append(chip)
+        return TouchSignaturePad(XPT2046(chip, chip, cal=EXACT_CAL))
+
+    pad = make()
+    conformance.check_signature_pad(lambda: pad, hand=SignerHand(chips[0]), polls=4)
 
 
 # ---- card parts ----------------------------------------------------------------------------
