@@ -2,8 +2,17 @@
 # moves (SIG_POINT / SIG_PEN_UP), and two touch buttons below the signing area (clear, confirm).
 # Never blocks, never queues: each pen event of the controller gives at most one pad event.
 
-from hal.contracts import CAP_PEN, SIG_CLEAR, SIG_CONFIRM, SIG_PEN_UP, SIG_POINT, SignaturePad
-from hal.xpt2046 import PEN_DOWN, PEN_MOVE, PEN_UP
+from hal.contracts import (
+    CAP_CALIBRATE,
+    CAP_PEN,
+    SIG_CLEAR,
+    SIG_CONFIRM,
+    SIG_PEN_UP,
+    SIG_POINT,
+    SIG_RAW,
+    SignaturePad,
+)
+from hal.xpt2046 import PEN_DOWN, PEN_MOVE, PEN_UP, calibration
 
 # The buttons of the signing screen, in screen pixels (x, y, width, height): a 40-pixel strip at
 # the bottom of the 240x320 portrait screen, "clear" on the left and "confirm" on the right. The
@@ -19,9 +28,11 @@ class TouchSignaturePad(SignaturePad):
     """touch: a hal.xpt2046.XPT2046 (calibrated: its points are screen pixels); buttons: (kind,
     x, y, width, height) areas where a tap (pen down and up inside the same one) reports kind.
     A stroke begins only with the pen put down inside the signing area; its points leaving the
-    area are held at its edge. A pen already down at start() draws nothing until lifted."""
+    area are held at its edge. A pen already down at start() draws nothing until lifted.
+    Calibration (CAP_CALIBRATE): calibrate_begin() reports each tap's raw plate readings; the
+    calibration is hal.xpt2046.calibration()'s six ints."""
 
-    capabilities = (CAP_PEN,)
+    capabilities = (CAP_PEN, CAP_CALIBRATE)
     lacks = {}  # type: dict
 
     def __init__(self, touch, buttons=SIGN_BUTTONS):
@@ -31,11 +42,14 @@ class TouchSignaturePad(SignaturePad):
         self._inking = False
         self._button = None  # the button the pen went down on
         self._last = None  # the last point reported in this stroke (area-relative)
+        self._raw = False  # calibrate_begin() until stop(): taps are reported raw
+        self._raw_down = False  # the pen went down during the raw capture
 
     def start(self, x, y, width, height):
         if width <= 0 or height <= 0:
             raise ValueError("an empty signing area")
         self.area = (x, y, width, height)
+        self._raw = False
         self._inking = False
         self._button = None
         self._last = None
@@ -44,6 +58,29 @@ class TouchSignaturePad(SignaturePad):
         self.area = None
         self._inking = False
         self._button = None
+        self._raw = False
+
+    def calibrate_begin(self):
+        self.stop()
+        self._raw = True
+        self._raw_down = False
+
+    def calibration(self, samples):
+        return calibration(samples)
+
+    def set_calibration(self, cal):
+        if type(cal) not in (tuple, list):
+            raise ValueError("a calibration is six ints")
+        self.touch.set_calibration(tuple(cal))
+
+    def _poll_raw(self):
+        pen = self.touch.poll()
+        if pen == PEN_DOWN:
+            self._raw_down = True
+        elif pen == PEN_UP and self._raw_down:
+            self._raw_down = False
+            return (SIG_RAW, (self.touch.raw_x, self.touch.raw_y))
+        return None
 
     def _relative(self, sx, sy):
         x, y, width, height = self.area  # type: ignore[misc]
@@ -60,6 +97,8 @@ class TouchSignaturePad(SignaturePad):
         return None
 
     def poll(self):
+        if self._raw:
+            return self._poll_raw()
         if self.area is None:
             return None
         pen = self.touch.poll()

@@ -3,6 +3,9 @@
 # non-blocking lwIP sockets (EINPROGRESS, EAGAIN through OSError's errno, POLLHUP on a refusal).
 import errno
 
+from hal.contracts import SIG_CLEAR, SIG_CONFIRM
+from hal.xpt2046 import calibration
+
 ESP_ERR_NVS_NOT_FOUND = 0x1102
 ESP_ERR_NVS_INVALID_LENGTH = 0x110C
 ESP_ERR_NVS_KEY_TOO_LONG = 0x1109
@@ -376,3 +379,87 @@ class FakeSocketModule:
             if sock.state == "open" and sock.to_host:
                 sock.from_host.extend(sock.to_host)
                 sock.to_host = bytearray()
+
+
+# ---- the touch controller and the hand on it ---------------------------------------------
+class TouchChip:
+    """An XPT2046 on its bus (portable stand-in for tests/host/test_xpt2046's): each time its chip
+    select goes low it takes the next scripted screen point (None: nothing touches) and answers
+    each conversion with the raw reading of that point, raw = 100 + 8 * pixel on both plates."""
+
+    def __init__(self, raw=None):
+        self.script = []
+        self.point = None
+        self.level = 1
+        self.raw = raw if raw is not None else (lambda x, y: (100 + 8 * x, 100 + 8 * y))
+
+    def value(self, v=None):  # the chip-select pin
+        if v is None:
+            return self.level
+        if self.level and not v:
+            self.point = self.script.pop(0) if self.script else None
+        self.level = 1 if v else 0
+        return None
+
+    def init(self, baudrate=None, **kw):
+        assert baudrate is None or baudrate <= 2_500_000
+
+    def write_readinto(self, out, into):
+        channel = (out[0] >> 4) & 7
+        if self.point is None:
+            value = {5: 0, 1: 4095, 3: 0, 4: 4095}[channel]
+        else:
+            rx, ry = self.raw(*self.point)
+            value = {5: rx, 1: ry, 3: 600, 4: 3000}[channel]
+        word = value << 3
+        into[0], into[1], into[2] = 0, word >> 8, word & 0xFF
+
+
+EXACT_CAL = calibration(((100, 100, 0, 0), (100 + 8 * 239, 100, 239, 0), (100, 100 + 8 * 319, 0, 319)))
+
+
+class SignerHand:
+    """The signer's hand on the touch pad: it presses the chip's plates, point by point. chip: the
+    one chip it presses, or chips: {id(pad): chip} for several pads."""
+
+    def __init__(self, chip=None, chips=None):
+        self._chip = chip
+        self._chips = chips
+
+    def chip_of(self, pad):
+        return self._chip if self._chips is None else self._chips[id(pad)]
+
+    def active(self, pad):
+        return pad.area is not None
+
+    def draw(self, pad, strokes):
+        if pad.area is None:
+            return False
+        x0, y0, width, height = pad.area
+        for stroke in strokes:
+            for x, y in stroke:
+                if not (0 <= x < width and 0 <= y < height):
+                    raise ValueError("outside the signing area")
+        for stroke in strokes:
+            for x, y in stroke:
+                self.chip_of(pad).script.append((x0 + x, y0 + y))
+            self.chip_of(pad).script += [None, None]  # lifted: two untouched samples make a pen-up
+        return True
+
+    def _tap(self, pad, kind):
+        if pad.area is None:
+            return False
+        for button in pad.buttons:
+            if button[0] == kind:
+                middle = (button[1] + button[3] // 2, button[2] + button[4] // 2)
+                self.chip_of(pad).script += [middle, None, None]
+        return True
+
+    def tap(self, pad, x, y):
+        self.chip_of(pad).script += [(x, y), None, None]
+
+    def confirm(self, pad):
+        return self._tap(pad, SIG_CONFIRM)
+
+    def clear(self, pad):
+        return self._tap(pad, SIG_CLEAR)

@@ -9,6 +9,7 @@ from hal.contracts import (
     SIG_CONFIRM,
     SIG_PEN_UP,
     SIG_POINT,
+    SIG_RAW,
     SYS_WATCHDOG,
     CardEvent,
     HalError,
@@ -28,16 +29,19 @@ from hal.wifi_link import (
     numeric_ip,
     parse_credentials,
 )
-from hal.xpt2046 import PEN_DOWN, PEN_MOVE, PEN_UP, XPT2046, calibration
+from hal.xpt2046 import PEN_DOWN, PEN_MOVE, PEN_UP, XPT2046
 from tests.portable import conformance
 from tests.portable.conformance import raises
 from tests.portable.esp32_fakes import (
+    EXACT_CAL,
     FakeMachine,
     FakeNetwork,
     FakeNVS,
     FakeSelect,
     FakeSocketModule,
     NvsCut,
+    SignerHand,
+    TouchChip,
 )
 
 
@@ -345,89 +349,44 @@ def test_touch_pad_capture_starts_empty_with_the_pen_already_down():
     raises(ValueError, pad.start, 0, 0, 0, 10)
 
 
-class TouchChip:
-    """An XPT2046 on its bus (portable stand-in for tests/host/test_xpt2046's): each time its chip
-    select goes low it takes the next scripted screen point (None: nothing touches) and answers
-    each conversion with the raw reading of that point, raw = 100 + 8 * pixel on both plates."""
-
-    def __init__(self):
-        self.script = []
-        self.point = None
-        self.level = 1
-
-    def value(self, v=None):  # the chip-select pin
-        if v is None:
-            return self.level
-        if self.level and not v:
-            self.point = self.script.pop(0) if self.script else None
-        self.level = 1 if v else 0
-        return None
-
-    def init(self, baudrate=None, **kw):
-        assert baudrate is None or baudrate <= 2_500_000
-
-    def write_readinto(self, out, into):
-        channel = (out[0] >> 4) & 7
-        if self.point is None:
-            value = {5: 0, 1: 4095, 3: 0, 4: 4095}[channel]
-        else:
-            x, y = self.point
-            value = {5: 100 + 8 * x, 1: 100 + 8 * y, 3: 600, 4: 3000}[channel]
-        word = value << 3
-        into[0], into[1], into[2] = 0, word >> 8, word & 0xFF
-
-
-EXACT_CAL = calibration(((100, 100, 0, 0), (100 + 8 * 239, 100, 239, 0), (100, 100 + 8 * 319, 0, 319)))
-
-
-class SignerHand:
-    """The signer's hand on the touch pad: it presses the chip's plates, point by point."""
-
-    def __init__(self, chip):
-        self.chip = chip
-
-    def active(self, pad):
-        return pad.area is not None
-
-    def draw(self, pad, strokes):
-        if pad.area is None:
-            return False
-        x0, y0, width, height = pad.area
-        for stroke in strokes:
-            for x, y in stroke:
-                if not (0 <= x < width and 0 <= y < height):
-                    raise ValueError("outside the signing area")
-        for stroke in strokes:
-            for x, y in stroke:
-                self.chip.script.append((x0 + x, y0 + y))
-            self.chip.script += [None, None]  # lifted: two untouched samples make a pen-up
-        return True
-
-    def _tap(self, pad, kind):
-        if pad.area is None:
-            return False
-        for button in pad.buttons:
-            if button[0] == kind:
-                self.chip.script += [(button[1] + button[3] // 2, button[2] + button[4] // 2), None, None]
-        return True
-
-    def confirm(self, pad):
-        return self._tap(pad, SIG_CONFIRM)
-
-    def clear(self, pad):
-        return self._tap(pad, SIG_CLEAR)
-
-
 def test_touch_pad_conformance_over_the_xpt2046_driver():
-    chips = []
+    chips = {}
+    made = []
 
     def make():
         chip = TouchChip()
-        chips.append(chip)
-        return TouchSignaturePad(XPT2046(chip, chip, cal=EXACT_CAL))
+        pad = TouchSignaturePad(XPT2046(chip, chip, cal=EXACT_CAL))
+        chips[id(pad)] = chip
+        made.append(pad)  # kept: an id() stays unique while its pad lives
+        return pad
 
-    pad = make()
-    conformance.check_signature_pad(lambda: pad, hand=SignerHand(chips[0]), polls=4)
+    conformance.check_signature_pad(make, hand=SignerHand(chips=chips), polls=4)
+    assert len(made) == 2
+
+
+def test_touch_calibration_fixes_a_panel_mounted_turned():
+    # The plates lie turned and mirrored against the pixels: raw X grows along the screen's y,
+    # raw Y shrinks along its x. The default calibration puts a tap far from where it was.
+    chip = TouchChip(raw=lambda x, y: (300 + (y * 3500) // 319, 3800 - (x * 3450) // 239))
+    pad = TouchSignaturePad(XPT2046(chip, chip))
+    hand = SignerHand(chip)
+    pad.start(0, 0, 240, 320)
+    hand.tap(pad, 30, 40)
+    kind, point = [e for e in _events(pad, 4) if e is not None][0]
+    assert kind == SIG_POINT and abs(point[0] - 30) + abs(point[1] - 40) > 50
+    pad.calibrate_begin()
+    samples = []
+    for x, y in ((24, 32), (216, 160), (120, 288)):
+        hand.tap(pad, x, y)
+        raws = [e for e in _events(pad, 4) if e is not None]
+        assert len(raws) == 1 and raws[0][0] == SIG_RAW
+        samples.append(raws[0][1] + (x, y))
+    pad.set_calibration(pad.calibration(samples))
+    pad.start(0, 0, 240, 320)
+    for x, y in ((30, 40), (200, 300), (120, 160)):
+        hand.tap(pad, x, y)
+        kind, point = [e for e in _events(pad, 4) if e is not None][0]
+        assert kind == SIG_POINT and abs(point[0] - x) <= 1 and abs(point[1] - y) <= 1, (x, y, point)
 
 
 # ---- card parts ----------------------------------------------------------------------------
