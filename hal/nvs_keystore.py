@@ -77,7 +77,10 @@ class NvsKeyStore(KeyStore):
 
     def _set_index(self, names):
         names.sort()
-        self._put(_INDEX, pack(1, {"v": 1, "names": names}))
+        data = pack(1, {"v": 1, "names": names})
+        if len(data) > HEADER_SIZE + _INDEX_LIMIT:  # refused before writing: never an unreadable index
+            raise HalError("key store full (too many names)")
+        self._put(_INDEX, data)
 
     def _put(self, key, data):
         try:

@@ -131,7 +131,8 @@ class WifiLink(Link):
         if self._open:
             return True
         sel = self._select
-        for _obj, events in self._poller.poll(0):
+        for entry in self._poller.poll(0):
+            events = entry[1]  # (obj, event, ...): MicroPython may add elements after these two
             if events & (sel.POLLERR | sel.POLLHUP):
                 self.close()
                 raise LinkError("connection failed")

@@ -338,7 +338,7 @@ class FakePoll:
                 if obj.from_host:
                     events |= self.select.POLLIN & mask
             if events:
-                out.append((obj, events))
+                out.append((obj, events, None))  # MicroPython: "don't assume that its size is 2"
         return out
 
 

@@ -133,6 +133,21 @@ def test_nvs_key_store_survives_a_cut_at_every_operation():
             n += 1
 
 
+def test_nvs_key_store_refuses_a_name_past_its_index_and_stays_readable():
+    ks = NvsKeyStore(FakeNVS())
+    n = 0
+    while True:
+        name = "key-{}-".format(n) + "x" * 14
+        try:
+            ks.save(name, b"\x01")
+        except HalError:
+            break
+        n += 1
+        assert n < 1000, "the index never filled"
+    assert n > 100 and len(ks.names()) == n and ks.load(name) is None
+    assert ks.load("key-0-" + "x" * 14) == b"\x01"
+
+
 # ---- system device -------------------------------------------------------------------------
 def _seen(system):
     m = system.machine
