@@ -11,8 +11,7 @@ _HOLD_MS = 1000  # the service screen's idle wait (it never spins)
 
 
 def console_board():
-    """The only board shipped so far: any MicroPython port over its serial console. A real terminal
-    board adds hal/<board>.py with the same make_board() and is selected here."""
+    """Any MicroPython port over its serial console (and CPython, for the tests)."""
     from hal.console import make_board
 
     try:
@@ -20,6 +19,27 @@ def console_board():
     except ImportError:  # CPython, or a port without it
         machine = None
     return make_board(machine=machine)
+
+
+def esp32_board():
+    """The reference ESP32 board (docs/BOARD.md): its port modules are imported here and handed
+    to hal.esp32.make_board(), which never imports them at module level."""
+    import esp32  # type: ignore[import-not-found]
+    import machine  # type: ignore[import-not-found]
+    import network  # type: ignore[import-not-found]
+
+    from hal.esp32 import make_board
+
+    return make_board(machine, network, esp32)
+
+
+def select_board(platform=None):
+    """The board factory for this port: the ESP32 board on the ESP32 port, else the console."""
+    if platform is None:
+        import sys
+
+        platform = sys.platform
+    return esp32_board if platform == "esp32" else console_board
 
 
 def show_lines(display, rows):
@@ -46,13 +66,16 @@ def _sleep_s(seconds):
     time.sleep(seconds)
 
 
-def main(make_board=console_board, wait_s=_sleep_s):
-    """Boot the terminal on make_board()'s devices and run it. A boot that fails shows its fault
+def main(make_board=None, wait_s=_sleep_s):
+    """Boot the terminal on make_board()'s devices (select_board()'s factory when None) and run
+    it. A boot that fails shows its fault
     (type and place, never its text), and asks the system device to restart the board; the
     FAILED_BOOTS_LIMIT-th failure in a row holds at the service screen instead. Returns only when a
     restart was asked of a system device that does not reset at once (a test double): "restart".
     A board factory that fails leaves nothing to show on or restart with: it waits (wait_s(1)
     forever) rather than dropping to the REPL with a traceback on a console that may be closed."""
+    if make_board is None:
+        make_board = select_board()
     try:
         board = make_board()
     except Exception:  # noqa: BLE001 - no devices: nothing to show, nothing to restart with

@@ -5,8 +5,9 @@
 from firmware.counters import COUNTERS, PROVISIONED
 from firmware.params import PARAMS
 from firmware.store import EVIDENCE_PREFIX, evidence
+from firmware.touchcal import TOUCH_CAL
 
-RECORDS = (COUNTERS, PROVISIONED, PARAMS)
+RECORDS = (COUNTERS, PROVISIONED, PARAMS, TOUCH_CAL)
 
 # Nothing else lives in the firmware's storage: key material (the signer's key, the security
 # module's keys) is in the board's key store, which this Storage cannot reach.

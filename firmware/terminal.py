@@ -7,6 +7,7 @@ from firmware.counters import Counters, recover
 from firmware.errors import ClockNotSet, PosError, StoredDataCorrupt
 from firmware.params import Params
 from firmware.screens import IdleScreen, MessageScreen
+from firmware.touchcal import apply_stored
 from firmware.version import BUILD_TIME
 from hal.contracts import (
     CAP_BEEP,
@@ -60,6 +61,7 @@ class Terminal:
         self._booted_ok = False  # run() had a healthy pass: the system device was told
         self.params = params if params is not None else self._load_params()
         self.counters = self._load_counters()
+        apply_stored(self)  # the touch screen's stored calibration, on a pad that takes one
         self.clock_valid = clock_trusted(self.clock)  # False: transactions refused until the time is set
         self.screen = None
         self._dirty = True

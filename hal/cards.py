@@ -95,3 +95,35 @@ class CardSources(CardReader):
             self.sources[i].disarm()  # a dead part must not keep its field on or hold a stale read
         except HalError:
             pass  # dead already; it stays armed False and is not polled
+
+
+class CardPart(CardReader):
+    """One part of a board (a PN532, a UART scanner or stripe reader) as a CardReader of one mode,
+    for CardSources. build() makes the part's driver (arm(), disarm(), poll() with no modes) at the
+    first arm(), so a part that does not answer when the board starts (HalError from build) is a
+    dead part of CardSources, tried again at the next arm(), not a board that cannot start."""
+
+    def __init__(self, mode, build):
+        self.capabilities = (mode,)
+        lacks = {}
+        for other in CARD_MODES:
+            if other != mode:
+                lacks[other] = "this part reads {} only".format(mode)
+        self.lacks = lacks
+        self._build = build
+        self.part = None
+
+    def arm(self, modes=CARD_MODES):
+        for mode in modes:
+            if mode not in self.capabilities:
+                raise ValueError("this part does not read {!r}".format(mode))
+        if self.part is None:
+            self.part = self._build()
+        self.part.arm()
+
+    def disarm(self):
+        if self.part is not None:
+            self.part.disarm()
+
+    def poll(self):
+        return None if self.part is None else self.part.poll()

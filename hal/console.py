@@ -9,6 +9,7 @@ import sys
 from hal.contracts import (
     CAP_BEEP,
     CAP_BLIT,
+    CAP_CALIBRATE,
     CAP_PEN,
     CAP_PIXELS,
     CARD_MODES,
@@ -175,7 +176,10 @@ class NoSignaturePad(SignaturePad):
     raises NotImplementedError) and poll() never reports anything."""
 
     capabilities = ()
-    lacks = {CAP_PEN: "no touch screen on a serial console"}
+    lacks = {
+        CAP_PEN: "no touch screen on a serial console",
+        CAP_CALIBRATE: "no touch screen on a serial console",
+    }
 
     def poll(self):
         return None

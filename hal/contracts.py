@@ -79,6 +79,7 @@ CAP_BEEP = "beep"  # Keypad: a buzzer; beep() sounds it
 CAP_PIXELS = "pixels"  # Display: a pixel layer of pixels() size (what blit() and a signing area address)
 CAP_BLIT = "blit"  # Display: blit() draws 1-bit bitmaps on the pixel layer
 CAP_PEN = "pen"  # SignaturePad: a touch layer the signer writes on
+CAP_CALIBRATE = "calibrate"  # SignaturePad: raw taps for a touch calibration, and its result applied
 CAP_RTC_KEPT_TIME = "rtc_kept_time"  # Clock: a battery-backed RTC; kept_time() says if it kept time
 
 
@@ -232,13 +233,14 @@ SIG_POINT = "point"  # data: (x, y) relative to the area's top-left corner, insi
 SIG_PEN_UP = "pen_up"  # data: None; the stroke of the points since the last pen-up is complete
 SIG_CONFIRM = "confirm"  # the signer pressed OK
 SIG_CLEAR = "clear"  # the signer asked to start again
+SIG_RAW = "raw"  # data: (raw_x, raw_y) of a tap during calibrate_begin(), in the controller's units
 
 
 class SignaturePad(Device):
     """Capability CAP_PEN: a touch layer. A pad lacking it never reports anything; the firmware
     calls start() only on a pad that has it (and takes a paper signature otherwise)."""
 
-    CAPABILITIES = (CAP_PEN,)
+    CAPABILITIES = (CAP_PEN, CAP_CALIBRATE)
 
     def start(self, x, y, width, height):
         """Begin capturing the pen inside this pixel area of the display; a new capture starts
@@ -252,6 +254,22 @@ class SignaturePad(Device):
 
     def stop(self):
         """End capturing; events not yet polled are dropped."""
+        raise NotImplementedError
+
+    def calibrate_begin(self):
+        """Capture raw taps for a calibration: poll() gives (SIG_RAW, (raw_x, raw_y)) for each tap
+        (where the pen was when lifted) until stop(). Capability CAP_CALIBRATE."""
+        raise NotImplementedError
+
+    def calibration(self, samples):
+        """The pad's calibration from three (raw_x, raw_y, x, y) samples, (x, y) the display pixels
+        that were tapped: a tuple of ints for the caller to store. ValueError if the three points
+        are (nearly) on one line. Capability CAP_CALIBRATE."""
+        raise NotImplementedError
+
+    def set_calibration(self, cal):
+        """Use a calibration that calibration() made (a stored one, at boot; a list is taken as the
+        tuple). ValueError if it is not one. Capability CAP_CALIBRATE."""
         raise NotImplementedError
 
 

@@ -13,14 +13,47 @@ from hal.record import Damaged, pack, unpack
 
 _SUFFIX = ".key"
 _TEMP = ".new"
-_LIMIT = 2200  # payload bytes: a 1024-byte blob is 2048 hex digits plus the fields around it
+RECORD_LIMIT = 2200  # payload bytes: a 1024-byte blob is 2048 hex digits plus the fields around it
 MAX_BLOB = 1024
 
 
-def _check_key_name(name):
+def check_key_name(name):
+    """ValueError unless name is a Storage name of at most 24 characters."""
     check_name(name)
     if len(name) > 24:  # + ".key" still a storage name
         raise ValueError("a key name has at most 24 characters")
+
+
+def check_blob(blob):
+    if type(blob) not in (bytes, bytearray) or not 0 < len(blob) <= MAX_BLOB:
+        raise ValueError("a key blob is 1 to {} bytes".format(MAX_BLOB))
+
+
+def encode_key(name, blob):
+    """The bytes of a key record (hal/record.py format) holding blob under name."""
+    return pack(1, {"v": 1, "name": name, "blob": binascii.hexlify(blob).decode()})
+
+
+def decode_key(name, raw):
+    """The blob of a key record for name, or None if raw is not exactly what encode_key() writes
+    for that name (truncated, flipped, another key's record): damage, never "nearly right"."""
+    try:
+        seq, record = unpack(raw, RECORD_LIMIT)
+        # Strict: only the exact bytes save() writes (a header digit in the other case, or a
+        # payload that decodes alike, is damage too: a key file is never "nearly right").
+        if seq != 1 or pack(seq, record) != bytes(raw):
+            return None
+    except (Damaged, TypeError, ValueError):
+        return None
+    blob = record.get("blob")
+    if record.get("v") != 1 or record.get("name") != name or type(blob) is not str:
+        return None
+    if not 0 < len(blob) <= 2 * MAX_BLOB:
+        return None
+    try:
+        return binascii.unhexlify(blob)
+    except ValueError:
+        return None
 
 
 def _is_missing(exc):
@@ -42,27 +75,8 @@ class StorageKeyStore(KeyStore):
                 return None
             raise HalError("key store unreadable")
 
-    def _decode(self, name, raw):
-        try:
-            seq, record = unpack(raw, _LIMIT)
-            # Strict: only the exact bytes save() writes (a header digit in the other case, or a
-            # payload that decodes alike, is damage too: a key file is never "nearly right").
-            if seq != 1 or pack(seq, record) != bytes(raw):
-                return None
-        except (Damaged, TypeError, ValueError):
-            return None
-        blob = record.get("blob")
-        if record.get("v") != 1 or record.get("name") != name or type(blob) is not str:
-            return None
-        if not 0 < len(blob) <= 2 * MAX_BLOB:
-            return None
-        try:
-            return binascii.unhexlify(blob)
-        except ValueError:
-            return None
-
     def load(self, name):
-        _check_key_name(name)
+        check_key_name(name)
         raw = self._read(name + _SUFFIX)
         if raw is None:
             # A file system whose rename is remove + rename (FAT) may leave only the finished
@@ -70,22 +84,21 @@ class StorageKeyStore(KeyStore):
             raw = self._read(name + _TEMP)
             if raw is None:
                 return None
-            blob = self._decode(name, raw)
+            blob = decode_key(name, raw)
             if blob is None:
                 return None  # a torn temp file: the save never finished and no key was there
             self.storage.rename(name + _TEMP, name + _SUFFIX)
             self.storage.sync()
             return blob
-        blob = self._decode(name, raw)
+        blob = decode_key(name, raw)
         if blob is None:
             raise HalError("key {} is damaged".format(name))
         return blob
 
     def save(self, name, blob):
-        _check_key_name(name)
-        if type(blob) not in (bytes, bytearray) or not 0 < len(blob) <= MAX_BLOB:
-            raise ValueError("a key blob is 1 to {} bytes".format(MAX_BLOB))
-        data = pack(1, {"v": 1, "name": name, "blob": binascii.hexlify(blob).decode()})
+        check_key_name(name)
+        check_blob(blob)
+        data = encode_key(name, blob)
         try:
             self.storage.write(name + _TEMP, data)
             self.storage.sync()
@@ -95,7 +108,7 @@ class StorageKeyStore(KeyStore):
             raise HalError("key store cannot write")
 
     def delete(self, name):
-        _check_key_name(name)
+        check_key_name(name)
         # The temp file first: a cut between the two removals then leaves the key (not deleted yet),
         # never a finished temp file that load() would take for the key.
         for fname in (name + _TEMP, name + _SUFFIX):

@@ -7,7 +7,15 @@ from hal.contracts import Board, has
 _CAPABILITY_METHODS = (
     (contracts.Keypad, {"beep": contracts.CAP_BEEP}),
     (contracts.Display, {"pixels": contracts.CAP_PIXELS, "blit": contracts.CAP_BLIT}),
-    (contracts.SignaturePad, {"start": contracts.CAP_PEN}),
+    (
+        contracts.SignaturePad,
+        {
+            "start": contracts.CAP_PEN,
+            "calibrate_begin": contracts.CAP_CALIBRATE,
+            "calibration": contracts.CAP_CALIBRATE,
+            "set_calibration": contracts.CAP_CALIBRATE,
+        },
+    ),
     (contracts.Clock, {"kept_time": contracts.CAP_RTC_KEPT_TIME}),
 )
 

@@ -3,6 +3,7 @@
 from hal.contracts import (
     CAP_BEEP,
     CAP_BLIT,
+    CAP_CALIBRATE,
     CAP_PEN,
     CAP_PIXELS,
     CAP_RTC_KEPT_TIME,
@@ -201,6 +202,7 @@ class VirtualSignaturePad(SignaturePad):
     """The pen comes from draw(), confirm() and clear(); events are kept only while capturing."""
 
     capabilities = (CAP_PEN,)  # type: tuple
+    lacks = {CAP_CALIBRATE: "the virtual pen draws in display pixels: nothing to calibrate"}
 
     def __init__(self):
         self._area = None  # (width, height) while capturing

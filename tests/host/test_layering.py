@@ -6,8 +6,9 @@ import os
 from tests.host.mpy_gate import REPO, device_sources
 
 # Modules a MicroPython 1.27 port provides that the device code may use (`select` for the console).
-# `io` for the crash site (sys.print_exception into an io.StringIO); `machine` in main.py, which
-# hands it to the board factory (hal/ never imports it), and in boot.py (the safe-mode key's pins).
+# `io` for the crash site (sys.print_exception into an io.StringIO); the port modules (`machine`,
+# ...) only where MAY_IMPORT_PORT says: main.py and the ESP32 board module hand them on (inside
+# functions), boot.py reads the safe-mode key's pins.
 DEVICE_STDLIB = {
     "binascii",
     "errno",
@@ -21,6 +22,28 @@ DEVICE_STDLIB = {
     "sys",
     "time",
 }
+# The port's hardware modules, and who may import them: main.py picks the board and imports the
+# modules it hands to the board factory; the ESP32 board module imports socket (and, when not
+# given, the others) inside make_board() only, so that CPython and the WebAssembly tier import it.
+# firmware/ and every other hal/ module never import them: they are handed objects.
+PORT_MODULES = {"machine", "network", "esp32", "socket"}
+MAY_IMPORT_PORT = {"main.py": PORT_MODULES, "hal/esp32.py": PORT_MODULES, "boot.py": {"machine"}}
+
+
+def module_level_imports(rel):
+    """Names imported at module level (outside every def) of a file."""
+    with open(os.path.join(REPO, rel), encoding="utf-8") as f:
+        tree = ast.parse(f.read(), rel)
+    found = []
+    for node in tree.body:
+        for sub in ast.walk(node):
+            if isinstance(sub, (ast.FunctionDef, ast.ClassDef)):
+                break
+            if isinstance(sub, ast.Import):
+                found.extend(alias.name for alias in sub.names)
+            elif isinstance(sub, ast.ImportFrom):
+                found.append(sub.module or "")
+    return found
 
 
 def imports(rel):
@@ -39,11 +62,22 @@ def test_device_code_imports_only_what_micropython_has():
     for rel in device_sources():
         for name, line in imports(rel):
             top = name.split(".")[0]
-            if top == "machine" and rel in ("main.py", "boot.py"):
+            if top in PORT_MODULES and top in MAY_IMPORT_PORT.get(rel, ()):
                 continue
             if top not in DEVICE_STDLIB and top not in ("firmware", "hal"):  # never virtual/ or sim/
                 bad.append("{}:{}: import {}".format(rel, line, name))
     assert bad == []
+
+
+def test_port_modules_are_imported_inside_functions_only():
+    # A module-level `import machine` would break CPython and the WebAssembly tier on import.
+    bad = []
+    for rel in device_sources():
+        for name in module_level_imports(rel):
+            if name.split(".")[0] in PORT_MODULES:
+                bad.append("{}: import {} at module level".format(rel, name))
+    assert bad == []
+    assert module_level_imports("hal/esp32.py")  # the walk sees the module's own imports
 
 
 # What firmware/ may import from hal/: the contracts, and the record codec (pure bytes, no device),

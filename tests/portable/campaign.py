@@ -5,6 +5,7 @@ from firmware import registry
 from firmware.compat import crc32
 from firmware.params import Params
 from firmware.terminal import Terminal
+from firmware.touchcal import store as store_touch_calibration
 from tests.portable.fakes import make_board
 from virtual.storage import RamStorage
 
@@ -96,6 +97,8 @@ class Campaign:
         params.save(storage)
         params.language = "en"
         params.save(storage)
+        store_touch_calibration(storage, (65, -3, 1000, 2, 70, -5000))
+        store_touch_calibration(storage, (66, -3, 1000, 2, 70, -5000))
         term = Terminal(board)
         handed = set()
         for _ in range(3):

@@ -9,6 +9,7 @@ import hashlib
 from hal.contracts import (
     CAP_BEEP,
     CAP_BLIT,
+    CAP_CALIBRATE,
     CAP_PEN,
     CAP_PIXELS,
     CAP_RTC_KEPT_TIME,
@@ -25,6 +26,7 @@ from hal.contracts import (
     SIG_CONFIRM,
     SIG_PEN_UP,
     SIG_POINT,
+    SIG_RAW,
     SYS_BOOT_COUNT,
     SYS_RESET,
     SYS_WATCHDOG,
@@ -242,25 +244,50 @@ def strokes_of(events):
     return strokes
 
 
-def check_signature_pad(make, virtual=False):
+def check_signature_pad(make, virtual=False, hand=None, polls=1):
     """virtual: draw(), confirm(), clear() and active() are the signer's hand (needed when the pad
-    declares CAP_PEN)."""
+    declares CAP_PEN). hand: for a pad over a real touch controller behind a fake, an object whose
+    draw(pad, strokes), confirm(pad), clear(pad) and active(pad) are that hand; each event may then
+    take up to `polls` polls (a controller is sampled once a poll, and a press shows nothing)."""
     pad = make()
     check_declaration(pad)
     assert pad.poll() is None
+    if has(pad, CAP_CALIBRATE):
+        _check_pad_calibration(make(), hand, polls)
+    else:
+        raises(NotImplementedError, pad.calibrate_begin)
+        raises(NotImplementedError, pad.calibration, [(0, 0, 0, 0)] * 3)
+        raises(NotImplementedError, pad.set_calibration, (1, 2, 3, 4, 5, 6))
     if not has(pad, CAP_PEN):
         raises(NotImplementedError, pad.start, 0, 120, 240, 160)
         pad.stop()
         assert pad.poll() is None
         return
-    assert virtual, "{} declares {!r}: its check needs the signer's hand".format(type(pad).__name__, CAP_PEN)
-    assert not pad.draw([[(1, 1)]]) and not pad.confirm() and not pad.active()
+    assert virtual or hand is not None, "{} declares {!r}: its check needs the signer's hand".format(
+        type(pad).__name__, CAP_PEN
+    )
+    if hand is None:
+        draw, confirm, clear, active = pad.draw, pad.confirm, pad.clear, pad.active
+    else:
+        draw = lambda strokes: hand.draw(pad, strokes)  # noqa: E731
+        confirm = lambda: hand.confirm(pad)  # noqa: E731
+        clear = lambda: hand.clear(pad)  # noqa: E731
+        active = lambda: hand.active(pad)  # noqa: E731
+
+    def event():
+        for _ in range(polls):
+            got = pad.poll()
+            if got is not None:
+                return got
+        return None
+
+    assert not draw([[(1, 1)]]) and not confirm() and not active()
     pad.start(0, 120, 240, 160)
-    assert pad.poll() is None and pad.active()
-    assert pad.draw([[(0, 0), (239, 159)], [(5, 6)]])
-    assert pad.poll() == (SIG_POINT, (0, 0))  # each point as the pen moves, before the stroke ends
-    assert pad.clear() and pad.confirm()
-    events = [pad.poll() for _ in range(6)]
+    assert event() is None and active()
+    assert draw([[(0, 0), (239, 159)], [(5, 6)]])
+    assert event() == (SIG_POINT, (0, 0))  # each point as the pen moves, before the stroke ends
+    assert clear() and confirm()
+    events = [event() for _ in range(6)]
     assert events == [
         (SIG_POINT, (239, 159)),
         (SIG_PEN_UP, None),
@@ -269,15 +296,52 @@ def check_signature_pad(make, virtual=False):
         (SIG_CLEAR, None),
         (SIG_CONFIRM, None),
     ]
-    assert pad.poll() is None
+    assert event() is None
     assert strokes_of([(SIG_POINT, (0, 0))] + events[:4]) == [[(0, 0), (239, 159)], [(5, 6)]]
-    raises(ValueError, pad.draw, [[(240, 0)]])  # x is relative to the area, which is 240 wide
-    assert pad.draw([[(1, 1)]])
+    raises(ValueError, draw, [[(240, 0)]])  # x is relative to the area, which is 240 wide
+    assert draw([[(1, 1)]])
     pad.stop()
-    assert pad.poll() is None  # stop() dropped the points not yet polled
-    assert not pad.active() and not pad.draw([[(1, 1)]])
+    assert event() is None  # stop() dropped the points not yet polled
+    assert not active() and not draw([[(1, 1)]])
     pad.start(0, 0, 10, 10)
-    assert pad.poll() is None  # a new capture starts empty
+    assert event() is None  # a new capture starts empty
+
+
+def _check_pad_calibration(pad, hand, polls):
+    """hand.tap(pad, x, y): a tap at display pixel (x, y) as the panel really lies under the plates,
+    whatever calibration the pad has now."""
+    assert hand is not None, "{} declares {!r}: its check needs the signer's hand".format(
+        type(pad).__name__, CAP_CALIBRATE
+    )
+
+    def event():
+        for _ in range(polls):
+            got = pad.poll()
+            if got is not None:
+                return got
+        return None
+
+    pad.calibrate_begin()
+    samples = []
+    for x, y in ((20, 30), (220, 160), (120, 300)):
+        hand.tap(pad, x, y)
+        kind, raw = event()
+        assert kind == SIG_RAW and type(raw[0]) is int and type(raw[1]) is int
+        samples.append((raw[0], raw[1], x, y))
+    assert event() is None
+    cal = pad.calibration(samples)
+    assert type(cal) is tuple and [v for v in cal if type(v) is not int] == []
+    raises(ValueError, pad.calibration, [samples[0], samples[0], samples[1]])  # on one line
+    pad.set_calibration(list(cal))  # as a stored record gives it back
+    raises(ValueError, pad.set_calibration, "nonsense")
+    pad.stop()
+    pad.start(0, 0, 240, 320)
+    for x, y in ((10, 10), (200, 250)):  # the calibration in use: taps land within a pixel
+        hand.tap(pad, x, y)
+        kind, point = event()
+        assert kind == SIG_POINT and abs(point[0] - x) <= 1 and abs(point[1] - y) <= 1, point
+        assert event() == (SIG_PEN_UP, None)
+    pad.stop()
 
 
 def check_storage(make, reopen=None, virtual=False):

@@ -6,6 +6,7 @@ import sys
 
 from hal.console import NoLink
 from hal.contracts import (
+    CAP_CALIBRATE,
     CAP_PEN,
     CAP_RTC_KEPT_TIME,
     CARD_INSERT,
@@ -499,13 +500,13 @@ def test_declared_names_every_fault_of_a_declaration():
     pad.capabilities = ()
     assert declared(pad) == ["_Pad: declare 'pen' as had or lacked (not both, not neither)"]
     pad.capabilities = (CAP_PEN,)
-    pad.lacks = {CAP_PEN: "both"}
+    pad.lacks = {CAP_PEN: "both", CAP_CALIBRATE: "no touch controller"}
     assert declared(pad) == ["_Pad: declare 'pen' as had or lacked (not both, not neither)"]
     pad.capabilities = ()
-    pad.lacks = {CAP_PEN: ""}  # a lack needs its reason
+    pad.lacks = {CAP_PEN: "", CAP_CALIBRATE: "no touch controller"}  # a lack needs its reason
     assert declared(pad) == ["_Pad: lacks 'pen' without a reason or outside its contract"]
     pad.capabilities = (CAP_PEN, "pressure")
-    pad.lacks = {"tilt": "no"}
+    pad.lacks = {"tilt": "no", CAP_CALIBRATE: "no touch controller"}
     assert declared(pad) == [
         "_Pad: 'pressure' is not a capability of its contract",
         "_Pad: lacks 'tilt' without a reason or outside its contract",
