@@ -76,6 +76,11 @@ class Screen:
         """Called about once a second; return True to be redrawn."""
         return False
 
+    def tick(self):
+        """Called every loop pass: advance work that must not wait for input (the host session);
+        return True when something changed (the loop then does not sleep, and redraws)."""
+        return False
+
     def render(self, d, rows, cols):
         raise NotImplementedError
 
@@ -313,6 +318,7 @@ class CardScreen(Screen):
         self.fen = fen
         self.problem = None
         self.card = None  # the last card read: its track 2 is dropped when this screen leaves
+        self.handed = False  # ... unless it was handed on to the sale flow
 
     def enter(self):
         term = self.term
@@ -320,7 +326,7 @@ class CardScreen(Screen):
         term.use("dev_card_reader", reader.arm, [mode for mode in CARD_MODES if has(reader, mode)])
 
     def leave(self):
-        if self.card is not None:
+        if self.card is not None and not self.handed:
             self.card.take_track2()  # no online request was built from it: drop the track data
         term = self.term
         term.use("dev_card_reader", term.card_reader.disarm)
@@ -354,9 +360,10 @@ class CardScreen(Screen):
             self.problem = "card_insert_chip"
             term.redraw()
             return
-        # Online authorisation arrives with the host protocol issue; the card is not kept.
-        lines = [t("card_number"), card.masked_pan, format_fen(self.fen), t("not_available")]
-        term.go(MessageScreen(term, self.title_key, lines, IdleScreen(term)))
+        from firmware.ui.sale import card_read  # the sale flow builds on this module's screens
+
+        self.handed = True  # the sale flow takes (or drops) its track 2 from here on
+        card_read(term, self.title_key, self.fen, card)
 
     def render(self, d, rows, cols):
         t = self.term.t
