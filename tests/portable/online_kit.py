@@ -39,7 +39,7 @@ def _mac(algorithm, mak, data):
 class FakeHost:
     """Answers each frame LoopbackLink hands it. `plan`: actions for the next requests in turn
     (default "ok"): "ok"; "code:XX" (answer XX); "silent" (processes it, answers nothing: the answer
-    is lost); "garbage"; "bad_mac"; "mismatch" (the amount changed); "dup" (the answer twice);
+    is lost); "lost" (the request is lost before the host processes it); "garbage"; "bad_mac"; "mismatch" (the amount changed); "dup" (the answer twice);
     "stray" (an answer to another trace first, then the right one); "drop" (the connection breaks
     after it processed the request). `ledger`: (batch, trace) -> fen of sales charged and not
     reversed. `received`: every request decoded; `bad_request_macs`: requests whose MAC was wrong."""
@@ -68,6 +68,8 @@ class FakeHost:
         if carries_mac(req.mti) and _mac(self.algorithm, self.mak, mac_input(data)) != req[64]:
             self.bad_request_macs += 1
         action = self.plan.pop(0) if self.plan else "ok"
+        if action == "lost":
+            return b""  # the request never reached the host's processing
         code = action[5:] if action.startswith("code:") else "00"
         kind = answers.kind(req)
         if kind == "sign_in":
@@ -97,7 +99,7 @@ class FakeHost:
 
     def _frame(self, answer, spoil):
         frame = encode(answer)
-        if carries_mac(answer.mti):
+        if 64 in answer.fields:
             mac = bytearray(_mac(self.algorithm, self.mak, mac_input(frame)))
             if spoil:
                 mac[0] ^= 1
