@@ -14,7 +14,7 @@ from firmware.store import Damaged, RecordFile, load, raise_if_lost, save
 SENT = "sent"  # written ahead: the request may be on its way
 APPROVED = "approved"
 DECLINED = "declined"
-NOT_SENT = "not_sent"  # the request never left the terminal (no connection, cancelled)
+NOT_SENT = "unsent"  # the request never left the terminal (no connection, cancelled)
 IN_DOUBT = "in_doubt"  # no valid answer: its reversal is pending
 REVERSED = "reversed"  # its reversal was answered: no charge
 TXN_STATES = (SENT, APPROVED, DECLINED, NOT_SENT, IN_DOUBT, REVERSED)
@@ -120,7 +120,7 @@ def _validate_audit(r):
     for item in items:
         ok = (
             type(item) is dict
-            and item.get("what") == "reversal_failed"
+            and item.get("what") == "failed_reversal"
             and _int(item.get("trace"), 1, 999999)
             and _int(item.get("batch"), 1, 999999)
             and _int(item.get("amount"), 1, 999999999999)
@@ -174,7 +174,8 @@ class Journal:
         last = self.last
         rev = self.reversal
         pending = rev["state"] == PENDING
-        same = pending and last is not None and rev["trace"] == last["trace"] and rev["batch"] == last["batch"]
+        same = pending and last is not None and rev["trace"] == last["trace"]
+        same = same and rev["batch"] == last["batch"]
         if last is not None and last["state"] == SENT:
             if same:
                 # Sent, no outcome recorded: the answer is lost. The reversal goes out next.
@@ -304,7 +305,8 @@ class Journal:
         self._save(REVERSAL, dict(_NO_REVERSAL))
         self.reversal = dict(_NO_REVERSAL)
         last = self.last
-        if last is not None and rev.get("trace") == last["trace"] and last["state"] in (SENT, IN_DOUBT, APPROVED):
+        undone = (SENT, IN_DOUBT, APPROVED)
+        if last is not None and rev.get("trace") == last["trace"] and last["state"] in undone:
             self._txn_state(REVERSED)
 
     def give_up_reversal(self, now):
@@ -316,7 +318,7 @@ class Journal:
         items = _audit_without(self.audit["items"], rev)
         items.append(
             {
-                "what": "reversal_failed",
+                "what": "failed_reversal",
                 "trace": rev["trace"],
                 "batch": rev["batch"],
                 "amount": rev["amount"],

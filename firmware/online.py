@@ -14,7 +14,6 @@ from firmware.host.session import (
     MISMATCH,
     NEVER_SENT,
     NO_KEY,
-    Session,
 )
 from firmware.version import BUILD_TIME
 from hal.contracts import KEYS_DOUBLE, HalError
@@ -281,7 +280,8 @@ class Online:
         trace = counters.next_trace()
         batch = counters.batch
         card = sale.card
-        request = messages.sale(self._acceptor(), trace, batch, sale.amount, track2, card.mode, sale.pin_block)
+        acc = self._acceptor()
+        request = messages.sale(acc, trace, batch, sale.amount, track2, card.mode, sale.pin_block)
         track2 = None
         sale.pin_block = None
         reversal = messages.reversal(request, J.WRITTEN_AHEAD)

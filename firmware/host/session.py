@@ -205,6 +205,8 @@ class Session:
         self._have = 0
         self._size = 0
         request = self._request
+        if request is None:
+            return False  # cannot happen: frames are read only while a request is out
         try:
             answer = decode(frame)
         except ProtocolError:

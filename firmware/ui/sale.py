@@ -8,8 +8,8 @@ from firmware.host.session import CONNECTING, RECEIVING, SENDING
 from firmware.journal import APPROVED, DECLINED, IN_DOUBT, NOT_SENT, REVERSED
 from firmware.money import format_fen
 from firmware.online import APPROVED as ONLINE_APPROVED
-from firmware.online import COMPLETED, DECLINED as ONLINE_DECLINED
-from firmware.online import REVERSAL, SIGN_IN, Online, Sale, needs_sign_in
+from firmware.online import COMPLETED, REVERSAL, SIGN_IN, Online, Sale, needs_sign_in
+from firmware.online import DECLINED as ONLINE_DECLINED
 from firmware.screens import IdleScreen, MessageScreen, Screen, center
 from hal.contracts import KEY_CANCEL, PIN_DIGITS, PIN_ENTER
 
@@ -35,12 +35,13 @@ def card_read(term, title_key, fen, card):
         lines = [term.t("card_number"), card.masked_pan, format_fen(fen), term.t("not_available")]
         term.go(MessageScreen(term, title_key, lines, IdleScreen(term)))
         return
-    rule = pin_rule(card.service_code, card.mode, fen, term.params.no_pin_limit_fen, term.pin_entry is not None)
+    has_pad = term.pin_entry is not None
+    rule = pin_rule(card.service_code, card.mode, fen, term.params.no_pin_limit_fen, has_pad)
     if rule == PIN_NONE:
         term.go(AuthorisingScreen(term, title_key, Sale(fen, card)))
     elif term.pin_entry is None:
         _drop(card)
-        term.go(MessageScreen(term, title_key, [term.t("pin_no_pad")], IdleScreen(term)))
+        term.go(MessageScreen(term, title_key, [term.t("pinentry_no_pad")], IdleScreen(term)))
     elif needs_sign_in(term):
         # The PIN block is encrypted under the PIN key of a sign-in: sign in (and send a pending
         # reversal) before the PIN is asked for.
@@ -89,7 +90,7 @@ class PinScreen(Screen):
             self._handed = True
             self.term.go(AuthorisingScreen(self.term, self.title_key, Sale(self.fen, self.card, value)))
         else:  # PIN_CANCEL, PIN_TIMEOUT
-            self._end("pin_cancelled")
+            self._end("pinentry_cancelled")
 
     def _end(self, key):
         term = self.term
@@ -100,10 +101,10 @@ class PinScreen(Screen):
         d.text(0, center(t(self.title_key), cols))
         d.text(1, center(format_fen(self.fen), cols))
         d.text(2, center(self.card.masked_pan, cols))
-        d.text(4, center(t("pin_prompt"), cols))
+        d.text(4, center(t("pinentry_prompt"), cols))
         d.text(5, center("*" * self.digits, cols))
         if self.rule == PIN_OPTIONAL:
-            d.text(7, center(t("pin_optional"), cols))
+            d.text(7, center(t("pinentry_optional"), cols))
 
 
 class AuthorisingScreen(Screen):

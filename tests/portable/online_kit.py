@@ -39,7 +39,8 @@ def _mac(algorithm, mak, data):
 class FakeHost:
     """Answers each frame LoopbackLink hands it. `plan`: actions for the next requests in turn
     (default "ok"): "ok"; "code:XX" (answer XX); "silent" (processes it, answers nothing: the answer
-    is lost); "lost" (the request is lost before the host processes it); "garbage"; "bad_mac"; "mismatch" (the amount changed); "dup" (the answer twice);
+    is lost); "lost" (the request is lost before the host processes it); "garbage"; "bad_mac";
+    "mismatch" (the amount changed); "dup" (the answer twice);
     "stray" (an answer to another trace first, then the right one); "drop" (the connection breaks
     after it processed the request). `ledger`: (batch, trace) -> fen of sales charged and not
     reversed. `received`: every request decoded; `bad_request_macs`: requests whose MAC was wrong."""
