@@ -99,9 +99,14 @@ class IdleScreen(Screen):
         online = term.use("dev_link", term.link.online) is True
         dead = tuple(term.card_reader.dead_modes())  # a dead part (the scanner) fails alone: shown here
         failed = term.device_fault()
+        signed = None  # a terminal that cannot go online says nothing about a sign-in
+        if _online(term):
+            from firmware.online import needs_sign_in
+
+            signed = not needs_sign_in(term)
         if not term.clock_valid:  # never a 2000-01-01 date from an RTC that lost its power
-            return (term.t("clock_not_set"), online, dead, failed)
-        return (format_minute(term.clock.time(), term.params.tz_minutes), online, dead, failed)
+            return (term.t("clock_not_set"), online, dead, failed, signed)
+        return (format_minute(term.clock.time(), term.params.tz_minutes), online, dead, failed, signed)
 
     def on_key(self, key):
         if key in (KEY_ENTER, KEY_FUNC):
@@ -116,7 +121,7 @@ class IdleScreen(Screen):
         term = self.term
         t = term.t
         self._shown = self._status()
-        now, online, dead, failed = self._shown
+        now, online, dead, failed, signed = self._shown
         batch = "------" if term.counters is None else _six(term.counters.batch)
         lines = [
             center(term.params.merchant_name, cols),
@@ -124,6 +129,8 @@ class IdleScreen(Screen):
             center(t("idle_batch", batch), cols),
             center(t("idle_online" if online else "idle_offline"), cols),
         ]
+        if signed is not None:
+            lines.append(center(t("idle_signed_in" if signed else "idle_sign_in_due"), cols))
         if term.fault:
             lines.append(center(t(term.fault), cols))
         if failed:
@@ -209,6 +216,13 @@ class MenuScreen(Screen):
             term.go(MessageScreen(term, key, [t("not_available")], type(self)(term, index)))
         elif guarded and term.fault:
             term.go(MessageScreen(term, key, [t(term.fault)], type(self)(term, index)))
+        elif guarded and not term.clock_valid and key == "menu_sale" and _online(term):
+            # The sign-in sets an invalid clock: the sale asks for it first, and is refused (with
+            # the way to set the clock by hand) only when the host cannot be reached.
+            from firmware.ui.sale import AuthorisingScreen
+
+            back = type(self)(term, index)
+            term.go(AuthorisingScreen(term, key, None, screen(term, key), back))
         elif guarded and not term.clock_valid:
             lines = [t("clock_not_set"), t("clock_set_hint")]
             term.go(MessageScreen(term, key, lines, type(self)(term, index)))
@@ -225,6 +239,11 @@ class MenuScreen(Screen):
             if i >= len(self.items):
                 break
             d.text(row + 1, "{} {}".format(i + 1, t(self.items[i][0])), i == self.selected)
+
+
+def _online(term):
+    """True if the terminal can go online: a security module and trusted transaction records."""
+    return term.board.security is not None and term.journal is not None
 
 
 class DigitEntryScreen(Screen):

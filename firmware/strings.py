@@ -8,6 +8,8 @@ _CATALOG = {
     "idle_batch": ("批次 {}", "Batch {}"),
     "idle_online": ("网络正常", "Link up"),
     "idle_offline": ("无网络", "Link down"),
+    "idle_signed_in": ("已签到", "Signed in"),
+    "idle_sign_in_due": ("未签到", "Not signed in"),
     "idle_hint": ("确认键进入菜单", "ENTER for menu"),
     "params_damaged": ("参数曾损坏,请核对", "Params damaged: check"),
     "menu_title": ("主菜单", "Main menu"),

@@ -110,15 +110,17 @@ class PinScreen(Screen):
 class AuthorisingScreen(Screen):
     """Runs an Online transaction: connecting / sending / receiving with the seconds left, for the
     sign-in, the pending reversal and the request in turn. CANCEL works while nothing has been sent.
-    `then`: for a sign-in alone (sale None), the screen to go on to once it succeeded."""
+    `then`: for a sign-in alone (sale None), the screen to go on to once it succeeded; `back`: where
+    the result of a failure goes (the idle screen when None)."""
 
     times_out = False  # the session's own timeout ends it
 
-    def __init__(self, term, title_key, sale=None, then=None):
+    def __init__(self, term, title_key, sale=None, then=None, back=None):
         super().__init__(term)
         self.title_key = title_key
         self.sale = sale
         self.then = then
+        self.back = back
         self.online = None
 
     def enter(self):
@@ -153,10 +155,14 @@ class AuthorisingScreen(Screen):
         if online.outcome == COMPLETED and self.then is not None and not online.notices:
             term.go(self.then)
             return
-        then = self.then if online.outcome == COMPLETED else None
-        if then is None and self.then is not None:
+        then = self.then if online.outcome == COMPLETED else self.back
+        if online.outcome != COMPLETED and self.then is not None:
             _drop(getattr(self.then, "card", None))  # the PIN screen that will not come
-        term.go(ResultScreen.of_online(term, self.title_key, online, then))
+        result = ResultScreen.of_online(term, self.title_key, online, then)
+        if not term.clock_valid:  # the sign-in that would have set it failed
+            result.lines.append(term.t("clock_not_set"))
+            result.lines.append(term.t("clock_set_hint"))
+        term.go(result)
 
     def render(self, d, rows, cols):
         t = self.term.t

@@ -540,3 +540,36 @@ def test_the_journal_recovers_a_sent_record_without_its_reversal_as_not_sent():
     again = Journal(storage)
     again.recover()
     assert again.last["state"] == J.NOT_SENT
+
+
+def test_the_idle_screen_says_whether_the_terminal_is_signed_in():
+    rig = Rig()
+    assert "Not signed in" in rig.screen()
+    rig.sale(100)
+    rig.press("ENTER")
+    assert "Signed in" in rig.screen() and "Not signed in" not in rig.screen()
+    rig.clock.advance(86400)
+    rig.term.settle()
+    assert "Not signed in" in rig.screen()
+
+
+def test_a_sale_with_an_invalid_clock_signs_in_first_and_is_refused_only_when_the_host_is_down():
+    rig = Rig()
+    rig.clock.lose_rtc()
+    rig = rig.reboot()
+    rig.link.host = None
+    rig.press("ENTER", "1")
+    shown = rig.screen()
+    assert "Host unreachable" in shown and "Clock not set" in shown and "Set it in Admin" in shown
+    rig.press("ENTER")
+    assert "1 Sale" in rig.screen()  # back to the menu, where Admin sets the clock
+    rig.link.host = rig.host
+    rig.press("1")
+    assert "Enter amount" in rig.screen()
+    assert rig.term.clock_valid
+    rig.press("1", "0", "0", "ENTER")
+    assert rig.board.card_reader.present(chip())
+    rig.term.settle()
+    rig.press("1", "2", "3", "4", "ENTER")
+    assert "Approved" in rig.screen()
+    assert rig.host.kinds() == ["sign_in", "sale"]
