@@ -7,17 +7,31 @@ from firmware.host.messages import carries_mac
 from firmware.params import Params
 from firmware.terminal import Terminal
 from hal.contracts import CardEvent, LinkError
-from hal.des import TripleDES
+from hal.des import TripleDES, check_value
 from hal.keystore import StorageKeyStore
 from hal.mac import pos_ecb_mac, x919_mac
 from hal.softpin import KeypadPinEntry
 from hal.softsec import SoftSecurityModule
-from tests.portable.conformance import MAK, PIK, TMK_PARTS, field62, xor_parts
 from tests.portable.fakes import make_board
 from virtual.devices import LoopbackLink, VirtualClock, VirtualKeypad
 from virtual.storage import RamStorage
 
-TMK = xor_parts(TMK_PARTS)
+# The keys of tests/portable/conformance.py (not imported: the online bench measures this rig's heap).
+TMK_PARTS = (
+    bytes.fromhex("0123456789ABCDEFFEDCBA9876543210"),
+    bytes.fromhex("1111111111111111AAAAAAAAAAAAAAAA"),
+)
+PIK = bytes.fromhex("F1E2D3C4B5A69788796A5B4C3D2E1F00")
+MAK = bytes.fromhex("0F1E2D3C4B5A69788796A5B4C3D2E1F0")
+TMK = bytes(a ^ b for a, b in zip(TMK_PARTS[0], TMK_PARTS[1]))
+
+
+def field62(tmk, keys):
+    """F62 of a sign-in answer: each key encrypted under tmk, then its check value."""
+    out = b""
+    for key in keys:
+        out += TripleDES(tmk).encrypt(key) + check_value(key)
+    return out
 # Insert: service code 220 (PIN required). Tap: 220 too, but at or under the no-PIN limit.
 PAN = "6217002430012345675"
 TRACK2 = PAN + "D30122200000000000"
