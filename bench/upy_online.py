@@ -52,7 +52,9 @@ class OnlineBench:
     def __init__(self, mem_now, root="."):
         self.mem_now = mem_now
         self.root = root
-        self.figures = {"baseline": None, "import": None, "rig": None, "boot": None, "peak": None, "live": None}
+        self.figures = {}
+        for key in ("baseline", "import", "rig", "boot", "peak", "live"):
+            self.figures[key] = None
         self.figures["first_us"] = 0
         self.figures["second_us"] = 0
         self.figures["first_peak"] = None
@@ -149,8 +151,9 @@ class OnlineBench:
 
     def check(self):
         """The sales must both have been approved by the in-process host."""
-        if self.rig is not None and len(self.rig.host.ledger) != 2:
-            self.problems.append("expected 2 approved sales, the host has {}".format(len(self.rig.host.ledger)))
+        approved = len(self.rig.host.ledger) if self.rig is not None else 0
+        if approved != 2:
+            self.problems.append("expected 2 approved sales, the host has {}".format(approved))
 
 
 def measure(mem_now, root="."):
@@ -172,9 +175,8 @@ def upy_phase(i):
         _bench.check()
         f = _bench.figures
         base = f["baseline"]
-        print(
-            "MicroPython {} (gc.mem_alloc, ticks_us):".format(".".join(str(n) for n in sys.implementation.version[:3]))
-        )
+        version = ".".join(str(n) for n in sys.implementation.version[:3])
+        print("MicroPython {} (gc.mem_alloc, ticks_us):".format(version))
         print("  import +{}, rig +{}, boot +{}".format(f["import"] - base, f["rig"] - base, f["boot"] - base))
         print("  peak during the sales +{} (over boot +{})".format(f["peak"] - base, f["peak"] - f["boot"]))
         print("  live between events +{} (over boot +{})".format(f["live"] - base, f["live"] - f["boot"]))

@@ -14,6 +14,7 @@ from firmware.host.session import (
     MISMATCH,
     NEVER_SENT,
     NO_KEY,
+    NOT_WRITTEN,
 )
 from firmware.version import BUILD_TIME
 from hal.contracts import KEYS_DOUBLE, HalError
@@ -243,7 +244,7 @@ class Online:
         if session.state != DONE and session.error in NEVER_SENT:
             # Not an attempt: the host was never reached (DOMAIN.md). The sale cannot go either.
             return self._fail(_unreachable_or(session.error, "host_unreachable"))
-        if session.error == BAD_MAC:
+        if session.error == BAD_MAC or session.code == "A0":  # ours or the host's MAC check failed
             self._mac_failed()
         if journal.reversal["attempts"] >= term.params.reversal_attempts:
             self._give_up()
@@ -357,6 +358,8 @@ def _quietly(write):
 def _unreachable_or(error, other):
     if error == CANCELLED:
         return "online_cancelled"
+    if error == NOT_WRITTEN:
+        return "storage_failed"
     if error == NO_KEY:
         return "signin_failed"
     if error in NEVER_SENT:

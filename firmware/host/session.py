@@ -33,12 +33,13 @@ FAILED = "failed"
 UNREACHABLE = "unreachable"  # no connection (refused, network down, connect timeout)
 CANCELLED = "cancelled"  # CANCEL before anything was sent
 NO_KEY = "no_key"  # the security module could not MAC the request (no working keys)
+NOT_WRITTEN = "not_written"  # the caller's write before the send failed (storage): nothing sent
 NO_ANSWER = "no_answer"  # sent, no answer before the timeout
 BROKEN = "broken"  # the link broke after sending began
 GARBAGE = "garbage"  # bytes that are not a frame of ours
 MISMATCH = "mismatch"  # a frame for our trace that fails check_answer (amount, terminal, ...)
 BAD_MAC = "bad_mac"  # the answer's F64 is not the MAC of its content
-NEVER_SENT = (UNREACHABLE, CANCELLED, NO_KEY)
+NEVER_SENT = (UNREACHABLE, CANCELLED, NO_KEY, NOT_WRITTEN)
 
 _STRAY_MAX = const(4)  # frames of other messages dropped before the connection counts as garbage
 _READS_PER_STEP = const(8)
@@ -88,7 +89,7 @@ class Session:
         """Begin the exchange of `request` (a Message, F64 = MAC_ROOM when its MTI carries a MAC)
         with `host` ("ip:port"). before_send(): called once connected, just before the first byte
         goes (the caller's last durable write, e.g. a reversal's attempt count); an exception from
-        it fails the session as UNREACHABLE with nothing sent. ProtocolError if the request cannot
+        it fails the session as NOT_WRITTEN with nothing sent. ProtocolError if the request cannot
         be encoded; ValueError for a bad host. The state is CONNECTING or FAILED afterwards."""
         self._reset()
         self._request = request
@@ -156,7 +157,7 @@ class Session:
             try:
                 self._before_send()
             except Exception:  # noqa: BLE001 - the caller's durable write failed: never send
-                self._fail(UNREACHABLE)
+                self._fail(NOT_WRITTEN)
                 return True
         self.sent = True
         self.link.send(memoryview(self._out)[: self._n])

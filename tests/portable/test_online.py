@@ -10,7 +10,7 @@ from firmware.online import host_time
 from firmware.store import Damaged, load
 from firmware.ui.sale import AuthorisingScreen
 from firmware.version import BUILD_TIME
-from tests.portable.online_kit import PAN, TRACK2, TRACK2_OPTIONAL, FakeHost, Rig, SlowLink, chip, tap
+from tests.portable.online_kit import PAN, TRACK2, TRACK2_OPTIONAL, FakeHost, Rig, SlowLink, chip, kind, tap
 from virtual.devices import LoopbackLink, VirtualClock
 from virtual.storage import TEAR_MODES, PowerCut, RamStorage
 
@@ -28,8 +28,6 @@ def _sale_frames(host, kind):
 
 
 def _kind(m):
-    from firmware.host.answers import kind
-
     return kind(m)
 
 
@@ -573,3 +571,28 @@ def test_a_sale_with_an_invalid_clock_signs_in_first_and_is_refused_only_when_th
     rig.press("1", "2", "3", "4", "ENTER")
     assert "Approved" in rig.screen()
     assert rig.host.kinds() == ["sign_in", "sale"]
+
+
+def test_a_reversal_whose_attempt_cannot_be_written_is_not_sent():
+    class ReversalFails(RamStorage):
+        failing = False
+
+        def write(self, name, data):
+            if self.failing and name.startswith("reversal"):
+                raise OSError(28, "no space")
+            super().write(name, data)
+
+    storage = ReversalFails()
+    rig = Rig(storage=storage, language="en")
+    rig.sale(100)
+    rig.press("ENTER")
+    rig.host.plan = ["silent"]
+    rig.sale(200)
+    rig.wait(31)
+    rig.press("ENTER")
+    sent = len(rig.host.received)
+    storage.failing = True
+    rig.sale(300)
+    assert "Storage failing" in rig.screen()
+    assert len(rig.host.received) == sent  # no attempt that is not counted durably
+    assert _reversal(rig)["attempts"] == 0
