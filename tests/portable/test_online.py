@@ -596,3 +596,23 @@ def test_a_reversal_whose_attempt_cannot_be_written_is_not_sent():
     assert "Storage failing" in rig.screen()
     assert len(rig.host.received) == sent  # no attempt that is not counted durably
     assert _reversal(rig)["attempts"] == 0
+
+
+def test_a_pin_entry_that_times_out_ends_the_sale_and_sends_nothing():
+    rig = _signed_rig()
+    before = len(rig.host.received)
+    rig.start_sale(300, chip())
+    rig.press("1", "2")
+    rig.wait(61)
+    assert "PIN entry cancelled" in rig.screen()
+    assert len(rig.host.received) == before and not rig.pin.active()
+
+
+def test_the_ecb_mac_parameter_is_used_both_ways():
+    rig = Rig(host=FakeHost(algorithm="ecb"), language="en", mac_algorithm="ecb")
+    assert "Approved" in rig.sale(100)
+    assert rig.host.bad_request_macs == 0
+    rig.press("ENTER")
+    rig.host.algorithm = "x919"  # the host now MACs the other way: the terminal must refuse it
+    rig.sale(100)
+    assert "MAC error: reversal" in rig.screen()
