@@ -616,3 +616,45 @@ def test_the_ecb_mac_parameter_is_used_both_ways():
     rig.host.algorithm = "x919"  # the host now MACs the other way: the terminal must refuse it
     rig.sale(100)
     assert "MAC error: reversal" in rig.screen()
+
+
+def _cut_reversal_run(n, tear):
+    """A sale whose answer is lost (777), then the power cut at the n-th storage operation of the
+    next sale (999), whose reversal phase goes first; reboot, one more sale (100)."""
+    rig = _signed_rig()
+    rig.host.plan = ["silent"]
+    rig.sale(777)
+    rig.wait(31)
+    rig.press("ENTER")
+    trace = rig.term.counters.trace
+    rig.storage.cut_at(n, tear)
+    try:
+        rig.sale(999)
+        rig.press("ENTER")
+    except PowerCut:
+        rig = rig.reboot()
+        last = rig.term.journal.last
+        state = last["state"] if last is not None and last["trace"] == trace else None
+        rig.press("ENTER")
+        assert "Approved" in rig.sale(100), rig.screen()
+        return True, trace, state, rig
+    rig.storage.cut_at(None)
+    return False, trace, None, rig
+
+
+def test_a_power_cut_at_every_storage_operation_of_a_reversal_and_the_sale_after_it():
+    runs = 0
+    for tear in TEAR_MODES:
+        n = 1
+        while True:
+            fired, trace, state, rig = _cut_reversal_run(n, tear)
+            if not fired:
+                break
+            where = "cut {} {}: state {}".format(n, tear, state)
+            amounts = [rig.host.ledger[k] for k in rig.host.ledger]
+            assert 777 not in amounts, where  # the lost sale is reversed, whatever the cut
+            assert amounts.count(999) == (1 if state == J.APPROVED else 0), where
+            assert _reversal(rig)["state"] == J.NONE and rig.term.journal.failed_reversals() == [], where
+            runs += 1
+            n += 1
+    assert runs >= 5 * 30, runs
