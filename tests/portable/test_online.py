@@ -658,3 +658,69 @@ def test_a_power_cut_at_every_storage_operation_of_a_reversal_and_the_sale_after
             runs += 1
             n += 1
     assert runs >= 5 * 30, runs
+
+
+class TrickleLink(LoopbackLink):
+    """Hands the answer over one byte per recv(), whatever max_bytes asks."""
+
+    def recv(self, max_bytes):
+        return super().recv(1)
+
+
+def test_an_answer_arriving_a_byte_at_a_time_is_framed():
+    host = FakeHost()
+    rig = Rig(host=host, link=TrickleLink(host))
+    assert "Approved" in rig.sale(100)
+
+
+def test_a_stream_of_stray_frames_is_garbage_and_a_bad_length_prefix_too():
+    class Strays(FakeHost):
+        def handle(self, data):
+            frame = FakeHost.handle(self, data)
+            if _kind(decode(data)) != "sale":
+                return frame
+            other = decode(frame)
+            other[11] = "999999"
+            return self._frame(other, False) * 6 + frame
+
+    rig = Rig(host=Strays())
+    rig.sale(100)
+    assert "Bad answer: reversal" in rig.screen()  # four strays are dropped, the fifth is too many
+    assert _reversal(rig)["f"]["39"] == "06"
+
+    class BadPrefix(FakeHost):
+        def handle(self, data):
+            FakeHost.handle(self, data)
+            return b"\xff\xff" + bytes(30)
+
+    rig = Rig(host=BadPrefix())
+    rig.sale(100)
+    assert "Sign-in failed" in rig.screen()
+
+
+def test_the_reversal_attempt_is_durable_before_the_reversal_is_sent():
+    storage = RamStorage()
+    host = FakeHost()
+    seen = []
+
+    class AttemptProbe(LoopbackLink):
+        def send(self, data):
+            if decode(bytes(data)).mti == "0400":
+                storage.power_cut()
+                storage.power_on()
+                seen.append(load(storage, REVERSAL).record["attempts"])
+            super().send(data)
+
+    rig = Rig(storage=storage, host=host, link=AttemptProbe(host), language="en")
+    rig.sale(100)
+    rig.press("ENTER")
+    host.plan = ["silent"]
+    rig.sale(200)
+    rig.wait(31)
+    rig.press("ENTER")
+    host.plan = ["lost"]
+    rig.sale(300)
+    rig.wait(31)
+    rig.press("ENTER")
+    rig.sale(300)
+    assert seen == [1, 2]
