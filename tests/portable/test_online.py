@@ -724,3 +724,11 @@ def test_the_reversal_attempt_is_durable_before_the_reversal_is_sent():
     rig.press("ENTER")
     rig.sale(300)
     assert seen == [1, 2]
+
+
+def test_every_reason_an_answer_is_in_doubt_has_a_message():
+    from firmware.host import session
+    from firmware.strings import text
+
+    for error in (session.NO_ANSWER, session.BROKEN, session.GARBAGE, session.MISMATCH, session.BAD_MAC):
+        assert text("host_" + error, "en") != "host_" + error  # firmware/online.py shows "host_" + error
