@@ -54,6 +54,11 @@ class Card:
         self._track2 = None
         return track2
 
+    def pan_for_pin_entry(self):
+        """The full PAN, for PinEntry.begin() only (the PIN block is bound to it): never shown,
+        stored or put into a message by the caller."""
+        return self._pan
+
     @property
     def masked_pan(self):
         return mask_pan(self._pan)

@@ -135,6 +135,14 @@ class Counters:
         self._save(n + 1, self.batch)
         return n % _MAX + 1
 
+    def adopt_batch(self, batch):
+        """The host's batch number (a sign-in answer's 60.2): taken when higher than ours, never
+        lower. True if it was taken."""
+        if type(batch) is not int or not self.batch < batch <= _MAX:
+            return False
+        self._save(self.n, batch)
+        return True
+
     def next_batch(self):
         """Close the current batch: the batch number goes up by one (wrapping to 1 after 999999)."""
         self._save(self.n, self.batch % _MAX + 1)

@@ -1,13 +1,14 @@
 # The registry of stored files: every record the firmware writes is declared here, with the module
 # that validates it. A file in storage that this registry does not know is a bug (a test checks).
-# The journal and reversal records of the next issues join the list.
+# The journal issue extends the transaction record of firmware/journal.py into the full journal.
 
 from firmware.counters import COUNTERS, PROVISIONED
+from firmware.journal import AUDIT, HOST_STATE, REVERSAL, TXN
 from firmware.params import PARAMS
 from firmware.store import EVIDENCE_PREFIX, evidence
 from firmware.touchcal import TOUCH_CAL
 
-RECORDS = (COUNTERS, PROVISIONED, PARAMS, TOUCH_CAL)
+RECORDS = (COUNTERS, PROVISIONED, PARAMS, TOUCH_CAL, TXN, REVERSAL, HOST_STATE, AUDIT)
 
 # Nothing else lives in the firmware's storage: key material (the signer's key, the security
 # module's keys) is in the board's key store, which this Storage cannot reach.

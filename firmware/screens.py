@@ -76,6 +76,11 @@ class Screen:
         """Called about once a second; return True to be redrawn."""
         return False
 
+    def tick(self):
+        """Called every loop pass: advance work that must not wait for input (the host session);
+        return True when something changed (the loop then does not sleep, and redraws)."""
+        return False
+
     def render(self, d, rows, cols):
         raise NotImplementedError
 
@@ -96,9 +101,14 @@ class IdleScreen(Screen):
         online = term.use("dev_link", term.link.online) is True
         dead = tuple(term.card_reader.dead_modes())  # a dead part (the scanner) fails alone: shown here
         failed = term.device_fault()
+        signed = None  # a terminal that cannot go online says nothing about a sign-in
+        if _online(term):
+            from firmware.online import needs_sign_in
+
+            signed = not needs_sign_in(term)
         if not term.clock_valid:  # never a 2000-01-01 date from an RTC that lost its power
-            return (term.t("clock_not_set"), online, dead, failed)
-        return (self._now_text(), online, dead, failed)
+            return (term.t("clock_not_set"), online, dead, failed, signed)
+        return (self._now_text(), online, dead, failed, signed)
 
     def _now_text(self):
         """The date and time shown, formatted once a minute: on_second asks every second, and
@@ -125,7 +135,7 @@ class IdleScreen(Screen):
         term = self.term
         t = term.t
         self._shown = self._status()
-        now, online, dead, failed = self._shown
+        now, online, dead, failed, signed = self._shown
         batch = "------" if term.counters is None else _six(term.counters.batch)
         lines = [
             center(term.params.merchant_name, cols),
@@ -133,6 +143,8 @@ class IdleScreen(Screen):
             center(t("idle_batch", batch), cols),
             center(t("idle_online" if online else "idle_offline"), cols),
         ]
+        if signed is not None:
+            lines.append(center(t("idle_signed_in" if signed else "idle_sign_in_due"), cols))
         if term.fault:
             lines.append(center(t(term.fault), cols))
         if failed:
@@ -218,6 +230,13 @@ class MenuScreen(Screen):
             term.go(MessageScreen(term, key, [t("not_available")], type(self)(term, index)))
         elif guarded and term.fault:
             term.go(MessageScreen(term, key, [t(term.fault)], type(self)(term, index)))
+        elif guarded and not term.clock_valid and key == "menu_sale" and _online(term):
+            # The sign-in sets an invalid clock: the sale asks for it first, and is refused (with
+            # the way to set the clock by hand) only when the host cannot be reached.
+            from firmware.ui.sale import AuthorisingScreen
+
+            back = type(self)(term, index)
+            term.go(AuthorisingScreen(term, key, None, screen(term, key), back))
         elif guarded and not term.clock_valid:
             lines = [t("clock_not_set"), t("clock_set_hint")]
             term.go(MessageScreen(term, key, lines, type(self)(term, index)))
@@ -234,6 +253,11 @@ class MenuScreen(Screen):
             if i >= len(self.items):
                 break
             d.text(row + 1, "{} {}".format(i + 1, t(self.items[i][0])), i == self.selected)
+
+
+def _online(term):
+    """True if the terminal can go online: a security module and trusted transaction records."""
+    return term.board.security is not None and term.journal is not None
 
 
 class DigitEntryScreen(Screen):
@@ -327,6 +351,7 @@ class CardScreen(Screen):
         self.fen = fen
         self.problem = None
         self.card = None  # the last card read: its track 2 is dropped when this screen leaves
+        self.handed = False  # ... unless it was handed on to the sale flow
 
     def enter(self):
         term = self.term
@@ -334,7 +359,7 @@ class CardScreen(Screen):
         term.use("dev_card_reader", reader.arm, [mode for mode in CARD_MODES if has(reader, mode)])
 
     def leave(self):
-        if self.card is not None:
+        if self.card is not None and not self.handed:
             self.card.take_track2()  # no online request was built from it: drop the track data
         term = self.term
         term.use("dev_card_reader", term.card_reader.disarm)
@@ -368,9 +393,10 @@ class CardScreen(Screen):
             self.problem = "card_insert_chip"
             term.redraw()
             return
-        # Online authorisation arrives with the host protocol issue; the card is not kept.
-        lines = [t("card_number"), card.masked_pan, format_fen(self.fen), t("not_available")]
-        term.go(MessageScreen(term, self.title_key, lines, IdleScreen(term)))
+        from firmware.ui.sale import card_read  # the sale flow builds on this module's screens
+
+        self.handed = True  # the sale flow takes (or drops) its track 2 from here on
+        card_read(term, self.title_key, self.fen, card)
 
     def render(self, d, rows, cols):
         t = self.term.t

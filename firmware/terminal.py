@@ -5,6 +5,7 @@ from firmware import strings
 from firmware.compat import const, crash_site
 from firmware.counters import Counters, recover
 from firmware.errors import ClockNotSet, PosError, StoredDataCorrupt
+from firmware.journal import Journal
 from firmware.params import Params
 from firmware.screens import IdleScreen, MessageScreen
 from firmware.touchcal import apply_stored
@@ -62,13 +63,47 @@ class Terminal:
         self.params = params if params is not None else self._load_params()
         self.counters = self._load_counters()
         apply_stored(self)  # the touch screen's stored calibration, on a pad that takes one
+        self.journal = self._load_journal()
         self.clock_valid = clock_trusted(self.clock)  # False: transactions refused until the time is set
+        self._session = None  # the host session, made at the first online transaction
         self.screen = None
         self._dirty = True
         now = self.clock.ticks_ms()
         self._last_input = now
         self._last_second = now
-        self.go(IdleScreen(self))
+        self.go(self._first_screen())
+
+    def _load_journal(self):
+        """The transaction, reversal and sign-in records, settled after a cut (journal.recover), or
+        None (and a fault) when they cannot be trusted: no online transaction then."""
+        try:
+            journal = Journal(self.storage)
+            journal.recover()
+            return journal
+        except StoredDataCorrupt:
+            self.fault = self.fault or "storage_corrupt"
+        except OSError:
+            self.fault = self.fault or "storage_failed"
+        return None
+
+    def _first_screen(self):
+        """The idle screen, or the last transaction's result when it was recorded but a power cut
+        came before anyone saw it."""
+        last = self.journal.needs_showing() if self.journal is not None else None
+        if last is None:
+            return IdleScreen(self)
+        from firmware.ui.sale import ResultScreen  # the sale flow builds on the screens module
+
+        return ResultScreen.of_record(self, last, again=True)
+
+    def host_session(self):
+        """The one host session (its two frame buffers are allocated once)."""
+        if self._session is None:
+            from firmware.host.session import Session
+
+            self._session = Session(self.link, self.clock, self.board.security, self.params.mac_algorithm)
+        self._session.mac_algorithm = self.params.mac_algorithm
+        return self._session
 
     def _load_params(self):
         try:
@@ -213,6 +248,9 @@ class Terminal:
                 busy = True
                 self._last_input = now
                 self.screen.on_pin(pin)
+        if self.screen.tick():  # a screen with work of its own (the host session) advances it
+            busy = True
+            self._dirty = True
         if ticks_diff(now, self._last_second) >= _SECOND_MS:
             self._last_second = now
             if self.screen.on_second():

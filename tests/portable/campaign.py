@@ -3,6 +3,7 @@
 # without crashing, and leave no file the registry does not know. Portable: runs on both runtimes.
 from firmware import registry
 from firmware.compat import crc32
+from firmware.journal import Journal
 from firmware.params import Params
 from firmware.terminal import Terminal
 from firmware.touchcal import store as store_touch_calibration
@@ -80,6 +81,26 @@ def damages(original, step=1):
     yield "directory", None
 
 
+def _journal_records(storage, counters, handed):
+    """Two generations of every journal record: two sales (one approved, one given up to the
+    audit), two sign-ins."""
+    journal = Journal(storage)
+    for approved in (True, False):
+        batch, trace = counters.batch, counters.next_trace()
+        handed.add((batch, trace))
+        txn = {"kind": "sale", "trace": trace, "batch": batch, "amount": 1234}
+        txn.update({"card": "621700*********5675", "mode": "insert", "time": 1795392000})
+        fields = {3: "000000", 4: "000000001234", 11: "00000" + str(trace), 41: "10000001"}
+        journal.write_ahead(txn, fields)
+        if approved:
+            journal.record_outcome("approved", "00", "000000000001", "A00001")
+            journal.clear_reversal()
+        else:
+            journal.keep_reversal("98")
+            journal.give_up_reversal(1795392000)
+        journal.signed_in(20780 + trace, 1795392000)
+
+
 class Campaign:
     """Counts per stored file name: cases run. `failures` lists what went wrong (empty = passed)."""
 
@@ -103,6 +124,7 @@ class Campaign:
         handed = set()
         for _ in range(3):
             handed.add((term.counters.batch, term.counters.next_trace()))
+        _journal_records(storage, term.counters, handed)
         return handed
 
     def _boot_and_hand_out(self, storage, handed, where):

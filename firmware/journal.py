@@ -1,0 +1,370 @@
+# The transaction record written ahead (交易流水, the first record of the journal), the reversal
+# record (冲正记录), the sign-in state and the audit of reversals given up. Never stores a full PAN,
+# track data or a PIN block (the validators refuse them); never drops a pending reversal silently.
+#
+# docs/JOURNAL.md says how the records relate and what a boot recovers after a cut between them.
+# Each is a firmware.store record (two generations, CRC); a reversal is cleared by writing a new
+# generation {"state": "none"}, never by deleting files (a half-deleted pair could bring back an
+# older reversal).
+
+from firmware.compat import const
+from firmware.store import Damaged, RecordFile, load, raise_if_lost, save
+
+# Transaction states (txn record "state")
+SENT = "sent"  # written ahead: the request may be on its way
+APPROVED = "approved"
+DECLINED = "declined"
+NOT_SENT = "unsent"  # the request never left the terminal (no connection, cancelled)
+IN_DOUBT = "in_doubt"  # no valid answer: its reversal is pending
+REVERSED = "reversed"  # its reversal was answered: no charge
+TXN_STATES = (SENT, APPROVED, DECLINED, NOT_SENT, IN_DOUBT, REVERSED)
+FINAL = (APPROVED, DECLINED, NOT_SENT, IN_DOUBT, REVERSED)
+
+# Reversal states. One given up after its last attempt moves, with its fields, into the audit
+# record (a fault slip for support, tried once more before settlement): see give_up_reversal().
+NONE = "none"
+PENDING = "pending"  # goes out before the next online transaction
+REVERSAL_STATES = (NONE, PENDING)
+WRITTEN_AHEAD = "98"  # the reason a reversal is written ahead with (no answer): see recover()
+
+# Fields a reversal record may keep (the 0400's, as wire strings). Never 2, 26, 35, 36, 37, 52,
+# 53 or 55: no PAN, track, PIN data or RRN (docs/PROTOCOL.md).
+REVERSAL_FIELDS = ("3", "4", "11", "22", "23", "25", "38", "39", "41", "42", "49", "60", "61")
+
+AUDIT_MAX = const(8)  # failed reversals kept; a full audit refuses new sales (never drops one)
+
+
+def _int(v, lo, hi):
+    return type(v) is int and lo <= v <= hi
+
+
+def masked(v):
+    """True if v is a PAN masked to first 6 + last 4 (what a record may hold)."""
+    if type(v) is not str or not 13 <= len(v) <= 19:
+        return False
+    middle = v[6:-4]
+    return v[:6].isdigit() and v[-4:].isdigit() and middle == "*" * len(middle)
+
+
+def _text(v, size):
+    return type(v) is str and len(v) <= size
+
+
+def _validate_txn(r):
+    if r.get("v") != 1 or r.get("state") not in TXN_STATES:
+        raise Damaged("bad txn")
+    ok = (
+        r.get("kind") == "sale"
+        and _int(r.get("trace"), 1, 999999)
+        and _int(r.get("batch"), 1, 999999)
+        and _int(r.get("amount"), 1, 999999999999)
+        and masked(r.get("card"))
+        and _int(r.get("time"), 0, 0x7FFFFFFF)
+        and _text(r.get("code"), 2)
+        and _text(r.get("rrn"), 12)
+        and _text(r.get("auth"), 6)
+        and _text(r.get("mode"), 8)
+        and r.get("shown") in (True, False)
+    )
+    if not ok:
+        raise Damaged("bad txn")
+    return r
+
+
+def _validate_reversal(r):
+    state = r.get("state")
+    if r.get("v") != 1 or state not in REVERSAL_STATES:
+        raise Damaged("bad reversal")
+    if state == NONE:
+        return r
+    fields = r.get("f")
+    ok = (
+        _int(r.get("trace"), 1, 999999)
+        and _int(r.get("batch"), 1, 999999)
+        and _int(r.get("amount"), 1, 999999999999)
+        and _int(r.get("attempts"), 0, 99)
+    )
+    if not ok:
+        raise Damaged("bad reversal")
+    _check_fields(fields, r["trace"])
+    return r
+
+
+def _check_fields(fields, trace):
+    if type(fields) is not dict:
+        raise Damaged("bad reversal")
+    for k in fields:
+        if k not in REVERSAL_FIELDS or type(fields[k]) is not str:
+            raise Damaged("bad reversal field")
+    f11 = fields.get("11")
+    if type(f11) is not str or not f11.isdigit() or int(f11) != trace or fields.get("39") is None:
+        raise Damaged("bad reversal")
+
+
+def _validate_host(r):
+    ok = (
+        r.get("v") == 1
+        and _int(r.get("day"), -1, 0x7FFFFFFF)
+        and r.get("need") in (True, False)
+        and _int(r.get("known"), 0, 0x7FFFFFFF)
+    )
+    if not ok:
+        raise Damaged("bad host state")
+    return r
+
+
+def _validate_audit(r):
+    items = r.get("items")
+    if r.get("v") != 1 or type(items) is not list or len(items) > AUDIT_MAX:
+        raise Damaged("bad audit")
+    for item in items:
+        ok = (
+            type(item) is dict
+            and item.get("what") == "failed_reversal"
+            and _int(item.get("trace"), 1, 999999)
+            and _int(item.get("batch"), 1, 999999)
+            and _int(item.get("amount"), 1, 999999999999)
+            and _text(item.get("reason"), 2)
+            and _int(item.get("time"), 0, 0x7FFFFFFF)
+        )
+        if not ok:
+            raise Damaged("bad audit item")
+        _check_fields(item.get("f"), item["trace"])
+    return r
+
+
+TXN = RecordFile("txn", _validate_txn, 512)
+REVERSAL = RecordFile("reversal", _validate_reversal, 512)
+HOST_STATE = RecordFile("hoststate", _validate_host, 256)
+AUDIT = RecordFile("audit", _validate_audit, 4096)
+RECORDS = (TXN, REVERSAL, HOST_STATE, AUDIT)
+
+_NO_REVERSAL = {"v": 1, "state": NONE}
+
+
+class Journal:
+    """The loaded records and every change to them. `last`: the last transaction's record (a dict)
+    or None; `reversal`: the reversal record ({"state": "none"} when nothing is pending); `host`:
+    {"day": day of the last sign-in (-1 never), "need": sign in before anything financial,
+    "known": the latest wall time the terminal knew}; `audit`: the reversals given up. Every
+    method that changes a record writes it (synced) before it returns; OSError if storage fails."""
+
+    def __init__(self, storage):
+        self.storage = storage
+        self._loaded = {}
+        for spec in RECORDS:
+            loaded = load(storage, spec)
+            raise_if_lost(loaded, spec.name)
+            self._loaded[spec.name] = loaded
+        self.last = self._record(TXN)
+        self.reversal = self._record(REVERSAL) or dict(_NO_REVERSAL)
+        self.host = self._record(HOST_STATE) or {"v": 1, "day": -1, "need": True, "known": 0}
+        self.audit = self._record(AUDIT) or {"v": 1, "items": []}
+
+    def _record(self, spec):
+        return self._loaded[spec.name].record
+
+    def _save(self, spec, record):
+        save(self.storage, spec, record, self._loaded[spec.name])
+
+    # ---- at boot ---------------------------------------------------------------------------------
+    def recover(self):
+        """Settle what a power cut left between the records (docs/JOURNAL.md). Returns nothing; the
+        screen to show comes from needs_showing()."""
+        last = self.last
+        rev = self.reversal
+        pending = rev["state"] == PENDING
+        same = pending and last is not None and rev["trace"] == last["trace"]
+        same = same and rev["batch"] == last["batch"]
+        if last is not None and last["state"] == SENT:
+            if same:
+                # Sent, no outcome recorded: the answer is lost. The reversal goes out next.
+                self._txn_state(IN_DOUBT)
+            else:
+                # The reversal is written before the send: without it the request never left.
+                self._txn_state(NOT_SENT)
+        elif same and last["state"] in (APPROVED, DECLINED) and rev["f"]["39"] == WRITTEN_AHEAD:
+            # The outcome was recorded and the cut came before the reversal was cleared: the
+            # answer was valid, so the reversal is done with. (A reason other than the one it was
+            # written ahead with means the terminal decided to reverse: it stays.)
+            self.clear_reversal()
+        elif same and last["state"] == APPROVED:
+            self._txn_state(IN_DOUBT)  # approved, but its recording failed: reversed (96)
+
+    def needs_showing(self):
+        """The last transaction's record when its result was recorded but never shown (a cut before
+        the result screen was dismissed), else None."""
+        last = self.last
+        if last is not None and last["state"] != SENT and not last["shown"]:
+            return last
+        return None
+
+    # ---- a transaction -------------------------------------------------------------------------
+    def write_ahead(self, txn, reversal_fields):
+        """Before the request goes: the transaction record (state SENT) then its reversal record
+        (PENDING, reason 98, no attempts), each synced. reversal_fields: the 0400's fields as
+        {number: wire str} (messages.reversal of the request)."""
+        record = dict(txn)
+        record["v"] = 1
+        record["state"] = SENT
+        record["code"] = ""
+        record["rrn"] = ""
+        record["auth"] = ""
+        record["shown"] = False
+        self._save(TXN, record)
+        self.last = record
+        fields = {}
+        for n in reversal_fields:
+            key = str(n)
+            if key in REVERSAL_FIELDS:
+                fields[key] = reversal_fields[n]
+        fields["39"] = WRITTEN_AHEAD
+        rev = {
+            "v": 1,
+            "state": PENDING,
+            "trace": record["trace"],
+            "batch": record["batch"],
+            "amount": record["amount"],
+            "attempts": 0,
+            "f": fields,
+        }
+        self._save(REVERSAL, rev)
+        self.reversal = rev
+
+    def record_outcome(self, state, code="", rrn="", auth=""):
+        """The answer's outcome into the transaction record (before the reversal is cleared)."""
+        record = dict(self.last)
+        record["state"] = state
+        record["code"] = code
+        record["rrn"] = rrn
+        record["auth"] = auth
+        self._save(TXN, record)
+        self.last = record
+
+    def _txn_state(self, state):
+        record = dict(self.last)
+        record["state"] = state
+        self._save(TXN, record)
+        self.last = record
+
+    def mark_shown(self):
+        """The operator saw the result: a reboot no longer shows it again."""
+        if self.last is not None and not self.last["shown"]:
+            record = dict(self.last)
+            record["shown"] = True
+            self._save(TXN, record)
+            self.last = record
+
+    # ---- the reversal --------------------------------------------------------------------------
+    def pending_reversal(self):
+        """The reversal record to send before the next transaction, or None."""
+        return self.reversal if self.reversal["state"] == PENDING else None
+
+    def failed_reversals(self):
+        """The reversals given up to support (each with its fields, "f"): tried once more before
+        settlement (the settlement issue) and listed on its report."""
+        return self.audit["items"]
+
+    def audit_full(self):
+        """No room for another failed reversal: sales are refused until support clears it."""
+        return len(self.audit["items"]) >= AUDIT_MAX
+
+    def keep_reversal(self, reason):
+        """No valid answer: the reversal stays pending with F39 = reason (98, A0, 96, 06)."""
+        rev = self.reversal
+        if rev["state"] != PENDING:
+            return
+        if rev["f"]["39"] != reason:
+            rev = _copy_reversal(rev)
+            rev["f"]["39"] = reason
+            self._save(REVERSAL, rev)
+            self.reversal = rev
+        last = self.last
+        if last is not None and last["trace"] == rev["trace"] and last["state"] in (SENT, APPROVED):
+            self._txn_state(IN_DOUBT)
+
+    def count_attempt(self):
+        """A reversal is about to be sent: one attempt more, durably, before the first byte."""
+        rev = _copy_reversal(self.reversal)
+        rev["attempts"] += 1
+        self._save(REVERSAL, rev)
+        self.reversal = rev
+
+    def clear_reversal(self):
+        """A valid answer came (to the request, or to the reversal itself): nothing to reverse."""
+        rev = self.reversal
+        self._save(REVERSAL, dict(_NO_REVERSAL))
+        self.reversal = dict(_NO_REVERSAL)
+        last = self.last
+        if last is not None and rev.get("trace") == last["trace"] and last["state"] in (SENT, IN_DOUBT):
+            self._txn_state(NOT_SENT if last["state"] == SENT else REVERSED)
+
+    def reversal_done(self):
+        """The host answered the reversal (00, 12, 25): the original is undone."""
+        rev = self.reversal
+        self._save(REVERSAL, dict(_NO_REVERSAL))
+        self.reversal = dict(_NO_REVERSAL)
+        last = self.last
+        undone = (SENT, IN_DOUBT, APPROVED)
+        if last is not None and rev.get("trace") == last["trace"] and last["state"] in undone:
+            self._txn_state(REVERSED)
+
+    def give_up_reversal(self, now):
+        """The last attempt failed: the reversal moves into the audit record (a fault slip, not a
+        voucher, with its fields for the retry before settlement), then the reversal record is
+        cleared. A cut between the two leaves it in both: the audit entry of a trace still pending
+        is dropped again by the next give_up (see _audit_without)."""
+        rev = self.reversal
+        items = _audit_without(self.audit["items"], rev)
+        items.append(
+            {
+                "what": "failed_reversal",
+                "trace": rev["trace"],
+                "batch": rev["batch"],
+                "amount": rev["amount"],
+                "reason": rev["f"]["39"],
+                "time": now,
+                "f": dict(rev["f"]),
+            }
+        )
+        audit = {"v": 1, "items": items}
+        self._save(AUDIT, audit)
+        self.audit = audit
+        self._save(REVERSAL, dict(_NO_REVERSAL))
+        self.reversal = dict(_NO_REVERSAL)
+
+    # ---- sign-in -------------------------------------------------------------------------------
+    def signed_in(self, day, known):
+        """A sign-in answer loaded the working keys on `day` (days since 1970, local time)."""
+        host = {"v": 1, "day": day, "need": False, "known": max(known, self.host["known"])}
+        self._save(HOST_STATE, host)
+        self.host = host
+
+    def need_sign_in(self):
+        """A MAC failure: nothing financial goes out before the next sign-in."""
+        if not self.host["need"]:
+            host = dict(self.host)
+            host["need"] = True
+            self._save(HOST_STATE, host)
+            self.host = host
+
+    def known_time(self):
+        """The latest wall time the records show (sign-in, last transaction): 0 if none."""
+        known = self.host["known"]
+        if self.last is not None and self.last["time"] > known:
+            known = self.last["time"]
+        return known
+
+
+def _audit_without(items, rev):
+    out = []
+    for item in items:
+        if item["trace"] != rev["trace"] or item["batch"] != rev["batch"]:
+            out.append(item)
+    return out
+
+
+def _copy_reversal(rev):
+    out = dict(rev)
+    out["f"] = dict(rev["f"])
+    return out

@@ -1,0 +1,367 @@
+# One online transaction (联机交易) in the order every one follows: sign in if needed, then the
+# pending reversal, then the request. Driven by step() from the screen; never blocks, never sends a
+# financial request unsigned or before its reversal record is on storage (firmware/journal.py).
+
+from firmware import journal as J
+from firmware.dates import civil, unix_seconds
+from firmware.host import messages
+from firmware.host.codec import HEADER, MAC_ROOM, TPDU, Message, ProtocolError, parse_f60
+from firmware.host.session import (
+    BAD_MAC,
+    CANCELLED,
+    DONE,
+    GARBAGE,
+    MISMATCH,
+    NEVER_SENT,
+    NO_KEY,
+    NOT_WRITTEN,
+)
+from firmware.version import BUILD_TIME
+from hal.contracts import KEYS_DOUBLE, HalError
+
+# Phases
+SIGN_IN = "sign_in"
+REVERSAL = "reversal"
+REQUEST = "request"
+
+# Outcomes (`outcome` once the transaction is over)
+APPROVED = "approved"
+DECLINED = "declined"
+FAILED = "failed"  # `message` says why (a catalog key)
+COMPLETED = "completed"  # a sign-in (and the reversals) without a request
+
+# The F39 a reversal carries for each way the answer can be lost (DOMAIN.md, Reversal).
+_REASONS = {BAD_MAC: messages.REVERSE_MAC, GARBAGE: messages.REVERSE_OTHER, MISMATCH: messages.REVERSE_OTHER}
+
+
+def host_time(mmdd, hhmmss, floor, tz_minutes):
+    """Unix seconds of a sign-in answer's F13 (MMDD) and F12 (hhmmss), local time, which have no
+    year: the first such date whose day is not earlier than the day of `floor` (the later of the
+    build date and the last time the terminal knew). None if they are not a date and time."""
+    if type(mmdd) is not str or type(hhmmss) is not str or len(mmdd) != 4 or len(hhmmss) != 6:
+        return None
+    if not mmdd.isdigit() or not hhmmss.isdigit():
+        return None
+    month, day = int(mmdd[:2]), int(mmdd[2:])
+    hour, minute, second = int(hhmmss[:2]), int(hhmmss[2:4]), int(hhmmss[4:])
+    if not 1 <= month <= 12 or not 1 <= day <= 31 or hour > 23 or minute > 59 or second > 59:
+        return None
+    first = civil(floor, tz_minutes)
+    floor_day = (first[0], first[1], first[2])
+    for year in range(first[0], first[0] + 9):  # a 29 February comes within 8 years
+        t = unix_seconds(year, month, day, hour, minute, second, tz_minutes)
+        c = civil(t, tz_minutes)
+        if c != (year, month, day, hour, minute, second):
+            continue  # 29 February of a common year, 31 April ...
+        if (c[0], c[1], c[2]) >= floor_day:
+            return t
+    return None
+
+
+def local_day(seconds, tz_minutes):
+    """Days since 1970-01-01 in the terminal's zone (the sign-in-each-day parameter)."""
+    return (seconds + tz_minutes * 60) // 86400
+
+
+def needs_sign_in(term):
+    """True before the first sign-in, after a MAC failure, on a new day (the sign_in_daily
+    parameter), without working keys, or while the clock is not valid (the answer sets it)."""
+    host = term.journal.host
+    if host["need"] or host["day"] < 0 or not term.clock_valid:
+        return True
+    try:
+        if term.board.security.key_set() is None:
+            return True
+    except HalError:
+        return True
+    if term.params.sign_in_daily:
+        return local_day(term.clock.time(), term.params.tz_minutes) != host["day"]
+    return False
+
+
+class Sale:
+    """What a sale needs from the screens: the amount (fen), the Card (its track 2 is taken when
+    the request is built) and the PIN block from the PIN entry (or None)."""
+
+    __slots__ = ("amount", "card", "pin_block")
+
+    def __init__(self, amount, card, pin_block=None):
+        self.amount = amount
+        self.card = card
+        self.pin_block = pin_block
+
+
+class Online:
+    """Sign in if needed, send the pending reversal, then `sale` (a Sale, or None for a sign-in
+    alone). Call step() every loop pass until `outcome` is set: APPROVED or DECLINED (`code`, and
+    `record`, the transaction record), FAILED (`message`, a catalog key, and `code` when a host
+    code explains it) or COMPLETED. `notices`: catalog keys the operator must see as well (a
+    reversal given up: call support). `phase` and `session` tell the screen what is going on."""
+
+    def __init__(self, term, sale=None, force_sign_in=False):
+        self.term = term
+        self.sale = sale
+        self.session = term.host_session()
+        self.phase = None
+        self.outcome = None
+        self.code = None
+        self.message = None
+        self.record = None
+        self.notices = []
+        self._force = force_sign_in
+        self._signed = False
+        self._requested = False
+        self._request = None
+        self._begin()
+
+    # ---- driving -------------------------------------------------------------------------------
+    def step(self):
+        """Advance; True if anything changed (the screen redraws)."""
+        if self.outcome is not None:
+            return False
+        moved = self.session.step()
+        if self.session.done():
+            try:
+                self._phase_over()
+            except OSError:
+                self._fail("storage_failed")
+            return True
+        return moved
+
+    def cancel(self):
+        """CANCEL: True if the transaction stopped cleanly (nothing had been sent)."""
+        return self.outcome is None and self.session.cancel()
+
+    def remaining_s(self):
+        return self.session.remaining_s()
+
+    # ---- the order -----------------------------------------------------------------------------
+    def _begin(self):
+        if self.term.board.security is None or self.term.journal is None:
+            return self._fail("not_available")
+        try:
+            self._next()
+        except OSError:
+            self._fail("storage_failed")
+
+    def _next(self):
+        term = self.term
+        journal = term.journal
+        journal.recover()  # what an earlier transaction's failed write left (docs/JOURNAL.md)
+        if not self._signed and self._needs_sign_in():
+            return self._start_sign_in()
+        rev = journal.pending_reversal()
+        if rev is not None:
+            if rev["attempts"] >= term.params.reversal_attempts:
+                return self._give_up()
+            return self._start_reversal(rev)
+        if self.sale is not None and not self._requested:
+            return self._start_sale()
+        if self.outcome is None:
+            self.outcome = COMPLETED
+
+    def _needs_sign_in(self):
+        return self._force or needs_sign_in(self.term)
+
+    def _fail(self, key, code=None):
+        self.outcome = FAILED
+        self.message = key
+        self.code = code
+
+    def _acceptor(self):
+        p = self.term.params
+        return messages.Acceptor(p.terminal_id, p.merchant_id)
+
+    def _start(self, phase, request, before_send=None):
+        term = self.term
+        self.phase = phase
+        self._request = request
+        timeout_ms = term.params.host_timeout_s * 1000
+        self.session.start(request, term.params.host, timeout_ms, before_send)
+
+    def _phase_over(self):
+        phase = self.phase
+        if phase == SIGN_IN:
+            self._sign_in_over()
+        elif phase == REVERSAL:
+            self._reversal_over()
+        else:
+            self._sale_over()
+        if self.outcome is None:
+            self._next()
+
+    # ---- sign-in (签到) ---------------------------------------------------------------------------
+    def _start_sign_in(self):
+        term = self.term
+        trace = term.counters.next_trace()
+        self._start(SIGN_IN, messages.sign_in(self._acceptor(), trace, term.counters.batch))
+
+    def _sign_in_over(self):
+        term = self.term
+        session = self.session
+        self._signed = True
+        if session.state != DONE:
+            return self._fail(_unreachable_or(session.error, "signin_failed"))
+        if session.code != messages.APPROVED:
+            return self._fail("signin_failed", session.code)
+        answer = session.answer
+        try:
+            net = parse_f60(answer.get(60, "00000000"))[2] or KEYS_DOUBLE
+            messages.working_keys(answer)  # the layout matches 60.3, else ProtocolError
+            term.board.security.load_working_keys(answer[62], net)
+        except ProtocolError:
+            return self._fail("host_protocol")
+        except HalError:  # keys refused (check values), no TMK: the keys in force stay
+            return self._fail("signin_keys")
+        if not term.clock_valid:
+            floor = max(BUILD_TIME, term.journal.known_time())
+            t = host_time(answer.get(13), answer.get(12), floor, term.params.tz_minutes)
+            if t is None:
+                return self._fail("signin_no_time")
+            term.set_clock(t)
+        batch = messages.batch_of(answer)
+        if batch is not None:
+            term.counters.adopt_batch(batch)
+        now = term.clock.time()
+        term.journal.signed_in(local_day(now, term.params.tz_minutes), now)
+
+    # ---- the pending reversal (冲正) ---------------------------------------------------------------
+    def _start_reversal(self, rev):
+        fields = {}
+        for k in rev["f"]:
+            fields[int(k)] = rev["f"][k]
+        fields[64] = MAC_ROOM
+        request = Message("0400", fields, TPDU, HEADER)
+        self._start(REVERSAL, request, self.term.journal.count_attempt)
+
+    def _reversal_over(self):
+        term = self.term
+        journal = term.journal
+        session = self.session
+        if session.state == DONE and session.code in messages.REVERSAL_DONE:
+            journal.reversal_done()
+            return
+        if session.state != DONE and session.error in NEVER_SENT:
+            # Not an attempt: the host was never reached (DOMAIN.md). The sale cannot go either.
+            return self._fail(_unreachable_or(session.error, "host_unreachable"))
+        if session.error == BAD_MAC or session.code == "A0":  # ours or the host's MAC check failed
+            self._mac_failed()
+        if journal.reversal["attempts"] >= term.params.reversal_attempts:
+            self._give_up()
+            return
+        self._fail("reversal_pending")
+
+    def _give_up(self):
+        term = self.term
+        term.journal.give_up_reversal(term.clock.time())
+        self.notices.append("reversal_gave_up")
+        self.notices.append("call_support")
+
+    def _mac_failed(self):
+        term = self.term
+        try:
+            term.board.security.drop_working_keys()
+        except HalError:
+            pass  # the keys are not trusted either way: the sign-in below replaces them
+        term.journal.need_sign_in()
+
+    # ---- the sale (消费) -------------------------------------------------------------------------
+    def _start_sale(self):
+        term = self.term
+        journal = term.journal
+        sale = self.sale
+        self._requested = True
+        if journal.audit_full():
+            self.notices.append("call_support")
+            return self._fail("audit_full")
+        track2 = sale.card.take_track2()
+        if track2 is None:
+            return self._fail("retry_card")
+        counters = term.counters
+        trace = counters.next_trace()
+        batch = counters.batch
+        card = sale.card
+        acc = self._acceptor()
+        request = messages.sale(acc, trace, batch, sale.amount, track2, card.mode, sale.pin_block)
+        track2 = None
+        sale.pin_block = None
+        reversal = messages.reversal(request, J.WRITTEN_AHEAD)
+        txn = {
+            "kind": "sale",
+            "trace": trace,
+            "batch": batch,
+            "amount": sale.amount,
+            "card": card.masked_pan,
+            "mode": card.mode,
+            "time": term.clock.time(),
+        }
+        fields = reversal.fields
+        del fields[64]
+        journal.write_ahead(txn, fields)
+        self._start(REQUEST, request)
+        for n in (35, 36, 52):  # encoded and MACed: the message keeps no card or PIN data
+            request.fields.pop(n, None)
+
+    def _sale_over(self):
+        term = self.term
+        journal = term.journal
+        session = self.session
+        if session.state != DONE:
+            error = session.error
+            if error in NEVER_SENT:
+                journal.clear_reversal()  # nothing left the terminal: nothing to reverse
+                self.record = journal.last
+                if error == NO_KEY:
+                    journal.need_sign_in()
+                return self._fail(_unreachable_or(error, "host_unreachable"))
+            if error == BAD_MAC:
+                self._mac_failed()
+            journal.keep_reversal(_REASONS.get(error, messages.REVERSE_NO_ANSWER))
+            self.record = journal.last
+            return self._fail("host_" + error)
+        answer = session.answer
+        code = session.code
+        if code == messages.APPROVED:
+            try:
+                journal.record_outcome(J.APPROVED, code, answer.get(37, ""), answer.get(38, ""))
+            except OSError:
+                # Approved, but the terminal cannot keep it: reversed (96), never charged silently.
+                self._mac_safe_keep(messages.REVERSE_TERMINAL)
+                return self._fail("txn_not_recorded", code)
+            self.record = journal.last
+            self.outcome = APPROVED
+            self.code = code
+            _quietly(journal.clear_reversal)  # if this fails, recover() clears it before anything else
+            return
+        if code == "A0":  # the host could not check our MAC: sign in again
+            self._mac_failed()
+        journal.record_outcome(J.DECLINED, code)
+        self.record = journal.last
+        self.outcome = DECLINED
+        self.code = code
+        _quietly(journal.clear_reversal)
+
+    def _mac_safe_keep(self, reason):
+        try:
+            self.term.journal.keep_reversal(reason)
+        except OSError:
+            pass  # the record still holds the reversal written ahead (98): it goes all the same
+
+
+def _quietly(write):
+    try:
+        write()
+    except OSError:
+        pass  # the outcome is recorded; journal.recover() finishes this write before the next one
+
+
+def _unreachable_or(error, other):
+    if error == CANCELLED:
+        return "online_cancelled"
+    if error == NOT_WRITTEN:
+        return "storage_failed"
+    if error == NO_KEY:
+        return "signin_failed"
+    if error in NEVER_SENT:
+        return "host_unreachable"
+    return other

@@ -1,0 +1,289 @@
+# Test doubles for the online tests: an in-process acquirer host built from firmware/host (answers
+# with MACs under the MAC key it delivered at sign-in, a ledger of what it charged, faults on
+# demand) and a terminal board with a provisioned soft security module and PIN entry. Tests only.
+from firmware.host.codec import MAC_ROOM, Message, answer_mti, decode, encode, f60, mac_input, put_mac
+from firmware.host.messages import carries_mac
+from firmware.params import Params
+from firmware.terminal import Terminal
+from hal.contracts import CardEvent, LinkError
+from hal.des import TripleDES, check_value
+from hal.keystore import StorageKeyStore
+from hal.mac import pos_ecb_mac, x919_mac
+from hal.softpin import KeypadPinEntry
+from hal.softsec import SoftSecurityModule
+from tests.portable.fakes import make_board
+from virtual.devices import LoopbackLink, VirtualClock, VirtualKeypad
+from virtual.storage import RamStorage
+
+# The keys of tests/portable/conformance.py (not imported: the online bench measures this rig's heap).
+TMK_PARTS = (
+    bytes.fromhex("0123456789ABCDEFFEDCBA9876543210"),
+    bytes.fromhex("1111111111111111AAAAAAAAAAAAAAAA"),
+)
+PIK = bytes.fromhex("F1E2D3C4B5A69788796A5B4C3D2E1F00")
+MAK = bytes.fromhex("0F1E2D3C4B5A69788796A5B4C3D2E1F0")
+TMK = bytes(a ^ b for a, b in zip(TMK_PARTS[0], TMK_PARTS[1]))
+
+
+def field62(tmk, keys):
+    """F62 of a sign-in answer: each key encrypted under tmk, then its check value."""
+    out = b""
+    for key in keys:
+        out += TripleDES(tmk).encrypt(key) + check_value(key)
+    return out
+
+
+# Insert: service code 220 (PIN required). Tap: 220 too, but at or under the no-PIN limit.
+PAN = "6217002430012345675"
+TRACK2 = PAN + "D30122200000000000"
+TRACK2_OPTIONAL = PAN + "D30122210000000000"  # service code 221: the PIN may be left empty
+
+
+def chip(track2=TRACK2):
+    return CardEvent("insert", track2, "CUP")
+
+
+def tap(track2=TRACK2):
+    return CardEvent("tap", track2, "CUP")
+
+
+# The host's side, kept here rather than imported: firmware/host/answers.py moves to the host
+# simulator (sim/, CPython only), and this kit must run on MicroPython.
+_ECHOED = (3, 4, 11, 25, 41, 42, 48, 49, 60)
+
+
+def start_answer(request, code):
+    """The answer a host starts: MTI + 10, TPDU swapped, echoed fields, F39, F64 room if MACed."""
+    tpdu = request.tpdu[:1] + request.tpdu[3:5] + request.tpdu[1:3]
+    m = Message(answer_mti(request.mti), {}, tpdu, request.header)
+    for n in _ECHOED:
+        if n in request.fields:
+            m[n] = request.fields[n]
+    m[39] = code
+    if carries_mac(m.mti):
+        m[64] = MAC_ROOM
+    return m
+
+
+def kind(msg):
+    """ "sign_in", "sale", "reversal" or "" for a request (or its answer) of these tests."""
+    base = msg.mti[:2] + str(int(msg.mti[2]) & 6) + msg.mti[3]
+    if base == "0800":
+        return "sign_in"
+    if base == "0200" and msg.get(3) == "000000":
+        return "sale"
+    if base == "0400":
+        return "reversal"
+    return ""
+
+
+def _mac(algorithm, mak, data):
+    return pos_ecb_mac(mak, data) if algorithm == "ecb" else x919_mac(mak, data)
+
+
+class FakeHost:
+    """Answers each frame LoopbackLink hands it. `plan`: actions for the next requests in turn
+    (default "ok"): "ok"; "code:XX" (answer XX); "silent" (processes it, answers nothing: the answer
+    is lost); "lost" (the request is lost before the host processes it); "garbage"; "bad_mac";
+    "mismatch" (the amount changed); "dup" (the answer twice);
+    "stray" (an answer to another trace first, then the right one); "drop" (the connection breaks
+    after it processed the request). `ledger`: (batch, trace) -> fen of sales charged and not
+    reversed. `received`: every request decoded; `bad_request_macs`: requests whose MAC was wrong."""
+
+    def __init__(self, batch=1, mmdd="1129", hhmmss="103000", algorithm="x919"):
+        self.batch = batch
+        self.mmdd = mmdd
+        self.hhmmss = hhmmss
+        self.algorithm = algorithm
+        self.mak = TripleDES(MAK)
+        self.plan = []
+        self.received = []
+        self.frames = []
+        self.ledger = {}
+        self.bad_request_macs = 0
+        self.keys = field62(TMK, [PIK, MAK])
+        self._rrn = 0
+
+    def kinds(self):
+        return [kind(m) for m in self.received]
+
+    def handle(self, data):
+        self.frames.append(bytes(data))
+        req = decode(data)
+        self.received.append(req)
+        if carries_mac(req.mti) and _mac(self.algorithm, self.mak, mac_input(data)) != req[64]:
+            self.bad_request_macs += 1
+        action = self.plan.pop(0) if self.plan else "ok"
+        if action == "lost":
+            return b""  # the request never reached the host's processing
+        code = action[5:] if action.startswith("code:") else "00"
+        what = kind(req)
+        if what == "sign_in":
+            answer = self._sign_in(req, code)
+        elif what == "sale":
+            answer = self._sale(req, code)
+        elif what == "reversal":
+            answer = self._reversal(req, code)
+        else:
+            answer = start_answer(req, "12")
+        if action == "mismatch":
+            answer[4] = "000000000001"
+        frame = self._frame(answer, action == "bad_mac")
+        if action == "silent":
+            return b""
+        if action == "drop":
+            raise LinkError("host closed the connection")
+        if action == "garbage":
+            return b"\x00\x30" + b"\x60" * 48
+        if action == "dup":
+            return frame + frame
+        if action == "stray":
+            other = answer.copy()
+            other[11] = "999999"
+            return self._frame(other, False) + frame
+        return frame
+
+    def _frame(self, answer, spoil):
+        frame = encode(answer)
+        if 64 in answer.fields:
+            mac = bytearray(_mac(self.algorithm, self.mak, mac_input(frame)))
+            if spoil:
+                mac[0] ^= 1
+            put_mac(frame, bytes(mac))
+        return bytes(frame)
+
+    def _sign_in(self, req, code):
+        answer = start_answer(req, code)
+        answer[12] = self.hhmmss
+        answer[13] = self.mmdd
+        answer[60] = f60("00", self.batch, "003")
+        if code == "00":
+            answer[62] = self.keys
+        return answer
+
+    def _sale(self, req, code):
+        answer = start_answer(req, code)
+        answer[12] = self.hhmmss
+        answer[13] = self.mmdd
+        if code == "00":
+            self._rrn += 1
+            answer[37] = "0000" + "{:08d}".format(self._rrn)
+            answer[38] = "A{:05d}".format(self._rrn)
+            batch = int(req[60][2:8])
+            self.ledger[(batch, int(req[11]))] = int(req[4])
+        else:
+            del answer[64]  # hosts often decline without a MAC
+        return answer
+
+    def _reversal(self, req, code):
+        key = (int(req[60][2:8]), int(req[11]))
+        if code == "00":
+            if key not in self.ledger:
+                code = "25"
+            else:
+                del self.ledger[key]
+        answer = start_answer(req, code)
+        if code != "00":
+            answer.fields.pop(64, None)
+        else:
+            answer[64] = MAC_ROOM
+        return answer
+
+
+class SlowLink(LoopbackLink):
+    """A LoopbackLink whose answers arrive `delay_ms` after the send, on the terminal's clock: a late
+    answer (past the timeout) is lost with the connection the terminal closed."""
+
+    def __init__(self, host, clock, delay_ms):
+        super().__init__(host)
+        self.clock = clock
+        self.delay_ms = delay_ms
+        self._at = 0
+        self._held = b""
+
+    def send(self, data):
+        super().send(data)
+        self._held = self._inbox
+        self._inbox = b""
+        self._at = self.clock.ticks_ms() + self.delay_ms
+
+    def recv(self, max_bytes):
+        if self._held and self.clock.ticks_ms() >= self._at:
+            self._inbox += self._held
+            self._held = b""
+        return super().recv(max_bytes)
+
+    def close(self):
+        super().close()
+        self._held = b""
+
+
+class Rig:
+    """A terminal on virtual devices with a provisioned security module (TMK loaded, no working
+    keys yet), a PIN entry over the keypad, and a FakeHost behind a LoopbackLink."""
+
+    def __init__(self, storage=None, host=None, link=None, key_store=None, clock=None, **params):
+        self.raw = VirtualKeypad()
+        self.clock = clock or VirtualClock()
+        self.key_store = key_store or StorageKeyStore(RamStorage())
+        self.security = SoftSecurityModule(self.key_store, urandom=lambda n: b"\x01" * n)
+        if self.security.tmk_check_value() is None:
+            self.security.load_tmk_components(list(TMK_PARTS))
+        self.pin = KeypadPinEntry(self.raw, self.security, self.clock)
+        self.host = host or FakeHost()
+        self.link = link or LoopbackLink(self.host)
+        self.storage = storage or RamStorage()
+        self.board = make_board(
+            keypad=self.pin.keypad,
+            clock=self.clock,
+            storage=self.storage,
+            link=self.link,
+            security=self.security,
+            pin_entry=self.pin,
+            key_store=self.key_store,
+        )
+        if params or storage is None:
+            p = Params.load(self.storage)
+            p.language = "en"
+            for name in params:
+                setattr(p, name, params[name])
+            p.save(self.storage)
+        self.term = Terminal(self.board)
+        self.term.settle()
+
+    def reboot(self):
+        """Power back on with the same storage, key store, host and link (the security module
+        reloads its keys from the key store)."""
+        self.storage.power_on()
+        return Rig(self.storage, self.host, self.link, self.key_store, self.clock)
+
+    def press(self, *keys):
+        for key in keys:
+            self.raw.press(key)
+            self.term.settle()
+
+    def screen(self):
+        return "\n".join(self.board.display.lines())
+
+    def start_sale(self, fen, event):
+        """Menu -> sale -> amount -> the card presented; the terminal settles after each."""
+        self.press("ENTER", "1")
+        self.press(*list(str(fen)))
+        self.press("ENTER")
+        assert self.board.card_reader.present(event), self.screen()
+        self.term.settle()
+
+    def sale(self, fen=1234, event=None, pin="1234"):
+        """A whole sale: the card (a chip card needing a PIN by default), the PIN, authorising."""
+        self.start_sale(fen, event or chip())
+        if pin is not None and "Enter PIN" in self.screen():
+            self.press(*list(pin))
+            self.press("ENTER")
+        self.term.settle()
+        return self.screen()
+
+    def wait(self, seconds):
+        """Let seconds pass a second at a time, the loop running (the session's timeout)."""
+        for _ in range(int(seconds)):
+            self.clock.advance(1)
+            self.term.settle()
