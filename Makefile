@@ -91,8 +91,9 @@ mpy: $(VENV_STAMP) version
 # Cannot run here (no board): tests/host/deploy.py builds one chained mpremote command, tested as
 # a list. On the board it first removes every .py under firmware/ and hal/ (a .py beside a .mpy
 # wins the import) and every .mpy this build lacks, then copies build/mpy's trees and the boot.py
-# and main.py sources (a port runs those two only as .py), then resets. FROZEN=1: the image already
-# holds firmware/ and hal/ (make freeze): it empties them on the board and copies the two scripts.
+# and main.py sources (a port runs those two only as .py) and fonts/qianpos16.qpf to where hal/esp32.py
+# reads it, then resets. FROZEN=1: the image already holds firmware/ and hal/ (make freeze): it
+# empties them on the board and copies the two scripts and the font (data, never frozen).
 # A terminal whose watchdog runs resets under a deploy: power it on in safe mode first (docs/BOARD.md).
 deploy: mpy
 	$(PY) -m tests.host.deploy $(PORT) build/mpy $(if $(FROZEN),--frozen)

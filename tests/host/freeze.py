@@ -4,7 +4,8 @@
 #
 # Build an image with it from a MicroPython 1.27 checkout (not done here: no ESP-IDF, no board):
 #   make -C ports/esp32 BOARD=ESP32_GENERIC FROZEN_MANIFEST=/abs/path/to/build/freeze/manifest.py
-# then flash it and run `make deploy PORT=... FROZEN=1` (boot.py and main.py stay files).
+# then flash it and run `make deploy PORT=... FROZEN=1` (boot.py, main.py and the font file
+# fonts/qianpos16.qpf stay files: the deploy copies them).
 import os
 import sys
 
@@ -13,7 +14,8 @@ from tests.host.mpy_gate import DEVICE_DIRS, MPY_OPT_LEVEL, REPO, device_sources
 HEADER = """# QianPOS frozen image, written by `make freeze` (tests/host/freeze.py): do not edit.
 # The port's own manifest first: it freezes _boot.py (mounts the root filesystem) and the port's
 # modules. Then every module of firmware/ and hal/, at the -O level of make mpy (line numbers kept
-# for the crash record). boot.py and main.py are not frozen: make deploy copies them as files.
+# for the crash record). boot.py, main.py and the font file (fonts/qianpos16.qpf, data read from
+# /fonts on the root filesystem) are not frozen: make deploy FROZEN=1 copies them as files.
 include("$(PORT_DIR)/boards/manifest.py")
 """
 

@@ -6,6 +6,7 @@ import subprocess
 
 import pytest
 
+from hal import esp32 as board_module
 from tests.host import deploy, mpy_gate
 from tests.host.test_upy_tier import node_or_skip
 
@@ -30,9 +31,9 @@ def segments(argv):
     return parts
 
 
-def test_deploy_cleans_up_then_copies_the_build_and_the_two_scripts_then_resets(build):
+def test_deploy_cleans_up_then_copies_the_build_the_two_scripts_and_the_font_then_resets(build):
     argv = deploy.deploy_command("/dev/ttyUSB0", build)
-    clean, copy_build, copy_scripts, reset = segments(argv)
+    clean, copy_build, copy_scripts, copy_font, reset = segments(argv)
     assert clean[0] == "exec" and len(clean) == 2
     assert copy_build == ["cp", "-r", os.path.join(build, "firmware"), os.path.join(build, "hal"), ":"]
     assert copy_scripts == [
@@ -41,7 +42,16 @@ def test_deploy_cleans_up_then_copies_the_build_and_the_two_scripts_then_resets(
         os.path.join(mpy_gate.REPO, "main.py"),
         ":",
     ]
+    assert copy_font == ["cp", os.path.join(mpy_gate.REPO, "fonts", "qianpos16.qpf"), ":fonts/qianpos16.qpf"]
     assert reset == ["reset"]
+
+
+def test_the_font_goes_where_the_board_module_reads_it():
+    # mpremote's paths are relative to the board's working directory, "/" when it connects at boot.
+    assert "/" + deploy.font_target() == board_module.FONT_FILE
+    assert os.path.isfile(os.path.join(mpy_gate.REPO, deploy.FONT_SOURCE))  # make font's output, committed
+    script = deploy.cleanup_script(())
+    assert "os.mkdir({!r})".format(os.path.dirname(board_module.FONT_FILE).lstrip("/")) in script
 
 
 def test_the_copied_trees_hold_only_mpy_files_one_per_device_module(build):
@@ -62,14 +72,15 @@ def test_the_clean_up_keeps_exactly_this_builds_modules(build):
         assert repr(rel) in script
 
 
-def test_a_frozen_image_gets_only_the_two_scripts_and_an_empty_keep_list(build):
+def test_a_frozen_image_gets_only_the_two_scripts_the_font_and_an_empty_keep_list(build):
     argv = deploy.deploy_command("/dev/ttyUSB0", build, frozen=True)
-    clean, copy_scripts, reset = segments(argv)
+    clean, copy_scripts, copy_font, reset = segments(argv)
     assert clean[0] == "exec" and "_qp_clean(_qp_d, ())" in clean[1]
     assert copy_scripts[0] == "cp" and [os.path.basename(p) for p in copy_scripts[1:-1]] == [
         "boot.py",
         "main.py",
     ]
+    assert copy_font[0] == "cp" and copy_font[-1] == ":fonts/qianpos16.qpf"  # data, not frozen
     assert reset == ["reset"]
 
 
@@ -125,6 +136,9 @@ def test_the_clean_up_removes_sources_and_stale_modules_on_cpython(tmp_path, mon
     exec(deploy.cleanup_script(KEEP), {})
     assert files_under(str(tmp_path)) == LEFT
     assert not os.path.exists(tmp_path / "hal" / "old")
+    assert os.path.isdir(tmp_path / "fonts")  # the font's folder, made for mpremote's cp
+    exec(deploy.cleanup_script(KEEP), {})  # a second deploy: the folder is already there
+    assert files_under(str(tmp_path)) == LEFT and os.path.isdir(tmp_path / "fonts")
 
 
 def test_the_clean_up_for_a_frozen_image_empties_the_device_folders(tmp_path, monkeypatch):
@@ -162,6 +176,7 @@ def test_the_clean_up_runs_on_micropython(tmp_path):
         "    return out",
         "print('LEFT', sorted(walk('.', [])))",
         "print('HAL_OLD', 'old' in os.listdir('hal'))",
+        "print('FONTS', 'fonts' in os.listdir('.'))",
     ]
     script = tmp_path / "clean_on_upy.py"
     script.write_text("\n".join(setup) + "\n" + deploy.cleanup_script(KEEP) + "\n".join(listing) + "\n")
@@ -175,4 +190,5 @@ def test_the_clean_up_runs_on_micropython(tmp_path):
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "LEFT {!r}".format(LEFT) in proc.stdout and "HAL_OLD False" in proc.stdout
+    assert "FONTS True" in proc.stdout
     assert proc.stdout.count("removed :") == 4
