@@ -15,14 +15,15 @@
 
 import gc
 
-# The key held at power-on for safe mode, as GPIO numbers. The board's pin table owns them: the ESP32
-# board module (hal/, on the drivers branch) will define them with its other pins, and a test there
-# must check these equal its table (docs/BOARD.md, "Build and deploy"). SAFE_MODE_KEY_GPIO is read
-# with its pull-up (held = 0; GPIO 34-39 have no internal pull-up: give one of those an external
-# resistor); SAFE_MODE_ROW_GPIO is a keypad row driven low while it is read (None: a push button to
-# ground). None: no safe-mode key (the console board: Ctrl-C at the REPL stops main.py instead).
-SAFE_MODE_KEY_GPIO = None
-SAFE_MODE_ROW_GPIO = None
+# The key held at power-on for safe mode, as GPIO numbers. The board's pin table owns them; boot.py
+# keeps a copy because it must not import hal/ (tests/host/test_boot.py checks the copy equals the
+# table). A key is read with its pull-up (held = 0; GPIO 34-39 have no internal pull-up: give one
+# of those an external resistor); a row is a keypad row driven low while the key is read (None: a
+# push button to ground). The reference ESP32 board (docs/BOARD.md, hal/esp32.py PINS
+# "safe_mode_key"): a push button from GPIO 14 to GND. Other ports: no safe-mode key (the console
+# board: Ctrl-C at the REPL stops main.py instead).
+ESP32_SAFE_MODE_KEY_GPIO = 14
+ESP32_SAFE_MODE_ROW_GPIO = None
 
 SAFE_MODE_SAMPLES = 5  # held on every sample, SAFE_MODE_GAP_MS apart: a bounce or glitch is not a hold
 SAFE_MODE_GAP_MS = 10
@@ -39,7 +40,15 @@ def key_held(key, sleep_ms, samples=SAFE_MODE_SAMPLES, gap_ms=SAFE_MODE_GAP_MS):
     return True
 
 
-def safe_mode(machine, sleep_ms, key_gpio=SAFE_MODE_KEY_GPIO, row_gpio=SAFE_MODE_ROW_GPIO):
+def safe_mode_key(platform):
+    """(key_gpio, row_gpio) of the safe-mode key on the port named platform (sys.platform):
+    the reference board's button on "esp32", (None, None) elsewhere."""
+    if platform == "esp32":
+        return ESP32_SAFE_MODE_KEY_GPIO, ESP32_SAFE_MODE_ROW_GPIO
+    return None, None
+
+
+def safe_mode(machine, sleep_ms, key_gpio=None, row_gpio=None):
     """Whether the safe-mode key is held: builds the key's pins from machine (the port's module, or a
     fake with Pin) and reads them with key_held(). False when there is no key or no machine. The row
     is let go again (input) whatever the answer, so the keypad driver finds its pins as at reset."""
@@ -69,13 +78,21 @@ def _port():
         return None, None
 
 
-if __name__ == "__main__":  # the port runs boot.py as __main__; tests import it
-    _machine, _sleep_ms = _port()
+def decide(platform, machine, sleep_ms):
+    """SAFE_MODE for this boot: the port's safe-mode key held (safe_mode_key(platform)). A key the
+    port refuses to read is no safe mode (main.py runs), said on the console."""
+    key_gpio, row_gpio = safe_mode_key(platform)
     try:
-        SAFE_MODE = safe_mode(_machine, _sleep_ms)
-    except Exception as _e:  # noqa: BLE001 - a pin the port refuses: no safe mode, main.py runs
-        SAFE_MODE = False
-        print("boot.py: safe-mode key unreadable:", type(_e).__name__)
+        return safe_mode(machine, sleep_ms, key_gpio, row_gpio)
+    except Exception as e:  # noqa: BLE001 - a pin the port refuses: no safe mode, main.py runs
+        print("boot.py: safe-mode key unreadable:", type(e).__name__)
+        return False
+
+
+if __name__ == "__main__":  # the port runs boot.py as __main__; tests import it
+    import sys
+
+    SAFE_MODE = decide(sys.platform, *_port())
     if SAFE_MODE:
         print("boot.py: safe mode (key held at power-on): main.py skipped, no watchdog; REPL ready")
     gc.collect()

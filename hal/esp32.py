@@ -32,12 +32,14 @@ PINS = (
     (35, "in", "stripe_rx"),
     (4, "out", "stripe_tx"),
     (13, "out", "buzzer"),
+    (14, "in", "safe_mode_key"),
     (1, "out", "repl_tx"),
     (3, "in", "repl_rx"),
 )
 # Pins in the table that make_board() does not drive, and why.
 NOT_DRIVEN = {
     "nfc_irq": "wired for a later interrupt-driven reader; the PN532 driver polls its status byte",
+    "safe_mode_key": "read by boot.py alone, at power-on (its copy: boot.ESP32_SAFE_MODE_KEY_GPIO)",
     "repl_tx": "UART 0, the REPL console: MicroPython owns it",
     "repl_rx": "UART 0, the REPL console: MicroPython owns it",
 }
@@ -148,8 +150,10 @@ def make_board(
     """The reference board's devices, every pin from PINS. machine, network, esp32: the port's
     modules (fakes in the tests); vfs (os), socket, select: imported here when not given.
     safe_mode: the board started for service: no watchdog (it could not be stopped), no boot
-    counted. stripe_reader: the optional UART stripe reader is fitted. calibration: the touch's
-    stored hal.xpt2046.calibration() tuple (None: the default). data_root: where the firmware's
+    counted. main.py never builds a board in safe mode; a technician at the safe-mode REPL does,
+    with safe_mode=True, to try the devices (docs/BOARD.md). stripe_reader: the optional UART
+    stripe reader is fitted. calibration: the touch's stored hal.xpt2046.calibration() tuple
+    (None: the default). data_root: where the firmware's
     Storage lives (the mounted data partition). wifi: (ssid, password), else read from wifi_file.
     font_file: the Chinese glyphs on the root filesystem (missing: ASCII only)."""
     if vfs is None:

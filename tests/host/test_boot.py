@@ -109,8 +109,35 @@ def test_no_key_or_no_machine_is_never_safe_mode():
     assert boot.safe_mode(machine, no_wait, key_gpio=None) is False
     assert machine.log == []
     assert boot.safe_mode(None, no_wait, key_gpio=35) is False
-    # As shipped: the board module owns the pins, so boot.py names none until it lands.
-    assert boot.SAFE_MODE_KEY_GPIO is None and boot.safe_mode(machine, no_wait) is False
+    assert boot.safe_mode(machine, no_wait) is False and machine.log == []
+
+
+def test_the_esp32_key_is_the_pin_tables_button():
+    from hal import esp32 as board_module
+
+    gpio = board_module.gpio("safe_mode_key")
+    assert boot.ESP32_SAFE_MODE_KEY_GPIO == gpio
+    assert boot.safe_mode_key("esp32") == (gpio, None)  # a button to ground: no keypad row
+    assert (gpio, "in", "safe_mode_key") in board_module.PINS
+    assert "safe_mode_key" in board_module.NOT_DRIVEN  # the firmware never touches it
+    for platform in ("linux", "webassembly", "rp2", "pyboard"):
+        assert boot.safe_mode_key(platform) == (None, None)
+
+
+def test_on_an_esp32_boot_reads_the_button_and_elsewhere_no_pin():
+    held = FakeMachine(levels=(0,))
+    assert boot.decide("esp32", held, no_wait) is True
+    assert held.log[0] == ("pin", 14, "in", "pull_up", None)
+    up = FakeMachine(levels=(1,))
+    assert boot.decide("esp32", up, no_wait) is False
+    other = FakeMachine(levels=(0,))
+    assert boot.decide("rp2", other, no_wait) is False and other.log == []
+
+
+def test_a_button_the_port_cannot_read_is_no_safe_mode(capsys):
+    broken = FakeMachine(levels=(0,), fail_read=True)
+    assert boot.decide("esp32", broken, no_wait) is False
+    assert "unreadable: OSError" in capsys.readouterr().out
 
 
 def test_boot_py_off_a_board_sets_no_safe_mode():
@@ -131,7 +158,7 @@ def test_boot_py_never_mounts_and_never_imports_the_firmware():
         elif isinstance(node, ast.Call):
             func = node.func
             called.add(func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", ""))
-    assert imported <= {"gc", "machine", "time"}
+    assert imported <= {"gc", "machine", "sys", "time"}
     assert not called & {"mount", "umount", "VfsLfs2", "VfsFat", "mkfs", "WDT"}
 
 
