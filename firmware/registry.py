@@ -7,8 +7,9 @@ from firmware.journal import AUDIT, HOST_STATE, REVERSAL, TXN
 from firmware.params import PARAMS
 from firmware.store import EVIDENCE_PREFIX, evidence
 from firmware.touchcal import TOUCH_CAL
+from firmware.wifi import WIFI
 
-RECORDS = (COUNTERS, PROVISIONED, PARAMS, TOUCH_CAL, TXN, REVERSAL, HOST_STATE, AUDIT)
+RECORDS = (COUNTERS, PROVISIONED, PARAMS, TOUCH_CAL, WIFI, TXN, REVERSAL, HOST_STATE, AUDIT)
 
 # Nothing else lives in the firmware's storage: key material (the signer's key, the security
 # module's keys) is in the board's key store, which this Storage cannot reach.

@@ -1,7 +1,7 @@
 # The terminal: boots from storage, runs the event loop over the HAL devices it is handed and
 # drives the current screen. It never builds hardware; a board factory gives it the devices.
 
-from firmware import strings
+from firmware import strings, wifi
 from firmware.compat import const, crash_site
 from firmware.counters import Counters, recover
 from firmware.errors import ClockNotSet, PosError, StoredDataCorrupt
@@ -63,6 +63,7 @@ class Terminal:
         self.params = params if params is not None else self._load_params()
         self.counters = self._load_counters()
         apply_stored(self)  # the touch screen's stored calibration, on a pad that takes one
+        wifi.apply_stored(self)  # the Wi-Fi network chosen in the service menu, on a Wi-Fi link
         self.journal = self._load_journal()
         self.clock_valid = clock_trusted(self.clock)  # False: transactions refused until the time is set
         self._session = None  # the host session, made at the first online transaction

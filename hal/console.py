@@ -19,6 +19,7 @@ from hal.contracts import (
     KEY_ENTER,
     KEY_FUNC,
     KEY_UP,
+    LINK_WIFI,
     Board,
     CardReader,
     Display,
@@ -190,6 +191,8 @@ class NoSignaturePad(SignaturePad):
 
 class NoLink(Link):
     """A console has no network: never online, no connection can be started."""
+
+    lacks = {LINK_WIFI: "the console board has no network"}
 
     def online(self):
         return False

@@ -389,11 +389,48 @@ class Clock(Device):
 
 
 # ---- Host link -----------------------------------------------------------------------------
+LINK_WIFI = "wifi"  # Link: a Wi-Fi station: wifi_status(), ssid(), scan(), set_credentials()
+
+# wifi_status() words (the service screen shows each through the string catalog).
+WIFI_NO_CREDENTIALS = "no credentials"
+WIFI_IDLE = "idle"
+WIFI_CONNECTING = "connecting"
+WIFI_CONNECTED = "connected"
+WIFI_WRONG_PASSWORD = "wrong password"
+WIFI_NO_AP = "no access point"
+WIFI_FAILED = "failed"
+WIFI_SSID_MAX = 32  # characters of a network name (802.11: 32 bytes)
+WIFI_PASSWORD_MAX = 64  # characters of a WPA2 passphrase (63) or hex key (64)
+
+
 class Link(Device):
     """A byte stream to the acquirer's host (TCP over GPRS/4G/Wi-Fi on a board). No call blocks:
     open() starts a connection and poll_open() tells how it went; the caller times every wait with
     its Clock (the event loop keeps drawing the screen meanwhile). The shape of a non-blocking
-    socket: socket.setblocking(False), connect() -> EINPROGRESS, select.poll() for the outcome."""
+    socket: socket.setblocking(False), connect() -> EINPROGRESS, select.poll() for the outcome.
+    Capability LINK_WIFI: the link is a Wi-Fi station whose network the service menu chooses."""
+
+    CAPABILITIES = (LINK_WIFI,)
+
+    def wifi_status(self):
+        """One of the WIFI_* words: the station's state now. Cheap; never blocks. LINK_WIFI."""
+        raise NotImplementedError
+
+    def ssid(self):
+        """The name of the network the station joins (str), or None without credentials. LINK_WIFI."""
+        raise NotImplementedError
+
+    def scan(self):
+        """The names (str) of the networks in reach, strongest first, each once, hidden ones left
+        out. BLOCKS for the scan (about 2 s on an ESP32): only the service menu calls it, after
+        drawing a "scanning" screen. LinkError if the radio refuses. LINK_WIFI."""
+        raise NotImplementedError
+
+    def set_credentials(self, ssid, password):
+        """Join the network ssid (1..WIFI_SSID_MAX characters) with password (0..WIFI_PASSWORD_MAX
+        characters; "" for an open network) from now on, in place of the ones the link had; returns
+        at once (joining goes on in the background). ValueError if either is not one. LINK_WIFI."""
+        raise NotImplementedError
 
     def online(self):
         """True if the network is attached (an open() may succeed). Cheap; never blocks."""

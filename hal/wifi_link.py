@@ -10,21 +10,34 @@
 
 import errno
 
-from hal.contracts import Link, LinkError
+from hal.contracts import (
+    LINK_WIFI,
+    WIFI_CONNECTED,
+    WIFI_CONNECTING,
+    WIFI_FAILED,
+    WIFI_IDLE,
+    WIFI_NO_AP,
+    WIFI_NO_CREDENTIALS,
+    WIFI_PASSWORD_MAX,
+    WIFI_SSID_MAX,
+    WIFI_WRONG_PASSWORD,
+    Link,
+    LinkError,
+)
 
 # network.WLAN.status() words for the service screen (network.STAT_* values, which the board's
-# network module supplies: they differ between ports).
-STATUS_NO_CREDENTIALS = "no credentials"
-STATUS_IDLE = "idle"
-STATUS_CONNECTING = "connecting"
-STATUS_CONNECTED = "connected"
-STATUS_WRONG_PASSWORD = "wrong password"
-STATUS_NO_AP = "no access point"
-STATUS_FAILED = "failed"
+# network module supplies: they differ between ports). The words are the contract's.
+STATUS_NO_CREDENTIALS = WIFI_NO_CREDENTIALS
+STATUS_IDLE = WIFI_IDLE
+STATUS_CONNECTING = WIFI_CONNECTING
+STATUS_CONNECTED = WIFI_CONNECTED
+STATUS_WRONG_PASSWORD = WIFI_WRONG_PASSWORD
+STATUS_NO_AP = WIFI_NO_AP
+STATUS_FAILED = WIFI_FAILED
 
 _EAGAIN = (errno.EAGAIN, getattr(errno, "EWOULDBLOCK", errno.EAGAIN))
-_SSID_MAX = 32
-_PASSWORD_MAX = 64
+_SSID_MAX = WIFI_SSID_MAX
+_PASSWORD_MAX = WIFI_PASSWORD_MAX
 
 
 def parse_credentials(record):
@@ -58,7 +71,10 @@ class WifiLink(Link):
     """wlan: network.WLAN(network.STA_IF); network, socket, select: the port's modules;
     credentials: (ssid, password) or None (never online until provisioned). join() starts joining
     the network (the ESP32 does it in the background and rejoins after a drop); status() is a word
-    for the service screen."""
+    for the service screen. Capability LINK_WIFI: the service menu shows the status, scans and
+    sets the credentials (set_credentials() replaces the provisioned ones and joins again)."""
+
+    capabilities = (LINK_WIFI,)
 
     def __init__(self, wlan, network, socket, select, credentials=None):
         self.wlan = wlan
@@ -80,7 +96,52 @@ class WifiLink(Link):
         self.wlan.active(True)
         self.wlan.connect(self.credentials[0], self.credentials[1])
 
+    def wifi_status(self):
+        return self.status()
+
+    def ssid(self):
+        return None if self.credentials is None else self.credentials[0]
+
+    def scan(self):
+        wlan = self.wlan
+        wlan.active(True)
+        rejoin = self.credentials is not None and not wlan.isconnected()
+        if rejoin:
+            wlan.disconnect()  # the ESP32 refuses to scan while the station is still trying to join
+        try:
+            found = wlan.scan()  # blocks ~2 s: (ssid, bssid, channel, RSSI, security, hidden)
+        except OSError as exc:
+            raise LinkError("scan failed ({})".format(exc.args[0] if exc.args else "?"))
+        finally:
+            if rejoin:
+                self.join()
+        ranked = []
+        for entry in found:
+            try:
+                name = bytes(entry[0]).decode()
+            except (UnicodeError, ValueError):
+                continue  # a name that is not UTF-8 cannot be typed or shown
+            if name and len(name) <= _SSID_MAX and not (len(entry) > 5 and entry[5]):
+                ranked.append((entry[3], name))
+        ranked.sort(key=lambda pair: -pair[0])
+        names = []
+        for _rssi, name in ranked:
+            if name not in names:  # several access points of one network: the strongest one's place
+                names.append(name)
+        return names
+
+    def set_credentials(self, ssid, password):
+        credentials = parse_credentials({"ssid": ssid, "password": password})
+        if credentials is None:
+            raise ValueError("not a Wi-Fi network name and password")
+        self.close()
+        if self.wlan.active():
+            self.wlan.disconnect()
+        self.credentials = credentials
+        self.join()
+
     def status(self):
+        """The station's state as a WIFI_* word (also wifi_status(), the contract's name)."""
         if self.credentials is None:
             return STATUS_NO_CREDENTIALS
         net = self._network

@@ -4,7 +4,7 @@ import errno
 import select
 import socket
 
-from hal.contracts import Link, LinkError
+from hal.contracts import LINK_WIFI, Link, LinkError
 
 _SEND_CHUNK = 4096  # bytes offered to the socket per write: a small device's TCP window
 
@@ -12,6 +12,8 @@ _SEND_CHUNK = 4096  # bytes offered to the socket per write: a small device's TC
 class TcpLink(Link):
     """Link over TCP/IP. open() starts a non-blocking connect to a numeric address; poll_open(),
     send()/flush() and recv() never wait (select with a zero timeout, EAGAIN means "not yet")."""
+
+    lacks = {LINK_WIFI: "the PC's own network: nothing to join"}
 
     def __init__(self):
         self._sock = None

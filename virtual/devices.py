@@ -8,6 +8,7 @@ from hal.contracts import (
     CAP_PIXELS,
     CAP_RTC_KEPT_TIME,
     CARD_MODES,
+    LINK_WIFI,
     SIG_CLEAR,
     SIG_CONFIRM,
     SIG_PEN_UP,
@@ -324,6 +325,8 @@ class LoopbackLink(Link):
     polls_to_open: poll_open() answers None that many times before True (None: it never opens,
     a connection that hangs). A host of None refuses every connection. `endpoint` is the
     (host, port) last given to open()."""
+
+    lacks = {LINK_WIFI: "an in-process host: no radio"}
 
     def __init__(self, host=None, online=True, polls_to_open=0):
         self.host = host

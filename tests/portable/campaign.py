@@ -7,6 +7,7 @@ from firmware.journal import Journal
 from firmware.params import Params
 from firmware.terminal import Terminal
 from firmware.touchcal import store as store_touch_calibration
+from firmware.wifi import store as store_wifi
 from tests.portable.fakes import make_board
 from virtual.storage import RamStorage
 
@@ -120,6 +121,8 @@ class Campaign:
         params.save(storage)
         store_touch_calibration(storage, (65, -3, 1000, 2, 70, -5000))
         store_touch_calibration(storage, (66, -3, 1000, 2, 70, -5000))
+        store_wifi(storage, "shop", "20261129")
+        store_wifi(storage, "back-office", "")
         term = Terminal(board)
         handed = set()
         for _ in range(3):

@@ -217,6 +217,10 @@ class FakeWLAN:
         self.joined = None
         self.connected = False  # joined (and given an address) once connect() was called
         self.code = network.STAT_GOT_IP
+        self.trying = False  # connect() called and not disconnect(): the station keeps trying to join
+        self.scans = 0
+        self.disconnects = 0
+        self.scan_fails = False
 
     def active(self, on=None):
         if on is not None:
@@ -226,6 +230,22 @@ class FakeWLAN:
     def connect(self, ssid, key):
         self.joined = (ssid, key)
         self.connected = True
+        self.trying = True
+
+    def disconnect(self):
+        self.connected = False
+        self.trying = False
+        self.disconnects += 1
+
+    def scan(self):
+        """The networks in network.air, as the esp32 port gives them: (ssid bytes, bssid,
+        channel, RSSI, security, hidden). Like the ESP-IDF, it refuses while the station is
+        still trying to join ("STA is connecting, scan are not allowed!")."""
+        assert self.is_active, "scan() on an inactive interface"
+        if self.scan_fails or (self.trying and not self.connected):
+            raise OSError(-1, "Wifi Internal Error")
+        self.scans += 1
+        return list(self._network.air)
 
     def isconnected(self):
         return self.connected
@@ -247,8 +267,9 @@ class FakeNetwork:
     STAT_ASSOC_FAIL = 203
     STAT_HANDSHAKE_TIMEOUT = 204
 
-    def __init__(self):
+    def __init__(self, air=()):
         self.wlans = []
+        self.air = list(air)  # what a scan finds
 
     def WLAN(self, interface):
         wlan = FakeWLAN(self, interface)
