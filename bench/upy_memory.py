@@ -15,9 +15,21 @@ import os
 import sys
 
 # What main.py imports on a board: itself (firmware.terminal and its imports) and the board
-# factory's hal modules. Today that board is the console board; the ESP32 board module (the
-# drivers branch) replaces it here when it lands, with its drivers.
-BOARD_MODULES = ("hal.console",)
+# factory's hal modules: the reference ESP32 board's module (main.esp32_board) and every driver its
+# make_board() imports, including the card parts it builds at their first arm().
+BOARD_MODULES = (
+    "hal.esp32",
+    "hal.buzzer",
+    "hal.ili9341",
+    "hal.keymatrix",
+    "hal.touch_pad",
+    "hal.wifi_link",
+    "hal.xpt2046",
+    "hal.font8x16",
+    "hal.fontfile",
+    "hal.pn532",
+    "hal.uart_reader",
+)
 # The test doubles the bench drives the terminal with: imported in a phase of their own, and their
 # heap taken off every later row (a board holds its drivers instead, counted with BOARD_MODULES).
 DOUBLES = ("virtual.devices", "virtual.storage", "tests.portable.fakes")
@@ -35,10 +47,8 @@ IDLE_SECONDS = 20  # seconds of the idle loop measured with the clock moving 20 
 _IDLE_STEP_MS = 20  # firmware.terminal's idle sleep
 _S_IFDIR = 0x4000
 
-# The ILI9341 driver's buffers (hal/ili9341.py on the drivers branch): a 240x320 1-bit shadow
-# (9,600 bytes), a changed-row map (320), one RGB565 line (480), command/argument and glyph scratch.
-SHADOW_BYTES = 240 * 320 // 8
-SHADOW_EXTRA = (320, 480, 1, 4, 32)
+# The glyph file the board's display reads on demand (make deploy puts it at hal.esp32.FONT_FILE).
+FONT_PATH = "fonts/qianpos16.qpf"
 
 
 def device_modules(root="."):
@@ -64,44 +74,37 @@ def _walk(root, package, names):
             names.append(package + "." + fname[:-4])
 
 
-def shadow_display():
-    """A display holding the ILI9341 driver's buffers, allocated once; clear() and show() allocate
-    nothing, as in the driver. A stand-in until hal/ili9341.py is on this branch: then build the
-    driver here over a fake SPI that allocates nothing. Built in a phase, so the class costs the
-    baseline nothing."""
-    from hal.contracts import CAP_BLIT, CAP_PIXELS, Display, cut_cells
+def board_display():
+    """The ESP32 board's display: the hal/ili9341.py driver with the board's font (the glyph file,
+    as hal.esp32 opens it) over a fake SPI bus and pins that allocate nothing. Built in a phase,
+    so the classes cost the baseline nothing."""
+    from hal import esp32
+    from hal.ili9341 import ILI9341
 
-    class ShadowDisplay(Display):
-        capabilities = (CAP_PIXELS, CAP_BLIT)
-
-        def __init__(self, rows=10, cols=20):
-            self._rows = rows
-            self._cols = cols
-            self.buffer = bytearray(SHADOW_BYTES)
-            self.scratch = [bytearray(n) for n in SHADOW_EXTRA]
-            self.rows_shown = 0
-
-        def size(self):
-            return (self._rows, self._cols)
-
-        def pixels(self):
-            return (240, 320)
-
-        def clear(self):
-            buf = self.buffer
-            for i in range(len(buf)):
-                buf[i] = 0
-
-        def text(self, row, s, inverse=False):
-            cut_cells(s, self._cols)  # what the driver does before drawing the glyphs
-
-        def blit(self, bitmap, x, y, width, height):
+    class Bus:  # machine.SPI: the panel's bytes go nowhere
+        def init(self, baudrate=None):
             pass
 
-        def show(self):
-            self.rows_shown += 1
+        def write(self, data):
+            pass
 
-    return ShadowDisplay()
+    class Pin:
+        def value(self, v=None):
+            return 1 if v is None else None
+
+    return ILI9341(
+        Bus(),
+        Pin(),
+        Pin(),
+        rst=Pin(),
+        font=esp32._font(FONT_PATH),
+        sleep_ms=_no_sleep,
+        baudrate=esp32.LCD_BAUDRATE,
+    )
+
+
+def _no_sleep(ms):
+    pass
 
 
 class MemoryBench:
@@ -166,7 +169,7 @@ class MemoryBench:
         from firmware.terminal import Terminal
         from tests.portable.fakes import make_board
 
-        self.board = make_board(display=shadow_display())
+        self.board = make_board(display=board_display())
         self.term = Terminal(self.board)
 
     def _event_phase(self, event, peak_key="peak"):
