@@ -136,7 +136,10 @@ class WifiLink(Link):
             raise ValueError("not a Wi-Fi network name and password")
         self.close()
         if self.wlan.active():
-            self.wlan.disconnect()
+            try:
+                self.wlan.disconnect()  # from the old network, if it had joined one
+            except OSError:
+                pass  # not connected: nothing to leave
         self.credentials = credentials
         self.join()
 
