@@ -180,6 +180,7 @@ def _run_host(args):
         yield host, route
     finally:
         route.close()
+        host.release_late()  # an answer a `late` fault still holds goes now, not into the shutdown
         host.stop()
 
 
