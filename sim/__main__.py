@@ -9,6 +9,7 @@ import os
 import sys
 import traceback
 
+from firmware.journal import Journal
 from firmware.params import Params
 from hal.contracts import HalError
 from sim import scenario
@@ -48,10 +49,14 @@ def _parser():
     options.add_argument("--lang", choices=("zh", "en"), help="set the terminal's language before it boots")
     options.add_argument("--debug", action="store_true", help="show the traceback when the terminal crashes")
     where = options.add_mutually_exclusive_group()
-    where.add_argument("--host", metavar="IP:PORT", help="talk to an external host instead of the embedded one")
+    where.add_argument(
+        "--host", metavar="IP:PORT", help="talk to an external host instead of the embedded one"
+    )
     where.add_argument("--offline", action="store_true", help="no host at all: the link is down")
     options.add_argument(
-        "--trace", metavar="FILE", help="the embedded host appends every frame to FILE (holds card data: tests only)"
+        "--trace",
+        metavar="FILE",
+        help="the embedded host appends every frame to FILE (holds card data: tests only)",
     )
     commands = parser.add_subparsers(title="commands", dest="command")
     run = commands.add_parser("run", parents=[options], help="run a scenario script headless")
@@ -169,7 +174,9 @@ def _run_host(args):
         try:
             os.makedirs(os.path.dirname(db), exist_ok=True)
         except OSError as e:
-            raise Refused(f"cannot use {os.path.dirname(db)} for the host's ledger: {_reason(e, db)}") from None
+            raise Refused(
+                f"cannot use {os.path.dirname(db)} for the host's ledger: {_reason(e, db)}"
+            ) from None
     try:
         host = Host(db=db, trace=args.trace)
         port = host.start()
@@ -199,6 +206,8 @@ def _opened_board(args):
                     params = Params.load(board.storage)
                     params.language = args.lang
                     params.save(board.storage)
+                if host is not None and args.state is not None:
+                    _new_host(board.storage)
             except (OSError, HalError) as e:
                 # The key store reports a failing disk as HalError; the OSError is its context.
                 cause = e if isinstance(e, OSError) else e.__context__
@@ -212,6 +221,18 @@ def _opened_board(args):
     finally:
         if lock is not None:
             os.close(lock)
+
+
+def _new_host(storage):
+    """The embedded host of this run is a new process of the acquirer: it has no working keys (it
+    keeps them in RAM only, docs/HOST.md) and would answer the terminal's first MAC A0. So a stored
+    terminal is told to sign in first, as the firmware itself does after a MAC failure. Records the
+    journal cannot load are left to the terminal's boot to report."""
+    try:
+        journal = Journal(storage)
+    except Exception:  # noqa: BLE001 - damaged records: the boot reports them, not the simulator
+        return
+    journal.need_sign_in()
 
 
 def _scenario(board, out, host, route, headers=True):

@@ -24,7 +24,19 @@ MAX_WAIT_SECONDS = 86400
 # runaway line (a binary file, a missing newline) is one clear error rather than a screenful.
 MAX_LINE_CHARS = 8192
 VERBS = (
-    "key", "swipe", "insert", "tap", "scan", "sign", "wait", "clock", "expect", "reboot", "cut", "host", "link",
+    "key",
+    "swipe",
+    "insert",
+    "tap",
+    "scan",
+    "sign",
+    "wait",
+    "clock",
+    "expect",
+    "reboot",
+    "cut",
+    "host",
+    "link",
 )
 # While the terminal talks to the host, the runner waits in real time (never on the virtual clock)
 # for the host's decision and its bytes: at most this long, then the run fails loudly (HostStuck).
