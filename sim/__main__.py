@@ -34,6 +34,10 @@ reboot        power-cycle: storage survives, RAM does not
 reboot rtc-lost   power-cycle with the RTC lost: the clock comes back at 2000-01-01, not set
 cut N [torn MODE]  the power fails at the N-th storage operation of the next step, which reboots;
               MODE of the write in flight: none (default), 1, half, all-but-1, all (all unsynced lands)
+host fault KIND [on MTI] [count N]   the host loses (no-answer), delays (late), drops, garbles
+              (garbage), mis-MACs (bad-mac) or repeats (duplicate) its next answer(s)
+host clear    no more faults; host down / host up: connections refused / accepted again
+link down     the terminal's network is gone; link up: back
 help, quit    this list; end the session (or Ctrl-D)
 A line that does not start with a verb is read as keys: "123 enter" = "key 1 2 3 ENTER".
 """
