@@ -284,7 +284,7 @@ class _SlowHost(Host):
             time.sleep(self.delay)
             return original(frame)
 
-        self.acquirer.process = slow
+        setattr(self.acquirer, "process", slow)  # the acquirer's rules, decided slowly
 
 
 def _scenario(host):
@@ -317,7 +317,7 @@ def test_a_host_that_never_decides_fails_the_run_loudly(monkeypatch):
     gate = threading.Event()
     try:
         original = host.acquirer.process
-        host.acquirer.process = lambda frame: (gate.wait(5), original(frame))[1]
+        monkeypatch.setattr(host.acquirer, "process", lambda frame: (gate.wait(5), original(frame))[1])
         monkeypatch.setattr(scenario, "HOST_WAIT_S", 0.5)
         sc, _ = _scenario(host)
         steps = scenario.parse("key ENTER 1 100 ENTER\ninsert debit\n")
