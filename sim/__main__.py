@@ -4,14 +4,19 @@
 import argparse
 import contextlib
 import fcntl
+import functools
 import os
 import sys
 import traceback
 
+from firmware.journal import Journal
 from firmware.params import Params
 from hal.contracts import HalError
 from sim import scenario
 from sim.board import make_board
+from sim.checked import unwrap
+from sim.host.server import Host
+from sim.link import Route
 
 LOCK_FILE = "LOCK"  # in a --state DIR: see _lock_state
 
@@ -29,6 +34,10 @@ reboot        power-cycle: storage survives, RAM does not
 reboot rtc-lost   power-cycle with the RTC lost: the clock comes back at 2000-01-01, not set
 cut N [torn MODE]  the power fails at the N-th storage operation of the next step, which reboots;
               MODE of the write in flight: none (default), 1, half, all-but-1, all (all unsynced lands)
+host fault KIND [on MTI] [count N]   the host loses (no-answer), delays (late), drops, garbles
+              (garbage), mis-MACs (bad-mac) or repeats (duplicate) its next answer(s)
+host clear    no more faults; host down / host up: connections refused / accepted again
+link down     the terminal's network is gone; link up: back
 help, quit    this list; end the session (or Ctrl-D)
 A line that does not start with a verb is read as keys: "123 enter" = "key 1 2 3 ENTER".
 """
@@ -43,6 +52,16 @@ def _parser():
     options.add_argument("--state", metavar="DIR", help="keep the terminal's storage in DIR between runs")
     options.add_argument("--lang", choices=("zh", "en"), help="set the terminal's language before it boots")
     options.add_argument("--debug", action="store_true", help="show the traceback when the terminal crashes")
+    where = options.add_mutually_exclusive_group()
+    where.add_argument(
+        "--host", metavar="IP:PORT", help="talk to an external host instead of the embedded one"
+    )
+    where.add_argument("--offline", action="store_true", help="no host at all: the link is down")
+    options.add_argument(
+        "--trace",
+        metavar="FILE",
+        help="the embedded host appends every frame to FILE (holds card data: tests only)",
+    )
     commands = parser.add_subparsers(title="commands", dest="command")
     run = commands.add_parser("run", parents=[options], help="run a scenario script headless")
     run.add_argument("--quiet", action="store_true", help="print nothing but a failure")
@@ -119,28 +138,111 @@ def _lock_state(path):
     return fd
 
 
+HOST_DIR_SUFFIX = "-host"  # --state DIR: the embedded host's ledger is DIR-host/ledger.db
+
+
+def host_db(state):
+    """The embedded host's ledger for --state DIR: DIR-host/ledger.db, a directory of its own beside
+    DIR, never inside it (the terminal's DirStorage would load SQLite's files); RAM without --state."""
+    if state is None:
+        return ":memory:"
+    return os.path.join(os.path.normpath(state) + HOST_DIR_SUFFIX, "ledger.db")
+
+
+@contextlib.contextmanager
+def _run_host(args):
+    """(host, route) of this run: the embedded host started on an ephemeral 127.0.0.1 port (stopped
+    at the end), an external --host (no Host object), or --offline (None, None)."""
+    if args.offline:
+        if args.trace:
+            raise Refused("--trace needs the embedded host (not with --offline)")
+        yield None, None
+        return
+    if args.host:
+        if args.trace:
+            raise Refused("--trace is the embedded host's option (not with --host)")
+        try:
+            ip, port = args.host.rsplit(":", 1)
+            if not port.isdigit() or not 0 < int(port) < 65536 or not ip:
+                raise ValueError
+        except ValueError:
+            raise Refused(f"--host needs IP:PORT, not {args.host}") from None
+        route = Route(ip, int(port))
+        try:
+            yield None, route
+        finally:
+            route.close()
+        return
+    db = host_db(args.state)
+    if db != ":memory:":
+        try:
+            os.makedirs(os.path.dirname(db), exist_ok=True)
+        except OSError as e:
+            raise Refused(
+                f"cannot use {os.path.dirname(db)} for the host's ledger: {_reason(e, db)}"
+            ) from None
+    try:
+        host = Host(db=db, trace=args.trace)
+        port = host.start()
+    except Exception as e:  # noqa: BLE001 - any reason the host cannot run is one line for the user
+        raise Refused(f"cannot start the embedded host: {type(e).__name__}: {e}") from None
+    route = Route("127.0.0.1", port)
+    try:
+        yield host, route
+    finally:
+        route.close()
+        host.release_late()  # an answer a `late` fault still holds goes now, not into the shutdown
+        host.stop()
+
+
 @contextlib.contextmanager
 def _opened_board(args):
-    """The board, with storage in --state DIR (locked while the board is in use) if given, and
-    the language set if asked for. A failure of DIR itself (full disk, I/O error) is Refused."""
+    """(board, host, route): the board, with storage in --state DIR (locked while the board is in
+    use) if given, and the language set if asked for, its link to the host of the run (_run_host,
+    started after the lock is taken: one run per DIR and its ledger). A failure of DIR itself (full
+    disk, I/O error) is Refused."""
     lock = None if args.state is None else _lock_state(args.state)
     try:
-        try:
-            board = make_board(state_dir=args.state)
-            if args.lang:
-                params = Params.load(board.storage)
-                params.language = args.lang
-                params.save(board.storage)
-        except (OSError, HalError) as e:
-            # The key store reports a failing disk as HalError; the OSError is its context.
-            cause = e if isinstance(e, OSError) else e.__context__
-            if args.state is None or not isinstance(cause, OSError):
-                raise
-            raise Refused(f"cannot use --state {args.state}: {_reason(cause, args.state)}") from None
-        yield board
+        with _run_host(args) as (host, route):
+            try:
+                board = make_board(state_dir=args.state, route=route)
+                if args.lang:
+                    params = Params.load(board.storage)
+                    params.language = args.lang
+                    params.save(board.storage)
+                if host is not None and args.state is not None:
+                    _new_host(board.storage)
+            except (OSError, HalError) as e:
+                # The key store reports a failing disk as HalError; the OSError is its context.
+                cause = e if isinstance(e, OSError) else e.__context__
+                if args.state is None or not isinstance(cause, OSError):
+                    raise
+                raise Refused(f"cannot use --state {args.state}: {_reason(cause, args.state)}") from None
+            try:
+                yield board, host, route
+            finally:
+                unwrap(board.link).close()
     finally:
         if lock is not None:
             os.close(lock)
+
+
+def _new_host(storage):
+    """The embedded host of this run is a new process of the acquirer: it has no working keys (it
+    keeps them in RAM only, docs/HOST.md) and would answer the terminal's first MAC A0. So a stored
+    terminal is told to sign in first, as the firmware itself does after a MAC failure. Records the
+    journal cannot load are left to the terminal's boot to report."""
+    try:
+        journal = Journal(storage)
+    except Exception:  # noqa: BLE001 - damaged records: the boot reports them, not the simulator
+        return
+    journal.need_sign_in()
+
+
+def _scenario(board, out, host, route, headers=True):
+    """The scenario runner on board, whose reboots keep the run's host and route."""
+    boards = functools.partial(make_board, route=route)
+    return scenario.Scenario(board, out, make_board=boards, headers=headers, host=host, route=route)
 
 
 def _read_script(path):
@@ -166,9 +268,9 @@ def run_script(args, out, err):
     except scenario.ScriptError as e:
         err.write(f"{e}\n")
         return 2
-    with _opened_board(args) as board:
+    with _opened_board(args) as (board, host, route):
         try:
-            sc = scenario.Scenario(board, _Discard() if args.quiet else out)
+            sc = _scenario(board, _Discard() if args.quiet else out, host, route)
         except scenario.Crashed as e:
             scenario.report(e, err, board.display, args.debug)
             return e.exit_code
@@ -217,9 +319,9 @@ def _typed_lines(out):
 def interactive(args, out, err):
     if sys.stdin is None:
         raise Refused("cannot read standard input: it is closed")
-    with _opened_board(args) as board:
+    with _opened_board(args) as (board, host, route):
         try:
-            sc = scenario.Scenario(board, out, headers=False)
+            sc = _scenario(board, out, host, route, headers=False)
         except scenario.Crashed as e:
             scenario.report(e, err, board.display, args.debug)
             return e.exit_code

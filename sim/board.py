@@ -9,6 +9,7 @@ from hal.softpin import KeypadPinEntry
 from hal.softsec import SoftSecurityModule
 from sim import provision
 from sim.devices import SimClock, SoftSigner
+from sim.link import RoutedTcpLink
 from sim.storage import DirStorage
 from virtual.devices import (
     LoopbackLink,
@@ -32,14 +33,21 @@ def make_key_store(state_dir=None):
 
 
 def make_board(
-    state_dir=None, realtime=False, storage=None, key_store=None, terminal_id=provision.DEFAULT_TERMINAL
+    state_dir=None,
+    realtime=False,
+    storage=None,
+    key_store=None,
+    terminal_id=provision.DEFAULT_TERMINAL,
+    route=None,
 ):
     """A Board of virtual devices. state_dir: keep synced files in that directory and the keys in
     its keys/ directory across runs; None keeps them in RAM. realtime: ticks follow the host's
     monotonic clock and sleep_ms() sleeps. storage, key_store: reuse these (a reboot: what was
     synced survives, every other device is new). terminal_id: whose provisioning file gives the TMK
     when the security module has none (sim/provisioning/). The card reader is four parts, one per card
-    mode, behind hal.cards.CardSources (card_reader.source(mode) is the VirtualCardReader of that mode)."""
+    mode, behind hal.cards.CardSources (card_reader.source(mode) is the VirtualCardReader of that mode).
+    route: a sim.link.Route, the run's host: the link is a real TCP socket to it (RoutedTcpLink);
+    None: no host (offline, the idle screen says "Link down")."""
     if storage is None:
         storage = RamStorage() if state_dir is None else DirStorage(state_dir)
     if key_store is None:
@@ -61,7 +69,7 @@ def make_board(
         signature_pad=VirtualSignaturePad(),
         storage=storage,
         clock=clock,
-        link=LoopbackLink(None, online=False),  # no acquirer host yet: the idle screen says "Link down"
+        link=LoopbackLink(None, online=False) if route is None else RoutedTcpLink(route),
         signer=SoftSigner.load_or_create(key_store),
         system=VirtualSystem(),
         key_store=key_store,

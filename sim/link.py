@@ -108,3 +108,60 @@ class TcpLink(Link):
 
 def _reason(exc):
     return errno.errorcode.get(exc.errno, type(exc).__name__) if exc.errno else type(exc).__name__
+
+
+class Route:
+    """Where the simulator's links of one run connect, whatever the terminal's stored `host`
+    parameter says: the run's host at (ip, port) (the embedded host, or --host). The scenario
+    steps change it: `host down` (connections refused, as a host that is off), `link down` (no
+    network: open() fails at once and online() is False). One Route outlives the boards of a run
+    (a reboot gets a new link over the same route), as the acquirer and the network outlive a
+    terminal's power cycle."""
+
+    def __init__(self, ip, port):
+        self.ip = ip
+        self.port = port
+        self.host_down = False
+        self.link_down = False
+        self.sent = 0  # request frames handed to send() by every link of this route (a run's count)
+        self._refuser = None
+
+    def endpoint(self):
+        """(ip, port) to connect to now: the run's host, or, while the host is down, a port of
+        127.0.0.1 bound by nobody listening (a real refused connection)."""
+        if not self.host_down:
+            return self.ip, self.port
+        if self._refuser is None:
+            sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            sock.bind(("127.0.0.1", 0))  # bound, never listening: a connect to it is refused
+            self._refuser = sock
+        return "127.0.0.1", self._refuser.getsockname()[1]
+
+    def close(self):
+        if self._refuser is not None:
+            self._refuser.close()
+            self._refuser = None
+
+
+class RoutedTcpLink(TcpLink):
+    """The simulator board's Link: a real TcpLink whose open() goes to the run's host (Route)
+    instead of the address the firmware asks for, so the stored `host` parameter is never
+    rewritten for a run (docs/SCENARIOS.md, "The host of a run")."""
+
+    def __init__(self, route):
+        super().__init__()
+        self.route = route
+
+    def online(self):
+        return not self.route.link_down
+
+    def open(self, host, port):
+        if self.route.link_down:
+            self.close()
+            raise LinkError("network down")
+        ip, port = self.route.endpoint()
+        super().open(ip, port)
+
+    def send(self, data):
+        self.route.sent += 1  # the session sends each request with one send()
+        super().send(data)

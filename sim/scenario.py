@@ -5,8 +5,10 @@ import calendar
 import datetime
 import math
 import re
+import time
 import traceback
 
+from firmware.host.session import CONNECTING, RECEIVING, SENDING
 from firmware.params import Params
 from firmware.terminal import Terminal
 from hal import contracts
@@ -14,13 +16,35 @@ from hal.cards import CardSources
 from sim import board as sim_board
 from sim import cards
 from sim.checked import UndeclaredCapability, checked_board, unwrap
+from sim.host.server import FAULT_KINDS
 from virtual.storage import TEAR_MODES, TEAR_NONE, PowerCut
 
 MAX_WAIT_SECONDS = 86400
 # Longer lines are refused: room for any real step (the largest QR code holds 7089 digits), while a
 # runaway line (a binary file, a missing newline) is one clear error rather than a screenful.
 MAX_LINE_CHARS = 8192
-VERBS = ("key", "swipe", "insert", "tap", "scan", "sign", "wait", "clock", "expect", "reboot", "cut")
+VERBS = (
+    "key",
+    "swipe",
+    "insert",
+    "tap",
+    "scan",
+    "sign",
+    "wait",
+    "clock",
+    "expect",
+    "reboot",
+    "cut",
+    "host",
+    "link",
+)
+# While the terminal talks to the host, the runner waits in real time (never on the virtual clock)
+# for the host's decision and its bytes: at most this long, then the run fails loudly (HostStuck).
+HOST_WAIT_S = 30.0
+EXTERNAL_WAIT_S = 10.0  # an external host (--host) reports no decisions: its answer is awaited this long
+_POLL_S = 0.002
+_ACTIVE = (CONNECTING, SENDING, RECEIVING)
+_HOLDING = ("withheld", "late")  # fates after which nothing comes until the terminal's timeout
 
 # A name written in one wave with an underline, inside a 160 x 72 pixel box.
 DEFAULT_SIGNATURE = (
@@ -94,6 +118,21 @@ class Crashed(Failure):
 
     def traceback(self):
         return "".join(traceback.format_exception(self.error))
+
+
+class HostStuck(Failure):
+    """The embedded host did not decide a request, or its answer did not reach the terminal, within
+    HOST_WAIT_S of real time: a stuck host or runner, never a virtual-clock timeout."""
+
+    exit_code = 3
+
+    def __init__(self, where, what):
+        super().__init__(where, what)
+        self.where = where
+        self.what = what
+
+    def __str__(self):
+        return f"{self.where}: {self.what} within {HOST_WAIT_S:g} s of real time"
 
 
 class Step:
@@ -200,7 +239,44 @@ def _cut_args(words, rest):
     return (int(words[0]), tear)
 
 
+def _host_args(words, rest):
+    """host fault KIND [on MTI[,MTI]] [count N] | host clear | host down | host up"""
+    low = [w.lower() for w in words]
+    if low in (["clear"], ["down"], ["up"]):
+        return (low[0],)
+    if len(low) < 2 or low[0] != "fault":
+        raise ValueError("takes: fault KIND [on MTI] [count N], clear, down or up")
+    kind = low[1]
+    if kind not in FAULT_KINDS:
+        raise ValueError(f'unknown fault "{_cut(words[1])}" ({" ".join(FAULT_KINDS)})')
+    on, count = None, 1
+    options = low[2:]
+    if len(options) % 2:
+        raise ValueError("fault options go in pairs: on MTI, count N")
+    for name, value in zip(options[::2], options[1::2], strict=True):
+        if name == "on":
+            on = tuple(value.split(","))
+            if not all(len(m) == 4 and m.isdigit() and m.isascii() for m in on):
+                raise ValueError(f'"on" takes 4-digit MTIs such as 0200, not "{_cut(value)}"')
+        elif name == "count":
+            if not (value.isdigit() and value.isascii()) or int(value) > 1000:
+                raise ValueError(f'bad count "{_cut(value)}" (0 = every one, at most 1000)')
+            count = int(value)
+        else:
+            raise ValueError(f'unknown fault option "{_cut(name)}" (on, count)')
+    return ("fault", kind, on, count)
+
+
+def _link_args(words, rest):
+    low = [w.lower() for w in words]
+    if low not in (["down"], ["up"]):
+        raise ValueError('takes "down" or "up"')
+    return (low[0],)
+
+
 _ARGS = {
+    "host": _host_args,
+    "link": _link_args,
     "key": _key_args,
     "swipe": _card_args(contracts.CARD_SWIPE),
     "insert": _card_args(contracts.CARD_INSERT),
@@ -286,7 +362,9 @@ class Scenario:
     Every device is behind a sim.checked.CheckedDevice: a capability the firmware uses without its
     device declaring it fails the step as a crash (`violations` lists them)."""
 
-    def __init__(self, board, out, make_board=sim_board.make_board, headers=True):
+    def __init__(self, board, out, make_board=sim_board.make_board, headers=True, host=None, route=None):
+        self.host = host  # the embedded sim.host.server.Host of the run, or None
+        self.route = route  # the sim.link.Route the board's link uses, or None (offline)
         self.violations = []
         self._proxies = {}
         self.board = checked_board(board, self.violations, self._proxies)
@@ -334,13 +412,75 @@ class Scenario:
         except Exception as e:  # noqa: BLE001 - whatever escapes the firmware is a bug to report
             raise Crashed(where, e) from None
         self._check_capabilities(where)
+        self._await_host(where)
 
     def _settle(self, step):
+        where = f"line {step.lineno}"
+        self._settle_at(where)
+        self._await_host(where)
+
+    def _settle_at(self, where):
         try:
             self.terminal.settle()
         except Exception as e:  # noqa: BLE001 - as in _boot
-            raise Crashed(f"line {step.lineno}", e) from None
-        self._check_capabilities(f"line {step.lineno}")
+            raise Crashed(where, e) from None
+        self._check_capabilities(where)
+
+    def _session_state(self):
+        """The state of the terminal's host session (read only), or None before its first use."""
+        session = getattr(self.terminal, "_session", None)
+        return None if session is None else session.state
+
+    def _await_host(self, where):
+        """Let the terminal finish talking to the host before the next step: while its session
+        connects, sends or waits for an answer, poll it with real short sleeps, the virtual clock
+        standing still, until the embedded host has decided every request sent (host.history) and
+        either the answer's bytes (or the closed connection) reached the terminal, or the host's
+        decision was to hold the answer (no-answer, late: then the terminal's timeout, a `wait`,
+        decides). An external host decides unseen: its answer is awaited EXTERNAL_WAIT_S at most."""
+        if self.route is None:
+            return
+        cap = HOST_WAIT_S if self.host is not None else EXTERNAL_WAIT_S
+        deadline = time.monotonic() + cap
+        while True:
+            state = self._session_state()
+            if state not in _ACTIVE:
+                return
+            if state == RECEIVING and self.host is not None:
+                history = self.host.history
+                if len(history) >= self.route.sent and history and history[-1].fate in _HOLDING:
+                    return
+            if time.monotonic() > deadline:
+                if self.host is None:
+                    return
+                what = "the host decided nothing" if len(self.host.history) < self.route.sent else "no answer"
+                raise HostStuck(where, f"the terminal was {state}: {what}")
+            time.sleep(_POLL_S)
+            self._settle_at(where)
+
+    def _do_host(self, step):
+        what = step.args[0]
+        if what in ("down", "up"):
+            if self.route is None:
+                return ("no host in this run (--offline)",)
+            self.route.host_down = what == "down"
+            return ()
+        if self.host is None:
+            return ("no embedded host in this run: its faults cannot be set",)
+        if what == "clear":
+            self.host.clear_faults()
+        else:
+            _, kind, on, count = step.args
+            self.host.set_fault(kind, on=on, count=count)
+        return ()
+
+    def _do_link(self, step):
+        if self.route is None:
+            return ("no link in this run (--offline)",)
+        self.route.link_down = step.args[0] == "down"
+        self.board.clock.advance(1)  # the once-a-second refresh shows the link's state
+        self._settle(step)
+        return ()
 
     def _check_capabilities(self, where):
         """A capability used without being declared fails the run even if the firmware caught it."""
@@ -415,6 +555,7 @@ class Scenario:
         """Boot again after the storage lost power: it comes back with what the cut left, every
         other device is new, and the wall clock is kept (unless rtc_lost)."""
         old = self.board
+        unwrap(old.link).close()  # RAM is gone: so is the connection
         old.storage.power_on()
         self.board = checked_board(
             self.make_board(storage=unwrap(old.storage), key_store=unwrap(old.key_store)),

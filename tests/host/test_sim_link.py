@@ -8,7 +8,7 @@ import time
 import pytest
 
 from hal.contracts import LinkError
-from sim.link import TcpLink
+from sim.link import Route, RoutedTcpLink, TcpLink
 from tests.portable import conformance
 
 
@@ -79,3 +79,40 @@ def test_tcp_link_reports_the_host_closing(echo_server):
 def test_tcp_link_refuses_a_name_that_would_need_a_lookup():
     with pytest.raises(LinkError):
         TcpLink().open("host.example", 5000)  # a DNS lookup would block the event loop
+
+
+def test_routed_tcp_link_conformance_whatever_address_the_firmware_asks_for(echo_server):
+    # The simulator board's link: the stored host parameter says 10.9.9.9:8583; the run's route
+    # takes every connection to the echo server (sim/board.py, docs/SCENARIOS.md).
+    route = Route(*echo_server)
+    conformance.check_link(lambda: RoutedTcpLink(route), ("10.9.9.9", 8583), wait=lambda: time.sleep(0.001))
+    assert route.sent > 0
+
+
+def test_routed_tcp_link_host_down_refuses_and_link_down_is_offline(echo_server):
+    route = Route(*echo_server)
+    link = RoutedTcpLink(route)
+    try:
+        route.host_down = True
+        link.open("127.0.0.1", 8583)
+        with pytest.raises(LinkError):
+            for _ in range(5000):
+                assert link.poll_open() is None
+                time.sleep(0.001)
+            raise AssertionError("never refused")  # noqa: TRY301 - reached only if it never fails
+        route.host_down = False
+        route.link_down = True
+        assert link.online() is False
+        with pytest.raises(LinkError):
+            link.open("127.0.0.1", 8583)
+        route.link_down = False
+        assert link.online() is True
+        link.open("127.0.0.1", 8583)
+        for _ in range(5000):
+            if link.poll_open():
+                break
+            time.sleep(0.001)
+        assert link.poll_open() is True
+    finally:
+        link.close()
+        route.close()
