@@ -66,7 +66,7 @@ def start_answer(request, code):
 
 
 def kind(msg):
-    """ "sign_in", "sale", "reversal" or "" for a request (or its answer) of these tests."""
+    """ "sign_in", "sale", "reversal", "echo" or "" for a request (or its answer) of these tests."""
     base = msg.mti[:2] + str(int(msg.mti[2]) & 6) + msg.mti[3]
     if base == "0800":
         return "sign_in"
@@ -74,6 +74,8 @@ def kind(msg):
         return "sale"
     if base == "0400":
         return "reversal"
+    if base == "0820" and msg.get(60, "")[8:11] == "301":
+        return "echo"
     return ""
 
 
@@ -124,6 +126,10 @@ class FakeHost:
             answer = self._sale(req, code)
         elif what == "reversal":
             answer = self._reversal(req, code)
+        elif what == "echo":
+            answer = start_answer(req, code)
+            answer[12] = self.hhmmss
+            answer[13] = self.mmdd
         else:
             answer = start_answer(req, "12")
         if action == "mismatch":
