@@ -6,11 +6,11 @@
 import binascii
 
 from firmware import registry, touchcal, wifi
-from firmware.online import APPROVED as ECHO_OK
-from firmware.online import Echo
 from firmware.dates import civil, format_minute, unix_seconds
 from firmware.host.messages import response_message
 from firmware.host.session import CONNECTING, RECEIVING, SENDING
+from firmware.online import APPROVED as ECHO_OK
+from firmware.online import Echo
 from firmware.screens import DigitEntryScreen, MenuScreen, MessageScreen, Screen, center
 from firmware.version import BUILD_DATE, VERSION
 from hal.contracts import (
