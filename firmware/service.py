@@ -7,10 +7,6 @@ import binascii
 
 from firmware import registry, touchcal, wifi
 from firmware.dates import civil, format_minute, unix_seconds
-from firmware.host.messages import response_message
-from firmware.host.session import CONNECTING, RECEIVING, SENDING
-from firmware.online import APPROVED as ECHO_OK
-from firmware.online import Echo
 from firmware.screens import DigitEntryScreen, MenuScreen, MessageScreen, Screen, center
 from firmware.version import BUILD_DATE, VERSION
 from hal.contracts import (
@@ -661,6 +657,10 @@ class EchoScreen(Screen):
         self.echo = None
 
     def enter(self):
+        # Imported here: the main menu imports this module, and keying a sale must not pay for the
+        # host session's modules (bench/upy_memory.py).
+        from firmware.online import Echo
+
         self.echo = Echo(self.term)  # failed at once (no host parameter ...): the next tick says so
 
     def tick(self):
@@ -688,11 +688,15 @@ class EchoScreen(Screen):
         t = term.t
         echo = self.echo
         self.echo = None
-        if echo.outcome == ECHO_OK:
+        from firmware.online import APPROVED  # loaded by enter()
+
+        if echo.outcome == APPROVED:
             lines = [t("echo_ok"), t("echo_round_trip", echo.round_trip_ms)]
         else:
             lines = [t(echo.message)]
             if echo.code is not None:
+                from firmware.host.messages import response_message
+
                 key, args = response_message(echo.code)
                 lines.append(t(key, *args))
         term.go(MessageScreen(term, self.title_key, lines, service_menu(term, self.title_key)))
@@ -710,4 +714,5 @@ class EchoScreen(Screen):
         d.text(rows - 1, center(t("auth_cancel_hint"), cols))
 
 
-_ECHO_STATES = {CONNECTING: "auth_connecting", SENDING: "auth_sending", RECEIVING: "auth_receiving"}
+# firmware.host.session's states (its names, not imported: see EchoScreen.enter) -> catalog keys.
+_ECHO_STATES = {"connecting": "auth_connecting", "sending": "auth_sending", "receiving": "auth_receiving"}

@@ -87,3 +87,11 @@ def test_echo_cancelled_before_it_is_sent():
     rig.press("CANCEL")
     assert "Cancelled" in rig.screen(), rig.screen()
     assert host.received == []
+
+
+def test_the_echo_screen_names_every_sending_state_of_the_session():
+    # service.py spells the session's states itself (it imports the session only when the echo runs)
+    from firmware.host.session import CONNECTING, RECEIVING, SENDING
+    from firmware.service import _ECHO_STATES
+
+    assert sorted(_ECHO_STATES) == sorted([CONNECTING, RECEIVING, SENDING])
