@@ -36,10 +36,36 @@ DOUBLES = ("virtual.devices", "virtual.storage", "tests.portable.fakes")
 
 # One key per event: open the menu, choose sale, key 123.45, backspace, confirm, cancel.
 EVENTS = ("ENTER", "1", "1", "2", "3", "4", "5", "CLEAR", "ENTER", "CANCEL", "CANCEL")
-# The hook for the peak of a whole sale (keys, a card, the PIN, the host's answer, the receipt):
-# None until the online sale exists. Then a tuple of events: a key code (str), or a function
-# called with the board (e.g. one that inserts a card or queues the host's answer).
-WHOLE_SALE = None
+
+
+# The hook for the peak of a whole sale: a tuple of events, each a key code (str) pressed on the
+# keypad, or a function called with the board (one that presents a card). On a terminal rebuilt as
+# tests/portable/online_kit.py's Rig (soft security module with its TMK, PIN entry over the keypad,
+# an in-process FakeHost behind the LoopbackLink) with the board's display: menu, sale, 12.34,
+# confirm, the chip card (the first sale signs in there: 0800, then the PIN), PIN 1234, confirm
+# (the 0200 and its answer, the records written ahead), dismiss the result. No receipt yet.
+def _present_chip(board):
+    from tests.portable.online_kit import chip
+
+    board.card_reader.present(chip())
+
+
+WHOLE_SALE = ("ENTER", "1", "1", "2", "3", "4", "ENTER", _present_chip, "1", "2", "3", "4", "ENTER", "ENTER")
+# What the whole sale loads that keying one does not: its firmware and hal modules (charged to the
+# sale), then the online test rig (charged to the doubles, like DOUBLES).
+SALE_MODULES = (
+    "firmware.online",
+    "firmware.host.codec",
+    "firmware.host.messages",
+    "firmware.host.session",
+    "firmware.ui.sale",
+    "hal.des",
+    "hal.mac",
+    "hal.keystore",
+    "hal.softsec",
+    "hal.softpin",
+)
+SALE_DOUBLES = "tests.portable.online_kit"
 
 _MAX_STEPS = 200  # per event: a terminal that never settles is reported, not waited for
 IDLE_TICKS = 1000  # steps of the idle loop measured with the clock standing still
@@ -117,14 +143,22 @@ class MemoryBench:
         self.mem_now = mem_now
         self.alloc_now = alloc_now  # MicroPython: gc.mem_alloc (exact inside a phase); None on CPython
         self.root = root
-        keys = ("baseline", "import", "doubles", "boot", "live", "peak", "sale_peak", "rest")
+        keys = ("baseline", "import", "doubles", "boot", "live", "peak", "sale_live", "sale_peak", "rest")
         self.figures = dict((k, None) for k in keys)
+        self.figures["sale_boot"] = None
+        self.figures["sale_modules"] = None
         self.figures["idle_tick"] = None
         self.figures["idle_second"] = None
         self.problems = []
         self.loaded = []  # the firmware/hal modules a terminal imports, as loaded
         self.board = None
         self.term = None
+        self.keys = None  # where key events are pressed: the board's keypad, or the rig's raw one
+        self.rig = None
+        self._sale_modules = 0
+        self._before_sale_modules = 0
+        self._before_kit = 0
+        self.host_bytes = 0  # what the in-process host allocated in the current phase
         self._plan = self._phases()
 
     def _phases(self):
@@ -132,7 +166,8 @@ class MemoryBench:
         plan += [self._event_phase(key) for key in EVENTS]
         plan += [self._idle_warm, self._idle_ticks, self._idle_seconds]
         if WHOLE_SALE is not None:
-            plan += [self._sale_start] + [self._event_phase(e, "sale_peak") for e in WHOLE_SALE]
+            plan += [self._sale_imports, self._sale_doubles, self._sale_boot, self._sale_start]
+            plan += [self._event_phase(e, "sale_peak") for e in WHOLE_SALE]
         plan += [self._import_rest, self._end]
         return plan
 
@@ -171,29 +206,32 @@ class MemoryBench:
 
         self.board = make_board(display=board_display())
         self.term = Terminal(self.board)
+        self.keys = self.board.keypad
 
     def _event_phase(self, event, peak_key="peak"):
         def run(now):
             f = self.figures
             now = self._net(now)
+            live_key = "live" if peak_key == "peak" else "sale_live"
             if f["boot"] is None:
                 f["boot"] = f["live"] = f["peak"] = now
             else:
-                f["live"] = max(f["live"], now)
+                f[live_key] = now if f[live_key] is None else max(f[live_key], now)
             if f[peak_key] is None:
                 f[peak_key] = now
+            self.host_bytes = 0
             if type(event) is str:
-                self.board.keypad.press(event)
+                self.keys.press(event)
             else:
                 event(self.board)
             steps = 0
             while self.term.step():
                 steps += 1
-                f[peak_key] = max(f[peak_key], self._net(self.mem_now()))
+                f[peak_key] = max(f[peak_key], self._net(self.mem_now()) - self.host_bytes)
                 if steps >= _MAX_STEPS:
                     self.problems.append("terminal still busy after {} steps on {}".format(steps, event))
                     break
-            f[peak_key] = max(f[peak_key], self._net(self.mem_now()))
+            f[peak_key] = max(f[peak_key], self._net(self.mem_now()) - self.host_bytes)
 
         return run
 
@@ -227,11 +265,60 @@ class MemoryBench:
         end = self.alloc_now() if self.alloc_now is not None else 0
         return end - start
 
+    def _sale_imports(self, now):
+        self.figures["live"] = max(self.figures["live"], self._net(now))
+        self._before_sale_modules = self._net(now)
+        for name in SALE_MODULES:
+            try:
+                __import__(name)
+            except Exception as e:
+                self.problems.append("import {}: {}: {}".format(name, type(e).__name__, e))
+
+    def _sale_doubles(self, now):
+        self._sale_modules = self._net(now) - self._before_sale_modules  # "rest" counts them too
+        self.figures["sale_modules"] = self._sale_modules
+        self._before_kit = now
+        __import__(SALE_DOUBLES)
+
+    def _sale_boot(self, now):
+        """The terminal rebuilt as the online rig, on the board's display; the keying terminal
+        dropped. The host's own allocations inside a step (decoding the request, its answer) are
+        counted in host_bytes and taken off the samples: a real host is not in the terminal."""
+        self.figures["doubles"] += now - self._before_kit
+        from tests.portable.online_kit import FakeHost, Rig
+
+        bench = self
+
+        class CountedHost(FakeHost):
+            def handle(self, data):
+                before = bench.mem_now()
+                try:
+                    return FakeHost.handle(self, data)
+                finally:
+                    self.received = []  # the rig's record of requests: not the terminal's heap
+                    self.frames = []
+                    bench.host_bytes += max(0, bench.mem_now() - before)
+
+        self.board = self.term = self.keys = None
+        self.rig = Rig(host=CountedHost(), display=board_display())
+        self.board = self.rig.board
+        self.term = self.rig.term
+        self.keys = self.rig.raw
+
     def _sale_start(self, now):
         self.figures["sale_peak"] = self._net(now)
+        self.figures["sale_boot"] = self._net(now)
+
+    def _sale_check(self):
+        if self.rig is not None and len(self.rig.host.ledger) != 1:
+            self.problems.append("the whole sale was not approved: {}".format(self.rig.term.screen))
 
     def _import_rest(self, now):
-        self.figures["live"] = max(self.figures["live"], self._net(now))
+        if self.rig is not None:
+            self._sale_check()
+            self.figures["sale_live"] = max(self.figures["sale_live"] or 0, self._net(now))
+        else:
+            self.figures["live"] = max(self.figures["live"], self._net(now))
         self._rest_from = self._net(now)
         for name in device_modules(self.root):
             try:
@@ -240,7 +327,7 @@ class MemoryBench:
                 self.problems.append("import {}: {}: {}".format(name, type(e).__name__, e))
 
     def _end(self, now):
-        self.figures["rest"] = self._net(now) - self._rest_from + self.figures["import"]
+        self.figures["rest"] = self._net(now) - self._rest_from + self.figures["import"] + self._sale_modules
         return False
 
 
@@ -262,12 +349,14 @@ def report(title, figures, problems, loaded=()):
         ("after boot", "boot"),
         ("live, keying a sale", "live"),
         ("peak, keying a sale", "peak"),
+        ("live, whole sale", "sale_live"),
         ("peak, whole sale", "sale_peak"),
         ("every firmware/hal module imported", "rest"),
     ):
         value = figures[key]
         text = "-" if value is None else "{} (+{})".format(value, value - base)
         print("  {}: {}".format(label, text))
+    print("  the whole sale's modules (in its rows): {}".format(figures["sale_modules"]))
     print("  test doubles (taken off the rows above): {}".format(figures["doubles"]))
     for label, key in (("per idle tick", "idle_tick"), ("per idle second", "idle_second")):
         value = figures[key]

@@ -8,16 +8,18 @@ from firmware.host import messages
 from firmware.host.codec import HEADER, MAC_ROOM, TPDU, Message, ProtocolError, parse_f60
 from firmware.host.session import (
     BAD_MAC,
+    BROKEN,
     CANCELLED,
     DONE,
     GARBAGE,
     MISMATCH,
     NEVER_SENT,
+    NO_ANSWER,
     NO_KEY,
     NOT_WRITTEN,
 )
 from firmware.version import BUILD_TIME
-from hal.contracts import KEYS_DOUBLE, HalError
+from hal.contracts import KEYS_DOUBLE, HalError, ticks_diff
 
 # Phases
 SIGN_IN = "sign_in"
@@ -346,6 +348,75 @@ class Online:
             self.term.journal.keep_reversal(reason)
         except OSError:
             pass  # the record still holds the reversal written ahead (98): it goes all the same
+
+
+# ---- the echo test (回响测试) ----------------------------------------------------------------------
+# Why an echo failed -> catalog key (anything else: "echo_bad_answer").
+_ECHO_FAILURES = {
+    CANCELLED: "online_cancelled",
+    NO_ANSWER: "echo_no_answer",
+    BROKEN: "echo_link_broke",
+}
+
+
+class Echo:
+    """The echo test: one 0820 (60.3 = 301; no F11, so no trace number is used; no MAC, so no
+    sign-in or working key is needed) through the host session; nothing is written to storage.
+    Call step() every loop pass until `outcome` is APPROVED (`round_trip_ms`, from the start to the
+    answer) or FAILED (`message`, a catalog key; `code` when the host answered other than 00)."""
+
+    def __init__(self, term):
+        self.term = term
+        self.session = term.host_session()
+        self.outcome = None
+        self.message = None
+        self.code = None
+        self.round_trip_ms = None
+        p = term.params
+        counters = term.counters
+        batch = counters.batch if counters is not None else 1  # 60.2 only; lost counters: any
+        self._start_ms = term.clock.ticks_ms()
+        try:
+            request = messages.echo(messages.Acceptor(p.terminal_id, p.merchant_id), batch)
+            self.session.start(request, p.host, p.host_timeout_s * 1000)
+        except ProtocolError:  # no terminal or merchant id yet
+            return self._fail("host_protocol")
+        except ValueError:  # the host parameter is not host:port
+            return self._fail("host_unreachable")
+        self._check()
+
+    def step(self):
+        """Advance; True if anything changed (the screen redraws)."""
+        if self.outcome is not None:
+            return False
+        moved = self.session.step()
+        return self._check() or moved
+
+    def cancel(self):
+        """CANCEL: True if the echo stopped (only before it was sent)."""
+        return self.outcome is None and self.session.cancel() and self._check()
+
+    def remaining_s(self):
+        return self.session.remaining_s()
+
+    def _check(self):
+        session = self.session
+        if not session.done():
+            return False
+        if session.state != DONE:
+            error = session.error
+            return self._fail(_ECHO_FAILURES.get(error) or _unreachable_or(error, "echo_bad_answer"))
+        if session.code != messages.APPROVED:
+            self.code = session.code
+            return self._fail("echo_bad_answer")
+        self.round_trip_ms = ticks_diff(self.term.clock.ticks_ms(), self._start_ms)
+        self.outcome = APPROVED
+        return True
+
+    def _fail(self, key):
+        self.outcome = FAILED
+        self.message = key
+        return True
 
 
 def _quietly(write):

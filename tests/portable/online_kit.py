@@ -66,7 +66,7 @@ def start_answer(request, code):
 
 
 def kind(msg):
-    """ "sign_in", "sale", "reversal" or "" for a request (or its answer) of these tests."""
+    """ "sign_in", "sale", "reversal", "echo" or "" for a request (or its answer) of these tests."""
     base = msg.mti[:2] + str(int(msg.mti[2]) & 6) + msg.mti[3]
     if base == "0800":
         return "sign_in"
@@ -74,6 +74,8 @@ def kind(msg):
         return "sale"
     if base == "0400":
         return "reversal"
+    if base == "0820" and msg.get(60, "")[8:11] == "301":
+        return "echo"
     return ""
 
 
@@ -124,6 +126,10 @@ class FakeHost:
             answer = self._sale(req, code)
         elif what == "reversal":
             answer = self._reversal(req, code)
+        elif what == "echo":
+            answer = start_answer(req, code)
+            answer[12] = self.hhmmss
+            answer[13] = self.mmdd
         else:
             answer = start_answer(req, "12")
         if action == "mismatch":
@@ -220,9 +226,12 @@ class SlowLink(LoopbackLink):
 
 class Rig:
     """A terminal on virtual devices with a provisioned security module (TMK loaded, no working
-    keys yet), a PIN entry over the keypad, and a FakeHost behind a LoopbackLink."""
+    keys yet), a PIN entry over the keypad, and a FakeHost behind a LoopbackLink. `display`: the
+    board's display (a virtual one by default; the memory bench gives the ESP32 board's driver)."""
 
-    def __init__(self, storage=None, host=None, link=None, key_store=None, clock=None, **params):
+    def __init__(
+        self, storage=None, host=None, link=None, key_store=None, clock=None, display=None, **params
+    ):
         self.raw = VirtualKeypad()
         self.clock = clock or VirtualClock()
         self.key_store = key_store or StorageKeyStore(RamStorage())
@@ -233,15 +242,18 @@ class Rig:
         self.host = host or FakeHost()
         self.link = link or LoopbackLink(self.host)
         self.storage = storage or RamStorage()
-        self.board = make_board(
-            keypad=self.pin.keypad,
-            clock=self.clock,
-            storage=self.storage,
-            link=self.link,
-            security=self.security,
-            pin_entry=self.pin,
-            key_store=self.key_store,
-        )
+        devices = {  # type: dict
+            "keypad": self.pin.keypad,
+            "clock": self.clock,
+            "storage": self.storage,
+            "link": self.link,
+            "security": self.security,
+            "pin_entry": self.pin,
+            "key_store": self.key_store,
+        }
+        if display is not None:
+            devices["display"] = display
+        self.board = make_board(**devices)
         if params or storage is None:
             p = Params.load(self.storage)
             p.language = "en"
