@@ -63,10 +63,7 @@ def main():
     print(row.format("first sale (sign-in + sale)", _ms(upy_figures, "first_us"), _ms(cpy, "first_us")))
     print(row.format("second sale", _ms(upy_figures, "second_us"), _ms(cpy, "second_us")))
     complete = upy_figures is not None and all(v is not None for v in upy_figures.values())
-    if not complete or cpy_problems or "PROBLEM" in upy_output:
-        print("\nonline bench incomplete: see the problems above")
-        return 1
-    return 0
+    return upy.verdict("online", complete, cpy_problems, upy_output)
 
 
 if __name__ == "__main__":

@@ -50,3 +50,12 @@ def run(script, number=float, args=(), mpy_dir=None):
     if proc.returncode != 0:
         problem = "MicroPython run failed ({}): {}".format(proc.returncode, proc.stderr.strip())
     return Run(figures, lines, problem)
+
+
+def verdict(name, complete, cpython_problems, micropython_output):
+    """A bench driver's exit status: 0, or 1 after saying the bench is incomplete (a figure missing,
+    a problem on either runtime)."""
+    if not complete or cpython_problems or "PROBLEM" in micropython_output:
+        print("\n{} bench incomplete: see the problems above".format(name))
+        return 1
+    return 0

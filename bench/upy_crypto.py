@@ -6,19 +6,8 @@
 # CPython: bench/crypto.py runs the same phases (perf_counter, tracemalloc), then prints both.
 import gc
 import sys
-import time
 
-try:
-    _ticks_us = time.ticks_us
-    _ticks_diff = time.ticks_diff
-except AttributeError:  # CPython
-
-    def _ticks_us():
-        return time.perf_counter_ns() // 1000
-
-    def _ticks_diff(new, old):
-        return new - old
-
+from bench.upy_timing import ticks_diff, ticks_us
 
 # Best of 5 runs of at least 100 ms each: ticks_us of the WebAssembly port moves in whole
 # milliseconds, the first runs of a loop are slower (WebAssembly tiers up as it warms), and other
@@ -169,13 +158,13 @@ class CryptoBench:
         best = None
         for _ in range(_REPEATS):
             calls = 0
-            t0 = _ticks_us()
+            t0 = ticks_us()
             elapsed = 0
             while elapsed < _RUN_US:
                 for _ in range(10):
                     fn()
                 calls += 10
-                elapsed = _ticks_diff(_ticks_us(), t0)
+                elapsed = ticks_diff(ticks_us(), t0)
             us = elapsed / calls
             best = us if best is None or us < best else best
         self.ops[key] = (best, allocated)

@@ -6,19 +6,8 @@
 # CPython: bench/online.py runs the same phases (tracemalloc), then prints both.
 import gc
 import sys
-import time
 
-try:
-    _ticks_us = time.ticks_us
-    _ticks_diff = time.ticks_diff
-except AttributeError:  # CPython
-
-    def _ticks_us():
-        return time.perf_counter_ns() // 1000
-
-    def _ticks_diff(new, old):
-        return new - old
-
+from bench.upy_timing import ticks_diff, ticks_us
 
 _MAX_STEPS = 200
 # One sale: menu, sale, amount 12.34, confirm, the chip card, PIN 1234, confirm, dismiss the result.
@@ -110,11 +99,11 @@ class OnlineBench:
 
         class TimedHost(FakeHost):
             def handle(self, data):
-                t0 = _ticks_us()
+                t0 = ticks_us()
                 try:
                     return FakeHost.handle(self, data)
                 finally:
-                    bench.host_us += _ticks_diff(_ticks_us(), t0)
+                    bench.host_us += ticks_diff(ticks_us(), t0)
 
         self.rig = Rig(host=TimedHost())
         return True
@@ -133,9 +122,9 @@ class OnlineBench:
         spent = 0
         host_before = self.host_us
         while True:
-            t0 = _ticks_us()
+            t0 = ticks_us()
             busy = rig.term.step()
-            spent += _ticks_diff(_ticks_us(), t0)
+            spent += ticks_diff(ticks_us(), t0)
             mem = self.mem_now()
             f["peak"] = max(f["peak"], mem)
             peak_key = which + "_peak"

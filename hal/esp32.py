@@ -208,6 +208,13 @@ def make_board(
     buzzer = Buzzer(out("buzzer", 0), clock.ticks_ms)
     keypad = KeyMatrix(PCF8574Lines(i2c, KEYPAD_ADDRESS), clock.ticks_ms, beeper=buzzer)
 
+    def uart(number, part):
+        """UART `number` on the pins <part>_tx and <part>_rx, reads never blocking."""
+        tx = gpio(part + "_tx")
+        return machine.UART(
+            number, baudrate=UART_BAUDRATE, tx=tx, rx=gpio(part + "_rx"), timeout=0, rxbuf=UART_RXBUF
+        )
+
     def contactless():
         from hal.pn532 import PN532, ContactlessReader
 
@@ -216,29 +223,14 @@ def make_board(
     def scanner():
         from hal.uart_reader import ScannerSource, UartLines
 
-        uart = machine.UART(
-            SCANNER_UART,
-            baudrate=UART_BAUDRATE,
-            tx=gpio("scanner_tx"),
-            rx=gpio("scanner_rx"),
-            timeout=0,
-            rxbuf=UART_RXBUF,
-        )
-        return ScannerSource(UartLines(uart))
+        return ScannerSource(UartLines(uart(SCANNER_UART, "scanner")))
 
     def stripe():
         from hal.uart_reader import StripeSource, UartLines
 
         # tx given although nothing listens: UART 1's default TX is GPIO 10, a flash pin.
-        uart = machine.UART(
-            STRIPE_UART,
-            baudrate=UART_BAUDRATE,
-            tx=gpio("stripe_tx"),
-            rx=gpio("stripe_rx"),
-            timeout=0,
-            rxbuf=UART_RXBUF,
-        )
-        return StripeSource(UartLines(uart, max_len=128))
+        stripe_uart = uart(STRIPE_UART, "stripe")
+        return StripeSource(UartLines(stripe_uart, max_len=128))
 
     parts = [CardPart(CARD_TAP, contactless), CardPart(CARD_SCAN, scanner)]
     if stripe_reader:
