@@ -56,6 +56,14 @@ def decode_key(name, raw):
         return None
 
 
+def stored_key(name, raw):
+    """The blob of a stored key record; HalError if it is damaged (never accepted or replaced)."""
+    blob = decode_key(name, raw)
+    if blob is None:
+        raise HalError("key {} is damaged".format(name))
+    return blob
+
+
 def _is_missing(exc):
     return exc.args and exc.args[0] == ENOENT
 
@@ -90,10 +98,7 @@ class StorageKeyStore(KeyStore):
             self.storage.rename(name + _TEMP, name + _SUFFIX)
             self.storage.sync()
             return blob
-        blob = decode_key(name, raw)
-        if blob is None:
-            raise HalError("key {} is damaged".format(name))
-        return blob
+        return stored_key(name, raw)
 
     def save(self, name, blob):
         check_key_name(name)

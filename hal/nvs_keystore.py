@@ -16,7 +16,7 @@
 import hashlib
 
 from hal.contracts import HalError, KeyStore
-from hal.keystore import RECORD_LIMIT, check_blob, check_key_name, decode_key, encode_key
+from hal.keystore import RECORD_LIMIT, check_blob, check_key_name, encode_key, stored_key
 from hal.record import HEADER_SIZE, Damaged, pack, unpack
 
 _INDEX = "names"
@@ -105,10 +105,7 @@ class NvsKeyStore(KeyStore):
         raw = self._get(slot(name), _BUFFER)
         if raw is None:
             return None
-        blob = decode_key(name, raw)
-        if blob is None:
-            raise HalError("key {} is damaged".format(name))
-        return blob
+        return stored_key(name, raw)
 
     def save(self, name, blob):
         check_key_name(name)

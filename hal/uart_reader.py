@@ -75,9 +75,9 @@ class UartLines:
         self._bad = False
 
 
-class ScannerSource:
-    """The QR/barcode scanner (in its continuous or sensing mode, CR suffix): each line read while
-    armed is a CardEvent(CARD_SCAN, text)."""
+class _LineSource:
+    """A card source fed by a UartLines: lines read while armed become events (event(text));
+    arming and disarming drop what came while disarmed (a stale read must not reach a sale)."""
 
     def __init__(self, lines):
         self._lines = lines
@@ -85,7 +85,7 @@ class ScannerSource:
 
     def arm(self):
         if not self._armed:
-            self._lines.flush()  # a code scanned while disarmed is stale
+            self._lines.flush()
             self._armed = True
 
     def disarm(self):
@@ -96,7 +96,18 @@ class ScannerSource:
         if not self._armed:
             return None
         text = self._lines.poll()
-        return None if text is None else CardEvent(CARD_SCAN, text)
+        return None if text is None else self.event(text)
+
+    def event(self, text):
+        raise NotImplementedError
+
+
+class ScannerSource(_LineSource):
+    """The QR/barcode scanner (in its continuous or sensing mode, CR suffix): each line read while
+    armed is a CardEvent(CARD_SCAN, text)."""
+
+    def event(self, text):
+        return CardEvent(CARD_SCAN, text)
 
 
 def track2(line):
@@ -126,28 +137,10 @@ def _track2_chars(s):
     return separators == 1 and s[0] != "="
 
 
-class StripeSource:
+class StripeSource(_LineSource):
     """The UART magnetic stripe reader: each swipe's line is a CardEvent(CARD_SWIPE, track 2
     without sentinels); a swipe with no readable track 2 gives CardEvent(CARD_SWIPE, "") so the
     firmware says the read failed."""
 
-    def __init__(self, lines):
-        self._lines = lines
-        self._armed = False
-
-    def arm(self):
-        if not self._armed:
-            self._lines.flush()
-            self._armed = True
-
-    def disarm(self):
-        self._armed = False
-        self._lines.flush()
-
-    def poll(self):
-        if not self._armed:
-            return None
-        text = self._lines.poll()
-        if text is None:
-            return None
+    def event(self, text):
         return CardEvent(CARD_SWIPE, track2(text))
