@@ -47,9 +47,9 @@ def catalog_chars():
     from firmware import strings
 
     chars = set()
-    for texts in strings._CATALOG.values():  # every language's text, placeholders included
-        for s in texts:
-            chars.update(s)
+    for key in strings.keys():  # every language's text, placeholders included
+        for lang in strings.LANGUAGES:
+            chars.update(strings.text(key, lang))
     return chars
 
 

@@ -284,7 +284,8 @@ def test_every_catalog_string_renders_without_a_missing_glyph():
     from firmware import strings
     from firmware.money import format_fen
 
-    texts = [s for pair in strings._CATALOG.values() for s in pair] + [format_fen(123456)]
+    texts = [strings.text(key, lang) for key in strings.keys() for lang in strings.LANGUAGES]
+    texts.append(format_fen(123456))
     with open(FONT_FILE, "rb") as f:
         d, _, _ = make(font=FontFile(f, Font8x16()))
         cols = d.size()[1]
