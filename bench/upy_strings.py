@@ -21,7 +21,7 @@ CASES = (
     ("unknown key", "no_such_message", ()),
 )
 LANGS = ("zh", "en")
-ROUNDS = 2000  # calls per timed batch: this port's ticks_us moves in whole milliseconds
+ROUNDS = 5000  # calls per timed batch: this port's ticks_us moves in whole milliseconds
 BATCHES = 5  # best of: the WebAssembly engine warms up as it goes
 ALLOC_CALLS = 20
 
