@@ -237,7 +237,7 @@ def _stopped(lines):
     """Where a failed fit run stopped: its phase and the innermost line of the traceback."""
     phase = _field(lines, "FIT MemoryError ")
     where = [line.strip() for line in lines if line.strip().startswith("File ")]
-    error = [line.strip() for line in lines if "Error" in line and not line.startswith("FIT")]
+    error = [line.strip() for line in lines if line.startswith("MemoryError")]
     problem = _field(lines, "PROBLEM ")
     parts = ["phase " + phase] if phase else []
     if where:
@@ -246,6 +246,10 @@ def _stopped(lines):
         parts.append(error[-1])
     if problem:
         parts.append(problem)
+    free = _field(lines, "FREE ")
+    runs = [line.split("max free sz:")[1].strip() for line in lines if "max free sz:" in line]
+    if free is not None and runs:  # mem_info counts blocks: 16 bytes on a 32-bit port
+        parts.append("{:,} bytes free, the largest free run {:,}".format(int(free), int(runs[-1]) * 16))
     return "; ".join(parts) or "(no output)"
 
 
@@ -278,11 +282,13 @@ def print_fits(port, fits):
             continue
         base = int(_field(best, "BASELINE ") or 0)
         heap = int(_field(best, "HEAP ") or 0)
+        stored = int(_field(best, "STORAGE ") or 0)
         print(
-            "  {}, {}: {} KB ({:,} bytes usable; baseline {:,}; usable less baseline {:.1f} KB)".format(
+            "  {}, {}: {} KB ({:,} bytes usable; baseline {:,}; usable less baseline {:.1f} KB; files in".format(
                 label, how, steady, heap, base, (heap - base) / 1024
             )
         )
+        print("    the doubles' RAM storage at the end, in flash on a board: {:,} bytes)".format(stored))
         if lowest < steady:
             print("    (completes in {} KB too, fails in {} KB: fragmentation)".format(
                 lowest, ", ".join(str(kb) for kb in failing)))

@@ -478,6 +478,8 @@ def unix_main(mode="table", *names):
     prints the report and the RESULT line. "fit keying" / "fit sale": that scenario alone,
     automatic collection on (the heap's size set by -X heapsize); prints "FIT ok" or "FIT
     MemoryError <phase>" and the heap's size. "modules NAME...": as upy_phase's ModuleBench."""
+    import micropython
+
     while "" in sys.path:  # the current folder (the repo) must not shadow the frozen modules
         sys.path.remove("")
     if mode == "modules":
@@ -498,6 +500,10 @@ def unix_main(mode="table", *names):
         while bench.phase(i):
             i += 1
     except MemoryError as e:
+        # The heap as the allocation found it (it collected before giving up): free in all, and
+        # the largest free run of blocks (micropython.mem_info: "max free sz", in blocks).
+        print("FREE {}".format(gc.mem_free()))  # type: ignore[attr-defined]  # MicroPython only
+        micropython.mem_info()  # type: ignore[attr-defined]
         bench = None  # what the run held, for the lines below
         gc.collect()
         print("FIT MemoryError {}".format(phases[i] if i < len(phases) else i))
@@ -513,6 +519,7 @@ def unix_main(mode="table", *names):
             print("PROBLEM " + p)
         print("FIT {}".format("problem" if problems else "ok"))
         _print_heap()
+        print("STORAGE {}".format(_storage_bytes(bench)))
         print("BASELINE {}".format(bench.figures["baseline"]))
         print("DOUBLES_FROZEN {}".format(doubles_frozen))
         return
@@ -520,6 +527,22 @@ def unix_main(mode="table", *names):
     title = "MicroPython {} unix port heap bytes (gc.mem_alloc), doubles frozen: {}:".format(version, doubles_frozen)
     report(title, bench.figures, problems, bench.loaded)
     print("RESULT " + " ".join("{}={}".format(k, bench.figures[k]) for k in sorted(bench.figures)))
+
+
+def _storage_bytes(bench):
+    """The bytes the test doubles' RamStorage objects hold (files a board keeps in flash, not in
+    its heap): the board's storage and the rig's key store's, each bytes object counted once."""
+    stores = []
+    if bench.board is not None:
+        stores.append(getattr(bench.board, "storage", None))
+    if bench.rig is not None:
+        stores.append(getattr(bench.rig.key_store, "storage", None))
+    seen = {}
+    for store in stores:
+        for files in (getattr(store, "_durable", None), getattr(store, "_current", None)):
+            for data in (files or {}).values():
+                seen[id(data)] = len(data)
+    return sum(seen.values())
 
 
 def _print_heap():
