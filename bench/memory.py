@@ -151,7 +151,13 @@ class UnixPort:
         """(stdout lines, return code) of upy_memory.<call> in a heap of heap_kb KB."""
         path = ([] if doubles_frozen else [self.doubles]) + [".frozen", self.harness]
         proc = subprocess.run(
-            [self.binary, "-X", "heapsize={}K".format(heap_kb), "-c", "import upy_memory\nupy_memory." + call],
+            [
+                self.binary,
+                "-X",
+                "heapsize={}K".format(heap_kb),
+                "-c",
+                "import upy_memory\nupy_memory." + call,
+            ],
             cwd=REPO,
             env=dict(os.environ, MICROPYPATH=":".join(path)),
             capture_output=True,
@@ -177,7 +183,9 @@ class UnixPort:
         return upy.Run(figures, rest, None if rc == 0 else "unix port run failed ({})".format(rc))
 
     def modules(self, names):
-        lines, _ = self.run(UNIX_TABLE_HEAP_KB, "unix_main({})".format(", ".join(repr(n) for n in ["modules"] + names)))
+        lines, _ = self.run(
+            UNIX_TABLE_HEAP_KB, "unix_main({})".format(", ".join(repr(n) for n in ["modules"] + names))
+        )
         return dict((line.split()[1], int(line.split()[2])) for line in lines if line.startswith("MODULE "))
 
     def fits(self, heap_kb, scenario, doubles_frozen):
@@ -222,7 +230,10 @@ class UnixPort:
         found = []
         for scenario, label in (("keying", "keying a sale"), ("sale", "whole sale")):
             for frozen in (True, False):
-                found.append((label, "doubles frozen" if frozen else "doubles as .mpy") + self.smallest(scenario, frozen))
+                found.append(
+                    (label, "doubles frozen" if frozen else "doubles as .mpy")
+                    + self.smallest(scenario, frozen)
+                )
         return found
 
 
@@ -267,12 +278,19 @@ def print_fits(port, fits):
     """The smallest heaps (UnixPort.all_fits), with where the run 1 KB smaller stopped."""
     newer = stale_sources(port.binary)
     if newer:
-        print("\nWARNING: {} sources are newer than {} (e.g. {}): its frozen image may not hold".format(
-            len(newer), port.binary, newer[0]))
+        print(
+            "\nWARNING: {} sources are newer than {} (e.g. {}): its frozen image may not hold".format(
+                len(newer), port.binary, newer[0]
+            )
+        )
         print("today's code; rebuild it before trusting the unix figures.")
     print("\nthe smallest heap a scenario completes in, unix port (32-bit, frozen image; -X heapsize, the")
     print("collector's tables included: the size from which every size run completes, bisection then")
-    print("every KB within {} KB of it; baseline: what the port and the bench script hold before the".format(FIT_SCAN_KB))
+    print(
+        "every KB within {} KB of it; baseline: what the port and the bench script hold before the".format(
+            FIT_SCAN_KB
+        )
+    )
     print("first import; budget {} KB, goal {} KB):".format(BUDGET // 1024, GOAL // 1024))
     problems = False
     for label, how, steady, lowest, failing, best, failed in fits:
@@ -284,14 +302,21 @@ def print_fits(port, fits):
         heap = int(_field(best, "HEAP ") or 0)
         stored = int(_field(best, "STORAGE ") or 0)
         print(
-            "  {}, {}: {} KB ({:,} bytes usable; baseline {:,}; usable less baseline {:.1f} KB; files in".format(
+            "  {}, {}: {} KB ({:,} bytes usable, baseline {:,}: {:.1f} KB over it)".format(
                 label, how, steady, heap, base, (heap - base) / 1024
             )
         )
-        print("    the doubles' RAM storage at the end, in flash on a board: {:,} bytes)".format(stored))
+        print(
+            "    the doubles' RAM storage holds {:,} bytes at the end (files: in flash on a board)".format(
+                stored
+            )
+        )
         if lowest < steady:
-            print("    (completes in {} KB too, fails in {} KB: fragmentation)".format(
-                lowest, ", ".join(str(kb) for kb in failing)))
+            print(
+                "    (completes in {} KB too, fails in {} KB: fragmentation)".format(
+                    lowest, ", ".join(str(kb) for kb in failing)
+                )
+            )
         for line in best:
             if line.startswith("PROBLEM"):
                 print("    " + line)
@@ -329,6 +354,7 @@ def main():
         elif port is not None:
             unix_run = port.table()
             frozen_sizes = port.modules(import_order(loaded))
+            frozen_sizes.pop("main", None)  # a file on a board too (not frozen): its .mpy run is above
             fits = port.all_fits()
     src_run = upy.run("upy_memory.py", float)
     cpy, cpy_problems = cpython_figures()
@@ -373,20 +399,30 @@ def main():
         print("import per collection; a module that needed a new qstr pool is charged the whole pool),")
         print("and its .mpy file (bytecode, names, constants: what freezing keeps in flash, roughly)")
         if frozen_sizes:
-            print("and, on the unix port, its heap when it is frozen (what stays in RAM):")
+            print("and, on the unix port, its heap when it is frozen (what stays in RAM; main.py is a file):")
         print("  {:>7}  {:>7}{}  module".format("heap", ".mpy", "   frozen" if frozen_sizes else ""))
         for size, name in sorted(sizes, reverse=True):
-            frozen = "  {:>7,}".format(frozen_sizes[name]) if name in frozen_sizes else ("        -" if frozen_sizes else "")
+            frozen = (
+                "  {:>7,}".format(frozen_sizes[name])
+                if name in frozen_sizes
+                else ("        -" if frozen_sizes else "")
+            )
             print("  {:>7,}  {:>7,}{}  {}".format(size, mpy_sizes.get(name, 0), frozen, name))
         total_mpy = sum(mpy_sizes.get(name, 0) for _, name in sizes)
         total_frozen = "  {:>7,}".format(sum(frozen_sizes.values())) if frozen_sizes else ""
         print("  {:>7,}  {:>7,}{}  total".format(sum(size for size, _ in sizes), total_mpy, total_frozen))
     runs = (mpy_run, modules_run, src_run) + ((unix_run,) if unix_run is not None else ())
     complete = all(run.figures is not None or run is modules_run for run in runs) and bool(sizes)
-    if not complete or not fits_ok or cpy_problems or any(run.problem or "PROBLEM" in run.output() for run in runs):
+    if (
+        not complete
+        or not fits_ok
+        or cpy_problems
+        or any(run.problem or "PROBLEM" in run.output() for run in runs)
+    ):
         print("\nmemory bench incomplete: see the problems above")
         return 1
     return 0
+
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -524,7 +524,9 @@ def unix_main(mode="table", *names):
         print("DOUBLES_FROZEN {}".format(doubles_frozen))
         return
     version = ".".join(str(n) for n in sys.implementation.version[:3])
-    title = "MicroPython {} unix port heap bytes (gc.mem_alloc), doubles frozen: {}:".format(version, doubles_frozen)
+    title = "MicroPython {} unix port heap bytes (gc.mem_alloc), doubles frozen: {}:".format(
+        version, doubles_frozen
+    )
     report(title, bench.figures, problems, bench.loaded)
     print("RESULT " + " ".join("{}={}".format(k, bench.figures[k]) for k in sorted(bench.figures)))
 
