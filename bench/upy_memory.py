@@ -167,6 +167,7 @@ class MemoryBench:
         self._sale_modules = 0
         self._before_sale_modules = 0
         self._before_kit = 0
+        self._host_frame = None
         self.host_bytes = 0  # what the in-process host allocated in the current phase
         self.names = []  # each phase's name, for the phase a MemoryError stopped
         self._plan = self._phases(scenario)
@@ -309,22 +310,37 @@ class MemoryBench:
         self.figures["sale_modules"] = self._sale_modules
         self._before_kit = now
         __import__(SALE_DOUBLES)
+        from firmware.host.codec import MAX_BODY
+
+        self._host_frame = bytearray(MAX_BODY + 2)  # the rig's host builds its answers here (_sale_boot)
 
     def _sale_boot(self, now):
         """The terminal rebuilt as the online rig, on the board's display; the keying terminal
         dropped. The host's own allocations inside a step (decoding the request, its answer) are
-        counted in host_bytes and taken off the samples: a real host is not in the terminal."""
+        counted in host_bytes and taken off the samples: a real host is not in the terminal. It
+        builds its answers in one buffer allocated with the doubles (_sale_doubles): codec.encode's
+        new 2 KB buffer per answer was, in the unix port's smallest-heap runs, the allocation that
+        failed first (a heap fragmented by the terminal's garbage), which no board's host can do."""
         self.figures["doubles"] += now - self._before_kit
+        from firmware.host.codec import encode_into
+        from tests.portable import online_kit
         from tests.portable.online_kit import FakeHost, Rig
 
         bench = self
+        frame = self._host_frame
+
+        def encode(msg):  # codec.encode without its 2 KB buffer per answer
+            return frame[: encode_into(msg, frame)]
 
         class CountedHost(FakeHost):
             def handle(self, data):
                 before = bench.mem_now()
+                kit_encode = online_kit.encode
+                online_kit.encode = encode  # for FakeHost._frame, this call only
                 try:
                     return FakeHost.handle(self, data)
                 finally:
+                    online_kit.encode = kit_encode
                     self.received = []  # the rig's record of requests: not the terminal's heap
                     self.frames = []
                     bench.host_bytes += max(0, bench.mem_now() - before)
