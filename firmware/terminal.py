@@ -1,10 +1,13 @@
 # The terminal: boots from storage, runs the event loop over the HAL devices it is handed and
 # drives the current screen. It never builds hardware; a board factory gives it the devices.
 
+import gc
+import sys
+
 from firmware import strings, wifi
 from firmware.compat import const, crash_site
 from firmware.counters import Counters, recover
-from firmware.errors import ClockNotSet, PosError, StoredDataCorrupt
+from firmware.errors import ClockNotSet, FlowUnavailable, PosError, StoredDataCorrupt
 from firmware.journal import Journal
 from firmware.params import Params
 from firmware.screens import IdleScreen, MessageScreen
@@ -31,6 +34,33 @@ _BACKOFF_MAX_MS = const(2000)
 # board resets after this long (well above the longest back-off).
 WATCHDOG_MS = const(8000)
 _RETRY_DEVICE_MS = const(2000)  # a device that raised HalError is polled again after this long
+
+# The modules of the flows a terminal runs now and then: imported at their first use
+# (Terminal.flow) and dropped when the terminal is back at idle, so that one flow's modules are
+# not on top of the next one's (the service menu's on a sale, a sale's on the service menu) and
+# the idle terminal holds neither (bench/README.md, 2026-12-06). Packages after their modules.
+FLOW_MODULES = (
+    "firmware.service",  # the service menu (系统管理) and its screens
+    "firmware.registry",  # the stored-data tools of the service menu
+    "firmware.ui.sale",  # the sale flow's screens
+    "firmware.online",  # one online transaction (the sale, the echo test)
+    "firmware.host.session",
+    "firmware.host.messages",
+    "firmware.host.codec",
+    "firmware.host",
+    "firmware.ui",
+)
+
+
+def _unload(name):
+    """Forget the module `name`: sys.modules and its package's attribute. Its objects go with the
+    last reference to them; the next import loads it again."""
+    if sys.modules.pop(name, None) is None:
+        return
+    dot = name.rfind(".")
+    package = sys.modules.get(name[:dot]) if dot > 0 else None
+    if package is not None and name[dot + 1 :] in package.__dict__:
+        delattr(package, name[dot + 1 :])
 
 
 def clock_trusted(clock):
@@ -66,7 +96,8 @@ class Terminal:
         wifi.apply_stored(self)  # the Wi-Fi network chosen in the service menu, on a Wi-Fi link
         self.journal = self._load_journal()
         self.clock_valid = clock_trusted(self.clock)  # False: transactions refused until the time is set
-        self._session = None  # the host session, made at the first online transaction
+        self._session = None  # the host session, made at the first online transaction of a flow
+        self._at_idle = False  # back at the idle screen: the next step drops the flows' modules
         self.screen = None
         self._dirty = True
         now = self.clock.ticks_ms()
@@ -93,18 +124,51 @@ class Terminal:
         last = self.journal.needs_showing() if self.journal is not None else None
         if last is None:
             return IdleScreen(self)
-        from firmware.ui.sale import ResultScreen  # the sale flow builds on the screens module
+        try:
+            sale = self.flow("firmware.ui.sale")
+        except FlowUnavailable:  # the record stays unseen: shown at a boot that can load it
+            return IdleScreen(self)
+        return sale.ResultScreen.of_record(self, last, again=True)
 
-        return ResultScreen.of_record(self, last, again=True)
+    def flow(self, name):
+        """The module `name` of a flow (FLOW_MODULES), imported at its first use. FlowUnavailable
+        (a message, never a traceback) when it cannot be loaded: its .mpy missing or made for
+        another MicroPython, no heap left for it; where it failed goes into last_crash."""
+        module = sys.modules.get(name)
+        if module is not None:
+            return module
+        gc.collect()  # its objects go into a heap without the garbage of what came before
+        try:
+            __import__(name)
+            return sys.modules[name]
+        except Exception as exc:  # noqa: BLE001 - ImportError, MemoryError, ValueError (a bad .mpy) ...
+            self.last_crash = crash_site(exc)
+            _unload(name)  # nothing half-run stays behind
+            raise FlowUnavailable()
 
     def host_session(self):
-        """The one host session (its two frame buffers are allocated once)."""
+        """The host session of this flow (its two frame buffers are allocated once a flow, after a
+        collection; back at idle it is dropped with the host modules)."""
         if self._session is None:
-            from firmware.host.session import Session
-
+            Session = self.flow("firmware.host.session").Session
+            gc.collect()
             self._session = Session(self.link, self.clock, self.board.security, self.params.mac_algorithm)
         self._session.mac_algorithm = self.params.mac_algorithm
         return self._session
+
+    def back_at_idle(self):
+        """The idle screen was entered: the next step, once the flow's frames are gone, drops the
+        flows' modules and the host session and collects (FLOW_MODULES)."""
+        self._at_idle = True
+
+    def _drop_flows(self):
+        self._at_idle = False
+        if type(self.screen) is not IdleScreen:
+            return  # left the idle screen already (a key in the same step): the flow goes on
+        self._session = None
+        for name in FLOW_MODULES:
+            _unload(name)
+        gc.collect()
 
     def _load_params(self):
         try:
@@ -170,10 +234,14 @@ class Terminal:
         except HalError:
             self.device_failed(slot)
             return None
+        self.device_ok(slot)
+        return result
+
+    def device_ok(self, slot):
+        """A device of slot ("dev_<slot>") answered: no longer failed."""
         if slot in self.device_faults:
             del self.device_faults[slot]
             self._dirty = True
-        return result
 
     def _poll_device(self, slot, device):
         """device.poll(), unless the slot failed and its retry time has not come. (The hot path:
@@ -214,6 +282,8 @@ class Terminal:
         """One pass over keypad, card reader, signature pad and timers; True if anything happened.
         Domain failures become a message screen; any other exception is a bug and propagates
         (run() contains it)."""
+        if self._at_idle:
+            self._drop_flows()
         try:
             busy = self._poll()
         except PosError as exc:
