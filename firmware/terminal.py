@@ -35,21 +35,12 @@ _BACKOFF_MAX_MS = const(2000)
 WATCHDOG_MS = const(8000)
 _RETRY_DEVICE_MS = const(2000)  # a device that raised HalError is polled again after this long
 
-# The modules of the flows a terminal runs now and then: imported at their first use
-# (Terminal.flow) and dropped when the terminal is back at idle, so that one flow's modules are
-# not on top of the next one's (the service menu's on a sale, a sale's on the service menu) and
-# the idle terminal holds neither (bench/README.md, 2026-12-06). Packages after their modules.
-FLOW_MODULES = (
-    "firmware.service",  # the service menu (系统管理) and its screens
-    "firmware.registry",  # the stored-data tools of the service menu
-    "firmware.ui.sale",  # the sale flow's screens
-    "firmware.online",  # one online transaction (the sale, the echo test)
-    "firmware.host.session",
-    "firmware.host.messages",
-    "firmware.host.codec",
-    "firmware.host",
-    "firmware.ui",
-)
+# The service menu's modules (系统管理: a technician's, now and then): imported when it is chosen
+# (Terminal.flow) and dropped when the terminal is back at idle, so that they are neither in an
+# idle terminal's heap nor on top of the next sale's (12 KB; bench/README.md, 2026-12-06). The
+# sale's modules (firmware.ui.sale, .online, .host.*) are loaded at the first sale too but stay:
+# every sale needs them, and reading them again each time would only add time and fragments.
+DROPPED_AT_IDLE = ("firmware.service", "firmware.registry")
 
 
 def _unload(name):
@@ -84,7 +75,9 @@ class Terminal:
         self.storage = board.storage
         self.system = board.system  # may be None: no watchdog, reset or boot count
         self.fault = None  # catalog key of a condition that blocks transactions
-        self.last_crash = None  # "Type module:line" of the last failure run() contained (never its text)
+        # "Type module:line" of the last failure run() contained, or of a flow that did not load
+        # (never its text).
+        self.last_crash = None
         self.failures = 0  # loop passes in a row that failed (run() backs off while > 0)
         # Failed devices, each named by its Board slot's catalog key ("dev_" + the slot, e.g.
         # "dev_card_reader") -> ticks when it is polled again (it raised HalError).
@@ -96,8 +89,8 @@ class Terminal:
         wifi.apply_stored(self)  # the Wi-Fi network chosen in the service menu, on a Wi-Fi link
         self.journal = self._load_journal()
         self.clock_valid = clock_trusted(self.clock)  # False: transactions refused until the time is set
-        self._session = None  # the host session, made at the first online transaction of a flow
-        self._at_idle = False  # back at the idle screen: the next step drops the flows' modules
+        self._session = None  # the host session, made at the first online transaction
+        self._at_idle = False  # back at the idle screen: the next step drops the service menu
         self.screen = None
         self._dirty = True
         now = self.clock.ticks_ms()
@@ -131,9 +124,9 @@ class Terminal:
         return sale.ResultScreen.of_record(self, last, again=True)
 
     def flow(self, name):
-        """The module `name` of a flow (FLOW_MODULES), imported at its first use. FlowUnavailable
-        (a message, never a traceback) when it cannot be loaded: its .mpy missing or made for
-        another MicroPython, no heap left for it; where it failed goes into last_crash."""
+        """The module `name` of a flow (the service menu, the sale), imported at its first use.
+        FlowUnavailable (a message, never a traceback) when it cannot be loaded: its .mpy missing
+        or made for another MicroPython, no heap left for it; where it failed goes into last_crash."""
         module = sys.modules.get(name)
         if module is not None:
             return module
@@ -147,8 +140,7 @@ class Terminal:
             raise FlowUnavailable()
 
     def host_session(self):
-        """The host session of this flow (its two frame buffers are allocated once a flow, after a
-        collection; back at idle it is dropped with the host modules)."""
+        """The one host session (its two frame buffers are allocated once, after a collection)."""
         if self._session is None:
             Session = self.flow("firmware.host.session").Session
             gc.collect()
@@ -157,16 +149,15 @@ class Terminal:
         return self._session
 
     def back_at_idle(self):
-        """The idle screen was entered: the next step, once the flow's frames are gone, drops the
-        flows' modules and the host session and collects (FLOW_MODULES)."""
+        """The idle screen was entered: the next step, once the last flow's frames are gone, drops
+        the service menu's modules (DROPPED_AT_IDLE) and collects that flow's garbage."""
         self._at_idle = True
 
-    def _drop_flows(self):
+    def _tidy_at_idle(self):
         self._at_idle = False
         if type(self.screen) is not IdleScreen:
             return  # left the idle screen already (a key in the same step): the flow goes on
-        self._session = None
-        for name in FLOW_MODULES:
+        for name in DROPPED_AT_IDLE:
             _unload(name)
         gc.collect()
 
@@ -283,7 +274,7 @@ class Terminal:
         Domain failures become a message screen; any other exception is a bug and propagates
         (run() contains it)."""
         if self._at_idle:
-            self._drop_flows()
+            self._tidy_at_idle()
         try:
             busy = self._poll()
         except PosError as exc:
