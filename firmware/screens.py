@@ -23,8 +23,6 @@ from hal.contracts import (
     cut_cells,
     has,
     text_cells,
-    ticks_add,
-    ticks_diff,
 )
 
 # The catalog names of the card reader's parts, for the idle screen's fault line.
@@ -102,8 +100,9 @@ class IdleScreen(Screen):
         # shown, and the scratch list on_second() reads the status into to compare with it.
         self._shown = [None, None, None, None, None]
         self._now = [None, None, None, None, None]
-        self._tz = None  # the time zone the text and the sign-in state were worked out for ...
-        self._next_minute = 0  # ... and the ticks when they are due again
+        # The minute [_from, _until) and time zone the text and the sign-in state are for.
+        self._from = self._until = 0
+        self._tz = None
         self._minute_text = ""
         self._signed = None
 
@@ -129,22 +128,20 @@ class IdleScreen(Screen):
         into[0] = self._minute_text if term.clock_valid else term.t("clock_not_set")
 
     def _each_minute(self):
-        """The date and time shown and the sign-in state, worked out once a minute: on_second asks
-        every second, and formatting the time each time was 528 of the 672 bytes an idle second
-        allocated (bench/memory.py). Until the minute is over by the ticks the wall clock is not
-        even read: Unix seconds are a long int on MicroPython (over 2**30), allocated at each read.
-        A new time zone shows at once; a clock set by hand redraws (render works it out again)."""
+        """The date and time shown and the sign-in state, worked out when the minute turns:
+        on_second asks every second, and formatting the time each time was 528 of the 672 bytes an
+        idle second allocated (bench/memory.py); the key set the sign-in asks for is a new dict.
+        The wall clock is read every second (a clock set from outside shows at once): on
+        MicroPython its Unix seconds are a long int (over 2**30), the one allocation left there."""
         term = self.term
-        clock = term.clock
+        seconds = term.clock.time()
         tz = term.params.tz_minutes
-        ticks = clock.ticks_ms()
-        if tz == self._tz and ticks_diff(self._next_minute, ticks) > 0:
+        # Compared, not divided: arithmetic on a long int allocates, a comparison does not.
+        if self._from <= seconds < self._until and tz == self._tz:
             return
-        seconds = clock.time()
+        self._from = seconds - seconds % 60  # this minute, [_from, _until)
+        self._until = self._from + 60
         self._tz = tz
-        # Whole seconds: the minute may turn up to a second after this; then it is worked out
-        # again a second later (the same minute), and so on until it has turned.
-        self._next_minute = ticks_add(ticks, (60 - seconds % 60) * 1000)
         self._minute_text = format_minute(seconds, tz)
         # A terminal that cannot go online says nothing about a sign-in.
         self._signed = None if not _online(term) else not needs_sign_in(term)
@@ -163,7 +160,7 @@ class IdleScreen(Screen):
     def render(self, d, rows, cols):
         term = self.term
         t = term.t
-        self._tz = None  # worked out again: the clock may have been set, the sign-in state changed
+        self._until = 0  # worked out again: the sign-in state may have changed (a flow ended)
         self._status(self._shown)
         now, online, dead, failed, signed = self._shown
         batch = "------" if term.counters is None else _six(term.counters.batch)

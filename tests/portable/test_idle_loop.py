@@ -45,10 +45,12 @@ def test_an_idle_tick_allocates_nothing():
 
 
 def _check_idle_seconds(used):
-    """Exact on MicroPython: nothing. On CPython tracemalloc sees only what stays reachable, where
-    the ticks the clock and the loop keep are new int objects (64 bytes): a leak would show."""
+    """Ten idle seconds. Exact on MicroPython: only the wall clock's reading, Unix seconds, a long
+    int there (over 2**30: 32 bytes), which the idle screen reads each second so that a clock set
+    from outside shows at once. On CPython tracemalloc sees only what stays reachable, where the
+    ticks the clock and the loop keep are new int objects (64 bytes): a leak would show."""
     if getattr(gc, "mem_alloc", None) is not None:
-        assert used == 0, "10 idle seconds allocated {} bytes".format(used)
+        assert used <= 10 * 32, "10 idle seconds allocated {} bytes".format(used)
     else:
         assert used <= 128, "10 idle seconds kept {} bytes".format(used)
 
@@ -64,15 +66,15 @@ def _seconds(board, term, n):
     return seconds
 
 
-def test_an_idle_second_allocates_nothing():
+def test_an_idle_second_allocates_only_the_clock_reading():
     board, term = _idle_terminal()  # 08:00:05: ten more seconds stay in the minute
     # 152 bytes a second on MicroPython before the status was read into a kept list (a tuple, the
-    # link's bound method, the card reader's dead-modes list, the wall clock's long int).
+    # link's bound method, the card reader's dead-modes list, long-int arithmetic on the seconds).
     _check_idle_seconds(_allocated(_seconds(board, term, 10)))
     assert "08:00" in screen(board)
 
 
-def test_an_online_idle_second_allocates_nothing():
+def test_an_online_idle_second_allocates_only_the_clock_reading():
     # With a security module the idle screen shows the sign-in state too: the key set it asks for
     # is a new dict, asked once a minute, not each second.
     rig = Rig()
