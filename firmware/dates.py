@@ -45,3 +45,8 @@ def format_minute(seconds, tz_minutes=0):
     """ "2026-11-22 21:30" in the terminal's time zone."""
     y, m, d, hh, mm, _ = civil(seconds, tz_minutes)
     return "{}-{}-{} {}:{}".format(y, _two(m), _two(d), _two(hh), _two(mm))
+
+
+def local_day(seconds, tz_minutes):
+    """Days since 1970-01-01 in the terminal's zone (the sign-in-each-day parameter)."""
+    return (seconds + tz_minutes * 60) // 86400

@@ -39,3 +39,11 @@ class StoredDataCorrupt(PosError):
     (firmware.store), never silently reset."""
 
     key = "storage_corrupt"
+
+
+class FlowUnavailable(PosError):
+    """A flow's modules, loaded at its first use (the service menu, the sale), could not be loaded:
+    a .mpy file missing or of another MicroPython, or no heap left for it. The flow is refused with
+    a message; the terminal stays up (Terminal.flow records where it failed in last_crash)."""
+
+    key = "not_available"

@@ -8,7 +8,9 @@
 # older reversal).
 
 from firmware.compat import const
+from firmware.dates import local_day
 from firmware.store import Damaged, RecordFile, load, raise_if_lost, save
+from hal.contracts import HalError
 
 # Transaction states (txn record "state")
 SENT = "sent"  # written ahead: the request may be on its way
@@ -368,3 +370,20 @@ def _copy_reversal(rev):
     out = dict(rev)
     out["f"] = dict(rev["f"])
     return out
+
+
+def needs_sign_in(term):
+    """True before the first sign-in, after a MAC failure, on a new day (the sign_in_daily
+    parameter), without working keys, or while the clock is not valid (the answer sets it).
+    Here, not in firmware.online, so that the idle screen can ask without loading the host modules."""
+    host = term.journal.host
+    if host["need"] or host["day"] < 0 or not term.clock_valid:
+        return True
+    try:
+        if term.board.security.key_set() is None:
+            return True
+    except HalError:
+        return True
+    if term.params.sign_in_daily:
+        return local_day(term.clock.time(), term.params.tz_minutes) != host["day"]
+    return False

@@ -3,7 +3,7 @@
 # financial request unsigned or before its reversal record is on storage (firmware/journal.py).
 
 from firmware import journal as J
-from firmware.dates import civil, unix_seconds
+from firmware.dates import civil, local_day, unix_seconds
 from firmware.host import messages
 from firmware.host.codec import HEADER, MAC_ROOM, TPDU, Message, ProtocolError, parse_f60
 from firmware.host.session import (
@@ -18,6 +18,7 @@ from firmware.host.session import (
     NO_KEY,
     NOT_WRITTEN,
 )
+from firmware.journal import needs_sign_in  # the idle screen asks it too, without this module
 from firmware.version import BUILD_TIME
 from hal.contracts import KEYS_DOUBLE, HalError, ticks_diff
 
@@ -58,27 +59,6 @@ def host_time(mmdd, hhmmss, floor, tz_minutes):
         if (c[0], c[1], c[2]) >= floor_day:
             return t
     return None
-
-
-def local_day(seconds, tz_minutes):
-    """Days since 1970-01-01 in the terminal's zone (the sign-in-each-day parameter)."""
-    return (seconds + tz_minutes * 60) // 86400
-
-
-def needs_sign_in(term):
-    """True before the first sign-in, after a MAC failure, on a new day (the sign_in_daily
-    parameter), without working keys, or while the clock is not valid (the answer sets it)."""
-    host = term.journal.host
-    if host["need"] or host["day"] < 0 or not term.clock_valid:
-        return True
-    try:
-        if term.board.security.key_set() is None:
-            return True
-    except HalError:
-        return True
-    if term.params.sign_in_daily:
-        return local_day(term.clock.time(), term.params.tz_minutes) != host["day"]
-    return False
 
 
 class Sale:

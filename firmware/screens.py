@@ -4,6 +4,7 @@
 from firmware.card import read_card
 from firmware.dates import civil, format_minute
 from firmware.errors import BadCardData
+from firmware.journal import needs_sign_in
 from firmware.money import format_fen
 from hal.contracts import (
     CARD_INSERT,
@@ -18,6 +19,7 @@ from hal.contracts import (
     KEY_ENTER,
     KEY_FUNC,
     KEY_UP,
+    HalError,
     cut_cells,
     has,
     text_cells,
@@ -86,41 +88,63 @@ class Screen:
 
 
 class IdleScreen(Screen):
-    """Merchant name, date and time, batch, link state; ENTER or FUNC opens the main menu."""
+    """Merchant name, date and time, batch, link state; ENTER or FUNC opens the main menu.
+    Its once-a-second check allocates nothing (tests/portable/test_idle_loop.py): the status is
+    read into a list kept for it, the date and sign-in state are worked out once a minute."""
 
     times_out = False
 
     def __init__(self, term):
         super().__init__(term)
-        self._shown = None
-        self._minute = None  # (minute, tz) that _minute_text was formatted for
+        # [date and time text, link online, dead card modes, failed device, signed in]: what is
+        # shown, and the scratch list on_second() reads the status into to compare with it.
+        self._shown = [None, None, None, None, None]
+        self._now = [None, None, None, None, None]
+        # The minute [_from, _until) and time zone the text and the sign-in state are for.
+        self._from = self._until = 0
+        self._tz = None
         self._minute_text = ""
+        self._signed = None
 
-    def _status(self):
+    def enter(self):
+        self.term.back_at_idle()
+
+    def _status(self, into):
+        """Read the status into the 5-slot list `into`."""
         term = self.term
-        online = term.use("dev_link", term.link.online) is True
-        dead = tuple(term.card_reader.dead_modes())  # a dead part (the scanner) fails alone: shown here
-        failed = term.device_fault()
-        signed = None  # a terminal that cannot go online says nothing about a sign-in
-        if _online(term):
-            from firmware.online import needs_sign_in
+        link = term.link
+        try:  # term.use() would allocate a bound method every second
+            into[1] = link.online() is True
+        except HalError:
+            term.device_failed("dev_link")
+            into[1] = False
+        else:
+            term.device_ok("dev_link")
+        into[2] = term.card_reader.dead_modes()  # a dead part (the scanner) fails alone: shown here
+        into[3] = term.device_fault()
+        self._each_minute()
+        into[4] = self._signed
+        # never a 2000-01-01 date from an RTC that lost its power
+        into[0] = self._minute_text if term.clock_valid else term.t("clock_not_set")
 
-            signed = not needs_sign_in(term)
-        if not term.clock_valid:  # never a 2000-01-01 date from an RTC that lost its power
-            return (term.t("clock_not_set"), online, dead, failed, signed)
-        return (self._now_text(), online, dead, failed, signed)
-
-    def _now_text(self):
-        """The date and time shown, formatted once a minute: on_second asks every second, and
-        formatting it each time was 528 of the 672 bytes an idle second allocated (bench/memory.py)."""
-        seconds = self.term.clock.time()
-        tz = self.term.params.tz_minutes
-        minute = seconds // 60
-        cached = self._minute
-        if cached is None or cached[0] != minute or cached[1] != tz:
-            self._minute = (minute, tz)
-            self._minute_text = format_minute(seconds, tz)
-        return self._minute_text
+    def _each_minute(self):
+        """The date and time shown and the sign-in state, worked out when the minute turns:
+        on_second asks every second, and formatting the time each time was 528 of the 672 bytes an
+        idle second allocated (bench/memory.py); the key set the sign-in asks for is a new dict.
+        The wall clock is read every second (a clock set from outside shows at once): on
+        MicroPython its Unix seconds are a long int (over 2**30), the one allocation left there."""
+        term = self.term
+        seconds = term.clock.time()
+        tz = term.params.tz_minutes
+        # Compared, not divided: arithmetic on a long int allocates, a comparison does not.
+        if self._from <= seconds < self._until and tz == self._tz:
+            return
+        self._from = seconds - seconds % 60  # this minute, [_from, _until)
+        self._until = self._from + 60
+        self._tz = tz
+        self._minute_text = format_minute(seconds, tz)
+        # A terminal that cannot go online says nothing about a sign-in.
+        self._signed = None if not _online(term) else not needs_sign_in(term)
 
     def on_key(self, key):
         if key in (KEY_ENTER, KEY_FUNC):
@@ -129,12 +153,15 @@ class IdleScreen(Screen):
         return key == KEY_CANCEL
 
     def on_second(self):
-        return self._status() != self._shown
+        now = self._now
+        self._status(now)
+        return now != self._shown
 
     def render(self, d, rows, cols):
         term = self.term
         t = term.t
-        self._shown = self._status()
+        self._until = 0  # worked out again: the sign-in state may have changed (a flow ended)
+        self._status(self._shown)
         now, online, dead, failed, signed = self._shown
         batch = "------" if term.counters is None else _six(term.counters.batch)
         lines = [
@@ -172,8 +199,6 @@ def _six(n):
 # The main menu: (catalog key, screen(term, key) or None while the feature is not built yet, guarded:
 # refused while the terminal has a fault or its clock is not set).
 def _menu_items():
-    from firmware.service import open_service_menu  # service.py builds on this module's screens
-
     return (
         ("menu_sale", AmountScreen, True),
         ("menu_void", None, True),
@@ -182,8 +207,13 @@ def _menu_items():
         ("menu_reprint", None, True),
         ("menu_query", None, True),
         ("menu_operators", None, True),
-        ("menu_admin", open_service_menu, False),  # the way out of a fault or an unset clock
+        ("menu_admin", _open_service_menu, False),  # the way out of a fault or an unset clock
     )
+
+
+def _open_service_menu(term, title_key):
+    # firmware/service.py builds on this module's screens; loaded when chosen, not with the menu.
+    return term.flow("firmware.service").open_service_menu(term, title_key)
 
 
 class MenuScreen(Screen):
@@ -233,8 +263,7 @@ class MenuScreen(Screen):
         elif guarded and not term.clock_valid and key == "menu_sale" and _online(term):
             # The sign-in sets an invalid clock: the sale asks for it first, and is refused (with
             # the way to set the clock by hand) only when the host cannot be reached.
-            from firmware.ui.sale import AuthorisingScreen
-
+            AuthorisingScreen = term.flow("firmware.ui.sale").AuthorisingScreen
             back = type(self)(term, index)
             term.go(AuthorisingScreen(term, key, None, screen(term, key), back))
         elif guarded and not term.clock_valid:
@@ -393,8 +422,7 @@ class CardScreen(Screen):
             self.problem = "card_insert_chip"
             term.redraw()
             return
-        from firmware.ui.sale import card_read  # the sale flow builds on this module's screens
-
+        card_read = term.flow("firmware.ui.sale").card_read  # the sale flow builds on these screens
         self.handed = True  # the sale flow takes (or drops) its track 2 from here on
         card_read(term, self.title_key, self.fen, card)
 

@@ -657,10 +657,9 @@ class EchoScreen(Screen):
         self.echo = None
 
     def enter(self):
-        # Imported here: the main menu imports this module, and keying a sale must not pay for the
-        # host session's modules (bench/upy_memory.py).
-        from firmware.online import Echo
-
+        # Loaded here, not with this module: the service menu's other screens do not need the host
+        # modules (Terminal.flow; back at idle they are dropped with this module).
+        Echo = self.term.flow("firmware.online").Echo
         self.echo = Echo(self.term)  # failed at once (no host parameter ...): the next tick says so
 
     def tick(self):

@@ -1,10 +1,13 @@
 # The terminal: boots from storage, runs the event loop over the HAL devices it is handed and
 # drives the current screen. It never builds hardware; a board factory gives it the devices.
 
+import gc
+import sys
+
 from firmware import strings, wifi
 from firmware.compat import const, crash_site
 from firmware.counters import Counters, recover
-from firmware.errors import ClockNotSet, PosError, StoredDataCorrupt
+from firmware.errors import ClockNotSet, FlowUnavailable, PosError, StoredDataCorrupt
 from firmware.journal import Journal
 from firmware.params import Params
 from firmware.screens import IdleScreen, MessageScreen
@@ -32,6 +35,24 @@ _BACKOFF_MAX_MS = const(2000)
 WATCHDOG_MS = const(8000)
 _RETRY_DEVICE_MS = const(2000)  # a device that raised HalError is polled again after this long
 
+# The service menu's modules (系统管理: a technician's, now and then): imported when it is chosen
+# (Terminal.flow) and dropped when the terminal is back at idle, so that they are neither in an
+# idle terminal's heap nor on top of the next sale's (12 KB; bench/README.md, 2026-12-06). The
+# sale's modules (firmware.ui.sale, .online, .host.*) are loaded at the first sale too but stay:
+# every sale needs them, and reading them again each time would only add time and fragments.
+DROPPED_AT_IDLE = ("firmware.service", "firmware.registry")
+
+
+def _unload(name):
+    """Forget the module `name`: sys.modules and its package's attribute. Its objects go with the
+    last reference to them; the next import loads it again."""
+    if sys.modules.pop(name, None) is None:
+        return
+    dot = name.rfind(".")
+    package = sys.modules.get(name[:dot]) if dot > 0 else None
+    if package is not None and name[dot + 1 :] in package.__dict__:
+        delattr(package, name[dot + 1 :])
+
 
 def clock_trusted(clock):
     """At power-on, whether the wall clock can be believed: it kept time through the power-off
@@ -54,7 +75,9 @@ class Terminal:
         self.storage = board.storage
         self.system = board.system  # may be None: no watchdog, reset or boot count
         self.fault = None  # catalog key of a condition that blocks transactions
-        self.last_crash = None  # "Type module:line" of the last failure run() contained (never its text)
+        # "Type module:line" of the last failure run() contained, or of a flow that did not load
+        # (never its text).
+        self.last_crash = None
         self.failures = 0  # loop passes in a row that failed (run() backs off while > 0)
         # Failed devices, each named by its Board slot's catalog key ("dev_" + the slot, e.g.
         # "dev_card_reader") -> ticks when it is polled again (it raised HalError).
@@ -67,6 +90,7 @@ class Terminal:
         self.journal = self._load_journal()
         self.clock_valid = clock_trusted(self.clock)  # False: transactions refused until the time is set
         self._session = None  # the host session, made at the first online transaction
+        self._at_idle = False  # back at the idle screen: the next step drops the service menu
         self.screen = None
         self._dirty = True
         now = self.clock.ticks_ms()
@@ -93,18 +117,49 @@ class Terminal:
         last = self.journal.needs_showing() if self.journal is not None else None
         if last is None:
             return IdleScreen(self)
-        from firmware.ui.sale import ResultScreen  # the sale flow builds on the screens module
+        try:
+            sale = self.flow("firmware.ui.sale")
+        except FlowUnavailable:  # the record stays unseen: shown at a boot that can load it
+            return IdleScreen(self)
+        return sale.ResultScreen.of_record(self, last, again=True)
 
-        return ResultScreen.of_record(self, last, again=True)
+    def flow(self, name):
+        """The module `name` of a flow (the service menu, the sale), imported at its first use.
+        FlowUnavailable (a message, never a traceback) when it cannot be loaded: its .mpy missing
+        or made for another MicroPython, no heap left for it; where it failed goes into last_crash."""
+        module = sys.modules.get(name)
+        if module is not None:
+            return module
+        gc.collect()  # its objects go into a heap without the garbage of what came before
+        try:
+            __import__(name)
+            return sys.modules[name]
+        except Exception as exc:  # noqa: BLE001 - ImportError, MemoryError, ValueError (a bad .mpy) ...
+            self.last_crash = crash_site(exc)
+            _unload(name)  # nothing half-run stays behind
+            raise FlowUnavailable()
 
     def host_session(self):
-        """The one host session (its two frame buffers are allocated once)."""
+        """The one host session (its two frame buffers are allocated once, after a collection)."""
         if self._session is None:
-            from firmware.host.session import Session
-
+            Session = self.flow("firmware.host.session").Session
+            gc.collect()
             self._session = Session(self.link, self.clock, self.board.security, self.params.mac_algorithm)
         self._session.mac_algorithm = self.params.mac_algorithm
         return self._session
+
+    def back_at_idle(self):
+        """The idle screen was entered: the next step, once the last flow's frames are gone, drops
+        the service menu's modules (DROPPED_AT_IDLE) and collects that flow's garbage."""
+        self._at_idle = True
+
+    def _tidy_at_idle(self):
+        self._at_idle = False
+        if type(self.screen) is not IdleScreen:
+            return  # left the idle screen already (a key in the same step): the flow goes on
+        for name in DROPPED_AT_IDLE:
+            _unload(name)
+        gc.collect()
 
     def _load_params(self):
         try:
@@ -170,10 +225,14 @@ class Terminal:
         except HalError:
             self.device_failed(slot)
             return None
+        self.device_ok(slot)
+        return result
+
+    def device_ok(self, slot):
+        """A device of slot ("dev_<slot>") answered: no longer failed."""
         if slot in self.device_faults:
             del self.device_faults[slot]
             self._dirty = True
-        return result
 
     def _poll_device(self, slot, device):
         """device.poll(), unless the slot failed and its retry time has not come. (The hot path:
@@ -214,6 +273,8 @@ class Terminal:
         """One pass over keypad, card reader, signature pad and timers; True if anything happened.
         Domain failures become a message screen; any other exception is a bug and propagates
         (run() contains it)."""
+        if self._at_idle:
+            self._tidy_at_idle()
         try:
             busy = self._poll()
         except PosError as exc:

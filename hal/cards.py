@@ -79,10 +79,12 @@ class CardSources(CardReader):
         return None
 
     def dead_modes(self):
+        if not self._dead:
+            return ()  # asked every second by the idle screen: nothing allocated while all is well
         modes = []
         for i in self._dead:
             modes.extend(self.sources[i].capabilities)
-        return [m for m in CARD_MODES if m in modes]
+        return tuple(m for m in CARD_MODES if m in modes)
 
     def faults(self):
         """(modes of the dead source, what it raised), one per dead source, in source order."""

@@ -221,9 +221,10 @@ class CardReader(Device):
         raise NotImplementedError
 
     def dead_modes(self):
-        """The modes whose part has failed (a reader of several parts, hal.cards.CardSources, goes on
-        with the others); [] for a reader of one part, which reports a failure by raising HalError."""
-        return []
+        """A tuple of the modes whose part has failed (a reader of several parts, hal.cards.CardSources,
+        goes on with the others); () for a reader of one part, which reports a failure by raising
+        HalError. The idle screen asks every second: () when none, so that asking allocates nothing."""
+        return ()
 
 
 # ---- Signature pad -------------------------------------------------------------------------

@@ -195,7 +195,7 @@ def test_the_stripe_reader_is_optional(tmp_path):
 def test_a_silent_pn532_is_a_dead_part_and_the_scanner_still_reads(tmp_path):
     board, machine, *_ = build(tmp_path)
     board.card_reader.arm((CARD_TAP, CARD_SCAN))  # the fake I2C bus has no PN532 on it
-    assert board.card_reader.dead_modes() == [CARD_TAP]
+    assert board.card_reader.dead_modes() == (CARD_TAP,)
     uart = [b for b in machine.buses if b.kind == "UART"][0]
     assert uart.id == 2 and uart.kwargs["timeout"] == 0  # never blocks on a read
     assert board.card_reader.poll() is None

@@ -194,7 +194,7 @@ def check_card_reader(make, present=None):
     check_declaration(reader)
     modes = [m for m in CARD_MODES if has(reader, m)]
     assert reader.poll() is None
-    assert reader.dead_modes() == []
+    assert reader.dead_modes() == ()
     for mode in CARD_MODES:
         if mode not in modes:
             raises(ValueError, reader.arm, (mode,))  # arming what it does not read is a bug

@@ -47,18 +47,18 @@ def test_a_dead_part_fails_alone_and_is_reported():
     scanner.fail = HalError("scanner not answering")
     assert tap.present(DEBIT_TAP)
     assert reader.poll() is DEBIT_TAP  # the scanner is not asked before the tap is found
-    assert reader.dead_modes() == []
+    assert reader.dead_modes() == ()
     assert reader.poll() is None  # now it is asked first, and raises: dead, the others asked
-    assert reader.dead_modes() == [CARD_SCAN]
+    assert reader.dead_modes() == (CARD_SCAN,)
     assert reader.faults() == [((CARD_SCAN,), "HalError: scanner not answering")]
     assert chip.present(DEBIT_CHIP) and reader.poll() is DEBIT_CHIP and reader.poll() is None
     reader.disarm()  # the dead part's disarm raises too: swallowed, the others are disarmed
     assert stripe.armed_modes() == () and chip.armed_modes() == () and tap.armed_modes() == ()
     reader.arm(CARD_MODES)  # arming tries the dead part again: still dead, the rest armed
-    assert reader.dead_modes() == [CARD_SCAN] and chip.armed_modes() == (CARD_INSERT,)
+    assert reader.dead_modes() == (CARD_SCAN,) and chip.armed_modes() == (CARD_INSERT,)
     scanner.fail = None
     reader.arm((CARD_SCAN, CARD_TAP))  # it answers again: alive, and only what was asked is armed
-    assert reader.dead_modes() == [] and reader.faults() == []
+    assert reader.dead_modes() == () and reader.faults() == []
     assert scanner.armed_modes() == (CARD_SCAN,) and chip.armed_modes() == () and stripe.armed_modes() == ()
 
 
@@ -67,7 +67,7 @@ def test_a_part_failing_to_arm_is_dead_and_never_polled():
     parts[1].fail = HalError("chip reader: no answer to reset")
     reader = CardSources(*parts)
     reader.arm(CARD_MODES)
-    assert reader.dead_modes() == [CARD_INSERT]
+    assert reader.dead_modes() == (CARD_INSERT,)
     parts[1].fail = None  # it would answer now, but a dead part waits for the next arm()
     parts[1].arm((CARD_INSERT,))
     parts[1].present(DEBIT_CHIP)
@@ -92,7 +92,7 @@ def test_a_bug_in_a_part_is_not_a_dead_part():
     reader.arm(CARD_MODES)
     parts[0].fail = RuntimeError("driver bug")
     raises(RuntimeError, reader.poll)
-    assert reader.dead_modes() == []
+    assert reader.dead_modes() == ()
 
 
 # ---- through the terminal: a board whose scanner is dead ---------------------------------------
@@ -123,7 +123,7 @@ def test_a_dead_scanner_does_not_block_card_sales():
     for event in (DEBIT_CHIP, DEBIT_TAP):
         _press(board, term, "ENTER", "1", "1", "0", "0", "ENTER")
         assert "Swipe, insert or tap" in _screen(board)
-        assert board.card_reader.dead_modes() == [CARD_SCAN]
+        assert board.card_reader.dead_modes() == (CARD_SCAN,)
         assert board.card_reader.source(event.mode).present(event)
         term.settle()
         assert "Card number\n622202*********0128" in _screen(board) and "¥1.00" in _screen(board)
@@ -143,7 +143,7 @@ def test_a_dead_scanner_does_not_block_the_service_menu():
     assert "Terminal 10000001" in _screen(board)
     parts[3].fail = None  # repaired: the next card prompt arms it again and the fault clears
     _press(board, term, "CANCEL", "CANCEL", "CANCEL", "ENTER", "1", "5", "ENTER")
-    assert board.card_reader.dead_modes() == []
+    assert board.card_reader.dead_modes() == ()
     assert parts[3].present(CardEvent(CARD_SCAN, "134567890123456789"))
     term.settle()
     assert "Code scanned" in _screen(board)

@@ -432,7 +432,7 @@ def test_a_card_part_that_does_not_start_is_a_dead_part_not_a_dead_board():
     reader = CardSources(CardPart(CARD_TAP, build_reader), CardPart(CARD_SCAN, lambda: scanner))
     assert declared(reader) == []
     reader.arm((CARD_TAP, CARD_SCAN))
-    assert reader.dead_modes() == [CARD_TAP] and len(tries) == 1
+    assert reader.dead_modes() == (CARD_TAP,) and len(tries) == 1
     read = CardEvent(CARD_SCAN, "6222")
     scanner.reads.append(read)
     assert reader.poll() is read
