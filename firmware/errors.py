@@ -46,4 +46,4 @@ class FlowUnavailable(PosError):
     a .mpy file missing or of another MicroPython, or no heap left for it. The flow is refused with
     a message; the terminal stays up (Terminal.flow records where it failed in last_crash)."""
 
-    key = "not_available"
+    key = "flow_unavailable"

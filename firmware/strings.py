@@ -40,6 +40,7 @@ _CATALOG = (
     "card_number|卡号|Card number\n"
     "scan_accepted|已扫码|Code scanned\n"
     "not_available|功能暂未开通|Not available yet\n"
+    "flow_unavailable|功能加载失败|Cannot load function\n"
     "press_any_key|按任意键返回|Press any key\n"
     "retry_card|请重新读卡|Present card again\n"
     "storage_corrupt|存储数据损坏|Stored data damaged\n"

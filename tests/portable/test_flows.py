@@ -43,7 +43,7 @@ def test_the_service_menu_stays_while_its_screens_are_used():
 def test_a_flow_that_cannot_be_loaded_is_a_message_not_a_crash():
     board, term = boot()
     exc = raises(FlowUnavailable, term.flow, "firmware.no_such_flow")
-    assert exc.key == "not_available"
+    assert exc.key == "flow_unavailable"
     # Where it failed, recorded as run() records a crash (CPython says ModuleNotFoundError).
     assert term.last_crash.split(" ")[0] in ("ImportError", "ModuleNotFoundError"), term.last_crash
     assert "firmware.no_such_flow" not in sys.modules
@@ -59,7 +59,7 @@ def test_a_flow_that_cannot_be_loaded_is_a_message_not_a_crash():
     term.go(Opens(term))
     term.settle()
     press(board, term, "ENTER")
-    assert "Not available yet" in screen(board)  # step() shows the PosError; no traceback
+    assert "Cannot load function" in screen(board)  # step() shows the PosError; no traceback
     press(board, term, "ENTER")
     assert type(term.screen).__name__ == "IdleScreen"
     assert term.failures == 0  # not a bug of the loop: run() backs off for nothing
