@@ -10,8 +10,9 @@
 # MicroPython unix port (a 32-bit build with firmware/, hal/ and the doubles frozen; bench/memory.py
 #   with QIANPOS_UPY_UNIX): unix_main(...) runs the phases in one call, its collector working as a
 #   board's does: "table" (the phases, automatic collection off so the peaks count the garbage),
-#   "fit keying" / "fit sale" / "fit service" (only that scenario, automatic collection on: it completes or stops
-#   on a MemoryError, for the bisection over -X heapsize), "modules NAME..." (as above).
+#   "fit keying" / "fit sale" / "fit service" (only that scenario, automatic collection on: it
+#   completes or stops on a MemoryError, for the bisection over -X heapsize), "modules NAME..." (as
+#   above).
 # CPython: bench/memory.py runs the same phases under tracemalloc, then prints the table.
 #
 # Nothing of firmware/ or hal/ is imported at this module's top: the baseline must not hold it.
@@ -382,7 +383,9 @@ class MemoryBench:
         if self.requests[-1:] != ["echo"]:
             answered = self.requests
             crash = self.term.last_crash
-            self.problems.append("the echo test was not answered: {} (last failure: {})".format(answered, crash))
+            self.problems.append(
+                "the echo test was not answered: {} (last failure: {})".format(answered, crash)
+            )
         from firmware.terminal import DROPPED_AT_IDLE
 
         kept = [name for name in DROPPED_AT_IDLE if name in sys.modules]
