@@ -30,6 +30,8 @@ ROWS = (
     ("peak, keying a sale", "peak"),
     ("live, whole sale", "sale_live"),
     ("peak, whole sale", "sale_peak"),
+    ("live, service after it", "svc_live"),
+    ("peak, service after it", "svc_peak"),
     ("the sale's modules", "sale_modules"),
     ("all of firmware/ + hal/", "rest"),
     ("test doubles (off)", "doubles"),
@@ -226,9 +228,14 @@ class UnixPort:
 
     def all_fits(self):
         """(scenario, how the doubles load, smallest KB, its run's lines, the lines of the run 1 KB
-        smaller) for keying a sale and the whole sale, doubles frozen and as .mpy files."""
+        smaller) for keying a sale, the whole sale and the service menu after it (About, the echo
+        test, back to idle), doubles frozen and as .mpy files."""
         found = []
-        for scenario, label in (("keying", "keying a sale"), ("sale", "whole sale")):
+        for scenario, label in (
+            ("keying", "keying a sale"),
+            ("sale", "whole sale"),
+            ("service", "service menu after a sale"),
+        ):
             for frozen in (True, False):
                 found.append(
                     (label, "doubles frozen" if frozen else "doubles as .mpy")

@@ -10,8 +10,9 @@
 # MicroPython unix port (a 32-bit build with firmware/, hal/ and the doubles frozen; bench/memory.py
 #   with QIANPOS_UPY_UNIX): unix_main(...) runs the phases in one call, its collector working as a
 #   board's does: "table" (the phases, automatic collection off so the peaks count the garbage),
-#   "fit keying" / "fit sale" (only that scenario, automatic collection on: it completes or stops
-#   on a MemoryError, for the bisection over -X heapsize), "modules NAME..." (as above).
+#   "fit keying" / "fit sale" / "fit service" (only that scenario, automatic collection on: it
+#   completes or stops on a MemoryError, for the bisection over -X heapsize), "modules NAME..." (as
+#   above).
 # CPython: bench/memory.py runs the same phases under tracemalloc, then prints the table.
 #
 # Nothing of firmware/ or hal/ is imported at this module's top: the baseline must not hold it.
@@ -75,6 +76,10 @@ SALE_MODULES = (
     "hal.softpin",
 )
 SALE_DOUBLES = "tests.portable.online_kit"
+# After the whole sale, on the same terminal: the service menu from idle (ENTER 8), About (2) and
+# back, the echo test (8) against the rig's host, its result dismissed, back to the main menu and
+# to idle, where the terminal drops the service menu's modules (firmware.terminal.DROPPED_AT_IDLE).
+SERVICE = ("ENTER", "8", "2", "CANCEL", "8", "ENTER", "CANCEL", "CANCEL")
 
 _MAX_STEPS = 200  # per event: a terminal that never settles is reported, not waited for
 IDLE_TICKS = 1000  # steps of the idle loop measured with the clock standing still
@@ -153,7 +158,7 @@ class MemoryBench:
         self.alloc_now = alloc_now  # MicroPython: gc.mem_alloc (exact inside a phase); None on CPython
         self.root = root
         keys = ("baseline", "import", "doubles", "boot", "live", "peak", "sale_live", "sale_peak", "rest")
-        self.figures = dict((k, None) for k in keys)
+        self.figures = dict((k, None) for k in keys + ("svc_live", "svc_peak"))
         self.figures["sale_boot"] = None
         self.figures["sale_modules"] = None
         self.figures["idle_tick"] = None
@@ -169,28 +174,35 @@ class MemoryBench:
         self._before_kit = 0
         self._host_frame = None
         self.host_bytes = 0  # what the in-process host allocated in the current phase
+        self.requests = []  # the kind of each request the rig's host answered (online_kit.kind)
         self.names = []  # each phase's name, for the phase a MemoryError stopped
         self._plan = self._phases(scenario)
 
     def _phases(self, scenario):
         """Every phase (scenario None), or only what a scenario needs ("keying": import, boot and
-        the keys of EVENTS; "sale": import, then the whole sale on a freshly booted rig)."""
+        the keys of EVENTS; "sale": import, then the whole sale on a freshly booted rig;
+        "service": the sale's, then SERVICE on the same terminal)."""
         plan = [("import", self._import_terminal), ("doubles", self._import_doubles)]
-        if scenario != "sale":
+        sale = scenario in ("sale", "service")
+        if not sale:
             plan.append(("boot", self._boot))
             plan += [("key " + key, self._event_phase(key)) for key in EVENTS]
         if scenario is None:
             plan += [("idle", self._idle_warm), ("idle ticks", self._idle_ticks)]
             plan.append(("idle seconds", self._idle_seconds))
         if WHOLE_SALE is not None and scenario != "keying":
-            if scenario == "sale":
+            if sale:
                 plan.append(("doubles done", self._doubles_done))
             plan += [("sale's modules", self._sale_imports), ("sale's doubles", self._sale_doubles)]
             plan += [("sale boot", self._sale_boot), ("sale start", self._sale_start)]
             plan += [("sale " + _event_name(e), self._event_phase(e, "sale_peak")) for e in WHOLE_SALE]
+            if scenario != "sale":
+                plan.append(("service start", self._service_start))
+                plan += [("service " + key, self._event_phase(key, "svc_peak")) for key in SERVICE]
+                plan.append(("service check", self._service_end))
         if scenario is None:
             plan += [("the rest", self._import_rest), ("end", self._end)]
-        elif scenario == "sale":
+        elif sale:
             plan.append(("sale check", self._sale_end))
         self.names = ["baseline"] + [name for name, _ in plan]
         return [run for _, run in plan]
@@ -240,7 +252,7 @@ class MemoryBench:
         def run(now):
             f = self.figures
             now = self._net(now)
-            live_key = "live" if peak_key == "peak" else "sale_live"
+            live_key = peak_key[:-4] + "live"
             if peak_key == "peak" and f["boot"] is None:
                 f["boot"] = f["live"] = f["peak"] = now
             else:
@@ -341,6 +353,8 @@ class MemoryBench:
                     return FakeHost.handle(self, data)
                 finally:
                     online_kit.encode = kit_encode
+                    if self.received:
+                        bench.requests.append(online_kit.kind(self.received[-1]))
                     self.received = []  # the rig's record of requests: not the terminal's heap
                     self.frames = []
                     bench.host_bytes += max(0, bench.mem_now() - before)
@@ -355,6 +369,29 @@ class MemoryBench:
         self.figures["sale_peak"] = self._net(now)
         self.figures["sale_boot"] = self._net(now)
 
+    def _service_start(self, now):
+        self._sale_check()
+        self.figures["sale_live"] = max(self.figures["sale_live"] or 0, self._net(now))
+        self.figures["svc_peak"] = self._net(now)
+
+    def _service_end(self, now):
+        """Back at idle after SERVICE: the echo went to the host, the service menu was dropped."""
+        self.figures["svc_live"] = max(self.figures["svc_live"] or 0, self._net(now))
+        name = type(self.term.screen).__name__
+        if name != "IdleScreen":
+            self.problems.append("after the service menu: {}, not IdleScreen".format(name))
+        if self.requests[-1:] != ["echo"]:
+            answered = self.requests
+            crash = self.term.last_crash
+            self.problems.append(
+                "the echo test was not answered: {} (last failure: {})".format(answered, crash)
+            )
+        from firmware.terminal import DROPPED_AT_IDLE
+
+        kept = [name for name in DROPPED_AT_IDLE if name in sys.modules]
+        if kept:
+            self.problems.append("back at idle, the service menu's modules stayed: {}".format(kept))
+
     def _sale_check(self):
         if self.rig is not None and len(self.rig.host.ledger) != 1:
             self.problems.append("the whole sale was not approved: {}".format(self.rig.term.screen))
@@ -367,7 +404,8 @@ class MemoryBench:
     def _import_rest(self, now):
         if self.rig is not None:
             self._sale_check()
-            self.figures["sale_live"] = max(self.figures["sale_live"] or 0, self._net(now))
+            key = "sale_live" if self.figures["svc_live"] is None else "svc_live"
+            self.figures[key] = max(self.figures[key] or 0, self._net(now))
         else:
             self.figures["live"] = max(self.figures["live"], self._net(now))
         self._rest_from = self._net(now)
@@ -404,6 +442,8 @@ def report(title, figures, problems, loaded=()):
         ("peak, keying a sale", "peak"),
         ("live, whole sale", "sale_live"),
         ("peak, whole sale", "sale_peak"),
+        ("live, service menu after it", "svc_live"),
+        ("peak, service menu after it", "svc_peak"),
         ("every firmware/hal module imported", "rest"),
     ):
         value = figures[key]
@@ -491,7 +531,7 @@ def unix_main(mode="table", *names):
     """The bench on the unix port, in one call (its collector frees garbage at any time, as a
     board's does). mode "table": every phase with automatic collection off (each phase still
     starts with gc.collect()), so a phase's samples count its garbage as on the WebAssembly port;
-    prints the report and the RESULT line. "fit keying" / "fit sale": that scenario alone,
+    prints the report and the RESULT line. "fit keying" / "fit sale" / "fit service": that scenario alone,
     automatic collection on (the heap's size set by -X heapsize); prints "FIT ok" or "FIT
     MemoryError <phase>" and the heap's size. "modules NAME...": as upy_phase's ModuleBench."""
     import micropython

@@ -11,7 +11,7 @@ from firmware.errors import StoredDataCorrupt
 
 # The codec (canonical JSON, header, CRC) lives in hal/record.py so that the key store (hal/) uses the
 # same format; it is re-exported here for the firmware's modules and tests.
-from hal.record import Damaged, decode, encode, header, pack, salvage, unpack  # noqa: F401
+from hal.record import Damaged, decode, encode, header, pack, pack_payload, salvage, unpack  # noqa: F401
 
 _SLOTS = (".a", ".b")
 _TMP = ".tmp"
@@ -145,12 +145,14 @@ def save(storage, spec, record, loaded):
     """Write record as the next generation (over the older one): NAME.tmp, sync, rename, sync. After
     a power cut anywhere in here, load() gives the old or the new record. `loaded` (from load() or a
     previous save()) is updated. Raises ValueError (nothing written) if the validator refuses it."""
-    spec.validate(decode(encode(record)))
+    payload = encode(record)  # once: the validator checks what is written, not a second encoding
+    spec.validate(decode(payload))
     from_legacy = loaded.slot is None and loaded.record is not None
     seq = loaded.seq + 1
     target = _SLOTS[1] if loaded.slot == _SLOTS[0] else _SLOTS[0]
     tmp = spec.name + _TMP
-    data = pack(seq, record)
+    data = pack_payload(seq, payload)
+    payload = None  # data holds a copy: collectable during the writes below
     try:
         storage.write(tmp, data)
     except OSError as exc:

@@ -34,6 +34,9 @@ _BACKOFF_MAX_MS = const(2000)
 # board resets after this long (well above the longest back-off).
 WATCHDOG_MS = const(8000)
 _RETRY_DEVICE_MS = const(2000)  # a device that raised HalError is polled again after this long
+# The host session's frame buffer: firmware.host.codec's MAX_BODY + the 2-byte length (Session
+# refuses another size; not imported from there: the codec loads at the first sale, not at boot).
+FRAME_BYTES = const(2050)
 
 # The service menu's modules (系统管理: a technician's, now and then): imported when it is chosen
 # (Terminal.flow) and dropped when the terminal is back at idle, so that they are neither in an
@@ -64,6 +67,14 @@ def clock_trusted(clock):
 
 class Terminal:
     def __init__(self, board, params=None):
+        # The host session's frame buffer first, into a collected heap before anything is strewn
+        # through it: a run of 2 KB, which a heap fragmented by the screens' and records' garbage
+        # may no longer have when the first card comes (a terminal without a security module never
+        # goes online: none).
+        self._frame = None
+        if board.security is not None:
+            gc.collect()
+            self._frame = bytearray(FRAME_BYTES)
         self.board = board
         self.keypad = board.keypad
         self.display = board.display
@@ -140,11 +151,12 @@ class Terminal:
             raise FlowUnavailable()
 
     def host_session(self):
-        """The one host session (its two frame buffers are allocated once, after a collection)."""
+        """The one host session, on the frame buffer allocated at boot."""
         if self._session is None:
             Session = self.flow("firmware.host.session").Session
-            gc.collect()
-            self._session = Session(self.link, self.clock, self.board.security, self.params.mac_algorithm)
+            self._session = Session(
+                self.link, self.clock, self.board.security, self.params.mac_algorithm, self._frame
+            )
         self._session.mac_algorithm = self.params.mac_algorithm
         return self._session
 

@@ -256,9 +256,10 @@ def _reverse(ks):
     return out
 
 
-def _crypt(ks, src, dst):
-    """One block: IP, len(ks) // 32 chained DES passes (3DES skips the FP/IP between passes,
-    which cancel), FP. Reads src[0..7] before writing dst[0..7], so src may be dst.
+def _crypt(ks, passes, src, dst):
+    """One block: IP, a chained DES pass per offset of `passes` (the 32 round-key words of that
+    pass start there in ks; 3DES skips the FP/IP between passes, which cancel), FP. Reads
+    src[0..7] before writing dst[0..7], so src may be dst.
     No tuple packing of more than 3 values: MicroPython builds a heap tuple for those."""
     # Tables as locals: a global look-up is a dict search on MicroPython.
     sh0 = _SPH0
@@ -326,12 +327,12 @@ def _crypt(ks, src, dst):
     a = ((rl & 1) << 23) | ((rh >> 11) << 18) | (((rh >> 7) & 63) << 12) | (((rh >> 3) & 63) << 6)
     b = ((rh & 1) << 23) | ((rl >> 11) << 18) | (((rl >> 7) & 63) << 12) | (((rl >> 3) & 63) << 6)
     rh, rl = a | ((rh & 31) << 1) | (rl >> 15), b | ((rl & 31) << 1) | (rh >> 15)
-    n = len(ks)
-    i = 0
-    while i < n:
-        if i:  # next 3DES pass: its L0 R0 are this pass's R16 L16
+    later = False
+    for i in passes:
+        if later:  # next 3DES pass: its L0 R0 are this pass's R16 L16
             lh, rh = rh, lh
             ll, rl = rl, ll
+        later = True
         end = i + 32
         while i < end:
             x = rh ^ ks[i]
@@ -428,32 +429,47 @@ def _check_key(key, sizes):
         raise ValueError("key must be {} bytes".format(" or ".join(str(n) for n in sizes)))
 
 
-class _BlockCipher:
-    """ECB on 8-byte blocks with a precomputed schedule (enc, dec: tuples of round-key words)."""
+# Where each pass's round keys start in a schedule: a key's schedule holds each DES key's 32
+# words in encryption order, then reversed (decryption), K1 at 0 and 32, K2 at 64 and 96, K3 at 128
+# and 160; a pass reads its 32 words in place. A 2-key 3DES thus holds 128 words (520 bytes on a
+# 32-bit board), not an encryption and a decryption copy of all three passes (192) and the left
+# half's own copies (64): 1,104 bytes a key before, with the TMK, PIK and MAK held at once.
+_DES_ENC = (0,)
+_DES_DEC = (32,)
+_EDE2_ENC = (0, 96, 0)  # E K1, D K2, E K1
+_EDE2_DEC = (32, 64, 32)  # D K1, E K2, D K1
+_EDE3_ENC = (0, 96, 128)  # E K1, D K2, E K3
+_EDE3_DEC = (160, 64, 32)  # D K3, E K2, D K1
 
-    def __init__(self, enc, dec):
+
+class _BlockCipher:
+    """ECB on 8-byte blocks with a precomputed schedule (ks: a tuple of round-key words; enc and
+    dec: where each pass's words start in it, see above)."""
+
+    def __init__(self, ks, enc, dec):
+        self._ks = ks
         self._enc = enc
         self._dec = dec
 
     def encrypt_into(self, src, dst):
         """Encrypt the 8-byte block src into dst (a writable 8-byte buffer; may be src). The hot
         path: sizes are not checked (bytes 0..7 are used; a shorter buffer raises IndexError)."""
-        _crypt(self._enc, src, dst)
+        _crypt(self._ks, self._enc, src, dst)
 
     def decrypt_into(self, src, dst):
         """Decrypt the 8-byte block src into dst (a writable 8-byte buffer; may be src)."""
-        _crypt(self._dec, src, dst)
+        _crypt(self._ks, self._dec, src, dst)
 
     def encrypt(self, data):
         """ECB-encrypt data (a multiple of 8 bytes, at least one block); a new bytes."""
-        return _ecb(self._enc, data)
+        return _ecb(self._ks, self._enc, data)
 
     def decrypt(self, data):
         """ECB-decrypt data (a multiple of 8 bytes, at least one block); a new bytes."""
-        return _ecb(self._dec, data)
+        return _ecb(self._ks, self._dec, data)
 
 
-def _ecb(ks, data):
+def _ecb(ks, passes, data):
     n = len(data)
     if n == 0 or n % 8:
         raise ValueError("ECB data must be a non-empty multiple of 8 bytes")
@@ -461,8 +477,18 @@ def _ecb(ks, data):
     mv = memoryview(out)
     for i in range(0, n, 8):
         block = mv[i : i + 8]
-        _crypt(ks, block, block)
+        _crypt(ks, passes, block, block)
     return bytes(out)
+
+
+def _schedule(key, count):
+    """The round keys of the `count` 8-byte DES keys in key, each forwards then reversed."""
+    ks = []
+    for n in range(count):
+        one = _subkeys(memoryview(key)[8 * n : 8 * n + 8])  # a view's slice copies no key bytes
+        ks += one
+        ks += _reverse(one)
+    return tuple(ks)
 
 
 class DES(_BlockCipher):
@@ -470,26 +496,24 @@ class DES(_BlockCipher):
 
     def __init__(self, key):
         _check_key(key, (8,))
-        ks = _subkeys(key)
-        _BlockCipher.__init__(self, tuple(ks), tuple(_reverse(ks)))
+        _BlockCipher.__init__(self, _schedule(key, 1), _DES_ENC, _DES_DEC)
 
 
 class TripleDES(_BlockCipher):
     """3DES EDE: encrypt K1, decrypt K2, encrypt K3. A 16-byte key is K1 K2 with K3 = K1 (the
     double-length keys of UnionPay terminals); a 24-byte key is K1 K2 K3. `left` is the single
-    DES of K1 (same methods), which ANSI X9.19 chains with; `key_size` is 16 or 24."""
+    DES of K1 (same methods, the same schedule), which ANSI X9.19 chains with; `key_size` is 16
+    or 24."""
 
     def __init__(self, key):
         _check_key(key, (16, 24))
         self.key_size = len(key)
-        halves = memoryview(key)  # slices of a view copy no key bytes onto the heap
-        k1 = _subkeys(halves[0:8])
-        k2 = _subkeys(halves[8:16])
-        k3 = _subkeys(halves[16:24]) if len(key) == 24 else k1
-        enc = tuple(k1 + _reverse(k2) + k3)
-        dec = tuple(_reverse(k3) + k2 + _reverse(k1))
-        _BlockCipher.__init__(self, enc, dec)
-        self.left = _BlockCipher(enc[:32], dec[64:])
+        ks = _schedule(key, len(key) // 8)
+        if len(key) == 24:
+            _BlockCipher.__init__(self, ks, _EDE3_ENC, _EDE3_DEC)
+        else:
+            _BlockCipher.__init__(self, ks, _EDE2_ENC, _EDE2_DEC)
+        self.left = _BlockCipher(ks, _DES_ENC, _DES_DEC)
 
 
 def check_value(key):

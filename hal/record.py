@@ -39,8 +39,13 @@ class Damaged(Exception):
 _HEX = "0123456789abcdef"
 
 
-def _encode_str(s, out):
-    out.append('"')
+# The parts go into a list joined at the end. A part is a constant or a string the record already
+# holds (never a slice of it when nothing needs escaping: on MicroPython a slice is a new string);
+# a dict entry's punctuation is one part (',"' then '":' or, before a str, '":"'), and a dict
+# inside a record is joined into one part of its own. A sale's record is about 60 parts, not 125:
+# the list's array (4 bytes a part, doubled as it grows) stays at 256 bytes, not a 512-byte run
+# of a fragmented heap (where a whole sale's smallest heap stopped, bench/README.md).
+def _encode_str(s, out, close='"'):
     start = 0
     for i in range(len(s)):
         ch = s[i]
@@ -52,13 +57,14 @@ def _encode_str(s, out):
             out.append(s[start:i])
             out.append("\\u00" + _HEX[ord(ch) >> 4] + _HEX[ord(ch) & 15])
             start = i + 1
-    out.append(s[start:])
-    out.append('"')
+    out.append(s if start == 0 else s[start:])
+    out.append(close)
 
 
-def _encode_value(value, out):
+def _encode_value(value, out, nested=False):
     t = type(value)
     if t is str:
+        out.append('"')
         _encode_str(value, out)
     elif value is True:
         out.append("true")
@@ -69,24 +75,34 @@ def _encode_value(value, out):
     elif t is int:
         out.append(str(value))
     elif t is dict:
-        out.append("{")
-        first = True
+        if not value:
+            out.append("{}")
+            return
+        whole = out
+        if nested:
+            out = []
+        sep = '{"'
         for key in sorted(value):
             if type(key) is not str:
                 raise TypeError("record keys are str")
-            if not first:
-                out.append(",")
-            first = False
-            _encode_str(key, out)
-            out.append(":")
-            _encode_value(value[key], out)
+            out.append(sep)
+            sep = ',"'
+            item = value[key]
+            if type(item) is str:
+                _encode_str(key, out, '":"')
+                _encode_str(item, out)
+            else:
+                _encode_str(key, out, '":')
+                _encode_value(item, out, True)
         out.append("}")
+        if nested:
+            whole.append("".join(out))
     elif t is list or t is tuple:
         out.append("[")
         for i in range(len(value)):
             if i:
                 out.append(",")
-            _encode_value(value[i], out)
+            _encode_value(value[i], out, True)
         out.append("]")
     else:
         raise TypeError("cannot store a {}".format(t.__name__))
@@ -151,7 +167,12 @@ def _hex(n, width):
 
 def pack(seq, record):
     """The bytes of one generation of a record."""
-    payload = encode(record)
+    return pack_payload(seq, encode(record))
+
+
+def pack_payload(seq, payload):
+    """The bytes of one generation of a record already encoded (encode()): for a caller that
+    checked the payload first, without encoding the record again."""
     if len(payload) > 0xFFFF:
         raise ValueError("record too large")
     head = "QPR1 {} {} {}\n".format(_hex(seq, 8), _hex(len(payload), 4), _hex(crc32(payload), 8))

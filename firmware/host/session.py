@@ -59,15 +59,22 @@ class Session:
     """One exchange at a time over `link`. After start(), call step() every loop pass until `state`
     is DONE (then `answer` and `code`) or FAILED (then `error`, one of the reasons above). `sent`
     tells whether send() was ever called for this request (a partial send counts: it may have
-    left). The two frame buffers are allocated once per session object."""
+    left). One frame buffer serves the request, then the answer: the request is wiped once the
+    link has taken all of it, before the answer is read. `frame`: that buffer, a bytearray of
+    MAX_BODY + 2 bytes the caller allocated early (Terminal: at boot, before the heap fragments);
+    None: allocated here, once per session object. ValueError for another size or type."""
 
-    def __init__(self, link, clock, security, mac_algorithm="x919"):
+    def __init__(self, link, clock, security, mac_algorithm="x919", frame=None):
         self.link = link
         self.clock = clock
         self.security = security
         self.mac_algorithm = mac_algorithm
-        self._out = bytearray(MAX_BODY + 2)
-        self._in = bytearray(MAX_BODY + 2)
+        if frame is None:
+            frame = bytearray(MAX_BODY + 2)
+        elif type(frame) is not bytearray or len(frame) != MAX_BODY + 2:
+            raise ValueError("the frame buffer is a bytearray of MAX_BODY + 2 bytes")
+        self._out = frame  # the request, sent from here
+        self._in = frame  # the answer, read into the same bytes once the request is gone
         self._reset()
 
     def _reset(self):

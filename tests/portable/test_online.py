@@ -3,7 +3,7 @@
 # out before the next sale, the write-ahead proof and a power cut at every storage operation.
 # Runs on CPython and MicroPython.
 from firmware import journal as J
-from firmware.host.codec import decode
+from firmware.host.codec import MAX_BODY, decode, frame_size
 from firmware.host.session import Session, split_host
 from firmware.journal import REVERSAL, Journal
 from firmware.online import host_time
@@ -523,6 +523,34 @@ def test_a_session_without_working_keys_sends_nothing():
     session.start(messages.sale(acc, 9, 1, 100, TRACK2, "insert"), "127.0.0.1:1", 1000)
     assert session.state == "failed" and session.error == "no_key" and not session.sent
     assert host.received == []
+
+
+def test_a_session_reads_the_answer_into_the_buffer_it_sent_from_and_keeps_no_request():
+    rig = Rig()
+    host = FakeHost()
+    frame = bytearray(MAX_BODY + 2)
+    session = Session(LoopbackLink(host), rig.clock, rig.security, frame=frame)
+    from firmware.host import messages
+
+    acc = messages.Acceptor("10000001", "898100012340001")
+    session.start(messages.sign_in(acc, 7, 1), "127.0.0.1:1", 1000)
+    sent = bytes(frame[: frame_size(frame)])  # the request, before a step sends it
+    for _ in range(10):
+        session.step()
+    answer = session.answer
+    assert session.state == "done" and answer is not None and answer[39] == "00"
+    assert host.frames == [sent]
+    # The answer (0810) was read into the same buffer, over the request; what the answer does not
+    # cover of the request was wiped before it came.
+    reply_size = frame_size(frame)
+    assert decode(bytes(frame[:reply_size])).mti == answer.mti == "0810"
+    assert frame[reply_size:] == bytearray(len(frame) - reply_size)
+    for bad in (bytearray(MAX_BODY), bytes(MAX_BODY + 2), bytearray(MAX_BODY + 3)):
+        try:
+            Session(LoopbackLink(host), rig.clock, rig.security, frame=bad)
+            raise AssertionError(len(bad))
+        except ValueError:
+            pass
 
 
 def test_the_journal_recovers_a_sent_record_without_its_reversal_as_not_sent():
