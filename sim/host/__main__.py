@@ -19,7 +19,13 @@ def _parser():
 
 
 def _serve_options(p):
-    p.add_argument("--port", type=int, default=0, help="TCP port on 127.0.0.1 (0: pick a free one)")
+    p.add_argument("--port", type=int, default=0, help="TCP port (0: pick a free one)")
+    p.add_argument(
+        "--bind",
+        default="127.0.0.1",
+        metavar="ADDR",
+        help="the IP address to listen on (default 127.0.0.1; a board on the LAN: this PC's address)",
+    )
     p.add_argument("--db", default=":memory:", metavar="FILE", help="the ledger (SQLite; :memory: allowed)")
     p.add_argument("--trace", metavar="FILE", help="append every frame as a JSON line (holds track data!)")
     p.add_argument("--provisioning", default=DEFAULT_DIR, metavar="DIR", help="the terminals' JSON files")
@@ -41,7 +47,8 @@ def main(argv=None):
     if args.command != "serve":
         return 2
     try:
-        host = Host(args.db, args.port, args.trace, args.provisioning, args.unbalance, idle_s=args.idle_s)
+        options = {"idle_s": args.idle_s, "bind": args.bind}
+        host = Host(args.db, args.port, args.trace, args.provisioning, args.unbalance, **options)
         if args.fault:
             on = args.fault_on.split(",") if args.fault_on else None
             host.set_fault(args.fault, on, args.fault_count, args.fault_rate, args.seed, args.late_ms)
@@ -50,7 +57,7 @@ def main(argv=None):
         return 2
 
     def ready(port):
-        print("listening on 127.0.0.1:{}".format(port), flush=True)
+        print("listening on {}:{}".format(args.bind, port), flush=True)
 
     try:
         host.serve(ready)

@@ -1,7 +1,7 @@
-# The host as a server: an asyncio TCP listener on 127.0.0.1 framing by the 2-byte length, one
-# ledger worker thread that decides requests in group-committed transactions, the faults, the frame
-# trace, and the in-process control API (Host). Never logs a key, a PIN or card data; the trace
-# holds whole frames and is a test tool only (docs/HOST.md).
+# The host as a server: an asyncio TCP listener (127.0.0.1 unless bound elsewhere) framing by the
+# 2-byte length, one ledger worker thread that decides requests in group-committed transactions,
+# the faults, the frame trace, and the in-process control API (Host). Never logs a key, a PIN or
+# card data; the trace holds whole frames and is a test tool only (docs/HOST.md).
 import asyncio
 import datetime
 import json
@@ -204,10 +204,12 @@ class Host:
         frame_s=10.0,
         max_connections=1000,
         busy_s=5.0,
+        bind="127.0.0.1",
     ):
         self.ledger = Ledger(db, busy_s)
         self.acquirer = Acquirer(self.ledger, Provisioning(provisioning), clock, unbalance)
         self.port = port
+        self.bind = bind  # the address it listens on: loopback unless a board on the LAN needs it
         self.trace = Trace(trace) if trace else None
         self.idle_s = idle_s
         self.frame_s = frame_s
@@ -303,7 +305,7 @@ class Host:
         self._stopping = asyncio.Event()
         self._release = asyncio.Event()
         self._worker.start()
-        server = await asyncio.start_server(self._client, "127.0.0.1", self.port, limit=MAX_BODY + 2)
+        server = await asyncio.start_server(self._client, self.bind, self.port, limit=MAX_BODY + 2)
         self.port = server.sockets[0].getsockname()[1]
         self._started.set()
         if ready is not None:

@@ -33,8 +33,8 @@ def pan(name):
 class Client:
     """One connection to the host as terminal TID; batch 1 until told otherwise."""
 
-    def __init__(self, port, acc=ACC, tmk=TMK, algorithm="x919", timeout=10.0):
-        self.sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+    def __init__(self, port, acc=ACC, tmk=TMK, algorithm="x919", timeout=10.0, address="127.0.0.1"):
+        self.sock = socket.create_connection((address, port), timeout=timeout)
         self.acc = acc
         self.tmk = TripleDES(tmk)
         self.algorithm = algorithm

@@ -274,3 +274,16 @@ def test_main_selects_the_esp32_board_on_the_esp32_port():
     assert main.select_board("esp32") is main.esp32_board
     assert main.select_board("linux") is main.console_board
     assert main.select_board("webassembly") is main.console_board
+
+
+def test_the_checklists_repl_recipe_sets_the_host_parameter(tmp_path):
+    # docs/BOARD.md's checklist, step 7: at the safe-mode REPL a technician builds the board with
+    # safe_mode=True and saves the host's address into the parameters the terminal then boots with.
+    from firmware.params import Params
+
+    board, _, _, _, _ = build(tmp_path, safe_mode=True)
+    p = Params.load(board.storage)
+    p.host = "192.168.1.10:8583"
+    p.save(board.storage)
+    again, _, _, _, _ = build(tmp_path)
+    assert Params.load(again.storage).host == "192.168.1.10:8583"

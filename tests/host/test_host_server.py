@@ -3,6 +3,7 @@
 # stores, the provisioning loader, the frame trace. Every test runs a real server on 127.0.0.1:0.
 import json
 import os
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -66,6 +67,39 @@ def test_the_command_line_prints_its_one_line_and_serves(tmp_path):
         text=True,
     )
     assert bad.returncode == 2 and "invalid choice" in bad.stderr
+    # --bind: an address this machine does not have is one line on stderr and exit 2, no traceback
+    unbound = subprocess.run(
+        [sys.executable, "-m", "sim.host", "--bind", "192.0.2.1"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert unbound.returncode == 2 and unbound.stderr.startswith("host: ") and unbound.stderr.count("\n") == 1
+    assert unbound.stdout == ""
+
+
+def test_bind_listens_on_the_address_given(tmp_path):
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "sim.host", "--bind", "127.0.0.2", "--port", "0"],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        line = proc.stdout.readline()
+        assert line.startswith("listening on 127.0.0.2:"), line
+        port = int(line.rsplit(":", 1)[1])
+        c = Client(port, address="127.0.0.2")
+        assert c.sign_in()[39] == "00"
+        c.close()
+        # not on 127.0.0.1: the listener is the one address asked for
+        with pytest.raises(OSError):
+            socket.create_connection(("127.0.0.1", port), timeout=2).close()
+    finally:
+        proc.terminate()
+        proc.wait(10)
 
 
 def test_sign_in_keys_decrypt_under_the_tmk_with_the_terminals_own_des(host):
