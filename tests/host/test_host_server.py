@@ -40,14 +40,14 @@ def client(host):
     c.close()
 
 
+def _host_process(*args):
+    """`python -m sim.host ARGS...` in the background, its output piped."""
+    cmd = [sys.executable, "-m", "sim.host", *args]
+    return subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
 def test_the_command_line_prints_its_one_line_and_serves(tmp_path):
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "sim.host", "--port", "0", "--db", str(tmp_path / "db" / "l.db")],
-        cwd=REPO,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    proc = _host_process("--port", "0", "--db", str(tmp_path / "db" / "l.db"))
     try:
         line = proc.stdout.readline()
         assert line.startswith("listening on 127.0.0.1:") and line.endswith("\n")
@@ -79,14 +79,8 @@ def test_the_command_line_prints_its_one_line_and_serves(tmp_path):
     assert unbound.stdout == ""
 
 
-def test_bind_listens_on_the_address_given(tmp_path):
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "sim.host", "--bind", "127.0.0.2", "--port", "0"],
-        cwd=REPO,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+def test_bind_listens_on_the_address_given():
+    proc = _host_process("--bind", "127.0.0.2", "--port", "0")
     try:
         line = proc.stdout.readline()
         assert line.startswith("listening on 127.0.0.2:"), line
