@@ -308,9 +308,13 @@ def print_fits(port, fits):
         base = int(_field(best, "BASELINE ") or 0)
         heap = int(_field(best, "HEAP ") or 0)
         stored = int(_field(best, "STORAGE ") or 0)
+        over = heap - base
+        verdict = "within the budget" if over <= BUDGET else "OVER the budget"
+        if over <= GOAL:
+            verdict = "within the goal"
         print(
-            "  {}, {}: {} KB ({:,} bytes usable, baseline {:,}: {:.1f} KB over it)".format(
-                label, how, steady, heap, base, (heap - base) / 1024
+            "  {}, {}: {} KB ({:,} bytes usable, baseline {:,}: {:.1f} KB over it: {})".format(
+                label, how, steady, heap, base, over / 1024, verdict
             )
         )
         print(
@@ -395,6 +399,8 @@ def main():
                     label, peak / 1024, BUDGET // 1024, GOAL // 1024, "within" if peak <= BUDGET else "OVER"
                 )
             )
+    print("(.mpy: the bytecode in the heap too, as on a board with PSRAM; a plain ESP32 runs a frozen image:")
+    print(" QIANPOS_UPY_UNIX measures one, bench/README.md has its figures)")
     fits_ok = print_fits(port, fits) if port is not None else True
     sizes = []
     for line in modules_run.lines:
