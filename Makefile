@@ -6,10 +6,10 @@
 #   make sim        the simulator's scenario runner     make bench      print the benchmarks
 #   make mpy        compile the device code into build/mpy/ (runs make version first)
 #   make version    write today's date (UTC) into firmware/version.py
-#   make font       the display's glyphs from GNU Unifont (apt-get install unifont): hal/font8x16.py
+#   make font       the display's glyphs from GNU Unifont (apt-get install unifont): hal/drivers/font8x16.py
 #                   and fonts/qianpos16.qpf (both committed; a test checks them against the build)
 #   make deploy PORT=/dev/ttyUSB0   copy build/mpy + boot.py + main.py to a board (needs a board)
-#   make freeze     write build/freeze/manifest.py: firmware/ + hal/ for a frozen MicroPython image
+#   make freeze     check manifest.py (firmware/ + hal/ for a frozen MicroPython image), print the build
 #   make clean
 # Needs python3 (3.11+) and node/npm (20) on PATH; everything else is pinned and installed here.
 
@@ -21,7 +21,7 @@ STUBS := $(VENV)/mpy-stubs
 NODE_STAMP := node_modules/.lock-stamp
 PIP_FLAGS := --disable-pip-version-check -q
 PORT ?= /dev/ttyUSB0
-LINT_PATHS := $(wildcard firmware hal virtual sim tests bench boot.py main.py)
+LINT_PATHS := $(wildcard firmware hal virtual sim tests tools bench boot.py main.py manifest.py)
 
 .PHONY: test sim lint format typecheck version font mpy deploy bench clean venv node
 
@@ -69,14 +69,14 @@ typecheck: $(VENV_STAMP)
 	@status=0; \
 	echo "== mypy firmware hal (MicroPython stubs)"; \
 	MYPYPATH=$(STUBS) $(PY) -m mypy --custom-typeshed-dir $(STUBS) firmware hal || status=1; \
-	echo "== mypy virtual sim tests (CPython)"; \
-	$(PY) -m mypy virtual sim tests || status=1; \
+	echo "== mypy virtual sim tests tools (CPython)"; \
+	$(PY) -m mypy virtual sim tests tools || status=1; \
 	exit $$status
 
 # The build date the firmware trusts its clock after (firmware/version.py; SOURCE_DATE_EPOCH
 # sets it for a reproducible build). VERSION in that file is edited by hand.
 version: $(VENV_STAMP)
-	$(PY) -m tests.host.version_stamp
+	$(PY) -m tools.version_stamp
 
 font: $(VENV_STAMP)
 	@test -f /usr/share/unifont/unifont.hex || { echo "needs GNU Unifont: apt-get install unifont" >&2; exit 1; }
@@ -86,23 +86,23 @@ font: $(VENV_STAMP)
 # crash_site), -O1/-O2 drop asserts and save nothing here. The why, and the file list: mpy_gate.py.
 mpy: $(VENV_STAMP) version
 	rm -rf build/mpy
-	$(PY) -m tests.host.mpy_gate build/mpy
+	$(PY) -m tools.mpy_gate build/mpy
 
-# Cannot run here (no board): tests/host/deploy.py builds one chained mpremote command, tested as
+# Cannot run here (no board): tools/deploy.py builds one chained mpremote command, tested as
 # a list. On the board it first removes every .py under firmware/ and hal/ (a .py beside a .mpy
 # wins the import) and every .mpy this build lacks, then copies build/mpy's trees and the boot.py
-# and main.py sources (a port runs those two only as .py) and fonts/qianpos16.qpf to where hal/esp32.py
+# and main.py sources (a port runs those two only as .py) and fonts/qianpos16.qpf to where hal/esp32/board.py
 # reads it, then resets. FROZEN=1: the image already holds firmware/ and hal/ (make freeze): it
 # empties them on the board and copies the two scripts and the font (data, never frozen).
 # A terminal whose watchdog runs resets under a deploy: power it on in safe mode first (docs/BOARD.md).
 deploy: mpy
-	$(PY) -m tests.host.deploy $(PORT) build/mpy $(if $(FROZEN),--frozen)
+	$(PY) -m tools.deploy $(PORT) build/mpy $(if $(FROZEN),--frozen)
 
-# The manifest of a frozen image (bytecode in flash, not in the heap); build the image with it from
-# a MicroPython 1.27 checkout: make -C ports/esp32 FROZEN_MANIFEST=$(CURDIR)/build/freeze/manifest.py
+# manifest.py is the frozen image's (bytecode in flash, not in the heap): this checks it covers what
+# make mpy builds and prints the command that builds an image with it from a MicroPython 1.27 checkout.
 .PHONY: freeze
 freeze: $(VENV_STAMP) version
-	$(PY) -m tests.host.freeze build/freeze/manifest.py
+	$(PY) -m tools.freeze
 
 bench: $(VENV_STAMP) $(NODE_STAMP)
 	@set -e; for f in $(filter-out bench/upy%,$(wildcard bench/*.py)); do \

@@ -19,7 +19,7 @@ import gc
 # keeps a copy because it must not import hal/ (tests/host/test_boot.py checks the copy equals the
 # table). A key is read with its pull-up (held = 0; GPIO 34-39 have no internal pull-up: give one
 # of those an external resistor); a row is a keypad row driven low while the key is read (None: a
-# push button to ground). The reference ESP32 board (docs/BOARD.md, hal/esp32.py PINS
+# push button to ground). The reference ESP32 board (docs/BOARD.md, hal/esp32/board.py PINS
 # "safe_mode_key"): a push button from GPIO 14 to GND. Other ports: no safe-mode key (the console
 # board: Ctrl-C at the REPL stops main.py instead).
 ESP32_SAFE_MODE_KEY_GPIO = 14

@@ -23,12 +23,12 @@ def console_board():
 
 def esp32_board():
     """The reference ESP32 board (docs/BOARD.md): its port modules are imported here and handed
-    to hal.esp32.make_board(), which never imports them at module level."""
+    to hal.esp32.board.make_board(), which never imports them at module level."""
     import esp32  # type: ignore[import-not-found]
     import machine  # type: ignore[import-not-found]
     import network  # type: ignore[import-not-found]
 
-    from hal.esp32 import make_board
+    from hal.esp32.board import make_board
 
     return make_board(machine, network, esp32)
 

@@ -17,7 +17,7 @@ import tracemalloc
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, REPO)
 from bench import upy  # noqa: E402 - after the repo is on the path (run as a script)
-from tests.host import mpy_gate  # noqa: E402
+from tools import mpy_gate  # noqa: E402
 
 BUDGET = 96 * 1024  # the board's budget for the terminal's heap, peak of a whole sale
 GOAL = 64 * 1024

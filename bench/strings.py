@@ -12,7 +12,7 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, REPO)
 from bench import upy  # noqa: E402 - after the repo is on the path (run as a script)
 from bench.upy_strings import CASES, LANGS, case_call  # noqa: E402
-from tests.host import mpy_gate  # noqa: E402
+from tools import mpy_gate  # noqa: E402
 
 
 def cpython_lines():

@@ -36,9 +36,9 @@ OPERATIONS = (
 
 class CryptoBench:
     """Phase 0: baseline; 1: import; 2: "import" figure, build the keys; 3: "keys" figure, import
-    hal.softsec, hal.keystore and virtual.storage; 4: "softsec" figure, build a soft security module
-    (RAM key store, TMK and working keys loaded); 5: "module" figure; then one phase per operation
-    (from 6): its best time in us, and the bytes one call allocates
+    hal.soft.security, hal.soft.keystore and virtual.storage; 4: "softsec" figure, build a soft
+    security module (RAM key store, TMK and working keys loaded); 5: "module" figure; then one phase
+    per operation (from 6): its best time in us, and the bytes one call allocates
     (MicroPython only: there nothing is freed inside a phase, so the delta is what it allocated)."""
 
     def __init__(self, mem_now, alloc_now=None):
@@ -57,8 +57,8 @@ class CryptoBench:
             return True
         if i == 1:
             try:
-                import hal.des  # noqa: F401
-                import hal.mac  # noqa: F401
+                import hal.soft.des  # noqa: F401
+                import hal.soft.mac  # noqa: F401
             except Exception as e:
                 self.problems.append("import: {}: {}".format(type(e).__name__, e))
                 return False
@@ -70,11 +70,11 @@ class CryptoBench:
         if i == 3:
             f["keys"] = now
             try:
-                import hal.keystore  # noqa: F401
-                import hal.softsec  # noqa: F401
+                import hal.soft.keystore  # noqa: F401
+                import hal.soft.security  # noqa: F401
                 import virtual.storage  # noqa: F401
             except Exception as e:
-                self.problems.append("import hal.softsec: {}: {}".format(type(e).__name__, e))
+                self.problems.append("import hal.soft.security: {}: {}".format(type(e).__name__, e))
                 return False
             return True
         if i == 4:
@@ -91,7 +91,7 @@ class CryptoBench:
         return False
 
     def _keys(self):
-        from hal.des import DES, TripleDES
+        from hal.soft.des import DES, TripleDES
 
         self.des = DES(_MAC_KEY[:8])
         self.mak = TripleDES(_MAC_KEY)
@@ -100,9 +100,9 @@ class CryptoBench:
         self.pin_out = bytearray(8)
 
     def _module(self):
-        from hal.des import TripleDES, check_value
-        from hal.keystore import StorageKeyStore
-        from hal.softsec import SoftSecurityModule
+        from hal.soft.des import TripleDES, check_value
+        from hal.soft.keystore import StorageKeyStore
+        from hal.soft.security import SoftSecurityModule
         from virtual.storage import RamStorage
 
         tmk = _MAC_KEY[8:] + _MAC_KEY[:8]
@@ -115,8 +115,8 @@ class CryptoBench:
         self.module.load_working_keys(f62, "003")
 
     def _op(self, key):
-        from hal.des import TripleDES
-        from hal.mac import pin_block_format0, pos_ecb_mac, x919_mac
+        from hal.soft.des import TripleDES
+        from hal.soft.mac import pin_block_format0, pos_ecb_mac, x919_mac
 
         block = self.block
         if key == "des":
@@ -197,7 +197,7 @@ def upy_phase(i):
     if _bench.phase(i):
         return True
     version = ".".join(str(n) for n in sys.implementation.version[:3])
-    print("MicroPython {}: hal.des + hal.mac + hal.softsec".format(version))
+    print("MicroPython {}: hal.soft.des + hal.soft.mac + hal.soft.security".format(version))
     for p in _bench.problems:
         print("  PROBLEM " + p)
     print(result_line(_bench))

@@ -12,24 +12,24 @@ import time
 # is the tests' fakes, imported before the objects are built so their bytecode is not counted.
 MODULES = (
     "hal.contracts",
-    "hal.keymatrix",
-    "hal.xpt2046",
-    "hal.uart_reader",
-    "hal.font8x16",
-    "hal.fontfile",
-    "hal.ili9341",
-    "hal.pn532",
+    "hal.drivers.keymatrix",
+    "hal.drivers.xpt2046",
+    "hal.drivers.uart_reader",
+    "hal.drivers.font8x16",
+    "hal.drivers.fontfile",
+    "hal.drivers.ili9341",
+    "hal.drivers.pn532",
     "tests.portable.test_drivers",
 )
 _RUNS = 20
 
 
 def _build():
-    from hal.font8x16 import Font8x16
-    from hal.ili9341 import ILI9341
-    from hal.keymatrix import KeyMatrix, PinLines
-    from hal.uart_reader import UartLines
-    from hal.xpt2046 import XPT2046
+    from hal.drivers.font8x16 import Font8x16
+    from hal.drivers.ili9341 import ILI9341
+    from hal.drivers.keymatrix import KeyMatrix, PinLines
+    from hal.drivers.uart_reader import UartLines
+    from hal.drivers.xpt2046 import XPT2046
     from tests.portable.test_drivers import _Bus, _Column, _Pin, _Ticks, _Uart
 
     rows = [_Pin() for _ in range(4)]

@@ -24,17 +24,17 @@ import sys
 # factory's hal modules: the reference ESP32 board's module (main.esp32_board) and every driver its
 # make_board() imports, including the card parts it builds at their first arm().
 BOARD_MODULES = (
-    "hal.esp32",
-    "hal.buzzer",
-    "hal.ili9341",
-    "hal.keymatrix",
-    "hal.touch_pad",
-    "hal.wifi_link",
-    "hal.xpt2046",
-    "hal.font8x16",
-    "hal.fontfile",
-    "hal.pn532",
-    "hal.uart_reader",
+    "hal.esp32.board",
+    "hal.drivers.buzzer",
+    "hal.drivers.ili9341",
+    "hal.drivers.keymatrix",
+    "hal.drivers.touch_pad",
+    "hal.esp32.wifi_link",
+    "hal.drivers.xpt2046",
+    "hal.drivers.font8x16",
+    "hal.drivers.fontfile",
+    "hal.drivers.pn532",
+    "hal.drivers.uart_reader",
 )
 # The test doubles the bench drives the terminal with: imported in a phase of their own, and their
 # heap taken off every later row (a board holds its drivers instead, counted with BOARD_MODULES).
@@ -69,11 +69,11 @@ SALE_MODULES = (
     "firmware.host.messages",
     "firmware.host.session",
     "firmware.ui.sale",
-    "hal.des",
-    "hal.mac",
-    "hal.keystore",
-    "hal.softsec",
-    "hal.softpin",
+    "hal.soft.des",
+    "hal.soft.mac",
+    "hal.soft.keystore",
+    "hal.soft.security",
+    "hal.soft.pin",
 )
 SALE_DOUBLES = "tests.portable.online_kit"
 # After the whole sale, on the same terminal: the service menu from idle (ENTER 8), About (2) and
@@ -87,7 +87,7 @@ IDLE_SECONDS = 20  # seconds of the idle loop measured with the clock moving 20 
 _IDLE_STEP_MS = 20  # firmware.terminal's idle sleep
 _S_IFDIR = 0x4000
 
-# The glyph file the board's display reads on demand (make deploy puts it at hal.esp32.FONT_FILE).
+# The glyph file the board's display reads on demand (make deploy puts it at hal.esp32.board.FONT_FILE).
 FONT_PATH = "fonts/qianpos16.qpf"
 
 
@@ -115,11 +115,11 @@ def _walk(root, package, names):
 
 
 def board_display():
-    """The ESP32 board's display: the hal/ili9341.py driver with the board's font (the glyph file,
-    as hal.esp32 opens it) over a fake SPI bus and pins that allocate nothing. Built in a phase,
+    """The ESP32 board's display: the hal/drivers/ili9341.py driver with the board's font (the glyph file,
+    as hal.esp32.board opens it) over a fake SPI bus and pins that allocate nothing. Built in a phase,
     so the classes cost the baseline nothing."""
-    from hal import esp32
-    from hal.ili9341 import ILI9341
+    from hal.drivers.ili9341 import ILI9341
+    from hal.esp32 import board as esp32
 
     class Bus:  # machine.SPI: the panel's bytes go nowhere
         def init(self, baudrate=None):

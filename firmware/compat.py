@@ -30,7 +30,7 @@ def crash_site(exc):
     Never its message (it might one day hold card data). CPython walks exc.__traceback__;
     MicroPython has none, so its printed traceback is parsed ("File ..., line N" lines only).
     A module compiled without line numbers (mpy-cross -O3) prints line 1 for every frame (make mpy
-    uses -O0 for that reason: tests/host/mpy_gate.py); nothing known: "?:0"."""
+    uses -O0 for that reason: tools/mpy_gate.py); nothing known: "?:0"."""
     name = type(exc).__name__
     tb = getattr(exc, "__traceback__", None)
     if tb is not None:

@@ -1,6 +1,6 @@
 # The console board: any MicroPython port driven over its serial REPL console (keys typed in a
 # terminal program, the screen drawn with ANSI text). It never claims a card reader or a host link.
-# Its security module is the soft one (hal/softsec.py): no tamper resistance (docs/SECURITY.md).
+# Its security module is the soft one (hal/soft/security.py): no tamper resistance (docs/SECURITY.md).
 #
 # It is the board main.py runs until a real terminal board's drivers land (see docs/BOARD.md).
 
@@ -31,10 +31,10 @@ from hal.contracts import (
     cut_cells,
     text_cells,
 )
-from hal.keystore import StorageKeyStore
 from hal.port import PortClock, PortSystem, VfsStorage
-from hal.softpin import KeypadPinEntry
-from hal.softsec import SoftSecurityModule
+from hal.soft.keystore import StorageKeyStore
+from hal.soft.pin import KeypadPinEntry
+from hal.soft.security import SoftSecurityModule
 
 # Console bytes to key codes. Escape sequences for the arrow keys are folded by ConsoleKeypad.
 _KEYMAP = {

@@ -1,5 +1,5 @@
 # The record codec: canonical JSON and the stored-file format (header with sequence, length and CRC-32)
-# shared by the firmware's record layer (firmware/store.py) and the key store (hal/keystore.py).
+# shared by the firmware's record layer (firmware/store.py) and the key store (hal/soft/keystore.py).
 # Pure bytes in, bytes out: never touches a Storage, never imports firmware/.
 #
 # One generation of a record is a 28-byte header "QPR1 <seq:8 hex> <length:4 hex> <crc32:8 hex>\n"

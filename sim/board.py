@@ -4,9 +4,9 @@ import os
 
 from hal.cards import CardSources
 from hal.contracts import CARD_INSERT, CARD_SCAN, CARD_SWIPE, CARD_TAP, Board
-from hal.keystore import StorageKeyStore
-from hal.softpin import KeypadPinEntry
-from hal.softsec import SoftSecurityModule
+from hal.soft.keystore import StorageKeyStore
+from hal.soft.pin import KeypadPinEntry
+from hal.soft.security import SoftSecurityModule
 from sim import provision
 from sim.devices import SimClock, SoftSigner
 from sim.link import RoutedTcpLink

@@ -2,9 +2,9 @@
 # `unifont`, /usr/share/unifont/unifont.hex; licence in docs/BOARD.md). CPython only, build time.
 #
 # Writes two things:
-#   hal/font8x16.py  the 8x16 ASCII (0x20-0x7E) and "¥" glyphs as a bytes literal (in flash when
+#   hal/drivers/font8x16.py  the 8x16 ASCII (0x20-0x7E) and "¥" glyphs as a bytes literal (in flash when
 #                    frozen), between its BEGIN/END GENERATED lines;
-#   fonts/qianpos16.qpf  the glyph file hal.fontfile.FontFile reads on demand: every non-ASCII
+#   fonts/qianpos16.qpf  the glyph file hal.drivers.fontfile.FontFile reads on demand: every non-ASCII
 #                    character of the string catalog plus GB2312's symbols (rows 1-9) and its
 #                    3755 level-1 hanzi (the common characters a merchant name uses).
 # The output is a pure function of the .hex file and the catalog: the same input, the same bytes.
@@ -67,7 +67,7 @@ def font_file(glyphs, chars):
 
 
 def font_py(glyphs):
-    """The generated block of hal/font8x16.py."""
+    """The generated block of hal/drivers/font8x16.py."""
     lines = ["# BEGIN GENERATED", "# fmt: off", "GLYPHS = ("]
     for ch in NARROW:
         g = glyphs[ord(ch)]

@@ -1,5 +1,5 @@
-# The host's own DES, MAC and key work, with the `cryptography` package only: never hal/des.py or
-# hal/mac.py, so a bug in the terminal's soft module cannot pass unseen on both sides.
+# The host's own DES, MAC and key work, with the `cryptography` package only: never hal/soft/des.py or
+# hal/soft/mac.py, so a bug in the terminal's soft module cannot pass unseen on both sides.
 # Nothing here logs, prints or stores a key, a PIN or a PAN.
 import functools
 import hmac

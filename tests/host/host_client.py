@@ -1,12 +1,12 @@
 # A test terminal for the host simulator's tests: it speaks to a running sim.host over TCP and does
-# its key and MAC work with the terminal's own soft primitives (hal/des.py, hal/mac.py), while the
+# its key and MAC work with the terminal's own soft primitives (hal/soft/des.py, hal/soft/mac.py), while the
 # host uses `cryptography`: every exchange here is a cross-check of the two.
 import socket
 
 from firmware.host import messages as msg
 from firmware.host.codec import decode, encode, frame_size, mac_input, put_mac
-from hal.des import TripleDES, check_value
-from hal.mac import pin_block_format0, pos_ecb_mac, x919_mac
+from hal.soft.des import TripleDES, check_value
+from hal.soft.mac import pin_block_format0, pos_ecb_mac, x919_mac
 from sim.cards import DECK
 from sim.host.acquirer import card_pin as host_card_pin
 

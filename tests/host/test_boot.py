@@ -113,7 +113,7 @@ def test_no_key_or_no_machine_is_never_safe_mode():
 
 
 def test_the_esp32_key_is_the_pin_tables_button():
-    from hal import esp32 as board_module
+    from hal.esp32 import board as board_module
 
     gpio = board_module.gpio("safe_mode_key")
     assert boot.ESP32_SAFE_MODE_KEY_GPIO == gpio

@@ -12,7 +12,7 @@ from firmware.host import messages as msg
 from firmware.host.codec import HEADER, TPDU, Message, ProtocolError, decode, encode, encode_into
 from sim.host import answers
 from tests.host import pyiso_spec
-from tests.host.mpy_gate import REPO
+from tools.mpy_gate import REPO
 
 SPEC = pyiso_spec.spec("0")
 SPEC_F = pyiso_spec.spec("F")

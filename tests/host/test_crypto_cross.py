@@ -1,17 +1,17 @@
-# The security primitives (hal/des.py, hal/mac.py) against the `cryptography` package on random
+# The security primitives (hal/soft/des.py, hal/soft/mac.py) against the `cryptography` package on random
 # input (hypothesis), the frozen known answers of tests/portable/vectors.py recomputed with
-# `cryptography`, and hal/des.py's table literals regenerated from FIPS 46-3.
+# `cryptography`, and hal/soft/des.py's table literals regenerated from FIPS 46-3.
 import pytest
 from cryptography.hazmat.decrepit.ciphers.algorithms import TripleDES as RefTripleDES
 from cryptography.hazmat.primitives.ciphers import Cipher, modes
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import hal.des
-from hal.des import DES, TripleDES, check_value
-from hal.mac import pin_block_format0, pos_ecb_mac, x919_mac
-from tests.host import des_tables
+import hal.soft.des
+from hal.soft.des import DES, TripleDES, check_value
+from hal.soft.mac import pin_block_format0, pos_ecb_mac, x919_mac
 from tests.portable import vectors
+from tools import des_tables
 
 H = bytes.fromhex
 EXAMPLES = 300
@@ -72,17 +72,17 @@ def ref_pin_block(pin, pan):
 def test_des_tables_are_the_fips_46_3_ones():
     hi, lo = des_tables.sp_tables()
     for s in range(8):
-        assert getattr(hal.des, "_SPH{}".format(s)) == hi[s]
-        assert getattr(hal.des, "_SPL{}".format(s)) == lo[s]
+        assert getattr(hal.soft.des, "_SPH{}".format(s)) == hi[s]
+        assert getattr(hal.soft.des, "_SPL{}".format(s)) == lo[s]
     for name, value in list(des_tables.small_tables().items()) + list(des_tables.key_tables().items()):
-        assert getattr(hal.des, name) == value, name
+        assert getattr(hal.soft.des, name) == value, name
     # the generator's textbook DES, which the tables come from, is DES
     for key, plain, cipher in vectors.DES_BLOCK:
         assert des_tables.reference_encrypt(H(key), H(plain)) == H(cipher)
 
 
 def test_des_source_holds_the_generated_block():
-    with open(hal.des.__file__, encoding="utf-8") as f:
+    with open(hal.soft.des.__file__, encoding="utf-8") as f:
         source = f.read()
     start = source.index("# BEGIN GENERATED\n") + len("# BEGIN GENERATED\n")
     assert source[start : source.index("# END GENERATED")] == des_tables.render()

@@ -1,4 +1,4 @@
-# make deploy's mpremote command (tests/host/deploy.py), checked as a list: there is no board here,
+# make deploy's mpremote command (tools/deploy.py), checked as a list: there is no board here,
 # so the command itself has never run against one. Its board-side clean-up runs on CPython and on
 # MicroPython (WebAssembly) against a file tree shaped like a board's.
 import os
@@ -6,9 +6,9 @@ import subprocess
 
 import pytest
 
-from hal import esp32 as board_module
-from tests.host import deploy, mpy_gate
+from hal.esp32 import board as board_module
 from tests.host.test_upy_tier import node_or_skip
+from tools import deploy, mpy_gate
 
 
 @pytest.fixture(scope="module")

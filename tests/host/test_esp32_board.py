@@ -1,4 +1,4 @@
-# hal/esp32.py, the reference board module, built with fake port modules (no board was available):
+# hal/esp32/board.py, the reference board module, built with fake port modules (no board was available):
 # its pin table against docs/BOARD.md's wiring table, every pin it drives taken from that table, the
 # devices it builds and their declarations, the data partition mounted (never the root, never
 # formatted over damage), the Wi-Fi record, partitions.csv, and main.py's board selection.
@@ -8,7 +8,6 @@ import os
 import pytest
 
 import main
-from hal import esp32 as board_module
 from hal.contracts import (
     CARD_INSERT,
     CARD_SCAN,
@@ -20,6 +19,7 @@ from hal.contracts import (
     declared,
     has,
 )
+from hal.esp32 import board as board_module
 from tests.host.test_board_wiring import BOARD_MD, REPO, problems, wiring
 from tests.portable.esp32_fakes import FakeMachine, FakeNetwork, FakeNVS, FakeSelect, FakeSocketModule
 

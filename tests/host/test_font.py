@@ -7,8 +7,8 @@ import os
 import pytest
 
 from hal.contracts import HalError
-from hal.font8x16 import GLYPHS, Font8x16
-from hal.fontfile import FontFile
+from hal.drivers.font8x16 import GLYPHS, Font8x16
+from hal.drivers.fontfile import FontFile
 from sim import fontbuild
 
 HAVE_UNIFONT = os.path.isfile(fontbuild.UNIFONT)

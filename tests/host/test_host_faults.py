@@ -15,7 +15,7 @@ from firmware.host.codec import ProtocolError, decode, frame_size, mac_input
 from sim.host.acquirer import OPENING_BALANCE
 from sim.host.server import FaultPlan, Host
 from tests.host.host_client import ACC, Client, pan
-from tests.host.mpy_gate import REPO
+from tools.mpy_gate import REPO
 
 RUNS = {}
 

@@ -1,5 +1,5 @@
 # The host simulator as a server: the command line's one line, sign-in under the TMK checked by the
-# terminal's own DES (hal/des.py), MACs both ways, the ledger's durability settings and what it never
+# terminal's own DES (hal/soft/des.py), MACs both ways, the ledger's durability settings and what it never
 # stores, the provisioning loader, the frame trace. Every test runs a real server on 127.0.0.1:0.
 import json
 import os
@@ -17,8 +17,8 @@ from sim.host.ledger import Ledger, LedgerError
 from sim.host.provisioning import Provisioning, ProvisioningError, parse
 from sim.host.server import Host
 from tests.host.host_client import ACC, TID, Client, pan, track2
-from tests.host.mpy_gate import REPO
 from tests.portable import vectors
+from tools.mpy_gate import REPO
 
 H = bytes.fromhex
 
@@ -98,7 +98,7 @@ def test_bind_listens_on_the_address_given():
 
 def test_sign_in_keys_decrypt_under_the_tmk_with_the_terminals_own_des(host):
     c = Client(host.port)
-    answer = c.sign_in()  # the client checks both check values with hal.des.check_value
+    answer = c.sign_in()  # the client checks both check values with hal.soft.des.check_value
     assert answer[60] == "00000001003" and len(answer[62]) == 40
     assert len(answer[12]) == 6 and len(answer[13]) == 4 and answer[11] == "000001"
     # the host's batch: after a settlement of batch 1 it says 2
@@ -190,7 +190,9 @@ def test_the_host_never_uses_the_terminals_crypto():
         if name.endswith(".py"):
             with open(os.path.join(REPO, "sim", "host", name), encoding="utf-8") as f:
                 source = f.read()
-            assert "hal.des" not in source and "hal.mac" not in source and "hal import" not in source, name
+            assert (
+                "hal.soft.des" not in source and "hal.soft.mac" not in source and "hal import" not in source
+            ), name
 
 
 def test_the_ledger_is_durable_and_holds_no_card_data(host, client, tmp_path):

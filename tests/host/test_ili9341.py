@@ -1,4 +1,4 @@
-# hal/ili9341.py against a fake panel written from the ILI9341 datasheet (V1.11): it decodes the
+# hal/drivers/ili9341.py against a fake panel written from the ILI9341 datasheet (V1.11): it decodes the
 # 4-wire serial stream (D/CX low = command, high = parameters), keeps the frame memory in RGB565,
 # and enforces what the datasheet asks (parameter counts, the waits after SWRESET and SLPOUT,
 # COLMOD 16-bit before pixel data, windows inside 240x320). The tests compare the picture.
@@ -7,9 +7,9 @@ import os
 import pytest
 
 from hal.contracts import text_cells
-from hal.font8x16 import Font8x16
-from hal.fontfile import FontFile
-from hal.ili9341 import ILI9341
+from hal.drivers.font8x16 import Font8x16
+from hal.drivers.fontfile import FontFile
+from hal.drivers.ili9341 import ILI9341
 from tests.host.fake_bus import SPI, Pin, SPIDevice
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))

@@ -1,12 +1,12 @@
-# hal/keymatrix.py against a simulated switch matrix: the fakes model the wires (a closed switch
+# hal/drivers/keymatrix.py against a simulated switch matrix: the fakes model the wires (a closed switch
 # joins its row and column; a column reads low when joined to a row driven low), and the PCF8574
 # fake follows its datasheet (no registers; a written 1 is a weak pull-up that reads back as the
 # pin's level, a 0 a strong low).
 import pytest
 
-from hal.buzzer import Buzzer
 from hal.contracts import KEY_CANCEL, KEY_ENTER, KEY_FUNC
-from hal.keymatrix import DEFAULT_KEYMAP, KeyMatrix, PCF8574Lines, PinLines
+from hal.drivers.buzzer import Buzzer
+from hal.drivers.keymatrix import DEFAULT_KEYMAP, KeyMatrix, PCF8574Lines, PinLines
 
 
 class Switches:

@@ -3,7 +3,7 @@
 import ast
 import os
 
-from tests.host.mpy_gate import REPO, device_sources
+from tools.mpy_gate import REPO, device_sources
 
 # Modules a MicroPython 1.27 port provides that the device code may use (`select` for the console).
 # `io` for the crash site (sys.print_exception into an io.StringIO); the port modules (`machine`,
@@ -27,7 +27,7 @@ DEVICE_STDLIB = {
 # given, the others) inside make_board() only, so that CPython and the WebAssembly tier import it.
 # firmware/ and every other hal/ module never import them: they are handed objects.
 PORT_MODULES = {"machine", "network", "esp32", "socket"}
-MAY_IMPORT_PORT = {"main.py": PORT_MODULES, "hal/esp32.py": PORT_MODULES, "boot.py": {"machine"}}
+MAY_IMPORT_PORT = {"main.py": PORT_MODULES, "hal/esp32/board.py": PORT_MODULES, "boot.py": {"machine"}}
 
 
 def module_level_imports(rel):
@@ -77,11 +77,11 @@ def test_port_modules_are_imported_inside_functions_only():
             if name.split(".")[0] in PORT_MODULES:
                 bad.append("{}: import {} at module level".format(rel, name))
     assert bad == []
-    assert module_level_imports("hal/esp32.py")  # the walk sees the module's own imports
+    assert module_level_imports("hal/esp32/board.py")  # the walk sees the module's own imports
 
 
 # What firmware/ may import from hal/: the contracts, and the record codec (pure bytes, no device),
-# which lives in hal/ so that the key store (hal/keystore.py) uses the same format while hal/ never
+# which lives in hal/ so that the key store (hal/soft/keystore.py) uses the same format while hal/ never
 # imports firmware/. Nothing else: drivers, the soft security module and the DES code stay hidden.
 FIRMWARE_MAY_IMPORT = ("hal.contracts", "hal.record")
 
@@ -139,9 +139,77 @@ def test_firmware_never_touches_keys_or_pins():
         if not rel.startswith("firmware/"):
             continue
         for name, line in imports(rel):
-            if name in ("hal.des", "hal.mac", "hal.softsec", "hal.softpin", "hal.keystore"):
+            if name in (
+                "hal.soft.des",
+                "hal.soft.mac",
+                "hal.soft.security",
+                "hal.soft.pin",
+                "hal.soft.keystore",
+            ):
                 bad.append("{}:{}: import {}".format(rel, line, name))
         with open(os.path.join(REPO, rel), encoding="utf-8") as f:
             if "key_store" in f.read():
                 bad.append("{}: names the key store".format(rel))
     assert bad == []
+
+
+# hal/ keeps one folder per kind of thing; what each may import from hal/ (besides itself):
+#   hal/*.py        the contracts, the record codec, the port's VFS/clock, the console board, the card
+#                   reader over parts: portable, shared by every board
+#   hal/soft/       software stand-ins for a secure processor (DES, MACs, key store, security module,
+#                   PIN entry): portable; never a driver or a board
+#   hal/drivers/    chip drivers any board may wire (display, touch, keypad, readers, buzzer, font):
+#                   handed initialised buses and pins; never a board or the soft security parts
+#   hal/<board>/    one folder per board (today hal/esp32/): wiring, its system device, key store and
+#                   link; may use all of the above, never another board
+HAL_FOLDER_MAY_IMPORT = {
+    "hal": ("hal.contracts", "hal.record", "hal.port", "hal.soft"),
+    "hal/soft": ("hal.contracts", "hal.record", "hal.soft"),
+    "hal/drivers": ("hal.contracts", "hal.drivers"),
+    "hal/esp32": (
+        "hal.contracts",
+        "hal.record",
+        "hal.port",
+        "hal.cards",
+        "hal.soft",
+        "hal.drivers",
+        "hal.esp32",
+    ),
+}
+
+
+def hal_folder(rel):
+    return rel.rsplit("/", 1)[0]
+
+
+def test_each_hal_folder_imports_only_what_its_rule_allows():
+    bad, seen = [], set()
+    for rel in device_sources():
+        if not rel.startswith("hal/"):
+            continue
+        folder = hal_folder(rel)
+        seen.add(folder)
+        allowed = HAL_FOLDER_MAY_IMPORT.get(folder)
+        if allowed is None:
+            bad.append("{}: folder {} has no rule here".format(rel, folder))
+            continue
+        for name, line in imports(rel):
+            if name.split(".")[0] != "hal" or name == "hal":
+                continue
+            if not [a for a in allowed if name == a or name.startswith(a + ".")]:
+                bad.append("{}:{}: import {}".format(rel, line, name))
+    assert bad == []
+    assert seen == set(HAL_FOLDER_MAY_IMPORT)  # every rule names a folder that exists
+
+
+def test_the_folder_rules_catch_a_driver_importing_a_board(tmp_path):
+    # The rule's own check, on a planted file: a driver that imports the ESP32 board is refused.
+    planted = tmp_path / "hal" / "drivers"
+    planted.mkdir(parents=True)
+    (planted / "bad.py").write_text("from hal.esp32.board import make_board\n")
+    rel = "hal/drivers/bad.py"
+    with open(os.path.join(str(tmp_path), rel), encoding="utf-8") as f:
+        names = [n.module for n in ast.walk(ast.parse(f.read())) if isinstance(n, ast.ImportFrom)]
+    allowed = HAL_FOLDER_MAY_IMPORT[hal_folder(rel)]
+    assert names == ["hal.esp32.board"]
+    assert not [a for a in allowed if names[0] == a or names[0].startswith(a + ".")]

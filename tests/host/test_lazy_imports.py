@@ -4,13 +4,13 @@
 import subprocess
 import sys
 
-from tests.host.mpy_gate import REPO
+from tools.mpy_gate import REPO
 
 _BOOT_AN_ONLINE_TERMINAL = """
 import sys
 from firmware.terminal import Terminal
-from hal.keystore import StorageKeyStore
-from hal.softsec import SoftSecurityModule
+from hal.soft.keystore import StorageKeyStore
+from hal.soft.security import SoftSecurityModule
 from tests.portable.fakes import make_board
 from virtual.storage import RamStorage
 
@@ -50,5 +50,5 @@ def test_an_online_terminal_loads_no_flow_until_one_runs():
     assert "未签到" in shown or "Not signed in" in shown  # it did ask: the terminal is online
     assert screen == "MenuScreen"
     loaded = modules.split(" ")
-    assert "firmware.terminal" in loaded and "hal.softsec" in loaded  # the listing is the real one
+    assert "firmware.terminal" in loaded and "hal.soft.security" in loaded  # the listing is the real one
     assert [name for name in LOADED_AT_FIRST_USE if name in loaded] == []

@@ -1,4 +1,4 @@
-# hal/pn532.py against a fake PN532 on a fake I2C bus, written from the PN532 User Manual
+# hal/drivers/pn532.py against a fake PN532 on a fake I2C bus, written from the PN532 User Manual
 # (UM0701-02): it checks every host frame (preamble, start code, LEN/LCS, TFI D4, DCS, postamble),
 # answers with a status byte, an ACK, then the answer frame once "ready"; and a scripted EMV card
 # behind it that answers SELECT PPSE, SELECT AID, GPO and READ RECORD from TLV built here (EMV
@@ -6,7 +6,7 @@
 import pytest
 
 from hal.contracts import CARD_TAP, HalError
-from hal.pn532 import (
+from hal.drivers.pn532 import (
     PN532,
     CardGone,
     ContactlessReader,

@@ -12,9 +12,9 @@ from hypothesis import strategies as st
 
 from firmware.screens import Screen
 from hal.contracts import KEYS_DOUBLE, KEYS_TRACK, MAC_ECB, MAC_X919, PIN_DIGITS, PIN_ENTER, KeyRefused
-from hal.des import check_value
-from hal.keystore import StorageKeyStore
-from hal.softsec import SoftSecurityModule, hmac_sha256
+from hal.soft.des import check_value
+from hal.soft.keystore import StorageKeyStore
+from hal.soft.security import SoftSecurityModule, hmac_sha256
 from sim import cards, provision, scenario
 from sim.board import make_board, make_key_store
 from sim.storage import DirStorage

@@ -28,7 +28,7 @@ from hal.contracts import (
     char_cells,
     declared,
 )
-from hal.keystore import StorageKeyStore
+from hal.soft.keystore import StorageKeyStore
 from sim import cards
 from sim.board import make_board
 from sim.devices import KEY_NAME, LEGACY_FILE, SimClock, SoftSigner
@@ -207,7 +207,7 @@ def test_an_older_state_dirs_signer_key_moves_to_the_key_store(tmp_path):
 
 # ---- board ---------------------------------------------------------------------------------
 def test_sim_board_devices_conformance():
-    # The firmware's keypad is the virtual keypad lent to the PIN entry (hal.softpin.LentKeypad).
+    # The firmware's keypad is the virtual keypad lent to the PIN entry (hal.soft.pin.LentKeypad).
     conformance.check_keypad(lambda: make_board().keypad, beeps=lambda k: k.device.beeps)
     conformance.check_keypad(lambda: make_board().keypad.device, virtual=True, beeps=lambda k: k.beeps)
     conformance.check_display(lambda: make_board().display, True, lambda d, x, y: d.pixel(x, y))

@@ -1,7 +1,7 @@
-# hal/uart_reader.py against a fake UART that delivers bytes in whatever pieces a test chooses
+# hal/drivers/uart_reader.py against a fake UART that delivers bytes in whatever pieces a test chooses
 # (as a real UART's readinto with timeout=0 returns what has arrived so far).
 from hal.contracts import CARD_SCAN, CARD_SWIPE
-from hal.uart_reader import ScannerSource, StripeSource, UartLines, track2
+from hal.drivers.uart_reader import ScannerSource, StripeSource, UartLines, track2
 from sim.cards import DECK
 
 

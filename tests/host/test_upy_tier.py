@@ -14,7 +14,7 @@ import pytest
 
 from hal.contracts import ENOENT, ENOSPC
 from hal.port import _EMSCRIPTEN_ERRNO
-from tests.host import mpy_gate
+from tools import mpy_gate
 
 REPO = mpy_gate.REPO
 PORTABLE = os.path.join(REPO, "tests", "portable")

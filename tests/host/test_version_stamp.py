@@ -1,4 +1,4 @@
-# `make version` (tests/host/version_stamp.py): the module it writes, checked with CPython's own
+# `make version` (tools/version_stamp.py): the module it writes, checked with CPython's own
 # calendar, and the committed firmware/version.py is in exactly that form.
 import calendar
 import datetime
@@ -7,7 +7,7 @@ import runpy
 import pytest
 
 from firmware import version
-from tests.host import version_stamp
+from tools import version_stamp
 
 
 def _written(path):

@@ -1,10 +1,10 @@
-# hal/xpt2046.py against a fake XPT2046 written from its datasheet: it decodes each control byte
+# hal/drivers/xpt2046.py against a fake XPT2046 written from its datasheet: it decodes each control byte
 # (S, A2-A0, MODE, SER/DFR, PD), answers the channel's 12-bit conversion in the 24-clock frame
 # (the result's MSB one clock after the control byte), and models a touch as raw plate readings
 # that a rotated, scaled screen point produces.
 import pytest
 
-from hal.xpt2046 import DEFAULT_CALIBRATION, PEN_DOWN, PEN_MOVE, PEN_UP, XPT2046, calibration
+from hal.drivers.xpt2046 import DEFAULT_CALIBRATION, PEN_DOWN, PEN_MOVE, PEN_UP, XPT2046, calibration
 from tests.host.fake_bus import SPI, Pin, SPIDevice
 
 # Datasheet: A2-A0 for the differential (SER/DFR = 0) measurements.

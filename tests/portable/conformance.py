@@ -894,7 +894,7 @@ def xor_parts(parts):
 def field62(tmk, keys, spoil=None):
     """Field 62 of a sign-in answer delivering keys under tmk: each key encrypted, then its check
     value; spoil=k gives key k a wrong check value."""
-    from hal.des import TripleDES, check_value
+    from hal.soft.des import TripleDES, check_value
 
     out = b""
     for k, key in enumerate(keys):
@@ -991,7 +991,7 @@ def _check_key_store_power_cut(make):
             n += 1
     # A delete cut anywhere leaves the key or nothing, even with a finished temp file from an
     # interrupted save beside it: never that temp file's key.
-    from hal.keystore import StorageKeyStore
+    from hal.soft.keystore import StorageKeyStore
     from virtual.storage import RamStorage
 
     other = StorageKeyStore(RamStorage())
@@ -1021,8 +1021,8 @@ def _check_key_store_power_cut(make):
 def check_security_module(make_store, make_module):
     """make_store(): a fresh key store; make_module(store): the module over it (again: a reboot)."""
     from hal.contracts import KEYS_DOUBLE, KEYS_TRACK, MAC_ECB, MAC_X919, KeyRefused, NoKey
-    from hal.des import TripleDES, check_value
-    from hal.mac import pin_block_format0, pos_ecb_mac, x919_mac
+    from hal.soft.des import TripleDES, check_value
+    from hal.soft.mac import pin_block_format0, pos_ecb_mac, x919_mac
 
     store = make_store()
     sec = make_module(store)
@@ -1130,8 +1130,8 @@ def check_pin_entry(make):
         PIN_TIMEOUT,
         NoKey,
     )
-    from hal.des import TripleDES, check_value
-    from hal.mac import pin_block_format0
+    from hal.soft.des import TripleDES, check_value
+    from hal.soft.mac import pin_block_format0
 
     pin, keypad, press, clock, sec = make()
     assert declared(pin) == []

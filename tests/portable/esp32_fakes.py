@@ -4,7 +4,7 @@
 import errno
 
 from hal.contracts import SIG_CLEAR, SIG_CONFIRM
-from hal.xpt2046 import calibration
+from hal.drivers.xpt2046 import calibration
 
 ESP_ERR_NVS_NOT_FOUND = 0x1102
 ESP_ERR_NVS_INVALID_LENGTH = 0x110C

@@ -6,11 +6,11 @@ from firmware.host.messages import carries_mac
 from firmware.params import Params
 from firmware.terminal import Terminal
 from hal.contracts import CardEvent, LinkError
-from hal.des import TripleDES, check_value
-from hal.keystore import StorageKeyStore
-from hal.mac import pos_ecb_mac, x919_mac
-from hal.softpin import KeypadPinEntry
-from hal.softsec import SoftSecurityModule
+from hal.soft.des import TripleDES, check_value
+from hal.soft.keystore import StorageKeyStore
+from hal.soft.mac import pos_ecb_mac, x919_mac
+from hal.soft.pin import KeypadPinEntry
+from hal.soft.security import SoftSecurityModule
 from tests.portable.fakes import make_board
 from virtual.devices import LoopbackLink, VirtualClock, VirtualKeypad
 from virtual.storage import RamStorage

@@ -1,7 +1,7 @@
 # DES and 3DES known answers (FIPS 81, SP 800-67, frozen cryptography answers), check values, and
 # the block API. Runs on CPython and MicroPython; cross-checks on random input: tests/host.
 
-from hal.des import DES, TripleDES, check_value
+from hal.soft.des import DES, TripleDES, check_value
 from tests.portable import vectors
 from tests.portable.heap import heap_probe
 

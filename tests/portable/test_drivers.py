@@ -3,11 +3,11 @@
 # MicroPython (gc.mem_alloc) as on CPython (tracemalloc). The drivers' behaviour against fakes
 # written from the datasheets is tested in tests/host/test_{keymatrix,xpt2046,ili9341,...}.py.
 
-from hal.buzzer import Buzzer
-from hal.ili9341 import ILI9341
-from hal.keymatrix import KeyMatrix, PinLines
-from hal.uart_reader import UartLines
-from hal.xpt2046 import PEN_DOWN, PEN_MOVE, XPT2046
+from hal.drivers.buzzer import Buzzer
+from hal.drivers.ili9341 import ILI9341
+from hal.drivers.keymatrix import KeyMatrix, PinLines
+from hal.drivers.uart_reader import UartLines
+from hal.drivers.xpt2046 import PEN_DOWN, PEN_MOVE, XPT2046
 from tests.portable.heap import heap_probe
 
 
@@ -106,7 +106,7 @@ def test_a_touch_sample_allocates_nothing():
 
 
 def test_a_text_row_and_its_show_allocate_nothing():
-    from hal.font8x16 import Font8x16
+    from hal.drivers.font8x16 import Font8x16
 
     bus = _Bus()
     d = ILI9341(bus, _Pin(), _Pin(), font=Font8x16(), sleep_ms=lambda ms: None)
@@ -159,7 +159,7 @@ def test_uart_bytes_are_assembled_without_allocation():
 
 
 def test_pn532_frames_and_emv_data_on_this_runtime():
-    from hal.pn532 import fill_pdol, frame, parse_frame, terminal_data, tlv_value
+    from hal.drivers.pn532 import fill_pdol, frame, parse_frame, terminal_data, tlv_value
 
     # UM0701-02 7.2.2: GetFirmwareVersion and its answer for a PN532 v1.6
     assert frame(b"\x02") == b"\x00\x00\xff\x02\xfe\xd4\x02\x2a\x00"
@@ -172,7 +172,7 @@ def test_pn532_frames_and_emv_data_on_this_runtime():
 
 
 def test_stripe_track2_on_this_runtime():
-    from hal.uart_reader import track2
+    from hal.drivers.uart_reader import track2
 
     assert track2("%B1^X^1?;6217002430012345675=311222012345?") == "6217002430012345675=311222012345"
     assert track2(";62170024=3112?") == "62170024=3112" and track2(";6217?") == ""
@@ -181,9 +181,9 @@ def test_stripe_track2_on_this_runtime():
 def test_chinese_text_from_a_font_file_allocates_nothing():
     import io
 
-    from hal.font8x16 import Font8x16
-    from hal.fontfile import FontFile
-    from hal.ili9341 import ILI9341
+    from hal.drivers.font8x16 import Font8x16
+    from hal.drivers.fontfile import FontFile
+    from hal.drivers.ili9341 import ILI9341
 
     # A two-glyph QPF1 file: U+4E2D (all ink) and U+6587 (top row only), 16x16 each.
     blob = b"QPF1\x00\x02" + b"\x4e\x2d\x02" + b"\x65\x87\x02" + b"\xff" * 32 + b"\xff\xff" + bytes(30)
@@ -203,7 +203,7 @@ def test_chinese_text_from_a_font_file_allocates_nothing():
 
 
 def test_the_drivers_pass_the_contract_conformance_checks():
-    from hal.font8x16 import Font8x16
+    from hal.drivers.font8x16 import Font8x16
     from tests.portable import conformance
 
     def keypad():

@@ -17,11 +17,11 @@ from hal.contracts import (
     declared,
     has,
 )
-from hal.esp32_system import MIN_TIMEOUT_MS, Esp32System, count_image, read_count
-from hal.keystore import encode_key
-from hal.nvs_keystore import NvsKeyStore, slot
-from hal.touch_pad import TouchSignaturePad
-from hal.wifi_link import (
+from hal.drivers.touch_pad import TouchSignaturePad
+from hal.drivers.xpt2046 import PEN_DOWN, PEN_MOVE, PEN_UP, XPT2046
+from hal.esp32.nvs_keystore import NvsKeyStore, slot
+from hal.esp32.system import MIN_TIMEOUT_MS, Esp32System, count_image, read_count
+from hal.esp32.wifi_link import (
     STATUS_CONNECTED,
     STATUS_NO_CREDENTIALS,
     STATUS_WRONG_PASSWORD,
@@ -29,7 +29,7 @@ from hal.wifi_link import (
     numeric_ip,
     parse_credentials,
 )
-from hal.xpt2046 import PEN_DOWN, PEN_MOVE, PEN_UP, XPT2046
+from hal.soft.keystore import encode_key
 from tests.portable import conformance
 from tests.portable.conformance import raises
 from tests.portable.esp32_fakes import (

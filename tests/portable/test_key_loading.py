@@ -1,10 +1,10 @@
 # Key loading from the service menu: the field engineer types the TMK as components on the PIN
 # entry's key-entry mode; the firmware starts it, sees digit counts, and shows the check value only.
 from firmware.terminal import Terminal
-from hal.des import check_value
-from hal.keystore import StorageKeyStore
-from hal.softpin import KeypadPinEntry
-from hal.softsec import SoftSecurityModule
+from hal.soft.des import check_value
+from hal.soft.keystore import StorageKeyStore
+from hal.soft.pin import KeypadPinEntry
+from hal.soft.security import SoftSecurityModule
 from tests.portable.drive import screen
 from tests.portable.fakes import make_board
 from virtual.devices import VirtualClock, VirtualKeypad

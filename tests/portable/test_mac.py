@@ -1,7 +1,7 @@
 # The field-64 MACs (UnionPay POS "ECB" MAC, ANSI X9.19) and the ISO 9564 format-0 PIN block:
 # known answers on CPython and MicroPython. Cross-checks on random input: tests/host.
-from hal.des import DES, TripleDES
-from hal.mac import mac_equal, pin_block_format0, pos_ecb_mac, x919_mac
+from hal.soft.des import DES, TripleDES
+from hal.soft.mac import mac_equal, pin_block_format0, pos_ecb_mac, x919_mac
 from tests.portable import vectors
 
 H = bytes.fromhex

@@ -4,10 +4,10 @@
 import hashlib
 
 from hal.contracts import HalError, NoKey
-from hal.des import check_value
-from hal.keystore import StorageKeyStore
-from hal.softpin import KeypadPinEntry, LentKeypad
-from hal.softsec import SoftSecurityModule, hmac_sha256
+from hal.soft.des import check_value
+from hal.soft.keystore import StorageKeyStore
+from hal.soft.pin import KeypadPinEntry, LentKeypad
+from hal.soft.security import SoftSecurityModule, hmac_sha256
 from tests.portable import conformance
 from tests.portable.conformance import MAK, PIK, TMK_PARTS, field62, key_fragments, raises, xor_parts
 from tests.portable.fakes import make_board

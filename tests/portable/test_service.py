@@ -168,9 +168,9 @@ def test_about_shows_version_build_date_and_terminal_id():
 
 
 def test_about_shows_the_keys_check_values_never_a_key():
-    from hal.des import check_value
-    from hal.keystore import StorageKeyStore
-    from hal.softsec import SoftSecurityModule
+    from hal.soft.des import check_value
+    from hal.soft.keystore import StorageKeyStore
+    from hal.soft.security import SoftSecurityModule
     from tests.portable.conformance import MAK, PIK, TDK, TMK_PARTS, field62, xor_parts
     from virtual.storage import RamStorage
 

@@ -6,8 +6,8 @@ from firmware import registry
 from firmware.terminal import Terminal
 from firmware.touchcal import TOUCH_CAL, apply_stored, store
 from hal.contracts import SIG_POINT
-from hal.touch_pad import TouchSignaturePad
-from hal.xpt2046 import XPT2046
+from hal.drivers.touch_pad import TouchSignaturePad
+from hal.drivers.xpt2046 import XPT2046
 from tests.portable.drive import boot, press, screen
 from tests.portable.esp32_fakes import SignerHand, TouchChip
 from tests.portable.fakes import make_board

@@ -6,7 +6,7 @@ from firmware import registry
 from firmware.terminal import Terminal
 from firmware.wifi import WIFI, apply_stored, store, stored_ssid
 from hal.contracts import LINK_WIFI, WIFI_CONNECTED, WIFI_CONNECTING, LinkError, declared, has
-from hal.wifi_link import WifiLink
+from hal.esp32.wifi_link import WifiLink
 from tests.portable.drive import boot, press, screen
 from tests.portable.esp32_fakes import FakeNetwork, FakeSelect, FakeSocketModule
 from tests.portable.fakes import make_board

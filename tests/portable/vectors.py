@@ -3,7 +3,7 @@
 #
 # Where they come from:
 # - "published": copied from the source named, and also checked with `cryptography`.
-# - "frozen": computed once with the `cryptography` package (never with hal/des.py), by the
+# - "frozen": computed once with the `cryptography` package (never with hal/soft/des.py), by the
 #   reference functions of tests/host/test_crypto_cross.py (X9.19 from CBC, the ECB MAC built
 #   from DOMAIN.md's description, 3DES ECB of the clear PIN block); its
 #   test_frozen_vectors_match_cryptography recomputes every one of them, so they cannot drift.

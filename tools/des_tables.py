@@ -1,7 +1,7 @@
-# The FIPS 46-3 tables of DES and the generator of the combined tables that hal/des.py carries as
-# literals. Host-only: test_crypto_cross.py checks that hal/des.py's literals equal what this builds.
+# The FIPS 46-3 tables of DES and the generator of the combined tables that hal/soft/des.py carries as
+# literals. Host-only: test_crypto_cross.py checks that hal/soft/des.py's literals equal what this builds.
 #
-# python -m tests.host.des_tables   prints the literal block to paste into hal/des.py
+# python -m tools.des_tables   prints the literal block to paste into hal/soft/des.py
 
 # FIPS 46-3 numbers bits from 1 (the most significant) in every table.
 IP = (
@@ -121,7 +121,7 @@ def reference_encrypt(key, block):
 
 
 def small_tables():
-    """The permutation helpers of hal/des.py, by name (see its comments for what each does)."""
+    """The permutation helpers of hal/soft/des.py, by name (see its comments for what each does)."""
     return {
         # bits 2 and 0 of a nibble to bits 8 and 0 of a half-word (IP)
         "_IPX": tuple(((n >> 2) & 1) << 8 | (n & 1) for n in range(16)),
@@ -152,7 +152,7 @@ def _literal(name, items, per_line, wrap=""):
 
 
 def render():
-    """The literal block of hal/des.py, between its BEGIN and END markers."""
+    """The literal block of hal/soft/des.py, between its BEGIN and END markers."""
     hi, lo = sp_tables()
     lines = ["# fmt: off"]
     for name, tables in (("_SPH", hi), ("_SPL", lo)):

@@ -24,7 +24,7 @@
 # byte 0) feeding C and D; _PC2C/_PC2D the bits of C and of D (0 = most significant of 28) feeding
 # the two 24-bit words of a round key.
 #
-# Generated from FIPS 46-3 by `python -m tests.host.des_tables` (tests/host/test_crypto_cross.py
+# Generated from FIPS 46-3 by `python -m tools.des_tables` (tests/host/test_crypto_cross.py
 # checks these literals against it). As module-level tuples they live in flash when frozen.
 # BEGIN GENERATED
 # fmt: off

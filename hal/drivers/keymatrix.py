@@ -76,7 +76,7 @@ class PCF8574Lines:
 
 class KeyMatrix(Keypad):
     """Keypad over a 4x4 matrix. ticks_ms: the clock's ticks_ms (debounce timing); a state must
-    hold debounce_ms before it counts. beeper: a hal.buzzer.Buzzer (beep(ms), update()) or None;
+    hold debounce_ms before it counts. beeper: a hal.drivers.buzzer.Buzzer (beep(ms), update()) or None;
     poll() calls its update(), so a beep ends on time without a timer.
 
     Three or more keys down at once may show a phantom fourth (no diodes in a membrane matrix):

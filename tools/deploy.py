@@ -1,12 +1,12 @@
 # make deploy: the mpremote command that puts a build on a board. Built here as a list (tested on
-# CPython: tests/host/test_deploy.py), run by `python -m tests.host.deploy PORT` (the Makefile).
+# CPython: tests/host/test_deploy.py), run by `python -m tools.deploy PORT` (the Makefile).
 # No board is attached to the build machines: the command has never run against one.
 #
 # Order: first remove, on the board, every .py under firmware/ and hal/ (a .py beside a .mpy wins the
 # import: a source copy left from an earlier deploy would shadow the new build) and every .mpy this
 # build does not have (a module since deleted); then copy the .mpy trees and the boot.py/main.py
 # sources (a port runs those two as .py only) and the font file to the path the board module reads
-# it from (hal.esp32.FONT_FILE; a frozen image gets it the same way: it is data, not a module);
+# it from (hal.esp32.board.FONT_FILE; a frozen image gets it the same way: it is data, not a module);
 # then reset. Data and keys live elsewhere (data/, keys/, or the board's own partition) and are
 # never touched.
 import os
@@ -15,10 +15,10 @@ import shutil
 import subprocess
 import sys
 
-from hal.esp32 import FONT_FILE
-from tests.host.mpy_gate import DEVICE_DIRS, DEVICE_FILES, REPO
+from hal.esp32.board import FONT_FILE
+from tools.mpy_gate import DEVICE_DIRS, DEVICE_FILES, REPO
 
-# The display's glyph file (make font): copied to hal.esp32.FONT_FILE on the board (mpremote's cp
+# The display's glyph file (make font): copied to hal.esp32.board.FONT_FILE on the board (mpremote's cp
 # skips it when the board's copy has the same SHA-256, so an unchanged font costs one hash).
 FONT_SOURCE = os.path.join("fonts", "qianpos16.qpf")
 
@@ -71,7 +71,7 @@ def cleanup_script(keep):
 
 
 def font_target():
-    """The board path the font file is copied to: where hal/esp32.py's make_board() reads it."""
+    """The board path the font file is copied to: where hal/esp32/board.py's make_board() reads it."""
     return FONT_FILE.lstrip("/")
 
 
@@ -103,7 +103,7 @@ def main(argv):
     dry_run = "--dry-run" in args
     rest = [a for a in args if a not in ("--frozen", "--dry-run")]
     if not rest:
-        print("usage: python -m tests.host.deploy PORT [MPY_DIR] [--frozen] [--dry-run]")
+        print("usage: python -m tools.deploy PORT [MPY_DIR] [--frozen] [--dry-run]")
         return 2
     port = rest[0]
     mpy_dir = rest[1] if len(rest) > 1 else os.path.join(REPO, "build", "mpy")

@@ -44,8 +44,8 @@ def _default_sleep_ms():
 
 class ILI9341(Display):
     """spi: an initialised SPI bus (mode 0, MSB first); cs, dc: output pins; rst: output pin or None
-    (then only the software reset); font: an object with glyph(code, cells, buf) (hal.font8x16 or
-    hal.fontfile); baudrate: set on the bus before every transfer (the bus is shared with the
+    (then only the software reset); font: an object with glyph(code, cells, buf) (hal.drivers.font8x16 or
+    hal.drivers.fontfile); baudrate: set on the bus before every transfer (the bus is shared with the
     touch controller at a lower clock), None to leave it; ink/paper: RGB565 colours of 1 and 0 bits."""
 
     capabilities = (CAP_PIXELS, CAP_BLIT)

@@ -1,11 +1,11 @@
 # The mpy-cross gate: the one list of files that must compile for the device, and the compiler
-# run over them. Used by test_upy_tier.py and by `make mpy` (python -m tests.host.mpy_gate OUT).
+# run over them. Used by test_upy_tier.py and by `make mpy` (python -m tools.mpy_gate OUT).
 # Never imports the code it compiles.
 import os
 import subprocess
 import sys
 
-REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DEVICE_DIRS = ("firmware", "hal")
 DEVICE_FILES = ("boot.py", "main.py")
 

@@ -1,11 +1,11 @@
-# The MACs of host messages (field 64) and the ISO 9564 format-0 PIN block, over hal/des.py.
+# The MACs of host messages (field 64) and the ISO 9564 format-0 PIN block, over hal/soft/des.py.
 # Only security module implementations call these: keys and PINs never leave the security module,
 # and nothing here stores, logs or prints a key, a PIN or a PAN (error messages name no value).
 #
-# A MAC key is a double-length (16-byte) key given as a hal.des.TripleDES, so its schedule is
+# A MAC key is a double-length (16-byte) key given as a hal.soft.des.TripleDES, so its schedule is
 # built once per key load, not once per message.
 
-from hal.des import TripleDES
+from hal.soft.des import TripleDES
 
 _HEX = b"0123456789ABCDEF"
 

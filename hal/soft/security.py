@@ -1,5 +1,5 @@
 # The portable soft security module: TMK, working keys and the device's password key in a KeyStore,
-# DES/3DES and the MACs in pure Python (hal/des.py, hal/mac.py). Never returns, logs or stores a key
+# DES/3DES and the MACs in pure Python (hal/soft/des.py, hal/soft/mac.py). Never returns, logs or stores a key
 # anywhere but its key store. Not tamper-resistant (docs/SECURITY.md says what a production board does).
 #
 # Key store entries: "tmk" (16 bytes, clear), "work" (60.3 as 3 ASCII digits + field 62 as delivered:
@@ -21,8 +21,8 @@ from hal.contracts import (
     NoKey,
     SecurityModule,
 )
-from hal.des import TripleDES, check_value
-from hal.mac import mac_equal, pin_block_format0, pos_ecb_mac, x919_mac
+from hal.soft.des import TripleDES, check_value
+from hal.soft.mac import mac_equal, pin_block_format0, pos_ecb_mac, x919_mac
 
 TMK = "tmk"
 WORK = "work"

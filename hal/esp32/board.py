@@ -5,11 +5,11 @@
 
 from hal.cards import CardPart, CardSources
 from hal.contracts import CARD_INSERT, CARD_SCAN, CARD_SWIPE, CARD_TAP, Board, HalError
-from hal.esp32_system import Esp32System
-from hal.nvs_keystore import NvsKeyStore
+from hal.esp32.nvs_keystore import NvsKeyStore
+from hal.esp32.system import Esp32System
 from hal.port import PortClock, VfsStorage
-from hal.softpin import KeypadPinEntry
-from hal.softsec import SoftSecurityModule
+from hal.soft.pin import KeypadPinEntry
+from hal.soft.security import SoftSecurityModule
 
 # The pin table: (GPIO, direction, name). docs/BOARD.md's wiring table lists the same GPIOs with the
 # same directions (tests/host/test_esp32_board.py compares them); make_board() takes every pin
@@ -110,7 +110,7 @@ def read_wifi(path=WIFI_FILE):
     """(ssid, password) from the provisioning record at path, or None if it is missing or not one."""
     import json
 
-    from hal.wifi_link import parse_credentials
+    from hal.esp32.wifi_link import parse_credentials
 
     try:
         with open(path) as f:
@@ -121,13 +121,13 @@ def read_wifi(path=WIFI_FILE):
 
 
 def _font(path):
-    from hal.font8x16 import Font8x16
+    from hal.drivers.font8x16 import Font8x16
 
     try:
         stream = open(path, "rb")
     except OSError:
         return Font8x16()  # no font file deployed: ASCII only, Chinese shows as hollow boxes
-    from hal.fontfile import FontFile
+    from hal.drivers.fontfile import FontFile
 
     return FontFile(stream, fallback=Font8x16())
 
@@ -152,7 +152,7 @@ def make_board(
     safe_mode: the board started for service: no watchdog (it could not be stopped), no boot
     counted. main.py never builds a board in safe mode; a technician at the safe-mode REPL does,
     with safe_mode=True, to try the devices (docs/BOARD.md). stripe_reader: the optional UART
-    stripe reader is fitted. calibration: the touch's stored hal.xpt2046.calibration() tuple
+    stripe reader is fitted. calibration: the touch's stored hal.drivers.xpt2046.calibration() tuple
     (None: the default). data_root: where the firmware's
     Storage lives (the mounted data partition). wifi: (ssid, password), else read from wifi_file.
     font_file: the Chinese glyphs on the root filesystem (missing: ASCII only)."""
@@ -162,12 +162,12 @@ def make_board(
         import socket  # type: ignore[no-redef]
     if select is None:
         import select  # type: ignore[no-redef]
-    from hal.buzzer import Buzzer
-    from hal.ili9341 import ILI9341
-    from hal.keymatrix import KeyMatrix, PCF8574Lines
-    from hal.touch_pad import TouchSignaturePad
-    from hal.wifi_link import WifiLink
-    from hal.xpt2046 import DEFAULT_CALIBRATION, XPT2046
+    from hal.drivers.buzzer import Buzzer
+    from hal.drivers.ili9341 import ILI9341
+    from hal.drivers.keymatrix import KeyMatrix, PCF8574Lines
+    from hal.drivers.touch_pad import TouchSignaturePad
+    from hal.drivers.xpt2046 import DEFAULT_CALIBRATION, XPT2046
+    from hal.esp32.wifi_link import WifiLink
 
     Pin = machine.Pin
 
@@ -216,17 +216,17 @@ def make_board(
         )
 
     def contactless():
-        from hal.pn532 import PN532, ContactlessReader
+        from hal.drivers.pn532 import PN532, ContactlessReader
 
         return ContactlessReader(PN532(i2c, clock.ticks_ms, clock.sleep_ms), clock)
 
     def scanner():
-        from hal.uart_reader import ScannerSource, UartLines
+        from hal.drivers.uart_reader import ScannerSource, UartLines
 
         return ScannerSource(UartLines(uart(SCANNER_UART, "scanner")))
 
     def stripe():
-        from hal.uart_reader import StripeSource, UartLines
+        from hal.drivers.uart_reader import StripeSource, UartLines
 
         # tx given although nothing listens: UART 1's default TX is GPIO 10, a flash pin.
         stripe_uart = uart(STRIPE_UART, "stripe")

@@ -3,7 +3,7 @@
 #
 # NVS keys are at most 15 characters and a namespace cannot be listed, so:
 # - each key NAME lives under the NVS key "k" + 14 hex digits of SHA-256(NAME), as the record of
-#   hal/keystore.py (encode_key: header with length and CRC-32, payload with the name and the
+#   hal/soft/keystore.py (encode_key: header with length and CRC-32, payload with the name and the
 #   blob), so a record found under another name's slot is damage, like a truncated or flipped one;
 # - the NVS key "names" holds the list of names (a record of the same format, no key material),
 #   written before a key is added and after it is erased: a cut between leaves a name whose key is
@@ -16,8 +16,8 @@
 import hashlib
 
 from hal.contracts import HalError, KeyStore
-from hal.keystore import RECORD_LIMIT, check_blob, check_key_name, encode_key, stored_key
 from hal.record import HEADER_SIZE, Damaged, pack, unpack
+from hal.soft.keystore import RECORD_LIMIT, check_blob, check_key_name, encode_key, stored_key
 
 _INDEX = "names"
 _INDEX_LIMIT = 4000  # payload bytes of the index: 150 names of 24 characters and their quotes

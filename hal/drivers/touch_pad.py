@@ -12,7 +12,7 @@ from hal.contracts import (
     SIG_RAW,
     SignaturePad,
 )
-from hal.xpt2046 import PEN_DOWN, PEN_MOVE, PEN_UP, calibration
+from hal.drivers.xpt2046 import PEN_DOWN, PEN_MOVE, PEN_UP, calibration
 
 # The buttons of the signing screen, in screen pixels (x, y, width, height): a 40-pixel strip at
 # the bottom of the 240x320 portrait screen, "clear" on the left and "confirm" on the right. The
@@ -25,12 +25,12 @@ def _inside(x, y, left, top, width, height):
 
 
 class TouchSignaturePad(SignaturePad):
-    """touch: a hal.xpt2046.XPT2046 (calibrated: its points are screen pixels); buttons: (kind,
+    """touch: a hal.drivers.xpt2046.XPT2046 (calibrated: its points are screen pixels); buttons: (kind,
     x, y, width, height) areas where a tap (pen down and up inside the same one) reports kind.
     A stroke begins only with the pen put down inside the signing area; its points leaving the
     area are held at its edge. A pen already down at start() draws nothing until lifted.
     Calibration (CAP_CALIBRATE): calibrate_begin() reports each tap's raw plate readings; the
-    calibration is hal.xpt2046.calibration()'s six ints."""
+    calibration is hal.drivers.xpt2046.calibration()'s six ints."""
 
     capabilities = (CAP_PEN, CAP_CALIBRATE)
     lacks = {}  # type: dict

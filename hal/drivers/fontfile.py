@@ -10,7 +10,7 @@ _MAGIC = b"QPF1"
 
 
 class FontFile:
-    """glyph(code, cells, buf) as hal.font8x16.Font8x16's, asking `fallback` first (the built-in
+    """glyph(code, cells, buf) as hal.drivers.font8x16.Font8x16's, asking `fallback` first (the built-in
     ASCII font), then binary-searching the file's index. stream: an open binary file (seek, readinto)."""
 
     def __init__(self, stream, fallback=None):
