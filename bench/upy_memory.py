@@ -40,7 +40,8 @@ BOARD_MODULES = (
 # heap taken off every later row (a board holds its drivers instead, counted with BOARD_MODULES).
 DOUBLES = ("virtual.devices", "virtual.storage", "tests.portable.fakes")
 
-# One key per event: open the menu, choose sale, key 123.45, backspace, confirm, cancel.
+# One key per event: open the menu, choose sale (firmware.ui.amount loads), key 123.45, backspace,
+# confirm, cancel.
 EVENTS = ("ENTER", "1", "1", "2", "3", "4", "5", "CLEAR", "ENTER", "CANCEL", "CANCEL")
 
 

@@ -74,7 +74,7 @@ def printed_site(text):
 
 
 def _module_of(path):
-    """firmware/screens.py -> firmware.screens (as CPython's __name__ gives it)."""
+    """firmware/ui/idle.py -> firmware.ui.idle (as CPython's __name__ gives it)."""
     for ext in (".py", ".mpy"):
         if path.endswith(ext):
             path = path[: -len(ext)]

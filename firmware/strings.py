@@ -57,7 +57,7 @@ _CATALOG = (
     "dev_link|通讯模块|Link\n"
     "dev_system|看门狗|Watchdog\n"
     "dev_pin_entry|密码键盘|PIN pad\n"
-    # The clock-valid state and the service menu (系统管理, firmware/service.py).
+    # The clock-valid state and the service menu (系统管理, firmware/ui/service.py).
     "clock_not_set|时间未设置|Clock not set\n"
     "clock_set_hint|请在系统管理中设置|Set it in Admin\n"
     "svc_title|系统管理|Admin\n"

@@ -10,8 +10,9 @@ from firmware.counters import Counters, recover
 from firmware.errors import ClockNotSet, FlowUnavailable, PosError, StoredDataCorrupt
 from firmware.journal import Journal
 from firmware.params import Params
-from firmware.screens import IdleScreen, MessageScreen
 from firmware.touchcal import apply_stored
+from firmware.ui.idle import IdleScreen
+from firmware.ui.widgets import MessageScreen
 from firmware.version import BUILD_TIME
 from hal.contracts import (
     CAP_BEEP,
@@ -38,12 +39,20 @@ _RETRY_DEVICE_MS = const(2000)  # a device that raised HalError is polled again 
 # refuses another size; not imported from there: the codec loads at the first sale, not at boot).
 FRAME_BYTES = const(2050)
 
-# The service menu's modules (系统管理: a technician's, now and then): imported when it is chosen
-# (Terminal.flow) and dropped when the terminal is back at idle, so that they are neither in an
-# idle terminal's heap nor on top of the next sale's (12 KB; bench/README.md, 2026-12-06). The
-# sale's modules (firmware.ui.sale, .online, .host.*) are loaded at the first sale too but stay:
+# The service menu's modules (系统管理: a technician's, now and then): the menu when it is chosen,
+# each item's screens when that item is (Terminal.flow), all dropped when the terminal is back at
+# idle, so that they are neither in an idle terminal's heap nor on top of the next sale's (12 KB;
+# bench/README.md, 2026-12-06). The sale's modules (firmware.ui.amount at the first sale;
+# firmware.ui.sale, .online, .host.* at the first card read) are loaded at first use too but stay:
 # every sale needs them, and reading them again each time would only add time and fragments.
-DROPPED_AT_IDLE = ("firmware.service", "firmware.registry")
+DROPPED_AT_IDLE = (
+    "firmware.ui.service",
+    "firmware.ui.keyload",
+    "firmware.ui.touchcal",
+    "firmware.ui.wifi",
+    "firmware.ui.echo",
+    "firmware.registry",
+)
 
 
 def _unload(name):
@@ -135,7 +144,7 @@ class Terminal:
         return sale.ResultScreen.of_record(self, last, again=True)
 
     def flow(self, name):
-        """The module `name` of a flow (the service menu, the sale), imported at its first use.
+        """The module `name` of a flow (the sale, the service menu and its items), imported at its first use.
         FlowUnavailable (a message, never a traceback) when it cannot be loaded: its .mpy missing
         or made for another MicroPython, no heap left for it; where it failed goes into last_crash."""
         module = sys.modules.get(name)

@@ -1,2 +1,5 @@
-# The screens of the transaction flows, one module per flow (sale.py: PIN, authorising, result).
-# The idle screen, the menus and the amount and card screens live in firmware/screens.py.
+# The screens, one module per flow. widgets.py: the Screen base and the shared screens (digit entry,
+# message); idle.py and menu.py (the main menu): loaded at boot. The rest load through
+# Terminal.flow() when first used: amount.py (amount, card) and sale.py (PIN, authorising, result)
+# stay once loaded; service.py (the service menu, set time, about, faults, counter recovery),
+# keyload.py, touchcal.py, wifi.py and echo.py are dropped back at idle (terminal.DROPPED_AT_IDLE).

@@ -10,7 +10,8 @@ from firmware.money import format_fen
 from firmware.online import APPROVED as ONLINE_APPROVED
 from firmware.online import COMPLETED, REVERSAL, SIGN_IN, Online, Sale, needs_sign_in
 from firmware.online import DECLINED as ONLINE_DECLINED
-from firmware.screens import IdleScreen, MessageScreen, Screen, center
+from firmware.ui.idle import IdleScreen
+from firmware.ui.widgets import MessageScreen, Screen, center
 from hal.contracts import KEY_CANCEL, PIN_DIGITS, PIN_ENTER
 
 _STATE_KEYS = {CONNECTING: "auth_connecting", SENDING: "auth_sending", RECEIVING: "auth_receiving"}

@@ -30,13 +30,17 @@ print(" ".join(sorted(sys.modules)))
 
 LOADED_AT_FIRST_USE = (
     "firmware.online",
-    "firmware.ui",
+    "firmware.ui.amount",
     "firmware.ui.sale",
     "firmware.host",
     "firmware.host.codec",
     "firmware.host.messages",
     "firmware.host.session",
-    "firmware.service",
+    "firmware.ui.service",
+    "firmware.ui.keyload",
+    "firmware.ui.touchcal",
+    "firmware.ui.wifi",
+    "firmware.ui.echo",
     "firmware.registry",
 )
 

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from firmware.params import Params
-from firmware.screens import Screen
 from firmware.store import pack
+from firmware.ui.widgets import Screen
 from hal import contracts
 from hal.console import NoSignaturePad
 from sim import scenario

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from firmware.screens import Screen
+from firmware.ui.widgets import Screen
 from hal.contracts import KEYS_DOUBLE, KEYS_TRACK, MAC_ECB, MAC_X919, PIN_DIGITS, PIN_ENTER, KeyRefused
 from hal.soft.des import check_value
 from hal.soft.keystore import StorageKeyStore

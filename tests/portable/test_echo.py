@@ -90,8 +90,8 @@ def test_echo_cancelled_before_it_is_sent():
 
 
 def test_the_echo_screen_names_every_sending_state_of_the_session():
-    # service.py spells the session's states itself (it imports the session only when the echo runs)
+    # firmware/ui/echo.py spells the session's states itself (it imports the session only when the echo runs)
     from firmware.host.session import CONNECTING, RECEIVING, SENDING
-    from firmware.service import _ECHO_STATES
+    from firmware.ui.echo import _ECHO_STATES
 
     assert sorted(_ECHO_STATES) == sorted([CONNECTING, RECEIVING, SENDING])

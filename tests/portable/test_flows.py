@@ -1,10 +1,11 @@
-# The flows a terminal loads at their first use (Terminal.flow): the service menu is imported when
-# it is chosen and dropped back at idle; a flow that cannot be loaded is refused with a message.
+# The flows a terminal loads at their first use (Terminal.flow): the service menu and each of its
+# items' screens are imported when chosen and dropped back at idle, the sale's screens stay; a flow
+# that cannot be loaded is refused with a message.
 import sys
 
 from firmware.errors import FlowUnavailable
-from firmware.screens import Screen
 from firmware.terminal import DROPPED_AT_IDLE
+from firmware.ui.widgets import Screen
 from tests.portable.conformance import raises
 from tests.portable.drive import boot, press, screen
 
@@ -19,13 +20,13 @@ def test_the_service_menu_loads_when_chosen_and_is_dropped_back_at_idle():
     _forget_service_menu()
     press(board, term, "ENTER")  # the main menu: item 8 is the service menu, not loaded yet
     assert "Admin" in screen(board)
-    assert "firmware.service" not in sys.modules
+    assert "firmware.ui.service" not in sys.modules
     press(board, term, "8")
-    assert "firmware.service" in sys.modules and "firmware.registry" in sys.modules
+    assert "firmware.ui.service" in sys.modules and "firmware.registry" in sys.modules
     assert "Set date and time" in screen(board)
     press(board, term, "CANCEL", "CANCEL")  # back to the main menu, then idle
     assert type(term.screen).__name__ == "IdleScreen"
-    assert "firmware.service" not in sys.modules and "firmware.registry" not in sys.modules
+    assert [name for name in DROPPED_AT_IDLE if name in sys.modules] == []
     press(board, term, "ENTER", "8", "2")  # loaded again: the about screen still works
     assert "Version" in screen(board)
 
@@ -35,9 +36,40 @@ def test_the_service_menu_stays_while_its_screens_are_used():
     _forget_service_menu()
     press(board, term, "ENTER", "8", "2")  # about: several steps, never back at idle
     term.settle()
-    assert "firmware.service" in sys.modules
+    assert "firmware.ui.service" in sys.modules
     press(board, term, "ENTER")  # any key: back to the service menu
-    assert "Set date and time" in screen(board) and "firmware.service" in sys.modules
+    assert "Set date and time" in screen(board) and "firmware.ui.service" in sys.modules
+
+
+def test_each_service_item_loads_its_own_screens_when_chosen():
+    # The service menu's items with a module of their own (firmware/ui/keyload.py, touchcal.py,
+    # wifi.py, echo.py): none loaded with the menu, each when chosen, all dropped back at idle.
+    board, term = boot()
+    _forget_service_menu()
+    items = (("5", "firmware.ui.keyload"), ("6", "firmware.ui.touchcal"), ("7", "firmware.ui.wifi"))
+    press(board, term, "ENTER", "8")
+    assert [name for _, name in items if name in sys.modules] == []
+    for digit, name in items:
+        press(board, term, digit)
+        assert name in sys.modules, digit
+        press(board, term, "CANCEL")  # back to the service menu (the Wi-Fi screen: no Wi-Fi here)
+        assert "Set date and time" in screen(board), screen(board)
+    assert "firmware.ui.echo" not in sys.modules
+    press(board, term, "CANCEL", "CANCEL")  # the main menu, then idle
+    assert [name for name in DROPPED_AT_IDLE if name in sys.modules] == []
+
+
+def test_the_sale_screens_load_at_the_first_sale_and_stay():
+    board, term = boot()
+    sys.modules.pop("firmware.ui.amount", None)  # another test module may have imported it
+    press(board, term, "ENTER")
+    assert "firmware.ui.amount" not in sys.modules
+    press(board, term, "1", "1", "2", "3")
+    assert "firmware.ui.amount" in sys.modules and "1.23" in screen(board)
+    press(board, term, "CANCEL", "CANCEL")  # the main menu, then idle
+    assert type(term.screen).__name__ == "IdleScreen"
+    term.settle()
+    assert "firmware.ui.amount" in sys.modules
 
 
 def test_a_flow_that_cannot_be_loaded_is_a_message_not_a_crash():

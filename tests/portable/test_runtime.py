@@ -4,8 +4,8 @@
 from firmware.card import parse_track2
 from firmware.compat import crash_site, printed_site
 from firmware.params import Params
-from firmware.screens import Screen
 from firmware.terminal import WATCHDOG_MS, Terminal
+from firmware.ui.widgets import Screen
 from hal.contracts import CARD_SWIPE, KEY_CANCEL, KEY_ENTER, CardEvent, HalError, LinkError, ticks_diff
 from tests.portable.fakes import EchoHost, make_board
 from virtual.devices import (
@@ -242,11 +242,11 @@ def test_printed_site_reads_frame_lines_only():
     text = (
         "Traceback (most recent call last):\n"
         '  File "main.py", line 7, in <module>\n'
-        '  File "firmware/screens.py", line 120, in on_key\n'
+        '  File "firmware/ui/idle.py", line 120, in on_key\n'
         "ValueError: 6222021234567890128\n"
         '  File "forged.py", line 99, in x\n'
     )
-    assert printed_site(text) == "firmware.screens:120"
+    assert printed_site(text) == "firmware.ui.idle:120"
     assert printed_site('Traceback (most recent call last):\n  File "x.mpy", line 0\nE\n') == "x:0"
     assert printed_site("ValueError: 1\n") == "?:0"
     assert printed_site("") == "?:0"

@@ -1,10 +1,10 @@
-# The clock-valid state and the service menu (firmware/service.py): a terminal whose RTC lost its
+# The clock-valid state and the service menu (firmware/ui/service.py): a terminal whose RTC lost its
 # time refuses transactions until the time is set from the service menu, which stays reachable.
 from firmware.dates import unix_seconds
 from firmware.errors import ClockNotSet
-from firmware.screens import CardScreen
-from firmware.service import entered_time
 from firmware.terminal import Terminal, clock_trusted
+from firmware.ui.amount import CardScreen
+from firmware.ui.service import entered_time
 from firmware.version import BUILD_DATE, BUILD_TIME, VERSION
 from hal.contracts import CARD_INSERT, CardEvent
 from tests.portable.conformance import raises

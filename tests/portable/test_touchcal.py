@@ -1,4 +1,4 @@
-# The touch calibration in the service menu (firmware/service.py TouchCalScreen) and its record
+# The touch calibration in the service menu (firmware/ui/touchcal.py TouchCalScreen) and its record
 # (firmware/touchcal.py): three crosses, the pad's raw taps, the calibration stored and given back
 # to the pad at every boot. The pad is the ESP32 board's touch pad over a fake XPT2046 whose plates
 # lie turned against the pixels. Runs on CPython and MicroPython.

@@ -1,4 +1,4 @@
-# The Wi-Fi network in the service menu (firmware/service.py WifiScreen) and its record
+# The Wi-Fi network in the service menu (firmware/ui/wifi.py WifiScreen) and its record
 # (firmware/wifi.py), over the ESP32 board's WifiLink on a fake network module (no board, no access
 # point here): status, scan, pick, a numeric password that never shows, stored and handed to the
 # link at every boot, forgotten again. Runs on CPython and MicroPython.

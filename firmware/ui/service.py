@@ -1,0 +1,277 @@
+# The service menu (系统管理): set the date and time, the about screen, the stored-data tools, the
+# link tools (Wi-Fi, the echo test).
+# Main menu item 8 (ENTER 8 from idle), reachable in a fault state too; it never runs a transaction.
+# (The operators issue puts it behind the system administrator's password.)
+
+import binascii
+
+from firmware import registry
+from firmware.dates import civil, format_minute, unix_seconds
+from firmware.ui.menu import MenuScreen
+from firmware.ui.widgets import DigitEntryScreen, MessageScreen, Screen, center
+from firmware.version import BUILD_DATE, VERSION
+from hal.contracts import DIGITS, KEY_CANCEL, KEY_DOWN, KEY_ENTER, KEY_UP, HalError
+
+
+# The service menu: (catalog key, screen(term, key) or None while it is not built yet, guarded: False,
+# every item stays open in a fault state). A screen is made as screen(term, key) and goes back with
+# term.go(service_menu(term, key)).
+def _service_items():
+    return (
+        ("svc_set_time", SetTimeScreen, False),
+        ("svc_about", AboutScreen, False),
+        ("svc_faults", FaultsScreen, False),
+        ("svc_recover", RecoverScreen, False),
+        ("svc_load_tmk", _load_master_key, False),
+        ("svc_touch_cal", _touch_cal, False),
+        ("svc_wifi", _wifi, False),
+        ("svc_echo", _echo, False),
+    )
+
+
+# The items with screens of their own module, loaded when chosen (Terminal.flow) and dropped with
+# this one back at idle (firmware.terminal.DROPPED_AT_IDLE).
+def _load_master_key(term, key):
+    return term.flow("firmware.ui.keyload").LoadMasterKeyScreen(term, key)
+
+
+def _touch_cal(term, key):
+    return term.flow("firmware.ui.touchcal").TouchCalScreen(term, key)
+
+
+def _wifi(term, key):
+    return term.flow("firmware.ui.wifi").WifiScreen(term, key)
+
+
+def _echo(term, key):
+    return term.flow("firmware.ui.echo").EchoScreen(term, key)
+
+
+def _menu_at(menu, key):
+    """menu with the item `key` highlighted."""
+    for i in range(len(menu.items)):
+        if menu.items[i][0] == key:
+            menu.selected = i
+    return menu
+
+
+def open_service_menu(term, title_key):
+    """Main menu item 8 (Admin): the service menu."""
+    return ServiceMenuScreen(term)
+
+
+def service_menu(term, key):
+    """The service menu with the item `key` highlighted: where a service screen goes back to."""
+    return _menu_at(ServiceMenuScreen(term), key)
+
+
+class ServiceMenuScreen(MenuScreen):
+    """The items of _service_items(); CANCEL goes back to the main menu at Admin."""
+
+    title_key = "svc_title"
+
+    def menu_items(self):
+        return _service_items()
+
+    def back(self):
+        self.term.go(_menu_at(MenuScreen(self.term), "menu_admin"))
+
+
+_ENTRY_DIGITS = 12  # YYYYMMDDHHMM
+_TEMPLATE = "____-__-__ __:__"
+
+
+def entered_time(digits, tz_minutes):
+    """Unix seconds of a YYYYMMDDHHMM entry (local time in the zone tz_minutes), or None unless it
+    is a real date and time with the year 2000..2099."""
+    if len(digits) != _ENTRY_DIGITS:
+        return None
+    for ch in digits:
+        if ch not in DIGITS:
+            return None
+    fields = (int(digits[:4]), int(digits[4:6]), int(digits[6:8]), int(digits[8:10]), int(digits[10:]))
+    year, month, day, hour, minute = fields
+    if not 2000 <= year <= 2099 or not 1 <= month <= 12:
+        return None
+    seconds = unix_seconds(year, month, day, hour, minute, 0, tz_minutes)
+    # Out-of-range fields roll over (Feb 30 -> Mar 2, 24:00 -> the next day): not a real time.
+    if civil(seconds, tz_minutes)[:5] != fields:
+        return None
+    return seconds
+
+
+def _filled(digits):
+    """The entry so far in the template: "2026-11-2_ __:__"."""
+    out = ""
+    i = 0
+    for ch in _TEMPLATE:
+        if ch == "_" and i < len(digits):
+            out += digits[i]
+            i += 1
+        else:
+            out += ch
+    return out
+
+
+class SetTimeScreen(DigitEntryScreen):
+    """Digits YYYYMMDDHHMM in the terminal's zone fill the template; CLEAR deletes the last one,
+    CANCEL backs out, ENTER sets the clock (which makes it trusted) if the entry is a real time."""
+
+    def take_digit(self, key):
+        return len(self.digits) < _ENTRY_DIGITS
+
+    def back(self):
+        self.term.go(service_menu(self.term, self.title_key))
+
+    def accept(self):
+        term = self.term
+        tz = term.params.tz_minutes
+        seconds = entered_time(self.digits, tz)
+        if seconds is None:
+            self.problem = "svc_time_invalid"
+            return
+        term.set_clock(seconds)
+        lines = [term.t("svc_time_set"), format_minute(seconds, tz)]
+        term.go(MessageScreen(term, self.title_key, lines, service_menu(term, self.title_key)))
+
+    def render(self, d, rows, cols):
+        t = self.term.t
+        d.text(0, center(t(self.title_key), cols))
+        d.text(1, t("svc_time_prompt"))
+        d.text(3, center(_filled(self.digits), cols))
+        if self.problem:
+            d.text(5, center(t(self.problem), cols))
+
+
+class AboutScreen(MessageScreen):
+    """Version, build date, terminal id and the keys' check values; any key goes back."""
+
+    def __init__(self, term, title_key):
+        t = term.t
+        lines = [
+            t("svc_version", VERSION),
+            t("svc_built", BUILD_DATE),
+            t("svc_terminal", term.params.terminal_id or "--------"),
+        ]
+        super().__init__(term, title_key, lines + key_lines(term), service_menu(term, title_key))
+
+
+def kcv_line(label, value):
+    return label + " " + binascii.hexlify(value).decode().upper()
+
+
+def key_lines(term):
+    """The security module's check values (never a key) for the about screen: the TMK's, then
+    those of the working keys of the last sign-in. Nothing on a board without a module."""
+    sec = term.board.security
+    if sec is None:
+        return []
+    t = term.t
+    try:
+        tmk = sec.tmk_check_value()
+        keys = sec.key_set()
+    except HalError:
+        return [t("svc_key_fault")]
+    if tmk is None:
+        return [t("svc_no_tmk")]
+    lines = [kcv_line("TMK", tmk)]
+    if keys is None:
+        return lines + [t("svc_no_keys")]
+    lines.append(kcv_line("PIK", keys["pin"]))
+    lines.append(kcv_line("MAK", keys["mac"]))
+    if keys["track"] is not None:
+        lines.append(kcv_line("TDK", keys["track"]))
+    return lines
+
+
+class FaultsScreen(Screen):
+    """The stored-data faults: the terminal's standing fault and warnings, then every damaged file
+    kept as evidence (number and the file it was), newest first. UP/DOWN scroll; other keys go back."""
+
+    def __init__(self, term, title_key):
+        super().__init__(term)
+        self.title_key = title_key
+        self.first = 0
+        t = term.t
+        lines = []
+        if term.fault:
+            lines.append(t(term.fault))
+        if term.params.damaged:
+            lines.append(t("params_damaged"))
+        kept = registry.faults(term.storage)
+        for i in range(len(kept) - 1, -1, -1):
+            number, name = kept[i]
+            lines.append("#{} {}".format(number, name))
+        if not lines:
+            lines.append(t("svc_no_faults"))
+        self.lines = lines
+
+    def on_key(self, key):
+        if key == KEY_UP and self.first > 0:
+            self.first -= 1
+        elif key == KEY_DOWN and self.first < len(self.lines) - 1:
+            self.first += 1
+        elif key in (KEY_UP, KEY_DOWN):
+            return False
+        else:
+            self.term.go(service_menu(self.term, self.title_key))
+            return True
+        self.term.redraw()
+        return True
+
+    def render(self, d, rows, cols):
+        d.text(0, center(self.term.t(self.title_key), cols))
+        for row in range(1, rows):
+            i = self.first + row - 1
+            if i < len(self.lines):
+                d.text(row, self.lines[i])
+
+
+class RecoverScreen(Screen):
+    """Skip the trace numbers ahead of everything ever stored (firmware.counters.recover): the way
+    out of lost counters. Always safe (it leaves a gap, never a reused number), so it takes two
+    confirmations, not a password. CANCEL at either step backs out."""
+
+    def __init__(self, term, title_key):
+        super().__init__(term)
+        self.title_key = title_key
+        self.confirmations = 0
+
+    def on_key(self, key):
+        term = self.term
+        if key == KEY_CANCEL:
+            term.go(service_menu(term, self.title_key))
+        elif key == KEY_ENTER:
+            self.confirmations += 1
+            if self.confirmations == 2:
+                self.recover()
+            else:
+                term.redraw()
+        else:
+            return False
+        return True
+
+    def recover(self):
+        term = self.term
+        t = term.t
+        try:
+            term.recover_counters()
+            lines = [t("svc_recovered"), t("svc_next_trace", _six(term.counters.trace))]
+        except OSError:
+            lines = [t("storage_failed")]
+        term.go(MessageScreen(term, self.title_key, lines, service_menu(term, self.title_key)))
+
+    def render(self, d, rows, cols):
+        t = self.term.t
+        d.text(0, center(t(self.title_key), cols))
+        counters = self.term.counters
+        state = t("svc_counters_lost") if counters is None else t("svc_next_trace", _six(counters.trace))
+        d.text(1, center(state, cols))
+        d.text(3, center(t("svc_recover_what"), cols))
+        prompt = "svc_confirm_again" if self.confirmations else "svc_confirm"
+        d.text(5, center(t(prompt), cols))
+
+
+def _six(n):
+    s = str(n)
+    return "0" * (6 - len(s)) + s
