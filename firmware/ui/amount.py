@@ -6,8 +6,8 @@ from firmware.dates import civil
 from firmware.errors import BadCardData
 from firmware.money import format_fen
 from firmware.ui.idle import IdleScreen
-from firmware.ui.menu import MenuScreen
-from firmware.ui.widgets import DigitEntryScreen, MessageScreen, Screen, center, device_fault_text, right
+from firmware.ui.menu import MainMenuScreen
+from firmware.ui.widgets import DigitEntryScreen, ItemScreen, MessageScreen, center, device_fault_text, right
 from hal.contracts import CARD_MODES, CARD_SCAN, CARD_SWIPE, KEY_CANCEL, has
 
 
@@ -21,8 +21,8 @@ class AmountScreen(DigitEntryScreen):
             return False  # no leading zero: the amount shifts in from the right
         return len(self.digits) < len(str(self.term.params.max_amount))
 
-    def back(self):
-        self.term.go(MenuScreen(self.term))
+    def menu(self):
+        return MainMenuScreen(self.term)
 
     def amount(self):
         return int(self.digits) if self.digits else 0
@@ -39,7 +39,7 @@ class AmountScreen(DigitEntryScreen):
 
     def render(self, d, rows, cols):
         t = self.term.t
-        d.text(0, center(t(self.title_key), cols))
+        self.title(d, cols)
         d.text(1, t("amount_prompt"))
         d.text(3, right(format_fen(self.amount()), cols))
         if self.problem:
@@ -49,12 +49,11 @@ class AmountScreen(DigitEntryScreen):
                 d.text(6, center(t("amount_limit", arg), cols))
 
 
-class CardScreen(Screen):
+class CardScreen(ItemScreen):
     """Waits for a swipe, insert, tap or scanned payment code; bad reads stay here with a message."""
 
     def __init__(self, term, title_key, fen):
-        super().__init__(term)
-        self.title_key = title_key
+        super().__init__(term, title_key)
         self.fen = fen
         self.problem = None
         self.card = None  # the last card read: its track 2 is dropped when this screen leaves
@@ -73,9 +72,12 @@ class CardScreen(Screen):
 
     def on_key(self, key):
         if key == KEY_CANCEL:
-            self.term.go(MenuScreen(self.term))
+            self.back()
             return True
         return False
+
+    def menu(self):
+        return MainMenuScreen(self.term)
 
     def on_card(self, event):
         term = self.term
@@ -106,7 +108,7 @@ class CardScreen(Screen):
 
     def render(self, d, rows, cols):
         t = self.term.t
-        d.text(0, center(t(self.title_key), cols))
+        self.title(d, cols)
         d.text(1, right(format_fen(self.fen), cols))
         d.text(3, center(t("card_prompt"), cols))
         if "dev_card_reader" in self.term.device_faults:  # a dead reader: say so, CANCEL still works

@@ -1,12 +1,12 @@
 # The echo test (回响测试, service menu item 8): firmware.online.Echo with the authorising
 # screen's countdown. Loaded when chosen; dropped with the service menu back at idle.
 
-from firmware.ui.service import service_menu
-from firmware.ui.widgets import MessageScreen, Screen, center
+from firmware.ui.service import ServiceScreen
+from firmware.ui.widgets import center
 from hal.contracts import KEY_CANCEL
 
 
-class EchoScreen(Screen):
+class EchoScreen(ServiceScreen):
     """The echo test (回响测试, firmware.online.Echo): connecting / sending / waiting with the
     seconds left, then "Link OK" and the round trip, or why it failed. Needs no sign-in and uses no
     trace number. CANCEL stops it before it is sent; any key on the result goes back."""
@@ -14,8 +14,7 @@ class EchoScreen(Screen):
     times_out = False  # the session's own timeout ends it
 
     def __init__(self, term, title_key):
-        super().__init__(term)
-        self.title_key = title_key
+        super().__init__(term, title_key)
         self.echo = None
 
     def enter(self):
@@ -60,11 +59,11 @@ class EchoScreen(Screen):
 
                 key, args = response_message(echo.code)
                 lines.append(t(key, *args))
-        term.go(MessageScreen(term, self.title_key, lines, service_menu(term, self.title_key)))
+        self.end(lines)
 
     def render(self, d, rows, cols):
         t = self.term.t
-        d.text(0, center(t(self.title_key), cols))
+        self.title(d, cols)
         echo = self.echo
         if echo is None:
             return

@@ -3,8 +3,8 @@
 
 from firmware.dates import format_minute
 from firmware.journal import needs_sign_in
-from firmware.ui.menu import MenuScreen
-from firmware.ui.widgets import Screen, can_go_online, center, device_fault_text
+from firmware.ui.menu import MainMenuScreen
+from firmware.ui.widgets import Screen, can_go_online, center, device_fault_text, six_digits
 from hal.contracts import (
     CARD_INSERT,
     CARD_SCAN,
@@ -86,7 +86,7 @@ class IdleScreen(Screen):
 
     def on_key(self, key):
         if key in (KEY_ENTER, KEY_FUNC):
-            self.term.go(MenuScreen(self.term))
+            self.term.go(MainMenuScreen(self.term))
             return True
         return key == KEY_CANCEL
 
@@ -101,7 +101,7 @@ class IdleScreen(Screen):
         self._until = 0  # worked out again: the sign-in state may have changed (a flow ended)
         self._status(self._shown)
         now, online, dead, failed, signed = self._shown
-        batch = "------" if term.counters is None else _six(term.counters.batch)
+        batch = "------" if term.counters is None else six_digits(term.counters.batch)
         lines = [
             center(term.params.merchant_name, cols),
             center(now, cols),
@@ -122,8 +122,3 @@ class IdleScreen(Screen):
         for i in range(len(lines)):
             d.text(i, lines[i])
         d.text(rows - 1, center(t("idle_hint"), cols))
-
-
-def _six(n):
-    s = str(n)
-    return "0" * (6 - len(s)) + s

@@ -1,19 +1,18 @@
 # Key loading (装载主密钥, service menu item 5): the TMK typed as components on the PIN entry's
 # key-entry mode. Loaded when chosen; dropped with the service menu back at idle.
 
-from firmware.ui.service import kcv_line, service_menu
-from firmware.ui.widgets import MessageScreen, Screen, center
+from firmware.ui.service import ServiceScreen, kcv_line
+from firmware.ui.widgets import center
 from hal.contracts import CAP_KEY_ENTRY, KEY_CANCEL, KEY_PART, PIN_DIGITS, PIN_ENTER, has
 
 
-class LoadMasterKeyScreen(Screen):
+class LoadMasterKeyScreen(ServiceScreen):
     """Key loading (装载主密钥): the field engineer types the TMK as 2 or 3 components of 32 hex
     digits on the PIN entry's key-entry mode. The components never pass through here: this screen
     only starts the entry, shows how many digits were typed, and at the end the check value."""
 
     def __init__(self, term, title_key):
-        super().__init__(term)
-        self.title_key = title_key
+        super().__init__(term, title_key)
         self.parts = 0  # 2 or 3 once the entry started
         self.done = 0  # components entered
         self.digits = 0
@@ -25,7 +24,7 @@ class LoadMasterKeyScreen(Screen):
     def on_key(self, key):
         term = self.term
         if key == KEY_CANCEL:
-            term.go(service_menu(term, self.title_key))
+            self.back()
             return True
         if self.parts or key not in ("2", "3"):
             return False
@@ -56,9 +55,8 @@ class LoadMasterKeyScreen(Screen):
         self.term.redraw()
 
     def _finish(self, lines):
-        term = self.term
         self.parts = 0
-        term.go(MessageScreen(term, self.title_key, lines, service_menu(term, self.title_key)))
+        self.end(lines)
 
     def leave(self):
         pin_entry = self.term.pin_entry
@@ -67,7 +65,7 @@ class LoadMasterKeyScreen(Screen):
 
     def render(self, d, rows, cols):
         t = self.term.t
-        d.text(0, center(t(self.title_key), cols))
+        self.title(d, cols)
         if not self.parts:
             d.text(2, center(t("svc_tmk_parts"), cols))
             return

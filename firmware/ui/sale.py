@@ -11,16 +11,11 @@ from firmware.online import APPROVED as ONLINE_APPROVED
 from firmware.online import COMPLETED, REVERSAL, SIGN_IN, Online, Sale, needs_sign_in
 from firmware.online import DECLINED as ONLINE_DECLINED
 from firmware.ui.idle import IdleScreen
-from firmware.ui.widgets import MessageScreen, Screen, center
+from firmware.ui.widgets import MessageScreen, Screen, center, six_digits
 from hal.contracts import KEY_CANCEL, PIN_DIGITS, PIN_ENTER
 
 _STATE_KEYS = {CONNECTING: "auth_connecting", SENDING: "auth_sending", RECEIVING: "auth_receiving"}
 _PHASE_KEYS = {SIGN_IN: "auth_signing_in", REVERSAL: "auth_reversing"}
-
-
-def _six(n):
-    s = str(n)
-    return "0" * (6 - len(s)) + s
 
 
 def _drop(card):
@@ -209,7 +204,7 @@ class ResultScreen(Screen):
                 key, args = response_message(online.code)
                 lines.append(t(key, *args))
             if record is not None:
-                lines.append(t("result_trace", _six(record["trace"])))
+                lines.append(t("result_trace", six_digits(record["trace"])))
         for key in online.notices:
             lines.append(t(key))
         return cls(term, title_key, lines, then, record is not None)
@@ -258,7 +253,7 @@ def _record_lines(term, record):
         lines = [t("result_in_doubt")]
     lines.append(format_fen(record["amount"]))
     lines.append(record["card"])
-    lines.append(t("result_trace", _six(record["trace"])))
+    lines.append(t("result_trace", six_digits(record["trace"])))
     if state == APPROVED:
         lines.append(t("result_rrn", record["rrn"]))
         if record["auth"]:

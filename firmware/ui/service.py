@@ -7,15 +7,15 @@ import binascii
 
 from firmware import registry
 from firmware.dates import civil, format_minute, unix_seconds
-from firmware.ui.menu import MenuScreen
-from firmware.ui.widgets import DigitEntryScreen, MessageScreen, Screen, center
+from firmware.ui.menu import MainMenuScreen
+from firmware.ui.widgets import DigitEntryScreen, ItemScreen, MenuScreen, MessageScreen, center, six_digits
 from firmware.version import BUILD_DATE, VERSION
 from hal.contracts import DIGITS, KEY_CANCEL, KEY_DOWN, KEY_ENTER, KEY_UP, HalError
 
 
 # The service menu: (catalog key, screen(term, key) or None while it is not built yet, guarded: False,
 # every item stays open in a fault state). A screen is made as screen(term, key) and goes back with
-# term.go(service_menu(term, key)).
+# service_menu(term, key) (ServiceScreen.menu()).
 def _service_items():
     return (
         ("svc_set_time", SetTimeScreen, False),
@@ -65,6 +65,13 @@ def service_menu(term, key):
     return _menu_at(ServiceMenuScreen(term), key)
 
 
+class ServiceScreen(ItemScreen):
+    """A service menu item's screen: back to the service menu at its item."""
+
+    def menu(self):
+        return service_menu(self.term, self.title_key)
+
+
 class ServiceMenuScreen(MenuScreen):
     """The items of _service_items(); CANCEL goes back to the main menu at Admin."""
 
@@ -74,7 +81,7 @@ class ServiceMenuScreen(MenuScreen):
         return _service_items()
 
     def back(self):
-        self.term.go(_menu_at(MenuScreen(self.term), "menu_admin"))
+        self.term.go(_menu_at(MainMenuScreen(self.term), "menu_admin"))
 
 
 _ENTRY_DIGITS = 12  # YYYYMMDDHHMM
@@ -120,8 +127,8 @@ class SetTimeScreen(DigitEntryScreen):
     def take_digit(self, key):
         return len(self.digits) < _ENTRY_DIGITS
 
-    def back(self):
-        self.term.go(service_menu(self.term, self.title_key))
+    def menu(self):
+        return service_menu(self.term, self.title_key)
 
     def accept(self):
         term = self.term
@@ -132,11 +139,11 @@ class SetTimeScreen(DigitEntryScreen):
             return
         term.set_clock(seconds)
         lines = [term.t("svc_time_set"), format_minute(seconds, tz)]
-        term.go(MessageScreen(term, self.title_key, lines, service_menu(term, self.title_key)))
+        self.end(lines)
 
     def render(self, d, rows, cols):
         t = self.term.t
-        d.text(0, center(t(self.title_key), cols))
+        self.title(d, cols)
         d.text(1, t("svc_time_prompt"))
         d.text(3, center(_filled(self.digits), cols))
         if self.problem:
@@ -184,13 +191,12 @@ def key_lines(term):
     return lines
 
 
-class FaultsScreen(Screen):
+class FaultsScreen(ServiceScreen):
     """The stored-data faults: the terminal's standing fault and warnings, then every damaged file
     kept as evidence (number and the file it was), newest first. UP/DOWN scroll; other keys go back."""
 
     def __init__(self, term, title_key):
-        super().__init__(term)
-        self.title_key = title_key
+        super().__init__(term, title_key)
         self.first = 0
         t = term.t
         lines = []
@@ -214,33 +220,32 @@ class FaultsScreen(Screen):
         elif key in (KEY_UP, KEY_DOWN):
             return False
         else:
-            self.term.go(service_menu(self.term, self.title_key))
+            self.back()
             return True
         self.term.redraw()
         return True
 
     def render(self, d, rows, cols):
-        d.text(0, center(self.term.t(self.title_key), cols))
+        self.title(d, cols)
         for row in range(1, rows):
             i = self.first + row - 1
             if i < len(self.lines):
                 d.text(row, self.lines[i])
 
 
-class RecoverScreen(Screen):
+class RecoverScreen(ServiceScreen):
     """Skip the trace numbers ahead of everything ever stored (firmware.counters.recover): the way
     out of lost counters. Always safe (it leaves a gap, never a reused number), so it takes two
     confirmations, not a password. CANCEL at either step backs out."""
 
     def __init__(self, term, title_key):
-        super().__init__(term)
-        self.title_key = title_key
+        super().__init__(term, title_key)
         self.confirmations = 0
 
     def on_key(self, key):
         term = self.term
         if key == KEY_CANCEL:
-            term.go(service_menu(term, self.title_key))
+            self.back()
         elif key == KEY_ENTER:
             self.confirmations += 1
             if self.confirmations == 2:
@@ -256,22 +261,19 @@ class RecoverScreen(Screen):
         t = term.t
         try:
             term.recover_counters()
-            lines = [t("svc_recovered"), t("svc_next_trace", _six(term.counters.trace))]
+            lines = [t("svc_recovered"), t("svc_next_trace", six_digits(term.counters.trace))]
         except OSError:
             lines = [t("storage_failed")]
-        term.go(MessageScreen(term, self.title_key, lines, service_menu(term, self.title_key)))
+        self.end(lines)
 
     def render(self, d, rows, cols):
         t = self.term.t
-        d.text(0, center(t(self.title_key), cols))
+        self.title(d, cols)
         counters = self.term.counters
-        state = t("svc_counters_lost") if counters is None else t("svc_next_trace", _six(counters.trace))
+        state = (
+            t("svc_counters_lost") if counters is None else t("svc_next_trace", six_digits(counters.trace))
+        )
         d.text(1, center(state, cols))
         d.text(3, center(t("svc_recover_what"), cols))
         prompt = "svc_confirm_again" if self.confirmations else "svc_confirm"
         d.text(5, center(t(prompt), cols))
-
-
-def _six(n):
-    s = str(n)
-    return "0" * (6 - len(s)) + s

@@ -2,8 +2,8 @@
 # firmware/touchcal.py. Loaded when chosen; dropped with the service menu back at idle.
 
 from firmware import touchcal
-from firmware.ui.service import service_menu
-from firmware.ui.widgets import MessageScreen, Screen, center
+from firmware.ui.service import ServiceScreen
+from firmware.ui.widgets import center
 from hal.contracts import CAP_BLIT, CAP_CALIBRATE, CAP_PIXELS, KEY_CANCEL, SIG_RAW, has
 
 
@@ -22,15 +22,14 @@ def _cross():
 _CROSS = _cross()
 
 
-class TouchCalScreen(Screen):
+class TouchCalScreen(ServiceScreen):
     """Touch calibration (触摸屏校准): three crosses drawn one after another where the display has
     pixels; each tap's raw reading from the signature pad (SIG_RAW) is paired with its cross; the
     pad's calibration of the three is stored (firmware/touchcal.py, given back to the pad at every
     boot) and used at once. CANCEL backs out with the calibration in force unchanged."""
 
     def __init__(self, term, title_key):
-        super().__init__(term)
-        self.title_key = title_key
+        super().__init__(term, title_key)
         self.samples = []
         self.problem = None
         self.pad = term.signature_pad if has(term.signature_pad, CAP_CALIBRATE) else None
@@ -48,7 +47,7 @@ class TouchCalScreen(Screen):
 
     def on_key(self, key):
         if key == KEY_CANCEL or self.pad is None:
-            self.term.go(service_menu(self.term, self.title_key))
+            self.back()
             return True
         return False
 
@@ -80,12 +79,11 @@ class TouchCalScreen(Screen):
         self._done("svc_cal_done")
 
     def _done(self, key):
-        term = self.term
-        term.go(MessageScreen(term, self.title_key, [term.t(key)], service_menu(term, self.title_key)))
+        self.end([self.term.t(key)])
 
     def render(self, d, rows, cols):
         t = self.term.t
-        d.text(0, center(t(self.title_key), cols))
+        self.title(d, cols)
         if self.pad is None:
             d.text(2, center(t("svc_no_touch"), cols))
             return

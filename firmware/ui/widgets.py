@@ -1,8 +1,9 @@
-# The screens' shared parts: the Screen base, centring and right-aligning text, digit entry, the
-# message screen. Screens never touch storage or the host directly and never show card data; each
-# flow's screens live in a module of their own (firmware/ui/__init__.py lists them).
+# The screens' shared parts: the Screen base (and ItemScreen, a menu item's screen: its title line
+# and the way back to its menu), centring and right-aligning text, six-digit numbers, menus, digit
+# entry, the message screen. Screens never touch storage or the host directly and never show card
+# data; each flow's screens live in a module of their own (firmware/ui/__init__.py lists them).
 
-from hal.contracts import DIGITS, KEY_CANCEL, KEY_CLEAR, KEY_ENTER, cut_cells, text_cells
+from hal.contracts import DIGITS, KEY_CANCEL, KEY_CLEAR, KEY_DOWN, KEY_ENTER, KEY_UP, cut_cells, text_cells
 
 
 def center(s, cols):
@@ -15,11 +16,18 @@ def right(s, cols):
     return " " * (cols - text_cells(s)) + s
 
 
+def six_digits(n):
+    """A batch or trace number as its six digits: 42 -> "000042"."""
+    s = str(n)
+    return "0" * (6 - len(s)) + s
+
+
 class Screen:
     """Base screen. Handlers return True if they used the key (an unused key beeps)."""
 
     # Back to the idle screen after the idle_timeout_s parameter without input (not the idle screen).
     times_out = True
+    title_key = ""  # the catalog key of the first line (title())
 
     def __init__(self, term):
         self.term = term
@@ -57,6 +65,32 @@ class Screen:
     def render(self, d, rows, cols):
         raise NotImplementedError
 
+    def title(self, d, cols):
+        """The first line: the catalog text of title_key, centred."""
+        d.text(0, center(self.term.t(self.title_key), cols))
+
+
+class ItemScreen(Screen):
+    """The screen of a menu item: its title is the item's catalog key, and it goes back to the menu
+    with that item highlighted (menu(), given by the subclass): back(), or end(lines) after a
+    message."""
+
+    def __init__(self, term, title_key):
+        super().__init__(term)
+        self.title_key = title_key
+
+    def menu(self):
+        """The menu to go back to."""
+        raise NotImplementedError
+
+    def back(self):
+        self.term.go(self.menu())
+
+    def end(self, lines):
+        """Show lines under the title; any key then goes back to the menu."""
+        term = self.term
+        term.go(MessageScreen(term, self.title_key, lines, self.menu()))
+
 
 def device_fault_text(term, device):
     """ "Card reader fault": device is the catalog key of a Board slot, "dev_" + the slot's name."""
@@ -68,22 +102,80 @@ def can_go_online(term):
     return term.board.security is not None and term.journal is not None
 
 
-class DigitEntryScreen(Screen):
+class MenuScreen(Screen):
+    """A menu (`1 Sale 2 Void …`): a digit opens its item, UP/DOWN move the highlight, ENTER opens
+    it. A subclass gives the items (menu_items(): (catalog key, screen(term, key) or None while the
+    feature is not built yet, guarded: refused while the terminal has a fault or its clock is not
+    set)), the title (title_key) and the way back (back())."""
+
+    def __init__(self, term, selected=0):
+        super().__init__(term)
+        self.items = self.menu_items()
+        self.selected = selected
+
+    def menu_items(self):
+        raise NotImplementedError
+
+    def back(self):
+        raise NotImplementedError
+
+    def on_key(self, key):
+        n = len(self.items)
+        if key == KEY_CANCEL:
+            self.back()
+        elif key == KEY_UP:
+            self.selected = (self.selected - 1) % n
+            self.term.redraw()
+        elif key == KEY_DOWN:
+            self.selected = (self.selected + 1) % n
+            self.term.redraw()
+        elif key == KEY_ENTER:
+            self.open(self.selected)
+        elif len(key) == 1 and "1" <= key <= str(n):
+            self.open(int(key) - 1)
+        else:
+            return False
+        return True
+
+    def open(self, index):
+        self.selected = index
+        key, screen, guarded = self.items[index]
+        term = self.term
+        t = term.t
+        if screen is None:
+            term.go(MessageScreen(term, key, [t("not_available")], type(self)(term, index)))
+        elif guarded and term.fault:
+            term.go(MessageScreen(term, key, [t(term.fault)], type(self)(term, index)))
+        elif guarded and not term.clock_valid:
+            lines = [t("clock_not_set"), t("clock_set_hint")]
+            term.go(MessageScreen(term, key, lines, type(self)(term, index)))
+        else:
+            term.go(screen(term, key))
+
+    def render(self, d, rows, cols):
+        t = self.term.t
+        self.title(d, cols)
+        visible = rows - 1
+        first = 0 if self.selected < visible else self.selected - visible + 1
+        for row in range(visible):
+            i = first + row
+            if i >= len(self.items):
+                break
+            d.text(row + 1, "{} {}".format(i + 1, t(self.items[i][0])), i == self.selected)
+
+
+class DigitEntryScreen(ItemScreen):
     """Typing digits: a digit adds to the entry (if take_digit() allows it), CLEAR deletes the last
     one, CANCEL calls back(), ENTER calls accept(). A problem (catalog key) set by accept() shows
     until the next key."""
 
     def __init__(self, term, title_key):
-        super().__init__(term)
-        self.title_key = title_key
+        super().__init__(term, title_key)
         self.digits = ""
         self.problem = None
 
     def take_digit(self, key):
         """True if the digit key may be added to the entry."""
-        raise NotImplementedError
-
-    def back(self):
         raise NotImplementedError
 
     def accept(self):
@@ -127,7 +219,7 @@ class MessageScreen(Screen):
 
     def render(self, d, rows, cols):
         t = self.term.t
-        d.text(0, center(t(self.title_key), cols))
+        self.title(d, cols)
         for i in range(len(self.lines)):
             d.text(i + 2, center(self.lines[i], cols))
         d.text(rows - 1, center(t("press_any_key"), cols))

@@ -2,8 +2,8 @@
 # is firmware/wifi.py. Loaded when chosen; dropped with the service menu back at idle.
 
 from firmware import wifi
-from firmware.ui.service import service_menu
-from firmware.ui.widgets import MessageScreen, Screen, center
+from firmware.ui.service import ServiceScreen
+from firmware.ui.widgets import MessageScreen, center
 from hal.contracts import (
     DIGITS,
     KEY_CANCEL,
@@ -42,7 +42,7 @@ _PICK = 3
 _PASSWORD = 4
 
 
-class WifiScreen(Screen):
+class WifiScreen(ServiceScreen):
     """Wi-Fi network (无线网络设置), on a link that declares LINK_WIFI: the network's name and the
     station's status, redrawn every second. ENTER scans and lists the networks in reach (UP/DOWN,
     ENTER picks one); then a password of digits only (shown as one * a digit, never the digits;
@@ -51,8 +51,7 @@ class WifiScreen(Screen):
     with letters) applies again from the next boot. CANCEL goes back one step."""
 
     def __init__(self, term, title_key):
-        super().__init__(term)
-        self.title_key = title_key
+        super().__init__(term, title_key)
         self.link = term.link if has(term.link, LINK_WIFI) else None
         self.step = _STATUS
         self.networks = []
@@ -63,9 +62,6 @@ class WifiScreen(Screen):
 
     def leave(self):
         self.password = ""
-
-    def back(self):
-        self.term.go(service_menu(self.term, self.title_key))
 
     def _show(self, step):
         self.step = step
@@ -175,7 +171,7 @@ class WifiScreen(Screen):
 
     def render(self, d, rows, cols):
         t = self.term.t
-        d.text(0, center(t(self.title_key), cols))
+        self.title(d, cols)
         if self.link is None:
             d.text(2, center(t("wifi_not_here"), cols))
             return

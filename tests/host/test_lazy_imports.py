@@ -52,7 +52,7 @@ def test_an_online_terminal_loads_no_flow_until_one_runs():
     assert proc.returncode == 0, proc.stderr
     shown, screen, modules = proc.stdout.strip().split("\n")
     assert "未签到" in shown or "Not signed in" in shown  # it did ask: the terminal is online
-    assert screen == "MenuScreen"
+    assert screen == "MainMenuScreen"
     loaded = modules.split(" ")
     assert "firmware.terminal" in loaded and "hal.soft.security" in loaded  # the listing is the real one
     assert [name for name in LOADED_AT_FIRST_USE if name in loaded] == []
