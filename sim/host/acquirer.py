@@ -341,7 +341,7 @@ class Acquirer:
     def _sign_in(self, req, term):
         net = parse_f60(_need(req, 60))[2]
         if net == msg.NET_SIGN_IN_SINGLE:
-            return answers.start_answer(req, "12")  # single-length keys: we do not issue them
+            return answers.start_answer(req, "12")  # single-length keys: this host hands out none
         batch = self._host_batch(term, msg.batch_of(req))
         tmk = term.tmk
         track = crypto.new_key() if net == msg.NET_SIGN_IN_TRACK else b""

@@ -182,7 +182,7 @@ class _Worker(threading.Thread):
 
 
 class Host:
-    """The acquirer host simulator. Embedded use (the online issue's scenario steps):
+    """The acquirer host simulator. Embedded use (make sim and the scenario runner, sim/__main__.py):
 
         host = Host(db=":memory:")
         port = host.start()                  # a thread of its own; listening on 127.0.0.1:port
