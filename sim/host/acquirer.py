@@ -2,6 +2,7 @@
 # Runs on the ledger worker's thread inside its transaction. Never logs or returns a key, a PIN,
 # a PAN or track data; stored answers carry none (a host never echoes F35/F52).
 import datetime
+from dataclasses import dataclass
 
 from firmware.host import messages as msg
 from firmware.host.codec import (
@@ -54,35 +55,31 @@ class Malformed(Exception):
     """A request that decodes but lacks what its kind needs: answered 30."""
 
 
+@dataclass(frozen=True, slots=True, repr=False)
 class WorkingKeys:
     """A terminal's working keys in clear, in RAM only (a real host keeps them in its HSM)."""
 
-    __slots__ = ("pik", "mak", "tdk")
-
-    def __init__(self, pik, mak, tdk=b""):
-        self.pik = pik
-        self.mak = mak
-        self.tdk = tdk
+    pik: bytes
+    mak: bytes
+    tdk: bytes = b""
 
     def __repr__(self):
         return "WorkingKeys(<hidden>)"
 
 
+@dataclass(slots=True)
 class Outcome:
     """What the host decided: the answer frame (bytes, None = close), and for the fate report the
     request's MTI, kind, terminal, trace and the answer's F39 ("" when there is none); `decoded`
     is False for a frame that did not decode (answered 30 or closed, never faulted)."""
 
-    __slots__ = ("answer", "mti", "kind", "terminal_id", "trace", "code", "decoded")
-
-    def __init__(self, answer, mti="", kind="", terminal_id="", trace=None, code="", decoded=False):
-        self.answer = answer
-        self.mti = mti
-        self.kind = kind
-        self.terminal_id = terminal_id
-        self.trace = trace
-        self.code = code
-        self.decoded = decoded
+    answer: bytes | None
+    mti: str = ""
+    kind: str = ""
+    terminal_id: str = ""
+    trace: int | None = None
+    code: str = ""
+    decoded: bool = False
 
 
 def _need(req, n):
