@@ -137,3 +137,17 @@ def test_the_issue_check_sees_one_and_not_an_issuer(tmp_path):
         "{}:2: # Settlement joins with the settlement {}.".format(rel, word),
         "{}:3: # Later {}s add it.".format(rel, word.upper()),
     ]
+
+
+def test_the_licences_are_in_the_tree():
+    with open(os.path.join(REPO, "LICENSE"), encoding="utf-8") as f:
+        text = f.read()
+    assert "Copyright 2026 the QianPOS authors" in text and "Version 2.0, January 2004" in text
+    assert "END OF TERMS AND CONDITIONS" in text
+    with open(os.path.join(REPO, "fonts", "OFL.txt"), encoding="utf-8") as f:
+        ofl = f.read()
+    assert "SIL OPEN FONT LICENSE Version 1.1 - 26 February 2007" in ofl and "Roman Czyborra" in ofl
+    assert "OTHER DEALINGS IN THE FONT SOFTWARE." in ofl
+    with open(os.path.join(REPO, "hal", "drivers", "font8x16.py"), encoding="utf-8") as f:
+        header = f.read().split("# BEGIN GENERATED")[0]
+    assert "Roman Czyborra" in header and "fonts/OFL.txt" in header
