@@ -10,6 +10,8 @@
 #                   and fonts/qianpos16.qpf (both committed; a test checks them against the build)
 #   make deploy PORT=/dev/ttyUSB0   copy build/mpy + boot.py + main.py to a board (needs a board)
 #   make freeze     check manifest.py (firmware/ + hal/ for a frozen MicroPython image), print the build
+#   make unix-port MPY_SRC=/path/to/micropython   the 32-bit unix port with a frozen image that
+#                   bench/memory.py measures (QIANPOS_UPY_UNIX); needs a MicroPython 1.27 source tree
 #   make clean
 # Needs python3 (3.11+) and node/npm (20) on PATH; everything else is pinned and installed here.
 
@@ -23,7 +25,7 @@ PIP_FLAGS := --disable-pip-version-check -q
 PORT ?= /dev/ttyUSB0
 LINT_PATHS := $(wildcard firmware hal virtual sim tests tools bench boot.py main.py manifest.py)
 
-.PHONY: test sim lint format typecheck version font mpy deploy bench clean venv node
+.PHONY: test sim lint format typecheck version font mpy deploy bench clean venv node unix-port
 
 # The venv is rebuilt in place when requirements-dev.txt changes. The MicroPython stubs go into
 # their own folder too: mypy takes it as the typeshed of the firmware/hal run.
@@ -103,6 +105,13 @@ deploy: mpy
 .PHONY: freeze
 freeze: $(VENV_STAMP) version
 	$(PY) -m tools.freeze
+
+# Never part of make test: a MicroPython 1.27 source tree (its lib/micropython-lib submodule fetched)
+# and gcc-multilib for -m32. Writes build/unix-port/manifest.py (manifest.py's packages + the bench's
+# test doubles), builds 32-bit with single-precision floats, prints the QIANPOS_UPY_UNIX to use.
+unix-port: $(VENV_STAMP)
+	@test -n "$(MPY_SRC)" || { echo "usage: make unix-port MPY_SRC=/path/to/micropython (1.27)" >&2; exit 1; }
+	$(PY) -m tools.build_unix_port $(MPY_SRC)
 
 bench: $(VENV_STAMP) $(NODE_STAMP)
 	@set -e; for f in $(filter-out bench/upy%,$(wildcard bench/*.py)); do \

@@ -4,7 +4,7 @@
 #
 # python bench/memory.py   (make bench)
 # QIANPOS_UPY_UNIX=/path/to/micropython python bench/memory.py: also on a MicroPython unix port
-#   built 32-bit with firmware/, hal/ and the test doubles frozen (not built here: bench/README.md):
+#   built 32-bit with firmware/, hal/ and the test doubles frozen (make unix-port MPY_SRC=...):
 #   a column of the table, each module's frozen heap, and the smallest -X heapsize in which keying a
 #   sale and a whole sale complete (bisection; doubles frozen, and loaded as .mpy files).
 import ast
@@ -18,6 +18,7 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, REPO)
 from bench import upy  # noqa: E402 - after the repo is on the path (run as a script)
 from tools import mpy_gate  # noqa: E402
+from tools.build_unix_port import DOUBLE_SOURCES  # noqa: E402 - the doubles the unix port's image freezes
 
 BUDGET = 96 * 1024  # the board's budget for the terminal's heap, peak of a whole sale
 GOAL = 64 * 1024
@@ -40,16 +41,6 @@ ROWS = (
 )
 _ABSOLUTE = ("baseline", "sale_modules", "doubles", "idle_tick", "idle_second")
 
-# The unix port's run: the test doubles as files (the "not frozen" runs put them ahead of the image).
-DOUBLE_SOURCES = (
-    "virtual/__init__.py",
-    "virtual/devices.py",
-    "virtual/storage.py",
-    "tests/__init__.py",
-    "tests/portable/__init__.py",
-    "tests/portable/fakes.py",
-    "tests/portable/online_kit.py",
-)
 UNIX_TABLE_HEAP_KB = 4096  # the table's run: room for every phase's garbage, collection off
 FIT_MAX_KB = 1024  # the bisection's upper end
 FIT_MIN_KB = 8

@@ -119,12 +119,12 @@ def read_card(event, year, month):
     return card
 
 
-# ---- PIN or not (DOMAIN.md) ------------------------------------------------------------------
+# ---- PIN or not (docs/CARDS.md) ---------------------------------------------------------------
 PIN_REQUIRED = "required"  # ask for a PIN; an empty one is refused
 PIN_OPTIONAL = "optional"  # ask, and the cardholder may press ENTER on an empty PIN
 PIN_NONE = "none"  # do not ask
-# 免密: 1000 CNY in China since 2018. The merchant parameter that overrides it joins params.py with the
-# sale flow (the online issue); until then callers pass this.
+# 免密: 1000 CNY in China since 2018: the default of the merchant parameter no_pin_limit_fen
+# (firmware/params.py), which the sale passes to pin_rule.
 NO_PIN_LIMIT_FEN = 100000
 
 

@@ -263,8 +263,8 @@ class Journal:
         return self.reversal if self.reversal["state"] == PENDING else None
 
     def failed_reversals(self):
-        """The reversals given up to support (each with its fields, "f"): tried once more before
-        settlement (the settlement issue) and listed on its report."""
+        """The reversals given up to support (each with its fields, "f"), for settlement (not built
+        yet) to try once more and list on its report."""
         return self.audit["items"]
 
     def audit_full(self):

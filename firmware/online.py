@@ -33,7 +33,7 @@ DECLINED = "declined"
 FAILED = "failed"  # `message` says why (a catalog key)
 COMPLETED = "completed"  # a sign-in (and the reversals) without a request
 
-# The F39 a reversal carries for each way the answer can be lost (DOMAIN.md, Reversal).
+# The F39 a reversal carries for each way the answer can be lost (docs/PROTOCOL.md, Reversal).
 _REASONS = {BAD_MAC: messages.REVERSE_MAC, GARBAGE: messages.REVERSE_OTHER, MISMATCH: messages.REVERSE_OTHER}
 
 
@@ -224,7 +224,7 @@ class Online:
             journal.reversal_done()
             return
         if session.state != DONE and session.error in NEVER_SENT:
-            # Not an attempt: the host was never reached (DOMAIN.md). The sale cannot go either.
+            # Not an attempt: the host was never reached (docs/PROTOCOL.md). The sale cannot go either.
             return self._fail(_unreachable_or(session.error, "host_unreachable"))
         if session.error == BAD_MAC or session.code == "A0":  # ours or the host's MAC check failed
             self._mac_failed()

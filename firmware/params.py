@@ -34,7 +34,7 @@ _FIELDS = {
     "max_amount": (10000000, _int(1, 10**12 - 1), False),
     "tz_minutes": (480, _int(-720, 840), False),
     "idle_timeout_s": (60, _int(10, 600), False),
-    # The online issue: the wait for each host message (connecting, then the answer), whether the
+    # Online: the wait for each host message (connecting, then the answer), whether the
     # terminal signs in again every day, how many times a reversal is sent before it is given up to
     # support (connection failures do not count), and the contactless no-PIN limit (免密, fen).
     "host_timeout_s": (30, _int(5, 120), False),

@@ -1,6 +1,6 @@
 # The registry of stored files: every record the firmware writes is declared here, with the module
 # that validates it. A file in storage that this registry does not know is a bug (a test checks).
-# The journal issue extends the transaction record of firmware/journal.py into the full journal.
+# TODO(journal): the full journal (the whole batch) extends the transaction record of firmware/journal.py.
 
 from firmware.counters import COUNTERS, PROVISIONED
 from firmware.journal import AUDIT, HOST_STATE, REVERSAL, TXN

@@ -1,4 +1,4 @@
-# The record layer: every record the firmware keeps (counters, parameters, later the journal) is
+# The record layer: every record the firmware keeps (firmware/registry.py lists them) is
 # stored in one format, two generations, with damaged copies kept as numbered evidence. Never reset a
 # record that failed to read, never overwrite evidence, never trust a byte read back unchecked.
 #

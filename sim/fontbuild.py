@@ -13,7 +13,7 @@ import sys
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 UNIFONT = "/usr/share/unifont/unifont.hex"
-FONT_PY = os.path.join(REPO, "hal", "font8x16.py")
+FONT_PY = os.path.join(REPO, "hal", "drivers", "font8x16.py")
 FONT_FILE = os.path.join(REPO, "fonts", "qianpos16.qpf")
 NARROW = [chr(c) for c in range(0x20, 0x7F)] + ["\u00a5"]
 MAGIC = b"QPF1"

@@ -7,6 +7,7 @@ import math
 import re
 import time
 import traceback
+from dataclasses import dataclass
 
 from firmware.host.session import CONNECTING, RECEIVING, SENDING
 from firmware.params import Params
@@ -135,16 +136,14 @@ class HostStuck(Failure):
         return f"{self.where}: {self.what} within {HOST_WAIT_S:g} s of real time"
 
 
+@dataclass(frozen=True, slots=True, repr=False)
 class Step:
     """One script line: `verb` with its parsed `args`, `text` as written, `lineno` from 1."""
 
-    __slots__ = ("lineno", "verb", "args", "text")
-
-    def __init__(self, lineno, verb, args, text):
-        self.lineno = lineno
-        self.verb = verb
-        self.args = args
-        self.text = text
+    lineno: int
+    verb: str
+    args: tuple
+    text: str
 
     def __repr__(self):
         return f"Step({self.lineno}, {self.verb!r}, {self.args!r})"

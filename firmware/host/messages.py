@@ -48,7 +48,7 @@ CONDITION_NORMAL = "00"  # F25
 PIN_MAX_LENGTH = "12"  # F26
 SECURITY_PIN = "2600000000000000"  # F53: format 0 (with PAN), double-length key, track clear
 
-# F39 of a reversal: why the terminal reverses (DOMAIN.md)
+# F39 of a reversal: why the terminal reverses (docs/PROTOCOL.md, Reversal)
 REVERSE_NO_ANSWER = "98"
 REVERSE_MAC = "A0"
 REVERSE_TERMINAL = "96"  # approved, but the terminal could not complete

@@ -83,7 +83,7 @@ class CardScreen(ItemScreen):
         term = self.term
         t = term.t
         if event.mode == CARD_SCAN:
-            # Payment-code (付款码) sales go online with the host protocol issue.
+            # TODO(scan): payment-code (付款码) sales online; the message builders refuse entry mode scan.
             lines = [t("scan_accepted"), format_fen(self.fen), t("not_available")]
             term.go(MessageScreen(term, self.title_key, lines, IdleScreen(term)))
             return

@@ -1,7 +1,7 @@
 # The service menu (系统管理): set the date and time, the about screen, the stored-data tools, the
 # link tools (Wi-Fi, the echo test).
 # Main menu item 8 (ENTER 8 from idle), reachable in a fault state too; it never runs a transaction.
-# (The operators issue puts it behind the system administrator's password.)
+# TODO(operators): put it behind the system administrator's password (operator 99).
 
 import binascii
 

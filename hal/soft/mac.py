@@ -16,7 +16,7 @@ def _check_mak(mak):
 
 
 def pos_ecb_mac(mak, data):
-    """The UnionPay POS "ECB" MAC of data (DOMAIN.md, Framing): XOR all 8-byte blocks (the last
+    """The UnionPay POS "ECB" MAC of data (docs/PROTOCOL.md, The MAC): XOR all 8-byte blocks (the last
     zero-padded) into one, write it as 16 uppercase hex characters, 3DES-encrypt the first 8,
     XOR the result with the last 8, 3DES-encrypt again. Returns field 64: the first 8 uppercase hex
     characters of that result, as 8 ASCII bytes. Weak: swapping two blocks keeps the MAC."""

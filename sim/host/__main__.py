@@ -1,5 +1,5 @@
-# `python -m sim.host [serve] [options]`: the acquirer host simulator (docs/HOST.md). Later issues
-# add the `ledger` and `backoffice` subcommands here. Never prints a key, a PIN or card data.
+# `python -m sim.host [serve] [options]`: the acquirer host simulator (docs/HOST.md).
+# Never prints a key, a PIN or card data.
 import argparse
 import sys
 

@@ -2,6 +2,7 @@
 # Runs on the ledger worker's thread inside its transaction. Never logs or returns a key, a PIN,
 # a PAN or track data; stored answers carry none (a host never echoes F35/F52).
 import datetime
+from dataclasses import dataclass
 
 from firmware.host import messages as msg
 from firmware.host.codec import (
@@ -54,35 +55,31 @@ class Malformed(Exception):
     """A request that decodes but lacks what its kind needs: answered 30."""
 
 
+@dataclass(frozen=True, slots=True, repr=False)
 class WorkingKeys:
     """A terminal's working keys in clear, in RAM only (a real host keeps them in its HSM)."""
 
-    __slots__ = ("pik", "mak", "tdk")
-
-    def __init__(self, pik, mak, tdk=b""):
-        self.pik = pik
-        self.mak = mak
-        self.tdk = tdk
+    pik: bytes
+    mak: bytes
+    tdk: bytes = b""
 
     def __repr__(self):
         return "WorkingKeys(<hidden>)"
 
 
+@dataclass(slots=True)
 class Outcome:
     """What the host decided: the answer frame (bytes, None = close), and for the fate report the
     request's MTI, kind, terminal, trace and the answer's F39 ("" when there is none); `decoded`
     is False for a frame that did not decode (answered 30 or closed, never faulted)."""
 
-    __slots__ = ("answer", "mti", "kind", "terminal_id", "trace", "code", "decoded")
-
-    def __init__(self, answer, mti="", kind="", terminal_id="", trace=None, code="", decoded=False):
-        self.answer = answer
-        self.mti = mti
-        self.kind = kind
-        self.terminal_id = terminal_id
-        self.trace = trace
-        self.code = code
-        self.decoded = decoded
+    answer: bytes | None
+    mti: str = ""
+    kind: str = ""
+    terminal_id: str = ""
+    trace: int | None = None
+    code: str = ""
+    decoded: bool = False
 
 
 def _need(req, n):
@@ -341,7 +338,7 @@ class Acquirer:
     def _sign_in(self, req, term):
         net = parse_f60(_need(req, 60))[2]
         if net == msg.NET_SIGN_IN_SINGLE:
-            return answers.start_answer(req, "12")  # single-length keys: we do not issue them
+            return answers.start_answer(req, "12")  # single-length keys: this host hands out none
         batch = self._host_batch(term, msg.batch_of(req))
         tmk = term.tmk
         track = crypto.new_key() if net == msg.NET_SIGN_IN_TRACK else b""

@@ -4,6 +4,7 @@
 import json
 import os
 import re
+from dataclasses import dataclass
 
 DEFAULT_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "provisioning")
 _TERMINAL_ID = re.compile(r"[0-9A-Za-z]{8}")
@@ -15,16 +16,14 @@ class ProvisioningError(Exception):
     """A provisioning file that is missing, unreadable or malformed; says which and why."""
 
 
+@dataclass(frozen=True, slots=True, repr=False)
 class Terminal:
     """One provisioned terminal. repr never shows the TMK."""
 
-    __slots__ = ("terminal_id", "merchant_id", "tmk", "mac_algorithm")
-
-    def __init__(self, terminal_id, merchant_id, tmk, mac_algorithm="x919"):
-        self.terminal_id = terminal_id
-        self.merchant_id = merchant_id
-        self.tmk = tmk
-        self.mac_algorithm = mac_algorithm
+    terminal_id: str
+    merchant_id: str
+    tmk: bytes
+    mac_algorithm: str = "x919"
 
     def __repr__(self):
         return "Terminal({} {} {})".format(self.terminal_id, self.merchant_id, self.mac_algorithm)

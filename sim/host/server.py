@@ -9,6 +9,7 @@ import queue
 import random
 import sys
 import threading
+from dataclasses import dataclass
 
 from firmware.host.codec import MAX_BODY
 from sim.host.acquirer import Acquirer, Outcome
@@ -34,23 +35,27 @@ GROUP = 256  # most requests one ledger commit decides
 _MIN_BODY = 21  # TPDU + header + MTI + bitmap
 
 
+@dataclass(frozen=True, slots=True, repr=False)
 class Fate:
     """What became of one request: seq (1, 2, ... in decision order), peer "IP:port", mti, kind
     (sim.host.answers.kind), terminal_id, trace (int or None), code (the answer's F39, "" when
     none) and fate (answered, withheld, late, dropped, garbled, bad_mac, duplicated, rejected,
     closed)."""
 
-    __slots__ = ("seq", "peer", "mti", "kind", "terminal_id", "trace", "code", "fate")
+    seq: int
+    peer: str
+    mti: str
+    kind: str
+    terminal_id: str
+    trace: int | None
+    code: str
+    fate: str
 
-    def __init__(self, seq, peer, outcome, fate):
-        self.seq = seq
-        self.peer = peer
-        self.mti = outcome.mti
-        self.kind = outcome.kind
-        self.terminal_id = outcome.terminal_id
-        self.trace = outcome.trace
-        self.code = outcome.code
-        self.fate = fate
+    @classmethod
+    def of(cls, seq, peer, outcome, fate):
+        """The Fate of request number seq from peer, which the host decided as outcome."""
+        o = outcome
+        return cls(seq, peer, o.mti, o.kind, o.terminal_id, o.trace, o.code, fate)
 
     def __repr__(self):
         return "Fate({} {} {} {} trace={} code={} {})".format(
@@ -182,7 +187,7 @@ class _Worker(threading.Thread):
 
 
 class Host:
-    """The acquirer host simulator. Embedded use (the online issue's scenario steps):
+    """The acquirer host simulator. Embedded use (make sim and the scenario runner, sim/__main__.py):
 
         host = Host(db=":memory:")
         port = host.start()                  # a thread of its own; listening on 127.0.0.1:port
@@ -331,7 +336,7 @@ class Host:
     def _report(self, peer, outcome, fate):
         with self._lock:
             self._seq += 1
-            f = Fate(self._seq, peer, outcome, fate)
+            f = Fate.of(self._seq, peer, outcome, fate)
         self.history.append(f)
         self.fates.put(f)
         return f

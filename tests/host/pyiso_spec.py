@@ -1,4 +1,4 @@
-# The UnionPay POS subset written as a pyiso8583 (4.0.1) spec, from DOMAIN.md and the UnionPay
+# The UnionPay POS subset written as a pyiso8583 (4.0.1) spec, from docs/PROTOCOL.md and the UnionPay
 # POS field list, independently of firmware/host/codec.py's table: the cross-check between the
 # two is what catches a mistake both sides would otherwise share. Used by tests and bench/codec.py.
 #

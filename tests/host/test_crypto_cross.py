@@ -48,7 +48,7 @@ def ref_x919(key, message):
 
 
 def ref_pos_ecb_mac(key, message):
-    """DOMAIN.md, Framing: XOR the 8-byte blocks (last zero-padded), 16 uppercase hex chars,
+    """docs/PROTOCOL.md, The MAC: XOR the 8-byte blocks (last zero-padded), 16 uppercase hex chars,
     encrypt the first 8, XOR with the last 8, encrypt, first 8 uppercase hex chars as ASCII."""
     padded = message + bytes(-len(message) % 8)
     x = bytes(8)

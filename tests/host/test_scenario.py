@@ -226,7 +226,7 @@ def test_card_when_not_asked_for_is_a_note_not_a_failure():
 
 
 class SigningScreen(Screen):
-    """Stands in for the signing screen of the e-signature issue: captures and records."""
+    """Stands in for a signing screen (none is built yet): captures and records."""
 
     def __init__(self, term):
         super().__init__(term)
@@ -412,7 +412,7 @@ def test_parse_cut():
 
 
 class TraceScreen(Screen):
-    """Stands in for the sale of the online issue: ENTER hands out a trace number (4 storage
+    """Stands in for the sale: ENTER hands out a trace number (4 storage
     operations: write counters.tmp, sync, rename, sync), as a sale will."""
 
     def __init__(self, term):

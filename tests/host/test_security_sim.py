@@ -175,7 +175,7 @@ def test_working_keys_survive_a_scenario_reboot_in_ram():
 
 # ---- PINs typed by the scenario's key steps --------------------------------------------------
 class PinScreen(Screen):
-    """Stands in for the online issue's PIN screen: records what the PIN entry reports to it."""
+    """Stands in for the sale's PIN screen (firmware/ui/sale.py): records what the PIN entry reports to it."""
 
     def __init__(self, term):
         super().__init__(term)

@@ -44,7 +44,7 @@ def _frame(body_hex):
     return len(body).to_bytes(2, "big") + body
 
 
-# Written out by hand from DOMAIN.md's framing, not produced by the codec.
+# Written out by hand from docs/PROTOCOL.md's frames and field formats, not produced by the codec.
 SALE_HEX = (
     "005c"  # length: 92 bytes follow
     "6000030000"  # TPDU
@@ -200,7 +200,7 @@ def test_mac_input_runs_from_the_mti_to_before_f64():
     assert mac_input(frame) == _h(SALE_HEX)[13:-8]  # the MAC itself is outside its input
 
 
-# The public worked example of the UnionPay POS "ECB" MAC (../shared/vectors): a real 0830
+# The public worked example of the UnionPay POS "ECB" MAC (tests/portable/vectors.py): a real 0830
 # (F39, F41, F42, F60, F62 of 277 bytes) from the MTI through F62, and its F64 as 8 ASCII chars.
 _VECTOR_MAB = (
     "08300000000002C000153030363730303436343238393733373031373933323330303200110000000137200277"

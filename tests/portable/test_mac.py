@@ -67,7 +67,7 @@ def test_ecb_mac_is_blind_to_block_swaps_and_x919_is_not():
 
 def test_trailing_zero_bytes_pad_like_the_algorithms_say():
     # Both pad with zeros, so a message and the same message with its padding spelled out MAC
-    # alike: the MAC input must be framed (the length lives outside it, DOMAIN.md).
+    # alike: the MAC input must be framed (the length lives outside it, docs/PROTOCOL.md).
     mak = TripleDES(H(vectors.MAC_KEY))
     assert x919_mac(mak, b"Now is ") == x919_mac(mak, b"Now is \x00")
     assert pos_ecb_mac(mak, b"Now is ") == pos_ecb_mac(mak, b"Now is \x00")

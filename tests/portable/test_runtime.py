@@ -255,7 +255,7 @@ def test_printed_site_reads_frame_lines_only():
 # ---- A link never blocks the event loop -----------------------------------------------------
 class ConnectScreen(Screen):
     """What an online screen does with a Link: start, poll each pass, give up on its own timeout
-    measured by the Clock. (The online issue builds the real one on the same pattern.)"""
+    measured by the Clock. (firmware/online.py's exchange follows the same pattern.)"""
 
     times_out = False
 

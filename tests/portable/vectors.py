@@ -1,14 +1,14 @@
 # Known-answer vectors of the security module's primitives, as literals MicroPython can import (the
-# project must not need ../shared). Hex strings, uppercase; bytes.fromhex turns them into bytes.
+# tests need no file outside the project). Hex strings, uppercase; bytes.fromhex turns them into bytes.
 #
 # Where they come from:
 # - "published": copied from the source named, and also checked with `cryptography`.
 # - "frozen": computed once with the `cryptography` package (never with hal/soft/des.py), by the
 #   reference functions of tests/host/test_crypto_cross.py (X9.19 from CBC, the ECB MAC built
-#   from DOMAIN.md's description, 3DES ECB of the clear PIN block); its
+#   from docs/PROTOCOL.md's description, 3DES ECB of the clear PIN block); its
 #   test_frozen_vectors_match_cryptography recomputes every one of them, so they cannot drift.
 
-# DES, single block (published): the shared vectors' "des_fips81" (../shared/vectors).
+# DES, single block (published): the classic worked example of DES (key 133457799BBCDFF1).
 DES_BLOCK = (
     # key, plaintext, ciphertext
     ("133457799BBCDFF1", "0123456789ABCDEF", "85E813540F0AB405"),
@@ -45,7 +45,7 @@ CHECK_VALUES = (
     ("A1B2C3D4E5F60718293A4B5C6D7E8F90", "76CDB553"),
 )
 
-# The UnionPay POS "ECB" MAC worked example (published: ../shared/vectors, "unionpay_pos_ecb_mac_3des").
+# The UnionPay POS "ECB" MAC worked example (published, with a double-length MAC key).
 # MAB = the message from the MTI through the field before 64; F64 = the 8 ASCII characters.
 ECB_MAC_EXAMPLE_MAK = "55036372B17543ECB173730768B8D6C4"
 ECB_MAC_EXAMPLE_MAB = (
