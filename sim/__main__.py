@@ -86,8 +86,11 @@ class _Discard:
 
 
 def _reason(error, path):
-    """An OSError in words, with the file it names unless that is path: "Permission denied (DIR/f)"."""
+    """An OSError in words, with the file it names unless that is path: "Permission denied (DIR/f)";
+    both of a failed rename's: "Is a directory (DIR/keys/tmk.new -> DIR/keys/tmk.key)"."""
     why = error.strerror or str(error)
+    if error.filename and getattr(error, "filename2", None):
+        return f"{why} ({error.filename} -> {error.filename2})"
     return f"{why} ({error.filename})" if error.filename and error.filename != path else why
 
 
