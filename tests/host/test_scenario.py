@@ -483,9 +483,35 @@ def test_cut_after_the_last_operation_completes_the_step_and_disarms():
     assert "-- 3: key ENTER\nnote" not in trace  # disarmed: the next ENTER was not cut
 
 
+def test_the_steps_scenarios_md_says_write_storage_do_and_the_others_do_not(tmp_path, capsys):
+    # docs/SCENARIOS.md once said no step writes storage; the sale does, from its card read on.
+    doc = (ROOT / "docs" / "SCENARIOS.md").read_text(encoding="utf-8")
+    assert "no step writes storage" not in doc
+    assert "a sale from its card read on" in doc and "a cut before them is not reached" in doc
+    script = (
+        "cut 1\nwait 5\n"  # 2: nothing written
+        "cut 1\nclock 2026-11-22 10:30\n"  # 4
+        "cut 1\nlink down\nlink up\n"  # 6
+        "cut 1\nkey ENTER 1 1234 ENTER\n"  # 9: the amount: nothing yet
+        "cut 1\nexpect Swipe, insert or tap\n"  # 11
+        "cut 1\ninsert debit\n"  # 13: the card read writes: cut, reboot
+        "key ENTER 1 1234 ENTER\ninsert debit\nexpect Enter PIN\n"
+        "cut 1\nkey 123456 ENTER\n"  # 18: the PIN's ENTER writes the transaction ahead
+        "expect ENTER for menu\n"
+    )
+    file = tmp_path / "writes_storage.txt"
+    file.write_text(script, encoding="utf-8")
+    code = main(["run", "--lang", "en", str(file)])
+    trace, err = capsys.readouterr()
+    assert code == 0, err
+    for line in (2, 4, 6, 9, 11):
+        assert f"note: power cut at storage operation 1 not reached: line {line} did 0; disarmed" in trace
+    for line in (13, 18):
+        assert f"note: power cut at storage operation 1 of line {line}\n" in trace
+
+
 def test_cut_fires_in_the_boot_of_a_reboot_that_writes():
-    # No step of today's firmware writes storage except a boot that finds a damaged record: it
-    # renames it to evidence and syncs. A cut at the rename reboots again.
+    # A boot that finds a damaged record renames it to evidence and syncs: a cut there reboots again.
     sc, out = booted()
     storage = sc.board.storage
     storage.write("counters.json", b"{")
