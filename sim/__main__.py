@@ -213,7 +213,8 @@ def _store_language(storage, language, err):
         params.save(storage)
     except ValueError as e:
         why = (
-            "the terminal's identity is lost (damaged parameters) and no parameter is saved until it is set again"
+            "the terminal's identity is lost (damaged parameters)"
+            " and no parameter is saved until it is set again"
             if params.identity_lost
             else str(e)
         )

@@ -16,8 +16,8 @@ from cryptography.hazmat.primitives.asymmetric import ec, utils
 from freezegun import freeze_time
 
 from firmware.card import NO_PIN_LIMIT_FEN, PIN_NONE, PIN_OPTIONAL, PIN_REQUIRED, pin_rule
-from hal.cards import CardSources
 from hal import contracts
+from hal.cards import CardSources
 from hal.contracts import (
     CAP_KEY_ENTRY,
     CARD_INSERT,
