@@ -353,7 +353,7 @@ def masked_input(terminal):
     """True while what is typed is a secret, so the runner echoes it as "*": the board's PIN entry
     owns the keypad (a PIN, or the master key's components in key entry), or the terminal's screen
     declares `masked_input = True` (firmware/screens.py: a password screen). The one place that
-    decides what the trace, a failure's report or a note may show of a key step."""
+    decides what the trace shows of a key step (echo())."""
     pin_entry = terminal.pin_entry
     if pin_entry is not None and pin_entry.active():
         return True
