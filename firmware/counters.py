@@ -26,7 +26,12 @@ def _count(v):
 def _validate_counters(record):
     n = record.get("n")
     batch = record.get("batch")
-    if record.get("v") != 1 or not _count(n) or not (type(batch) is int and 1 <= batch <= _MAX):
+    if (
+        type(record.get("v")) is not int
+        or record["v"] != 1
+        or not _count(n)
+        or not (type(batch) is int and 1 <= batch <= _MAX)
+    ):
         raise Damaged("bad counters")
     return record
 
@@ -48,7 +53,7 @@ def _validate_any(record):
 
 
 def _validate_marker(record):
-    if record.get("v") != 1 or not _count(record.get("reserved")):
+    if type(record.get("v")) is not int or record["v"] != 1 or not _count(record.get("reserved")):
         raise Damaged("bad marker")
     return record
 

@@ -53,7 +53,7 @@ def _text(v, size):
 
 
 def _validate_txn(r):
-    if r.get("v") != 1 or r.get("state") not in TXN_STATES:
+    if type(r.get("v")) is not int or r["v"] != 1 or r.get("state") not in TXN_STATES:
         raise Damaged("bad txn")
     ok = (
         r.get("kind") == "sale"
@@ -75,7 +75,7 @@ def _validate_txn(r):
 
 def _validate_reversal(r):
     state = r.get("state")
-    if r.get("v") != 1 or state not in REVERSAL_STATES:
+    if type(r.get("v")) is not int or r["v"] != 1 or state not in REVERSAL_STATES:
         raise Damaged("bad reversal")
     if state == NONE:
         return r
@@ -105,7 +105,8 @@ def _check_fields(fields, trace):
 
 def _validate_host(r):
     ok = (
-        r.get("v") == 1
+        type(r.get("v")) is int
+        and r["v"] == 1
         and _int(r.get("day"), -1, 0x7FFFFFFF)
         and r.get("need") in (True, False)
         and _int(r.get("known"), 0, 0x7FFFFFFF)
@@ -117,7 +118,7 @@ def _validate_host(r):
 
 def _validate_audit(r):
     items = r.get("items")
-    if r.get("v") != 1 or type(items) is not list or len(items) > AUDIT_MAX:
+    if type(r.get("v")) is not int or r["v"] != 1 or type(items) is not list or len(items) > AUDIT_MAX:
         raise Damaged("bad audit")
     for item in items:
         ok = (

@@ -53,7 +53,11 @@ def _validate(record):
     params.json had no version and no warning."""
     if "v" not in record:
         record["v"] = 1
-    if record.get("v") != 1 or record.get("warn", _OK) not in (_OK, _WARNING, _IDENTITY_LOST):
+    if (
+        type(record.get("v")) is not int
+        or record["v"] != 1
+        or record.get("warn", _OK) not in (_OK, _WARNING, _IDENTITY_LOST)
+    ):
         raise Damaged("bad params")
     return record
 

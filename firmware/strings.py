@@ -47,6 +47,7 @@ _CATALOG = (
     "storage_failed|存储故障|Storage failing\n"
     "counters_lost|流水号丢失,请到系统管理恢复|Counters lost: see Admin\n"
     "params_identity_lost|终端参数丢失|Terminal ID lost\n"
+    "keys_damaged|密钥损坏|Keys damaged\n"
     "error|操作失败|Operation failed\n"
     # A device that raised HalError (firmware/terminal.py): "<device> fault" on the idle screen.
     "device_fault|{}故障|{} fault\n"

@@ -105,6 +105,7 @@ class Terminal:
         self._booted_ok = False  # run() had a healthy pass: the system device was told
         self.params = params if params is not None else self._load_params()
         self.counters = self._load_counters()
+        self.check_keys()
         apply_stored(self)  # the touch screen's stored calibration, on a pad that takes one
         wifi.apply_stored(self)  # the Wi-Fi network chosen in the service menu, on a Wi-Fi link
         self.journal = self._load_journal()
@@ -171,8 +172,29 @@ class Terminal:
 
     def back_at_idle(self):
         """The idle screen was entered: the next step, once the last flow's frames are gone, drops
-        the service menu's modules (DROPPED_AT_IDLE) and collects that flow's garbage."""
+        the service menu's modules (DROPPED_AT_IDLE) and collects that flow's garbage. The keys are
+        looked at again (a master key loaded in the service menu clears their fault)."""
         self._at_idle = True
+        if self.fault is None or self.fault == "keys_damaged":
+            self.check_keys()
+
+    def check_keys(self):
+        """A key the security module reports damaged (a truncated TMK file, the TMK lost while
+        working keys remain, working keys that no longer check) is a fault like damaged storage:
+        on the idle screen at once and transactions refused, until Load master key (service menu)
+        puts a new TMK in, which drops the working keys too. Cleared when the module is sound."""
+        security = self.board.security
+        if security is None:
+            return
+        try:
+            security.tmk_check_value()
+            security.key_set()
+        except HalError:
+            self.fault = self.fault or "keys_damaged"
+            return
+        if self.fault == "keys_damaged":
+            self.fault = None
+            self._dirty = True
 
     def _tidy_at_idle(self):
         self._at_idle = False

@@ -8,7 +8,12 @@ from hal.contracts import CAP_CALIBRATE, has
 
 def _validate(record):
     cal = record.get("cal")
-    if record.get("v") != 1 or type(cal) is not list or not 0 < len(cal) <= 16:
+    if (
+        type(record.get("v")) is not int
+        or record["v"] != 1
+        or type(cal) is not list
+        or not 0 < len(cal) <= 16
+    ):
         raise Damaged("bad touch calibration")
     for value in cal:
         if type(value) is not int:

@@ -86,8 +86,11 @@ class _Discard:
 
 
 def _reason(error, path):
-    """An OSError in words, with the file it names unless that is path: "Permission denied (DIR/f)"."""
+    """An OSError in words, with the file it names unless that is path: "Permission denied (DIR/f)";
+    both of a failed rename's: "Is a directory (DIR/keys/tmk.new -> DIR/keys/tmk.key)"."""
     why = error.strerror or str(error)
+    if error.filename and getattr(error, "filename2", None):
+        return f"{why} ({error.filename} -> {error.filename2})"
     return f"{why} ({error.filename})" if error.filename and error.filename != path else why
 
 
@@ -195,21 +198,42 @@ def _run_host(args):
         host.stop()
 
 
+def _store_language(storage, language, err):
+    """--lang: store the language parameter before the terminal boots (nothing is written if it
+    already is). A terminal whose identity is lost (damaged parameters) saves no parameter until
+    the identity is set again (firmware.params refuses): the language is then left as it is, one
+    note says why on err, and the terminal boots to show its fault. The damaged copies stay where
+    Params.load put them (numbered evidence): nothing here writes over them."""
+    params = Params.load(storage)
+    if params.language == language:
+        return
+    kept = params.language
+    params.language = language
+    try:
+        params.save(storage)
+    except ValueError as e:
+        why = (
+            "the terminal's identity is lost (damaged parameters)"
+            " and no parameter is saved until it is set again"
+            if params.identity_lost
+            else str(e)
+        )
+        err.write(f"sim: note: --lang {language} not stored: {why}; the terminal boots in {kept}\n")
+
+
 @contextlib.contextmanager
-def _opened_board(args):
+def _opened_board(args, err):
     """(board, host, route): the board, with storage in --state DIR (locked while the board is in
-    use) if given, and the language set if asked for, its link to the host of the run (_run_host,
-    started after the lock is taken: one run per DIR and its ledger). A failure of DIR itself (full
-    disk, I/O error) is Refused."""
+    use) if given, and the language set if asked for (a note on err if it cannot be), its link to
+    the host of the run (_run_host, started after the lock is taken: one run per DIR and its
+    ledger). A failure of DIR itself (full disk, I/O error) is Refused."""
     lock = None if args.state is None else _lock_state(args.state)
     try:
         with _run_host(args) as (host, route):
             try:
                 board = make_board(state_dir=args.state, route=route)
                 if args.lang:
-                    params = Params.load(board.storage)
-                    params.language = args.lang
-                    params.save(board.storage)
+                    _store_language(board.storage, args.lang, err)
                 if host is not None and args.state is not None:
                     _new_host(board.storage)
             except (OSError, HalError) as e:
@@ -268,7 +292,7 @@ def run_script(args, out, err):
     except scenario.ScriptError as e:
         err.write(f"{e}\n")
         return 2
-    with _opened_board(args) as (board, host, route):
+    with _opened_board(args, err) as (board, host, route):
         try:
             sc = _scenario(board, _Discard() if args.quiet else out, host, route)
         except scenario.Crashed as e:
@@ -319,7 +343,7 @@ def _typed_lines(out):
 def interactive(args, out, err):
     if sys.stdin is None:
         raise Refused("cannot read standard input: it is closed")
-    with _opened_board(args) as (board, host, route):
+    with _opened_board(args, err) as (board, host, route):
         try:
             sc = _scenario(board, out, host, route, headers=False)
         except scenario.Crashed as e:

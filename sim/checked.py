@@ -4,20 +4,72 @@ from hal import contracts
 from hal.contracts import Board, has
 
 # Per contract, the methods that are a capability's (a card reader's arm() is checked per mode).
-_CAPABILITY_METHODS = (
-    (contracts.Keypad, {"beep": contracts.CAP_BEEP}),
-    (contracts.Display, {"pixels": contracts.CAP_PIXELS, "blit": contracts.CAP_BLIT}),
-    (
-        contracts.SignaturePad,
-        {
-            "start": contracts.CAP_PEN,
-            "calibrate_begin": contracts.CAP_CALIBRATE,
-            "calibration": contracts.CAP_CALIBRATE,
-            "set_calibration": contracts.CAP_CALIBRATE,
-        },
-    ),
-    (contracts.Clock, {"kept_time": contracts.CAP_RTC_KEPT_TIME}),
-)
+# Every contract of hal.contracts that declares CAPABILITIES must be a key here, and each of its
+# capabilities must be some method's or listed in _NO_METHOD: guarded_contracts() derives the list
+# from hal.contracts, and a contract added there without its row makes CheckedDevice refuse its
+# devices (and tests/host/test_sim_conformance.py fail), never leaves it unguarded.
+_CAPABILITY_METHODS = {
+    contracts.Keypad: {"beep": contracts.CAP_BEEP},
+    contracts.Display: {"pixels": contracts.CAP_PIXELS, "blit": contracts.CAP_BLIT},
+    contracts.CardReader: {},  # arm(modes): each mode is a capability (CheckedDevice._guard_arm)
+    contracts.SignaturePad: {
+        "start": contracts.CAP_PEN,
+        "calibrate_begin": contracts.CAP_CALIBRATE,
+        "calibration": contracts.CAP_CALIBRATE,
+        "set_calibration": contracts.CAP_CALIBRATE,
+    },
+    contracts.Clock: {"kept_time": contracts.CAP_RTC_KEPT_TIME},
+    contracts.Link: {
+        "wifi_status": contracts.LINK_WIFI,
+        "ssid": contracts.LINK_WIFI,
+        "scan": contracts.LINK_WIFI,
+        "set_credentials": contracts.LINK_WIFI,
+    },
+    contracts.System: {
+        "start_watchdog": contracts.SYS_WATCHDOG,
+        "feed": contracts.SYS_WATCHDOG,
+        "reset_after": contracts.SYS_RESET,
+        "boot_count": contracts.SYS_BOOT_COUNT,
+        "mark_booted_ok": contracts.SYS_BOOT_COUNT,
+    },
+    contracts.SecurityModule: {},
+    contracts.PinEntry: {"begin_key_entry": contracts.CAP_KEY_ENTRY},
+}
+# Capabilities that are a property of the device, not a method to call: nothing to guard.
+_NO_METHOD = {
+    contracts.CardReader: contracts.CARD_MODES,  # guarded through arm()
+    contracts.SecurityModule: ("tamper_resistant",),  # where the keys live, not something to do
+}
+
+
+def guarded_contracts():
+    """Every contract class of hal.contracts that declares CAPABILITIES, in name order."""
+    found = []
+    for name in sorted(vars(contracts)):
+        value = getattr(contracts, name)
+        if isinstance(value, type) and issubclass(value, contracts.Device) and value.CAPABILITIES:
+            found.append(value)
+    return found
+
+
+def capability_methods(contract):
+    """{method name: capability} of a contract; LookupError naming what sim/checked.py lacks if the
+    contract is not in its table or a capability of it has neither a method nor a _NO_METHOD entry."""
+    if contract not in _CAPABILITY_METHODS:
+        raise LookupError(
+            "sim/checked.py: contract {} declares CAPABILITIES but has no row in _CAPABILITY_METHODS".format(
+                contract.__name__
+            )
+        )
+    table = _CAPABILITY_METHODS[contract]
+    for capability in contract.CAPABILITIES:
+        if capability not in table.values() and capability not in _NO_METHOD.get(contract, ()):
+            raise LookupError(
+                "sim/checked.py: capability {!r} of {} has no method in _CAPABILITY_METHODS".format(
+                    capability, contract.__name__
+                )
+            )
+    return table
 
 
 class UndeclaredCapability(AssertionError):
@@ -32,9 +84,9 @@ class CheckedDevice:
 
     def __init__(self, device, violations):
         methods = {}
-        for contract, table in _CAPABILITY_METHODS:
+        for contract in guarded_contracts():
             if isinstance(device, contract):
-                methods = table
+                methods.update(capability_methods(contract))
         object.__setattr__(self, "_device", device)
         object.__setattr__(self, "_methods", methods)
         object.__setattr__(self, "_card_reader", isinstance(device, contracts.CardReader))

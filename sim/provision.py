@@ -60,7 +60,9 @@ def load(terminal_id):
 
 def provision(security, terminal_id=DEFAULT_TERMINAL):
     """Load the terminal's TMK into the security module if it has none (a factory's key
-    injection); a module that has one, or a damaged one, keeps it. Returns the Provisioning."""
+    injection); a module that has one, or a damaged or lost one (HalError: working keys without
+    their TMK are damage, not a fresh module), keeps it: provisioning never deletes a working key
+    on its way to a failed write. Returns the Provisioning."""
     prov = load(terminal_id)
     try:
         loaded = security.tmk_check_value()

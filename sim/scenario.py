@@ -345,6 +345,40 @@ def parse(text):
 # ---- Running ---------------------------------------------------------------------------------
 
 
+_SHOWN_WHEN_MASKED = ("ENTER", "CANCEL", "CLEAR")  # say nothing of a secret: every other key is "*"
+
+
+def masked_input(terminal):
+    """True while what is typed is a secret, so the runner echoes it as "*": the board's PIN entry
+    owns the keypad (a PIN, or the master key's components in key entry), or the terminal's screen
+    declares `masked_input = True` (firmware/screens.py: a password screen). The one place that
+    decides what the trace shows of a key step (echo())."""
+    pin_entry = terminal.pin_entry
+    if pin_entry is not None and pin_entry.active():
+        return True
+    return getattr(terminal.screen, "masked_input", False) is True
+
+
+def echo(step, masked):
+    """The step as the trace shows it: in a key step, each key pressed while masked_input() was
+    true (masked[i] for the i-th key) is "*", but ENTER, CANCEL and CLEAR; a key never pressed (a
+    power cut stopped the step) is masked as the one before it was."""
+    if step.verb != "key" or not any(masked):
+        return step.text
+    words = split_words(step.text)
+    shown = [words[0]]
+    i = 0
+    for word in words[1:]:
+        keys = list(word) if word.isdigit() and word.isascii() else [word]
+        out = ""
+        for key in keys:
+            hidden = masked[i] if i < len(masked) else masked[-1]
+            out += "*" if hidden and key.upper() not in _SHOWN_WHEN_MASKED else key
+            i += 1
+        shown.append(out)
+    return " ".join(shown)
+
+
 def _printable_screen(snapshot):
     """A display snapshot ready to print: each row made printable, one newline at the end."""
     return "".join(printable(row) + "\n" for row in snapshot.rstrip("\n").split("\n"))
@@ -373,12 +407,14 @@ class Scenario:
         self.terminal = None
         self._shown = None
         self._cut = None  # the args of a `cut` step, for the step after it
+        self._masked = []  # per key of the running key step: typed while masked_input() was true
         self._boot("power-on")
         self._report(None, ())
 
     def do(self, step):
         """Run one step. Raises ExpectFailed or Crashed."""
         cut, self._cut = self._cut, None
+        self._masked = []
         if cut is None:
             notes = getattr(self, "_do_" + step.verb)(step)
         else:
@@ -397,7 +433,11 @@ class Scenario:
         snapshot = self.screen()
         changed = snapshot != self._shown
         if (changed or notes) and self.headers:
-            self.out.write("-- power-on\n" if step is None else f"-- {step.lineno}: {printable(step.text)}\n")
+            self.out.write(
+                "-- power-on\n"
+                if step is None
+                else f"-- {step.lineno}: {printable(echo(step, self._masked))}\n"
+            )
         for note in notes:
             self.out.write(f"note: {note}\n")
         if changed:
@@ -489,6 +529,7 @@ class Scenario:
     def _do_key(self, step):
         keypad = self.keypad()
         for key in step.args:
+            self._masked.append(masked_input(self.terminal))  # where this key goes: decided now
             keypad.press(key)
             self._settle(step)
         return ()

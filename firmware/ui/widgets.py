@@ -28,6 +28,9 @@ class Screen:
     # Back to the idle screen after the idle_timeout_s parameter without input (not the idle screen).
     times_out = True
     title_key = ""  # the catalog key of the first line (title())
+    # The keys typed on this screen are a secret (a password): whatever echoes keys (the
+    # simulator's scenario runner, sim.scenario.masked_input) shows them as "*".
+    masked_input = False
 
     def __init__(self, term):
         self.term = term

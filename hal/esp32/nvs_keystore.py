@@ -67,7 +67,13 @@ class NvsKeyStore(KeyStore):
         try:
             seq, record = unpack(raw, _INDEX_LIMIT)
             names = record.get("names")
-            if seq != 1 or pack(seq, record) != raw or record.get("v") != 1 or type(names) is not list:
+            if (
+                seq != 1
+                or pack(seq, record) != raw
+                or type(record.get("v")) is not int
+                or record["v"] != 1
+                or type(names) is not list
+            ):
                 raise ValueError("not an index")
             for name in names:
                 check_key_name(name)

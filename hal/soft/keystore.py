@@ -46,7 +46,12 @@ def decode_key(name, raw):
     except (Damaged, TypeError, ValueError):
         return None
     blob = record.get("blob")
-    if record.get("v") != 1 or record.get("name") != name or type(blob) is not str:
+    if (
+        type(record.get("v")) is not int
+        or record["v"] != 1
+        or record.get("name") != name
+        or type(blob) is not str
+    ):
         return None
     if not 0 < len(blob) <= 2 * MAX_BLOB:
         return None

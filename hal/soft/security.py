@@ -102,6 +102,11 @@ class SoftSecurityModule(SecurityModule):
             self._tmk_fault = str(e)
             return
         if tmk is None:
+            # Working keys exist only under a TMK (a new TMK deletes them first): their file
+            # without the TMK's means the TMK was lost (deleted, or not a file the store can
+            # read), which is damage to report, never a fresh module to provision over.
+            if WORK in self._store.names():
+                self._tmk_fault = "key tmk is missing"
             return
         if len(tmk) != 16:
             self._tmk_fault = "key tmk is damaged"

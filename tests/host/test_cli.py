@@ -222,6 +222,49 @@ def test_state_whose_writes_hit_a_full_device(tmp_path):
     assert message == "sim: cannot use --state {}: No space left on device".format(state)
 
 
+def test_lang_on_a_terminal_whose_identity_was_lost_is_a_note_and_keeps_the_evidence(tmp_path):
+    # Issue 16, finding 7: one payload bit of the only params copy flipped, then --lang: the
+    # terminal's identity is lost and firmware.params saves nothing until it is set again. Once
+    # this was "sim: internal error: ValueError: bad parameter merchant_id", exit 3.
+    state = tmp_path / "state"
+    assert (
+        sim("run", "--offline", "--state", str(state), "--lang", "en", "-", stdin=b"wait 1\n").returncode == 0
+    )
+    stored = bytearray((state / "params.a").read_bytes())
+    stored[len(stored) // 2 + 20] ^= 0x01  # a payload byte, far past the 28-byte header
+    (state / "params.a").write_bytes(bytes(stored))
+    for _ in range(2):  # twice: the second run finds the evidence and leaves it as it is
+        # Back in the default language (the stored one was lost with the identity), showing the fault.
+        result = sim(
+            "run",
+            "--offline",
+            "--state",
+            str(state),
+            "--lang",
+            "en",
+            "-",
+            stdin="expect 终端参数丢失\n".encode(),
+        )
+        message = one_line(result, 0)
+        assert message == (
+            "sim: note: --lang en not stored: the terminal's identity is lost (damaged parameters) and no"
+            " parameter is saved until it is set again; the terminal boots in zh"
+        )
+        assert (state / "bad.000001.params.a").read_bytes() == bytes(stored)
+        assert not (state / "bad.000002.params.a").exists()
+    # A terminal whose parameters are sound takes --lang, and one already in it writes nothing.
+    fresh = tmp_path / "fresh"
+    assert sim("run", "--offline", "--state", str(fresh), "--lang", "en", "-", stdin=b"wait 1\n").stderr == ""
+    before = {p.name: p.stat().st_mtime_ns for p in fresh.iterdir()}
+    result = sim(
+        "run", "--offline", "--state", str(fresh), "--lang", "en", "-", stdin=b"expect ENTER for menu\n"
+    )
+    assert (result.returncode, result.stderr) == (0, "")
+    assert {p.name: p.stat().st_mtime_ns for p in fresh.iterdir() if p.name != "LOCK"} == {
+        k: v for k, v in before.items() if k != "LOCK"
+    }
+
+
 def test_state_given_empty():
     assert (
         one_line(sim("run", "--state", "", "-", stdin=b"wait 1\n")) == "sim: --state needs a directory name"

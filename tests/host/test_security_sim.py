@@ -11,7 +11,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from firmware.ui.widgets import Screen
-from hal.contracts import KEYS_DOUBLE, KEYS_TRACK, MAC_ECB, MAC_X919, PIN_DIGITS, PIN_ENTER, KeyRefused
+from hal.contracts import (
+    KEYS_DOUBLE,
+    KEYS_TRACK,
+    MAC_ECB,
+    MAC_X919,
+    PIN_DIGITS,
+    PIN_ENTER,
+    HalError,
+    KeyRefused,
+)
 from hal.soft.des import check_value
 from hal.soft.keystore import StorageKeyStore
 from hal.soft.security import SoftSecurityModule, hmac_sha256
@@ -171,6 +180,80 @@ def test_working_keys_survive_a_scenario_reboot_in_ram():
     signer = sc.board.signer.public_key()
     assert run_text("reboot\nreboot rtc-lost\n", sc) == (0, "")
     assert sc.board.security.key_set() == kept and sc.board.signer.public_key() == signer
+
+
+# ---- a damaged master key (issue 16, finding 8) -----------------------------------------------
+LOAD_TMK = "key ENTER 8 5 2\nkey {} ENTER\nkey {} ENTER\nexpect Master key loaded\n".format(
+    "1" * 32, "2" * 32
+)
+
+
+def signed_in_state(tmp_path):
+    """A --state directory whose terminal has its TMK and working keys, English screens; its keys/."""
+    state = str(tmp_path / "state")
+    board = make_board(state_dir=state)
+    prov = provision.load(provision.DEFAULT_TERMINAL)
+    board.security.load_working_keys(ref_f62(prov.tmk, [bytes(range(16)), bytes(range(1, 17))]), "003")
+    booted(board)  # stores the language
+    return state, tmp_path / "state" / "keys"
+
+
+def test_a_truncated_master_key_is_a_fault_at_idle_until_a_new_one_is_loaded(tmp_path):
+    # Once, the idle screen said nothing and only the next sale said "Working keys refused".
+    state, keys = signed_in_state(tmp_path)
+    damaged = (keys / "tmk.key").read_bytes()[:-5]
+    (keys / "tmk.key").write_bytes(damaged)
+    work = (keys / "work.key").read_bytes()
+    sc, _ = booted(make_board(state_dir=state))
+    script = (
+        "expect Keys damaged\n"  # on the idle screen at once
+        "key ENTER 1\nexpect Keys damaged\nkey CANCEL CANCEL\n"  # a sale is refused, saying why
+        "key ENTER 8 3\nexpect Keys damaged\nkey CANCEL CANCEL CANCEL\n"  # in the stored-data faults
+        "expect Keys damaged\n"
+    )
+    assert run_text(script, sc) == (0, "")
+    # Reported, never replaced behind anyone's back, nothing deleted.
+    assert (keys / "tmk.key").read_bytes() == damaged and (keys / "work.key").read_bytes() == work
+    # The recovery: Load master key. Back at idle the fault is gone; the new TMK dropped the
+    # working keys delivered under the old one (the next transaction signs in).
+    assert run_text(LOAD_TMK + "key ENTER CANCEL CANCEL\n", sc) == (0, "")
+    assert "Keys damaged" not in scenario.screen_text(sc.board.display)
+    assert "ENTER for menu" in scenario.screen_text(sc.board.display)
+    assert sc.board.security.tmk_check_value() == check_value(bytes([0x33] * 16))
+    assert sorted(os.listdir(keys)) == ["signer.key", "tmk.key"]
+
+
+def test_a_directory_in_place_of_the_master_key_deletes_nothing(tmp_path):
+    # Once, the simulator took the TMK for missing, provisioned a new one over it (deleting the
+    # working keys first), then failed on the directory and exited 2: work.key was gone.
+    state, keys = signed_in_state(tmp_path)
+    work = (keys / "work.key").read_bytes()
+    (keys / "tmk.key").unlink()
+    (keys / "tmk.key").mkdir()
+    board = make_board(state_dir=state)
+    with pytest.raises(HalError, match="key tmk is missing"):
+        board.security.tmk_check_value()
+    assert (keys / "work.key").read_bytes() == work and (keys / "tmk.key").is_dir()
+    assert sorted(os.listdir(keys)) == ["signer.key", "tmk.key", "work.key"]
+    sc, _ = booted(board)
+    assert run_text("expect Keys damaged\n", sc) == (0, "")
+    assert (keys / "work.key").read_bytes() == work
+
+
+def test_working_keys_without_their_master_key_are_damage_not_a_fresh_module():
+    store = StorageKeyStore(RamStorage())
+    sec = SoftSecurityModule(store)
+    sec.load_tmk_components([bytes(range(1, 17))])
+    sec.load_working_keys(ref_f62(bytes(range(1, 17)), [bytes(range(16)), bytes(range(2, 18))]), "003")
+    store.storage.remove("tmk.key")  # lost behind the module's back
+    again = SoftSecurityModule(store)
+    with pytest.raises(HalError, match="key tmk is missing"):
+        again.tmk_check_value()
+    assert provision.provision(again) and store.load("work") is not None  # not provisioned over
+    with pytest.raises(HalError):
+        again.tmk_check_value()
+    assert again.load_tmk_components([bytes(range(3, 19))]) and again.tmk_check_value() is not None
+    assert store.load("work") is None  # an explicit new TMK is the way on
 
 
 # ---- PINs typed by the scenario's key steps --------------------------------------------------

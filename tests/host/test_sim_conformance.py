@@ -2,6 +2,7 @@
 # storage on disk across power cuts and restarts, the host clock, the P-256 signer, the card deck.
 import datetime
 import hashlib
+import inspect
 import itertools
 import json
 import os
@@ -15,22 +16,38 @@ from cryptography.hazmat.primitives.asymmetric import ec, utils
 from freezegun import freeze_time
 
 from firmware.card import NO_PIN_LIMIT_FEN, PIN_NONE, PIN_OPTIONAL, PIN_REQUIRED, pin_rule
+from hal import contracts
 from hal.cards import CardSources
 from hal.contracts import (
+    CAP_KEY_ENTRY,
     CARD_INSERT,
     CARD_MODES,
     CARD_SCAN,
     CARD_SWIPE,
     CARD_TAP,
+    LINK_WIFI,
+    SYS_BOOT_COUNT,
+    SYS_RESET,
+    SYS_WATCHDOG,
     TICKS_PERIOD,
     Board,
+    CardReader,
+    Device,
     HalError,
     char_cells,
     declared,
+    has,
 )
 from hal.soft.keystore import StorageKeyStore
 from sim import cards
 from sim.board import make_board
+from sim.checked import (
+    CheckedDevice,
+    UndeclaredCapability,
+    capability_methods,
+    checked_board,
+    guarded_contracts,
+)
 from sim.devices import KEY_NAME, LEGACY_FILE, SimClock, SoftSigner
 from sim.storage import DirStorage
 from tests.portable import conformance
@@ -237,6 +254,97 @@ def test_make_board_with_a_state_dir_keeps_the_terminal_key(tmp_path):
     again = make_board(state_dir=str(tmp_path))
     assert again.signer.public_key() == board.signer.public_key()
     assert again.security.tmk_check_value() == board.security.tmk_check_value() is not None
+
+
+# ---- the scenario runner's capability proxy (sim/checked.py) ---------------------------------
+def _device_of(contract, declared_all):
+    """A bare device of contract declaring all its capabilities or none (its methods are the
+    contract's own, which raise NotImplementedError when reached)."""
+    caps = tuple(contract.CAPABILITIES)
+    attrs = (
+        {"capabilities": caps, "lacks": {}}
+        if declared_all
+        else {"capabilities": (), "lacks": dict.fromkeys(caps, "test")}
+    )
+    return type(("Full" if declared_all else "Bare") + contract.__name__, (contract,), attrs)()
+
+
+def _call(proxy, contract, method):
+    """Call method through the proxy with as many placeholder arguments as the contract takes."""
+    params = inspect.signature(getattr(contract, method)).parameters
+    required = [p for p in params.values() if p.default is inspect.Parameter.empty][1:]  # not self
+    return getattr(proxy, method)(*[None] * len(required))
+
+
+def test_the_capability_proxy_guards_every_contract_that_declares_capabilities():
+    # The list is derived from hal.contracts: today's contracts with CAPABILITIES are all in it.
+    names = {contract.__name__ for contract in guarded_contracts()}
+    assert names == {
+        "CardReader",
+        "Clock",
+        "Display",
+        "Keypad",
+        "Link",
+        "PinEntry",
+        "SecurityModule",
+        "SignaturePad",
+        "System",
+    }
+    seen = set()
+    for contract in guarded_contracts():
+        for method, capability in capability_methods(contract).items():
+            seen.add((contract.__name__, capability))
+            violations = []
+            proxy = CheckedDevice(_device_of(contract, False), violations)
+            with pytest.raises(UndeclaredCapability, match=repr(capability)):
+                _call(proxy, contract, method)
+            assert len(violations) == 1 and "Bare" + contract.__name__ in violations[0], method
+            full = CheckedDevice(_device_of(contract, True), [])
+            with pytest.raises(NotImplementedError):  # declared: the call reaches the device
+                _call(full, contract, method)
+            assert full.used == {capability: 1}
+    for mode in CARD_MODES:  # a card reader's capabilities are the modes arm() is given
+        violations = []
+        with pytest.raises(UndeclaredCapability):
+            CheckedDevice(_device_of(CardReader, False), violations).arm([mode])
+        assert violations
+    # Every capability with a method to call is guarded: the new ones of this issue among them.
+    for pair in (
+        ("System", SYS_WATCHDOG),
+        ("System", SYS_RESET),
+        ("System", SYS_BOOT_COUNT),
+        ("Link", LINK_WIFI),
+        ("PinEntry", CAP_KEY_ENTRY),
+    ):
+        assert pair in seen
+
+
+def test_a_contract_added_later_is_refused_by_the_proxy_until_it_is_mapped(monkeypatch):
+    class Printer(Device):
+        CAPABILITIES = ("cutter",)
+
+        def cut(self):
+            raise NotImplementedError
+
+    class SlipPrinter(Printer):
+        lacks = {"cutter": "no blade"}
+
+    monkeypatch.setattr(contracts, "Printer", Printer, raising=False)
+    assert Printer in guarded_contracts()
+    with pytest.raises(LookupError, match="Printer declares CAPABILITIES"):
+        CheckedDevice(SlipPrinter(), [])
+
+
+def test_the_simulated_board_passes_its_own_proxy():
+    # Every device of make_board() behind the proxy: nothing refused, the PIN entry and the system
+    # among them (their capabilities are checked now).
+    violations = []
+    board = checked_board(make_board(), violations)
+    assert board.system.watchdog_ms is None
+    board.system.start_watchdog(8000)
+    board.system.feed()
+    assert has(board.pin_entry, CAP_KEY_ENTRY) and board.pin_entry.used == {}
+    assert board.system.used == {SYS_WATCHDOG: 2} and violations == []
 
 
 # ---- card deck -----------------------------------------------------------------------------
