@@ -171,6 +171,8 @@ class Acquirer:
                     where,
                 ).fetchone()
                 if row is not None:
+                    if row[0] == digest and self._reversed_since(req, kind):
+                        return self._finish(out, answers.start_answer(req, "12"), term)
                     if row[0] == digest:
                         return self._replay(out, row[1], term)
                     return self._finish(out, answers.start_answer(req, "94"), term)
@@ -229,6 +231,27 @@ class Acquirer:
         return Outcome(bytes(encode(answer)), mti, "", "", None, "30")
 
     # ---- helpers ------------------------------------------------------------------------------
+    def _reversed_since(self, req, kind):
+        """Whether the sale or void of req (a repeat) was reversed after its first answer."""
+        if kind not in ("sale", "void"):
+            return False
+        row = self.db.execute(
+            "SELECT 1 FROM txns WHERE terminal_id=? AND merchant_id=? AND batch=? AND trace=? AND kind=?"
+            " AND status='reversed'",
+            (req[41], req[42], msg.batch_of(req), msg.trace_of(req), kind),
+        ).fetchone()
+        return row is not None
+
+    def _reversed_first(self, req, kind, amount):
+        """Whether a reversal of this sale or void (its terminal, merchant, batch, trace and amount)
+        came before it: then it is not booked, and is answered 12."""
+        row = self.db.execute(
+            "SELECT 1 FROM early_reversals WHERE terminal_id=? AND merchant_id=? AND batch=? AND trace=?"
+            " AND kind=? AND amount=?",
+            (req[41], req[42], msg.batch_of(req), msg.trace_of(req), kind, amount),
+        ).fetchone()
+        return row is not None
+
     def _now_text(self):
         return self.clock().isoformat(timespec="seconds")
 
@@ -379,6 +402,8 @@ class Acquirer:
         amount = int(_need(req, 4))
         if amount <= 0:
             return answers.start_answer(req, "13")
+        if self._reversed_first(req, "sale", amount):
+            return answers.start_answer(req, "12")  # its reversal came first: it stays undone
         found = self._card(req)
         if type(found) is str:
             return answers.start_answer(req, found)
@@ -397,6 +422,8 @@ class Acquirer:
         rrn = _need(req, 37)
         if len(f61) < 12:
             raise Malformed("F61")
+        if self._reversed_first(req, "void", amount):
+            return answers.start_answer(req, "12")  # its reversal came first: it stays undone
         batch = msg.batch_of(req)
         orig = self.db.execute(
             "SELECT id, amount, card, rrn, voided, refunded, batch FROM txns"
@@ -468,7 +495,15 @@ class Acquirer:
             " WHERE terminal_id=? AND merchant_id=? AND batch=? AND trace=? AND kind=? AND status='ok'",
             (req[41], req[42], f60[1], msg.trace_of(req), kind),
         ).fetchone()
-        if orig is None or orig[1] != int(_need(req, 4)):
+        amount = int(_need(req, 4))
+        if orig is None or orig[1] != amount:
+            if not self._seen(req, f60[1]):
+                # The original never came (yet): remember the reversal, so that the original, if it
+                # comes after all, is not booked (answered 12).
+                self.db.execute(
+                    "INSERT OR IGNORE INTO early_reversals VALUES (?,?,?,?,?,?,?)",
+                    (req[41], req[42], f60[1], msg.trace_of(req), kind, amount, self._now_text()),
+                )
             return answers.start_answer(req, "25")  # nothing to undo: the original was declined or never came
         if orig[3] or orig[4]:
             return answers.start_answer(req, "12")  # voided or refunded since: reverse that first
@@ -481,6 +516,14 @@ class Acquirer:
         answer = answers.start_answer(req, "00")
         self._stamp(answer)
         return answer
+
+    def _seen(self, req, batch):
+        """Whether the host has answered the 0200 that a reversal names (by its batch and trace)."""
+        row = self.db.execute(
+            "SELECT 1 FROM requests WHERE terminal_id=? AND merchant_id=? AND batch=? AND trace=? AND mti='0200'",
+            (req[41], req[42], batch, msg.trace_of(req)),
+        ).fetchone()
+        return row is not None
 
     # ---- settlement and uploads -----------------------------------------------------------------
     def totals(self, terminal_id, merchant_id, batch):
