@@ -44,6 +44,25 @@ ACQUIRER_ID = "48021000"
 
 _CARDS = {card.track2.split("=")[0]: card for card in DECK.values()}
 
+# The host answers in China Standard Time (UTC+8, no daylight saving) whatever the machine's zone:
+# the terminal reads F12/F13 as local time in its own zone, UTC+8 from the factory.
+HOST_TZ = datetime.timezone(datetime.timedelta(hours=8), "CST")
+
+
+def china_time(seconds):
+    """The host's local time (a naive datetime, UTC+8) of Unix seconds."""
+    return datetime.datetime.fromtimestamp(seconds, HOST_TZ).replace(tzinfo=None)
+
+
+def china_now():
+    """The host's default clock: now, in China time (a naive datetime), whatever TZ says."""
+    return datetime.datetime.now(HOST_TZ).replace(tzinfo=None)
+
+
+def clock_of(seconds):
+    """A host clock that follows `seconds()` (Unix seconds, e.g. a simulator run's virtual clock)."""
+    return lambda: china_time(seconds())
+
 
 def card_pin(card):
     """The PIN the host expects for a deck card: its `pin` (sim.cards, docs/CARDS.md)."""
@@ -124,14 +143,14 @@ def _canonical(req):
 
 class Acquirer:
     """The host's decisions over a Ledger (sim.host.ledger) and the provisioned terminals.
-    `clock()` gives the host's local time (a naive datetime); `unbalance` makes every
-    settlement answer unbalanced."""
+    `clock()` gives the host's local time, China time (a naive datetime; default china_now);
+    `unbalance` makes every settlement answer unbalanced."""
 
     def __init__(self, ledger, provisioning, clock=None, unbalance=False):
         self.ledger = ledger
         self.db = ledger.db
         self.provisioning = provisioning
-        self.clock = clock or datetime.datetime.now
+        self.clock = clock or china_now
         self.unbalance = unbalance
         self.keys = {}  # terminal id -> WorkingKeys
 

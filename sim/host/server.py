@@ -11,7 +11,7 @@ import sys
 import threading
 
 from firmware.host.codec import MAX_BODY
-from sim.host.acquirer import Acquirer, Outcome
+from sim.host.acquirer import Acquirer, Outcome, china_now
 from sim.host.ledger import Ledger
 from sim.host.provisioning import DEFAULT_DIR, Provisioning
 
@@ -252,6 +252,12 @@ class Host:
             except queue.Empty:
                 raise TimeoutError("{} of {} fates decided".format(len(out), n))
         return out
+
+    def set_clock(self, clock):
+        """From now on the host's time is clock() (a naive datetime in China time, as the Acquirer's
+        clock; None: china_now, the real time). sim.host.acquirer.clock_of(seconds) makes one from
+        a function of Unix seconds (a simulator run's virtual clock)."""
+        self.acquirer.clock = clock or china_now
 
     def release_late(self):
         """Send every answer a `late` fault is holding now, instead of at late_ms."""

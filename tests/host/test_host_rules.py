@@ -14,7 +14,7 @@ from tests.host.host_client import ACC, Client, card_pin, pan, track2
 
 
 class Clock:
-    """The host's clock, moved by the test (a naive local datetime)."""
+    """The host's clock, moved by the test (a naive datetime, China time)."""
 
     def __init__(self):
         self.now = datetime.datetime(2026, 11, 29, 12, 0, 0)
