@@ -539,7 +539,8 @@ class Acquirer:
     def _seen(self, req, batch):
         """Whether the host has answered the 0200 that a reversal names (by its batch and trace)."""
         row = self.db.execute(
-            "SELECT 1 FROM requests WHERE terminal_id=? AND merchant_id=? AND batch=? AND trace=? AND mti='0200'",
+            "SELECT 1 FROM requests WHERE terminal_id=? AND merchant_id=? AND batch=? AND trace=?"
+            " AND mti='0200'",
             (req[41], req[42], batch, msg.trace_of(req)),
         ).fetchone()
         return row is not None
