@@ -92,7 +92,18 @@ def main():
         terminals = _provision(prov, args.clients)
         db = os.path.join(tmp, "ledger", "host.db")
         host = subprocess.Popen(
-            [sys.executable, "-m", "sim.host", "--db", db, "--provisioning", prov],
+            # every client is on 127.0.0.1: room for all of them on that one address
+            [
+                sys.executable,
+                "-m",
+                "sim.host",
+                "--db",
+                db,
+                "--provisioning",
+                prov,
+                "--max-per-peer",
+                str(max(64, args.clients)),
+            ],
             cwd=REPO,
             stdout=subprocess.PIPE,
             text=True,

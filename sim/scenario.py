@@ -17,6 +17,7 @@ from hal.cards import CardSources
 from sim import board as sim_board
 from sim import cards
 from sim.checked import UndeclaredCapability, checked_board, unwrap
+from sim.host.acquirer import clock_of
 from sim.host.server import FAULT_KINDS
 from virtual.storage import TEAR_MODES, TEAR_NONE, PowerCut
 
@@ -351,7 +352,7 @@ _SHOWN_WHEN_MASKED = ("ENTER", "CANCEL", "CLEAR")  # say nothing of a secret: ev
 def masked_input(terminal):
     """True while what is typed is a secret, so the runner echoes it as "*": the board's PIN entry
     owns the keypad (a PIN, or the master key's components in key entry), or the terminal's screen
-    declares `masked_input = True` (firmware/screens.py: a password screen). The one place that
+    declares `masked_input = True` (firmware/ui/widgets.py's Screen: a password screen). The one place that
     decides what the trace shows of a key step (echo())."""
     pin_entry = terminal.pin_entry
     if pin_entry is not None and pin_entry.active():
@@ -408,6 +409,9 @@ class Scenario:
         self._shown = None
         self._cut = None  # the args of a `cut` step, for the step after it
         self._masked = []  # per key of the running key step: typed while masked_input() was true
+        self._rtc_lag = 0  # how far the RTC is behind the run's time while it holds a time nobody set
+        if host is not None:
+            host.set_clock(clock_of(self.run_time))  # the host lives in the run's time
         self._boot("power-on")
         self._report(None, ())
 
@@ -423,6 +427,13 @@ class Scenario:
 
     def screen(self):
         return self.board.display.snapshot()
+
+    def run_time(self):
+        """The run's time (Unix seconds), the embedded host's clock: the terminal's wall clock as
+        `clock` and `wait` move it; while its RTC holds a time nobody set (`reboot rtc-lost`), the
+        time it would show had it kept it."""
+        clock = unwrap(self.board.clock)
+        return clock.time() + (0 if getattr(clock, "rtc_set", True) else self._rtc_lag)
 
     def keypad(self):
         """The keypad a person presses: the board's virtual keypad, behind the firmware's view of it
@@ -595,6 +606,7 @@ class Scenario:
         """Boot again after the storage lost power: it comes back with what the cut left, every
         other device is new, and the wall clock is kept (unless rtc_lost)."""
         old = self.board
+        now = self.run_time()
         unwrap(old.link).close()  # RAM is gone: so is the connection
         old.storage.power_on()
         self.board = checked_board(
@@ -609,6 +621,7 @@ class Scenario:
             clock.set_time(old.clock.time())
         else:
             clock.lose_rtc(at=old.clock.time())  # it ran on, but from a time nobody set
+        self._rtc_lag = now - unwrap(clock).time()
         self._boot(where)
 
     def _do_cut(self, step):

@@ -5,7 +5,7 @@ import sys
 
 from sim.host.ledger import LedgerError
 from sim.host.provisioning import DEFAULT_DIR
-from sim.host.server import FAULT_KINDS, LATE_MS, Host
+from sim.host.server import FAULT_KINDS, LATE_MS, MAX_CONNECTIONS, MAX_PER_PEER, Host
 
 
 def _parser():
@@ -37,6 +37,20 @@ def _serve_options(p):
     p.add_argument("--seed", type=int, help="seed of --fault-rate and of garbage")
     p.add_argument("--late-ms", type=int, default=LATE_MS, help="how long `late` holds an answer")
     p.add_argument("--idle-s", type=float, default=120.0, help="close a connection idle this long")
+    p.add_argument(
+        "--max-per-peer",
+        type=int,
+        default=MAX_PER_PEER,
+        metavar="N",
+        help="connections from one address; a new one closes that address's idlest (default %(default)s)",
+    )
+    p.add_argument(
+        "--max-connections",
+        type=int,
+        default=MAX_CONNECTIONS,
+        metavar="N",
+        help="connections in all; a new one closes the idlest (default %(default)s)",
+    )
 
 
 def main(argv=None):
@@ -47,7 +61,12 @@ def main(argv=None):
     if args.command != "serve":
         return 2
     try:
-        options = {"idle_s": args.idle_s, "bind": args.bind}
+        options = {
+            "idle_s": args.idle_s,
+            "bind": args.bind,
+            "max_per_peer": args.max_per_peer,
+            "max_connections": args.max_connections,
+        }
         host = Host(args.db, args.port, args.trace, args.provisioning, args.unbalance, **options)
         if args.fault:
             on = args.fault_on.split(",") if args.fault_on else None

@@ -45,6 +45,25 @@ ACQUIRER_ID = "48021000"
 
 _CARDS = {card.track2.split("=")[0]: card for card in DECK.values()}
 
+# The host answers in China Standard Time (UTC+8, no daylight saving) whatever the machine's zone:
+# the terminal reads F12/F13 as local time in its own zone, UTC+8 from the factory.
+HOST_TZ = datetime.timezone(datetime.timedelta(hours=8), "CST")
+
+
+def china_time(seconds):
+    """The host's local time (a naive datetime, UTC+8) of Unix seconds."""
+    return datetime.datetime.fromtimestamp(seconds, HOST_TZ).replace(tzinfo=None)
+
+
+def china_now():
+    """The host's default clock: now, in China time (a naive datetime), whatever TZ says."""
+    return datetime.datetime.now(HOST_TZ).replace(tzinfo=None)
+
+
+def clock_of(seconds):
+    """A host clock that follows `seconds()` (Unix seconds, e.g. a simulator run's virtual clock)."""
+    return lambda: china_time(seconds())
+
 
 def card_pin(card):
     """The PIN the host expects for a deck card: its `pin` (sim.cards, docs/CARDS.md)."""
@@ -121,14 +140,14 @@ def _canonical(req):
 
 class Acquirer:
     """The host's decisions over a Ledger (sim.host.ledger) and the provisioned terminals.
-    `clock()` gives the host's local time (a naive datetime); `unbalance` makes every
-    settlement answer unbalanced."""
+    `clock()` gives the host's local time, China time (a naive datetime; default china_now);
+    `unbalance` makes every settlement answer unbalanced."""
 
     def __init__(self, ledger, provisioning, clock=None, unbalance=False):
         self.ledger = ledger
         self.db = ledger.db
         self.provisioning = provisioning
-        self.clock = clock or datetime.datetime.now
+        self.clock = clock or china_now
         self.unbalance = unbalance
         self.keys = {}  # terminal id -> WorkingKeys
 
@@ -168,6 +187,8 @@ class Acquirer:
                     where,
                 ).fetchone()
                 if row is not None:
+                    if row[0] == digest and self._reversed_since(req, kind):
+                        return self._finish(out, answers.start_answer(req, "12"), term)
                     if row[0] == digest:
                         return self._replay(out, row[1], term)
                     return self._finish(out, answers.start_answer(req, "94"), term)
@@ -226,6 +247,27 @@ class Acquirer:
         return Outcome(bytes(encode(answer)), mti, "", "", None, "30")
 
     # ---- helpers ------------------------------------------------------------------------------
+    def _reversed_since(self, req, kind):
+        """Whether the sale or void of req (a repeat) was reversed after its first answer."""
+        if kind not in ("sale", "void"):
+            return False
+        row = self.db.execute(
+            "SELECT 1 FROM txns WHERE terminal_id=? AND merchant_id=? AND batch=? AND trace=? AND kind=?"
+            " AND status='reversed'",
+            (req[41], req[42], msg.batch_of(req), msg.trace_of(req), kind),
+        ).fetchone()
+        return row is not None
+
+    def _reversed_first(self, req, kind, amount):
+        """Whether a reversal of this sale or void (its terminal, merchant, batch, trace and amount)
+        came before it: then it is not booked, and is answered 12."""
+        row = self.db.execute(
+            "SELECT 1 FROM early_reversals WHERE terminal_id=? AND merchant_id=? AND batch=? AND trace=?"
+            " AND kind=? AND amount=?",
+            (req[41], req[42], msg.batch_of(req), msg.trace_of(req), kind, amount),
+        ).fetchone()
+        return row is not None
+
     def _now_text(self):
         return self.clock().isoformat(timespec="seconds")
 
@@ -376,6 +418,8 @@ class Acquirer:
         amount = int(_need(req, 4))
         if amount <= 0:
             return answers.start_answer(req, "13")
+        if self._reversed_first(req, "sale", amount):
+            return answers.start_answer(req, "12")  # its reversal came first: it stays undone
         found = self._card(req)
         if type(found) is str:
             return answers.start_answer(req, found)
@@ -394,6 +438,8 @@ class Acquirer:
         rrn = _need(req, 37)
         if len(f61) < 12:
             raise Malformed("F61")
+        if self._reversed_first(req, "void", amount):
+            return answers.start_answer(req, "12")  # its reversal came first: it stays undone
         batch = msg.batch_of(req)
         orig = self.db.execute(
             "SELECT id, amount, card, rrn, voided, refunded, batch FROM txns"
@@ -465,7 +511,15 @@ class Acquirer:
             " WHERE terminal_id=? AND merchant_id=? AND batch=? AND trace=? AND kind=? AND status='ok'",
             (req[41], req[42], f60[1], msg.trace_of(req), kind),
         ).fetchone()
-        if orig is None or orig[1] != int(_need(req, 4)):
+        amount = int(_need(req, 4))
+        if orig is None or orig[1] != amount:
+            if not self._seen(req, f60[1]):
+                # The original never came (yet): remember the reversal, so that the original, if it
+                # comes after all, is not booked (answered 12).
+                self.db.execute(
+                    "INSERT OR IGNORE INTO early_reversals VALUES (?,?,?,?,?,?,?)",
+                    (req[41], req[42], f60[1], msg.trace_of(req), kind, amount, self._now_text()),
+                )
             return answers.start_answer(req, "25")  # nothing to undo: the original was declined or never came
         if orig[3] or orig[4]:
             return answers.start_answer(req, "12")  # voided or refunded since: reverse that first
@@ -478,6 +532,15 @@ class Acquirer:
         answer = answers.start_answer(req, "00")
         self._stamp(answer)
         return answer
+
+    def _seen(self, req, batch):
+        """Whether the host has answered the 0200 that a reversal names (by its batch and trace)."""
+        row = self.db.execute(
+            "SELECT 1 FROM requests WHERE terminal_id=? AND merchant_id=? AND batch=? AND trace=?"
+            " AND mti='0200'",
+            (req[41], req[42], batch, msg.trace_of(req)),
+        ).fetchone()
+        return row is not None
 
     # ---- settlement and uploads -----------------------------------------------------------------
     def totals(self, terminal_id, merchant_id, batch):

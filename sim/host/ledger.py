@@ -29,6 +29,11 @@ CREATE TABLE IF NOT EXISTS txns(
     orig_id INTEGER, voided INTEGER NOT NULL DEFAULT 0, refunded INTEGER NOT NULL DEFAULT 0);
 CREATE INDEX IF NOT EXISTS txns_key ON txns(terminal_id, merchant_id, batch, trace);
 CREATE INDEX IF NOT EXISTS txns_day ON txns(merchant_id, day);
+CREATE TABLE IF NOT EXISTS early_reversals(  -- a reversal that came before its original
+    terminal_id TEXT, merchant_id TEXT, batch INTEGER, trace INTEGER,
+    kind TEXT,                        -- sale, void: what it reverses
+    amount INTEGER, at TEXT,
+    PRIMARY KEY(terminal_id, merchant_id, batch, trace, kind));
 CREATE TABLE IF NOT EXISTS esigns(
     terminal_id TEXT, merchant_id TEXT, batch INTEGER, trace INTEGER, rrn TEXT, amount INTEGER,
     slip BLOB, image BLOB, at TEXT);
@@ -126,6 +131,15 @@ class Ledger:
         return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
 
     def count(self, table):
-        if table not in ("txns", "requests", "esigns", "uploads", "settlements", "cards", "terminals"):
+        if table not in (
+            "txns",
+            "requests",
+            "early_reversals",
+            "esigns",
+            "uploads",
+            "settlements",
+            "cards",
+            "terminals",
+        ):
             raise ValueError("no table " + table)
         return self.db.execute("SELECT COUNT(*) FROM " + table).fetchone()[0]

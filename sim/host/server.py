@@ -3,16 +3,19 @@
 # the faults, the frame trace, and the in-process control API (Host). Never logs a key, a PIN or
 # card data; the trace holds whole frames and is a test tool only (docs/HOST.md).
 import asyncio
+import dataclasses
 import datetime
+import errno
 import json
 import queue
 import random
+import socket
 import sys
 import threading
 from dataclasses import dataclass
 
 from firmware.host.codec import MAX_BODY
-from sim.host.acquirer import Acquirer, Outcome
+from sim.host.acquirer import Acquirer, Outcome, china_now
 from sim.host.ledger import Ledger
 from sim.host.provisioning import DEFAULT_DIR, Provisioning
 
@@ -33,6 +36,13 @@ FATE_OF = {
 LATE_MS = 35000  # longer than a terminal's answer timeout
 GROUP = 256  # most requests one ledger commit decides
 _MIN_BODY = 21  # TPDU + header + MTI + bitmap
+MAX_CONNECTIONS = 1000  # connections open at once; a new one closes the idlest
+MAX_PER_PEER = 64  # connections from one address (every simulator terminal is on 127.0.0.1)
+BACKLOG = 128  # the listener's queue; also the most connections one wake-up accepts
+ACCEPT_RETRY_S = 0.1  # out of descriptors with none of ours to close: wait this long, accept again
+FD_RESERVE = 8  # out of descriptors: keep this many free below the connections (files, the ledger)
+# accept() errors that mean "no descriptor (or memory) for a new socket now", not a bad peer
+_OUT_OF_RESOURCES = (errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM)
 
 
 @dataclass(frozen=True, slots=True, repr=False)
@@ -61,6 +71,25 @@ class Fate:
         return "Fate({} {} {} {} trace={} code={} {})".format(
             self.seq, self.peer, self.mti, self.kind, self.trace, self.code or "-", self.fate
         )
+
+
+@dataclasses.dataclass(eq=False)
+class _Conn:
+    """One accepted connection: its socket, the peer's address (ip, and "ip:port" for the fates),
+    when it was last active (a counter: higher is more recent), whether a request of it is being
+    decided or answered (busy), and its stream writer once the event loop has taken it."""
+
+    sock: socket.socket
+    ip: str
+    peer: str
+    last: int
+    busy: bool = False
+    writer: asyncio.StreamWriter | None = None
+    evicted: bool = False
+
+    def idleness(self):
+        """Sort key: the idlest first (not busy before busy, then the least recently active)."""
+        return (self.busy, self.last)
 
 
 class FaultPlan:
@@ -102,6 +131,16 @@ class FaultPlan:
             self.left -= 1
             return self.kind
         return None
+
+
+def _listen(bind, port):
+    """The listening socket on bind:port (non-blocking); OSError when it cannot be had."""
+    family, _, _, _, address = socket.getaddrinfo(
+        bind, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+    )[0]
+    sock = socket.create_server(address, family=family, backlog=BACKLOG)
+    sock.setblocking(False)
+    return sock
 
 
 def _has_mac(frame):
@@ -207,10 +246,14 @@ class Host:
         clock=None,
         idle_s=120.0,
         frame_s=10.0,
-        max_connections=1000,
+        max_connections=MAX_CONNECTIONS,
         busy_s=5.0,
         bind="127.0.0.1",
+        max_per_peer=MAX_PER_PEER,
     ):
+        for name, value in (("max connections", max_connections), ("max per peer", max_per_peer)):
+            if type(value) is not int or value < 1:
+                raise ValueError("{} must be an int >= 1".format(name))
         self.ledger = Ledger(db, busy_s)
         self.acquirer = Acquirer(self.ledger, Provisioning(provisioning), clock, unbalance)
         self.port = port
@@ -219,6 +262,7 @@ class Host:
         self.idle_s = idle_s
         self.frame_s = frame_s
         self.max_connections = max_connections
+        self.max_per_peer = max_per_peer
         self.plan = None
         self.fates: queue.Queue = queue.Queue()
         self.history: list = []
@@ -232,7 +276,13 @@ class Host:
         self._thread = None
         self._started = threading.Event()
         self._error = None
-        self._writers: set = set()
+        self._conns: set = set()  # the open connections (_Conn)
+        self._tasks: set = set()  # their tasks
+        self._tick = 0  # activity counter of _Conn.last
+        self._listener = None
+        self._accepting = False
+        self._fd_cap = None  # once out of descriptors: the most connections that leave FD_RESERVE free
+        self._fd_warned = False  # "out of file descriptors" is said once
 
     # ---- control API ------------------------------------------------------------------------------
     def set_fault(self, kind, on=None, count=1, rate=None, seed=None, late_ms=LATE_MS):
@@ -257,6 +307,12 @@ class Host:
             except queue.Empty:
                 raise TimeoutError("{} of {} fates decided".format(len(out), n))
         return out
+
+    def set_clock(self, clock):
+        """From now on the host's time is clock() (a naive datetime in China time, as the Acquirer's
+        clock; None: china_now, the real time). sim.host.acquirer.clock_of(seconds) makes one from
+        a function of Unix seconds (a simulator run's virtual clock)."""
+        self.acquirer.clock = clock or china_now
 
     def release_late(self):
         """Send every answer a `late` fault is holding now, instead of at late_ms."""
@@ -310,18 +366,24 @@ class Host:
         self._stopping = asyncio.Event()
         self._release = asyncio.Event()
         self._worker.start()
-        server = await asyncio.start_server(self._client, self.bind, self.port, limit=MAX_BODY + 2)
-        self.port = server.sockets[0].getsockname()[1]
+        try:
+            self._listener = _listen(self.bind, self.port)
+        except BaseException:
+            self._worker.jobs.put(None)
+            raise
+        self.port = self._listener.getsockname()[1]
+        self._resume_accept()
         self._started.set()
         if ready is not None:
             ready(self.port)
         try:
             await self._stopping.wait()
         finally:
-            server.close()
-            for w in list(self._writers):
-                w.close()
-            await server.wait_closed()
+            self._pause_accept()
+            self._listener.close()
+            for conn in list(self._conns):
+                if conn.writer is not None:
+                    conn.writer.close()
             self._worker.jobs.put(None)
             await asyncio.to_thread(self._worker.join)
             self.ledger.close()
@@ -331,6 +393,88 @@ class Host:
     def _release_all(self):
         self._release.set()
         self._release = asyncio.Event()
+
+    # ---- accepting: never refuse a new connection, close the idlest instead ---------------------------
+    def _resume_accept(self):
+        if not self._accepting and not self._stopping.is_set():
+            self._loop.add_reader(self._listener.fileno(), self._accept_ready)
+            self._accepting = True
+
+    def _pause_accept(self):
+        if self._accepting:
+            self._loop.remove_reader(self._listener.fileno())
+            self._accepting = False
+
+    def _accept_ready(self):
+        for _ in range(BACKLOG):
+            try:
+                sock, address = self._listener.accept()
+            except (BlockingIOError, InterruptedError):
+                return
+            except OSError as e:
+                if e.errno in _OUT_OF_RESOURCES:
+                    self._out_of_descriptors(e)
+                    return
+                continue  # that peer's connection failed on the way in (reset, aborted): the next
+            sock.setblocking(False)
+            self._make_room(address[0])
+            conn = _Conn(sock, address[0], "{}:{}".format(address[0], address[1]), self._touch())
+            self._conns.add(conn)
+            task = self._loop.create_task(self._client(conn))
+            self._tasks.add(task)  # a strong reference while it runs (the loop keeps weak ones)
+            task.add_done_callback(self._tasks.discard)
+
+    def _out_of_descriptors(self, error):
+        """accept() found no descriptor for the connection waiting (the process's limit): from now
+        on at most FD_RESERVE fewer connections than are open now (the ledger, the trace and the
+        provisioning files need descriptors too), the idlest closed down to that; accepting goes
+        on at the loop's next turn, when their descriptors are free (with none of ours to close: in
+        ACCEPT_RETRY_S). Said once, on stderr."""
+        if not self._fd_warned:
+            self._fd_warned = True
+            name = errno.errorcode.get(error.errno, error.errno)
+            print(
+                "host: out of file descriptors ({}) at {} connections: fewer from now on,"
+                " the idlest closed first".format(name, len(self._conns)),
+                file=sys.stderr,
+                flush=True,
+            )
+        if len(self._conns) > FD_RESERVE:  # else they are not what uses the descriptors
+            cap = len(self._conns) - FD_RESERVE
+            self._fd_cap = cap if self._fd_cap is None else min(self._fd_cap, cap)
+        keep = len(self._conns) if self._fd_cap is None else self._fd_cap
+        victims = sorted(self._conns, key=_Conn.idleness)[: max(0, len(self._conns) - keep)]
+        freed = False
+        for conn in victims:
+            freed = freed or conn.writer is not None
+            self._evict(conn)
+        self._pause_accept()
+        if freed:
+            self._loop.call_soon(self._resume_accept)  # after their sockets close (queued first)
+        else:
+            self._loop.call_later(ACCEPT_RETRY_S, self._resume_accept)
+
+    def _make_room(self, ip):
+        """Before taking a connection from ip: when ip has max_per_peer open, close its idlest; else
+        when the most connections are open (max_connections, or fewer once out of descriptors),
+        close the idlest of all."""
+        limit = self.max_connections if self._fd_cap is None else min(self.max_connections, self._fd_cap)
+        mine = [c for c in self._conns if c.ip == ip]
+        if len(mine) >= self.max_per_peer:
+            self._evict(min(mine, key=_Conn.idleness))
+        elif len(self._conns) >= limit:
+            self._evict(min(self._conns, key=_Conn.idleness))
+
+    def _evict(self, conn):
+        """Close conn now (its descriptor is freed on the loop's next turn); it no longer counts."""
+        self._conns.discard(conn)
+        conn.evicted = True
+        if conn.writer is not None:
+            conn.writer.transport.abort()
+
+    def _touch(self):
+        self._tick += 1
+        return self._tick
 
     # ---- one connection -----------------------------------------------------------------------------
     def _report(self, peer, outcome, fate):
@@ -356,23 +500,35 @@ class Host:
             self.trace.frame("out", peer, data)
         writer.write(data)
 
-    async def _client(self, reader, writer):
-        info = writer.get_extra_info("peername")
-        peer = "{}:{}".format(info[0], info[1]) if info else "?"
-        if len(self._writers) >= self.max_connections:
-            writer.close()
-            return
-        self._writers.add(writer)
+    async def _client(self, conn):
+        """Serve one accepted connection (as asyncio.start_server would: a reader and a writer)."""
+        loop = asyncio.get_running_loop()
+        reader = asyncio.StreamReader(limit=MAX_BODY + 2)
+        protocol = asyncio.StreamReaderProtocol(reader)
         try:
-            await self._serve_peer(reader, writer, peer)
+            transport, _ = await loop.connect_accepted_socket(lambda: protocol, conn.sock)
+        except OSError:
+            self._conns.discard(conn)
+            conn.sock.close()
+            return
+        writer = asyncio.StreamWriter(transport, protocol, reader, loop)
+        conn.writer = writer
+        try:
+            if not conn.evicted:
+                await self._serve_peer(reader, writer, conn)
         except (ConnectionError, asyncio.IncompleteReadError, TimeoutError):
             pass
         finally:
-            self._writers.discard(writer)
-            writer.close()
+            self._conns.discard(conn)
+            if conn.evicted:
+                writer.transport.abort()
+            else:
+                writer.close()
 
-    async def _serve_peer(self, reader, writer, peer):
+    async def _serve_peer(self, reader, writer, conn):
+        peer = conn.peer
         while True:
+            conn.busy = False
             try:
                 head = await asyncio.wait_for(reader.readexactly(2), self.idle_s)
             except asyncio.IncompleteReadError as e:
@@ -389,6 +545,8 @@ class Host:
                 self._report(peer, Outcome(None), "closed")
                 return
             frame = head + body
+            conn.last = self._touch()
+            conn.busy = True
             if self.trace is not None:
                 self.trace.frame("in", peer, frame)
             outcome = await self._decide(frame)
@@ -427,6 +585,7 @@ class Host:
             if fault == "duplicate":
                 self._send(writer, peer, answer)
             await asyncio.wait_for(writer.drain(), self.frame_s)
+            conn.last = self._touch()
 
     def _settle(self, future, result, error):
         """Hand a decision back to its connection. A request whose processing raised (a bug) is

@@ -33,8 +33,12 @@ def pan(name):
 class Client:
     """One connection to the host as terminal TID; batch 1 until told otherwise."""
 
-    def __init__(self, port, acc=ACC, tmk=TMK, algorithm="x919", timeout=10.0, address="127.0.0.1"):
-        self.sock = socket.create_connection((address, port), timeout=timeout)
+    def __init__(
+        self, port, acc=ACC, tmk=TMK, algorithm="x919", timeout=10.0, address="127.0.0.1", source=None
+    ):
+        """source: the local address to connect from (e.g. 127.0.0.2: another peer for the host)."""
+        where = None if source is None else (source, 0)
+        self.sock = socket.create_connection((address, port), timeout=timeout, source_address=where)
         self.acc = acc
         self.tmk = TripleDES(tmk)
         self.algorithm = algorithm

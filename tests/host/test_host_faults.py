@@ -245,7 +245,9 @@ def test_a_slow_sender_is_closed_and_blocks_no_one(host, c):
 
 
 def test_many_idle_connections_block_no_one(host, c):
-    idle = [socket.create_connection(("127.0.0.1", host.port), timeout=10) for _ in range(200)]
+    # from other addresses than c's: one address's idlest connection would be closed at 64 (c)
+    sources = [("127.0.0.{}".format(2 + i % 8), 0) for i in range(200)]
+    idle = [socket.create_connection(("127.0.0.1", host.port), timeout=10, source_address=s) for s in sources]
     try:
         assert c.exchange(c.sale(10))[39] == "00"
         other = Client(host.port)

@@ -14,7 +14,7 @@ from tests.host.host_client import ACC, Client, card_pin, pan, track2
 
 
 class Clock:
-    """The host's clock, moved by the test (a naive local datetime)."""
+    """The host's clock, moved by the test (a naive datetime, China time)."""
 
     def __init__(self):
         self.now = datetime.datetime(2026, 11, 29, 12, 0, 0)
@@ -195,6 +195,53 @@ def test_a_void_reversal_restores_the_sale(host, c):
     assert balance(host) == OPENING_BALANCE - 5000
     assert [t["voided"] for t in txns(host)] == [0, 0]
     assert c.exchange(_void(c, sale, answer))[39] == "00"  # the sale can be voided again
+
+
+def test_a_reversal_before_its_original_keeps_it_from_being_booked(host, c):
+    sale = c.sale(4000)  # sent late: its reversal overtakes it
+    reversal = msg.reversal(sale, msg.REVERSE_NO_ANSWER)
+    assert c.exchange(reversal)[39] == "25"  # nothing to undo yet
+    assert c.exchange(sale)[39] == "12"  # it comes after all: not booked
+    assert c.exchange(reversal)[39] == "25"  # a repeat of the reversal: the same answer
+    assert c.exchange(sale)[39] == "12"  # and of the sale
+    assert balance(host) is None and txns(host) == []  # the card was not even looked at
+    assert c.exchange(c.sale(4000))[39] == "00"  # the next sale is not affected
+    assert balance(host) == OPENING_BALANCE - 4000
+
+
+def test_a_void_reversed_before_it_came_leaves_the_sale(host, c):
+    sale = c.sale(5000)
+    answer = c.exchange(sale)
+    void = _void(c, sale, answer)
+    assert c.exchange(msg.reversal(void, msg.REVERSE_NO_ANSWER))[39] == "25"
+    assert c.exchange(void)[39] == "12"
+    assert balance(host) == OPENING_BALANCE - 5000
+    assert [(t["kind"], t["status"], t["voided"]) for t in txns(host)] == [("sale", "ok", 0)]
+    assert c.exchange(_void(c, sale, answer))[39] == "00"  # a new void (its own trace) goes through
+
+
+def test_a_repeat_of_a_reversed_request_gets_12(host, c):
+    sale = c.sale(4000)
+    assert c.exchange(sale)[39] == "00"
+    assert c.exchange(msg.reversal(sale, msg.REVERSE_NO_ANSWER))[39] == "00"
+    again = c.exchange(sale)
+    assert again[39] == "12" and 37 not in again  # not its first answer: the money is back
+    assert balance(host) == OPENING_BALANCE
+    other = c.sale(3000)
+    answer = c.exchange(other)
+    void = _void(c, other, answer)
+    assert c.exchange(void)[39] == "00"
+    assert c.exchange(msg.reversal(void, msg.REVERSE_NO_ANSWER))[39] == "00"
+    assert c.exchange(void)[39] == "12"  # the void was reversed: the sale stands
+    assert balance(host) == OPENING_BALANCE - 3000
+
+
+def test_a_reversal_of_a_declined_sale_changes_nothing(host, c):
+    declined = c.sale(999905)
+    assert c.exchange(declined)[39] == "05"
+    assert c.exchange(msg.reversal(declined, msg.REVERSE_NO_ANSWER))[39] == "25"
+    assert c.exchange(declined)[39] == "05"  # seen before its reversal: its first answer
+    assert host.call(lambda a: a.ledger.count("early_reversals")) == 0
 
 
 def _refund(c, answer, amount, date="1129", card="debit"):
