@@ -472,6 +472,7 @@ class SimApp(App):
     def on_mount(self):
         for button in self.query(Button):
             button.can_focus = False
+            button.active_effect_duration = 0  # else a second click within 0.2 s is lost: "11" typed as "1"
         self.query_one("#screen").border_title = "Terminal"
         self.query_one("#keypad").border_title = "Keypad"
         self.query_one("#cards").border_title = "Cards (docs/CARDS.md)"
@@ -650,3 +651,46 @@ def run(args, opened_board, host_suffix, err):
             sim.message = "the old state was moved to " + moved
         SimApp(sim, where=args.state).run()
     return 0
+
+
+# ---- the picture in README.md (make screenshot) --------------------------------------------------
+
+SHOWN_TIME = 1796608800  # 2026-12-07 02:00 UTC: 10:00 on the terminal (UTC+8), a fixed clock
+SHOWN_STATE = "~/.local/state/qianpos/terminal"  # the per-user directory as a Linux user sees it
+SALE_KEYS = ("enter", "1", "1", "2", "3", "4", "enter")  # the main menu, sale, ¥12.34
+
+
+def _steady_ms():
+    """A clock for the round trips of a picture or a test: 7 ms each, every time."""
+    ticks = iter(range(0, 1 << 62, 7))
+    return lambda: next(ticks)
+
+
+def picture(path, lang="en"):
+    """Write an SVG of the app after a sale with a PIN (the embedded host, a fixed clock)."""
+    import argparse
+    import asyncio
+
+    from sim.__main__ import _opened_board  # noqa: PLC0415 - run as a script here, never from there
+
+    args = argparse.Namespace(state=None, lang=lang, host=None, offline=False, trace=None, debug=False)
+    with _opened_board(args) as (board, host, route):
+        board.clock.set_time(SHOWN_TIME)
+        sim = Sim(board, host, route, realtime=False, now_ms=_steady_ms())
+        app = SimApp(sim, where=SHOWN_STATE)
+
+        async def shoot():
+            async with app.run_test(size=(120, 40)) as pilot:
+                await pilot.press(*SALE_KEYS, "i", *"123456", "enter")
+                sim.realtime = True  # the picture shows the app as a person runs it
+                app.refresh_all()
+                await pilot.pause()
+                return app.export_screenshot(title="make sim")
+
+        svg = asyncio.run(shoot())
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(svg)
+
+
+if __name__ == "__main__":
+    picture(sys.argv[1] if len(sys.argv) > 1 else "docs/sim.svg")
