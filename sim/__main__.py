@@ -46,7 +46,7 @@ A line that does not start with a verb is read as keys: "123 enter" = "key 1 2 3
 def _parser():
     parser = argparse.ArgumentParser(
         prog="python -m sim",
-        description="The QianPOS simulator. With no command: interactive.",
+        description="The QianPOS simulator. With no command: the full-screen app (else the line mode).",
     )
     options = argparse.ArgumentParser(add_help=False)
     options.add_argument("--state", metavar="DIR", help="keep the terminal's storage in DIR between runs")

@@ -370,3 +370,18 @@ def test_make_sim_opens_the_app_at_a_terminal_and_q_quits(tmp_path):
             proc.wait()
         os.close(master)
     assert (tmp_path / "t").is_dir() and (tmp_path / "t-host" / "ledger.db").exists()
+
+
+def test_fresh_moves_the_kept_state_aside(tmp_path):
+    import datetime
+
+    state = tmp_path / "terminal"
+    (state).mkdir()
+    (state / "params").write_bytes(b"x")
+    (tmp_path / "terminal-host").mkdir()
+    when = datetime.datetime(2026, 12, 7, 10, 0, 0)
+    aside = simapp.fresh(str(state), "-host", now=when)
+    assert aside == str(tmp_path / "terminal.20261207-100000")
+    assert (tmp_path / "terminal.20261207-100000" / "params").read_bytes() == b"x"
+    assert (tmp_path / "terminal.20261207-100000-host").is_dir()
+    assert not state.exists() and simapp.fresh(str(state), "-host") is None
