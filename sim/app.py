@@ -266,6 +266,16 @@ class Sim:
             self.message = "{}: press r to reset".format(_short(e))
         except scenario.Failure as e:
             self.message = _short(e)
+        except Exception as e:  # noqa: BLE001 - the state directory failing (disk full): a line, never a traceback
+            self._stopped(e)
+
+    def _stopped(self, error):
+        """Something outside the firmware failed (the state directory, the key store): the terminal
+        stops where it is, said in one line; a reset tries again."""
+        self.crashed = error
+        self.message = scenario.printable(
+            "sim: {}: {}: press r to reset, q to quit".format(type(error).__name__, error)
+        )
 
     def key(self, name):
         if self.crashed is None:
@@ -311,6 +321,8 @@ class Sim:
         except scenario.Crashed as e:
             self.crashed = e
             self.message = "{}: press r to reset".format(_short(e))
+        except Exception as e:  # noqa: BLE001 - as in step()
+            self._stopped(e)
 
     def tick(self):
         """Real time: let the terminal run (countdowns, the host's answers, the idle clock)."""
@@ -321,6 +333,8 @@ class Sim:
         except scenario.Crashed as e:
             self.crashed = e
             self.message = "{}: press r to reset".format(_short(e))
+        except Exception as e:  # noqa: BLE001 - as in step()
+            self._stopped(e)
 
     # ---- what the app shows ------------------------------------------------------------------
     def screen(self):

@@ -385,3 +385,20 @@ def test_fresh_moves_the_kept_state_aside(tmp_path):
     assert (tmp_path / "terminal.20261207-100000" / "params").read_bytes() == b"x"
     assert (tmp_path / "terminal.20261207-100000-host").is_dir()
     assert not state.exists() and simapp.fresh(str(state), "-host") is None
+
+
+def test_a_failing_state_directory_is_one_line_not_a_traceback(monkeypatch):
+    with _sim() as sim:
+
+        def disk_full(step):
+            raise OSError(28, "No space left on device")
+
+        monkeypatch.setattr(sim.sc, "_do_key", disk_full)
+        sim.key("ENTER")
+        assert sim.message == "sim: OSError: [Errno 28] No space left on device: press r to reset, q to quit"
+        monkeypatch.undo()
+        sim.key("ENTER")  # stopped: nothing runs until a reset
+        assert "ENTER for menu" in _screen(sim)
+        sim.reset()
+        sim.key("ENTER")
+        assert "Main menu" in _screen(sim)
