@@ -232,7 +232,8 @@ def _check_snapshot(name, svg):
     with open(path, encoding="utf-8") as f:
         expected = f.read()
     if svg != expected:
-        actual = path[:-4] + ".actual.svg"
+        actual = os.path.join(REPO, "build", "snapshots", name + ".actual.svg")  # build/: not committed
+        os.makedirs(os.path.dirname(actual), exist_ok=True)
         with open(actual, "w", encoding="utf-8") as f:
             f.write(svg)
         pytest.fail(f"{name}: the app's screen changed: compare {actual} with {path}")
