@@ -447,6 +447,7 @@ class SimApp(App):
         self.where = where  # where the state is kept, said on screen
         self.card_name = next(iter(cards.DECK))
         self._shown_lines = 0
+        self._seen = None
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="main"):
@@ -503,7 +504,19 @@ class SimApp(App):
 
     def _tick(self):
         self.sim.tick()
-        self.refresh_all()
+        sim = self.sim
+        rows, inverse, _ = sim.screen()
+        seen = (
+            tuple(rows),
+            tuple(inverse),
+            len(sim.host_lines()),
+            sim.message,
+            sim.status(),
+            sim.armed_fault(),
+        )
+        if seen != self._seen:  # redraw only what real time changed: no work while nothing happens
+            self._seen = seen
+            self.refresh_all()
 
     def refresh_all(self):
         sim = self.sim
