@@ -3,7 +3,9 @@
 #                   MicroPython via node, and the mpy-cross gate), then make typecheck
 #   make lint       ruff check + format check          make format     apply ruff fixes + format
 #   make typecheck  mypy: firmware/ hal/ against the MicroPython stubs; sim/ tests/ against CPython
-#   make sim        the simulator's scenario runner     make bench      print the benchmarks
+#   make sim        the interactive simulator (the line mode where it cannot run)
+#   make screenshot docs/sim.svg, the simulator's picture in README.md
+#   make bench      print the benchmarks
 #   make mpy        compile the device code into build/mpy/ (runs make version first)
 #   make version    write today's date (UTC) into firmware/version.py
 #   make font       the display's glyphs from GNU Unifont (apt-get install unifont): hal/drivers/font8x16.py
@@ -25,7 +27,7 @@ PIP_FLAGS := --disable-pip-version-check -q
 PORT ?= /dev/ttyUSB0
 LINT_PATHS := $(wildcard firmware hal virtual sim tests tools bench boot.py main.py manifest.py)
 
-.PHONY: test sim lint format typecheck version font mpy deploy bench clean venv node unix-port
+.PHONY: test sim screenshot lint format typecheck version font mpy deploy bench clean venv node unix-port
 
 # The venv is rebuilt in place when requirements-dev.txt changes. The MicroPython stubs go into
 # their own folder too: mypy takes it as the typeshed of the firmware/hal run.
@@ -57,6 +59,9 @@ test: $(VENV_STAMP) $(NODE_STAMP)
 
 sim: $(VENV_STAMP)
 	$(PY) -m sim
+
+screenshot: $(VENV_STAMP)
+	$(PY) -m sim.app docs/sim.svg
 
 lint: $(VENV_STAMP)
 	$(PY) -m ruff check $(LINT_PATHS)

@@ -46,7 +46,7 @@ A line that does not start with a verb is read as keys: "123 enter" = "key 1 2 3
 def _parser():
     parser = argparse.ArgumentParser(
         prog="python -m sim",
-        description="The QianPOS simulator. With no command: interactive.",
+        description="The QianPOS simulator. With no command: the full-screen app (else the line mode).",
     )
     options = argparse.ArgumentParser(add_help=False)
     options.add_argument("--state", metavar="DIR", help="keep the terminal's storage in DIR between runs")
@@ -66,7 +66,11 @@ def _parser():
     run = commands.add_parser("run", parents=[options], help="run a scenario script headless")
     run.add_argument("--quiet", action="store_true", help="print nothing but a failure")
     run.add_argument("script", metavar="SCRIPT", help="the script file (docs/SCENARIOS.md), - for stdin")
-    commands.add_parser("interactive", parents=[options], help="type script lines one by one (the default)")
+    commands.add_parser("interactive", parents=[options], help="type script lines one by one")
+    app = commands.add_parser("app", parents=[options], help="the full-screen simulator (the default)")
+    app.add_argument(
+        "--fresh", action="store_true", help="move the kept state aside and start a new terminal"
+    )
     return parser
 
 
@@ -370,12 +374,30 @@ def interactive(args, out, err):
         return 0
 
 
+def app_or_lines(args, out, err):
+    """The full-screen app (sim/app.py) at a terminal; the line mode where it cannot run, saying
+    why unless nobody is at a terminal (input and output piped: a script, silently)."""
+    try:
+        from sim import app
+    except ImportError as e:  # textual missing: make venv installs it
+        why = f"the full-screen app needs {e.name} (make venv installs it)"
+    else:
+        why = app.cannot_run()
+        if why is None:
+            return app.run(args, _opened_board, HOST_DIR_SUFFIX, err)
+    if why:
+        err.write(f"sim: {why}: the line mode instead (`help` lists the steps)\n")
+    if args.fresh:
+        raise Refused("--fresh is the full-screen app's (the line mode keeps nothing without --state)")
+    return interactive(args, out, err)
+
+
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else list(argv)
-    if not argv or argv[0] not in ("run", "interactive", "-h", "--help"):
-        argv.insert(0, "interactive")  # `python -m sim [--state DIR] [--lang L]`
+    if not argv or argv[0] not in ("run", "interactive", "app", "-h", "--help"):
+        argv.insert(0, "app")  # `python -m sim [--state DIR] [--lang L]`
     args = _parser().parse_args(argv)
-    command = run_script if args.command == "run" else interactive
+    command = {"run": run_script, "interactive": interactive}.get(args.command, app_or_lines)
     out = sys.stdout if sys.stdout is not None else _Discard()  # None: the stream was closed
     err = sys.stderr if sys.stderr is not None else _Discard()
     try:

@@ -1,0 +1,405 @@
+# The interactive simulator (sim/app.py), driven by Textual's Pilot as a person would: keys, clicks,
+# the host pane, the status line; its main screens against committed snapshots; the line-mode
+# fallback of `python -m sim` where the full-screen app cannot run. Host tier.
+import argparse
+import asyncio
+import contextlib
+import os
+import pty
+import re
+import select
+import subprocess
+import sys
+import time
+
+import pytest
+
+from sim import app as simapp
+from sim import cards
+from sim.__main__ import _opened_board
+from tools.mpy_gate import REPO
+
+SNAPSHOTS = os.path.join(os.path.dirname(__file__), "snapshots")
+UPDATE = os.environ.get("QIANPOS_SNAPSHOT_UPDATE") == "1"  # rewrite the snapshots (then review the diff)
+
+
+def _args(state=None, lang="en"):
+    return argparse.Namespace(state=state, lang=lang, host=None, offline=False, trace=None, debug=False)
+
+
+@contextlib.contextmanager
+def _sim(state=None, lang="en", realtime=False, at=None):
+    """A Sim on the embedded host, as `make sim` opens it; `at` fixes the terminal's clock."""
+    with _opened_board(_args(state, lang)) as (board, host, route):
+        if at is not None:
+            board.clock.set_time(at)
+        yield simapp.Sim(board, host, route, state=state, realtime=realtime, now_ms=simapp._steady_ms())
+
+
+def _screen(sim):
+    return "\n".join(sim.screen()[0])
+
+
+def _pane(sim):
+    return "\n".join(sim.host_lines())
+
+
+def _secrets():
+    """Every PAN and track 2 of the deck, in every form a message carries them."""
+    out = []
+    for card in cards.DECK.values():
+        pan = card.track2.split("=")[0]
+        out += [pan, card.track2, card.track2.replace("=", "D"), card.pin]
+    return [s for s in out if len(s) >= 8]  # a short PIN is a substring of anything; PANs and tracks are not
+
+
+def _assert_masked(*texts):
+    for text in texts:
+        flat = text.replace("&#160;", " ")
+        for secret in _secrets():
+            assert secret not in flat
+
+
+async def _sell(pilot, pin="123456"):
+    await pilot.press(*simapp.SALE_KEYS, "i", *pin, "enter")
+    await pilot.pause()
+
+
+def test_sale_end_to_end_keyboard_and_mouse():
+    async def go():
+        with _sim() as sim:
+            app = simapp.SimApp(sim)
+            async with app.run_test(size=(120, 40)) as pilot:
+                assert "ENTER for menu" in _screen(sim)
+                # The mouse: ENTER and the sale's amount on the drawn keypad.
+                for key in ("ENTER", "1", "1", "2", "3", "4", "ENTER"):
+                    await pilot.click("#key-" + key)
+                assert "¥12.34" in _screen(sim)
+                await pilot.click("#card-debit")
+                await pilot.click("#mode-insert")
+                assert "Enter PIN" in _screen(sim)
+                await pilot.press(*"123456", "enter")  # the keyboard: the PIN goes to the PIN entry
+                await pilot.pause()
+                screen = _screen(sim)
+                assert "Approved" in screen and "Trace 000002" in screen
+                pane = _pane(sim)
+                assert "→ 0800 sign-in" in pane
+                assert "→ 0200 sale       trace 000002 ¥12.34 621700*********5675" in pane
+                assert "← 0210 sale       trace 000002 ¥12.34 00 approved  7 ms" in pane
+                assert "no reversal" in sim.status() and "batch 000001" in sim.status()
+                _assert_masked(pane, _screen(sim), app.export_screenshot())
+
+    asyncio.run(go())
+
+
+def test_lost_answer_times_out_and_its_reversal_clears():
+    async def go():
+        with _sim() as sim:
+            app = simapp.SimApp(sim)
+            async with app.run_test(size=(120, 40)) as pilot:
+                await pilot.press("n")  # no-answer on the next financial answer
+                assert sim.armed_fault() == "no-answer"
+                assert app.query_one("#fault-no-answer").has_class("armed")
+                await _sell(pilot)
+                assert "Waiting for host" in _screen(sim) and "30 s" in _screen(sim)
+                assert "host: 0200 trace 000002 withheld" in _pane(sim)
+                assert "reversal pending: trace 000002" in sim.status()
+                assert sim.armed_fault() is None  # it hit its one answer
+                await pilot.press("f", "f")
+                assert "10 s" in _screen(sim)  # the countdown: 30 s less 20
+                await pilot.press("f", "f")
+                assert "No answer: reversal" in _screen(sim)
+                assert "× no answer" in _pane(sim)
+                assert "reversal pending: trace 000002" in sim.status()
+                await pilot.press("enter")
+                await pilot.press("enter", "1", "5", "0", "0", "enter", "i", *"123456", "enter")
+                await pilot.pause()
+                assert "Approved" in _screen(sim) and "Trace 000003" in _screen(sim)
+                pane = _pane(sim)
+                assert "→ 0400 reversal   trace 000002 ¥12.34 98" in pane
+                assert "← 0410 reversal   trace 000002 ¥12.34 00 approved" in pane
+                assert pane.index("0400 reversal") < pane.index("0200 sale       trace 000003")
+                assert "no reversal" in sim.status()
+                _assert_masked(pane, app.export_screenshot())
+
+    asyncio.run(go())
+
+
+def test_quit_mid_sale_then_the_next_start_recovers(tmp_path):
+    state = str(tmp_path / "terminal")
+
+    async def first():
+        with _sim(state) as sim:
+            app = simapp.SimApp(sim, where=state)
+            async with app.run_test(size=(120, 40)) as pilot:
+                await pilot.press("n")
+                await _sell(pilot)
+                assert "Waiting for host" in _screen(sim)
+                await pilot.press("q")  # quit while the terminal waits for the answer
+            assert app.return_code in (0, None)
+
+    async def second():
+        with _sim(state) as sim:
+            app = simapp.SimApp(sim, where=state)
+            async with app.run_test(size=(120, 40)) as pilot:
+                assert "In doubt: reversal" in _screen(sim)
+                assert "reversal pending: trace 000002" in sim.status()
+                await pilot.press("enter", "enter", "1", "5", "0", "0", "enter", "i", *"123456", "enter")
+                await pilot.pause()
+                assert "Approved" in _screen(sim)
+                assert "← 0410 reversal   trace 000002 ¥12.34 00 approved" in _pane(sim)
+                assert "no reversal" in sim.status()
+
+    asyncio.run(first())
+    asyncio.run(second())
+    _assert_masked(*(p.read_bytes().decode("latin-1") for p in tmp_path.rglob("*") if p.is_file()))
+
+
+def test_pull_the_plug_and_reset_boot_again():
+    async def go():
+        with _sim() as sim:
+            app = simapp.SimApp(sim)
+            async with app.run_test(size=(120, 40)) as pilot:
+                await pilot.press("enter", "1", "5")
+                assert "¥0.05" in _screen(sim)
+                await pilot.press("p")
+                assert "ENTER for menu" in _screen(sim) and "plug" in sim.message
+                await pilot.press("enter", "1", "5", "r")
+                assert "ENTER for menu" in _screen(sim) and "reset" in sim.message
+
+    asyncio.run(go())
+
+
+def test_link_and_host_toggles_show_on_the_idle_screen():
+    async def go():
+        with _sim() as sim:
+            app = simapp.SimApp(sim)
+            async with app.run_test(size=(120, 40)) as pilot:
+                await pilot.press("k")
+                assert "Link down" in _screen(sim) and "link down" in sim.status()
+                await pilot.press("k", "o")
+                assert "host down" in sim.status()
+                await pilot.press(*simapp.SALE_KEYS, "i")
+                assert "Host unreachable" in _screen(sim)
+
+    asyncio.run(go())
+
+
+def test_real_time_runs_the_countdown():
+    async def go():
+        with _sim(realtime=True) as sim:
+            app = simapp.SimApp(sim)
+            async with app.run_test(size=(120, 40)) as pilot:
+                await pilot.press("n")
+                await _sell(pilot)
+                deadline = time.monotonic() + 10
+                while "Waiting for host" not in _screen(sim) and time.monotonic() < deadline:
+                    await pilot.pause(0.05)  # the host answers the sign-in while real time runs
+                assert "Waiting for host" in _screen(sim)
+                shown = re.search(r"(\d+) s", _screen(sim)).group(1)
+                await pilot.pause(2.2)
+                now = re.search(r"(\d+) s", _screen(sim)).group(1)
+                assert int(now) < int(shown)
+
+    asyncio.run(go())
+
+
+def test_host_pane_describes_without_secrets():
+    from firmware.host import codec
+
+    msg = codec.Message("0200", {2: "6217002430012345675", 3: "000000", 4: "000000001234", 11: "000002"})
+    msg[35] = "6217002430012345675D311222012345"
+    msg[52] = b"\x01" * 8
+    line = simapp.describe(msg)
+    assert line == "0200 sale       trace 000002 ¥12.34 621700*********5675"
+    tap = simapp.LinkTap(now_ms=simapp._steady_ms())
+    tap.received(b"\x00\x05abcde")
+    assert tap.lines == ["← a frame that does not decode (7 bytes)  (repeated)"]
+
+
+# ---- snapshots ---------------------------------------------------------------------------------
+
+
+def _check_snapshot(name, svg):
+    path = os.path.join(SNAPSHOTS, name + ".svg")
+    if UPDATE or not os.path.exists(path):
+        if not UPDATE:
+            pytest.fail(f"no snapshot {path}: run with QIANPOS_SNAPSHOT_UPDATE=1 once and commit it")
+        os.makedirs(SNAPSHOTS, exist_ok=True)
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(svg)
+        return
+    with open(path, encoding="utf-8") as f:
+        expected = f.read()
+    if svg != expected:
+        actual = os.path.join(REPO, "build", "snapshots", name + ".actual.svg")  # build/: not committed
+        os.makedirs(os.path.dirname(actual), exist_ok=True)
+        with open(actual, "w", encoding="utf-8") as f:
+            f.write(svg)
+        pytest.fail(f"{name}: the app's screen changed: compare {actual} with {path}")
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_snapshots_of_the_main_screens(lang):
+    async def go():
+        with _sim(lang=lang, at=simapp.SHOWN_TIME) as sim:
+            app = simapp.SimApp(sim, where=simapp.SHOWN_STATE)
+            async with app.run_test(size=(120, 40)) as pilot:
+                await pilot.pause()
+                _check_snapshot(f"idle_{lang}", app.export_screenshot(title="make sim"))
+                await pilot.press("enter")
+                _check_snapshot(f"menu_{lang}", app.export_screenshot(title="make sim"))
+                await pilot.press("1", "1", "2", "3", "4", "enter", "c")
+                _check_snapshot(f"card_{lang}", app.export_screenshot(title="make sim"))
+
+    asyncio.run(go())
+
+
+def test_the_readme_picture_is_the_app():
+    with open(os.path.join(REPO, "README.md"), encoding="utf-8") as f:
+        readme = f.read()
+    assert "docs/sim.svg" in readme
+    with open(os.path.join(REPO, "docs", "sim.svg"), encoding="utf-8") as f:
+        svg = f.read()
+    assert "Host:" in svg and "Keypad" in svg
+    _assert_masked(svg)
+
+
+# ---- where the app cannot run --------------------------------------------------------------------
+
+
+class _Stream:
+    def __init__(self, tty):
+        self.tty = tty
+
+    def isatty(self):
+        return self.tty
+
+
+def test_cannot_run_says_why(monkeypatch):
+    assert simapp.cannot_run(_Stream(False), _Stream(False)) == ""
+    assert simapp.cannot_run(_Stream(False), _Stream(True)) == "standard input is not a terminal"
+    assert simapp.cannot_run(_Stream(True), _Stream(False)) == "standard output is not a terminal"
+    monkeypatch.setenv("TERM", "dumb")
+    assert "TERM" in simapp.cannot_run(_Stream(True), _Stream(True))
+    monkeypatch.setenv("TERM", "xterm-256color")
+    monkeypatch.setenv("COLUMNS", "80")
+    monkeypatch.setenv("LINES", "24")
+    why = simapp.cannot_run(_Stream(True), _Stream(True))
+    assert why == f"the terminal is 80 x 24: the app needs {simapp.MIN_COLS} x {simapp.MIN_ROWS} at least"
+    monkeypatch.setenv("COLUMNS", "120")
+    monkeypatch.setenv("LINES", "40")
+    assert simapp.cannot_run(_Stream(True), _Stream(True)) is None
+
+
+def _env(**more):
+    env = dict(os.environ, PYTHONPATH=REPO, TERM="xterm-256color", **more)
+    env.pop("PYTEST_CURRENT_TEST", None)
+    return env
+
+
+def test_a_small_terminal_gets_the_line_mode_and_why():
+    master, slave = pty.openpty()
+    try:
+        result = subprocess.run(
+            [sys.executable, "-m", "sim", "--lang", "en"],
+            input=b"quit\n",
+            stdout=slave,
+            stderr=subprocess.PIPE,
+            cwd=REPO,
+            env=_env(COLUMNS="80", LINES="24"),
+            timeout=60,
+        )
+    finally:
+        os.close(slave)
+        os.close(master)
+    assert result.returncode == 0
+    assert result.stderr.decode() == (
+        "sim: standard input is not a terminal: the line mode instead (`help` lists the steps)\n"
+    )
+
+
+def test_piped_input_keeps_the_silent_line_mode():
+    result = subprocess.run(
+        [sys.executable, "-m", "sim", "--lang", "en"],
+        input=b"key ENTER\nexpect Main menu\nquit\n",
+        capture_output=True,
+        cwd=REPO,
+        env=_env(),
+        timeout=60,
+    )
+    assert (result.returncode, result.stderr) == (0, b"")
+    assert "Main menu" in result.stdout.decode()
+
+
+def test_make_sim_opens_the_app_at_a_terminal_and_q_quits(tmp_path):
+    """`python -m sim` on a 120 x 40 terminal: the app draws, keeps its state where asked, quits on q."""
+    master, slave = pty.openpty()
+    env = _env(COLUMNS="120", LINES="40")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "sim", "--lang", "en", "--state", str(tmp_path / "t")],
+        stdin=slave,
+        stdout=slave,
+        stderr=slave,
+        cwd=REPO,
+        env=env,
+        start_new_session=True,
+    )
+    os.close(slave)
+    seen = b""
+    try:
+        deadline = time.monotonic() + 60
+        while b"ENTER for menu" not in seen and time.monotonic() < deadline:
+            if select.select([master], [], [], 0.2)[0]:
+                try:
+                    seen += os.read(master, 65536)
+                except OSError:
+                    break
+        assert b"ENTER for menu" in seen, seen[-2000:]
+        os.write(master, b"q")
+        deadline = time.monotonic() + 30
+        while proc.poll() is None and time.monotonic() < deadline:  # drained, or the app blocks writing
+            if select.select([master], [], [], 0.2)[0]:
+                try:
+                    os.read(master, 65536)
+                except OSError:
+                    break
+        assert proc.wait(timeout=5) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        os.close(master)
+    assert (tmp_path / "t").is_dir() and (tmp_path / "t-host" / "ledger.db").exists()
+
+
+def test_fresh_moves_the_kept_state_aside(tmp_path):
+    import datetime
+
+    state = tmp_path / "terminal"
+    (state).mkdir()
+    (state / "params").write_bytes(b"x")
+    (tmp_path / "terminal-host").mkdir()
+    when = datetime.datetime(2026, 12, 7, 10, 0, 0)
+    aside = simapp.fresh(str(state), "-host", now=when)
+    assert aside == str(tmp_path / "terminal.20261207-100000")
+    assert (tmp_path / "terminal.20261207-100000" / "params").read_bytes() == b"x"
+    assert (tmp_path / "terminal.20261207-100000-host").is_dir()
+    assert not state.exists() and simapp.fresh(str(state), "-host") is None
+
+
+def test_a_failing_state_directory_is_one_line_not_a_traceback(monkeypatch):
+    with _sim() as sim:
+
+        def disk_full(step):
+            raise OSError(28, "No space left on device")
+
+        monkeypatch.setattr(sim.sc, "_do_key", disk_full)
+        sim.key("ENTER")
+        assert sim.message == "sim: OSError: [Errno 28] No space left on device: press r to reset, q to quit"
+        monkeypatch.undo()
+        sim.key("ENTER")  # stopped: nothing runs until a reset
+        assert "ENTER for menu" in _screen(sim)
+        sim.reset()
+        sim.key("ENTER")
+        assert "Main menu" in _screen(sim)
