@@ -668,7 +668,7 @@ def run(args, opened_board, host_suffix, err):
     if args.state is None:
         args.state = default_state()
     moved = fresh(args.state, host_suffix) if args.fresh else None
-    with opened_board(args) as (board, host, route):
+    with opened_board(args, err) as (board, host, route):
         try:
             sim = Sim(board, host, route, state=args.state)
         except scenario.Crashed as e:
@@ -701,7 +701,7 @@ def picture(path, lang="en"):
     from sim.__main__ import _opened_board  # noqa: PLC0415 - run as a script here, never from there
 
     args = argparse.Namespace(state=None, lang=lang, host=None, offline=False, trace=None, debug=False)
-    with _opened_board(args) as (board, host, route):
+    with _opened_board(args, sys.stderr) as (board, host, route):
         board.clock.set_time(SHOWN_TIME)
         sim = Sim(board, host, route, realtime=False, now_ms=_steady_ms())
         app = SimApp(sim, where=SHOWN_STATE)

@@ -223,7 +223,7 @@ def test_state_whose_writes_hit_a_full_device(tmp_path):
 
 
 def test_lang_on_a_terminal_whose_identity_was_lost_is_a_note_and_keeps_the_evidence(tmp_path):
-    # Issue 16, finding 7: one payload bit of the only params copy flipped, then --lang: the
+    # One payload bit of the only params copy flipped, then --lang: the
     # terminal's identity is lost and firmware.params saves nothing until it is set again. Once
     # this was "sim: internal error: ValueError: bad parameter merchant_id", exit 3.
     state = tmp_path / "state"

@@ -1,4 +1,4 @@
-# The host simulator's clock (issue 16, finding 9). The terminal reads an answer's F12/F13 as its
+# The host simulator's clock. The terminal reads an answer's F12/F13 as its
 # local time, UTC+8 from the factory: the standalone host answers in China time whatever the zone of
 # the machine it runs on, and the embedded host of a `python -m sim run` lives in the run's virtual
 # time (`clock`, `wait`), so a terminal that lost its RTC gets the run's time back from its sign-in

@@ -1,4 +1,4 @@
-# The host's connection bounds (issue 16, finding 11): every simulator terminal comes from one
+# The host's connection bounds: every simulator terminal comes from one
 # loopback address, so the host bounds the connections of one address (--max-per-peer) and of all
 # (--max-connections) and, when full, closes the idlest (of that address, else of all), never the
 # new one; out of file descriptors (EMFILE on accept) it closes its idlest connections and goes on.

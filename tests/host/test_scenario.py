@@ -302,9 +302,9 @@ def test_the_proxy_sees_declared_capabilities_used_and_fails_on_a_caught_violati
         sc.do(parse_one("key 1"))
 
 
-# ---- Secrets typed are echoed as "*" (issue 16, finding 14) -------------------------------------
+# ---- Secrets typed are echoed as "*" -------------------------------------
 class PasswordScreen(Screen):
-    """Stands in for the operators issue's password screens: it takes digits and declares them secret."""
+    """Stands in for an operator's password screen: it takes digits and declares them secret."""
 
     masked_input = True
 

@@ -182,7 +182,7 @@ def test_working_keys_survive_a_scenario_reboot_in_ram():
     assert sc.board.security.key_set() == kept and sc.board.signer.public_key() == signer
 
 
-# ---- a damaged master key (issue 16, finding 8) -----------------------------------------------
+# ---- a damaged master key -----------------------------------------------
 LOAD_TMK = "key ENTER 8 5 2\nkey {} ENTER\nkey {} ENTER\nexpect Master key loaded\n".format(
     "1" * 32, "2" * 32
 )

@@ -308,7 +308,7 @@ def test_the_capability_proxy_guards_every_contract_that_declares_capabilities()
         with pytest.raises(UndeclaredCapability):
             CheckedDevice(_device_of(CardReader, False), violations).arm([mode])
         assert violations
-    # Every capability with a method to call is guarded: the new ones of this issue among them.
+    # Every capability with a method to call is guarded, the newest among them.
     for pair in (
         ("System", SYS_WATCHDOG),
         ("System", SYS_RESET),

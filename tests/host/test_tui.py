@@ -30,7 +30,7 @@ def _args(state=None, lang="en"):
 @contextlib.contextmanager
 def _sim(state=None, lang="en", realtime=False, at=None):
     """A Sim on the embedded host, as `make sim` opens it; `at` fixes the terminal's clock."""
-    with _opened_board(_args(state, lang)) as (board, host, route):
+    with _opened_board(_args(state, lang), sys.stderr) as (board, host, route):
         if at is not None:
             board.clock.set_time(at)
         yield simapp.Sim(board, host, route, state=state, realtime=realtime, now_ms=simapp._steady_ms())
