@@ -165,6 +165,7 @@ _CATALOG = (
     "signin_keys|工作密钥校验失败|Working keys refused\n"
     "signin_no_time|主机时间无效|Host time not valid\n"
     "online_cancelled|交易已取消|Cancelled\n"
+    "online_interrupted|交易中断,请重试|Interrupted: retry\n"
     "host_unreachable|无法连接主机|Host unreachable\n"
     "host_no_answer|主机无应答,将冲正|No answer: reversal\n"
     "host_broken|通讯中断,将冲正|Link broke: reversal\n"

@@ -10,6 +10,7 @@ from firmware.online import host_time
 from firmware.store import Damaged, load
 from firmware.ui.sale import AuthorisingScreen
 from firmware.version import BUILD_TIME
+from hal.contracts import LinkError
 from tests.portable.online_kit import PAN, TRACK2, TRACK2_OPTIONAL, FakeHost, Rig, SlowLink, chip, kind, tap
 from virtual.devices import LoopbackLink, VirtualClock
 from virtual.storage import TEAR_MODES, PowerCut, RamStorage
@@ -286,6 +287,78 @@ def test_reversal_attempts_survive_a_reboot_and_the_last_failure_calls_support()
     assert (1, trace) in rig.host.ledger  # still charged: support (and settlement) must see it
 
 
+def _out_at_the_last_attempt():
+    """A sale lost (no answer, trace 3), its reversal unanswered twice, the third attempt out when
+    the power goes: after the reboot the reversal is pending at the attempt limit."""
+    rig, trace = _lost("silent", "No answer: reversal", "98")
+    for _ in range(2):
+        rig.press("ENTER")
+        rig.host.plan = ["silent"]
+        rig.sale(300)
+        rig.wait(31)
+        assert "Reversal due: retry" in rig.screen()
+    rig.press("ENTER")
+    rig.host.plan = ["silent"]
+    assert "Sending reversal" in rig.sale(300)
+    rig = rig.reboot()
+    assert _reversal(rig)["attempts"] == 3 and rig.host.kinds().count("reversal") == 3
+    return rig, trace
+
+
+def _given_up_then_sold(rig, trace):
+    sales = len(_sale_frames(rig.host, "sale"))
+    shown = rig.sale(55555)
+    assert "Reversal failed" in shown and "Call support" in shown, shown
+    assert "Approved" in shown and "¥555.55" in shown and "¥7.77" not in shown, shown
+    assert rig.host.kinds().count("reversal") == 3  # at the limit: given up, not sent a fourth time
+    sold = _sale_frames(rig.host, "sale")
+    assert len(sold) == sales + 1 and sold[-1][4] == "000000055555"
+    last = rig.term.journal.last
+    assert last["amount"] == 55555 and last["trace"] != trace and last["state"] == J.APPROVED
+    assert last["rrn"] != "" and "RRN " + last["rrn"] in shown
+    assert _reversal(rig)["state"] == J.NONE
+    failed = rig.term.journal.failed_reversals()
+    assert [(f["trace"], f["amount"]) for f in failed] == [(trace, 777)]
+    rig.press("ENTER")
+    assert "ENTER for menu" in rig.screen()
+
+
+def test_a_reversal_out_at_its_last_attempt_when_the_power_went_is_given_up_and_the_sale_goes_on():
+    rig, trace = _out_at_the_last_attempt()
+    _given_up_then_sold(rig, trace)
+
+
+def test_an_echo_answer_is_never_taken_for_the_sale_after_a_reversal_given_up():
+    rig, trace = _out_at_the_last_attempt()
+    rig.press("ENTER", "8", "8")  # the echo test: its answer stays on the one host session
+    assert "Link OK" in rig.screen()
+    rig.press("ENTER", "CANCEL", "CANCEL")
+    assert "ENTER for menu" in rig.screen()
+    _given_up_then_sold(rig, trace)
+
+
+def test_a_transaction_never_takes_the_answer_of_an_exchange_it_did_not_start():
+    from firmware.online import Echo
+
+    rig = _signed_rig()
+    rig.host.plan = ["silent"]
+    assert "Waiting for host" in rig.sale(777)
+    trace = rig.term.journal.last["trace"]
+    echo = Echo(rig.term)  # another user of the one session: answered at once, code 00
+    for _ in range(5):
+        echo.step()
+    assert echo.outcome == "approved", echo.message
+    rig.term.settle()
+    shown = rig.screen()
+    assert "Interrupted: retry" in shown and "Approved" not in shown, shown
+    assert "Trace 00000" + str(trace) in shown
+    assert rig.term.journal.last["state"] == J.IN_DOUBT
+    rev = _reversal(rig)
+    assert rev["state"] == J.PENDING and rev["trace"] == trace and rev["f"]["39"] == "98"
+    rig.press("ENTER")
+    _reversed_before_the_next_sale(rig, trace)
+
+
 def test_a_reversal_answered_12_or_25_is_done_and_a_duplicate_answer_is_harmless():
     for plan in ("code:12", "code:25", "dup"):
         rig, trace = _lost("silent", "No answer: reversal", "98")
@@ -551,6 +624,32 @@ def test_a_session_reads_the_answer_into_the_buffer_it_sent_from_and_keeps_no_re
             raise AssertionError(len(bad))
         except ValueError:
             pass
+
+
+def test_a_session_reset_forgets_the_last_exchange_and_each_start_is_numbered():
+    from firmware.host import messages
+
+    rig = Rig()
+    link = LoopbackLink(FakeHost())
+    session = Session(link, rig.clock, rig.security)
+    acc = messages.Acceptor("10000001", "898100012340001")
+    session.start(messages.echo(acc, 1), "127.0.0.1:1", 1000)
+    first = session.exchange
+    for _ in range(5):
+        session.step()
+    assert session.state == "done" and session.code == "00" and session.answer is not None
+    session.reset()
+    assert (session.state, session.answer, session.code, session.error) == ("idle", None, None, None)
+    assert not session.done() and session.exchange == first
+    link.polls_to_open = None  # the next connection hangs: a new exchange, nothing of the last
+    session.start(messages.sign_in(acc, 7, 1), "127.0.0.1:1", 1000)
+    assert session.exchange == first + 1 and session.state == "connecting" and session.answer is None
+    session.reset()  # a connection in progress is given up
+    try:
+        link.poll_open()
+        raise AssertionError("the link is still connecting")
+    except LinkError:
+        pass
 
 
 def test_the_journal_recovers_a_sent_record_without_its_reversal_as_not_sent():
