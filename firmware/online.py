@@ -344,11 +344,18 @@ class Online:
             return
         if code == "A0":  # the host could not check our MAC: sign in again
             self._mac_failed()
+        signed = 64 in answer.fields  # and verified by the session
+        if not signed:
+            # Anyone on the way could have written an unsigned decline over an approval: the
+            # decline is shown, but the reversal stays (06), written before the outcome so that no
+            # cut leaves a declined txn with its reversal still reading 98 (recover() clears that).
+            journal.keep_reversal(messages.REVERSE_OTHER)
         journal.record_outcome(J.DECLINED, code)
         self.record = journal.last
         self.outcome = DECLINED
         self.code = code
-        _quietly(journal.clear_reversal)
+        if signed:
+            _quietly(journal.clear_reversal)
 
     def _mac_safe_keep(self, reason):
         try:

@@ -96,6 +96,36 @@ def test_declined_codes_show_their_message_and_leave_nothing_to_reverse():
     assert len(rig.host.ledger) == 1  # the first sale only
 
 
+def _unsigned_decline(plan):
+    rig = _signed_rig()
+    rig.host.plan = [plan]
+    shown = rig.sale(777)
+    assert "Do not honour" in shown and "Approved" not in shown, shown
+    trace = rig.term.journal.last["trace"]
+    assert rig.term.journal.last["state"] == J.DECLINED and rig.term.journal.last["code"] == "05"
+    rev = _reversal(rig)
+    assert rev["state"] == J.PENDING and rev["trace"] == trace and rev["f"]["39"] == "06"
+    return rig, trace
+
+
+def test_an_approval_turned_into_an_unsigned_decline_on_the_way_is_reversed():
+    rig, trace = _unsigned_decline("mitm:05")
+    assert rig.host.ledger[(1, trace)] == 777  # the host charged it; the terminal shows a decline
+    rig = rig.reboot()  # the boot recovery keeps it: only a signed answer clears a reversal
+    assert "Do not honour" in rig.screen() and _reversal(rig)["f"]["39"] == "06"
+    _reversed_before_the_next_sale(rig, trace)
+    assert rig.term.journal.failed_reversals() == []
+
+
+def test_an_unsigned_decline_keeps_the_reversal_which_the_host_answers_25():
+    rig, trace = _unsigned_decline("unsigned:05")
+    assert (1, trace) not in rig.host.ledger
+    rig.press("ENTER")
+    assert "Approved" in rig.sale(888)
+    assert rig.host.kinds()[-2:] == ["reversal", "sale"]
+    assert _reversal(rig)["state"] == J.NONE and rig.host.bad_request_macs == 0
+
+
 def test_pin_cancelled_sends_nothing():
     rig = _signed_rig()
     before = len(rig.host.received)
@@ -530,11 +560,13 @@ def test_the_result_recorded_but_never_shown_is_shown_again_after_a_reboot():
     assert rig.term.journal.last["state"] == J.APPROVED
 
 
-def _cut_run(n, tear):
+def _cut_run(n, tear, plan=()):
     """A signed-in terminal, the power cut at its n-th storage operation of a sale (from the menu
-    to the result dismissed); then reboot, settle, one more sale. (fired, trace, state after boot)."""
+    to the result dismissed; the host's `plan` for it); then reboot, settle, one more sale.
+    (fired, trace, state after boot)."""
     rig = _signed_rig()
     trace = rig.term.counters.trace
+    rig.host.plan = list(plan)
     rig.storage.cut_at(n, tear)
     # Sign-in (storage ops) happens at first use; this sale must only do its own.
     fired = False
@@ -547,6 +579,7 @@ def _cut_run(n, tear):
         rig.storage.cut_at(None)
         return False, trace, None, rig
     rig = rig.reboot()
+    rig.host.plan = []  # a cut before the request went leaves its plan unused
     last = rig.term.journal.last
     state = last["state"] if last is not None and last["trace"] == trace else None
     if state == J.APPROVED and not last["shown"]:
@@ -573,6 +606,22 @@ def test_a_power_cut_at_every_storage_operation_of_a_sale_never_charges_silently
             runs += 1
             n += 1
     assert runs >= 5 * 20, runs  # every operation of the sale, in every tear mode
+
+
+def test_a_power_cut_at_every_storage_operation_of_an_unsigned_decline_never_loses_its_reversal():
+    runs = 0
+    for tear in TEAR_MODES:
+        n = 1
+        while True:
+            fired, trace, state, rig = _cut_run(n, tear, ["mitm:05"])
+            if not fired:
+                break
+            where = "cut {} {}: state {}".format(n, tear, state)
+            assert 999 not in [rig.host.ledger[k] for k in rig.host.ledger], where  # reversed
+            assert _reversal(rig)["state"] == J.NONE, where
+            runs += 1
+            n += 1
+    assert runs >= 5 * 10, runs
 
 
 # ---- the session on its own ----------------------------------------------------------------------
