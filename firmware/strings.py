@@ -152,6 +152,7 @@ _CATALOG = (
     "pinentry_prompt|请输入密码|Enter PIN\n"
     "pinentry_optional|无密码请按确认|No PIN: press ENTER\n"
     "pinentry_cancelled|密码输入已取消|PIN entry cancelled\n"
+    "pinentry_timed_out|密码输入超时|PIN entry timed out\n"
     "pinentry_no_pad|需要密码键盘|PIN pad needed\n"
     "auth_signing_in|正在签到|Signing in\n"
     "auth_reversing|正在冲正|Sending reversal\n"

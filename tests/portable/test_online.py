@@ -131,7 +131,7 @@ def test_pin_cancelled_sends_nothing():
     before = len(rig.host.received)
     rig.start_sale(300, chip())
     rig.press("1", "2", "CANCEL")
-    assert "PIN entry cancelled" in rig.screen()
+    assert "PIN entry cancelled" in rig.screen() and "timed out" not in rig.screen()
     assert len(rig.host.received) == before
     assert rig.term.journal.last["trace"] == 2  # the first sale's record: no new one
     rig.press("ENTER")
@@ -780,8 +780,21 @@ def test_a_pin_entry_that_times_out_ends_the_sale_and_sends_nothing():
     rig.start_sale(300, chip())
     rig.press("1", "2")
     rig.wait(61)
-    assert "PIN entry cancelled" in rig.screen()
+    assert "PIN entry timed out" in rig.screen() and "cancelled" not in rig.screen(), rig.screen()
     assert len(rig.host.received) == before and not rig.pin.active()
+    assert rig.term.journal.last["trace"] == 2  # the first sale's record: no new one
+
+
+def test_a_pin_timeout_and_a_pin_cancel_say_which_in_chinese_too():
+    rig = _signed_rig()
+    rig.term.params.language = "zh"
+    rig.start_sale(300, chip())
+    rig.wait(61)
+    assert "密码输入超时" in rig.screen(), rig.screen()
+    rig.press("ENTER")
+    rig.start_sale(300, chip())
+    rig.press("CANCEL")
+    assert "密码输入已取消" in rig.screen(), rig.screen()
 
 
 def test_the_ecb_mac_parameter_is_used_both_ways():
