@@ -35,7 +35,7 @@ def main():
     _table("CPython {} (pure-Python expansion), best of 3 rounds:".format(version), measure())
     problems = 0
     for args, title in (
-        ((), "MicroPython 1.27 WebAssembly (node; compare, do not quote), framebuf where the driver uses it:"),
+        ((), "MicroPython 1.27 WebAssembly (node: compare, do not quote), framebuf expansion:"),
         (("loop",), "MicroPython 1.27 WebAssembly, the pure-Python expansion:"),
     ):
         run = upy.run("upy_display.py", args=args)
