@@ -25,7 +25,7 @@ from hal.contracts import CAP_BLIT, CAP_PIXELS, Display, char_cells
 try:
     import framebuf
 except ImportError:  # CPython: the Python loop expands the rows
-    framebuf = None
+    framebuf = None  # type: ignore[assignment]
 
 WIDTH = 240
 HEIGHT = 320
@@ -98,8 +98,9 @@ class ILI9341(Display):
         self.buffer = bytearray(_STRIDE * HEIGHT)  # the shadow: 1 = ink
         self._dirty = bytearray(HEIGHT)  # 1 = pixel row changed since the last show()
         self._state = bytearray(_ROWS)  # _STALE, _BLANK, _INVERSE a text row
-        self._texts = [None] * _ROWS  # the text each row holds; None: bitmaps drawn over it
+        self._texts = [None] * _ROWS  # type: list  # the text each row holds; None: bitmaps drawn over it
         self._line = bytearray(WIDTH * 2)  # one RGB565 line
+        self._mono = None  # type: framebuf.FrameBuffer | None
         if framebuf is not None and use_framebuf:
             self._mono = framebuf.FrameBuffer(self.buffer, WIDTH, HEIGHT, framebuf.MONO_HLSB)
             self._rgb = framebuf.FrameBuffer(self._line, WIDTH, 1, framebuf.RGB565)
@@ -108,7 +109,6 @@ class ILI9341(Display):
             self._palette.pixel(0, 0, ((paper & 255) << 8) | (paper >> 8))
             self._palette.pixel(1, 0, ((ink & 255) << 8) | (ink >> 8))
         else:
-            self._mono = None
             self._ink_line = bytearray(WIDTH * 2)
             self._paper_line = bytearray(WIDTH * 2)
             for i in range(0, WIDTH * 2, 2):
@@ -331,7 +331,9 @@ class ILI9341(Display):
         if self._mono is not None:
             line, rgb, mono, palette, dirty = self._line, self._rgb, self._mono, self._palette, self._dirty
             for py in range(y0, y1 + 1):
-                rgb.blit(mono, 0, -py, -1, palette)  # pixel row py of the shadow onto the line
+                # pixel row py of the shadow onto the line (the stubs type the palette as bytes;
+                # MicroPython's blit takes a FrameBuffer there)
+                rgb.blit(mono, 0, -py, -1, palette)  # type: ignore[arg-type]
                 self._spi.write(line)
                 dirty[py] = 0
         else:
