@@ -15,24 +15,25 @@ SPI_HZ = 10_000_000  # hal.esp32.board.LCD_BAUDRATE
 EVENTS = (
     ("key", "key press, amount screen"),
     ("second", "countdown second"),
-    ("screen", "full screen (20 new rows)"),
+    ("screen", "full screen (320 new lines)"),
+    ("show", "show() alone, 320 mixed lines"),
 )
 
 
 def _table(title, f):
     print(title)
-    print("  {:<28}{:>10}{:>14}{:>12}".format("", "bytes", "SPI @10 MHz", "ms (CPU)"))
+    print("  {:<32}{:>10}{:>14}{:>12}".format("", "bytes", "SPI @10 MHz", "ms (CPU)"))
     for key, label in EVENTS:
         sent = int(f[key + "_bytes"])
         spi_ms = sent * 8 * 1000 / SPI_HZ
-        print("  {:<28}{:>10,}{:>11.1f} ms{:>12.2f}".format(label, sent, spi_ms, f[key + "_ms"]))
+        print("  {:<32}{:>10,}{:>11.1f} ms{:>12.2f}".format(label, sent, spi_ms, f[key + "_ms"]))
 
 
 def main():
     from bench.upy_display import measure
 
     version = sys.version.split()[0]
-    _table("CPython {} (pure-Python expansion), best of 3 rounds:".format(version), measure())
+    _table("CPython {} (pure-Python expansion), best of 5 rounds:".format(version), measure())
     problems = 0
     for args, title in (
         ((), "MicroPython 1.27 WebAssembly (node: compare, do not quote), framebuf expansion:"),

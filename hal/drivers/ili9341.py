@@ -329,7 +329,9 @@ class ILI9341(Display):
         self._spi.write(self._cmd)
         self._dc.value(1)
         if self._mono is not None:
-            line, rgb, mono, palette, dirty = self._line, self._rgb, self._mono, self._palette, self._dirty
+            line, rgb, mono = self._line, self._rgb, self._mono  # three at most: more builds a tuple
+            palette = self._palette
+            dirty = self._dirty
             for py in range(y0, y1 + 1):
                 # pixel row py of the shadow onto the line (the stubs type the palette as bytes;
                 # MicroPython's blit takes a FrameBuffer there)

@@ -181,6 +181,22 @@ def _check_display_text(display, rows, cols):
     display.clear()
     display.show()
     assert display.lines() == [""] * rows and display.inverse() == []
+    # Drawn again after clear(): the rows drawn show, the others are blank, whatever was kept.
+    display.text(0, "A")
+    display.text(1, "B", inverse=True)
+    display.text(2, "C")
+    display.show()
+    display.clear()
+    display.text(0, "A")
+    display.text(1, "B")  # the same text, no longer highlighted
+    display.show()
+    assert display.lines()[:3] == ["A", "B", ""] and display.inverse() == []
+    display.clear()
+    display.text(1, "B", inverse=True)
+    display.show()
+    assert display.lines()[:3] == ["", "B", ""] and display.inverse() == [1]
+    display.clear()
+    display.show()
 
 
 def _check_display_pixels(display, width, height, read):
