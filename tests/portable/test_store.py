@@ -84,7 +84,22 @@ def test_two_generations_alternate_and_the_newest_wins():
         save(s, SPEC, {"x": x}, loaded)
     assert s.list() == ["rec.a", "rec.b"]
     again = load(s, SPEC)
-    assert again.record == {"x": 4} and again.seq == 4 and not again.fell_back
+    # the first save wrote generations 1 and 2 (both slots): four saves end at generation 5
+    assert again.record == {"x": 4} and again.seq == 5 and not again.fell_back
+
+
+def test_the_first_save_writes_both_generations_so_a_lone_copy_is_always_a_missing_one():
+    for saves in (1, 2, 3):
+        for slot in (".a", ".b"):
+            s = RamStorage()
+            loaded = load(s, SPEC)
+            for x in range(1, saves + 1):
+                save(s, SPEC, {"x": x}, loaded)
+            assert s.list() == ["rec.a", "rec.b"]
+            s.remove("rec" + slot)
+            again = load(s, SPEC)
+            assert again.fell_back, (saves, slot)
+            assert again.record["x"] in (saves - 1, saves)
 
 
 def test_a_damaged_newest_generation_falls_back_to_the_older_and_is_kept_as_evidence():
@@ -101,17 +116,42 @@ def test_a_damaged_newest_generation_falls_back_to_the_older_and_is_kept_as_evid
     assert s.read("bad.000001." + newest) == damaged
 
 
-def test_a_damaged_older_generation_is_evidence_but_no_fall_back():
+def test_a_damaged_older_generation_is_evidence_and_a_fall_back_as_its_header_is_not_trusted():
     s = RamStorage()
     loaded = load(s, SPEC)
     save(s, SPEC, {"x": 1}, loaded)
     save(s, SPEC, {"x": 2}, loaded)
     older = "rec.a" if loaded.slot == ".b" else "rec.b"
     raw = bytearray(s.read(older))
-    raw[-2] ^= 1  # payload rot; the header still shows the older sequence number
+    raw[-2] ^= 1  # payload rot: the sequence number its header shows is not under a good CRC
     s.write(older, bytes(raw))
     again = load(s, SPEC)
-    assert again.record == {"x": 2} and not again.fell_back and again.damaged == [older]
+    assert again.record == {"x": 2} and again.fell_back and again.damaged == [older]
+
+
+def test_the_header_is_under_the_crc():
+    raw = pack(2, {"x": 1})
+    assert raw[:5] == b"QPR2 " and unpack(raw, 64) == (2, {"x": 1})
+    for i in range(27):
+        for bit in range(8):
+            flipped = bytearray(raw)
+            flipped[i] ^= 1 << bit
+            assert _raises(Damaged, lambda: unpack(bytes(flipped), 64)), (i, bit)
+    # the sequence number 2 -> 6 (byte 12, ^0x04): a good payload CRC no longer hides it
+    flipped = bytearray(raw)
+    flipped[12] ^= 0x04
+    assert _raises(Damaged, lambda: unpack(bytes(flipped), 64))
+
+
+def test_a_qpr1_record_still_loads_and_its_next_save_is_qpr2():
+    s = RamStorage()
+    s.write("rec.a", pack(1, {"x": 1}, 1))
+    s.write("rec.b", pack(2, {"x": 2}, 1))
+    assert s.read("rec.b")[:5] == b"QPR1 "
+    loaded = load(s, SPEC)
+    assert loaded.record == {"x": 2} and loaded.seq == 2 and not loaded.fell_back
+    save(s, SPEC, {"x": 3}, loaded)
+    assert s.read("rec.a")[:5] == b"QPR2 " and load(s, SPEC).record == {"x": 3}
 
 
 def test_a_vanished_generation_counts_as_a_fall_back():
@@ -140,7 +180,7 @@ def test_a_complete_temp_file_is_finished_and_a_torn_one_removed():
     save(s, SPEC, {"x": 2}, loaded)
     # FAT renames by remove + rename: a cut in between leaves only the complete temp file.
     older = "rec.a" if loaded.slot == ".b" else "rec.b"
-    s.write("rec.tmp", pack(3, {"x": 3}))
+    s.write("rec.tmp", pack(4, {"x": 3}))
     s.remove(older)
     again = load(s, SPEC)
     assert again.record == {"x": 3} and "rec.tmp" not in s.list() and evidence(s) == []

@@ -321,7 +321,7 @@ GOLDEN_SESSION = (
     "ENTER",
     "CANCEL",
 )
-GOLDEN_DIGEST = "83b81a391778fed4c28e1ae29efae51948e833c643c99d48a3751eedec2e590e"
+GOLDEN_DIGEST = "bb3926d1d545e6b8747097005b259ef5b7a125d4a649b7bc432d70e62e61924a"
 
 
 def golden_session(language):
@@ -361,8 +361,9 @@ def test_golden_session_screens():
     assert "Not available yet" in shots[18]
     assert "ENTER for menu" in shots[20]
     assert "钱记小店" in shots[0]
-    assert [s.split("=")[0] for s in stored] == ["counters.a", "counters.b", "params.a", "provisioned.a"]
-    assert '"merchant_name":"钱记小店 Qian\'s \\"Shop\\""' in stored[2]
+    names = ["counters.a", "counters.b", "params.a", "params.b", "provisioned.a", "provisioned.b"]
+    assert [s.split("=")[0] for s in stored] == names
+    assert '"merchant_name":"钱记小店 Qian\'s \\"Shop\\""' in stored[3]
 
 
 def test_golden_session_digest_is_the_same_on_every_runtime():
