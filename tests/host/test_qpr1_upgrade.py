@@ -40,13 +40,14 @@ def _magic(path):
 
 def _newest(state, name):
     """The newest generation's file of record `name` (the higher sequence number)."""
-    best = None
+    best: tuple[int, Path] | None = None
     for slot in ("a", "b"):
         path = state / "{}.{}".format(name, slot)
         if path.exists():
             seq = int(path.read_bytes()[5:13], 16)
             if best is None or seq > best[0]:
                 best = (seq, path)
+    assert best is not None
     return best[1]
 
 
@@ -83,7 +84,8 @@ def test_a_qpr1_terminal_sends_its_reversal_then_sells_on_and_saves_qpr2(tmp_pat
     sent = [decode(bytes.fromhex(r["hex"])) for r in rows if r["dir"] == "in"]  # what the host got
     # a new day: the sign-in (trace 4, with the master key of the fixture), then the pending reversal
     # of trace 3, then the sale at trace 5: no number lost or reused
-    assert [(m.mti, m.fields[11]) for m in sent] == [("0800", "000004"), ("0400", "000003"), ("0200", "000005")]
+    expected = [("0800", "000004"), ("0400", "000003"), ("0200", "000005")]
+    assert [(m.mti, m.fields[11]) for m in sent] == expected
     storage = DirStorage(str(state))
     journal = J.Journal(storage)
     assert journal.pending_reversal() is None

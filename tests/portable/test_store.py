@@ -136,7 +136,7 @@ def test_the_header_is_under_the_crc():
         for bit in range(8):
             flipped = bytearray(raw)
             flipped[i] ^= 1 << bit
-            assert _raises(Damaged, lambda: unpack(bytes(flipped), 64)), (i, bit)
+            assert _raises(Damaged, lambda f=bytes(flipped): unpack(f, 64)), (i, bit)
     # the sequence number 2 -> 6 (byte 12, ^0x04): a good payload CRC no longer hides it
     flipped = bytearray(raw)
     flipped[12] ^= 0x04
