@@ -4,7 +4,8 @@
 # Each key NAME is one file NAME.key in the record format of hal/record.py (QPR2: header with
 # length and a CRC-32 over the header and the payload; payload {"blob": hex, "name": NAME, "v": 1};
 # a QPR1 key file of the first format is still read, and written as QPR2 at its next save),
-# replaced by writing NAME.new, sync, rename, sync. A file that fails any check is a fault (HalError), never read as empty and never replaced
+# replaced by writing NAME.new, sync, rename, sync. A file that fails any check is a fault
+# (HalError), never read as empty and never replaced
 # behind the caller's back: save() over it is the only way on, and that is the owner's decision.
 
 import binascii
