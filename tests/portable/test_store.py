@@ -3,6 +3,7 @@
 from firmware import registry
 from firmware.compat import crc32
 from firmware.counters import COUNTERS, FALLBACK_SKIP, RESERVE, Counters, CountersLost, provisioned, recover
+from firmware.journal import AUDIT, HOST_STATE, REVERSAL, TXN
 from firmware.params import PARAMS, Params
 from firmware.store import (
     EVIDENCE_MAX_BYTES,
@@ -320,6 +321,73 @@ def test_recovery_skips_past_numbers_seen_only_in_evidence():
             s.write(name, bytes(raw))
     assert _raises(CountersLost, lambda: Counters.load(s))
     assert recover(s).n > 5001
+
+
+def _sale_record(trace, batch=1):
+    return {
+        "v": 1, "kind": "sale", "trace": trace, "batch": batch, "amount": 100,
+        "card": "621700*********5675", "time": 1795392000, "state": "approved", "code": "00",
+        "rrn": "000000000001", "auth": "A00001", "mode": "insert", "shown": True,
+    }  # fmt: skip
+
+
+def _lose_counters_and_marker(s):
+    for name in list(s.list()):
+        if name.startswith("counters.") or name.startswith("provisioned."):
+            s.remove(name)
+
+
+def test_a_transaction_record_is_evidence_and_a_floor_when_counters_and_marker_are_lost():
+    s = RamStorage()
+    c = Counters.load(s)
+    handed = [c.next_trace() for _ in range(4)]
+    save(s, TXN, _sale_record(handed[-1]), load(s, TXN))
+    _lose_counters_and_marker(s)
+    assert provisioned(s)  # the transaction record says so: never a fresh start at trace 1
+    assert _raises(CountersLost, lambda: Counters.load(s))
+    # the boot that found them lost reserved floor + RESERVE in a new marker; recovery skips past it
+    assert recover(s).trace == handed[-1] + 2 * RESERVE + 1
+    # the reversal or the audit alone, or the sign-in state, say it as well
+    for spec, record in (
+        (REVERSAL, {"v": 1, "state": "none"}),
+        (HOST_STATE, {"v": 1, "day": 1, "need": False, "known": 0}),
+    ):
+        t = RamStorage()
+        save(t, spec, record, load(t, spec))
+        assert provisioned(t) and _raises(CountersLost, lambda t=t: Counters.load(t))
+
+
+def test_the_floor_near_the_wrap_is_the_last_trace_plus_the_reserve():
+    s = RamStorage()
+    save(s, TXN, _sale_record(999998, 7), load(s, TXN))
+    assert _raises(CountersLost, lambda: Counters.load(s))
+    r = recover(s)
+    assert (r.trace, r.batch) == ((999998 + 2 * RESERVE) % 999999 + 1, 7)
+
+
+def test_the_floor_after_a_wrap_is_the_most_recent_record_not_the_highest_trace():
+    s = RamStorage()
+    txn = load(s, TXN)
+    save(s, TXN, _sale_record(999998), txn)
+    save(s, TXN, _sale_record(2), txn)  # the newest generation: trace 2, after the wrap
+    audit = {"v": 1, "items": [{"what": "failed_reversal", "trace": 999990, "batch": 1, "amount": 100,
+                                "reason": "98", "time": 0, "f": {"11": "999990", "39": "98"}}]}
+    save(s, AUDIT, audit, load(s, AUDIT))
+    assert _raises(CountersLost, lambda: Counters.load(s))
+    assert recover(s).trace == 2 + 2 * RESERVE + 1  # "the highest trace" would give 999990 + ...
+
+
+def test_counters_that_fall_back_skip_past_a_newer_transaction_too():
+    s = RamStorage()
+    c = Counters.load(s)
+    c.next_trace()
+    c.next_trace()
+    c.n = 400  # as if many numbers had gone out since, the counters' copies then replaced by old ones
+    save(s, TXN, _sale_record(401), load(s, TXN))
+    s.remove("counters.a")
+    s.write("counters.b", pack(2, {"v": 1, "n": 1, "batch": 1}))
+    again = Counters.load(s)
+    assert again.next_trace() > 401
 
 
 def test_legacy_counters_are_migrated():
