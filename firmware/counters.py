@@ -137,6 +137,19 @@ def _floor_count(storage, count):
     return count, batch
 
 
+def _marker(reserved):
+    # "params": the terminal stored its parameters before this (firmware.params stores them at the
+    # first boot, before counters load), so parameters missing later are lost, not a first boot.
+    return {"v": 1, "reserved": reserved, "params": True}
+
+
+def identity_stored(storage):
+    """True if a readable provisioned marker says the parameters were stored (a terminal whose
+    parameters are then missing has lost its identity)."""
+    marker = load(storage, PROVISIONED).record
+    return marker is not None and marker.get("params") is True
+
+
 class CountersLost(StoredDataCorrupt):
     """A provisioned terminal has no usable counters: it must not hand out numbers until the
     service action skips them ahead (recover())."""
@@ -189,7 +202,7 @@ class Counters:
                 if marker.record is None:
                     # Keep the provisioned state in a record of its own: evidence may be dropped.
                     reserved = min(highest(storage)[0] + RESERVE, _MAX_COUNT)
-                    save(storage, PROVISIONED, {"v": 1, "reserved": reserved}, marker)
+                    save(storage, PROVISIONED, _marker(reserved), marker)
                 raise CountersLost()
             return cls(storage, loaded, marker, 0, 1)
         record = loaded.record
@@ -206,7 +219,7 @@ class Counters:
         marker = self._marker
         if marker.record is None or marker.record["reserved"] < n + 1:
             # The marker is written before any number it covers is handed out.
-            save(self.storage, PROVISIONED, {"v": 1, "reserved": min(n + RESERVE, _MAX_COUNT)}, marker)
+            save(self.storage, PROVISIONED, _marker(min(n + RESERVE, _MAX_COUNT)), marker)
         save(self.storage, COUNTERS, {"v": 1, "n": n, "batch": batch}, self._loaded)
         self.n = n
         self.batch = batch

@@ -370,8 +370,20 @@ def test_the_floor_after_a_wrap_is_the_most_recent_record_not_the_highest_trace(
     txn = load(s, TXN)
     save(s, TXN, _sale_record(999998), txn)
     save(s, TXN, _sale_record(2), txn)  # the newest generation: trace 2, after the wrap
-    audit = {"v": 1, "items": [{"what": "failed_reversal", "trace": 999990, "batch": 1, "amount": 100,
-                                "reason": "98", "time": 0, "f": {"11": "999990", "39": "98"}}]}
+    audit = {
+        "v": 1,
+        "items": [
+            {
+                "what": "failed_reversal",
+                "trace": 999990,
+                "batch": 1,
+                "amount": 100,
+                "reason": "98",
+                "time": 0,
+                "f": {"11": "999990", "39": "98"},
+            }
+        ],
+    }
     save(s, AUDIT, audit, load(s, AUDIT))
     assert _raises(CountersLost, lambda: Counters.load(s))
     assert recover(s).trace == 2 + 2 * RESERVE + 1  # "the highest trace" would give 999990 + ...
@@ -498,10 +510,10 @@ def test_legacy_params_are_read():
 
 def test_the_registry_knows_every_file_the_records_write():
     s = RamStorage()
+    Params.load(s).save(s)  # as the terminal does: parameters before counters
     c = Counters.load(s)
     c.next_trace()
     c.next_trace()
-    Params.load(s).save(s)
     s.write("counters.a", b"rot")
     Counters.load(s)
     assert registry.unknown_files(s) == []
