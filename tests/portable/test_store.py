@@ -3,7 +3,8 @@
 from firmware import registry
 from firmware.compat import crc32
 from firmware.counters import COUNTERS, FALLBACK_SKIP, RESERVE, Counters, CountersLost, provisioned, recover
-from firmware.journal import AUDIT, HOST_STATE, REVERSAL, TXN
+from firmware.errors import StoredDataCorrupt
+from firmware.journal import AUDIT, HOST_STATE, REVERSAL, TXN, Journal
 from firmware.params import PARAMS, Params
 from firmware.store import (
     EVIDENCE_MAX_BYTES,
@@ -400,6 +401,38 @@ def test_counters_that_fall_back_skip_past_a_newer_transaction_too():
     s.write("counters.b", pack(2, {"v": 1, "n": 1, "batch": 1}))
     again = Counters.load(s)
     assert again.next_trace() > 401
+
+
+def _approved_sale(s):
+    journal = Journal(s)
+    txn = {"kind": "sale", "trace": 2, "batch": 1, "amount": 100, "card": "621700*********5675"}
+    txn.update({"mode": "insert", "time": 1795392000})
+    journal.write_ahead(txn, {3: "000000", 4: "000000000100", 11: "000002", 41: "10000001"})
+    journal.record_outcome("approved", "00", "000000000001", "A00001")
+    journal.clear_reversal()
+
+
+def test_an_approved_sale_is_never_reversed_when_its_newest_txn_and_reversal_are_lost():
+    for txn_gone in (("txn.a",), ("txn.b",), ("txn.a", "txn.b")):
+        for rev_gone in ("reversal.a", "reversal.b"):
+            s = RamStorage()
+            _approved_sale(s)
+            for name in txn_gone + (rev_gone,):
+                s.remove(name)
+            try:
+                journal = Journal(s)
+            except StoredDataCorrupt:
+                continue  # the journal is not trusted: the storage fault, nothing reversed
+            journal.recover()
+            assert journal.pending_reversal() is None, (txn_gone, rev_gone)
+    # one of them alone falls back safely: the approved sale stays approved, nothing to reverse
+    for gone in ("txn.a", "txn.b", "reversal.a", "reversal.b"):
+        s = RamStorage()
+        _approved_sale(s)
+        s.remove(gone)
+        journal = Journal(s)
+        journal.recover()
+        assert journal.pending_reversal() is None, gone
 
 
 def test_legacy_counters_are_migrated():
