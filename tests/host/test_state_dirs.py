@@ -19,7 +19,9 @@ def _run(state, text, tmp_path, capsys):
     return out
 
 
-@pytest.mark.parametrize("name", ["counters.a", "txn.a", "reversal.a", "provisioned.a", "hoststate.b"])
+@pytest.mark.parametrize(
+    "name", ["counters.a", "txn.a", "reversal.a", "provisioned.a", "hoststate.b", "counters.tmp", "txn.tmp"]
+)
 @pytest.mark.parametrize("when", ["fresh", "after-a-sale"])
 def test_a_directory_in_place_of_a_record_file(tmp_path, capsys, name, when):
     state = tmp_path / "state"
