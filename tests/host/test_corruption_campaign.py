@@ -9,7 +9,6 @@ import os
 from sim.storage import DirStorage
 from tests.portable.campaign import TRACE_FILES, Campaign
 
-
 KEY_RECORDS = TRACE_FILES + ("params",)  # every header bit of their files; one a byte of the others
 
 

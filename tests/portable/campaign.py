@@ -78,9 +78,9 @@ def damages(original, step=1, header_bits=True):
         yield "truncate", original[:n]
     for i in range(0, len(original)):
         if i < 28:
-            bits = range(8) if header_bits else (i % 8,)
+            bits = list(range(8)) if header_bits else [i % 8]
         else:
-            bits = ((i // step) % 8,) if i % step == 0 else ()
+            bits = [(i // step) % 8] if i % step == 0 else []
         for bit in bits:
             flipped = bytearray(original)
             flipped[i] ^= 1 << bit
