@@ -6,10 +6,16 @@
 # the batch; the next trace is n % 999999 + 1. The `provisioned` marker, written before the first
 # number, also reserves a window of counts: a terminal whose counters are lost knows that no count
 # beyond the reservation was ever used.
+#
+# Every record that holds a (batch, trace) (TRACE_RECORDS: the transaction, the reversal, the audit)
+# is evidence that the terminal is provisioned and a floor for the next trace; so is the sign-in
+# state (a sign-in took a trace). Traces wrap at 999999, so the floor is the trace of the most
+# recently written of them (the newest generation, in write order: see floor()), never the highest
+# trace seen.
 
 from firmware.compat import const
 from firmware.errors import StoredDataCorrupt
-from firmware.store import Damaged, RecordFile, evidence, evidence_name, load, salvage, save
+from firmware.store import Damaged, RecordFile, evidence, evidence_name, load, salvage, save, unpack
 
 _MAX = const(999999)
 _MAX_COUNT = const(0x3FFFFFFF)  # ~1000 wraps of the trace: far beyond a terminal's life, a small int
@@ -61,6 +67,88 @@ def _validate_marker(record):
 COUNTERS = RecordFile("counters", _validate_any, 256, legacy="counters.json")
 PROVISIONED = RecordFile("provisioned", _validate_marker, 256)
 
+# The records of firmware/journal.py that hold a (batch, trace), in the order a sale writes them
+# (the transaction, then its reversal; a reversal given up moves into the audit later, but only
+# ever one of a transaction written before): the first that holds one is the most recent.
+TRACE_RECORDS = ("txn", "reversal", "audit")
+# Records whose existence alone says the terminal has handed out a number (a sign-in takes one).
+_EVIDENCE_RECORDS = TRACE_RECORDS + ("hoststate",)
+_RECORD_LIMIT = 4096  # the largest of them (audit)
+
+
+def _record_files(names):
+    files = []
+    for name in names:
+        files += [name + ".a", name + ".b", name + ".tmp"]
+    return files
+
+
+def _pair(record):
+    """(trace, batch) a journal record holds, or None (a cleared reversal, an empty audit)."""
+    if "items" in record:
+        items = record["items"]
+        if type(items) is not list or not items:
+            return None
+        record = items[-1]  # appended in order: the last given up
+        if type(record) is not dict:
+            return None
+    trace = record.get("trace")
+    batch = record.get("batch")
+    if _int(trace) and _int(batch):
+        return trace, batch
+    return None
+
+
+def _int(v):
+    return type(v) is int and 1 <= v <= _MAX
+
+
+def floor(storage):
+    """(trace, batch) of the most recently written record that holds one (TRACE_RECORDS, newest
+    generation whose checksum holds), or None: a floor for the next trace when counters are lost."""
+    for name in TRACE_RECORDS:
+        newest = None
+        for suffix in (".a", ".b", ".tmp"):
+            try:
+                seq, record = unpack(storage.read(name + suffix), _RECORD_LIMIT)
+            except (OSError, Damaged):
+                continue
+            if newest is None or seq > newest[0]:
+                newest = (seq, record)
+        if newest is not None:
+            pair = _pair(newest[1])
+            if pair is not None:
+                return pair
+    return None
+
+
+def _floor_count(storage, count):
+    """(count, batch) raised to the floor's trace when that trace is ahead of `count` (the count of
+    a trace is congruent to it modulo 999999; "ahead" is within half a wrap), or (count, None)."""
+    found = floor(storage)
+    if found is None:
+        return count, None
+    trace, batch = found
+    if count == 0:
+        return trace, batch
+    ahead = (trace - count) % _MAX
+    if ahead < _MAX // 2:
+        return count + ahead, batch
+    return count, batch
+
+
+def _marker(reserved):
+    # "params": the terminal stored its parameters before this (firmware.params stores them at the
+    # first boot, before counters load), so parameters missing later are lost, not a first boot.
+    return {"v": 1, "reserved": reserved, "params": True}
+
+
+def identity_stored(storage):
+    """True if a readable provisioned marker says the parameters were stored (a terminal whose
+    parameters are then missing has lost its identity)."""
+    marker = load(storage, PROVISIONED).record
+    return marker is not None and marker.get("params") is True
+
 
 class CountersLost(StoredDataCorrupt):
     """A provisioned terminal has no usable counters: it must not hand out numbers until the
@@ -70,9 +158,10 @@ class CountersLost(StoredDataCorrupt):
 
 
 def provisioned(storage):
-    """True once the terminal has handed out a number: any trace of the marker or of the counters,
-    damaged or not, counts."""
-    files = PROVISIONED.files() + COUNTERS.files()
+    """True once the terminal has handed out a number: any trace of the marker, of the counters or
+    of a record that only a terminal that handed out numbers writes (a transaction, a reversal,
+    the audit, the sign-in state), damaged or not, counts."""
+    files = PROVISIONED.files() + COUNTERS.files() + _record_files(_EVIDENCE_RECORDS)
     for name in storage.list():
         if name in files:
             return True
@@ -113,13 +202,16 @@ class Counters:
                 if marker.record is None:
                     # Keep the provisioned state in a record of its own: evidence may be dropped.
                     reserved = min(highest(storage)[0] + RESERVE, _MAX_COUNT)
-                    save(storage, PROVISIONED, {"v": 1, "reserved": reserved}, marker)
+                    save(storage, PROVISIONED, _marker(reserved), marker)
                 raise CountersLost()
             return cls(storage, loaded, marker, 0, 1)
         record = loaded.record
         counters = cls(storage, loaded, marker, record["n"], record["batch"])
         if loaded.fell_back or loaded.seq == 0:
-            counters.skipped = FALLBACK_SKIP if loaded.fell_back else 0
+            n = counters.n
+            if loaded.fell_back:
+                n = _floor_count(storage, n)[0]  # the lost generation may have been far ahead
+            counters.skipped = (n - counters.n + FALLBACK_SKIP) if loaded.fell_back else 0
             counters._save(min(counters.n + counters.skipped, _MAX_COUNT), counters.batch)
         return counters
 
@@ -127,7 +219,7 @@ class Counters:
         marker = self._marker
         if marker.record is None or marker.record["reserved"] < n + 1:
             # The marker is written before any number it covers is handed out.
-            save(self.storage, PROVISIONED, {"v": 1, "reserved": min(n + RESERVE, _MAX_COUNT)}, marker)
+            save(self.storage, PROVISIONED, _marker(min(n + RESERVE, _MAX_COUNT)), marker)
         save(self.storage, COUNTERS, {"v": 1, "n": n, "batch": batch}, self._loaded)
         self.n = n
         self.batch = batch
@@ -157,7 +249,8 @@ class Counters:
 def highest(storage):
     """(count, batch): the highest hand-out count and batch that any surviving record or evidence
     shows ((0, 1) if none): the counters' generations, damaged or not, the provisioned marker's
-    reservation, and the evidence kept of both."""
+    reservation, and the evidence kept of both; then raised to the floor of the records that hold
+    a trace (floor())."""
     names = COUNTERS.files() + PROVISIONED.files()
     for number, original in evidence(storage):
         if original in names:
@@ -179,6 +272,10 @@ def highest(storage):
                 continue
             count = max(count, valid.get("n", 0), valid.get("reserved", 0))
             batch = max(batch, valid.get("batch", 1))
+    known = count
+    count, floor_batch = _floor_count(storage, count)
+    if floor_batch is not None:
+        batch = floor_batch if known == 0 else max(batch, floor_batch)
     return count, batch
 
 

@@ -9,6 +9,7 @@
 
 from firmware.compat import const
 from firmware.dates import local_day
+from firmware.errors import StoredDataCorrupt
 from firmware.store import Damaged, RecordFile, load, raise_if_lost, save
 from hal.contracts import HalError
 
@@ -164,6 +165,14 @@ class Journal:
             loaded = load(storage, spec)
             raise_if_lost(loaded, spec.name)
             self._loaded[spec.name] = loaded
+        txn = self._loaded[TXN.name]
+        rev = self._loaded[REVERSAL.name]
+        if rev.fell_back and (txn.fell_back or (txn.record is None and rev.record["state"] == PENDING)):
+            # The reversal fell back to an older copy and the transaction did too, or is gone (a
+            # power cut touches only the record being written): the pair may be an answered sale's
+            # written-ahead state, and recover() would reverse an approved sale. The journal is not
+            # trusted: a fault, never a guess.
+            raise StoredDataCorrupt("journal")
         self.last = self._record(TXN)
         self.reversal = self._record(REVERSAL) or dict(_NO_REVERSAL)
         self.host = self._record(HOST_STATE) or {"v": 1, "day": -1, "need": True, "known": 0}

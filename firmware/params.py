@@ -1,7 +1,12 @@
 # Terminal parameters (merchant, terminal id, host, language, limits), one record on storage.
 # The parameters that make the terminal who it is never fall back to defaults: damaged, they block
 # transactions. Cosmetic ones fall back visibly, and the warning lasts until parameters are saved.
+# Lost is damaged too: a provisioned terminal whose marker says its parameters were stored
+# (firmware.counters.identity_stored) and whose parameter files are gone, or whose newest copy is
+# missing or damaged (the older copy may hold an older identity), has lost its identity; only a
+# terminal that never stored parameters starts with the defaults (and stores them at once).
 
+from firmware.counters import identity_stored
 from firmware.store import Damaged, RecordFile, load, save
 
 
@@ -85,11 +90,16 @@ class Params:
         params._loaded = loaded
         record = loaded.record
         if record is None:
-            if loaded.lost:
+            if loaded.lost or identity_stored(storage):
                 params._lose_identity()
-                params._persist_warning(storage)
+            # A terminal without parameters (fresh, or one whose firmware never stored the
+            # defaults) stores its identity, the defaults, before it hands out a number: the
+            # provisioned marker then says so, and parameters found missing later are a loss.
+            params._persist_warning(storage)
             return params
         warn = record.get("warn", _OK)
+        if loaded.fell_back:
+            params._lose_identity()  # the older copy's identity may not be the terminal's now
         params.damaged = loaded.fell_back or warn != _OK
         for name in record:
             if name not in _FIELDS and name not in ("v", "warn"):
@@ -99,6 +109,8 @@ class Params:
             if name not in record:
                 continue  # written before this parameter existed: its default is the right value
             value = record[name]
+            if identity and loaded.fell_back:
+                continue  # never an identity from the older copy
             if check(value):
                 setattr(params, name, value)
             elif identity:

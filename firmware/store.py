@@ -4,14 +4,16 @@
 #
 # A record file NAME lives as two generations NAME.a and NAME.b (the newer is the one with the
 # higher sequence number) plus NAME.tmp while a write is in flight. Each file is a 28-byte header
-# "QPR1 <seq:8 hex> <length:4 hex> <crc32:8 hex>\n" and the payload: the record in canonical JSON.
+# "QPR2 <seq:8 hex> <length:4 hex> <crc32:8 hex>\n" and the payload: the record in canonical JSON,
+# the CRC over the header's first 19 bytes and the payload (hal/record.py; QPR1 files of the first
+# format, the CRC over the payload only, are still read and become QPR2 at the next save).
 
 from firmware.compat import const, is_full, is_missing
 from firmware.errors import StoredDataCorrupt
 
 # The codec (canonical JSON, header, CRC) lives in hal/record.py so that the key store (hal/) uses the
 # same format; it is re-exported here for the firmware's modules and tests.
-from hal.record import Damaged, decode, encode, header, pack, pack_payload, salvage, unpack  # noqa: F401
+from hal.record import Damaged, decode, encode, header, pack, pack_payload, salvage, unpack, version  # noqa: F401
 
 _SLOTS = (".a", ".b")
 _TMP = ".tmp"
@@ -86,12 +88,11 @@ def load(storage, spec):
             if raw is None:
                 continue
             seq, record = unpack(raw, spec.limit)
-            good.append((seq, slot, spec.validate(record)))
+            good.append((seq, slot, spec.validate(record), version(raw)))
         except Damaged:
-            try:
-                newest_claimed = max(newest_claimed, header(raw)[0])
-            except (Damaged, TypeError):
-                newest_claimed = 0xFFFFFFFF  # unknown (unreadable, no header): assume it was newer
+            # A damaged copy's header is not trusted (its sequence number may be the flipped
+            # bit): it may have been the newer one.
+            newest_claimed = 0xFFFFFFFF
             result.damaged.append(name)
             keep_evidence(storage, name)
     best = max(good) if good else None
@@ -108,7 +109,7 @@ def load(storage, spec):
                 slot = _SLOTS[1] if best is not None and best[1] == _SLOTS[0] else _SLOTS[0]
                 storage.rename(tmp, spec.name + slot)
                 storage.sync()
-                best = (seq, slot, record)
+                best = (seq, slot, record, version(raw))
                 finished = True
     except Damaged:
         pass
@@ -119,10 +120,13 @@ def load(storage, spec):
     if best is None:
         result.lost = bool(result.damaged)
         return result
-    result.seq, result.slot, result.record = best
-    # Generations alternate, so from the second on both slots exist: a missing one may have been
-    # the newer (deleted, or lost with its directory entry).
-    vanished = best[0] >= 2 and len(good) + len(result.damaged) + (1 if finished else 0) < 2
+    result.seq, result.slot, result.record = best[0], best[1], best[2]
+    # The first save writes both generations and they alternate, so both slots always exist: a
+    # missing one may have been the newer (deleted, or lost with its directory entry). A QPR1
+    # record (its first save wrote one generation) has both from its second on; a record of
+    # firmware 0.1 (sequence 0) has none yet.
+    first = 1 if best[3] == 2 else 2
+    vanished = best[0] >= first and len(good) + len(result.damaged) + (1 if finished else 0) < 2
     result.fell_back = newest_claimed > best[0] or vanished
     return result
 
@@ -134,7 +138,7 @@ def _load_legacy(storage, spec, result):
             return None
         if len(raw) > spec.limit:
             raise Damaged("too long")
-        return (0, None, spec.validate(decode(raw)))
+        return (0, None, spec.validate(decode(raw)), 0)
     except Damaged:
         result.damaged.append(spec.legacy)
         keep_evidence(storage, spec.legacy)
@@ -144,15 +148,25 @@ def _load_legacy(storage, spec, result):
 def save(storage, spec, record, loaded):
     """Write record as the next generation (over the older one): NAME.tmp, sync, rename, sync. After
     a power cut anywhere in here, load() gives the old or the new record. `loaded` (from load() or a
-    previous save()) is updated. Raises ValueError (nothing written) if the validator refuses it."""
+    previous save()) is updated. Raises ValueError (nothing written) if the validator refuses it.
+    The first save (no generation yet) writes the record twice, as generation 1 in NAME.a and 2 in
+    NAME.b: a lone copy is then always a missing one (load() says fell_back), never a first save."""
     payload = encode(record)  # once: the validator checks what is written, not a second encoding
     spec.validate(decode(payload))
     from_legacy = loaded.slot is None and loaded.record is not None
+    if loaded.slot is None:
+        _write(storage, spec, loaded, record, pack_payload(loaded.seq + 1, payload))
+    _write(storage, spec, loaded, record, pack_payload(loaded.seq + 1, payload))
+    if from_legacy:
+        _remove_quietly(storage, spec.legacy)
+        storage.sync()
+
+
+def _write(storage, spec, loaded, record, data):
+    """One generation (data, packed at loaded.seq + 1) over the older slot; loaded updated."""
     seq = loaded.seq + 1
     target = _SLOTS[1] if loaded.slot == _SLOTS[0] else _SLOTS[0]
     tmp = spec.name + _TMP
-    data = pack_payload(seq, payload)
-    payload = None  # data holds a copy: collectable during the writes below
     try:
         storage.write(tmp, data)
     except OSError as exc:
@@ -175,9 +189,6 @@ def save(storage, spec, record, loaded):
     loaded.seq = seq
     loaded.slot = target
     loaded.record = record
-    if from_legacy:
-        _remove_quietly(storage, spec.legacy)
-        storage.sync()
 
 
 def _remove_quietly(storage, name):

@@ -2,8 +2,12 @@
 # shared by the firmware's record layer (firmware/store.py) and the key store (hal/soft/keystore.py).
 # Pure bytes in, bytes out: never touches a Storage, never imports firmware/.
 #
-# One generation of a record is a 28-byte header "QPR1 <seq:8 hex> <length:4 hex> <crc32:8 hex>\n"
-# and the payload: the record in canonical JSON.
+# One generation of a record is a 28-byte header "QPR2 <seq:8 hex> <length:4 hex> <crc32:8 hex>\n"
+# and the payload: the record in canonical JSON. The CRC-32 covers the header's first 19 bytes
+# ("QPR2 <seq> <length> ", spaces included) and then the payload: a record whose header does not
+# check is damaged like one whose payload does not. QPR1 (the first format: the same header, the
+# CRC over the payload only) is still read; save() writes QPR2 only, so a QPR1 record becomes QPR2
+# at its next save.
 
 import json
 
@@ -21,8 +25,10 @@ except ImportError:  # a port built without binascii.crc32: the same CRC-32 (IEE
 
 
 # Plain module constants (no const(): hal/ has no compat shim; these are read rarely).
-_MAGIC = b"QPR1 "
+_MAGIC = b"QPR2 "
+_MAGIC_V1 = b"QPR1 "
 HEADER_SIZE = 28
+_COVERED = 19  # the header bytes under the CRC: magic, sequence, length and the spaces after them
 _MAX_DEPTH = 4  # records are flat dicts with short lists at most: deeper means damage
 
 
@@ -165,30 +171,46 @@ def _hex(n, width):
     return "0" * (width - len(s)) + s
 
 
-def pack(seq, record):
-    """The bytes of one generation of a record."""
-    return pack_payload(seq, encode(record))
+def pack(seq, record, version=2):
+    """The bytes of one generation of a record (version 1: the QPR1 format, for tests and for
+    checking a QPR1 file byte for byte)."""
+    return pack_payload(seq, encode(record), version)
 
 
-def pack_payload(seq, payload):
+def pack_payload(seq, payload, version=2):
     """The bytes of one generation of a record already encoded (encode()): for a caller that
     checked the payload first, without encoding the record again."""
     if len(payload) > 0xFFFF:
         raise ValueError("record too large")
-    head = "QPR1 {} {} {}\n".format(_hex(seq, 8), _hex(len(payload), 4), _hex(crc32(payload), 8))
-    return head.encode() + payload
+    head = ("QPR1 " if version == 1 else "QPR2 ") + _hex(seq, 8) + " " + _hex(len(payload), 4) + " "
+    head = head.encode()
+    crc = crc32(payload) if version == 1 else crc32(payload, crc32(head))
+    return head + (_hex(crc, 8) + "\n").encode() + payload
+
+
+def version(raw):
+    """1 for a QPR1 file, 2 for QPR2; Damaged if it starts with neither."""
+    magic = bytes(raw[:5])
+    if magic == _MAGIC:
+        return 2
+    if magic == _MAGIC_V1:
+        return 1
+    raise Damaged("no header")
 
 
 def header(raw):
-    """(seq, length, crc) from a file's header; Damaged if there is no well-formed header."""
-    if len(raw) < HEADER_SIZE or raw[:5] != _MAGIC or raw[13:14] != b" " or raw[18:19] != b" ":
+    """(seq, length, crc) from a file's header (QPR2 or QPR1); Damaged if there is no well-formed
+    header. The values are not checked yet: unpack() checks the CRC."""
+    if len(raw) < HEADER_SIZE or raw[13:14] != b" " or raw[18:19] != b" ":
         raise Damaged("no header")
+    version(raw)
     if raw[27:28] != b"\n":
         raise Damaged("no header")
-    try:
-        return int(raw[5:13], 16), int(raw[14:18], 16), int(raw[19:27], 16)
-    except ValueError:
-        raise Damaged("bad header")
+    for i in range(5, 27):
+        c = raw[i]
+        if i != 13 and i != 18 and not (48 <= c <= 57 or 97 <= c <= 102):
+            raise Damaged("bad header")  # lower-case hex only (int() would take "+", "_", "A")
+    return int(raw[5:13], 16), int(raw[14:18], 16), int(raw[19:27], 16)
 
 
 def unpack(raw, limit):
@@ -199,7 +221,11 @@ def unpack(raw, limit):
     if len(raw) != HEADER_SIZE + length:
         raise Damaged("wrong length")
     payload = memoryview(raw)[HEADER_SIZE:]
-    if crc32(payload) != crc:
+    if version(raw) == 1:
+        computed = crc32(payload)
+    else:
+        computed = crc32(payload, crc32(memoryview(raw)[:_COVERED]))
+    if computed != crc:
         raise Damaged("bad checksum")
     return seq, decode(payload)
 
@@ -207,7 +233,7 @@ def unpack(raw, limit):
 def salvage(raw, limit=0xFFFF):
     """The record a damaged file still holds, ignoring the checksum (for recovering counters from
     evidence: only values that then pass a validator may be used); None if nothing is readable."""
-    body = raw[HEADER_SIZE:] if raw[:5] == _MAGIC else raw
+    body = raw[HEADER_SIZE:] if bytes(raw[:5]) in (_MAGIC, _MAGIC_V1) else raw
     if len(body) > limit:
         return None
     try:

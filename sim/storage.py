@@ -1,5 +1,6 @@
 # The simulator's storage: RamStorage's power-cut model with the durable layer in a directory on disk.
 # Never keep unsynced data on disk, and never load a file whose name the Storage contract refuses.
+import errno
 import os
 
 from hal.contracts import check_name
@@ -28,6 +29,25 @@ class DirStorage(RamStorage):
 
     def _path(self, name):
         return os.path.join(self.root, name)
+
+    # Something that is not a file (a directory) at a name: the write, append or rename fails
+    # before the storage's view changes, as the OS call would (and as RamStorage's model of it).
+    def _in_the_way(self, name):
+        if _is_storage_name(name) and os.path.isdir(self._path(name)):
+            raise OSError(errno.EISDIR, "is a directory: " + name)
+
+    def write(self, name, data):
+        self._in_the_way(name)
+        super().write(name, data)
+
+    def append(self, name, data):
+        self._in_the_way(name)
+        super().append(name, data)
+
+    def rename(self, old, new):
+        self._in_the_way(old)
+        self._in_the_way(new)
+        super().rename(old, new)
 
     def _load(self):
         durable = {}

@@ -28,6 +28,9 @@ class RamStorage(Storage):
     durable content along, and its unsynced data stays unsynced. capacity bounds the current content:
     a write or append beyond it raises OSError(ENOSPC) and changes nothing.
 
+    The durable layer (the _persist* hooks) changes before the view does: a hook that fails (the
+    disk refuses) leaves both as they were, and the operation raises its OSError.
+
     Test hooks: `ops` counts the storage operations (write, append, sync, rename, remove) begun with
     valid arguments, failed ones included; `syncs` counts completed sync() calls; cut_at() and
     power_cut() fail the power, power_on() restores it. Subclasses keep the durable layer elsewhere
@@ -78,24 +81,26 @@ class RamStorage(Storage):
         data = self._get(old)
         if old == new:
             return
+        # The durable layer first (sim.storage.DirStorage: the OS call): if it fails, nothing
+        # here has changed either, as on a real file system.
+        if old in self._durable:
+            self._persist_rename(old, new)
+            self._durable[new] = self._durable.pop(old)
+        elif new in self._durable:
+            self._persist_remove(new)
+            del self._durable[new]
         del self._current[old]
         self._current[new] = data
-        if old in self._durable:
-            self._durable[new] = self._durable.pop(old)
-            self._persist_rename(old, new)
-        elif new in self._durable:
-            del self._durable[new]
-            self._persist_remove(new)
 
     def remove(self, name):
         self._powered()
         check_name(name)
         self._begin("remove", name)
         self._get(name)
-        del self._current[name]
         if name in self._durable:
-            del self._durable[name]
             self._persist_remove(name)
+            del self._durable[name]
+        del self._current[name]
 
     def list(self):
         self._powered()
@@ -172,8 +177,8 @@ class RamStorage(Storage):
             landed = data[: _torn_length(len(data), tear)]
             if appended:  # after the file as this append saw it: its unsynced bytes land too
                 landed = self._current.get(name, b"") + landed
-            self._durable[name] = landed
             self._persist(name, landed)
+            self._durable[name] = landed
         self._off = True
         self._current = dict(self._durable)
         raise PowerCut("power cut at storage operation {}: {} {}".format(self.ops, op, name))
@@ -182,8 +187,8 @@ class RamStorage(Storage):
         for name in sorted(self._current):
             data = self._current[name]
             if self._durable.get(name) != data:
-                self._durable[name] = data
                 self._persist(name, data)
+                self._durable[name] = data
 
     def _would_fit(self, name, data, appended):
         growth = len(data) if appended else len(data) - len(self._current.get(name, b""))

@@ -16,7 +16,7 @@
 import hashlib
 
 from hal.contracts import HalError, KeyStore
-from hal.record import HEADER_SIZE, Damaged, pack, unpack
+from hal.record import HEADER_SIZE, Damaged, pack, unpack, version
 from hal.soft.keystore import RECORD_LIMIT, check_blob, check_key_name, encode_key, stored_key
 
 _INDEX = "names"
@@ -69,7 +69,7 @@ class NvsKeyStore(KeyStore):
             names = record.get("names")
             if (
                 seq != 1
-                or pack(seq, record) != raw
+                or pack(seq, record, version(raw)) != raw
                 or type(record.get("v")) is not int
                 or record["v"] != 1
                 or type(names) is not list

@@ -1,15 +1,17 @@
 # The key store over a Storage of its own: named key blobs in a directory (or RAM, or a partition)
 # that the firmware's Storage does not reach. Never hand this Storage to the firmware; never log a blob.
 #
-# Each key NAME is one file NAME.key in the record format of hal/record.py (header with length and
-# CRC-32; payload {"blob": hex, "name": NAME, "v": 1}), replaced by writing NAME.new, sync, rename,
-# sync. A file that fails any check is a fault (HalError), never read as empty and never replaced
+# Each key NAME is one file NAME.key in the record format of hal/record.py (QPR2: header with
+# length and a CRC-32 over the header and the payload; payload {"blob": hex, "name": NAME, "v": 1};
+# a QPR1 key file of the first format is still read, and written as QPR2 at its next save),
+# replaced by writing NAME.new, sync, rename, sync. A file that fails any check is a fault
+# (HalError), never read as empty and never replaced
 # behind the caller's back: save() over it is the only way on, and that is the owner's decision.
 
 import binascii
 
 from hal.contracts import ENOENT, HalError, KeyStore, check_name
-from hal.record import Damaged, pack, unpack
+from hal.record import Damaged, pack, unpack, version
 
 _SUFFIX = ".key"
 _TEMP = ".new"
@@ -41,7 +43,7 @@ def decode_key(name, raw):
         seq, record = unpack(raw, RECORD_LIMIT)
         # Strict: only the exact bytes save() writes (a header digit in the other case, or a
         # payload that decodes alike, is damage too: a key file is never "nearly right").
-        if seq != 1 or pack(seq, record) != bytes(raw):
+        if seq != 1 or pack(seq, record, version(raw)) != bytes(raw):
             return None
     except (Damaged, TypeError, ValueError):
         return None

@@ -223,16 +223,17 @@ def test_state_whose_writes_hit_a_full_device(tmp_path):
 
 
 def test_lang_on_a_terminal_whose_identity_was_lost_is_a_note_and_keeps_the_evidence(tmp_path):
-    # One payload bit of the only params copy flipped, then --lang: the
+    # One payload bit of both params copies flipped, then --lang: the
     # terminal's identity is lost and firmware.params saves nothing until it is set again. Once
     # this was "sim: internal error: ValueError: bad parameter merchant_id", exit 3.
     state = tmp_path / "state"
     assert (
         sim("run", "--offline", "--state", str(state), "--lang", "en", "-", stdin=b"wait 1\n").returncode == 0
     )
-    stored = bytearray((state / "params.a").read_bytes())
-    stored[len(stored) // 2 + 20] ^= 0x01  # a payload byte, far past the 28-byte header
-    (state / "params.a").write_bytes(bytes(stored))
+    for slot in ("b", "a"):
+        stored = bytearray((state / ("params." + slot)).read_bytes())
+        stored[len(stored) // 2 + 20] ^= 0x01  # a payload byte, far past the 28-byte header
+        (state / ("params." + slot)).write_bytes(bytes(stored))
     for _ in range(2):  # twice: the second run finds the evidence and leaves it as it is
         # Back in the default language (the stored one was lost with the identity), showing the fault.
         result = sim(
@@ -251,7 +252,8 @@ def test_lang_on_a_terminal_whose_identity_was_lost_is_a_note_and_keeps_the_evid
             " parameter is saved until it is set again; the terminal boots in zh"
         )
         assert (state / "bad.000001.params.a").read_bytes() == bytes(stored)
-        assert not (state / "bad.000002.params.a").exists()
+        assert (state / "bad.000002.params.b").exists()
+        assert not (state / "bad.000003.params.a").exists()
     # A terminal whose parameters are sound takes --lang, and one already in it writes nothing.
     fresh = tmp_path / "fresh"
     assert sim("run", "--offline", "--state", str(fresh), "--lang", "en", "-", stdin=b"wait 1\n").stderr == ""

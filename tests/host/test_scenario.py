@@ -540,9 +540,10 @@ def test_cut_during_a_step_reboots_and_says_where(n, tear, finished):
     assert run_text(f"\n\ncut {n} torn {tear}\nkey ENTER\nexpect ENTER for menu\n", sc) == (0, "")
     assert f"-- 4: key ENTER\nnote: power cut at storage operation {n} of line 4\n" in out.getvalue()
     assert sc.board.storage is storage and sc.terminal.screen is not screen  # rebooted: idle
-    assert storage.read("counters.a") == counters_gen(1, 1)  # the old generation survived the cut
+    # the first hand-out wrote generations 1 and 2; the second goes over the older (.a)
+    assert storage.read("counters.b") == counters_gen(2, 1)  # the newer generation survived the cut
     assert "counters.tmp" not in storage.list()  # finished or removed by the boot, never evidence
-    assert ("counters.b" in storage.list()) == finished
+    assert storage.read("counters.a") == (counters_gen(3, 2) if finished else counters_gen(1, 1))
     assert sc.terminal.counters.trace == (3 if finished else 2)
     assert not [name for name in storage.list() if name.startswith("bad.")]
     storage.write("x", b"1")  # powered on, and the cut is gone with the step
@@ -552,12 +553,13 @@ def test_cut_during_a_step_reboots_and_says_where(n, tear, finished):
 def test_cut_after_the_last_operation_completes_the_step_and_disarms():
     sc, out = booted()
     screen = trace_screen(sc)
-    # The first hand-out writes the provisioned marker and the counters: 8 operations.
-    assert run_text("cut 9 torn all\nkey ENTER\nkey ENTER\n", sc) == (0, "")
+    # The first hand-out writes the provisioned marker and the counters, two generations each: 16
+    # operations.
+    assert run_text("cut 17 torn all\nkey ENTER\nkey ENTER\n", sc) == (0, "")
     assert screen.handed == [1, 2]
     trace = out.getvalue()
     assert (
-        "-- 2: key ENTER\nnote: power cut at storage operation 9 not reached: line 2 did 8; disarmed\n"
+        "-- 2: key ENTER\nnote: power cut at storage operation 17 not reached: line 2 did 16; disarmed\n"
         in trace
     )
     assert "-- 3: key ENTER\nnote" not in trace  # disarmed: the next ENTER was not cut
@@ -602,7 +604,8 @@ def test_cut_fires_in_the_boot_of_a_reboot_that_writes():
     assert (
         "-- 5: reboot\nnote: power cut at storage operation 3 not reached: line 5 did 0; disarmed\n" in trace
     )
-    assert storage.list() == ["bad.000001.counters.json", "params.a", "provisioned.a"]
+    kept = ["bad.000001.counters.json", "params.a", "params.b", "provisioned.a", "provisioned.b"]
+    assert storage.list() == kept
 
 
 def test_cut_followed_by_a_step_without_storage_is_not_reached():

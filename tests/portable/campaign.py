@@ -1,6 +1,11 @@
 # The corruption campaign: every registered stored file, damaged every way we know, then two boots.
 # After each boot the terminal must hand out a (batch, trace) pair never handed out before, boot
-# without crashing, and leave no file the registry does not know. Portable: runs on both runtimes.
+# without crashing (damage is a fault on the screen; lost counters are recovered by the service
+# action, as support would), never reverse a sale that was approved, and leave no file the registry
+# does not know. The setup leaves the records at low and higher sequence numbers (one, two or three
+# sales); every bit of every header byte is flipped, and every subset of the trace-holding records
+# (counters, provisioned, txn, reversal, audit) is deleted. Portable: runs on both runtimes; the
+# storage is a factory (tests/host runs it on the simulator's disk storage too).
 from firmware import registry
 from firmware.compat import crc32
 from firmware.journal import Journal
@@ -21,6 +26,10 @@ class DirectoryInTheWay(RamStorage):
     def __init__(self):
         super().__init__()
         self.blocked = None  # set when the directory appears
+
+    def block(self, name):
+        """A directory appears at name (which no longer exists as a file)."""
+        self.blocked = name
 
     def _check(self, name):
         if name == self.blocked:
@@ -60,11 +69,23 @@ def _framed(payload):
     return head.encode() + payload
 
 
-def damages(original, step=1):
-    """(label, bytes) for every damage of one file's content; step > 1 samples the long families."""
+def damages(original, step=1, header_bits=True):
+    """(label, bytes) for every damage of one file's content; step > 1 samples the long families.
+    Every bit of the 28-byte header is flipped, one at a time (header_bits False: one bit of each
+    header byte, a different one each byte), and a sample of the payload's bits (one bit of every
+    step-th byte) and bytes."""
     for n in range(0, len(original), step):
         yield "truncate", original[:n]
-    for i in range(0, len(original), step):
+    for i in range(0, len(original)):
+        if i < 28:
+            bits = list(range(8)) if header_bits else [i % 8]
+        else:
+            bits = [(i // step) % 8] if i % step == 0 else []
+        for bit in bits:
+            flipped = bytearray(original)
+            flipped[i] ^= 1 << bit
+            yield "flip {}.{}".format(i, bit), bytes(flipped)
+    for i in range(28, len(original), step * 8):
         flipped = bytearray(original)
         flipped[i] ^= 0xFF
         yield "flip", bytes(flipped)
@@ -82,11 +103,16 @@ def damages(original, step=1):
     yield "directory", None
 
 
-def _journal_records(storage, counters, handed):
-    """Two generations of every journal record: two sales (one approved, one given up to the
-    audit), two sign-ins."""
+# The records whose files the subset deletions take away (each generation, in every combination).
+TRACE_FILES = ("counters", "provisioned", "txn", "reversal", "audit")
+
+
+def _journal_records(storage, counters, handed, approved_pairs, sales):
+    """The journal records after `sales` sales (the last approved, the one before given up to the
+    audit) and as many sign-ins."""
     journal = Journal(storage)
-    for approved in (True, False):
+    for i in range(sales):
+        approved = i == sales - 1
         batch, trace = counters.batch, counters.next_trace()
         handed.add((batch, trace))
         txn = {"kind": "sale", "trace": trace, "batch": batch, "amount": 1234}
@@ -96,6 +122,7 @@ def _journal_records(storage, counters, handed):
         if approved:
             journal.record_outcome("approved", "00", "000000000001", "A00001")
             journal.clear_reversal()
+            approved_pairs.add((batch, trace))
         else:
             journal.keep_reversal("98")
             journal.give_up_reversal(1795392000)
@@ -103,16 +130,29 @@ def _journal_records(storage, counters, handed):
 
 
 class Campaign:
-    """Counts per stored file name: cases run. `failures` lists what went wrong (empty = passed)."""
+    """Counts per stored file name: cases run. `failures` lists what went wrong (empty = passed).
+    make_storage(): a new empty storage whose directory in the way `blocked` can be set
+    (DirectoryInTheWay here; tests/host passes the simulator's disk storage); reopen(storage): the
+    storage after a power cycle (the same object here; a new one over the same directory on disk).
+    sales: the setups (how many sales before the damage: the records' sequence numbers).
+    header_bits: the records whose files get every header bit flipped (None: every record)."""
 
-    def __init__(self, step=1):
+    def __init__(
+        self, step=1, make_storage=DirectoryInTheWay, reopen=None, sales=(1, 2, 3), header_bits=None
+    ):
         self.step = step
+        # the records whose files get every header bit flipped (None: all; the others one a byte)
+        self.header_bits = header_bits
+        self.make_storage = make_storage
+        self.reopen = reopen or _power_cycle
+        self.sales = sales
         self.cases = {}
         self.failures = []
+        self._setups = {}
 
-    def _setup(self, storage):
-        """A terminal that has handed out numbers and saved its parameters twice (both generations
-        exist); returns the set of (batch, trace) pairs handed out."""
+    def _setup(self, storage, sales=3):
+        """A terminal that saved its parameters twice, handed out numbers and made `sales` sales;
+        returns (the (batch, trace) pairs handed out, those of approved sales)."""
         board = make_board(storage=storage)
         params = Params.load(storage)
         params.merchant_name = "钱记小店"
@@ -125,66 +165,107 @@ class Campaign:
         store_wifi(storage, "back-office", "")
         term = Terminal(board)
         handed = set()
-        for _ in range(3):
+        approved = set()
+        for _ in range(sales):
             handed.add((term.counters.batch, term.counters.next_trace()))
-        _journal_records(storage, term.counters, handed)
-        return handed
+        _journal_records(storage, term.counters, handed, approved, sales)
+        return handed, approved
 
-    def _boot_and_hand_out(self, storage, handed, where):
-        storage.power_cut()
-        storage.power_on()
+    def _boot_and_hand_out(self, storage, handed, approved, where):
+        storage = self.reopen(storage)
         try:
             term = Terminal(make_board(storage=storage))
             term.settle()
+            if term.counters is None and term.fault is not None:
+                term.recover_counters()  # the service action (two confirmations on the terminal)
         except Exception as exc:  # noqa: BLE001 - a crash at boot is exactly what the campaign looks for
             self.failures.append("{}: boot crashed: {!r}".format(where, exc))
-            return False
+            return None
         if term.counters is None:
             self.failures.append("{}: no counters (fault {})".format(where, term.fault))
-            return False
+            return None
         pair = (term.counters.batch, term.counters.next_trace())
         if pair in handed:
             self.failures.append("{}: pair {} handed out twice".format(where, pair))
-            return False
+            return None
         handed.add(pair)
+        journal = term.journal
+        pending = journal.pending_reversal() if journal is not None else None
+        if pending is not None and (pending["batch"], pending["trace"]) in approved:
+            self.failures.append("{}: approved sale {} to be reversed".format(where, pending["trace"]))
+            return None
         unknown = [n for n in registry.unknown_files(storage) if n != getattr(storage, "blocked", None)]
         if unknown:
             self.failures.append("{}: unknown files {}".format(where, unknown))
-            return False
-        return True
+            return None
+        return storage
 
-    def run_file(self, name):
+    def _prepared(self, sales):
+        """The files a setup of `sales` sales leaves, and its pairs (made once per setup: every case
+        starts from a copy)."""
+        if sales not in self._setups:
+            probe = RamStorage()
+            handed, approved = self._setup(probe, sales)
+            files = [(name, probe.read(name)) for name in probe.list()]
+            self._setups[sales] = (files, handed, approved)
+        return self._setups[sales]
+
+    def _case(self, sales, damage, where):
+        """A setup of `sales` sales, damage(storage) applied and synced, then two boots."""
+        files, handed, approved = self._prepared(sales)
+        handed = set(handed)
+        storage = self.make_storage()
+        for name, data in files:
+            storage.write(name, data)
+        storage.sync()
+        damage(storage)
+        storage.sync()
+        for boot in (1, 2):
+            storage = self._boot_and_hand_out(storage, handed, approved, where + " boot {}".format(boot))
+            if storage is None:
+                break
+
+    def run_file(self, name, sales=None):
         """Every damage of the stored file `name` (a registered record's file)."""
-        probe = RamStorage()
-        self._setup(probe)
-        if name in probe.list():
-            original = probe.read(name)
-        else:  # a temp or legacy file: damage a copy of the newest generation put there
-            base = registry.owner(name).name
-            original = probe.read(base + ".a")
         count = 0
-        for label, data in damages(original, self.step):
-            storage = DirectoryInTheWay()
-            handed = self._setup(storage)
-            if data is None or data is False:
-                if name in storage.list():
-                    storage.remove(name)
-                if data is None:
-                    storage.blocked = name
-            else:
-                storage.write(name, data)
-                storage.sync()
-            where = "{} {} ({} bytes)".format(name, label, len(data) if data else 0)
-            for boot in (1, 2):
-                if not self._boot_and_hand_out(storage, handed, where + " boot {}".format(boot)):
-                    break
-            count += 1
-        self.cases[name] = count
+        for n in sales or self.sales:
+            files = dict(self._prepared(n)[0])
+            original = files.get(name)
+            if original is None:  # a temp or legacy file: damage a copy of a generation put there
+                original = files.get(registry.owner(name).name + ".a")
+            if original is None:
+                continue  # not written by this setup (the audit before a reversal is given up)
+            every_bit = self.header_bits is None or registry.owner(name).name in self.header_bits
+            for label, data in damages(original, self.step, every_bit):
+                where = "{} {} ({} bytes, {} sales)".format(name, label, len(data) if data else 0, n)
+                self._case(n, _damage_file(name, data), where)
+                count += 1
+        self.cases[name] = self.cases.get(name, 0) + count
 
-    def run(self):
+    def run_deletions(self, sales=None, files=TRACE_FILES):
+        """Every subset of the generations of `files` deleted at once (2 ** (2 * len(files)) - 1)."""
+        names = []
+        for base in files:
+            names += [base + ".a", base + ".b"]
+        count = 0
+        for n in sales or self.sales:
+            for mask in range(1, 1 << len(names)):
+                if self.step > 1 and mask % self.step:
+                    continue
+                gone = [names[i] for i in range(len(names)) if mask & (1 << i)]
+                self._case(n, _delete(gone), "deleted {} ({} sales)".format(" ".join(gone), n))
+                count += 1
+        self.cases["deletions"] = self.cases.get("deletions", 0) + count
+
+    def run(self, files=None, deletions=True):
+        """Every damage of every file of the registered records (or of the records named in
+        `files`), then the deletions."""
         for spec in registry.RECORDS:
-            for name in spec.files():
-                self.run_file(name)
+            if files is None or spec.name in files:
+                for name in spec.files():
+                    self.run_file(name)
+        if deletions:
+            self.run_deletions()
         return self
 
     def report(self):
@@ -193,3 +274,31 @@ class Campaign:
             "{:<22} {} cases, {} failures".format("total", sum(self.cases.values()), len(self.failures))
         )
         return "\n".join(lines)
+
+
+def _power_cycle(storage):
+    storage.power_cut()
+    storage.power_on()
+    return storage
+
+
+def _damage_file(name, data):
+    def damage(storage):
+        if data is None or data is False:
+            if name in storage.list():
+                storage.remove(name)
+            if data is None:
+                storage.block(name)
+        else:
+            storage.write(name, data)
+
+    return damage
+
+
+def _delete(names):
+    def damage(storage):
+        for name in names:
+            if name in storage.list():
+                storage.remove(name)
+
+    return damage

@@ -3,6 +3,8 @@
 from firmware import registry
 from firmware.compat import crc32
 from firmware.counters import COUNTERS, FALLBACK_SKIP, RESERVE, Counters, CountersLost, provisioned, recover
+from firmware.errors import StoredDataCorrupt
+from firmware.journal import AUDIT, HOST_STATE, REVERSAL, TXN, Journal
 from firmware.params import PARAMS, Params
 from firmware.store import (
     EVIDENCE_MAX_BYTES,
@@ -84,7 +86,22 @@ def test_two_generations_alternate_and_the_newest_wins():
         save(s, SPEC, {"x": x}, loaded)
     assert s.list() == ["rec.a", "rec.b"]
     again = load(s, SPEC)
-    assert again.record == {"x": 4} and again.seq == 4 and not again.fell_back
+    # the first save wrote generations 1 and 2 (both slots): four saves end at generation 5
+    assert again.record == {"x": 4} and again.seq == 5 and not again.fell_back
+
+
+def test_the_first_save_writes_both_generations_so_a_lone_copy_is_always_a_missing_one():
+    for saves in (1, 2, 3):
+        for slot in (".a", ".b"):
+            s = RamStorage()
+            loaded = load(s, SPEC)
+            for x in range(1, saves + 1):
+                save(s, SPEC, {"x": x}, loaded)
+            assert s.list() == ["rec.a", "rec.b"]
+            s.remove("rec" + slot)
+            again = load(s, SPEC)
+            assert again.fell_back, (saves, slot)
+            assert again.record["x"] in (saves - 1, saves)
 
 
 def test_a_damaged_newest_generation_falls_back_to_the_older_and_is_kept_as_evidence():
@@ -101,17 +118,42 @@ def test_a_damaged_newest_generation_falls_back_to_the_older_and_is_kept_as_evid
     assert s.read("bad.000001." + newest) == damaged
 
 
-def test_a_damaged_older_generation_is_evidence_but_no_fall_back():
+def test_a_damaged_older_generation_is_evidence_and_a_fall_back_as_its_header_is_not_trusted():
     s = RamStorage()
     loaded = load(s, SPEC)
     save(s, SPEC, {"x": 1}, loaded)
     save(s, SPEC, {"x": 2}, loaded)
     older = "rec.a" if loaded.slot == ".b" else "rec.b"
     raw = bytearray(s.read(older))
-    raw[-2] ^= 1  # payload rot; the header still shows the older sequence number
+    raw[-2] ^= 1  # payload rot: the sequence number its header shows is not under a good CRC
     s.write(older, bytes(raw))
     again = load(s, SPEC)
-    assert again.record == {"x": 2} and not again.fell_back and again.damaged == [older]
+    assert again.record == {"x": 2} and again.fell_back and again.damaged == [older]
+
+
+def test_the_header_is_under_the_crc():
+    raw = pack(2, {"x": 1})
+    assert raw[:5] == b"QPR2 " and unpack(raw, 64) == (2, {"x": 1})
+    for i in range(27):
+        for bit in range(8):
+            flipped = bytearray(raw)
+            flipped[i] ^= 1 << bit
+            assert _raises(Damaged, lambda f=bytes(flipped): unpack(f, 64)), (i, bit)
+    # the sequence number 2 -> 6 (byte 12, ^0x04): a good payload CRC no longer hides it
+    flipped = bytearray(raw)
+    flipped[12] ^= 0x04
+    assert _raises(Damaged, lambda: unpack(bytes(flipped), 64))
+
+
+def test_a_qpr1_record_still_loads_and_its_next_save_is_qpr2():
+    s = RamStorage()
+    s.write("rec.a", pack(1, {"x": 1}, 1))
+    s.write("rec.b", pack(2, {"x": 2}, 1))
+    assert s.read("rec.b")[:5] == b"QPR1 "
+    loaded = load(s, SPEC)
+    assert loaded.record == {"x": 2} and loaded.seq == 2 and not loaded.fell_back
+    save(s, SPEC, {"x": 3}, loaded)
+    assert s.read("rec.a")[:5] == b"QPR2 " and load(s, SPEC).record == {"x": 3}
 
 
 def test_a_vanished_generation_counts_as_a_fall_back():
@@ -140,7 +182,7 @@ def test_a_complete_temp_file_is_finished_and_a_torn_one_removed():
     save(s, SPEC, {"x": 2}, loaded)
     # FAT renames by remove + rename: a cut in between leaves only the complete temp file.
     older = "rec.a" if loaded.slot == ".b" else "rec.b"
-    s.write("rec.tmp", pack(3, {"x": 3}))
+    s.write("rec.tmp", pack(4, {"x": 3}))
     s.remove(older)
     again = load(s, SPEC)
     assert again.record == {"x": 3} and "rec.tmp" not in s.list() and evidence(s) == []
@@ -282,6 +324,117 @@ def test_recovery_skips_past_numbers_seen_only_in_evidence():
     assert recover(s).n > 5001
 
 
+def _sale_record(trace, batch=1):
+    return {
+        "v": 1, "kind": "sale", "trace": trace, "batch": batch, "amount": 100,
+        "card": "621700*********5675", "time": 1795392000, "state": "approved", "code": "00",
+        "rrn": "000000000001", "auth": "A00001", "mode": "insert", "shown": True,
+    }  # fmt: skip
+
+
+def _lose_counters_and_marker(s):
+    for name in list(s.list()):
+        if name.startswith("counters.") or name.startswith("provisioned."):
+            s.remove(name)
+
+
+def test_a_transaction_record_is_evidence_and_a_floor_when_counters_and_marker_are_lost():
+    s = RamStorage()
+    c = Counters.load(s)
+    handed = [c.next_trace() for _ in range(4)]
+    save(s, TXN, _sale_record(handed[-1]), load(s, TXN))
+    _lose_counters_and_marker(s)
+    assert provisioned(s)  # the transaction record says so: never a fresh start at trace 1
+    assert _raises(CountersLost, lambda: Counters.load(s))
+    # the boot that found them lost reserved floor + RESERVE in a new marker; recovery skips past it
+    assert recover(s).trace == handed[-1] + 2 * RESERVE + 1
+    # the reversal or the audit alone, or the sign-in state, say it as well
+    for spec, record in (
+        (REVERSAL, {"v": 1, "state": "none"}),
+        (HOST_STATE, {"v": 1, "day": 1, "need": False, "known": 0}),
+    ):
+        t = RamStorage()
+        save(t, spec, record, load(t, spec))
+        assert provisioned(t) and _raises(CountersLost, lambda t=t: Counters.load(t))
+
+
+def test_the_floor_near_the_wrap_is_the_last_trace_plus_the_reserve():
+    s = RamStorage()
+    save(s, TXN, _sale_record(999998, 7), load(s, TXN))
+    assert _raises(CountersLost, lambda: Counters.load(s))
+    r = recover(s)
+    assert (r.trace, r.batch) == ((999998 + 2 * RESERVE) % 999999 + 1, 7)
+
+
+def test_the_floor_after_a_wrap_is_the_most_recent_record_not_the_highest_trace():
+    s = RamStorage()
+    txn = load(s, TXN)
+    save(s, TXN, _sale_record(999998), txn)
+    save(s, TXN, _sale_record(2), txn)  # the newest generation: trace 2, after the wrap
+    audit = {
+        "v": 1,
+        "items": [
+            {
+                "what": "failed_reversal",
+                "trace": 999990,
+                "batch": 1,
+                "amount": 100,
+                "reason": "98",
+                "time": 0,
+                "f": {"11": "999990", "39": "98"},
+            }
+        ],
+    }
+    save(s, AUDIT, audit, load(s, AUDIT))
+    assert _raises(CountersLost, lambda: Counters.load(s))
+    assert recover(s).trace == 2 + 2 * RESERVE + 1  # "the highest trace" would give 999990 + ...
+
+
+def test_counters_that_fall_back_skip_past_a_newer_transaction_too():
+    s = RamStorage()
+    c = Counters.load(s)
+    c.next_trace()
+    c.next_trace()
+    c.n = 400  # as if many numbers had gone out since, the counters' copies then replaced by old ones
+    save(s, TXN, _sale_record(401), load(s, TXN))
+    s.remove("counters.a")
+    s.write("counters.b", pack(2, {"v": 1, "n": 1, "batch": 1}))
+    again = Counters.load(s)
+    assert again.next_trace() > 401
+
+
+def _approved_sale(s):
+    journal = Journal(s)
+    txn = {"kind": "sale", "trace": 2, "batch": 1, "amount": 100, "card": "621700*********5675"}
+    txn.update({"mode": "insert", "time": 1795392000})
+    journal.write_ahead(txn, {3: "000000", 4: "000000000100", 11: "000002", 41: "10000001"})
+    journal.record_outcome("approved", "00", "000000000001", "A00001")
+    journal.clear_reversal()
+
+
+def test_an_approved_sale_is_never_reversed_when_its_newest_txn_and_reversal_are_lost():
+    for txn_gone in (("txn.a",), ("txn.b",), ("txn.a", "txn.b")):
+        for rev_gone in ("reversal.a", "reversal.b"):
+            s = RamStorage()
+            _approved_sale(s)
+            for name in txn_gone + (rev_gone,):
+                s.remove(name)
+            try:
+                journal = Journal(s)
+            except StoredDataCorrupt:
+                continue  # the journal is not trusted: the storage fault, nothing reversed
+            journal.recover()
+            assert journal.pending_reversal() is None, (txn_gone, rev_gone)
+    # one of them alone falls back safely: the approved sale stays approved, nothing to reverse
+    for gone in ("txn.a", "txn.b", "reversal.a", "reversal.b"):
+        s = RamStorage()
+        _approved_sale(s)
+        s.remove(gone)
+        journal = Journal(s)
+        journal.recover()
+        assert journal.pending_reversal() is None, gone
+
+
 def test_legacy_counters_are_migrated():
     s = RamStorage()
     s.write("counters.json", b'{"trace": 42, "batch": 3}')
@@ -390,10 +543,10 @@ def test_legacy_params_are_read():
 
 def test_the_registry_knows_every_file_the_records_write():
     s = RamStorage()
+    Params.load(s).save(s)  # as the terminal does: parameters before counters
     c = Counters.load(s)
     c.next_trace()
     c.next_trace()
-    Params.load(s).save(s)
     s.write("counters.a", b"rot")
     Counters.load(s)
     assert registry.unknown_files(s) == []

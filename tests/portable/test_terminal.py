@@ -227,6 +227,57 @@ def test_a_lost_terminal_identity_blocks_transactions():
     assert "Terminal ID lost" in screen(board) and "Enter amount" not in screen(board)
 
 
+def _provisioned_with_two_identities(saves):
+    """A terminal that stored its parameters `saves` times (terminal id 1000000N at save N) and
+    handed out a number."""
+    from firmware.params import Params
+
+    board = make_board()
+    params = Params.load(board.storage)
+    for n in range(1, saves + 1):
+        params.terminal_id = "1000000" + str(n + 1)
+        params.save(board.storage)
+    term = Terminal(board)
+    term.counters.next_trace()
+    return board
+
+
+def test_parameter_files_deleted_on_a_provisioned_terminal_block_like_a_lost_identity():
+    board = _provisioned_with_two_identities(2)
+    for name in ("params.a", "params.b"):
+        board.storage.remove(name)
+    for _ in range(2):  # never the defaults (terminal 10000001), and not after a reboot either
+        term = Terminal(board)
+        term.settle()
+        assert term.fault == "params_identity_lost" and term.params.terminal_id is None
+        assert "终端参数丢失" in screen(board)
+
+
+def test_the_newest_parameters_deleted_never_bring_an_older_identity_back():
+    for saves in (1, 2, 3):
+        for newest in (True, False):
+            board = _provisioned_with_two_identities(saves)
+            names = [n for n in board.storage.list() if n.startswith("params.")]
+            seqs = [int(board.storage.read(n)[5:13], 16) for n in names]
+            gone = names[seqs.index(max(seqs) if newest else min(seqs))]
+            board.storage.remove(gone)
+            term = Terminal(board)
+            term.settle()
+            assert term.fault == "params_identity_lost", (saves, gone)
+            assert term.params.terminal_id is None
+
+
+def test_a_fresh_terminal_starts_with_the_default_identity_and_stores_it():
+    board = make_board()
+    term = Terminal(board)
+    term.settle()
+    assert term.fault is None and term.params.terminal_id == "10000001"
+    assert "params.a" in board.storage.list() and "params.b" in board.storage.list()
+    term.counters.next_trace()
+    term = Terminal(board)
+    assert term.fault is None and term.params.terminal_id == "10000001"
+
+
 def test_failing_storage_boots_into_a_visible_fault_instead_of_crashing():
     class Failing(RamStorage):
         def read(self, name):
@@ -321,7 +372,7 @@ GOLDEN_SESSION = (
     "ENTER",
     "CANCEL",
 )
-GOLDEN_DIGEST = "83b81a391778fed4c28e1ae29efae51948e833c643c99d48a3751eedec2e590e"
+GOLDEN_DIGEST = "3fcb2aa6b74daf7103ba93f1bea95fbce5a9aa59da75bcd37f0bdc37c607f840"
 
 
 def golden_session(language):
@@ -361,8 +412,9 @@ def test_golden_session_screens():
     assert "Not available yet" in shots[18]
     assert "ENTER for menu" in shots[20]
     assert "钱记小店" in shots[0]
-    assert [s.split("=")[0] for s in stored] == ["counters.a", "counters.b", "params.a", "provisioned.a"]
-    assert '"merchant_name":"钱记小店 Qian\'s \\"Shop\\""' in stored[2]
+    names = ["counters.a", "counters.b", "params.a", "params.b", "provisioned.a", "provisioned.b"]
+    assert [s.split("=")[0] for s in stored] == names
+    assert '"merchant_name":"钱记小店 Qian\'s \\"Shop\\""' in stored[2] + stored[3]
 
 
 def test_golden_session_digest_is_the_same_on_every_runtime():

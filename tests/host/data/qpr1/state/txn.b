@@ -1,0 +1,2 @@
+QPR1 00000006 00b3 d2f6160a
+{"amount":1234,"auth":"","batch":1,"card":"621700*********5675","code":"","kind":"sale","mode":"insert","rrn":"","shown":true,"state":"in_doubt","time":1796608801,"trace":3,"v":1}
