@@ -386,6 +386,7 @@ class Batch:
         self.settled = 0
         self.last = None  # (batch, trace) of the last transaction appended
         self.count_settled = 0  # > 0: the segments hold a settled batch not yet archived
+        self.unreadable = []  # segment names that could not be read (OSError)
         self._reset_index(64)
         self._open_segment = 0  # the segment appends go to (0: a new one)
         self._seg_size = 0
@@ -488,18 +489,15 @@ class Batch:
         self.segments = numbers
         tail_damaged = False
         for index in range(len(numbers)):
-            reader = _Reader(self.storage, segment_name(numbers[index]), self.buf)
-            while True:
-                got = reader.next()
-                if got is None:
-                    break
-                kind, seq, offset, payload = got
-                try:
-                    record = validate(kind, decode(payload))
-                except Damaged:
-                    self.damaged_bytes += HEADER + len(payload)
-                    continue
-                self._apply(kind, seq, record, self._where(index, offset))
+            name = segment_name(numbers[index])
+            try:
+                reader = self._scan_segment(index, name)
+            except OSError:
+                # unreadable (a directory in the way, a failing block): kept as it is, reported,
+                # never appended to
+                self.unreadable.append(name)
+                tail_damaged = True
+                continue
             self.damaged_bytes += reader.skipped
             tail_damaged = reader.tail_damaged
             self._seg_size = reader.size
@@ -509,6 +507,23 @@ class Batch:
             self._open_segment = 0  # a torn tail is never appended to: the next record starts a segment
         if self.settled and self.count_settled:
             self._close()  # a cut came between the settlement record and the end of the closing
+
+    def _scan_segment(self, index, name):
+        reader = _Reader(self.storage, name, self.buf)
+        while True:
+            got = reader.next()
+            if got is None:
+                return reader
+            kind, seq, offset, payload = got
+            try:
+                record = validate(kind, decode(payload))
+            except Damaged:
+                self.damaged_bytes += HEADER + len(payload)
+                continue
+            if kind in (ARCHIVED, ARCHIVE_END):  # only an archive holds these
+                self.damaged_bytes += HEADER + len(payload)
+                continue
+            self._apply(kind, seq, record, self._where(index, offset))
 
     def _apply(self, kind, seq, record, where):
         if seq > self.seq:
@@ -710,17 +725,7 @@ class Batch:
     def archive_rows(self, trace=None, rrn=None, limit=1):
         out = []
         for b in reversed(self.archives()):
-            reader = _Reader(self.storage, archive_name(b), self.buf)
-            while True:
-                got = reader.next()
-                if got is None:
-                    break
-                if got[0] != ARCHIVED:
-                    continue
-                try:
-                    row = validate(ARCHIVED, decode(got[3]))
-                except Damaged:
-                    continue
+            for row in self._rows_of(b):
                 if (trace is None or row["trace"] == trace) and (rrn is None or row["rrn"] == rrn):
                     out.append(row)
                     if limit and len(out) >= limit:
@@ -728,22 +733,39 @@ class Batch:
         return out
 
     def _evictable(self, batch):
-        for row in self._rows_of(batch):
-            if row["open"]:
+        """Only a whole archive (its end frame read back) with no open row may go."""
+        complete = False
+        for row in self._rows_of(batch, True):
+            if row is None:
+                complete = True
+            elif row["open"]:
                 return False
-        return True
+        return complete
 
-    def _rows_of(self, batch):
-        reader = _Reader(self.storage, archive_name(batch), self.buf)
+    def _rows_of(self, batch, with_end=False):
+        """The valid rows of an archive (an unreadable one has none); with_end: None for its end."""
+        name = archive_name(batch)
+        try:
+            reader = _Reader(self.storage, name, self.buf)
+        except OSError:
+            return
         while True:
-            got = reader.next()
+            try:
+                got = reader.next()
+            except OSError:
+                return
             if got is None:
                 return
+            if got[0] not in (ARCHIVED, ARCHIVE_END):
+                continue
+            try:
+                row = validate(got[0], decode(got[3]))
+            except Damaged:
+                continue
             if got[0] == ARCHIVED:
-                try:
-                    yield validate(ARCHIVED, decode(got[3]))
-                except Damaged:
-                    continue
+                yield row
+            elif with_end and row["batch"] == batch:
+                yield None
 
     def evict(self, need):
         """Remove archived batches, oldest first, until `need` bytes are free; a batch with a row

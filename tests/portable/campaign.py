@@ -1,6 +1,7 @@
 # The corruption campaign: every registered stored file, damaged every way we know, then two boots.
 # After each boot the terminal must hand out a (batch, trace) pair never handed out before, boot
 # without crashing, and leave no file the registry does not know. Portable: runs on both runtimes.
+from firmware import batch as batch_journal
 from firmware import registry
 from firmware.compat import crc32
 from firmware.journal import Journal
@@ -60,14 +61,20 @@ def _framed(payload):
     return head.encode() + payload
 
 
-def damages(original, step=1):
-    """(label, bytes) for every damage of one file's content; step > 1 samples the long families."""
+def damages(original, step=1, bits=False):
+    """(label, bytes) for every damage of one file's content; step > 1 samples the long families.
+    bits: every single bit of every byte flipped too (a digit turned into another digit)."""
     for n in range(0, len(original), step):
         yield "truncate", original[:n]
     for i in range(0, len(original), step):
         flipped = bytearray(original)
         flipped[i] ^= 0xFF
         yield "flip", bytes(flipped)
+    for i in range(0, len(original) if bits else 0, step):
+        for bit in range(8):
+            flipped = bytearray(original)
+            flipped[i] ^= 1 << bit
+            yield "bit", bytes(flipped)
     yield "deep", b"[" * 50000
     yield "deep-framed", _framed(b'{"v":' * 2000 + b"1" + b"}" * 2000)
     yield "wrong-types", _framed(b'{"v":true,"n":"5","batch":[1],"reserved":null,"terminal_id":1}')
@@ -102,6 +109,72 @@ def _journal_records(storage, counters, handed):
         journal.signed_in(20780 + trace, 1795392000)
 
 
+def _batch_sale(pair):
+    return {
+        "batch": pair[0],
+        "trace": pair[1],
+        "amount": 1234,
+        "card": "621700*********5675",
+        "org": "CUP",
+        "mode": "insert",
+        "time": 1795392000,
+        "op": "01",
+    }
+
+
+def _batch_records(storage, handed):
+    """The batch journal from its first records, on pairs already handed out (it saves no counters:
+    the counters' damage families keep the generations they were written for): two sales settled
+    into the archive, then an approved sale and one in doubt whose reversal went."""
+    journal = batch_journal.Batch(storage)
+    pairs = sorted(handed)
+    for pair, approved in ((pairs[0], True), (pairs[1], False)):
+        journal.begin(batch_journal.SALE, _batch_sale(pair))
+        state = "approved" if approved else "declined"
+        journal.change(pair[0], pair[1], 1795392001, state=state, code="00", rrn="000000000007")
+    totals = {"dn": 1, "da": 1234, "dcn": 0, "dca": 0, "fn": 0, "fa": 0, "fcn": 0, "fca": 0}
+    journal.settle(dict(totals, batch=pairs[0][0], time=1795392002, result="11"))
+    for pair, approved in ((pairs[2], True), (pairs[3], False)):
+        journal.begin(batch_journal.SALE, _batch_sale(pair))
+        if approved:
+            journal.change(pair[0], pair[1], 1795392003, state="approved", rrn="000000000008")
+        else:
+            journal.change(pair[0], pair[1], 1795392003, state="in_doubt", code="98")
+            journal.reversal_outcome(pair[0], pair[1], "reversed", "00", 1795392004)
+
+
+def _batch_view(storage):
+    """{(batch, trace): (amount, card or kind, rrn, state or voided)} of every transaction and
+    archive row the batch journal shows."""
+    journal = batch_journal.Batch(storage)
+    out = {}
+    for t in journal.transactions():
+        out[(t["batch"], t["trace"])] = (t["amount"], t["card"], t["rrn"], t["state"])
+    for r in journal.archive_rows(limit=0):
+        out[(r["batch"], r["trace"])] = (r["amount"], r["kind"], r["rrn"], r["voided"])
+    return out
+
+
+def _check_batch(storage, expected, where, failures):
+    """The batch journal opens whatever the damage, and shows nothing it was not given: each
+    transaction it shows is one written, with its amount and card; its RRN and state are the
+    written ones or those before (a lost change), never others."""
+    try:
+        shown = _batch_view(storage)
+    except Exception as exc:  # noqa: BLE001 - a crash is what the campaign looks for
+        failures.append("{}: the batch journal crashed: {!r}".format(where, exc))
+        return False
+    for pair in shown:
+        got = shown[pair]
+        want = expected.get(pair)
+        ok = want is not None and got[:2] == want[:2] and got[2] in ("", want[2])
+        ok = ok and (got[3] == want[3] or got[3] in ("sent", "in_doubt"))
+        if not ok:
+            failures.append("{}: the batch journal shows {} {} (written {})".format(where, pair, got, want))
+            return False
+    return True
+
+
 class Campaign:
     """Counts per stored file name: cases run. `failures` lists what went wrong (empty = passed)."""
 
@@ -109,6 +182,9 @@ class Campaign:
         self.step = step
         self.cases = {}
         self.failures = []
+        probe = RamStorage()
+        self._setup(probe)
+        self.expected = _batch_view(probe)  # what the batch journal shows undamaged
 
     def _setup(self, storage):
         """A terminal that has handed out numbers and saved its parameters twice (both generations
@@ -128,6 +204,7 @@ class Campaign:
         for _ in range(3):
             handed.add((term.counters.batch, term.counters.next_trace()))
         _journal_records(storage, term.counters, handed)
+        _batch_records(storage, handed)
         return handed
 
     def _boot_and_hand_out(self, storage, handed, where):
@@ -151,7 +228,7 @@ class Campaign:
         if unknown:
             self.failures.append("{}: unknown files {}".format(where, unknown))
             return False
-        return True
+        return _check_batch(storage, self.expected, where, self.failures)
 
     def run_file(self, name):
         """Every damage of the stored file `name` (a registered record's file)."""
@@ -159,11 +236,14 @@ class Campaign:
         self._setup(probe)
         if name in probe.list():
             original = probe.read(name)
+        elif name == batch_journal.ARCHIVE_TMP:  # a half-written archive: a copy of the archive
+            original = probe.read(batch_journal.archive_name(1))
         else:  # a temp or legacy file: damage a copy of the newest generation put there
             base = registry.owner(name).name
             original = probe.read(base + ".a")
         count = 0
-        for label, data in damages(original, self.step):
+        bits = batch_journal.owns(name) and self.step == 1  # the full campaign only: 8 cases a byte
+        for label, data in damages(original, self.step, bits):
             storage = DirectoryInTheWay()
             handed = self._setup(storage)
             if data is None or data is False:
@@ -185,6 +265,10 @@ class Campaign:
         for spec in registry.RECORDS:
             for name in spec.files():
                 self.run_file(name)
+        probe = RamStorage()
+        self._setup(probe)
+        for name in batch_journal.files_of(probe) + [batch_journal.ARCHIVE_TMP]:
+            self.run_file(name)
         return self
 
     def report(self):
