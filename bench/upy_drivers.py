@@ -50,26 +50,35 @@ def _build():
 
 def _ops(o):
     d = o["display"]
+    blank = bytes(30 * 320)
+    mixed = (bytes(b"\x5a" * 30 * 320), bytes(b"\xa5" * 30 * 320))
+    texts = ("Amount  \u00a51,234.56  ENTER", "Amount  \u00a51,234.57  ENTER")
+    turn = [0]
 
     def full():
-        d.clear()
+        d.blit(blank, 0, 0, 240, 320)  # every pixel row drawn (blit() does not compare)
         d.show()
 
     def dense():
-        d.clear()  # every line dirty
-        buf = d.buffer
-        for i in range(len(buf)):
-            buf[i] = 0x5A
+        turn[0] ^= 1
+        d.blit(mixed[turn[0]], 0, 0, 240, 320)
         d.show()
 
     def row():
-        d.text(4, "Amount  \u00a51,234.56  ENTER")
+        turn[0] ^= 1
+        d.text(4, texts[turn[0]])  # one digit changes: the pixel rows it inks
+        d.show()
+
+    def same():
+        d.clear()
+        d.text(4, texts[turn[0]])  # the screen drawn again unchanged: nothing to send
         d.show()
 
     return (
-        ("clear() + show(): 320 lines of one colour", full),
-        ("show() of 320 lines of mixed pixels (+ filling the buffer)", dense),
-        ("text row + show()", row),
+        ("blit 240x320 + show(): 320 lines of one colour", full),
+        ("blit 240x320 + show(): 320 lines of mixed pixels", dense),
+        ("text row, one digit changed, + show()", row),
+        ("clear() + the same text row + show()", same),
         ("blit 200x200, x aligned", lambda: d.blit(o["qr"], 24, 40, 200, 200)),
         ("blit 200x200, x unaligned", lambda: d.blit(o["qr"], 20, 40, 200, 200)),
         ("keypad poll, idle", o["keypad"].poll),

@@ -48,6 +48,11 @@ def masked(v):
     return v[:6].isdigit() and v[-4:].isdigit() and middle == "*" * len(middle)
 
 
+def _flag(v):
+    """A stored yes/no: JSON true or false only (on CPython 1 == True and 0 == False)."""
+    return v is True or v is False
+
+
 def _text(v, size):
     return type(v) is str and len(v) <= size
 
@@ -66,7 +71,7 @@ def _validate_txn(r):
         and _text(r.get("rrn"), 12)
         and _text(r.get("auth"), 6)
         and _text(r.get("mode"), 8)
-        and r.get("shown") in (True, False)
+        and _flag(r.get("shown"))
     )
     if not ok:
         raise Damaged("bad txn")
@@ -108,7 +113,7 @@ def _validate_host(r):
         type(r.get("v")) is int
         and r["v"] == 1
         and _int(r.get("day"), -1, 0x7FFFFFFF)
-        and r.get("need") in (True, False)
+        and _flag(r.get("need"))
         and _int(r.get("known"), 0, 0x7FFFFFFF)
     )
     if not ok:

@@ -78,7 +78,9 @@ class Online:
     alone). Call step() every loop pass until `outcome` is set: APPROVED or DECLINED (`code`, and
     `record`, the transaction record), FAILED (`message`, a catalog key, and `code` when a host
     code explains it) or COMPLETED. `notices`: catalog keys the operator must see as well (a
-    reversal given up: call support). `phase` and `session` tell the screen what is going on."""
+    reversal given up: call support). `phase` and `session` tell the screen what is going on.
+    Every way through ends in an outcome: an exchange started here is the only one whose answer
+    is read here (the session is the terminal's one, an echo test's answer may be on it)."""
 
     def __init__(self, term, sale=None, force_sign_in=False):
         self.term = term
@@ -94,6 +96,8 @@ class Online:
         self._signed = False
         self._requested = False
         self._request = None
+        self._exchange = None  # the session's number of the exchange started here
+        self.session.reset()  # what an earlier user (an echo test, a transaction) left is not ours
         self._begin()
 
     # ---- driving -------------------------------------------------------------------------------
@@ -101,17 +105,24 @@ class Online:
         """Advance; True if anything changed (the screen redraws)."""
         if self.outcome is not None:
             return False
-        moved = self.session.step()
-        if self.session.done():
+        session = self.session
+        if self._exchange is None or session.exchange != self._exchange:
+            self._interrupted()
+            return True
+        moved = session.step()
+        if session.done():
             try:
                 self._phase_over()
             except OSError:
                 self._fail("storage_failed")
+            if self.outcome is not None:
+                session.reset()
             return True
         return moved
 
     def cancel(self):
-        """CANCEL: True if the transaction stopped cleanly (nothing had been sent)."""
+        """CANCEL: True if the transaction stopped cleanly (nothing had been sent); step() then
+        ends it (cancelled)."""
         return self.outcome is None and self.session.cancel()
 
     def remaining_s(self):
@@ -135,7 +146,10 @@ class Online:
         rev = journal.pending_reversal()
         if rev is not None:
             if rev["attempts"] >= term.params.reversal_attempts:
-                return self._give_up()
+                # The last attempt went and was never answered (a cut while it was out, or the
+                # half-done give-up of one that failed): given up, and the transaction goes on.
+                self._give_up()
+                return self._next()
             return self._start_reversal(rev)
         if self.sale is not None and not self._requested:
             return self._start_sale()
@@ -160,6 +174,19 @@ class Online:
         self._request = request
         timeout_ms = term.params.host_timeout_s * 1000
         self.session.start(request, term.params.host, timeout_ms, before_send)
+        self._exchange = self.session.exchange
+
+    def _interrupted(self):
+        # The session is not on an exchange started here (another user started one, or none was
+        # started): its state and answer are not this transaction's. A request that may have gone
+        # stays in doubt with its reversal pending (98); a reversal keeps its counted attempt.
+        try:
+            if self.phase == REQUEST:
+                self.term.journal.keep_reversal(messages.REVERSE_NO_ANSWER)
+                self.record = self.term.journal.last
+        except OSError:
+            return self._fail("storage_failed")
+        self._fail("online_interrupted")
 
     def _phase_over(self):
         phase = self.phase
@@ -317,11 +344,18 @@ class Online:
             return
         if code == "A0":  # the host could not check our MAC: sign in again
             self._mac_failed()
+        signed = 64 in answer.fields  # and verified by the session
+        if not signed:
+            # Anyone on the way could have written an unsigned decline over an approval: the
+            # decline is shown, but the reversal stays (06), written before the outcome so that no
+            # cut leaves a declined txn with its reversal still reading 98 (recover() clears that).
+            journal.keep_reversal(messages.REVERSE_OTHER)
         journal.record_outcome(J.DECLINED, code)
         self.record = journal.last
         self.outcome = DECLINED
         self.code = code
-        _quietly(journal.clear_reversal)
+        if signed:
+            _quietly(journal.clear_reversal)
 
     def _mac_safe_keep(self, reason):
         try:

@@ -367,6 +367,8 @@ class Terminal:
         return busy
 
     def _render(self):
+        # The screen is drawn whole on a cleared display; the display sends only what changed
+        # (the ILI9341: the changed pixel rows, a row holding the same text costs nothing).
         d = self.display
         rows, cols = d.size()
         d.clear()

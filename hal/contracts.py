@@ -158,7 +158,8 @@ class Display(Device):
         raise NotImplementedError
 
     def clear(self):
-        """Blank the whole screen (in the frame buffer: nothing shows until show())."""
+        """Blank the whole screen (in the frame buffer: nothing shows until show()). The firmware
+        clears and draws every row on each redraw; an implementation may keep what is unchanged."""
         raise NotImplementedError
 
     def text(self, row, s, inverse=False):
@@ -173,7 +174,8 @@ class Display(Device):
         raise NotImplementedError
 
     def show(self):
-        """Flush the frame buffer to the panel."""
+        """Flush the frame buffer to the panel: afterwards it shows what was drawn since clear().
+        An implementation over a bus may send only what changed since the last show()."""
         raise NotImplementedError
 
 

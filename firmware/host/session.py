@@ -5,6 +5,8 @@
 # reads the 2-byte length and the frame, decodes it, checks it and verifies its MAC. Every phase has
 # the same timeout (the host_timeout_s parameter) counted on the Clock's ticks. Frames that answer
 # another message (a late or duplicate answer of an earlier request) are dropped, never counted.
+# The terminal has one session, which the sale, the reversal, the sign-in and the echo test share:
+# each exchange is numbered (`exchange`), and its answer is never handed to another (see reset()).
 
 from firmware.compat import const
 from firmware.host.codec import (
@@ -75,6 +77,18 @@ class Session:
             raise ValueError("the frame buffer is a bytearray of MAX_BODY + 2 bytes")
         self._out = frame  # the request, sent from here
         self._in = frame  # the answer, read into the same bytes once the request is gone
+        self.exchange = 0  # counts start(): whose answer `answer` is
+        self._n = 0
+        self._reset()
+
+    def reset(self):
+        """Forget the last exchange: IDLE, no answer, no code, no error, the request wiped and the
+        link closed (an answer still on its way is lost with the connection). A new user of the
+        session (a sale, an echo test) calls it first, so that it never reads the answer of an
+        exchange it did not start; start() does it too."""
+        self._wipe_out()
+        if self.state in (CONNECTING, SENDING, RECEIVING):
+            self._close()
         self._reset()
 
     def _reset(self):
@@ -85,7 +99,6 @@ class Session:
         self.sent = False
         self.strays = 0  # frames of other messages dropped
         self._request = None
-        self._n = 0
         self._have = 0
         self._size = 0
         self._deadline = 0
@@ -97,8 +110,11 @@ class Session:
         with `host` ("ip:port"). before_send(): called once connected, just before the first byte
         goes (the caller's last durable write, e.g. a reversal's attempt count); an exception from
         it fails the session as NOT_WRITTEN with nothing sent. ProtocolError if the request cannot
-        be encoded; ValueError for a bad host. The state is CONNECTING or FAILED afterwards."""
-        self._reset()
+        be encoded; ValueError for a bad host. The state is CONNECTING or FAILED afterwards, and
+        `exchange` one more: nothing of an earlier exchange (its answer, its code, its connection
+        with whatever it still held) is left."""
+        self.reset()
+        self.exchange += 1
         self._request = request
         self._timeout_ms = timeout_ms
         self._before_send = before_send

@@ -12,7 +12,7 @@ from firmware.online import COMPLETED, REVERSAL, SIGN_IN, Online, Sale, needs_si
 from firmware.online import DECLINED as ONLINE_DECLINED
 from firmware.ui.idle import IdleScreen
 from firmware.ui.widgets import MessageScreen, Screen, center, six_digits
-from hal.contracts import KEY_CANCEL, PIN_DIGITS, PIN_ENTER
+from hal.contracts import KEY_CANCEL, PIN_DIGITS, PIN_ENTER, PIN_TIMEOUT
 
 _STATE_KEYS = {CONNECTING: "auth_connecting", SENDING: "auth_sending", RECEIVING: "auth_receiving"}
 _PHASE_KEYS = {SIGN_IN: "auth_signing_in", REVERSAL: "auth_reversing"}
@@ -48,8 +48,9 @@ def card_read(term, title_key, fen, card):
 
 class PinScreen(Screen):
     """The cardholder types the PIN on the PIN entry (it owns the keypad meanwhile): the screen sees
-    the digit count and the ending only. ENTER goes on to authorising with the PIN block; CANCEL or
-    the entry's timeout ends the sale (nothing was sent)."""
+    the digit count and the ending only. ENTER goes on to authorising with the PIN block; CANCEL
+    ("PIN entry cancelled") or the entry's timeout ("PIN entry timed out") ends the sale (nothing
+    was sent)."""
 
     times_out = False  # the PIN entry times out by itself
 
@@ -85,7 +86,9 @@ class PinScreen(Screen):
         elif kind == PIN_ENTER:
             self._handed = True
             self.term.go(AuthorisingScreen(self.term, self.title_key, Sale(self.fen, self.card, value)))
-        else:  # PIN_CANCEL, PIN_TIMEOUT
+        elif kind == PIN_TIMEOUT:  # the PIN entry's own timeout: nobody typed for too long
+            self._end("pinentry_timed_out")
+        else:  # PIN_CANCEL
             self._end("pinentry_cancelled")
 
     def _end(self, key):

@@ -1,6 +1,16 @@
 # The ILI9341 240x320 SPI panel as a Display: a 1-bit shadow buffer (9.6 KB; RGB565 would be
 # 150 KB) holding the text grid and bitmaps, expanded line by line to RGB565 on show(), only the
-# changed pixel rows. Never allocates in text(), blit() or show(); never imports machine.
+# pixel rows that changed. Never allocates in clear(), text(), blit() or show(); never imports machine.
+#
+# Only what changed goes over the bus: clear() blanks nothing at once, it marks every text row
+# stale; text() on a stale row with the text and highlight it holds keeps it as it is, other text
+# is painted byte by byte, marking the pixel rows whose bytes changed; show() blanks the rows still
+# stale (those nothing was drawn on since clear()) and sends the changed pixel rows. A screen
+# redrawn after clear() with one line changed sends that line's changed pixel rows only.
+#
+# RGB565 expansion: with framebuf (MicroPython), one palette blit a pixel row from a MONO_HLSB
+# frame over the shadow into a one-line RGB565 frame (as Peter Hinch's nano-gui drivers do);
+# without it (CPython), a Python loop. Both send the same bytes (tests/portable/test_drivers.py).
 #
 # Commands (ILI9341 datasheet V1.11, section 8): SWRESET 0x01, SLPOUT 0x11, NORON 0x13, DISPON 0x29,
 # CASET 0x2A, PASET 0x2B, RAMWR 0x2C, MADCTL 0x36, COLMOD 0x3A. The 4-wire serial interface: D/CX low
@@ -12,11 +22,22 @@
 
 from hal.contracts import CAP_BLIT, CAP_PIXELS, Display, char_cells
 
+try:
+    import framebuf
+except ImportError:  # CPython: the Python loop expands the rows
+    framebuf = None  # type: ignore[assignment]
+
 WIDTH = 240
 HEIGHT = 320
 CELL_W = 8
 CELL_H = 16
 _STRIDE = WIDTH // 8  # bytes per row of the shadow buffer (MONO_HLSB: bit 7 = leftmost pixel)
+_ROWS = HEIGHT // CELL_H
+
+# What a text row holds (one byte a row in _state):
+_STALE = 1  # clear() since it was drawn: show() blanks it unless text() draws on it first
+_BLANK = 2  # all paper: blanking it changes nothing
+_INVERSE = 4  # _texts[row] is drawn highlighted
 
 _SWRESET = 0x01
 _SLPOUT = 0x11
@@ -63,6 +84,7 @@ class ILI9341(Display):
         madctl=MADCTL_PORTRAIT,
         ink=BLACK,
         paper=WHITE,
+        use_framebuf=True,
     ):
         self._spi = spi
         self._cs = cs
@@ -75,14 +97,25 @@ class ILI9341(Display):
         self._colours = bytes((ink >> 8, ink & 255, paper >> 8, paper & 255))
         self.buffer = bytearray(_STRIDE * HEIGHT)  # the shadow: 1 = ink
         self._dirty = bytearray(HEIGHT)  # 1 = pixel row changed since the last show()
+        self._state = bytearray(_ROWS)  # _STALE, _BLANK, _INVERSE a text row
+        self._texts = [None] * _ROWS  # type: list  # the text each row holds; None: bitmaps drawn over it
         self._line = bytearray(WIDTH * 2)  # one RGB565 line
-        self._ink_line = bytearray(WIDTH * 2)
-        self._paper_line = bytearray(WIDTH * 2)
-        for i in range(0, WIDTH * 2, 2):
-            self._ink_line[i] = ink >> 8
-            self._ink_line[i + 1] = ink & 255
-            self._paper_line[i] = paper >> 8
-            self._paper_line[i + 1] = paper & 255
+        self._mono = None  # type: framebuf.FrameBuffer | None
+        if framebuf is not None and use_framebuf:
+            self._mono = framebuf.FrameBuffer(self.buffer, WIDTH, HEIGHT, framebuf.MONO_HLSB)
+            self._rgb = framebuf.FrameBuffer(self._line, WIDTH, 1, framebuf.RGB565)
+            # framebuf keeps RGB565 little-endian; the panel takes the high byte first: swapped
+            self._palette = framebuf.FrameBuffer(bytearray(4), 2, 1, framebuf.RGB565)
+            self._palette.pixel(0, 0, ((paper & 255) << 8) | (paper >> 8))
+            self._palette.pixel(1, 0, ((ink & 255) << 8) | (ink >> 8))
+        else:
+            self._ink_line = bytearray(WIDTH * 2)
+            self._paper_line = bytearray(WIDTH * 2)
+            for i in range(0, WIDTH * 2, 2):
+                self._ink_line[i] = ink >> 8
+                self._ink_line[i + 1] = ink & 255
+                self._paper_line[i] = paper >> 8
+                self._paper_line[i + 1] = paper & 255
         self._cmd = bytearray(1)
         self._args = bytearray(4)
         self._arg1 = memoryview(self._args)[:1]
@@ -127,8 +160,17 @@ class ILI9341(Display):
         self._args[0] = self._madctl
         self._command(_MADCTL, 1)
         self._command(_NORON)
-        self.clear()
-        self.show()  # the frame memory holds noise after power-on: blank it before DISPON
+        # The frame memory holds noise after power-on: blank the shadow and send all of it
+        # before DISPON.
+        buf = self.buffer
+        for i in range(len(buf)):
+            buf[i] = 0
+        for r in range(_ROWS):
+            self._state[r] = _BLANK
+            self._texts[r] = ""
+        for y in range(HEIGHT):
+            self._dirty[y] = 1
+        self.show()
         self._command(_DISPON)
 
     def _window(self, x0, y0, x1, y1):
@@ -153,20 +195,22 @@ class ILI9341(Display):
         return (WIDTH, HEIGHT)
 
     def clear(self):
-        buf = self.buffer
-        for i in range(len(buf)):
-            buf[i] = 0
-        for y in range(HEIGHT):
-            self._dirty[y] = 1
+        state = self._state
+        for r in range(_ROWS):
+            state[r] |= _STALE
 
     def text(self, row, s, inverse=False):
-        if not 0 <= row < HEIGHT // CELL_H:
+        if not 0 <= row < _ROWS:
             return
-        buf = self.buffer
-        top = row * CELL_H * _STRIDE
+        state = self._state
+        highlight = _INVERSE if inverse else 0
+        if self._texts[row] == s and state[row] & _INVERSE == highlight:
+            state[row] &= ~_STALE  # already drawn there: nothing to paint or send
+            return
+        buf, dirty = self.buffer, self._dirty
+        y0 = row * CELL_H
+        top = y0 * _STRIDE
         fill = 0xFF if inverse else 0
-        for i in range(top, top + CELL_H * _STRIDE):
-            buf[i] = fill
         col = 0
         glyph = self._glyph
         for ch in s:  # cut at the edge here: contracts.cut_cells allocates a tuple a character
@@ -179,11 +223,22 @@ class ILI9341(Display):
             at = top + col
             for y in range(CELL_H):
                 for c in range(cells):
-                    buf[at + c] = glyph[y * cells + c] ^ fill
+                    v = glyph[y * cells + c] ^ fill
+                    if buf[at + c] != v:
+                        buf[at + c] = v
+                        dirty[y0 + y] = 1
                 at += _STRIDE
             col += cells
-        for y in range(row * CELL_H, (row + 1) * CELL_H):
-            self._dirty[y] = 1
+        if col < _STRIDE:  # the rest of the row: paper, or ink for a highlighted row
+            at = top
+            for y in range(CELL_H):
+                for i in range(at + col, at + _STRIDE):
+                    if buf[i] != fill:
+                        buf[i] = fill
+                        dirty[y0 + y] = 1
+                at += _STRIDE
+        self._texts[row] = s
+        state[row] = highlight | (_BLANK if col == 0 and not fill else 0)
 
     def blit(self, bitmap, x, y, width, height):
         src_stride = (width + 7) >> 3
@@ -195,6 +250,12 @@ class ILI9341(Display):
         y1 = y + height if y + height < HEIGHT else HEIGHT
         if x0 >= x1 or y0 >= y1:
             return
+        state = self._state
+        for r in range(y0 // CELL_H, (y1 - 1) // CELL_H + 1):
+            if state[r] & _STALE:
+                self._blank(r)  # the rest of the row must be blank around the bitmap
+            state[r] = 0
+            self._texts[r] = None
         buf = self.buffer
         if not x & 7:  # byte-aligned: whole bytes, the last one masked (8 times fewer steps)
             b0 = x0 >> 3
@@ -222,7 +283,29 @@ class ILI9341(Display):
                     buf[dst + (px >> 3)] &= ~mask
             self._dirty[py] = 1
 
+    def _blank(self, row):
+        """Paper over text row `row` in the shadow, marking the pixel rows that change."""
+        buf, dirty = self.buffer, self._dirty
+        y0 = row * CELL_H
+        at = y0 * _STRIDE
+        for y in range(y0, y0 + CELL_H):
+            for i in range(at, at + _STRIDE):
+                if buf[i]:
+                    buf[i] = 0
+                    dirty[y] = 1
+            at += _STRIDE
+        self._state[row] = _BLANK
+        self._texts[row] = ""
+
     def show(self):
+        state = self._state
+        for r in range(_ROWS):
+            if state[r] & _STALE:
+                if state[r] & _BLANK:
+                    state[r] = _BLANK
+                    self._texts[r] = ""
+                else:
+                    self._blank(r)
         y = 0
         dirty = self._dirty
         while y < HEIGHT:
@@ -245,6 +328,22 @@ class ILI9341(Display):
         self._cmd[0] = _RAMWR
         self._spi.write(self._cmd)
         self._dc.value(1)
+        if self._mono is not None:
+            line, rgb, mono = self._line, self._rgb, self._mono  # three at most: more builds a tuple
+            palette = self._palette
+            dirty = self._dirty
+            for py in range(y0, y1 + 1):
+                # pixel row py of the shadow onto the line (the stubs type the palette as bytes;
+                # MicroPython's blit takes a FrameBuffer there)
+                rgb.blit(mono, 0, -py, -1, palette)  # type: ignore[arg-type]
+                self._spi.write(line)
+                dirty[py] = 0
+        else:
+            self._expand(y0, y1)
+        self._cs.value(1)
+
+    def _expand(self, y0, y1):
+        """The Python expansion of pixel rows y0..y1, each written as it is made."""
         line, buf, dirty = self._line, self.buffer, self._dirty
         c = self._colours
         ink_hi = c[0]
@@ -279,7 +378,6 @@ class ILI9341(Display):
                     m >>= 1
             self._spi.write(line)
             dirty[py] = 0
-        self._cs.value(1)
 
 
 def _missing(glyph, cells):

@@ -56,6 +56,7 @@ class SPI:
         self.devices = []
         self.baudrate = 1_000_000
         self.inits = 0
+        self.sent = 0  # bytes written, to every device
 
     def init(self, baudrate=None, **kw):
         if baudrate is not None:
@@ -72,6 +73,7 @@ class SPI:
         return d
 
     def write(self, data):
+        self.sent += len(data)
         self._device().transfer(bytes(data))
 
     def read(self, n, write=0):

@@ -211,7 +211,62 @@ def test_show_sends_only_the_changed_rows():
     assert panel.log == []  # nothing changed
     d.text(5, "x")
     d.show()
-    assert panel.log == [(CASET, b"\x00\x00\x00\xef"), (PASET, b"\x00\x50\x00\x5f"), (RAMWR, 240 * 16)]
+    # "x" inks pixel rows 6 to 13 of its cell (Font8x16): rows 86..93, the rest stays paper
+    assert panel.log == [(CASET, b"\x00\x00\x00\xef"), (PASET, b"\x00\x56\x00\x5d"), (RAMWR, 240 * 8)]
+
+
+def test_clear_then_the_same_text_sends_nothing_and_a_row_left_out_is_blanked():
+    d, panel, _ = make(font=Font8x16())
+    d.text(2, " A")
+    d.text(3, "A", inverse=True)
+    d.show()
+    panel.log.clear()
+    d.clear()
+    d.text(2, " A")
+    d.text(3, "A", inverse=True)
+    d.show()
+    assert panel.log == []  # the screen drawn again: nothing to send
+    d.clear()
+    d.text(2, " A")
+    d.show()  # row 3 was not drawn: blanked, all of its 16 pixel rows (the inverse bar)
+    assert panel.log[1:] == [(PASET, b"\x00\x30\x00\x3f"), (RAMWR, 240 * 16)]
+    assert panel.ink(0, 48, 240, 16) == ["." * 240] * 16
+    assert panel.ink(8, 32, 8, 16) == picture(GLYPH_A)
+    panel.log.clear()
+    d.text(3, "A", inverse=False)  # no clear(): replaced in place; the highlight counts as a change
+    d.text(3, "A", inverse=True)
+    d.show()
+    assert panel.log[-1] == (RAMWR, 240 * 16)
+    assert panel.ink(0, 48, 8, 16) == picture(GLYPH_A, inverse=True)
+
+
+def test_a_key_on_the_amount_screen_sends_one_text_row_at_most():
+    """The terminal clears and draws the whole screen on every key: only the amount line goes."""
+    from firmware.params import Params
+    from firmware.terminal import Terminal
+    from tests.portable.fakes import make_board
+    from virtual.storage import RamStorage
+
+    d, panel, spi = make(font=Font8x16())
+    storage = RamStorage()
+    p = Params.load(storage)
+    p.language = "en"
+    p.save(storage)
+    board = make_board(display=d, storage=storage)
+    term = Terminal(board)
+    term.settle()
+    for key in ("ENTER", "1", "1", "2"):
+        board.keypad.press(key)
+        term.settle()
+    assert type(term.screen).__name__ == "AmountScreen"
+    for key in ("3", "CLEAR", "0"):
+        sent = spi.sent
+        panel.log.clear()
+        board.keypad.press(key)
+        term.settle()
+        ramwr = [n for c, n in panel.log if c == RAMWR]
+        assert 0 < sum(ramwr) <= 240 * 16, (key, panel.log)  # within the amount's 16 pixel rows
+        assert spi.sent - sent <= 240 * 16 * 2 + 30, key  # its bytes and a window's commands
 
 
 def test_text_is_cut_at_the_edge_and_rows_out_of_range_are_ignored():
@@ -324,11 +379,17 @@ def test_the_display_passes_the_contract_conformance_check():
     panels = {}
 
     def fresh():
-        d, panel, _spi = make(font=Font8x16())
+        d, panel, spi = make(font=Font8x16())
+        panel.spi = spi
         panels[id(d)] = panel
         return d
 
     def pixel(d, x, y):
+        if not (0 <= x < 240 and 0 <= y < 320):
+            raise IndexError("pixel outside the panel")
         return 1 if panels[id(d)].mem[y][x] == INK else 0
 
-    conformance.check_display(fresh, pixel=pixel)
+    def sent(d):
+        return panels[id(d)].spi.sent
+
+    conformance.check_display(fresh, pixel=pixel, sent=sent)

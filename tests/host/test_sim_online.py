@@ -198,6 +198,14 @@ def test_pin_cancelled_sends_no_sale(tmp_path, capsys):
     _finish(run)
 
 
+def test_pin_timed_out_says_so_and_sends_no_sale(tmp_path, capsys):
+    run = Run(tmp_path)
+    run.run("key ENTER 1 500 ENTER\ninsert debit\nkey 1 2\nwait 61\nexpect PIN entry timed out\n", capsys)
+    assert [decode(f).mti for f in run.frames()] == ["0800"]
+    assert run.txns() == []
+    _finish(run)
+
+
 def test_wrong_pin_is_declined_55_then_the_right_one_is_approved(tmp_path, capsys):
     run = Run(tmp_path)
     run.run(

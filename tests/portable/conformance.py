@@ -94,10 +94,12 @@ def check_keypad(make, virtual=False, beeps=None):
         assert keypad.poll() is None
 
 
-def check_display(make, virtual=False, pixel=None):
+def check_display(make, virtual=False, pixel=None, sent=None):
     """virtual: lines() and inverse() read the shown text back. pixel(display, x, y): the shown
     pixel, 0 or 1, IndexError outside the panel (needed when the display declares CAP_PIXELS or
-    CAP_BLIT: VirtualDisplay.pixel, or a recording panel under a real driver)."""
+    CAP_BLIT: VirtualDisplay.pixel, or a recording panel under a real driver). sent(display): the
+    bytes it has sent to its panel so far, for a display that sends only what changed (a driver
+    over a bus): a screen drawn again after clear() sends nothing, one changed row a little."""
     display = make()
     check_declaration(display)
     rows, cols = display.size()
@@ -125,8 +127,40 @@ def check_display(make, virtual=False, pixel=None):
     if has(display, CAP_BLIT):
         assert has(display, CAP_PIXELS), "blit() addresses pixels: CAP_BLIT needs CAP_PIXELS"
         _check_display_pixels(display, width, height, _observer(display, CAP_BLIT, pixel))
+        _check_display_redraw_pixels(display, _observer(display, CAP_BLIT, pixel))
     else:
         raises(NotImplementedError, display.blit, b"\xff" * 8, 0, 0, 8, 8)
+    if sent is not None:
+        _check_display_sends_what_changed(make(), sent)
+
+
+def _screen(display, rows, mark):
+    for row in range(rows):
+        display.text(row, "{} {}".format(row, mark), inverse=row == 1)
+
+
+def _check_display_sends_what_changed(display, sent):
+    rows = display.size()[0]
+    display.clear()
+    _screen(display, rows, "first")
+    display.show()
+    before = sent(display)
+    display.clear()
+    _screen(display, rows, "second")  # every row changes
+    display.show()
+    full = sent(display) - before
+    assert full > 0
+    before = sent(display)
+    display.clear()
+    _screen(display, rows, "second")
+    display.show()
+    assert sent(display) == before, "the same screen drawn again sent {} bytes".format(sent(display) - before)
+    display.clear()
+    _screen(display, rows, "second")
+    display.text(rows - 1, "changed")
+    display.show()
+    one = sent(display) - before
+    assert 0 < one * rows <= full * 2, "one row changed sent {} bytes, a whole screen {}".format(one, full)
 
 
 def _check_display_text(display, rows, cols):
@@ -147,6 +181,22 @@ def _check_display_text(display, rows, cols):
     display.clear()
     display.show()
     assert display.lines() == [""] * rows and display.inverse() == []
+    # Drawn again after clear(): the rows drawn show, the others are blank, whatever was kept.
+    display.text(0, "A")
+    display.text(1, "B", inverse=True)
+    display.text(2, "C")
+    display.show()
+    display.clear()
+    display.text(0, "A")
+    display.text(1, "B")  # the same text, no longer highlighted
+    display.show()
+    assert display.lines()[:3] == ["A", "B", ""] and display.inverse() == []
+    display.clear()
+    display.text(1, "B", inverse=True)
+    display.show()
+    assert display.lines()[:3] == ["", "B", ""] and display.inverse() == [1]
+    display.clear()
+    display.show()
 
 
 def _check_display_pixels(display, width, height, read):
@@ -176,6 +226,34 @@ def _check_display_pixels(display, width, height, read):
     display.clear()
     display.show()
     assert px(3, 10) == 0 and px(0, 0) == 0
+
+
+def _check_display_redraw_pixels(display, read):
+    """clear() blanks everything show() then sends, whatever an implementation leaves unsent: a
+    bitmap under a text row drawn again with the same text, a bitmap beside a new one."""
+
+    def px(x, y):
+        return read(display, x, y)
+
+    display.clear()
+    display.text(0, " ")
+    display.show()
+    display.blit(b"\xff" * 8, 0, 0, 8, 8)  # over the text row
+    display.show()
+    assert px(0, 0) == 1
+    display.clear()
+    display.text(0, " ")  # the same text as before: the bitmap under it must still go
+    display.show()
+    assert px(0, 0) == 0 and px(7, 7) == 0
+    display.blit(b"\xff" * 2, 0, 1, 16, 1)
+    display.show()
+    display.clear()
+    display.blit(b"\x80", 40, 1, 1, 1)  # another bitmap on the same pixel row
+    display.show()
+    assert px(0, 1) == 0 and px(15, 1) == 0 and px(40, 1) == 1
+    display.clear()
+    display.show()
+    assert px(40, 1) == 0
 
 
 # One read of each card mode, as the reader hands it over.

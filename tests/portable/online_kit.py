@@ -85,12 +85,15 @@ def _mac(algorithm, mak, data):
 
 class FakeHost:
     """Answers each frame LoopbackLink hands it. `plan`: actions for the next requests in turn
-    (default "ok"): "ok"; "code:XX" (answer XX); "silent" (processes it, answers nothing: the answer
-    is lost); "lost" (the request is lost before the host processes it); "garbage"; "bad_mac";
-    "mismatch" (the amount changed); "dup" (the answer twice);
-    "stray" (an answer to another trace first, then the right one); "drop" (the connection breaks
-    after it processed the request). `ledger`: (batch, trace) -> fen of sales charged and not
-    reversed. `received`: every request decoded; `bad_request_macs`: requests whose MAC was wrong."""
+    (default "ok"): "ok"; "code:XX" (answer XX, MACed as every answer of this host);
+    "unsigned:XX" (answer XX without F64, as some hosts decline); "mitm:XX" (a man in the middle:
+    the host approves and charges, the terminal gets XX without F64, RRN or auth code); "silent"
+    (processes it, answers nothing: the answer is lost); "lost" (the request is lost before the
+    host processes it); "garbage"; "bad_mac"; "mismatch" (the amount changed); "dup" (the answer
+    twice); "stray" (an answer to another trace first, then the right one); "drop" (the
+    connection breaks after it processed the request). `ledger`: (batch, trace) -> fen of sales
+    charged and not reversed. `received`: every request decoded; `bad_request_macs`: requests
+    whose MAC was wrong."""
 
     def __init__(self, batch=1, mmdd="1129", hhmmss="103000", algorithm="x919"):
         self.batch = batch
@@ -119,6 +122,8 @@ class FakeHost:
         if action == "lost":
             return b""  # the request never reached the host's processing
         code = action[5:] if action.startswith("code:") else "00"
+        if action.startswith("unsigned:"):
+            code = action[9:]
         what = kind(req)
         if what == "sign_in":
             answer = self._sign_in(req, code)
@@ -134,6 +139,10 @@ class FakeHost:
             answer = start_answer(req, "12")
         if action == "mismatch":
             answer[4] = "000000000001"
+        if action.startswith("unsigned:") or action.startswith("mitm:"):
+            answer[39] = action[action.find(":") + 1 :]
+            for n in (37, 38, 64):
+                answer.fields.pop(n, None)
         frame = self._frame(answer, action == "bad_mac")
         if action == "silent":
             return b""
@@ -177,8 +186,6 @@ class FakeHost:
             answer[38] = "A{:05d}".format(self._rrn)
             batch = int(req[60][2:8])
             self.ledger[(batch, int(req[11]))] = int(req[4])
-        else:
-            del answer[64]  # hosts often decline without a MAC
         return answer
 
     def _reversal(self, req, code):

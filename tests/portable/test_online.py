@@ -10,6 +10,7 @@ from firmware.online import host_time
 from firmware.store import Damaged, load
 from firmware.ui.sale import AuthorisingScreen
 from firmware.version import BUILD_TIME
+from hal.contracts import LinkError
 from tests.portable.online_kit import PAN, TRACK2, TRACK2_OPTIONAL, FakeHost, Rig, SlowLink, chip, kind, tap
 from virtual.devices import LoopbackLink, VirtualClock
 from virtual.storage import TEAR_MODES, PowerCut, RamStorage
@@ -95,12 +96,42 @@ def test_declined_codes_show_their_message_and_leave_nothing_to_reverse():
     assert len(rig.host.ledger) == 1  # the first sale only
 
 
+def _unsigned_decline(plan):
+    rig = _signed_rig()
+    rig.host.plan = [plan]
+    shown = rig.sale(777)
+    assert "Do not honour" in shown and "Approved" not in shown, shown
+    trace = rig.term.journal.last["trace"]
+    assert rig.term.journal.last["state"] == J.DECLINED and rig.term.journal.last["code"] == "05"
+    rev = _reversal(rig)
+    assert rev["state"] == J.PENDING and rev["trace"] == trace and rev["f"]["39"] == "06"
+    return rig, trace
+
+
+def test_an_approval_turned_into_an_unsigned_decline_on_the_way_is_reversed():
+    rig, trace = _unsigned_decline("mitm:05")
+    assert rig.host.ledger[(1, trace)] == 777  # the host charged it; the terminal shows a decline
+    rig = rig.reboot()  # the boot recovery keeps it: only a signed answer clears a reversal
+    assert "Do not honour" in rig.screen() and _reversal(rig)["f"]["39"] == "06"
+    _reversed_before_the_next_sale(rig, trace)
+    assert rig.term.journal.failed_reversals() == []
+
+
+def test_an_unsigned_decline_keeps_the_reversal_which_the_host_answers_25():
+    rig, trace = _unsigned_decline("unsigned:05")
+    assert (1, trace) not in rig.host.ledger
+    rig.press("ENTER")
+    assert "Approved" in rig.sale(888)
+    assert rig.host.kinds()[-2:] == ["reversal", "sale"]
+    assert _reversal(rig)["state"] == J.NONE and rig.host.bad_request_macs == 0
+
+
 def test_pin_cancelled_sends_nothing():
     rig = _signed_rig()
     before = len(rig.host.received)
     rig.start_sale(300, chip())
     rig.press("1", "2", "CANCEL")
-    assert "PIN entry cancelled" in rig.screen()
+    assert "PIN entry cancelled" in rig.screen() and "timed out" not in rig.screen()
     assert len(rig.host.received) == before
     assert rig.term.journal.last["trace"] == 2  # the first sale's record: no new one
     rig.press("ENTER")
@@ -286,6 +317,78 @@ def test_reversal_attempts_survive_a_reboot_and_the_last_failure_calls_support()
     assert (1, trace) in rig.host.ledger  # still charged: support (and settlement) must see it
 
 
+def _out_at_the_last_attempt():
+    """A sale lost (no answer, trace 3), its reversal unanswered twice, the third attempt out when
+    the power goes: after the reboot the reversal is pending at the attempt limit."""
+    rig, trace = _lost("silent", "No answer: reversal", "98")
+    for _ in range(2):
+        rig.press("ENTER")
+        rig.host.plan = ["silent"]
+        rig.sale(300)
+        rig.wait(31)
+        assert "Reversal due: retry" in rig.screen()
+    rig.press("ENTER")
+    rig.host.plan = ["silent"]
+    assert "Sending reversal" in rig.sale(300)
+    rig = rig.reboot()
+    assert _reversal(rig)["attempts"] == 3 and rig.host.kinds().count("reversal") == 3
+    return rig, trace
+
+
+def _given_up_then_sold(rig, trace):
+    sales = len(_sale_frames(rig.host, "sale"))
+    shown = rig.sale(55555)
+    assert "Reversal failed" in shown and "Call support" in shown, shown
+    assert "Approved" in shown and "¥555.55" in shown and "¥7.77" not in shown, shown
+    assert rig.host.kinds().count("reversal") == 3  # at the limit: given up, not sent a fourth time
+    sold = _sale_frames(rig.host, "sale")
+    assert len(sold) == sales + 1 and sold[-1][4] == "000000055555"
+    last = rig.term.journal.last
+    assert last["amount"] == 55555 and last["trace"] != trace and last["state"] == J.APPROVED
+    assert last["rrn"] != "" and "RRN " + last["rrn"] in shown
+    assert _reversal(rig)["state"] == J.NONE
+    failed = rig.term.journal.failed_reversals()
+    assert [(f["trace"], f["amount"]) for f in failed] == [(trace, 777)]
+    rig.press("ENTER")
+    assert "ENTER for menu" in rig.screen()
+
+
+def test_a_reversal_out_at_its_last_attempt_when_the_power_went_is_given_up_and_the_sale_goes_on():
+    rig, trace = _out_at_the_last_attempt()
+    _given_up_then_sold(rig, trace)
+
+
+def test_an_echo_answer_is_never_taken_for_the_sale_after_a_reversal_given_up():
+    rig, trace = _out_at_the_last_attempt()
+    rig.press("ENTER", "8", "8")  # the echo test: its answer stays on the one host session
+    assert "Link OK" in rig.screen()
+    rig.press("ENTER", "CANCEL", "CANCEL")
+    assert "ENTER for menu" in rig.screen()
+    _given_up_then_sold(rig, trace)
+
+
+def test_a_transaction_never_takes_the_answer_of_an_exchange_it_did_not_start():
+    from firmware.online import Echo
+
+    rig = _signed_rig()
+    rig.host.plan = ["silent"]
+    assert "Waiting for host" in rig.sale(777)
+    trace = rig.term.journal.last["trace"]
+    echo = Echo(rig.term)  # another user of the one session: answered at once, code 00
+    for _ in range(5):
+        echo.step()
+    assert echo.outcome == "approved", echo.message
+    rig.term.settle()
+    shown = rig.screen()
+    assert "Interrupted: retry" in shown and "Approved" not in shown, shown
+    assert "Trace 00000" + str(trace) in shown
+    assert rig.term.journal.last["state"] == J.IN_DOUBT
+    rev = _reversal(rig)
+    assert rev["state"] == J.PENDING and rev["trace"] == trace and rev["f"]["39"] == "98"
+    rig.press("ENTER")
+    _reversed_before_the_next_sale(rig, trace)
+
+
 def test_a_reversal_answered_12_or_25_is_done_and_a_duplicate_answer_is_harmless():
     for plan in ("code:12", "code:25", "dup"):
         rig, trace = _lost("silent", "No answer: reversal", "98")
@@ -457,11 +560,13 @@ def test_the_result_recorded_but_never_shown_is_shown_again_after_a_reboot():
     assert rig.term.journal.last["state"] == J.APPROVED
 
 
-def _cut_run(n, tear):
+def _cut_run(n, tear, plan=()):
     """A signed-in terminal, the power cut at its n-th storage operation of a sale (from the menu
-    to the result dismissed); then reboot, settle, one more sale. (fired, trace, state after boot)."""
+    to the result dismissed; the host's `plan` for it); then reboot, settle, one more sale.
+    (fired, trace, state after boot)."""
     rig = _signed_rig()
     trace = rig.term.counters.trace
+    rig.host.plan = list(plan)
     rig.storage.cut_at(n, tear)
     # Sign-in (storage ops) happens at first use; this sale must only do its own.
     fired = False
@@ -474,6 +579,7 @@ def _cut_run(n, tear):
         rig.storage.cut_at(None)
         return False, trace, None, rig
     rig = rig.reboot()
+    rig.host.plan = []  # a cut before the request went leaves its plan unused
     last = rig.term.journal.last
     state = last["state"] if last is not None and last["trace"] == trace else None
     if state == J.APPROVED and not last["shown"]:
@@ -500,6 +606,22 @@ def test_a_power_cut_at_every_storage_operation_of_a_sale_never_charges_silently
             runs += 1
             n += 1
     assert runs >= 5 * 20, runs  # every operation of the sale, in every tear mode
+
+
+def test_a_power_cut_at_every_storage_operation_of_an_unsigned_decline_never_loses_its_reversal():
+    runs = 0
+    for tear in TEAR_MODES:
+        n = 1
+        while True:
+            fired, trace, state, rig = _cut_run(n, tear, ["mitm:05"])
+            if not fired:
+                break
+            where = "cut {} {}: state {}".format(n, tear, state)
+            assert 999 not in [rig.host.ledger[k] for k in rig.host.ledger], where  # reversed
+            assert _reversal(rig)["state"] == J.NONE, where
+            runs += 1
+            n += 1
+    assert runs >= 5 * 10, runs
 
 
 # ---- the session on its own ----------------------------------------------------------------------
@@ -551,6 +673,32 @@ def test_a_session_reads_the_answer_into_the_buffer_it_sent_from_and_keeps_no_re
             raise AssertionError(len(bad))
         except ValueError:
             pass
+
+
+def test_a_session_reset_forgets_the_last_exchange_and_each_start_is_numbered():
+    from firmware.host import messages
+
+    rig = Rig()
+    link = LoopbackLink(FakeHost())
+    session = Session(link, rig.clock, rig.security)
+    acc = messages.Acceptor("10000001", "898100012340001")
+    session.start(messages.echo(acc, 1), "127.0.0.1:1", 1000)
+    first = session.exchange
+    for _ in range(5):
+        session.step()
+    assert session.state == "done" and session.code == "00" and session.answer is not None
+    session.reset()
+    assert (session.state, session.answer, session.code, session.error) == ("idle", None, None, None)
+    assert not session.done() and session.exchange == first
+    link.polls_to_open = None  # the next connection hangs: a new exchange, nothing of the last
+    session.start(messages.sign_in(acc, 7, 1), "127.0.0.1:1", 1000)
+    assert session.exchange == first + 1 and session.state == "connecting" and session.answer is None
+    session.reset()  # a connection in progress is given up
+    try:
+        link.poll_open()
+        raise AssertionError("the link is still connecting")
+    except LinkError:
+        pass
 
 
 def test_the_journal_recovers_a_sent_record_without_its_reversal_as_not_sent():
@@ -632,8 +780,21 @@ def test_a_pin_entry_that_times_out_ends_the_sale_and_sends_nothing():
     rig.start_sale(300, chip())
     rig.press("1", "2")
     rig.wait(61)
-    assert "PIN entry cancelled" in rig.screen()
+    assert "PIN entry timed out" in rig.screen() and "cancelled" not in rig.screen(), rig.screen()
     assert len(rig.host.received) == before and not rig.pin.active()
+    assert rig.term.journal.last["trace"] == 2  # the first sale's record: no new one
+
+
+def test_a_pin_timeout_and_a_pin_cancel_say_which_in_chinese_too():
+    rig = _signed_rig()
+    rig.term.params.language = "zh"
+    rig.start_sale(300, chip())
+    rig.wait(61)
+    assert "密码输入超时" in rig.screen(), rig.screen()
+    rig.press("ENTER")
+    rig.start_sale(300, chip())
+    rig.press("CANCEL")
+    assert "密码输入已取消" in rig.screen(), rig.screen()
 
 
 def test_the_ecb_mac_parameter_is_used_both_ways():

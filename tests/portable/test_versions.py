@@ -1,5 +1,6 @@
 # The version of every stored record is 1 as an int: JSON true, 1.0 and "1" are damage, never
-# version 1 (on CPython True == 1 and 1.0 == 1, so a `v != 1` test let them through). Each record the
+# version 1 (on CPython True == 1 and 1.0 == 1, so a `v != 1` test let them through); a stored flag
+# is JSON true or false, never 1 or 0. Each record the
 # registry knows, the key store's records and the ESP32 key store's index, read back as stored.
 from firmware import registry
 from firmware.store import Damaged, decode, encode, pack_payload, unpack
@@ -86,3 +87,18 @@ def test_an_nvs_key_index_whose_version_is_not_the_int_1_is_damaged():
     for text in NOT_ONE:
         nvs.entries["names"] = pack_payload(1, _with_version(payload, text))
         assert _raises(HalError, ks.names), text
+
+
+def test_a_stored_flag_that_is_not_true_or_false_is_damage():
+    checked = 0
+    for spec in registry.RECORDS:
+        sample = SAMPLES[spec.name]
+        for key in sample:
+            if sample[key] is not True and sample[key] is not False:
+                continue
+            for bad in (1, 0, "true", None):
+                record = dict(sample)
+                record[key] = bad
+                assert _raises(Damaged, spec.validate, decode(encode(record))), (spec.name, key, bad)
+                checked += 1
+    assert checked >= 8  # txn's "shown" and hoststate's "need" at least
