@@ -2,6 +2,7 @@
 # (masked, with totals) or one JSON object a line. Reads only: never writes to the state directory.
 #
 #   python -m sim.journal --state DIR [--json] [--all]
+#   python -m sim.journal diff --state DIR --db FILE
 import argparse
 import json
 import os
@@ -108,7 +109,93 @@ def table(journal, found):
     return "\n".join(lines)
 
 
+def ledger_rows(db):
+    """The host ledger's transactions (a Ledger) in the tool's keys and words."""
+    out = []
+    for r in db.txns():
+        state = "reversed" if r["status"] == "reversed" else ("voided" if r["voided"] else "approved")
+        out.append(
+            {
+                "terminal": r["terminal_id"],
+                "merchant": r["merchant_id"],
+                "batch": r["batch"],
+                "trace": r["trace"],
+                "rrn": r["rrn"] or "",
+                "kind": r["kind"],
+                "amount": r["amount"],
+                "state": state,
+                "time": r["at"] or "",
+            }
+        )
+    return out
+
+
+def differences(found, booked, terminal):
+    """Lines saying each difference between the journal's rows and the ledger's (docs/JOURNAL.md,
+    "The tool"); [] when they match."""
+    mine = {}
+    for r in booked:
+        if r["terminal"] == terminal:
+            mine[(r["batch"], r["trace"])] = r
+    out = []
+    seen = set()
+    for t in found:
+        key = (t["batch"], t["trace"])
+        seen.add(key)
+        row = mine.get(key)
+        where = "batch {:06d} trace {:06d}".format(*key)
+        if t["state"] in ("approved", "voided"):
+            if row is None or row["state"] == "reversed":
+                out.append("{}: {} in the journal, not booked by the host".format(where, t["state"]))
+            elif row["amount"] != t["amount"] or row["rrn"] != t["rrn"]:
+                out.append(
+                    "{}: journal {} rrn {}, host {} rrn {}".format(
+                        where, t["amount"], t["rrn"], row["amount"], row["rrn"]
+                    )
+                )
+        elif t["state"] == "reversed":
+            if row is not None and row["state"] != "reversed":
+                out.append("{}: reversed in the journal, booked by the host".format(where))
+        elif t["state"] == "in_doubt":
+            out.append("{}: in doubt (its reversal has not cleared)".format(where))
+        elif row is not None and row["state"] != "reversed":
+            out.append("{}: {} in the journal, booked by the host".format(where, t["state"]))
+    for key in sorted(mine):
+        row = mine[key]
+        if key not in seen and row["state"] != "reversed" and row["kind"] != "refund":
+            out.append("batch {:06d} trace {:06d}: booked by the host, not in the journal".format(*key))
+    return out
+
+
+def diff(argv):
+    from sim.host.ledger import Ledger, LedgerError
+
+    parser = argparse.ArgumentParser(prog="python -m sim.journal diff")
+    parser.add_argument("--state", required=True, help="the terminal's state directory")
+    parser.add_argument("--db", required=True, help="the host's ledger (SQLite)")
+    args = parser.parse_args(argv)
+    if not os.path.isdir(args.state) or not os.path.isfile(args.db):
+        print("sim.journal diff: no state directory or ledger there", file=sys.stderr)
+        return 2
+    try:
+        journal, found = rows(ReadOnly(args.state), True)
+        db = Ledger(args.db)
+    except (OSError, ValueError, LedgerError) as exc:
+        print("sim.journal diff: cannot read: {}".format(exc), file=sys.stderr)
+        return 2
+    try:
+        lines = differences(found, ledger_rows(db), found[0]["terminal"] if found else None)
+    finally:
+        db.close()
+    for line in lines:
+        print(line)
+    return 1 if lines else 0
+
+
 def main(argv=None):
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] == "diff":
+        return diff(argv[1:])
     parser = argparse.ArgumentParser(prog="python -m sim.journal", description=__doc__)
     parser.add_argument("--state", required=True, help="the terminal's state directory")
     parser.add_argument("--json", action="store_true", help="one JSON object a line")
