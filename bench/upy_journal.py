@@ -66,8 +66,10 @@ def one_sale(j, trace):
 def table_bytes(j):
     """The look-up tables' bytes (item sizes times capacity) and their capacity in transactions."""
     n = 0
-    for arr in (j._trace, j._at, j._change, j._rrn, j._next_t, j._next_r, j._head_t, j._head_r):
-        n += len(arr) * 4  # "I" and "i": 4 bytes on both runtimes (itemsize is CPython's only)
+    for arr in (j._trace, j._at, j._change, j._rrn):
+        n += len(arr) * 4  # "I": 4 bytes on both runtimes (itemsize is CPython's only)
+    for arr in (j._next_t, j._next_r, j._head_t, j._head_r):
+        n += len(arr) * 2  # "h"
     return n + len(j._state), j._cap
 
 

@@ -67,6 +67,7 @@ WARN_PERCENT = const(90)
 
 _TRACE_MAX = const(999999)
 _CHUNK = const(256)  # the resync reads this much at a time
+_SLOTS_MAX = const(32768)  # the chains are int16: far above a batch's 999 transactions
 
 
 class JournalFull(Exception):
@@ -401,26 +402,28 @@ class Batch:
         self._change = _zeros("I", capacity)  # 1 + where its latest change lies (0: none)
         self._rrn = _zeros("I", capacity)  # hash of its RRN (0: none yet)
         self._state = bytearray(capacity)
-        self._next_t = _zeros("i", capacity)  # the chains of the hash tables, -1 ends
-        self._next_r = _zeros("i", capacity)
+        self._next_t = _zeros("h", capacity)  # the chains of the hash tables (int16), -1 ends
+        self._next_r = _zeros("h", capacity)
         self._nb = 64
-        self._head_t = array("i", [-1] * self._nb)
-        self._head_r = array("i", [-1] * self._nb)
+        self._head_t = array("h", [-1] * self._nb)
+        self._head_r = array("h", [-1] * self._nb)
 
     def _grow(self):
         cap = self._cap * 2
+        if cap > _SLOTS_MAX:
+            raise JournalFull("too many transactions in one batch")
         self._trace = _grow(self._trace, "I", cap)
         self._at = _grow(self._at, "I", cap)
         self._change = _grow(self._change, "I", cap)
         self._rrn = _grow(self._rrn, "I", cap)
         self._state = _grow(self._state, "B", cap)
-        self._next_t = _grow(self._next_t, "i", cap)
-        self._next_r = _grow(self._next_r, "i", cap)
+        self._next_t = _grow(self._next_t, "h", cap)
+        self._next_r = _grow(self._next_r, "h", cap)
         self._cap = cap
         # the buckets double with the entries: a chain stays about one long
         self._nb = cap
-        self._head_t = array("i", [-1] * cap)
-        self._head_r = array("i", [-1] * cap)
+        self._head_t = array("h", [-1] * cap)
+        self._head_r = array("h", [-1] * cap)
         for i in range(self.count):
             self._link_t(i)
             if self._rrn[i]:
