@@ -366,3 +366,32 @@ def test_eviction_removes_the_oldest_uploaded_batch_first():
     assert j.evict(store.free()) == []  # enough room already
     assert j.evict(store.capacity) == [2, 3]
     assert j.archives() == [1] and j.archived(trace=1)["open"]
+
+
+def test_a_cut_at_every_storage_operation_of_a_sale_in_every_tear_mode():
+    # A sale is two appends (its record, its outcome), each followed by a sync: four operations.
+    # After the cut, what was synced is there, the record in flight is there whole or not at all,
+    # and the next sale appends and is found.
+    for tear in TEAR_MODES:
+        for n in (1, 2, 3, 4):
+            store = RamStorage()
+            j = bj.Batch(store)
+            one_sale(j, 1)
+            store.cut_at(n, tear)
+            raises(PowerCut, one_sale, j, 2)
+            store.power_on()
+            j = bj.Batch(store)
+            state = j.state_of(2)
+            if n == 1:  # the sale's record in flight: whole only when everything landed
+                assert state == (bj.SENT if tear == TEAR_ALL else None), (tear, n)
+            elif n == 2:  # its sync: lands only with TEAR_ALL
+                assert state == (bj.SENT if tear == TEAR_ALL else None), (tear, n)
+            elif n == 3:  # the outcome in flight after a synced record
+                assert state == (bj.APPROVED if tear == TEAR_ALL else bj.SENT), (tear, n)
+            else:
+                assert state == (bj.APPROVED if tear == TEAR_ALL else bj.SENT), (tear, n)
+            assert j.by_trace(1)["state"] == bj.APPROVED
+            one_sale(j, 3)
+            again = bj.Batch(store)
+            assert again.by_trace(3)["rrn"] == rrn(3) and again.last == (1, 3), (tear, n)
+            assert [t["trace"] for t in again.transactions()][0] == 1
