@@ -46,6 +46,8 @@ _FIELDS = {
     "sign_in_daily": (True, lambda v: v is True or v is False, False),
     "reversal_attempts": (3, _int(1, 9), False),
     "no_pin_limit_fen": (100000, _int(0, 10**12 - 1), False),
+    # Transactions per batch (每批次笔数): settlement's F48 counts are 3 digits.
+    "batch_size": (500, _int(1, 999), False),
 }
 
 _OK = 0

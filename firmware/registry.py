@@ -1,7 +1,8 @@
 # The registry of stored files: every record the firmware writes is declared here, with the module
 # that validates it. A file in storage that this registry does not know is a bug (a test checks).
-# TODO(journal): the full journal (the whole batch) extends the transaction record of firmware/journal.py.
+# The batch journal's files (segments, archives) are declared by firmware/batch.py (BATCH_FILES).
 
+from firmware.batch import BATCH_FILES
 from firmware.counters import COUNTERS, PROVISIONED
 from firmware.journal import AUDIT, HOST_STATE, REVERSAL, TXN
 from firmware.params import PARAMS
@@ -25,6 +26,8 @@ def owner(name):
     for spec in RECORDS:
         if name in spec.files():
             return spec
+    if BATCH_FILES.owns(name):
+        return BATCH_FILES
     return None
 
 

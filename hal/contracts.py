@@ -294,6 +294,12 @@ def check_name(name):
             raise ValueError("bad storage name")
 
 
+def check_offset(offset):
+    """Raise ValueError unless offset is a valid read_into() offset (an int >= 0)."""
+    if type(offset) is not int or offset < 0:
+        raise ValueError("bad storage offset")
+
+
 class Storage(Device):
     """Files under one root. Written data is durable only after sync(): a power cut may lose
     what was written since, and may tear the write in flight (a prefix of it lands). rename() and
@@ -302,6 +308,13 @@ class Storage(Device):
 
     def read(self, name):
         """Return the whole file as bytes; OSError(ENOENT) if it does not exist."""
+        raise NotImplementedError
+
+    def read_into(self, name, offset, buf):
+        """Fill buf (a bytearray or writable memoryview) with the file's bytes from offset on and
+        return how many were read: len(buf) unless the file ends first, 0 at or after its end.
+        OSError(ENOENT) if it does not exist; ValueError unless offset is an int >= 0. Allocates
+        nothing in proportion to the read, so a large file can be walked in a fixed buffer."""
         raise NotImplementedError
 
     def write(self, name, data):

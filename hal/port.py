@@ -20,6 +20,7 @@ from hal.contracts import (
     Storage,
     System,
     check_name,
+    check_offset,
 )
 
 try:
@@ -90,6 +91,18 @@ class VfsStorage(Storage):
                 return f.read()
         except OSError as exc:
             raise self._missing(name, exc)
+
+    def read_into(self, name, offset, buf):
+        # seek + readinto: the bytes go straight into buf, no bytes object of the read is made.
+        check_offset(offset)
+        try:
+            with open(self._path(name), "rb") as f:
+                if offset:
+                    f.seek(offset)
+                n = f.readinto(buf)
+        except OSError as exc:
+            raise self._missing(name, exc)
+        return n or 0  # None on a stream with nothing to give; a file at its end gives 0
 
     def write(self, name, data):
         # After OSError(ENOSPC) the file may hold part of data or nothing: the record layer writes

@@ -4,7 +4,7 @@ import errno
 import os
 
 from hal.contracts import check_name
-from virtual.storage import RamStorage
+from virtual.storage import QPDATA_BYTES, RamStorage
 
 
 def _is_storage_name(name):
@@ -22,7 +22,7 @@ class DirStorage(RamStorage):
     cut (cut_at, power_cut) writes what its tear lands to the directory before PowerCut is raised,
     so a new DirStorage(root) sees exactly what power_on() would."""
 
-    def __init__(self, root, capacity=256 * 1024):
+    def __init__(self, root, capacity=QPDATA_BYTES):
         self.root = root
         os.makedirs(root, exist_ok=True)
         super().__init__(capacity)

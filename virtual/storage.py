@@ -1,6 +1,6 @@
 # RamStorage: the Storage contract in RAM with the power-cut model of a flash file system.
 # A test double for the tests and the simulator: never part of the device image.
-from hal.contracts import ENOENT, ENOSPC, Storage, check_name
+from hal.contracts import ENOENT, ENOSPC, Storage, check_name, check_offset
 
 # How much of what was not synced lands when the power fails (cut_at, power_cut). The values are
 # the words of the scenario step `cut N torn MODE`.
@@ -10,6 +10,11 @@ TEAR_HALF = "half"  # ... its first len // 2 bytes
 TEAR_ALL_BUT_ONE = "all-but-1"  # ... all its bytes but the last
 TEAR_ALL = "all"  # everything written lands, the write/append in flight included, as if synced
 TEAR_MODES = (TEAR_NONE, TEAR_ONE_BYTE, TEAR_HALF, TEAR_ALL_BUT_ONE, TEAR_ALL)
+
+
+# The reference board's data partition ("qpdata" in partitions.csv: 0x180000 bytes, 1.5 MB): the
+# default capacity, so a full storage comes at the same point in the simulator as on the board.
+QPDATA_BYTES = 0x180000
 
 
 class PowerCut(BaseException):
@@ -36,7 +41,7 @@ class RamStorage(Storage):
     power_cut() fail the power, power_on() restores it. Subclasses keep the durable layer elsewhere
     through the _load/_persist* hooks (sim.storage.DirStorage)."""
 
-    def __init__(self, capacity=256 * 1024):
+    def __init__(self, capacity=QPDATA_BYTES):
         self.capacity = capacity
         self.syncs = 0
         self.ops = 0
@@ -50,6 +55,16 @@ class RamStorage(Storage):
     def read(self, name):
         self._powered()
         return self._get(name)
+
+    def read_into(self, name, offset, buf):
+        self._powered()
+        check_offset(offset)
+        data = self._get(name)
+        n = min(len(buf), len(data) - offset)
+        if n <= 0:
+            return 0
+        memoryview(buf)[:n] = memoryview(data)[offset : offset + n]
+        return n
 
     def write(self, name, data):
         self._powered()

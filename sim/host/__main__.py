@@ -15,7 +15,49 @@ def _parser():
     commands = parser.add_subparsers(title="commands", dest="command")
     serve = commands.add_parser("serve", help="run the host (the default)")
     _serve_options(serve)
+    ledger = commands.add_parser("ledger", help="print the ledger's transactions (sim.journal's view)")
+    ledger.add_argument("--db", required=True, metavar="FILE", help="the ledger (SQLite)")
+    ledger.add_argument("--json", action="store_true", help="one JSON object a line")
     return parser
+
+
+def _ledger(args):
+    """The ledger's transactions in sim.journal's keys and words: a table, or JSON lines."""
+    import json
+    import os
+
+    from sim.host.ledger import Ledger
+    from sim.journal import ledger_rows
+
+    if not os.path.isfile(args.db):
+        print("host: no ledger {}".format(args.db), file=sys.stderr)
+        return 2
+    try:
+        db = Ledger(args.db)
+    except LedgerError as e:
+        print("host: {}".format(e), file=sys.stderr)
+        return 2
+    try:
+        found = ledger_rows(db)
+    finally:
+        db.close()
+    for r in found:
+        if args.json:
+            print(json.dumps(r, ensure_ascii=False, sort_keys=True))
+        else:
+            print(
+                "{} {:06d} {:06d} {:<7} {:>12} {:<9} {:<13} {}".format(
+                    r["terminal"],
+                    r["batch"],
+                    r["trace"],
+                    r["kind"],
+                    r["amount"],
+                    r["state"],
+                    r["rrn"],
+                    r["time"],
+                )
+            )
+    return 0
 
 
 def _serve_options(p):
@@ -58,6 +100,8 @@ def main(argv=None):
     if not argv or (argv[0].startswith("-") and argv[0] not in ("-h", "--help")):
         argv.insert(0, "serve")  # serve is the default command
     args = _parser().parse_args(argv)
+    if args.command == "ledger":
+        return _ledger(args)
     if args.command != "serve":
         return 2
     try:

@@ -6,10 +6,12 @@ import os
 from tools.mpy_gate import REPO, device_sources
 
 # Modules a MicroPython 1.27 port provides that the device code may use (`select` for the console).
+# `array` for the batch journal's look-up tables (every port we target builds it in);
 # `io` for the crash site (sys.print_exception into an io.StringIO); the port modules (`machine`,
 # ...) only where MAY_IMPORT_PORT says: main.py and the ESP32 board module hand them on (inside
 # functions), boot.py reads the safe-mode key's pins.
 DEVICE_STDLIB = {
+    "array",
     "binascii",
     "errno",
     "gc",

@@ -89,12 +89,15 @@ from virtual.devices import VirtualClock, VirtualDisplay, VirtualSystem  # noqa:
 PAN = "6222021234567890128"
 
 
+_STORAGE_CALLS = ("read", "read_into", "write", "append", "sync", "rename", "remove", "list", "size", "free")
+
+
 class DeadStorage(Storage):
     """A flash chip that answers nothing: every call raises HalError (naming a card, to prove the
     text never reaches the screen)."""
 
     def __getattribute__(self, name):
-        if name in ("read", "write", "append", "sync", "rename", "remove", "list", "size", "free"):
+        if name in _STORAGE_CALLS:
             raise HalError("flash dead while writing " + PAN)
         return object.__getattribute__(self, name)
 

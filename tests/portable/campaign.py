@@ -5,7 +5,10 @@
 # does not know. The setup leaves the records at low and higher sequence numbers (one, two or three
 # sales); every bit of every header byte is flipped, and every subset of the trace-holding records
 # (counters, provisioned, txn, reversal, audit) is deleted. Portable: runs on both runtimes; the
-# storage is a factory (tests/host runs it on the simulator's disk storage too).
+# storage is a factory (tests/host runs it on the simulator's disk storage too). The batch journal's
+# files (firmware/batch.py) are damaged the same way: it opens whatever the damage and shows nothing
+# it was not given.
+from firmware import batch as batch_journal
 from firmware import registry
 from firmware.compat import crc32
 from firmware.journal import Journal
@@ -129,6 +132,76 @@ def _journal_records(storage, counters, handed, approved_pairs, sales):
         journal.signed_in(20780 + trace, 1795392000)
 
 
+def _batch_sale(pair):
+    return {
+        "batch": pair[0],
+        "trace": pair[1],
+        "amount": 1234,
+        "card": "621700*********5675",
+        "org": "CUP",
+        "mode": "insert",
+        "time": 1795392000,
+        "op": "01",
+    }
+
+
+def _batch_records(storage, handed):
+    """The batch journal from its first records, on pairs already handed out (it saves no counters:
+    the counters' damage families keep the generations they were written for): two sales settled
+    into the archive, then an approved sale and one in doubt whose reversal went."""
+    journal = batch_journal.Batch(storage)
+    pairs = sorted(handed)
+    for pair, approved in ((pairs[0], True), (pairs[1], False)):
+        journal.begin(batch_journal.SALE, _batch_sale(pair))
+        state = "approved" if approved else "declined"
+        journal.change(pair[0], pair[1], 1795392001, state=state, code="00", rrn="000000000007")
+    totals = {"dn": 1, "da": 1234, "dcn": 0, "dca": 0, "fn": 0, "fa": 0, "fcn": 0, "fca": 0}
+    journal.settle(dict(totals, batch=pairs[0][0], time=1795392002, result="11"))
+    for pair, approved in ((pairs[2], True), (pairs[3], False)):
+        journal.begin(batch_journal.SALE, _batch_sale(pair))
+        if approved:
+            journal.change(pair[0], pair[1], 1795392003, state="approved", rrn="000000000008")
+        else:
+            journal.change(pair[0], pair[1], 1795392003, state="in_doubt", code="98")
+            journal.reversal_outcome(pair[0], pair[1], "reversed", "00", 1795392004)
+
+
+def _batch_view(storage):
+    """{(batch, trace): (amount, card or kind, rrn, state or voided)} of every transaction and
+    archive row the batch journal shows."""
+    journal = batch_journal.Batch(storage)
+    out = {}
+    for t in journal.transactions():
+        out[(t["batch"], t["trace"])] = (t["amount"], t["card"], t["rrn"], t["state"])
+    for r in journal.archive_rows(limit=0):
+        out[(r["batch"], r["trace"])] = (r["amount"], r["kind"], r["rrn"], r["voided"])
+    return out
+
+
+def _check_batch(storage, expected, where, failures):
+    """The batch journal opens whatever the damage, and shows nothing it was not given: each
+    transaction it shows is one written, with its amount and card; its RRN and state are the
+    written ones or those before (a lost change), never others."""
+    try:
+        shown = _batch_view(storage)
+    except Exception as exc:  # noqa: BLE001 - a crash is what the campaign looks for
+        failures.append("{}: the batch journal crashed: {!r}".format(where, exc))
+        return False
+    for pair in shown:
+        got = shown[pair]
+        want = expected.get(pair)
+        ok = want is not None and got[:2] == want[:2] and got[2] in ("", want[2])
+        ok = ok and (got[3] == want[3] or got[3] in ("sent", "in_doubt"))
+        if not ok:
+            failures.append("{}: the batch journal shows {} {} (written {})".format(where, pair, got, want))
+            return False
+    return True
+
+
+# The setup whose terminal also wrote the batch journal (it needs four pairs handed out).
+BATCH_SALES = 3
+
+
 class Campaign:
     """Counts per stored file name: cases run. `failures` lists what went wrong (empty = passed).
     make_storage(): a new empty storage whose directory in the way `blocked` can be set
@@ -149,6 +222,7 @@ class Campaign:
         self.cases = {}
         self.failures = []
         self._setups = {}
+        self._expected = None
 
     def _setup(self, storage, sales=3):
         """A terminal that saved its parameters twice, handed out numbers and made `sales` sales;
@@ -169,6 +243,8 @@ class Campaign:
         for _ in range(sales):
             handed.add((term.counters.batch, term.counters.next_trace()))
         _journal_records(storage, term.counters, handed, approved, sales)
+        if sales == BATCH_SALES:
+            _batch_records(storage, handed)
         return handed, approved
 
     def _boot_and_hand_out(self, storage, handed, approved, where):
@@ -198,7 +274,18 @@ class Campaign:
         if unknown:
             self.failures.append("{}: unknown files {}".format(where, unknown))
             return None
+        if not _check_batch(storage, self._batch_expected(), where, self.failures):
+            return None
         return storage
+
+    def _batch_expected(self):
+        """What the batch journal shows undamaged (the setup that writes it)."""
+        if self._expected is None:
+            probe = RamStorage()
+            for name, data in self._prepared(BATCH_SALES)[0]:
+                probe.write(name, data)
+            self._expected = _batch_view(probe)
+        return self._expected
 
     def _prepared(self, sales):
         """The files a setup of `sales` sales leaves, and its pairs (made once per setup: every case
@@ -231,7 +318,9 @@ class Campaign:
         for n in sales or self.sales:
             files = dict(self._prepared(n)[0])
             original = files.get(name)
-            if original is None:  # a temp or legacy file: damage a copy of a generation put there
+            if original is None and name == batch_journal.ARCHIVE_TMP:  # a half-written archive
+                original = files.get(batch_journal.archive_name(1))
+            elif original is None:  # a temp or legacy file: damage a copy of a generation put there
                 original = files.get(registry.owner(name).name + ".a")
             if original is None:
                 continue  # not written by this setup (the audit before a reversal is given up)
@@ -264,6 +353,10 @@ class Campaign:
             if files is None or spec.name in files:
                 for name in spec.files():
                     self.run_file(name)
+        if files is None or "batch" in files:
+            names = [n for n, _ in self._prepared(BATCH_SALES)[0] if batch_journal.owns(n)]
+            for name in names + [batch_journal.ARCHIVE_TMP]:
+                self.run_file(name, sales=(BATCH_SALES,))
         if deletions:
             self.run_deletions()
         return self

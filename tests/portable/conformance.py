@@ -460,6 +460,7 @@ def check_storage(make, reopen=None, virtual=False):
     store.sync()
     assert store.read("b.bin") == b"x"
     _check_storage_names(store)
+    _check_read_into(store)
     if exact and store.free() <= 1 << 20:  # the test needs the bytes in RAM
         _check_storage_full(store)
     if virtual:
@@ -492,6 +493,44 @@ def _check_storage_names(store):
     store.remove("0._-")
 
 
+def read_whole(store, name, size=3):
+    """The file read through read_into() in pieces of `size` bytes, as the journal reads."""
+    buf = bytearray(size)
+    out = b""
+    offset = 0
+    while True:
+        n = store.read_into(name, offset, buf)
+        assert type(n) is int and 0 <= n <= size, n
+        if n == 0:
+            return out
+        out += bytes(buf[:n])
+        offset += n
+
+
+def _check_read_into(store):
+    store.write("r.bin", b"0123456789")
+    buf = bytearray(4)
+    assert store.read_into("r.bin", 0, buf) == 4 and buf == b"0123"
+    assert store.read_into("r.bin", 8, buf) == 2 and buf == b"8923"  # the rest of buf untouched
+    assert store.read_into("r.bin", 10, buf) == 0 and store.read_into("r.bin", 99, buf) == 0
+    view = memoryview(buf)
+    assert store.read_into("r.bin", 3, view[1:3]) == 2 and buf == b"8343"
+    assert store.read_into("r.bin", 0, bytearray(0)) == 0
+    big = bytearray(16)
+    assert store.read_into("r.bin", 1, big) == 9 and bytes(big[:9]) == b"123456789"
+    store.append("r.bin", b"ab")  # sees what the last append added
+    assert read_whole(store, "r.bin") == store.read("r.bin") == b"0123456789ab"
+    store.write("r.bin", b"")
+    assert store.read_into("r.bin", 0, buf) == 0 and read_whole(store, "r.bin") == b""
+    assert raises(OSError, store.read_into, "nope", 0, buf).errno == ENOENT
+    for offset in (-1, True, 1.0, "0", None):
+        raises(ValueError, store.read_into, "r.bin", offset, buf)
+    for bad in BAD_NAMES:
+        raises(ValueError, store.read_into, bad, 0, buf)
+    store.remove("r.bin")
+    assert raises(OSError, store.read_into, "r.bin", 0, buf).errno == ENOENT
+
+
 def _check_storage_full(store):
     free = store.free()
     assert raises(OSError, store.write, "big", bytes(free + 1)).errno == ENOSPC
@@ -520,8 +559,12 @@ def check_power_cut(make, reopen=None):
 
 
 def files(store):
-    """Every file of a storage with its content: {name: bytes}."""
-    return {name: store.read(name) for name in store.list()}
+    """Every file of a storage with its content: {name: bytes}. Each file read through read_into()
+    too must give the same bytes: a torn write shows in both alike."""
+    got = {name: store.read(name) for name in store.list()}
+    for name in got:
+        assert read_whole(store, name) == got[name], name
+    return got
 
 
 def _power_on(store, reopen):
@@ -621,6 +664,7 @@ def _check_dead_until_power_on(store, reopen):
     store.power_cut()
     calls = (
         (store.read, ("f",)),
+        (store.read_into, ("f", 0, bytearray(1))),
         (store.write, ("f", b"x")),
         (store.append, ("f", b"x")),
         (store.sync, ()),

@@ -372,7 +372,7 @@ GOLDEN_SESSION = (
     "ENTER",
     "CANCEL",
 )
-GOLDEN_DIGEST = "3fcb2aa6b74daf7103ba93f1bea95fbce5a9aa59da75bcd37f0bdc37c607f840"
+GOLDEN_DIGEST = "3c08aea32afba40b9f81778cd35993d74ee8dc738c632ad76077b6c6e3af7a46"
 
 
 def golden_session(language):

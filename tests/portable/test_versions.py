@@ -13,7 +13,7 @@ from tests.portable.esp32_fakes import FakeNVS
 NOT_ONE = (b"true", b"1.0", b'"1"', b"1e0", b"2", b"0", b"null")
 
 # A valid record of each registered kind: a record added to the registry needs one here.
-SAMPLES = {  # type: dict
+SAMPLES = {  # type: dict[str, dict]
     "counters": {"v": 1, "n": 3, "batch": 1},
     "provisioned": {"v": 1, "reserved": 13},
     "params": {"v": 1, "warn": 0, "language": "en"},

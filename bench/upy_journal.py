@@ -1,0 +1,125 @@
+# The batch journal's costs (firmware/batch.py), on whichever runtime runs it: bytes passed to
+# storage per sale (its records: written ahead, then the outcome), append and look-up (by trace,
+# by RRN) at 1,000, 5,000 and 10,000 transactions, the opening scan, and the RAM of the look-up
+# tables per transaction. Prints, ends with a RESULT line; never asserts.
+#
+# MicroPython: node tests/upy/run.mjs bench/upy_journal.py   CPython: python bench/journal.py
+import gc
+
+from bench.upy_timing import ticks_diff, ticks_us
+from firmware import batch as bj
+from virtual.storage import RamStorage
+
+SIZES = (1000, 5000, 10000)
+LOOKUPS = 200
+CARD = "622202******0128"
+
+
+class CountingStorage(RamStorage):
+    """RamStorage that counts the bytes passed to write() and append()."""
+
+    def __init__(self, capacity):
+        super().__init__(capacity)
+        self.written = 0
+
+    def write(self, name, data):
+        self.written += len(data)
+        super().write(name, data)
+
+    def append(self, name, data):
+        self.written += len(data)
+        super().append(name, data)
+
+
+def sale(trace):
+    return {
+        "batch": 1,
+        "trace": trace,
+        "amount": 100 + trace,
+        "card": CARD,
+        "org": "CUP",
+        "mode": "insert",
+        "time": 1800000000 + trace,
+        "op": "01",
+    }
+
+
+def rrn(trace):
+    return "{:012d}".format(trace)
+
+
+def one_sale(j, trace):
+    j.begin(bj.SALE, sale(trace))
+    j.change(
+        1,
+        trace,
+        1800000000,
+        state=bj.APPROVED,
+        code="00",
+        rrn=rrn(trace),
+        auth="123456",
+        f12="101010",
+        f13="1207",
+    )
+
+
+def table_bytes(j):
+    """The look-up tables' bytes (item sizes times capacity) and their capacity in transactions."""
+    n = 0
+    for arr in (j._trace, j._at, j._change, j._rrn):
+        n += len(arr) * 4  # "I": 4 bytes on both runtimes (itemsize is CPython's only)
+    for arr in (j._next_t, j._next_r, j._head_t, j._head_r):
+        n += len(arr) * 2  # "h"
+    return n + len(j._state), j._cap
+
+
+def main():
+    storage = CountingStorage(64 * 1024 * 1024)
+    j = bj.Batch(storage)
+    one_sale(j, 1)
+    per_sale = storage.written
+    print("bytes passed to storage per sale (sale record + approved change): {}".format(per_sale))
+    results = ["per_sale={}".format(per_sale)]
+    trace = 1
+    for size in SIZES:
+        t0 = ticks_us()
+        while trace < size:
+            trace += 1
+            one_sale(j, trace)
+        build = ticks_diff(ticks_us(), t0)
+        t0 = ticks_us()
+        for _ in range(20):
+            trace += 1
+            one_sale(j, trace)
+        append_us = ticks_diff(ticks_us(), t0) // 40  # 20 sales, two records each
+        gc.collect()
+        t0 = ticks_us()
+        step = size // LOOKUPS
+        for k in range(LOOKUPS):
+            j.by_trace(1 + k * step)
+        by_trace = ticks_diff(ticks_us(), t0) // LOOKUPS
+        t0 = ticks_us()
+        for k in range(LOOKUPS):
+            j.by_rrn(rrn(1 + k * step))
+        by_rrn = ticks_diff(ticks_us(), t0) // LOOKUPS
+        t0 = ticks_us()
+        opened = bj.Batch(storage)
+        scan_ms = ticks_diff(ticks_us(), t0) // 1000
+        assert opened.count == j.count
+        table, cap = table_bytes(j)
+        print(
+            "{:>6} txns: append {:>5} us/record, by_trace {:>5} us, by_rrn {:>5} us, open {:>6} ms, "
+            "tables {} bytes for {} slots ({:.1f} bytes a transaction), filling {} ms".format(
+                j.count, append_us, by_trace, by_rrn, scan_ms, table, cap, table / cap, build // 1000
+            )
+        )
+        results.append(
+            "append_{}={} trace_{}={} rrn_{}={} open_{}={}".format(
+                size, append_us, size, by_trace, size, by_rrn, size, scan_ms
+            )
+        )
+        results.append("table_{}={}".format(size, table))
+    print("RESULT " + " ".join(results))
+
+
+main()

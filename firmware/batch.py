@@ -1,0 +1,853 @@
+# The current batch on flash (当前批次流水): every sale, void, refund, state change, reversal outcome
+# and settlement of the batch as framed records appended to segment files, found by trace or RRN.
+# Never rewrites or truncates a record, never holds more of a card than its first 6 and last 4
+# digits (the validator refuses anything else), never trusts a frame whose CRC does not match.
+#
+# docs/JOURNAL.md ("The batch journal") gives the format, the resync rule and the capacity rules.
+
+from array import array
+
+from firmware.compat import const, crc32
+from hal.contracts import ENOENT
+from hal.record import Damaged, decode, encode
+
+# ---- The frame --------------------------------------------------------------------------------
+# A 14-byte header, then the payload (the record in hal.record's canonical encoding):
+#   0-1  b"QJ"    2  format version (1)    3  kind
+#   4-7  sequence (big-endian, +1 each record, across segments)
+#   8-9  payload length (big-endian, 1..PAYLOAD_MAX)
+#   10-13 CRC-32 of bytes 0-9 and the payload (the record's CRC covers its header too)
+HEADER = const(14)
+PAYLOAD_MAX = const(1024)
+_VERSION = const(1)
+_MAGIC0 = const(0x51)  # "Q"
+_MAGIC1 = const(0x4A)  # "J"
+
+# Kinds (header byte 3, and "k" nowhere: the header says it)
+SALE = const(1)
+VOID = const(2)
+REFUND = const(3)
+STATE = const(4)  # a state change of (batch, trace): the outcome, voided, refunded, e-signature
+REVERSAL = const(5)  # a reversal's outcome for (batch, trace)
+SETTLEMENT = const(6)  # the batch closed
+ARCHIVED = const(7)  # one row of a settled batch, in its archive file
+ARCHIVE_END = const(8)  # the archive file is complete
+KIND_NAMES = {SALE: "sale", VOID: "void", REFUND: "refund", STATE: "state", REVERSAL: "reversal"}
+KIND_NAMES[SETTLEMENT] = "settlement"
+KIND_NAMES[ARCHIVED] = "archived"
+KIND_NAMES[ARCHIVE_END] = "archive_end"
+TXN_KINDS = (SALE, VOID, REFUND)
+
+# Transaction states, as firmware.journal names them, plus the two only the batch knows.
+SENT = "sent"
+APPROVED = "approved"
+DECLINED = "declined"
+UNSENT = "unsent"
+IN_DOUBT = "in_doubt"
+REVERSED = "reversed"
+VOIDED = "voided"  # an approved sale a later void undid
+STATES = (SENT, APPROVED, DECLINED, UNSENT, IN_DOUBT, REVERSED, VOIDED)
+_REVERSAL_FAILED = const(0x10)  # with IN_DOUBT in the state table: its reversal was given up
+_STATE_CODES = {SENT: 1, APPROVED: 2, DECLINED: 3, UNSENT: 4, IN_DOUBT: 5, REVERSED: 6, VOIDED: 7}
+
+# The e-signature's upload state (电子签名上送)
+ESIGN = ("none", "pending", "uploaded", "failed")
+REVERSAL_RESULTS = ("reversed", "failed")
+
+# Segment files: "batch.000001" upward. A segment is closed when the next record would take it
+# past SEGMENT_BYTES, and at every open whose last segment ends in a damaged frame (a torn tail).
+SEGMENT_PREFIX = "batch."
+SEGMENT_BYTES = const(16384)
+_SEGMENT_MAX = const(999999)
+
+# Capacity: one transaction with its receipt, and the settlement always kept free.
+TXN_ROOM = const(3072)  # its records (about 600 bytes) and its receipt (about 2 KB)
+SETTLEMENT_ROOM = const(8192)
+WARN_PERCENT = const(90)
+
+_TRACE_MAX = const(999999)
+_CHUNK = const(256)  # the resync reads this much at a time
+_SLOTS_MAX = const(32768)  # the chains are int16: far above a batch's 999 transactions
+
+
+class JournalFull(Exception):
+    """No room for one more transaction: the batch must be settled first (请先结算)."""
+
+
+# ---- validation --------------------------------------------------------------------------------
+def _int(v, lo, hi):
+    return type(v) is int and lo <= v <= hi
+
+
+def _text(v, size):
+    return type(v) is str and len(v) <= size
+
+
+def _digits(v, size):
+    return type(v) is str and len(v) == size and v.isdigit()
+
+
+def _digits_or_empty(v, size):
+    return v == "" or _digits(v, size)
+
+
+def masked(v):
+    """True if v is a card number masked to first 6 + last 4 (the only card data kept)."""
+    if type(v) is not str or not 13 <= len(v) <= 19:
+        return False
+    middle = v[6:-4]
+    return v[:6].isdigit() and v[-4:].isdigit() and middle == "*" * len(middle)
+
+
+def _org(v):
+    if type(v) is not str or len(v) > 8:
+        return False
+    for ch in v:
+        if not "A" <= ch <= "Z":
+            return False
+    return True
+
+
+def domestic(org):
+    """A card organisation the settlement counts as domestic (内卡): CUP, or none reported (a
+    magnetic stripe read says nothing); every other one is foreign (外卡)."""
+    return org in ("CUP", "")
+
+
+def _orig(v):
+    if type(v) is not dict or len(v) != 4:
+        return False
+    return (
+        _int(v.get("batch"), 1, _TRACE_MAX)
+        and _int(v.get("trace"), 1, _TRACE_MAX)
+        and _digits_or_empty(v.get("rrn"), 12)
+        and _digits_or_empty(v.get("date"), 4)
+    )
+
+
+# Every field of every kind: (name, check). A record holds exactly these, nothing else: no field
+# can carry a PAN, track data or a PIN block in under another name.
+_TXN = (
+    ("batch", lambda v: _int(v, 1, _TRACE_MAX)),
+    ("trace", lambda v: _int(v, 1, _TRACE_MAX)),
+    ("amount", lambda v: _int(v, 1, 999999999999)),
+    ("card", masked),
+    ("org", _org),
+    ("mode", lambda v: _text(v, 8)),
+    ("time", lambda v: _int(v, 0, 0x7FFFFFFF)),
+    ("op", lambda v: _digits(v, 2)),
+)
+_VOID_EXTRA = (("orig", _orig),)
+_REFUND_EXTRA = (("orig", _orig), ("reason", lambda v: _text(v, 40)))
+_STATE = (
+    ("batch", lambda v: _int(v, 1, _TRACE_MAX)),
+    ("trace", lambda v: _int(v, 1, _TRACE_MAX)),
+    ("state", lambda v: v in STATES),
+    ("code", lambda v: _text(v, 2)),
+    ("rrn", lambda v: _digits_or_empty(v, 12)),
+    ("auth", lambda v: _text(v, 6)),
+    ("f12", lambda v: _digits_or_empty(v, 6)),  # the host's time hhmmss
+    ("f13", lambda v: _digits_or_empty(v, 4)),  # the host's date MMDD
+    ("f15", lambda v: _digits_or_empty(v, 4)),  # the settlement date MMDD
+    ("esign", lambda v: v in ESIGN),
+    ("refunded", lambda v: _int(v, 0, 999999999999)),
+    ("time", lambda v: _int(v, 0, 0x7FFFFFFF)),
+)
+_REVERSAL = (
+    ("batch", lambda v: _int(v, 1, _TRACE_MAX)),
+    ("trace", lambda v: _int(v, 1, _TRACE_MAX)),
+    ("result", lambda v: v in REVERSAL_RESULTS),
+    ("code", lambda v: _text(v, 2)),
+    ("time", lambda v: _int(v, 0, 0x7FFFFFFF)),
+)
+_COUNT = lambda v: _int(v, 0, 999)  # noqa: E731
+_SUM = lambda v: _int(v, 0, 999999999999)  # noqa: E731
+_SETTLEMENT = (
+    ("batch", lambda v: _int(v, 1, _TRACE_MAX)),
+    ("time", lambda v: _int(v, 0, 0x7FFFFFFF)),
+    ("dn", _COUNT),  # domestic: debit (sales) count and sum, credit (refunds) count and sum
+    ("da", _SUM),
+    ("dcn", _COUNT),
+    ("dca", _SUM),
+    ("fn", _COUNT),  # foreign, the same
+    ("fa", _SUM),
+    ("fcn", _COUNT),
+    ("fca", _SUM),
+    ("result", lambda v: _text(v, 2)),  # F48's answer: "11" balanced both, "12", "21", "22", ""
+)
+_ARCHIVED = (
+    ("batch", lambda v: _int(v, 1, _TRACE_MAX)),
+    ("trace", lambda v: _int(v, 1, _TRACE_MAX)),
+    ("kind", lambda v: v in ("sale", "void", "refund")),
+    ("rrn", lambda v: _digits_or_empty(v, 12)),
+    ("date", lambda v: _digits_or_empty(v, 4)),
+    ("amount", lambda v: _int(v, 1, 999999999999)),
+    ("voided", lambda v: v is True or v is False),
+    ("refunded", lambda v: _int(v, 0, 999999999999)),
+    ("open", lambda v: v is True or v is False),  # not yet uploaded: never evicted
+)
+_ARCHIVE_END = (("batch", lambda v: _int(v, 1, _TRACE_MAX)), ("rows", lambda v: _int(v, 0, 99999)))
+SCHEMA = {
+    SALE: _TXN,
+    VOID: _TXN + _VOID_EXTRA,
+    REFUND: _TXN + _REFUND_EXTRA,
+    STATE: _STATE,
+    REVERSAL: _REVERSAL,
+    SETTLEMENT: _SETTLEMENT,
+    ARCHIVED: _ARCHIVED,
+    ARCHIVE_END: _ARCHIVE_END,
+}
+
+
+def validate(kind, record):
+    """The record if it holds exactly its kind's fields, each valid; Damaged otherwise."""
+    fields = SCHEMA.get(kind)
+    if fields is None or type(record) is not dict or len(record) != len(fields):
+        raise Damaged("bad journal record")
+    for name, check in fields:
+        if name not in record or not check(record[name]):
+            raise Damaged("bad journal field " + name)
+    return record
+
+
+# ---- the frame ---------------------------------------------------------------------------------
+def frame(kind, seq, record):
+    """The bytes appended for one record (validated first: ValueError if it is not valid)."""
+    try:
+        validate(kind, record)
+    except Damaged as exc:
+        raise ValueError(str(exc))
+    payload = encode(record)
+    if len(payload) > PAYLOAD_MAX:
+        raise ValueError("journal record too long")
+    head = bytearray(HEADER)
+    head[0] = _MAGIC0
+    head[1] = _MAGIC1
+    head[2] = _VERSION
+    head[3] = kind
+    head[4:8] = (seq & 0xFFFFFFFF).to_bytes(4, "big")
+    head[8:10] = len(payload).to_bytes(2, "big")
+    crc = crc32(payload, crc32(memoryview(head)[:10]))
+    head[10:14] = crc.to_bytes(4, "big")
+    return bytes(head) + payload
+
+
+def segment_name(number):
+    return "{}{:06d}".format(SEGMENT_PREFIX, number)
+
+
+def segment_number(name):
+    """The number of a segment file's name, or 0 if name is not one."""
+    if not name.startswith(SEGMENT_PREFIX):
+        return 0
+    tail = name[len(SEGMENT_PREFIX) :]
+    if len(tail) != 6 or not tail.isdigit():
+        return 0
+    return int(tail)
+
+
+# The archive: one file per settled batch, "arch.<batch>", of ARCHIVED frames and an ARCHIVE_END,
+# written as "arch.tmp" then renamed; evicted oldest batch first.
+ARCHIVE_PREFIX = "arch."
+ARCHIVE_TMP = "arch.tmp"
+
+
+def archive_name(batch):
+    return "{}{:06d}".format(ARCHIVE_PREFIX, batch)
+
+
+def _archive_batch(name):
+    if not name.startswith(ARCHIVE_PREFIX):
+        return 0
+    tail = name[len(ARCHIVE_PREFIX) :]
+    return int(tail) if len(tail) == 6 and tail.isdigit() else 0
+
+
+def owns(name):
+    """True if `name` is one of the journal's files (a segment, an archive or its temporary)."""
+    return bool(segment_number(name)) or bool(_archive_batch(name)) or name == ARCHIVE_TMP
+
+
+class _BatchFiles:
+    """The batch journal's entry in firmware/registry.py: its names are open-ended (numbered)."""
+
+    name = "batch"
+
+    def owns(self, name):
+        return owns(name)
+
+
+BATCH_FILES = _BatchFiles()
+
+
+def files_of(storage):
+    """The journal's files in storage, sorted."""
+    return [n for n in storage.list() if owns(n)]
+
+
+def trace_after(a, b):
+    """True if trace a was handed out after trace b: within half the cycle ahead (traces wrap at
+    999999 to 1, so the highest trace is not the latest)."""
+    d = (a - b) % _TRACE_MAX
+    return 0 < d < _TRACE_MAX // 2
+
+
+class _Reader:
+    """Walks one segment's frames through read_into() in a fixed buffer. next() returns
+    (kind, seq, offset, payload memoryview) or None at the end; a frame that is not whole and
+    correct is skipped by the resync rule: look for the next "QJ" + version byte after its first
+    byte, and try again there. `skipped` counts the bytes passed over (damage)."""
+
+    def __init__(self, storage, name, buf):
+        self.storage = storage
+        self.name = name
+        self.buf = buf
+        self.size = storage.size(name)
+        self.offset = 0
+        self.skipped = 0
+        self.tail_damaged = False  # the segment ends in bytes that are no frame
+
+    def _frame_at(self, offset):
+        buf = self.buf
+        mv = memoryview(buf)
+        if self.storage.read_into(self.name, offset, mv[:HEADER]) != HEADER:
+            return None
+        if buf[0] != _MAGIC0 or buf[1] != _MAGIC1 or buf[2] != _VERSION or buf[3] not in SCHEMA:
+            return None
+        length = (buf[8] << 8) | buf[9]
+        if not 0 < length <= PAYLOAD_MAX or offset + HEADER + length > self.size:
+            return None
+        payload = mv[HEADER : HEADER + length]
+        if self.storage.read_into(self.name, offset + HEADER, payload) != length:
+            return None
+        crc = crc32(payload, crc32(mv[:10]))
+        if crc != int.from_bytes(bytes(mv[10:14]), "big"):
+            return None
+        seq = int.from_bytes(bytes(mv[4:8]), "big")
+        return buf[3], seq, length, payload
+
+    def _resync(self, start):
+        """The offset of the next possible frame start after `start`, or self.size."""
+        buf = self.buf
+        mv = memoryview(buf)
+        offset = start + 1
+        while offset < self.size:
+            n = self.storage.read_into(self.name, offset, mv[:_CHUNK])
+            if n < 3:
+                return self.size
+            i = 0
+            while i < n - 2:
+                if buf[i] == _MAGIC0 and buf[i + 1] == _MAGIC1 and buf[i + 2] == _VERSION:
+                    return offset + i
+                i += 1
+            offset += n - 2
+        return self.size
+
+    def next(self):
+        while self.offset < self.size:
+            at = self.offset
+            got = self._frame_at(at)
+            if got is not None:
+                kind, seq, length, payload = got
+                self.offset = at + HEADER + length
+                return kind, seq, at, payload
+            nxt = self._resync(at)
+            self.skipped += nxt - at
+            self.offset = nxt
+            if nxt >= self.size:
+                self.tail_damaged = True
+        return None
+
+
+def _zeros(typecode, size):
+    return array(typecode, [0] * size)
+
+
+def _grow(arr, typecode, size):
+    out = _zeros(typecode, size) if typecode != "B" else bytearray(size)
+    for i in range(len(arr)):
+        out[i] = arr[i]
+    return out
+
+
+class Batch:
+    """The current batch's journal on `storage`. Opening scans every segment once and builds the
+    look-up tables (per transaction: its trace, where its record and its latest change lie, its
+    state, a hash of its RRN; 25 bytes in RAM, no record kept). Every append is synced before it
+    returns; OSError if storage fails. `damaged_bytes`: bytes of the segments that no valid frame
+    holds (a torn tail, garbage), kept in place as evidence. `settled`: the number of the last
+    batch closed by a settlement record, or 0."""
+
+    def __init__(self, storage):
+        self.storage = storage
+        self.buf = bytearray(HEADER + PAYLOAD_MAX)
+        self.segments = []  # segment numbers of this journal, oldest first
+        self.seq = 0  # the last sequence number appended (or found)
+        self.damaged_bytes = 0
+        self.settled = 0
+        self.last = None  # (batch, trace) of the last transaction appended
+        self.count_settled = 0  # > 0: the segments hold a settled batch not yet archived
+        self.unreadable = []  # segment names that could not be read (OSError)
+        self._reset_index(64)
+        self._open_segment = 0  # the segment appends go to (0: a new one)
+        self._seg_size = 0
+        self._scan()
+
+    # ---- the index ----------------------------------------------------------------------------
+    def _reset_index(self, capacity):
+        self.count = 0
+        self._cap = capacity
+        self._trace = _zeros("I", capacity)
+        self._at = _zeros("I", capacity)  # where its own record lies
+        self._change = _zeros("I", capacity)  # 1 + where its latest change lies (0: none)
+        self._rrn = _zeros("I", capacity)  # hash of its RRN (0: none yet)
+        self._state = bytearray(capacity)
+        self._next_t = _zeros("h", capacity)  # the chains of the hash tables (int16), -1 ends
+        self._next_r = _zeros("h", capacity)
+        self._nb = 64
+        self._head_t = array("h", [-1] * self._nb)
+        self._head_r = array("h", [-1] * self._nb)
+
+    def _grow(self):
+        cap = self._cap * 2
+        if cap > _SLOTS_MAX:
+            raise JournalFull("too many transactions in one batch")
+        self._trace = _grow(self._trace, "I", cap)
+        self._at = _grow(self._at, "I", cap)
+        self._change = _grow(self._change, "I", cap)
+        self._rrn = _grow(self._rrn, "I", cap)
+        self._state = _grow(self._state, "B", cap)
+        self._next_t = _grow(self._next_t, "h", cap)
+        self._next_r = _grow(self._next_r, "h", cap)
+        self._cap = cap
+        # the buckets double with the entries: a chain stays about one long
+        self._nb = cap
+        self._head_t = array("h", [-1] * cap)
+        self._head_r = array("h", [-1] * cap)
+        for i in range(self.count):
+            self._link_t(i)
+            if self._rrn[i]:
+                self._link_r(i)
+
+    def _link_t(self, i):
+        b = self._trace[i] % self._nb
+        self._next_t[i] = self._head_t[b]
+        self._head_t[b] = i
+
+    def _link_r(self, i):
+        b = self._rrn[i] % self._nb
+        self._next_r[i] = self._head_r[b]
+        self._head_r[b] = i
+
+    def _where(self, seg_index, offset):
+        return (seg_index << 16) | offset
+
+    def _index_txn(self, trace, where):
+        if self.count == self._cap:
+            self._grow()
+        i = self.count
+        self._trace[i] = trace
+        self._at[i] = where
+        self._change[i] = 0
+        self._rrn[i] = 0
+        self._state[i] = _STATE_CODES[SENT]
+        self._next_r[i] = -1
+        self.count = i + 1
+        self._link_t(i)
+
+    def _find_t(self, trace):
+        """The index entry of the latest transaction with this trace, or -1."""
+        i = self._head_t[trace % self._nb]
+        while i >= 0:
+            if self._trace[i] == trace:
+                return i
+            i = self._next_t[i]
+        return -1
+
+    def _index_change(self, kind, record, where):
+        i = self._find_t(record["trace"])
+        if i < 0:
+            return
+        if kind == REVERSAL:  # the state moves; the outcome fields stay those of the last change
+            if record["result"] == "reversed":
+                self._state[i] = _STATE_CODES[REVERSED]
+            else:
+                self._state[i] = _STATE_CODES[IN_DOUBT] | _REVERSAL_FAILED
+            return
+        self._change[i] = where + 1
+        rrn = record["rrn"]
+        if rrn and not self._rrn[i]:
+            self._rrn[i] = _rrn_hash(rrn)
+            self._link_r(i)
+        self._state[i] = _STATE_CODES[record["state"]] | (self._state[i] & _REVERSAL_FAILED)
+
+    # ---- reading ------------------------------------------------------------------------------
+    def _scan(self):
+        numbers = []
+        for name in self.storage.list():
+            n = segment_number(name)
+            if n:
+                numbers.append(n)
+        numbers.sort()
+        self.segments = numbers
+        tail_damaged = False
+        for index in range(len(numbers)):
+            name = segment_name(numbers[index])
+            try:
+                reader = self._scan_segment(index, name)
+            except OSError:
+                # unreadable (a directory in the way, a failing block): kept as it is, reported,
+                # never appended to
+                self.unreadable.append(name)
+                tail_damaged = True
+                continue
+            self.damaged_bytes += reader.skipped
+            tail_damaged = reader.tail_damaged
+            self._seg_size = reader.size
+        if numbers and not tail_damaged and self._seg_size < SEGMENT_BYTES:
+            self._open_segment = numbers[-1]
+        else:
+            self._open_segment = 0  # a torn tail is never appended to: the next record starts a segment
+        if self.settled and self.count_settled:
+            self._close()  # a cut came between the settlement record and the end of the closing
+
+    def _scan_segment(self, index, name):
+        reader = _Reader(self.storage, name, self.buf)
+        while True:
+            got = reader.next()
+            if got is None:
+                return reader
+            kind, seq, offset, payload = got
+            try:
+                record = validate(kind, decode(payload))
+            except Damaged:
+                self.damaged_bytes += HEADER + len(payload)
+                continue
+            if kind in (ARCHIVED, ARCHIVE_END):  # only an archive holds these
+                self.damaged_bytes += HEADER + len(payload)
+                continue
+            self._apply(kind, seq, record, self._where(index, offset))
+
+    def _apply(self, kind, seq, record, where):
+        if seq > self.seq:
+            self.seq = seq
+        if kind in TXN_KINDS:
+            self._index_txn(record["trace"], where)
+            self.last = (record["batch"], record["trace"])
+        elif kind == SETTLEMENT:
+            self.settled = record["batch"]
+            self.count_settled = self.count  # the transactions the closing archives
+        else:
+            self._index_change(kind, record, where)
+
+    def _read(self, where):
+        """(kind, record) of the frame at `where`; Damaged if it no longer reads back."""
+        index = where >> 16
+        reader = _Reader(self.storage, segment_name(self.segments[index]), self.buf)
+        got = reader._frame_at(where & 0xFFFF)
+        if got is None:
+            raise Damaged("journal frame unreadable")
+        return got[0], validate(got[0], decode(got[3]))
+
+    def _view(self, i):
+        kind, record = self._read(self._at[i])
+        view = dict(record)
+        view["kind"] = KIND_NAMES[kind]
+        for name in ("code", "rrn", "auth", "f12", "f13", "f15"):
+            view[name] = ""
+        view["esign"] = "none"
+        view["refunded"] = 0
+        if self._change[i]:
+            change = self._read(self._change[i] - 1)[1]
+            for name in ("code", "rrn", "auth", "f12", "f13", "f15", "esign", "refunded"):
+                view[name] = change[name]
+        code = self._state[i]
+        view["state"] = _STATE_NAMES[code & 0x0F]
+        view["reversal"] = "failed" if code & _REVERSAL_FAILED else ""
+        return view
+
+    def by_trace(self, trace):
+        """The transaction of this batch with this trace as a dict (its record, its latest state,
+        code, RRN, auth, F12/F13/F15, e-signature state, refunded so far), or None."""
+        i = self._find_t(trace)
+        return None if i < 0 else self._view(i)
+
+    def by_rrn(self, rrn):
+        """The transaction whose answer carried this RRN, or None."""
+        if not rrn:
+            return None
+        i = self._head_r[_rrn_hash(rrn) % self._nb]
+        h = _rrn_hash(rrn)
+        while i >= 0:
+            if self._rrn[i] == h:
+                view = self._view(i)
+                if view["rrn"] == rrn:
+                    return view
+            i = self._next_r[i]
+        return None
+
+    def transactions(self):
+        """Every transaction of the batch, oldest first, as by_trace() gives it (one at a time)."""
+        for i in range(self.count):
+            yield self._view(i)
+
+    def at(self, i):
+        """The i-th transaction (0 the oldest), for a list scrolled on the screen."""
+        return self._view(i)
+
+    def state_of(self, trace):
+        """The state of the transaction with this trace (from RAM: nothing is read), or None."""
+        i = self._find_t(trace)
+        return None if i < 0 else _STATE_NAMES[self._state[i] & 0x0F]
+
+    # ---- writing -------------------------------------------------------------------------------
+    def _append(self, kind, record):
+        data = frame(kind, self.seq + 1, record)
+        if self._open_segment == 0 or self._seg_size + len(data) > SEGMENT_BYTES:
+            number = (self.segments[-1] + 1) if self.segments else 1
+            if number > _SEGMENT_MAX:
+                raise JournalFull("no segment number left")
+            self.segments.append(number)
+            self._open_segment = number
+            self._seg_size = 0
+        name = segment_name(self._open_segment)
+        offset = self._seg_size
+        try:
+            self.storage.append(name, data)
+            self.storage.sync()
+        except OSError:
+            # part of it may have landed: the next record starts a new segment after a re-read
+            self._resync_after_failure(name)
+            raise
+        self._seg_size = offset + len(data)
+        self.seq += 1
+        self._apply(kind, self.seq, record, self._where(len(self.segments) - 1, offset))
+
+    def _resync_after_failure(self, name):
+        try:
+            self._seg_size = self.storage.size(name)
+        except OSError as exc:
+            if exc.args and exc.args[0] == ENOENT and self.segments[-1] == self._open_segment:
+                self.segments.pop()
+        self._open_segment = 0
+
+    def begin(self, kind, record):
+        """Append a sale, void or refund in state sent (before its request goes). record: every
+        field of its kind (SCHEMA). ValueError if it is not valid."""
+        if kind not in TXN_KINDS:
+            raise ValueError("not a transaction kind")
+        self._append(kind, record)
+
+    def change(self, batch, trace, now, **fields):
+        """Append a state change of (batch, trace): its fields are the latest ones with `fields`
+        over them (state, code, rrn, auth, f12, f13, f15, esign, refunded)."""
+        i = self._find_t(trace)
+        if i < 0:
+            raise ValueError("no such transaction in the batch")
+        view = self._view(i)
+        record = {"batch": batch, "trace": trace, "time": now}
+        for name in ("state", "code", "rrn", "auth", "f12", "f13", "f15", "esign", "refunded"):
+            record[name] = fields.pop(name, view[name])
+        if fields:
+            raise ValueError("unknown field " + sorted(fields)[0])
+        self._append(STATE, record)
+
+    def reversal_outcome(self, batch, trace, result, code, now):
+        """A reversal of (batch, trace) was answered (reversed) or given up (failed)."""
+        rec = {"batch": batch, "trace": trace, "result": result, "code": code, "time": now}
+        self._append(REVERSAL, rec)
+
+    def settle(self, record):
+        """Append the settlement record, then close the batch: its rows go into the archive and
+        its segments are removed. A cut anywhere in between: the next open finishes the closing."""
+        self._append(SETTLEMENT, record)
+        self._close()
+
+    def _close(self):
+        storage = self.storage
+        batch = self.settled
+        try:
+            storage.remove(ARCHIVE_TMP)
+        except OSError as exc:
+            if not exc.args or exc.args[0] != ENOENT:
+                raise
+        seq = 0
+        refunded = {}
+        for t in self.transactions():
+            if t["kind"] == "refund" and t["state"] == APPROVED:
+                key = t["orig"]["trace"]
+                refunded[key] = refunded.get(key, 0) + t["amount"]
+        for t in self.transactions():
+            if t["state"] not in (APPROVED, VOIDED):
+                continue
+            seq += 1
+            row = {
+                "batch": t["batch"],
+                "trace": t["trace"],
+                "kind": t["kind"],
+                "rrn": t["rrn"],
+                "date": t["f13"],
+                "amount": t["amount"],
+                "voided": t["state"] == VOIDED,
+                "refunded": max(t["refunded"], refunded.get(t["trace"], 0)),
+                "open": t["esign"] in ("pending", "failed"),
+            }
+            storage.append(ARCHIVE_TMP, frame(ARCHIVED, seq, row))
+        storage.append(ARCHIVE_TMP, frame(ARCHIVE_END, seq + 1, {"batch": batch, "rows": seq}))
+        storage.sync()
+        storage.rename(ARCHIVE_TMP, archive_name(batch))
+        storage.sync()
+        for number in self.segments:
+            try:
+                storage.remove(segment_name(number))
+            except OSError as exc:
+                if not exc.args or exc.args[0] != ENOENT:
+                    raise
+        self.segments = []
+        self._open_segment = 0
+        self._seg_size = 0
+        self.count_settled = 0
+        self._reset_index(64)
+
+    # ---- the archive -------------------------------------------------------------------------------
+    def archives(self):
+        """The batch numbers of the archive files, oldest first (by name: batch numbers rise)."""
+        out = []
+        for name in self.storage.list():
+            b = _archive_batch(name)
+            if b:
+                out.append(b)
+        return out
+
+    def archived(self, trace=None, rrn=None):
+        """The archive row of a settled transaction by trace or RRN (the newest batch first), or
+        None. A row: batch, trace, kind, rrn, date, amount, voided, refunded, open."""
+        found = self.archive_rows(trace, rrn)
+        return found[0] if found else None
+
+    def archive_rows(self, trace=None, rrn=None, limit=1):
+        out = []
+        for b in reversed(self.archives()):
+            for row in self._rows_of(b):
+                if (trace is None or row["trace"] == trace) and (rrn is None or row["rrn"] == rrn):
+                    out.append(row)
+                    if limit and len(out) >= limit:
+                        return out
+        return out
+
+    def _evictable(self, batch):
+        """Only a whole archive (its end frame read back) with no open row may go."""
+        complete = False
+        for row in self._rows_of(batch, True):
+            if row is None:
+                complete = True
+            elif row["open"]:
+                return False
+        return complete
+
+    def _rows_of(self, batch, with_end=False):
+        """The valid rows of an archive (an unreadable one has none); with_end: None for its end."""
+        name = archive_name(batch)
+        try:
+            reader = _Reader(self.storage, name, self.buf)
+        except OSError:
+            return
+        while True:
+            try:
+                got = reader.next()
+            except OSError:
+                return
+            if got is None:
+                return
+            if got[0] not in (ARCHIVED, ARCHIVE_END):
+                continue
+            try:
+                row = validate(got[0], decode(got[3]))
+            except Damaged:
+                continue
+            if got[0] == ARCHIVED:
+                yield row
+            elif with_end and row["batch"] == batch:
+                yield None
+
+    def evict(self, need):
+        """Remove archived batches, oldest first, until `need` bytes are free; a batch with a row
+        not yet uploaded is never removed. Returns the batches removed."""
+        gone = []
+        for b in self.archives():
+            if self.storage.free() >= need:
+                break
+            if self._evictable(b):
+                self.storage.remove(archive_name(b))
+                gone.append(b)
+        return gone
+
+    # ---- capacity -----------------------------------------------------------------------------
+    def room(self, batch_size):
+        """None if one more transaction fits (its records and receipt, a settlement kept free),
+        else why not ("count" or "space"): checked before a trace number is consumed."""
+        if self.count >= batch_size:
+            return "count"
+        need = TXN_ROOM + SETTLEMENT_ROOM
+        if self.storage.free() < need:
+            self.evict(need)
+            if self.storage.free() < need:
+                return "space"
+        return None
+
+    def fill_percent(self, batch_size):
+        """How full the batch is, 0..100: by count against batch_size, or by the transactions the
+        free space still holds, whichever is fuller."""
+        by_count = self.count * 100 // batch_size
+        left = (self.storage.free() - SETTLEMENT_ROOM) // TXN_ROOM
+        if left < 0:
+            left = 0
+        total = self.count + left
+        by_space = 100 if total == 0 else self.count * 100 // total
+        return min(100, max(by_count, by_space))
+
+    def totals(self):
+        """batch_totals() of this batch."""
+        return batch_totals(self.transactions())
+
+
+def _rrn_hash(rrn):
+    h = 5381
+    for ch in rrn:
+        h = ((h * 33) ^ ord(ch)) & 0x3FFFFFF
+    return h or 1
+
+
+_STATE_NAMES = {}
+for _name in _STATE_CODES:
+    _STATE_NAMES[_STATE_CODES[_name]] = _name
+
+
+# What counts toward a batch's totals: an approved sale or refund (a void takes its sale out: the
+# sale is voided, and the void itself is not counted); declined, unsent, in-doubt and reversed ones
+# moved no money.
+def batch_totals(transactions):
+    """{kind: (count, sum in fen)} for sale, void, refund, and the settlement's split (F48):
+    "domestic" and "foreign" each (debit count, debit sum, credit count, credit sum). Query shows
+    it; settlement sends it."""
+    out = {"sale": [0, 0], "void": [0, 0], "refund": [0, 0]}
+    split = {"domestic": [0, 0, 0, 0], "foreign": [0, 0, 0, 0]}
+    for t in transactions:
+        kind = t["kind"]
+        if t["state"] != APPROVED:
+            continue
+        out[kind][0] += 1
+        out[kind][1] += t["amount"]
+        side = split["domestic" if domestic(t["org"]) else "foreign"]
+        if kind == "sale":
+            side[0] += 1
+            side[1] += t["amount"]
+        elif kind == "refund":
+            side[2] += 1
+            side[3] += t["amount"]
+    result = {}  # type: dict
+    for k in out:
+        result[k] = (out[k][0], out[k][1])
+    for k in split:
+        result[k] = tuple(split[k])
+    return result

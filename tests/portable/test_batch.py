@@ -1,0 +1,397 @@
+# The batch journal (firmware/batch.py): framing, a torn append followed by more, garbage inside a
+# segment, a full storage, traces wrapping at 999999, look-ups, totals, the archive. Both runtimes.
+from firmware import batch as bj
+from firmware import registry
+from hal.contracts import ENOSPC
+from tests.portable.conformance import raises
+from virtual.storage import (
+    TEAR_ALL,
+    TEAR_ALL_BUT_ONE,
+    TEAR_HALF,
+    TEAR_MODES,
+    TEAR_NONE,
+    TEAR_ONE_BYTE,
+    PowerCut,
+    RamStorage,
+)
+
+CARD = "622202******0128"
+
+
+def sale(trace, amount=1000, batch=1, kind=bj.SALE, org="CUP"):
+    rec = {
+        "batch": batch,
+        "trace": trace,
+        "amount": amount,
+        "card": CARD,
+        "org": org,
+        "mode": "swipe",
+        "time": 1800000000 + trace,
+        "op": "01",
+    }
+    if kind != bj.SALE:
+        rec["orig"] = {"batch": batch, "trace": 1, "rrn": "000000000001", "date": "1207"}
+    if kind == bj.REFUND:
+        rec["reason"] = "returned goods"
+    return rec
+
+
+def rrn(trace):
+    return "{:012d}".format(trace)
+
+
+def approve(j, trace, batch=1):
+    j.change(batch, trace, 1800000100, state=bj.APPROVED, code="00", rrn=rrn(trace), auth="A1", f13="1207")
+
+
+def one_sale(j, trace, amount=1000, batch=1):
+    j.begin(bj.SALE, sale(trace, amount, batch))
+    approve(j, trace, batch)
+
+
+def test_a_sale_is_found_by_trace_and_by_rrn_after_a_reopen():
+    store = RamStorage()
+    j = bj.Batch(store)
+    assert j.count == 0 and j.last is None and j.by_trace(1) is None
+    j.begin(bj.SALE, sale(1))
+    assert j.state_of(1) == bj.SENT and j.last == (1, 1)
+    approve(j, 1)
+    one_sale(j, 2, 2500)
+    j.begin(bj.SALE, sale(3))
+    j.change(1, 3, 1800000200, state=bj.IN_DOUBT, code="98")
+    j.reversal_outcome(1, 3, "reversed", "00", 1800000300)
+    for again in (j, bj.Batch(store)):
+        t = again.by_trace(2)
+        assert t["kind"] == "sale" and t["state"] == bj.APPROVED and t["amount"] == 2500
+        assert t["rrn"] == rrn(2) and t["auth"] == "A1" and t["card"] == CARD and t["op"] == "01"
+        assert again.by_rrn(rrn(1))["trace"] == 1 and again.by_rrn("999999999999") is None
+        assert again.by_trace(3)["state"] == bj.REVERSED and again.by_trace(3)["code"] == "98"
+        assert [t["trace"] for t in again.transactions()] == [1, 2, 3]
+        assert again.totals()["sale"] == (2, 3500) and again.totals()["domestic"] == (2, 3500, 0, 0)
+        assert again.last == (1, 3) and again.seq == 7 and again.damaged_bytes == 0
+    assert bj.files_of(store) == ["batch.000001"]
+    assert registry.unknown_files(store) == []
+
+
+def test_a_state_change_is_a_new_record_never_a_rewrite():
+    store = RamStorage()
+    j = bj.Batch(store)
+    j.begin(bj.SALE, sale(1))
+    before = store.read("batch.000001")
+    approve(j, 1)
+    j.change(1, 1, 1800000500, esign="uploaded")
+    after = store.read("batch.000001")
+    assert after[: len(before)] == before and len(after) > len(before)
+    t = j.by_trace(1)
+    assert t["esign"] == "uploaded" and t["rrn"] == rrn(1) and t["state"] == bj.APPROVED  # carried over
+
+
+def test_the_validator_refuses_card_data_and_unknown_fields():
+    good = sale(1)
+    bj.validate(bj.SALE, good)
+    for card in ("6222021234560128", "622202123456012", "622202******012X", "6222******0128", 6222):
+        bad = dict(good)
+        bad["card"] = card
+        raises(bj.Damaged, bj.validate, bj.SALE, bad)
+        raises(ValueError, bj.frame, bj.SALE, 1, bad)
+    for extra in ("track2", "pan", "pin"):
+        bad = dict(good)
+        bad[extra] = "6222021234567890128=2512"
+        raises(bj.Damaged, bj.validate, bj.SALE, bad)
+    bad = dict(good)
+    del bad["op"]
+    raises(bj.Damaged, bj.validate, bj.SALE, bad)
+    for name, value in (("amount", True), ("amount", 0), ("trace", 1000000), ("org", "cup"), ("op", "1")):
+        bad = dict(good)
+        bad[name] = value
+        raises(bj.Damaged, bj.validate, bj.SALE, bad)
+    raises(bj.Damaged, bj.validate, bj.VOID, good)  # a void names its original
+    bj.validate(bj.VOID, sale(2, kind=bj.VOID))
+    bj.validate(bj.REFUND, sale(3, kind=bj.REFUND))
+    j = bj.Batch(RamStorage())
+    raises(ValueError, j.begin, bj.STATE, good)
+    raises(ValueError, lambda: j.change(1, 9, 0, state=bj.APPROVED))  # no such transaction
+    j.begin(bj.SALE, good)
+    raises(ValueError, lambda: j.change(1, 1, 0, pan="6222021234567890128"))
+    raises(ValueError, lambda: j.change(1, 1, 0, state="lost"))
+    assert j.seq == 1
+
+
+def _torn_then_three(tear):
+    store = RamStorage()
+    j = bj.Batch(store)
+    one_sale(j, 1)
+    store.cut_at(1, tear)  # the append of the next sale's record
+    raises(PowerCut, j.begin, bj.SALE, sale(2))
+    store.power_on()
+    j = bj.Batch(store)
+    landed = tear == TEAR_ALL
+    assert j.count == (2 if landed else 1), tear
+    assert (j.damaged_bytes > 0) == (tear in (TEAR_ONE_BYTE, TEAR_HALF, TEAR_ALL_BUT_ONE)), tear
+    for trace in (3, 4, 5):
+        one_sale(j, trace)
+    for again in (j, bj.Batch(store)):
+        want = [1, 2, 3, 4, 5] if landed else [1, 3, 4, 5]
+        assert [t["trace"] for t in again.transactions()] == want, tear
+        assert again.by_trace(4)["state"] == bj.APPROVED and again.by_rrn(rrn(5))["trace"] == 5
+        assert again.last == (1, 5)
+    return store
+
+
+def test_a_torn_append_followed_by_three_more_sales_in_every_tear_mode():
+    for tear in TEAR_MODES:
+        store = _torn_then_three(tear)
+        if tear in (TEAR_ONE_BYTE, TEAR_HALF, TEAR_ALL_BUT_ONE):  # the torn tail is never appended to
+            assert bj.files_of(store) == ["batch.000001", "batch.000002"], tear
+
+
+def test_a_torn_tail_followed_by_appends_in_the_same_segment_is_skipped():
+    # What a board whose append failed half-way then worked again leaves: later frames after garbage.
+    store = RamStorage()
+    j = bj.Batch(store)
+    one_sale(j, 1)
+    torn = bj.frame(bj.SALE, 3, sale(2))
+    for cut in (1, 5, bj.HEADER, len(torn) - 1):
+        store.append("batch.000001", torn[:cut])
+    for trace, seq in ((3, 3), (4, 5)):
+        store.append("batch.000001", bj.frame(bj.SALE, seq, sale(trace)))
+    store.sync()
+    j = bj.Batch(store)
+    assert [t["trace"] for t in j.transactions()] == [1, 3, 4] and j.damaged_bytes > 0
+    assert j.by_trace(1)["rrn"] == rrn(1)
+
+
+def test_garbage_anywhere_in_a_segment_loses_only_the_frames_it_hits():
+    store = RamStorage()
+    j = bj.Batch(store)
+    for trace in range(1, 11):
+        one_sale(j, trace)
+    data = store.read("batch.000001")
+    frames = []
+    offset = 0
+    while offset < len(data):
+        length = (data[offset + 8] << 8) | data[offset + 9]
+        frames.append((offset, bj.HEADER + length))
+        offset += bj.HEADER + length
+    assert len(frames) == 20
+    # Overwrite the middle of the sale record of trace 4 (frame 6), insert garbage before trace 7's
+    # sale record (frame 12) that holds a fake magic, and flip one byte of trace 9's approval.
+    at4, len4 = frames[6]
+    damaged = bytearray(data)
+    for k in range(at4 + 20, at4 + 30):
+        damaged[k] ^= 0x5A
+    at9 = frames[17][0]
+    damaged[at9 + bj.HEADER + 3] ^= 0x01
+    at7 = frames[12][0]
+    spliced = bytes(damaged[:at7]) + b"\x00QJ\x01\x01garbage" + bytes(damaged[at7:])
+    store.write("batch.000001", spliced)
+    store.sync()
+    j = bj.Batch(store)
+    assert [t["trace"] for t in j.transactions()] == [1, 2, 3, 5, 6, 7, 8, 9, 10]
+    assert j.by_trace(9)["state"] == bj.SENT  # its approval was lost with its frame
+    assert j.by_trace(10)["rrn"] == rrn(10) and j.by_rrn(rrn(7))["trace"] == 7
+    assert j.damaged_bytes >= len4
+    one_sale(j, 11)  # appends go on after damage in the middle
+    assert bj.Batch(store).by_trace(11)["state"] == bj.APPROVED
+
+
+def test_every_byte_of_a_segment_damaged_never_breaks_the_open():
+    store = RamStorage()
+    j = bj.Batch(store)
+    one_sale(j, 1)
+    one_sale(j, 2)
+    data = store.read("batch.000001")
+    for i in range(len(data)):
+        for value in (data[i] ^ 0xFF, data[i] ^ 0x01):
+            store.write("batch.000001", data[:i] + bytes([value]) + data[i + 1 :])
+            j = bj.Batch(store)
+            assert j.count <= 2
+            for t in j.transactions():
+                assert t["card"] == CARD and t["trace"] in (1, 2)
+        store.write("batch.000001", data[:i])  # truncated at every length
+        j = bj.Batch(store)
+        assert j.count <= 2 and [t["trace"] for t in j.transactions()] == [1, 2][: j.count]
+
+
+def test_a_full_storage_refuses_before_anything_is_written():
+    store = RamStorage(capacity=bj.TXN_ROOM + bj.SETTLEMENT_ROOM + 100)
+    j = bj.Batch(store)
+    assert j.room(500) is None
+    one_sale(j, 1)
+    assert j.room(500) == "space"
+    assert j.room(1) == "count"
+    before = store.read("batch.000001")
+    # An append that does not fit raises ENOSPC and changes nothing; the journal reads as before.
+    filler = RamStorage(capacity=len(before) + 10)
+    filler.write("batch.000001", before)
+    full = bj.Batch(filler)
+    assert raises(OSError, full.begin, bj.SALE, sale(2)).args[0] == ENOSPC
+    assert full.count == 1 and bj.Batch(filler).count == 1 and full.seq == 2
+    assert 90 <= j.fill_percent(500) <= 100 and bj.Batch(RamStorage()).fill_percent(500) == 0
+
+
+def test_fill_percent_by_count():
+    j = bj.Batch(RamStorage())
+    for trace in range(1, 10):
+        j.begin(bj.SALE, sale(trace))
+    assert j.fill_percent(10) == 90 and j.room(10) is None
+    j.begin(bj.SALE, sale(10))
+    assert j.fill_percent(10) == 100 and j.room(10) == "count"
+
+
+def test_traces_wrap_at_999999():
+    store = RamStorage()
+    j = bj.Batch(store)
+    for trace in (999998, 999999, 1, 2):
+        one_sale(j, trace)
+    again = bj.Batch(store)
+    assert again.last == (1, 2)  # the last appended, not the highest
+    assert [t["trace"] for t in again.transactions()] == [999998, 999999, 1, 2]
+    assert again.by_trace(999999)["rrn"] == rrn(999999) and again.by_trace(1)["rrn"] == rrn(1)
+    assert bj.trace_after(1, 999999) and bj.trace_after(2, 1) and not bj.trace_after(999999, 1)
+    assert not bj.trace_after(5, 5) and bj.trace_after(600000, 2) is False
+
+
+def test_many_sales_roll_segments_and_stay_found():
+    store = RamStorage()
+    j = bj.Batch(store)
+    for trace in range(1, 201):
+        one_sale(j, trace, trace)
+    assert len(bj.files_of(store)) > 2
+    for again in (j, bj.Batch(store)):
+        assert again.count == 200
+        for trace in (1, 77, 128, 200):
+            assert again.by_trace(trace)["amount"] == trace
+            assert again.by_rrn(rrn(trace))["trace"] == trace
+        assert again.totals()["sale"] == (200, 200 * 201 // 2)
+
+
+def test_totals_split_by_kind_state_and_card_organisation():
+    j = bj.Batch(RamStorage())
+    one_sale(j, 1, 1000)
+    j.begin(bj.SALE, sale(2, 3000, org="VISA"))
+    approve(j, 2)
+    j.begin(bj.SALE, sale(3, 500))
+    j.change(1, 3, 0, state=bj.DECLINED, code="51")
+    j.begin(bj.VOID, sale(4, 1000, kind=bj.VOID))
+    approve(j, 4)
+    j.change(1, 1, 0, state=bj.VOIDED)
+    j.begin(bj.REFUND, sale(5, 700, kind=bj.REFUND, org="VISA"))
+    approve(j, 5)
+    totals = j.totals()
+    assert totals["sale"] == (1, 3000) and totals["void"] == (1, 1000) and totals["refund"] == (1, 700)
+    assert totals["domestic"] == (0, 0, 0, 0) and totals["foreign"] == (1, 3000, 1, 700)
+    assert j.by_trace(1)["state"] == bj.VOIDED and j.by_trace(1)["rrn"] == rrn(1)
+
+
+def _settlement(batch=1):
+    return {
+        "batch": batch,
+        "time": 1800009999,
+        "dn": 2,
+        "da": 3000,
+        "dcn": 0,
+        "dca": 0,
+        "fn": 0,
+        "fa": 0,
+        "fcn": 0,
+        "fca": 0,
+        "result": "11",
+    }
+
+
+def test_settlement_archives_the_batch_compactly_and_starts_a_new_one():
+    store = RamStorage()
+    j = bj.Batch(store)
+    one_sale(j, 1, 1000)
+    one_sale(j, 2, 2000)
+    j.change(1, 2, 0, esign="pending")
+    j.begin(bj.SALE, sale(3))
+    j.change(1, 3, 0, state=bj.DECLINED, code="51")
+    j.settle(_settlement())
+    assert j.count == 0 and bj.files_of(store) == ["arch.000001"] and j.archives() == [1]
+    row = j.archived(trace=2)
+    assert row == {
+        "batch": 1,
+        "trace": 2,
+        "kind": "sale",
+        "rrn": rrn(2),
+        "date": "1207",
+        "amount": 2000,
+        "voided": False,
+        "refunded": 0,
+        "open": True,
+    }
+    assert j.archived(rrn=rrn(1))["trace"] == 1 and j.archived(trace=3) is None  # declined: not kept
+    one_sale(j, 4, batch=2)
+    assert bj.Batch(store).by_trace(4)["batch"] == 2 and bj.Batch(store).by_trace(1) is None
+    assert registry.unknown_files(store) == []
+
+
+def test_a_cut_anywhere_in_the_closing_is_finished_by_the_next_open():
+    for tear in (TEAR_NONE, TEAR_HALF, TEAR_ALL_BUT_ONE, TEAR_ALL):
+        n = 1
+        while True:
+            store = RamStorage()
+            j = bj.Batch(store)
+            one_sale(j, 1)
+            one_sale(j, 2)
+            store.cut_at(n, tear)
+            try:
+                j.settle(_settlement())
+            except PowerCut:
+                store.power_on()
+            else:
+                store.cut_at(None)
+                break
+            j = bj.Batch(store)
+            if j.settled:  # the settlement record landed: the closing was finished
+                assert j.count == 0 and bj.files_of(store) == ["arch.000001"], (tear, n)
+                assert j.archived(trace=2)["rrn"] == rrn(2)
+            else:
+                assert j.count == 2 and j.by_trace(2)["state"] == bj.APPROVED, (tear, n)
+            n += 1
+        assert n > 5
+
+
+def test_eviction_removes_the_oldest_uploaded_batch_first():
+    store = RamStorage()
+    j = bj.Batch(store)
+    for b in (1, 2, 3):
+        one_sale(j, b, batch=b)
+        if b == 1:
+            j.change(b, b, 0, esign="pending")  # never uploaded: kept
+        j.settle(_settlement(b))
+    assert j.archives() == [1, 2, 3]
+    assert j.evict(store.free()) == []  # enough room already
+    assert j.evict(store.capacity) == [2, 3]
+    assert j.archives() == [1] and j.archived(trace=1)["open"]
+
+
+def test_a_cut_at_every_storage_operation_of_a_sale_in_every_tear_mode():
+    # A sale is two appends (its record, its outcome), each followed by a sync: four operations.
+    # After the cut, what was synced is there, the record in flight is there whole or not at all,
+    # and the next sale appends and is found.
+    for tear in TEAR_MODES:
+        for n in (1, 2, 3, 4):
+            store = RamStorage()
+            j = bj.Batch(store)
+            one_sale(j, 1)
+            store.cut_at(n, tear)
+            raises(PowerCut, one_sale, j, 2)
+            store.power_on()
+            j = bj.Batch(store)
+            state = j.state_of(2)
+            if n == 1:  # the sale's record in flight: whole only when everything landed
+                assert state == (bj.SENT if tear == TEAR_ALL else None), (tear, n)
+            elif n == 2:  # its sync: lands only with TEAR_ALL
+                assert state == (bj.SENT if tear == TEAR_ALL else None), (tear, n)
+            elif n == 3:  # the outcome in flight after a synced record
+                assert state == (bj.APPROVED if tear == TEAR_ALL else bj.SENT), (tear, n)
+            else:
+                assert state == (bj.APPROVED if tear == TEAR_ALL else bj.SENT), (tear, n)
+            assert j.by_trace(1)["state"] == bj.APPROVED
+            one_sale(j, 3)
+            again = bj.Batch(store)
+            assert again.by_trace(3)["rrn"] == rrn(3) and again.last == (1, 3), (tear, n)
+            assert [t["trace"] for t in again.transactions()][0] == 1
