@@ -151,8 +151,7 @@ class Online:
         self.code = code
 
     def _acceptor(self):
-        p = self.term.params
-        return messages.Acceptor(p.terminal_id, p.merchant_id)
+        return messages.acceptor(self.term.params)
 
     def _start(self, phase, request, before_send=None):
         term = self.term
@@ -357,7 +356,7 @@ class Echo:
         batch = counters.batch if counters is not None else 1  # 60.2 only; lost counters: any
         self._start_ms = term.clock.ticks_ms()
         try:
-            request = messages.echo(messages.Acceptor(p.terminal_id, p.merchant_id), batch)
+            request = messages.echo(messages.acceptor(p), batch)
             self.session.start(request, p.host, p.host_timeout_s * 1000)
         except ProtocolError:  # no terminal or merchant id yet
             return self._fail("host_protocol")

@@ -51,6 +51,8 @@ DROPPED_AT_IDLE = (
     "firmware.ui.touchcal",
     "firmware.ui.wifi",
     "firmware.ui.echo",
+    "firmware.ui.admin",
+    "firmware.admin",
     "firmware.registry",
 )
 

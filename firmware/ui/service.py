@@ -1,5 +1,5 @@
 # The service menu (系统管理): set the date and time, the about screen, the stored-data tools, the
-# link tools (Wi-Fi, the echo test).
+# link tools (Wi-Fi, the echo test), the Administration submenu (firmware/ui/admin.py).
 # Main menu item 8 (ENTER 8 from idle), reachable in a fault state too; it never runs a transaction.
 # TODO(operators): put it behind the system administrator's password (operator 99).
 
@@ -26,6 +26,7 @@ def _service_items():
         ("svc_touch_cal", _touch_cal, False),
         ("svc_wifi", _wifi, False),
         ("svc_echo", _echo, False),
+        ("svc_admin", _admin, False),
     )
 
 
@@ -45,6 +46,11 @@ def _wifi(term, key):
 
 def _echo(term, key):
     return term.flow("firmware.ui.echo").EchoScreen(term, key)
+
+
+def _admin(term, key):
+    # Parameters, the event log, the factory reset: a submenu (a menu holds at most nine items).
+    return term.flow("firmware.ui.admin").open_admin_menu(term, key)
 
 
 def _menu_at(menu, key):

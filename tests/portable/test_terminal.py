@@ -321,7 +321,7 @@ GOLDEN_SESSION = (
     "ENTER",
     "CANCEL",
 )
-GOLDEN_DIGEST = "83b81a391778fed4c28e1ae29efae51948e833c643c99d48a3751eedec2e590e"
+GOLDEN_DIGEST = "a2fe8a5953232fb260e7b727072444607affcace1f7a428190641f9c3bb7033b"
 
 
 def golden_session(language):
