@@ -13,6 +13,7 @@ from firmware.params import Params
 from firmware.touchcal import apply_stored
 from firmware.ui.idle import IdleScreen
 from firmware.ui.widgets import MessageScreen
+from firmware.uptime import Uptime
 from firmware.version import BUILD_TIME
 from hal.contracts import (
     CAP_BEEP,
@@ -105,6 +106,7 @@ class Terminal:
         # "dev_card_reader") -> ticks when it is polled again (it raised HalError).
         self.device_faults = {}
         self._booted_ok = False  # run() had a healthy pass: the system device was told
+        self.uptime = Uptime(self.storage, self.clock)  # forward-only seconds (the lockout's time)
         self.params = params if params is not None else self._load_params()
         self.counters = self._load_counters()
         self.check_keys()
@@ -231,6 +233,7 @@ class Terminal:
         self.counters = recover(self.storage)
         if self.fault in ("storage_corrupt", "storage_failed"):
             self.fault = None
+        self.log_event("counters_recovered")
 
     def t(self, key, *args):
         """The catalog text for key in the terminal's language."""
@@ -247,7 +250,17 @@ class Terminal:
         """Set the wall clock (the service menu): from now on it is trusted."""
         self.clock.set_time(seconds)
         self.clock_valid = True
+        self.log_event("clock_set")
         self.redraw()
+
+    def log_event(self, code, detail=""):
+        """An entry in the event log (firmware/events.py, loaded at the first event): never raises
+        for a failing storage, so it never stands in the way of a transaction."""
+        try:
+            events = self.flow("firmware.events")
+        except FlowUnavailable:
+            return False
+        return events.log(self, code, detail)
 
     def device_failed(self, slot):
         """A device raised HalError: a device fault, not a bug. slot: "dev_" + its Board slot (the
@@ -360,6 +373,7 @@ class Terminal:
             self._dirty = True
         if ticks_diff(now, self._last_second) >= _SECOND_MS:
             self._last_second = now
+            self.uptime.tick()
             if self.screen.on_second():
                 self._dirty = True
             idle_ms = ticks_diff(now, self._last_input)

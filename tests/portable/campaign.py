@@ -124,6 +124,9 @@ class Campaign:
         store_wifi(storage, "shop", "20261129")
         store_wifi(storage, "back-office", "")
         term = Terminal(board)
+        for _ in range(2):  # both generations of the uptime and the event log
+            term.uptime.save()
+            term.log_event("clock_set")
         handed = set()
         for _ in range(3):
             handed.add((term.counters.batch, term.counters.next_trace()))

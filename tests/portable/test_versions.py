@@ -36,6 +36,8 @@ SAMPLES = {
     "reversal": {"v": 1, "state": "none"},
     "hoststate": {"v": 1, "day": -1, "need": True, "known": 0},
     "audit": {"v": 1, "items": []},
+    "uptime": {"v": 1, "s": 5},
+    "events": {"v": 1, "items": [[None, 3, "sign_in", "01"]]},
 }
 
 
