@@ -21,8 +21,8 @@ def set_param(term, name, value):
     else the catalog key of why not: "param_bad" (the row's check refuses it, nothing changes),
     the identity lock's reason, "storage_failed" (nothing changes), or "param_kept" (a terminal
     whose identity was lost: the value is kept in memory and everything is saved once every
-    identity parameter is set again). Each change saved is logged (the parameter's name, never
-    its value)."""
+    identity parameter is set again). Each change saved goes into the event log (the parameter's
+    name, never its value)."""
     if not P.valid(name, value):
         return "param_bad"
     if P.identity(name):
@@ -41,6 +41,7 @@ def set_param(term, name, value):
         return "storage_failed"
     if term.fault == "params_identity_lost":
         term.fault = None
+    term.log_event("param_change", name)
     term.redraw()
     return None
 
@@ -53,8 +54,8 @@ def kept_on_reset(name):
 
 def factory_reset(term):
     """Parameters back to their defaults except kept_on_reset() ones. None when done; else the
-    catalog key of why not (identity_lock(), "storage_failed"). Counters, the provisioned marker,
-    the journal, audit and the keys are never touched."""
+    catalog key of why not (identity_lock(), "storage_failed"); logged when done. Counters, the
+    provisioned marker, the journal, audit, the event log and the keys are never touched."""
     reason = identity_lock(term)
     if reason is not None:
         return reason
@@ -77,5 +78,6 @@ def factory_reset(term):
         return why
     # TODO(operators): clear the operators and put the passwords back to the factory ones (their
     # change forced again) once firmware/operators.py exists on this branch.
+    term.log_event("factory_reset")
     term.redraw()
     return None

@@ -5,6 +5,7 @@
 
 from firmware import admin
 from firmware import params as P
+from firmware.dates import format_minute
 from firmware.money import format_fen
 from firmware.ui.service import service_menu
 from firmware.ui.widgets import ItemScreen, MenuScreen, MessageScreen, center, right
@@ -408,20 +409,50 @@ _EDITORS = {
 }
 
 
+def event_lines(term, entries):
+    """Two lines per entry of the event log (newest first, as events.entries gives them): when
+    (the local date and time, or the uptime when the clock was not set), then what and which."""
+    lines = []
+    tz = term.params.tz_minutes
+    for entry in entries:
+        when, up, code, detail = entry
+        lines.append(format_minute(when, tz) if when is not None else term.t("ev_uptime", up))
+        if code == "param_change":
+            lines.append(term.t("ev_param_change", label(term, detail)))
+        else:
+            lines.append(term.t("ev_" + code) + (" " + detail if detail else ""))
+    return lines
+
+
 class EventLogScreen(AdminScreen):
-    """The event log, newest first (firmware/events.py). TODO(operators): built once the events
-    record exists on this branch."""
+    """The event log (firmware/events.py), newest first: UP/DOWN scroll a line, other keys go
+    back. Never holds a value, a password or card data, so none can show here."""
 
     def __init__(self, term, title_key):
         super().__init__(term, title_key)
+        entries = term.flow("firmware.events").entries(term.storage)
+        self.lines = event_lines(term, entries) or [term.t("ev_none")]
+        self.first = 0
 
     def on_key(self, key):
-        self.back()
+        if key == KEY_UP and self.first > 0:
+            self.first -= 1
+        elif key == KEY_DOWN and self.first < len(self.lines) - 1:
+            self.first += 1
+        elif key in (KEY_UP, KEY_DOWN):
+            return False
+        else:
+            self.back()
+            return True
+        self.term.redraw()
         return True
 
     def render(self, d, rows, cols):
         self.title(d, cols)
-        d.text(2, center(self.term.t("not_available"), cols))
+        for row in range(1, rows):
+            i = self.first + row - 1
+            if i < len(self.lines):
+                d.text(row, self.lines[i])
 
 
 class FactoryResetScreen(AdminScreen):

@@ -1,14 +1,16 @@
 # The Administration submenu (firmware/ui/admin.py, firmware/admin.py): every menu opened by its
 # digit, the parameter editor (each form, each bad value's message), the identity lock, the factory
 # reset and a power cut at every storage operation of a parameter save. Runs on both runtimes.
-from firmware import admin
+from firmware import admin, events
 from firmware import journal as J
 from firmware import params as P
+from firmware.dates import format_minute
 from firmware.params import Params
 from firmware.ui.admin import host_of
 from firmware.ui.menu import MainMenuScreen
 from firmware.ui.service import ServiceMenuScreen
 from firmware.ui.widgets import MenuScreen, MessageScreen
+from hal.contracts import text_cells
 from tests.portable.drive import boot, press, screen
 from tests.portable.online_kit import Rig
 from virtual.storage import TEAR_MODES, PowerCut
@@ -411,8 +413,8 @@ def test_factory_reset_takes_two_confirmations_and_keeps_identity_counters_and_j
     assert p.terminal_id == "12345678" and p.merchant_id == "898100012340001"
     assert p.language == "zh" and p.merchant_name == "QianPOS Demo Shop"
     after = _files(rig.storage)
-    for name in before:  # only the parameters' files changed
-        if not name.startswith("params"):
+    for name in before:  # only the parameters' files changed (and the event log's, which says so)
+        if not name.startswith("params") and not name.startswith("events"):
             assert after.get(name) == before[name], name
     assert term.counters.trace == trace
     rig.press("ENTER")  # back to the submenu
@@ -494,3 +496,64 @@ def test_the_tpdu_parameter_goes_on_every_frame():
     rig = Rig(tpdu="6000050001")
     assert "Approved" in rig.sale(100)
     assert [m.tpdu for m in rig.host.received] == [b"\x60\x00\x05\x00\x01"] * 2  # sign-in, sale
+
+
+# ---- the event log ----------------------------------------------------------------------------
+def test_each_parameter_change_is_logged_by_name_never_by_value_and_shown_newest_first():
+    board, term = boot()
+    edit(board, term, "host")
+    press(board, term, "1", "0", "ENTER", "0", "ENTER", "0", "ENTER", "5", "ENTER", *"9000")
+    press(board, term, "ENTER")
+    edit(board, term, "host_timeout_s")
+    press(board, term, "4", "5", "ENTER")
+    edit(board, term, "host_timeout_s")
+    press(board, term, "CANCEL")  # nothing saved: nothing logged
+    entries = events.entries(board.storage)
+    assert [e[2:] for e in entries] == [["param_change", "host_timeout_s"], ["param_change", "host"]]
+    for name in board.storage.list():
+        data = board.storage.read(name)
+        if name.startswith("events"):
+            assert b"9000" not in data and b"10.0.0.5" not in data and b"45" not in data, name
+    open_admin(board, term)
+    press(board, term, "2")
+    lines = board.display.lines()
+    assert "Event log" in lines[0]
+    assert lines[2] == "Set Host timeout (s)" and lines[4] == "Set Host address"
+    assert lines[1].startswith(format_minute(board.clock.time(), 480)[:10])
+    press(board, term, "DOWN")
+    assert board.display.lines()[1] == "Set Host timeout (s)"
+    press(board, term, "UP", "UP")  # the top: UP beeps, nothing moves
+    assert board.display.lines()[2] == "Set Host timeout (s)"
+    press(board, term, "CANCEL")
+    assert "Administration" in _title(board) and board.display.inverse() == [2]
+
+
+def test_every_parameter_label_and_its_log_line_fit_the_screen():
+    for language in ("en", "zh"):
+        board, term = boot(language)
+        for name in P.names():
+            for text in (term.t("pn_" + name), term.t("ev_param_change", term.t("pn_" + name))):
+                assert "pn_" not in text and text_cells(text) <= 20, (language, text)
+
+
+def test_an_empty_event_log_says_so_and_a_factory_reset_is_logged():
+    board, term = boot("zh")
+    open_admin(board, term)
+    press(board, term, "2")
+    assert "无事件记录" in screen(board)
+    press(board, term, "ENTER")
+    press(board, term, "3", "ENTER", "ENTER")
+    assert "已恢复出厂设置" in screen(board)
+    assert [e[2:] for e in events.entries(board.storage)] == [["factory_reset", ""]]
+    open_admin(board, term)
+    press(board, term, "2")
+    assert board.display.lines()[2] == "恢复出厂设置"
+
+
+def test_an_event_without_a_trusted_clock_shows_the_uptime():
+    board, term = boot()
+    term.clock_valid = False
+    assert admin.set_param(term, "host_timeout_s", 45) is None
+    open_admin(board, term)
+    press(board, term, "2")
+    assert board.display.lines()[1].startswith("Uptime ")
