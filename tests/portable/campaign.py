@@ -9,7 +9,7 @@ from firmware.terminal import Terminal
 from firmware.touchcal import store as store_touch_calibration
 from firmware.wifi import store as store_wifi
 from tests.portable.fakes import make_board
-from virtual.storage import RamStorage
+from virtual.storage import TEAR_MODES, RamStorage
 
 _EISDIR = 21
 
@@ -196,3 +196,17 @@ class Campaign:
             "{:<22} {} cases, {} failures".format("total", sum(self.cases.values()), len(self.failures))
         )
         return "\n".join(lines)
+
+
+def power_cut_campaign(attempt):
+    """The power-cut campaign of one action: attempt(n, tear) runs it with the power cut at its
+    n-th storage operation (RamStorage.cut_at(n, tear)), checks what the reboot finds and returns
+    True if the cut fired, False once the action did fewer than n operations. Every operation is
+    cut in every tear mode; returns the number of cuts that fired."""
+    runs = 0
+    for tear in TEAR_MODES:
+        n = 1
+        while attempt(n, tear):
+            runs += 1
+            n += 1
+    return runs
