@@ -133,7 +133,12 @@ class ParamListScreen(AdminScreen):
                 break
             d.text(row + 1, label(term, self.names[i]), i == self.selected)
         name = self.names[self.selected]
-        d.text(rows - 1, right(shown_value(term, name, getattr(term.params, name)), cols))
+        value = shown_value(term, name, getattr(term.params, name))
+        if text_cells(value) <= cols:
+            d.text(rows - 1, right(value, cols))
+        else:  # the longest host address: "255.255.255.255:65535"
+            d.text(rows - 2, value)
+            d.text(rows - 1, right(value[cols:], cols))
 
 
 class _Editor(ItemScreen):
@@ -154,8 +159,9 @@ class _Editor(ItemScreen):
     def save(self, value):
         term = self.term
         why = admin.set_param(term, self.name, value)
-        if why == "param_bad":
-            self.problem = self.form[2] if len(self.form) > 2 else "param_bad"
+        if why == "param_bad":  # the form took it, the row's check did not
+            form = self.form
+            self.problem = form[2] if form[0] == "digits" and len(form) > 2 else "param_bad"
             term.redraw()
             return
         if why is None:
@@ -167,9 +173,13 @@ class _Editor(ItemScreen):
         term.go(MessageScreen(term, self.title_key, lines, self.menu()))
 
     def render_now(self, d, cols):
+        """The title, then the current value on row 1 (rows 1 and 2 when it is too long)."""
         self.title(d, cols)
         term = self.term
-        d.text(1, term.t("param_now", shown_value(term, self.name, getattr(term.params, self.name))))
+        value = shown_value(term, self.name, getattr(term.params, self.name))
+        lines = _pair(term.t("param_now", ""), value, cols)
+        for i in range(len(lines)):
+            d.text(1 + i, lines[i])
 
     def render_problem(self, d, rows, cols):
         if self.problem:
@@ -251,7 +261,7 @@ class DigitsEditor(_Editor):
             lo, hi = self.limits()
             lines = _pair(t("param_min", ""), lo, cols) + _pair(t("param_max", ""), hi, cols)
             for i in range(len(lines)):
-                d.text(2 + i, lines[i])
+                d.text(3 + i, lines[i])
             shown = format_fen(int(self.digits or "0")) if kind == "amount" else self.digits
             d.text(3 + len(lines), right(shown, cols))
         problem = self.problem
@@ -262,11 +272,15 @@ class DigitsEditor(_Editor):
 
 
 def _pair(label, value, cols):
-    """ "Min ¥0.01" on one line, or the label then the value right-aligned when both do not fit."""
+    """ "Min ¥0.01" on one line; else two: the label then the value right-aligned, or, for a value
+    longer than a line (the longest host address), the label and the value's start, then its end."""
     label = label.strip()
-    if text_cells(label) + 1 + text_cells(value) <= cols:
+    room = cols - text_cells(label) - 1
+    if text_cells(value) <= room:
         return [label + " " + value]
-    return [label, right(value, cols)]
+    if text_cells(value) <= cols:
+        return [label, right(value, cols)]
+    return [label + " " + value[:room], right(value[room:], cols)]
 
 
 class ChoiceEditor(_Editor):

@@ -554,3 +554,34 @@ def test_an_event_without_a_trusted_clock_shows_the_uptime():
     open_admin(board, term)
     press(board, term, "2")
     assert board.display.lines()[1].startswith("Uptime ")
+
+
+def test_a_row_added_to_the_table_is_edited_with_no_new_screen_code():
+    # A new row with its form and nothing else: listed, typed in its form, refused by its own check.
+    fields = P._FIELDS
+    fields["odd_for_test"] = (1, lambda v: type(v) is int and v % 2 == 1, False)
+    P.FORMS["odd_for_test"] = ("number", 1, 9)
+    try:
+        board, term = boot()
+        edit(board, term, "odd_for_test")
+        assert "pn_odd_for_test" in _title(board) and "Now 1" in screen(board)
+        press(board, term, "4", "ENTER")
+        assert "Value not allowed" in screen(board)
+        press(board, term, "CLEAR", "7", "ENTER")
+        assert "Saved" in screen(board) and term.params.odd_for_test == 7
+        assert Params.load(board.storage).odd_for_test == 7
+    finally:
+        del fields["odd_for_test"]
+        del P.FORMS["odd_for_test"]
+
+
+def test_the_longest_host_address_shows_whole():
+    board, term = boot()
+    assert admin.set_param(term, "host", "255.255.255.255:65535") is None
+    open_admin(board, term)
+    press(board, term, "1", "DOWN", "DOWN", "DOWN")
+    lines = board.display.lines()
+    assert lines[-2] + lines[-1].strip() == "255.255.255.255:65535"
+    press(board, term, "ENTER")
+    lines = board.display.lines()
+    assert lines[1] + lines[2].strip() == "Now 255.255.255.255:65535"
