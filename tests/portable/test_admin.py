@@ -1,7 +1,7 @@
 # The Administration submenu (firmware/ui/admin.py, firmware/admin.py): every menu opened by its
 # digit, the parameter editor (each form, each bad value's message), the identity lock, the factory
 # reset and a power cut at every storage operation of a parameter save. Runs on both runtimes.
-from firmware import admin, events
+from firmware import admin, events, strings
 from firmware import journal as J
 from firmware import params as P
 from firmware.dates import format_minute
@@ -529,8 +529,14 @@ def test_every_parameter_label_and_its_log_line_fit_the_screen():
     for language in ("en", "zh"):
         board, term = boot(language)
         for name in P.names():
-            for text in (term.t("pn_" + name), term.t("ev_param_change", term.t("pn_" + name))):
+            for text in (term.t("pn_" + name), term.t("param_change", term.t("pn_" + name))):
                 assert "pn_" not in text and text_cells(text) <= 20, (language, text)
+
+
+def test_every_event_code_has_its_label():
+    for code in events.CODES:
+        for language in ("en", "zh"):
+            assert strings.text(code, language, "x") != code, (code, language)
 
 
 def test_an_empty_event_log_says_so_and_a_factory_reset_is_logged():
@@ -585,3 +591,13 @@ def test_the_longest_host_address_shows_whole():
     press(board, term, "ENTER")
     lines = board.display.lines()
     assert lines[1] + lines[2].strip() == "Now 255.255.255.255:65535"
+
+
+def test_every_text_of_the_submenu_fits_a_line_in_both_languages():
+    prefixes = ("param_", "busy_", "reset_", "ev_", "adm_", "pn_", "pv_") + events.CODES
+    keys = [k for k in strings.keys() if k.startswith(prefixes)]
+    assert len(keys) > 40
+    for key in keys:
+        for language in ("zh", "en"):
+            text = strings.text(key, language, "9", "9")
+            assert text_cells(text) <= 20, (key, language, text)
