@@ -53,12 +53,17 @@ def kept_on_reset(name):
 
 
 def factory_reset(term):
-    """Parameters back to their defaults except kept_on_reset() ones. None when done; else the
-    catalog key of why not (identity_lock(), "storage_failed"); logged when done. Counters, the
-    provisioned marker, the journal, audit, the event log and the keys are never touched."""
+    """The operators cleared and the passwords back to the factory ones, their change forced again
+    (firmware.operators.reset), then the parameters back to their defaults except kept_on_reset()
+    ones. None when done; else the catalog key of why not (identity_lock(), a password table that
+    cannot be trusted: its recovery is a new master key, never this; "storage_failed": what was
+    done stays done and the reset may be run again). Logged. Counters, the provisioned marker, the
+    journal, audit and the keys are never touched."""
     reason = identity_lock(term)
     if reason is not None:
         return reason
+    if term.passwords_damaged:
+        return "pwd_damaged"
     p = term.params
     before = {}
     for name in P.names():
@@ -66,6 +71,7 @@ def factory_reset(term):
             before[name] = getattr(p, name)
             setattr(p, name, P.default(name))
     try:
+        term.flow("firmware.operators").reset(term)
         p.save(term.storage)
         why = None
     except ValueError:  # an identity parameter is lost: nothing is saved until it is set again
@@ -76,8 +82,7 @@ def factory_reset(term):
         for name in before:
             setattr(p, name, before[name])
         return why
-    # TODO(operators): clear the operators and put the passwords back to the factory ones (their
-    # change forced again) once firmware/operators.py exists on this branch.
+    term.admin_ok = False  # the administrator's password is the factory one again
     term.log_event("factory_reset")
     term.redraw()
     return None

@@ -55,6 +55,9 @@ DROPPED_AT_IDLE = (
     "firmware.ui.admin",
     "firmware.admin",
     "firmware.registry",
+    "firmware.operators",
+    "firmware.ui.password",
+    "firmware.ui.operators",
 )
 
 
@@ -110,6 +113,12 @@ class Terminal:
         self.params = params if params is not None else self._load_params()
         self.counters = self._load_counters()
         self.check_keys()
+        # The operator signed in (an id of firmware/operators.py), None while nobody is: sales then
+        # carry DEFAULT_OPERATOR unless the operator_required parameter asks for a sign-in first.
+        self.operator = None
+        self.passwords_damaged = False  # the password table or the device key cannot be trusted
+        self.admin_ok = False  # the administrator's password was given since the last idle screen
+        self._check_passwords()
         apply_stored(self)  # the touch screen's stored calibration, on a pad that takes one
         wifi.apply_stored(self)  # the Wi-Fi network chosen in the service menu, on a Wi-Fi link
         self.journal = self._load_journal()
@@ -179,6 +188,7 @@ class Terminal:
         the service menu's modules (DROPPED_AT_IDLE) and collects that flow's garbage. The keys are
         looked at again (a master key loaded in the service menu clears their fault)."""
         self._at_idle = True
+        self.admin_ok = False
         if self.fault is None or self.fault == "keys_damaged":
             self.check_keys()
 
@@ -199,6 +209,25 @@ class Terminal:
         if self.fault == "keys_damaged":
             self.fault = None
             self._dirty = True
+
+    def _check_passwords(self):
+        """A damaged password table or device key is a stored-data fault ("pwd_damaged"); a
+        factory-new terminal gets its table (the factory passwords, their change forced). A board
+        without a security module keeps no passwords (it never goes online)."""
+        if self.board.security is None:
+            return
+        try:
+            fault = self.flow("firmware.operators").boot_fault(self)
+        except FlowUnavailable:
+            fault = None
+        if fault:
+            self.passwords_damaged = True
+            self.fault = self.fault or fault
+
+    def operator_id(self):
+        """The operator of the next transaction: the one signed in, else "01" (a one-person
+        terminal sells without a sign-in)."""
+        return self.operator or "01"
 
     def _tidy_at_idle(self):
         self._at_idle = False

@@ -7,6 +7,7 @@ from firmware import admin
 from firmware import params as P
 from firmware.dates import format_minute
 from firmware.money import format_fen
+from firmware.ui.idle import IdleScreen
 from firmware.ui.service import service_menu
 from firmware.ui.widgets import ItemScreen, MenuScreen, MessageScreen, center, right
 from hal.contracts import DIGITS, KEY_CANCEL, KEY_CLEAR, KEY_DOWN, KEY_ENTER, KEY_UP, text_cells
@@ -471,8 +472,9 @@ class EventLogScreen(AdminScreen):
 
 
 class FactoryResetScreen(AdminScreen):
-    """Parameters back to their defaults except the identity (firmware.admin.factory_reset): two
-    confirmations; refused with the reason while the batch is not empty. CANCEL backs out."""
+    """Operators cleared, factory passwords (their change forced), parameters back to their
+    defaults except the identity (firmware.admin.factory_reset): two confirmations; refused with
+    the reason while the batch is not empty. CANCEL backs out; done, it goes to the idle screen."""
 
     def __init__(self, term, title_key):
         super().__init__(term, title_key)
@@ -492,10 +494,14 @@ class FactoryResetScreen(AdminScreen):
         return True
 
     def reset(self):
-        t = self.term.t
-        why = admin.factory_reset(self.term)
+        term = self.term
+        t = term.t
+        why = admin.factory_reset(term)
         if why is None:
-            self.end([t("reset_done")])
+            # The administrator's password is the factory one again: out to the idle screen.
+            term.go(
+                MessageScreen(term, self.title_key, [t("reset_done"), t("reset_passwords")], IdleScreen(term))
+            )
         else:
             self.end([t("reset_refused"), t(why)])
 
@@ -503,6 +509,8 @@ class FactoryResetScreen(AdminScreen):
         t = self.term.t
         self.title(d, cols)
         d.text(2, center(t("reset_what"), cols))
-        d.text(3, center(t("reset_keeps"), cols))
+        d.text(3, center(t("reset_operators"), cols))
+        d.text(4, center(t("reset_factory_pwd"), cols))
+        d.text(5, center(t("reset_keeps"), cols))
         prompt = "svc_confirm_again" if self.confirmations else "svc_confirm"
-        d.text(5, center(t(prompt), cols))
+        d.text(7, center(t(prompt), cols))

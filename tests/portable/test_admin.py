@@ -1,7 +1,7 @@
 # The Administration submenu (firmware/ui/admin.py, firmware/admin.py): every menu opened by its
 # digit, the parameter editor (each form, each bad value's message), the identity lock, the factory
 # reset and a power cut at every storage operation of a parameter save. Runs on both runtimes.
-from firmware import admin, events, strings
+from firmware import admin, events, operators, strings
 from firmware import journal as J
 from firmware import params as P
 from firmware.dates import format_minute
@@ -13,16 +13,19 @@ from firmware.ui.service import ServiceMenuScreen
 from firmware.ui.widgets import MenuScreen, MessageScreen
 from hal.contracts import text_cells
 from tests.portable.campaign import power_cut_campaign
-from tests.portable.drive import boot, press, screen
+from tests.portable.drive import ADMIN_KEYS, ADMIN_PASSWORD, boot, press, screen
+from tests.portable.drive import open_admin as open_service_menu
 from tests.portable.online_kit import Rig
 from virtual.storage import TEAR_MODES, PowerCut
 
 
 def open_admin(board, term):
-    """From wherever the terminal is to the Administration submenu (service menu item 9)."""
+    """From wherever the terminal is to the Administration submenu (service menu item 9, after
+    the administrator's password where the board keeps one)."""
     term.go_idle()
     term.settle()
-    press(board, term, "ENTER", "8", "9")
+    open_service_menu(board, term)
+    press(board, term, "9")
     assert term.t("svc_admin") in board.display.lines()[0], screen(board)
 
 
@@ -332,7 +335,8 @@ def test_a_declined_sale_leaves_the_batch_empty():
 
 
 def _rig_edit(rig, name):
-    rig.press("ENTER", "8", "9", "1")
+    rig.press(*ADMIN_KEYS)
+    rig.press("9", "1")
     for _ in range(P.names().index(name)):
         rig.press("DOWN")
     rig.press("ENTER")
@@ -401,25 +405,42 @@ def test_factory_reset_takes_two_confirmations_and_keeps_identity_counters_and_j
     for name, value in (("terminal_id", "12345678"), ("host_timeout_s", 45), ("max_amount", 500)):
         assert admin.set_param(term, name, value) is None
     assert admin.set_param(term, "sign_in_daily", False) is None
+    ops = operators.table(term)
+    ops.set_password("01", "2468")
+    assert ops.operator_ids() == ["01"] and ops.ops[operators.ADMIN][0] != ""
     trace = term.counters.trace
     before = _files(rig.storage)
-    rig.press("ENTER", "8", "9", "3")
-    assert "Params to defaults" in rig.screen() and "ENTER to continue" in rig.screen()
+    keys_before = _files(rig.key_store.storage)
+    rig.press(*ADMIN_KEYS)
+    rig.press("9", "3")
+    s = rig.screen()
+    assert "Params to defaults" in s and "No operators" in s and "ENTER to continue" in s
     rig.press("ENTER")
     assert "ENTER again to do it" in rig.screen()
     assert Params.load(rig.storage).host_timeout_s == 45
     rig.press("ENTER")
     assert "恢复出厂设置" in rig.screen()  # the language is back to its default too
+    assert "请修改出厂密码" in rig.screen()
     p = Params.load(rig.storage)
     assert p.host_timeout_s == 30 and p.max_amount == 10000000 and p.sign_in_daily is True
     assert p.terminal_id == "12345678" and p.merchant_id == "898100012340001"
     assert p.language == "zh" and p.merchant_name == "QianPOS Demo Shop"
+    ops = operators.table(term)  # operators cleared, the factory passwords with their change forced
+    assert ops.operator_ids() == [] and ops.ops[operators.ADMIN] == ["", 1]
+    assert ops.ops[operators.SUPERVISOR] == ["", 1]
+    codes = [e[2] for e in events.entries(rig.storage)]
+    assert codes[:2] == ["factory_reset", "pwd_factory"]
     after = _files(rig.storage)
-    for name in before:  # only the parameters' files changed (and the event log's, which says so)
-        if not name.startswith("params") and not name.startswith("events"):
+    for name in before:  # never the counters, the provisioned marker, the journal or audit
+        if name.startswith(("counters", "provisioned", "txn", "reversal", "hoststate", "audit")):
             assert after.get(name) == before[name], name
+    assert _files(rig.key_store.storage) == keys_before  # nor the keys
     assert term.counters.trace == trace
-    rig.press("ENTER")  # back to the submenu
+    rig.press("ENTER")  # out to the idle screen: the administrator's password is the factory one
+    assert type(term.screen).__name__ == "IdleScreen" and not term.admin_ok
+    rig.press("ENTER", "8", *ADMIN_PASSWORD)
+    rig.press("ENTER")
+    assert "密码错误" in rig.screen()
     rig.term.go_idle()
     rig.term.settle()
     rig.host.plan = []
@@ -443,7 +464,8 @@ def test_factory_reset_is_refused_with_a_pending_reversal():
     rig.wait(31)
     rig.press("ENTER")
     assert admin.set_param(rig.term, "host_timeout_s", 45) is None
-    rig.press("ENTER", "8", "9", "3")
+    rig.press(*ADMIN_KEYS)
+    rig.press("9", "3")
     s = rig.screen()
     assert "Reset refused" in s and "Reversal pending" in s
     assert type(rig.term.screen) is MessageScreen
@@ -455,7 +477,8 @@ def test_factory_reset_is_refused_while_the_batch_holds_a_sale():
     rig = Rig()
     rig.sale(100)
     rig.press("ENTER")
-    rig.press("ENTER", "8", "9", "3")
+    rig.press(*ADMIN_KEYS)
+    rig.press("9", "3")
     assert "Reset refused" in rig.screen() and "Batch has sales" in rig.screen()
 
 
@@ -547,7 +570,7 @@ def test_an_empty_event_log_says_so_and_a_factory_reset_is_logged():
     press(board, term, "ENTER")
     press(board, term, "3", "ENTER", "ENTER")
     assert "已恢复出厂设置" in screen(board)
-    assert [e[2:] for e in events.entries(board.storage)] == [["factory_reset", ""]]
+    assert [e[2:] for e in events.entries(board.storage)] == [["factory_reset", ""], ["pwd_factory", ""]]
     open_admin(board, term)
     press(board, term, "2")
     assert board.display.lines()[2] == "恢复出厂设置"
