@@ -426,17 +426,17 @@ _EDITORS = {
 
 def event_lines(term, entries):
     """Two lines per entry of the event log (newest first, as events.entries gives them): when
-    (the local date and time, or the uptime when the clock was not set), then what (the code is
-    its label's catalog key) and which."""
+    (the local date and time, or the uptime when the clock was not set), then what (the catalog
+    text ev_<code>) and which."""
     lines = []
     tz = term.params.tz_minutes
     for entry in entries:
         when, up, code, detail = entry
         lines.append(format_minute(when, tz) if when is not None else term.t("ev_uptime", up))
         if code == "param_change":
-            lines.append(term.t(code, label(term, detail)))
+            lines.append(term.t("ev_param_change", label(term, detail)))
         else:
-            lines.append(term.t(code) + (" " + detail if detail else ""))
+            lines.append(term.t("ev_" + code) + (" " + detail if detail else ""))
     return lines
 
 
