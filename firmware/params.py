@@ -41,6 +41,8 @@ _FIELDS = {
     "sign_in_daily": (True, lambda v: v is True or v is False, False),
     "reversal_attempts": (3, _int(1, 9), False),
     "no_pin_limit_fen": (100000, _int(0, 10**12 - 1), False),
+    # A sale needs a signed-in operator (menu 7); off: a sale carries operator 01 (a one-person 电签).
+    "operator_required": (False, lambda v: v is True or v is False, False),
 }
 
 _OK = 0
