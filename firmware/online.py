@@ -175,7 +175,9 @@ class Online:
     def _start_sign_in(self):
         term = self.term
         trace = term.counters.next_trace()
-        self._start(SIGN_IN, messages.sign_in(self._acceptor(), trace, term.counters.batch))
+        self._start(
+            SIGN_IN, messages.sign_in(self._acceptor(), trace, term.counters.batch, term.operator_id())
+        )
 
     def _sign_in_over(self):
         term = self.term

@@ -163,6 +163,14 @@ def _factory_record():
     return {"v": 1, "kc": "", "ops": {SUPERVISOR: ["", 1], ADMIN: ["", 1]}}
 
 
+def _has_factory(record):
+    ops = record["ops"]
+    for op in ops:
+        if ops[op][0] == "":
+            return True
+    return False
+
+
 def _fresh(storage):
     """True when neither record nor any evidence of them was ever stored: a factory-new terminal."""
     names = OPERATORS.files() + ATTEMPTS.files()
@@ -185,8 +193,15 @@ class Table:
         self.fault = False
         self._ops = load(storage, OPERATORS)
         self._att = load(storage, ATTEMPTS)
-        if self._ops.record is None:
-            if self._ops.lost or not _fresh(storage):
+        # A newer generation may have been lost (damaged, or gone): the older one in use may hold a
+        # factory password that was changed since. Never taken: a fault, as a lost table is. An
+        # older one without a factory entry is written again (both generations exist once more).
+        fell_back = self._ops.record is not None and self._ops.fell_back
+        if fell_back and not _has_factory(self._ops.record):
+            save(storage, OPERATORS, self._ops.record, self._ops)
+            fell_back = False
+        if self._ops.record is None or fell_back:
+            if self._ops.lost or fell_back or not _fresh(storage):
                 self.fault = True
                 self.ops = {}
             else:

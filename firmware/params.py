@@ -44,6 +44,8 @@ _FIELDS = {
     # The frames' TPDU (firmware/host/codec.py): 60, the destination (the host's NII) and the source,
     # as 10 digits.
     "tpdu": ("6000030000", lambda v: _digits(10)(v) and v[:2] == "60", False),
+    # A sale needs a signed-in operator (menu 7); off: a sale carries operator 01 (a one-person 电签).
+    "operator_required": (False, lambda v: v is True or v is False, False),
 }
 
 # How the administrator's parameter editor (firmware/ui/admin.py) shows and types each row of
@@ -73,6 +75,7 @@ FORMS = {
     "sign_in_daily": ("yesno",),
     "reversal_attempts": ("number", 1, 9),
     "no_pin_limit_fen": ("amount", 0, 10**12 - 1),
+    "operator_required": ("yesno",),
 }
 
 # The editor's order (the table's dicts keep no order on MicroPython): identity first. A row of
@@ -88,6 +91,7 @@ EDITOR_ORDER = (
     "host_timeout_s",
     "max_amount",
     "no_pin_limit_fen",
+    "operator_required",
     "sign_in_daily",
     "reversal_attempts",
     "idle_timeout_s",

@@ -184,6 +184,7 @@ _CATALOG = (
     "pn_sign_in_daily|每日签到|Sign in daily\n"
     "pn_reversal_attempts|冲正次数|Reversal tries\n"
     "pn_no_pin_limit_fen|免密限额|No-PIN limit\n"
+    "pn_operator_required|消费须签到|Operator needed\n"
     "pv_x919|X9.19|X9.19\n"
     "pv_ecb|ECB|ECB\n"
     "pv_zh|中文|中文\n"

@@ -114,9 +114,12 @@ class NewPasswordScreen(_SecretEntry):
     """op's new password, typed twice; refused if it is the factory one, all one digit or a straight
     run. Stored, then a message and then(term). forced: a factory password was just accepted."""
 
-    def __init__(self, term, title_key, op, then, back, forced=False):
+    def __init__(self, term, title_key, op, then, back, forced=False, initial=None):
         super().__init__(term, title_key, op, then, back)
         self.forced = forced
+        # "op_add" or "pwd_reset": the supervisor gives an operator a first password, which its
+        # owner must change at the first sign-in (the event logged is this code).
+        self.initial = initial
         self.first = None  # the first typing, until the second is compared with it
 
     def line(self):
@@ -142,19 +145,20 @@ class NewPasswordScreen(_SecretEntry):
             self.problem = t("pwd_mismatch")
             return
         try:
-            table(term).set_password(self.op, digits)
+            table(term).set_password(self.op, digits, 1 if self.initial else 0)
         except OSError:
             term.go(MessageScreen(term, self.title_key, [t("storage_failed")], self.back(term)))
             return
         except HalError:  # the device key failed
             term.go(MessageScreen(term, self.title_key, [t("pwd_damaged")], self.back(term)))
             return
-        term.log_event("pwd_change", self.op)
-        term.go(MessageScreen(term, self.title_key, [t("pwd_changed")], self.then(term)))
+        term.log_event(self.initial or "pwd_change", self.op)
+        done = {"op_add": "op_added", "pwd_reset": "op_reset_done"}.get(self.initial, "pwd_changed")
+        term.go(MessageScreen(term, self.title_key, [t(done, self.op)], self.then(term)))
 
     def render(self, d, rows, cols):
         _SecretEntry.render(self, d, rows, cols)
-        if self.forced and not self.problem:
+        if self.forced and not self.problem and self.first is None:
             d.text(5, center(self.term.t("pwd_must_change"), cols))
 
 

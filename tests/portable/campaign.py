@@ -4,10 +4,14 @@
 from firmware import registry
 from firmware.compat import crc32
 from firmware.journal import Journal
+from firmware.operators import ADMIN, SUPERVISOR, table
 from firmware.params import Params
 from firmware.terminal import Terminal
 from firmware.touchcal import store as store_touch_calibration
 from firmware.wifi import store as store_wifi
+from hal.soft.keystore import StorageKeyStore
+from hal.soft.security import SoftSecurityModule
+from tests.portable.drive import random_bytes, set_passwords
 from tests.portable.fakes import make_board
 from virtual.storage import TEAR_MODES, RamStorage
 
@@ -113,7 +117,8 @@ class Campaign:
     def _setup(self, storage):
         """A terminal that has handed out numbers and saved its parameters twice (both generations
         exist); returns the set of (batch, trace) pairs handed out."""
-        board = make_board(storage=storage)
+        self.key_store = StorageKeyStore(RamStorage())  # the device key stays across the boots
+        board = self._board(storage)
         params = Params.load(storage)
         params.merchant_name = "钱记小店"
         params.save(storage)
@@ -127,17 +132,25 @@ class Campaign:
         for _ in range(2):  # both generations of the uptime and the event log
             term.uptime.save()
             term.log_event("clock_set")
+        # The password table past its factory state (both generations), an operator, a wrong try.
+        set_passwords(term)
+        table(term).set_password("05", "2580", 1)
+        table(term).check(SUPERVISOR, "999999")
         handed = set()
         for _ in range(3):
             handed.add((term.counters.batch, term.counters.next_trace()))
         _journal_records(storage, term.counters, handed)
         return handed
 
+    def _board(self, storage):
+        security = SoftSecurityModule(self.key_store, urandom=random_bytes)
+        return make_board(storage=storage, security=security)
+
     def _boot_and_hand_out(self, storage, handed, where):
         storage.power_cut()
         storage.power_on()
         try:
-            term = Terminal(make_board(storage=storage))
+            term = Terminal(self._board(storage))
             term.settle()
         except Exception as exc:  # noqa: BLE001 - a crash at boot is exactly what the campaign looks for
             self.failures.append("{}: boot crashed: {!r}".format(where, exc))
@@ -145,6 +158,12 @@ class Campaign:
         if term.counters is None:
             self.failures.append("{}: no counters (fault {})".format(where, term.fault))
             return False
+        tab = table(term)
+        if not tab.fault:
+            ops = tab.ops
+            if ops[ADMIN][0] == "" or ops[SUPERVISOR][0] == "":
+                self.failures.append("{}: a factory password came back".format(where))
+                return False
         pair = (term.counters.batch, term.counters.next_trace())
         if pair in handed:
             self.failures.append("{}: pair {} handed out twice".format(where, pair))

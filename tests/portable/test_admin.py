@@ -624,3 +624,11 @@ def test_every_text_of_the_submenu_fits_a_line_in_both_languages():
         for language in ("zh", "en"):
             text = strings.text(key, language, "9", "9")
             assert text_cells(text) <= 20, (key, language, text)
+
+
+def test_operator_required_is_a_yes_no_row_of_the_editor():
+    board, term = boot()
+    edit(board, term, "operator_required")
+    assert "Operator needed" in _title(board) and "Now No" in screen(board)
+    press(board, term, "1")
+    assert "Saved" in screen(board) and stored(board).operator_required is True

@@ -38,6 +38,8 @@ SAMPLES = {
     "audit": {"v": 1, "items": []},
     "uptime": {"v": 1, "s": 5},
     "events": {"v": 1, "items": [[None, 3, "sign_in", "01"]]},
+    "operators": {"v": 1, "kc": "", "ops": {"00": ["", 1], "99": ["", 1]}},
+    "attempts": {"v": 1, "t": {"00": [1, 20]}},
 }
 
 
