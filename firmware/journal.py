@@ -350,6 +350,22 @@ class Journal:
         self._save(REVERSAL, dict(_NO_REVERSAL))
         self.reversal = dict(_NO_REVERSAL)
 
+    # ---- the batch ---------------------------------------------------------------------------
+    def batch_busy(self, batch):
+        """None when the current batch (`batch`, the counters') holds no transaction and nothing is
+        pending (a reversal, a failed reversal waiting for its retry before settlement); else the
+        catalog key of the reason. The one check before an identity parameter changes or a
+        factory reset (firmware/admin.py): the single place a fuller journal (the batch's
+        transactions, uploads pending) extends."""
+        if self.reversal["state"] == PENDING:
+            return "busy_reversal"
+        if self.audit["items"]:
+            return "busy_failed_reversal"
+        last = self.last
+        if last is not None and last["batch"] == batch and last["state"] in (SENT, APPROVED, IN_DOUBT):
+            return "busy_batch"
+        return None
+
     # ---- sign-in -------------------------------------------------------------------------------
     def signed_in(self, day, known):
         """A sign-in answer loaded the working keys on `day` (days since 1970, local time)."""

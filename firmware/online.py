@@ -165,8 +165,7 @@ class Online:
         self.code = code
 
     def _acceptor(self):
-        p = self.term.params
-        return messages.Acceptor(p.terminal_id, p.merchant_id)
+        return messages.acceptor(self.term.params)
 
     def _start(self, phase, request, before_send=None):
         term = self.term
@@ -203,7 +202,9 @@ class Online:
     def _start_sign_in(self):
         term = self.term
         trace = term.counters.next_trace()
-        self._start(SIGN_IN, messages.sign_in(self._acceptor(), trace, term.counters.batch))
+        self._start(
+            SIGN_IN, messages.sign_in(self._acceptor(), trace, term.counters.batch, term.operator_id())
+        )
 
     def _sign_in_over(self):
         term = self.term
@@ -391,7 +392,7 @@ class Echo:
         batch = counters.batch if counters is not None else 1  # 60.2 only; lost counters: any
         self._start_ms = term.clock.ticks_ms()
         try:
-            request = messages.echo(messages.Acceptor(p.terminal_id, p.merchant_id), batch)
+            request = messages.echo(messages.acceptor(p), batch)
             self.session.start(request, p.host, p.host_timeout_s * 1000)
         except ProtocolError:  # no terminal or merchant id yet
             return self._fail("host_protocol")

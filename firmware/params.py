@@ -48,7 +48,96 @@ _FIELDS = {
     "no_pin_limit_fen": (100000, _int(0, 10**12 - 1), False),
     # Transactions per batch (每批次笔数): settlement's F48 counts are 3 digits.
     "batch_size": (500, _int(1, 999), False),
+    # The frames' TPDU (firmware/host/codec.py): 60, the destination (the host's NII) and the source,
+    # as 10 digits.
+    "tpdu": ("6000030000", lambda v: _digits(10)(v) and v[:2] == "60", False),
+    # A sale needs a signed-in operator (menu 7); off: a sale carries operator 01 (a one-person 电签).
+    "operator_required": (False, lambda v: v is True or v is False, False),
 }
+
+# How the administrator's parameter editor (firmware/ui/admin.py) shows and types each row of
+# _FIELDS: name: (form, arguments...). Every row has one (tests/portable/test_admin.py checks); a
+# row added to _FIELDS with its form here appears in the editor with no other code. Forms:
+#   ("shown",)                 read only (set by provisioning)
+#   ("digits", n[, bad])       exactly n digits; bad: the catalog key shown when the row's check
+#                              refuses what the form took (else "param_bad")
+#   ("number", lo, hi)         a whole number lo..hi, typed in digits
+#   ("amount", lo, hi)         fen lo..hi, typed as an amount (1 2 3 = 1.23 yuan)
+#   ("yesno",)                 1 yes, 2 no
+#   ("choice", values)         1..n picks a value; its label is the catalog key "pv_<value>"
+#   ("host",)                  four octets and a port ("a.b.c.d:port"): the keypad has no dot or colon
+# Ranges repeat the row's check (the test checks both ends of each against it).
+FORMS = {
+    "merchant_name": ("shown",),
+    "merchant_id": ("digits", 15),
+    "terminal_id": ("digits", 8),
+    "host": ("host",),
+    "tpdu": ("digits", 10, "param_tpdu"),
+    "mac_algorithm": ("choice", MAC_ALGORITHMS),
+    "language": ("choice", ("zh", "en")),
+    "max_amount": ("amount", 1, 10**12 - 1),
+    "tz_minutes": ("shown",),
+    "idle_timeout_s": ("number", 10, 600),
+    "host_timeout_s": ("number", 5, 120),
+    "sign_in_daily": ("yesno",),
+    "reversal_attempts": ("number", 1, 9),
+    "no_pin_limit_fen": ("amount", 0, 10**12 - 1),
+    "operator_required": ("yesno",),
+    "batch_size": ("number", 1, 999),
+}
+
+# The editor's order (the table's dicts keep no order on MicroPython): identity first. A row of
+# _FIELDS missing here is shown after these, in name order.
+EDITOR_ORDER = (
+    "merchant_name",
+    "merchant_id",
+    "terminal_id",
+    "host",
+    "tpdu",
+    "mac_algorithm",
+    "language",
+    "host_timeout_s",
+    "max_amount",
+    "no_pin_limit_fen",
+    "operator_required",
+    "sign_in_daily",
+    "reversal_attempts",
+    "batch_size",
+    "idle_timeout_s",
+    "tz_minutes",
+)
+
+
+def identity(name):
+    """True if the parameter `name` is part of the terminal's identity (merchant, terminal, host,
+    MAC algorithm)."""
+    return _FIELDS[name][2]
+
+
+def valid(name, value):
+    """True if value is allowed for the parameter `name` (its row's check)."""
+    return _FIELDS[name][1](value)
+
+
+def default(name):
+    return _FIELDS[name][0]
+
+
+def form(name):
+    """The editor's form of the parameter `name` (FORMS); a row without one is a yes/no if its
+    default is a bool, else shown read only."""
+    found = FORMS.get(name)
+    if found is not None:
+        return found
+    return ("yesno",) if _FIELDS[name][0] is True or _FIELDS[name][0] is False else ("shown",)
+
+
+def names():
+    """Every parameter, in the editor's order."""
+    out = [n for n in EDITOR_ORDER if n in _FIELDS]
+    rest = sorted([n for n in _FIELDS if n not in EDITOR_ORDER])
+    return out + rest
+
 
 _OK = 0
 _WARNING = 1  # a damaged parameter fell back to its default: shown until parameters are saved

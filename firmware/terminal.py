@@ -13,6 +13,7 @@ from firmware.params import Params
 from firmware.touchcal import apply_stored
 from firmware.ui.idle import IdleScreen
 from firmware.ui.widgets import MessageScreen
+from firmware.uptime import Uptime
 from firmware.version import BUILD_TIME
 from hal.contracts import (
     CAP_BEEP,
@@ -51,7 +52,12 @@ DROPPED_AT_IDLE = (
     "firmware.ui.touchcal",
     "firmware.ui.wifi",
     "firmware.ui.echo",
+    "firmware.ui.admin",
+    "firmware.admin",
     "firmware.registry",
+    "firmware.operators",
+    "firmware.ui.password",
+    "firmware.ui.operators",
 )
 
 
@@ -103,9 +109,16 @@ class Terminal:
         # "dev_card_reader") -> ticks when it is polled again (it raised HalError).
         self.device_faults = {}
         self._booted_ok = False  # run() had a healthy pass: the system device was told
+        self.uptime = Uptime(self.storage, self.clock)  # forward-only seconds (the lockout's time)
         self.params = params if params is not None else self._load_params()
         self.counters = self._load_counters()
         self.check_keys()
+        # The operator signed in (an id of firmware/operators.py), None while nobody is: sales then
+        # carry DEFAULT_OPERATOR unless the operator_required parameter asks for a sign-in first.
+        self.operator = None
+        self.passwords_damaged = False  # the password table or the device key cannot be trusted
+        self.admin_ok = False  # the administrator's password was given since the last idle screen
+        self._check_passwords()
         apply_stored(self)  # the touch screen's stored calibration, on a pad that takes one
         wifi.apply_stored(self)  # the Wi-Fi network chosen in the service menu, on a Wi-Fi link
         self.journal = self._load_journal()
@@ -175,6 +188,7 @@ class Terminal:
         the service menu's modules (DROPPED_AT_IDLE) and collects that flow's garbage. The keys are
         looked at again (a master key loaded in the service menu clears their fault)."""
         self._at_idle = True
+        self.admin_ok = False
         if self.fault is None or self.fault == "keys_damaged":
             self.check_keys()
 
@@ -195,6 +209,25 @@ class Terminal:
         if self.fault == "keys_damaged":
             self.fault = None
             self._dirty = True
+
+    def _check_passwords(self):
+        """A damaged password table or device key is a stored-data fault ("pwd_damaged"); a
+        factory-new terminal gets its table (the factory passwords, their change forced). A board
+        without a security module keeps no passwords (it never goes online)."""
+        if self.board.security is None:
+            return
+        try:
+            fault = self.flow("firmware.operators").boot_fault(self)
+        except FlowUnavailable:
+            fault = None
+        if fault:
+            self.passwords_damaged = True
+            self.fault = self.fault or fault
+
+    def operator_id(self):
+        """The operator of the next transaction: the one signed in, else "01" (a one-person
+        terminal sells without a sign-in)."""
+        return self.operator or "01"
 
     def _tidy_at_idle(self):
         self._at_idle = False
@@ -229,6 +262,7 @@ class Terminal:
         self.counters = recover(self.storage)
         if self.fault in ("storage_corrupt", "storage_failed"):
             self.fault = None
+        self.log_event("counters_recovered")
 
     def t(self, key, *args):
         """The catalog text for key in the terminal's language."""
@@ -245,7 +279,17 @@ class Terminal:
         """Set the wall clock (the service menu): from now on it is trusted."""
         self.clock.set_time(seconds)
         self.clock_valid = True
+        self.log_event("clock_set")
         self.redraw()
+
+    def log_event(self, code, detail=""):
+        """An entry in the event log (firmware/events.py, loaded at the first event): never raises
+        for a failing storage, so it never stands in the way of a transaction."""
+        try:
+            events = self.flow("firmware.events")
+        except FlowUnavailable:
+            return False
+        return events.log(self, code, detail)
 
     def device_failed(self, slot):
         """A device raised HalError: a device fault, not a bug. slot: "dev_" + its Board slot (the
@@ -358,6 +402,7 @@ class Terminal:
             self._dirty = True
         if ticks_diff(now, self._last_second) >= _SECOND_MS:
             self._last_second = now
+            self.uptime.tick()
             if self.screen.on_second():
                 self._dirty = True
             idle_ms = ticks_diff(now, self._last_input)

@@ -595,7 +595,8 @@ class SecurityModule(Device):
     def load_tmk_components(self, components):
         """Load a new TMK: the XOR of 1 to 3 components of 16 bytes each (a board's key entry gives
         2 or 3; a simulator's provisioning gives 1). Drops the working keys (they were under the
-        old TMK). Returns the new TMK's 4-byte check value."""
+        old TMK). A device key (password_hash) that is damaged is replaced by a new one: the
+        firmware resets the passwords kept under it. Returns the new TMK's 4-byte check value."""
         raise NotImplementedError
 
     def load_working_keys(self, f62, mode):

@@ -114,7 +114,9 @@ class Route:
     """Where the simulator's links of one run connect, whatever the terminal's stored `host`
     parameter says: the run's host at (ip, port) (the embedded host, or --host). The scenario
     steps change it: `host down` (connections refused, as a host that is off), `link down` (no
-    network: open() fails at once and online() is False). One Route outlives the boards of a run
+    network: open() fails at once and online() is False), `host at IP:PORT` (the run's host
+    answers only there: a connection to any other address is refused, so a scenario shows that a
+    host address typed on the keypad is where the terminal goes). One Route outlives the boards of a run
     (a reboot gets a new link over the same route), as the acquirer and the network outlive a
     terminal's power cycle."""
 
@@ -123,13 +125,16 @@ class Route:
         self.port = port
         self.host_down = False
         self.link_down = False
+        self.at = None  # (ip, port): the only address the run's host answers at (`host at`), or None: any
         self.sent = 0  # request frames handed to send() by every link of this route (a run's count)
         self._refuser = None
 
-    def endpoint(self):
-        """(ip, port) to connect to now: the run's host, or, while the host is down, a port of
-        127.0.0.1 bound by nobody listening (a real refused connection)."""
-        if not self.host_down:
+    def endpoint(self, asked=None):
+        """(ip, port) to connect to now for the address the terminal asked for ((ip, port), from
+        its `host` parameter): the run's host, or, while the host is down or when it answers only
+        at another address (`at`), a port of 127.0.0.1 bound by nobody listening (a real refused
+        connection)."""
+        if not self.host_down and (self.at is None or asked == self.at):
             return self.ip, self.port
         if self._refuser is None:
             sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -159,7 +164,7 @@ class RoutedTcpLink(TcpLink):
         if self.route.link_down:
             self.close()
             raise LinkError("network down")
-        ip, port = self.route.endpoint()
+        ip, port = self.route.endpoint((host, port))
         super().open(ip, port)
 
     def send(self, data):

@@ -240,12 +240,21 @@ def _cut_args(words, rest):
 
 
 def _host_args(words, rest):
-    """host fault KIND [on MTI[,MTI]] [count N] | host clear | host down | host up"""
+    """host fault KIND [on MTI[,MTI]] [count N] | host clear | host down | host up | host at IP:PORT"""
     low = [w.lower() for w in words]
     if low in (["clear"], ["down"], ["up"]):
         return (low[0],)
+    if len(low) == 2 and low[0] == "at":
+        ip, _, port = words[1].rpartition(":")
+        octets = ip.split(".")
+        good = len(octets) == 4 and all(o.isdigit() and o.isascii() and int(o) < 256 for o in octets)
+        if not good or not (port.isdigit() and port.isascii() and 0 < int(port) < 65536):
+            raise ValueError(
+                f'"at" takes an IPv4 address and a port such as 10.0.0.5:9000, not "{_cut(words[1])}"'
+            )
+        return ("at", ip, int(port))
     if len(low) < 2 or low[0] != "fault":
-        raise ValueError("takes: fault KIND [on MTI] [count N], clear, down or up")
+        raise ValueError("takes: fault KIND [on MTI] [count N], clear, down, up or at IP:PORT")
     kind = low[1]
     if kind not in FAULT_KINDS:
         raise ValueError(f'unknown fault "{_cut(words[1])}" ({" ".join(FAULT_KINDS)})')
@@ -514,6 +523,11 @@ class Scenario:
             if self.route is None:
                 return ("no host in this run (--offline)",)
             self.route.host_down = what == "down"
+            return ()
+        if what == "at":
+            if self.route is None:
+                return ("no host in this run (--offline)",)
+            self.route.at = (step.args[1], step.args[2])
             return ()
         if self.host is None:
             return ("no embedded host in this run: its faults cannot be set",)

@@ -116,6 +116,14 @@ class Acceptor:
         self.header = header
 
 
+def acceptor(params):
+    """The Acceptor of the terminal's parameters (terminal id, merchant id, the TPDU parameter: 10
+    digits, 60 then the destination and source NII)."""
+    tpdu = params.tpdu
+    tpdu_bytes = bytes([int(tpdu[i : i + 2], 16) for i in range(0, 10, 2)]) if tpdu else TPDU
+    return Acceptor(params.terminal_id, params.merchant_id, tpdu=tpdu_bytes)
+
+
 def carries_mac(mti):
     """True if messages of this MTI carry F64 (financial requests, reversals, their answers)."""
     return mti in MAC_MTIS

@@ -106,6 +106,7 @@ class IdleScreen(Screen):
             center(term.params.merchant_name, cols),
             center(now, cols),
             center(t("idle_batch", batch), cols),
+            center(t("op_current", term.operator_id()), cols),
             center(t("idle_online" if online else "idle_offline"), cols),
         ]
         if signed is not None:

@@ -47,12 +47,28 @@ class LoadMasterKeyScreen(ServiceScreen):
             self.done = value
             self.digits = 0
         elif kind == PIN_ENTER:
-            self._finish([t("svc_tmk_loaded"), kcv_line("KCV", value)])
+            lines = [t("svc_tmk_loaded"), kcv_line("KCV", value)]
+            if self.term.passwords_damaged:
+                lines.append(t("pwd_must_change"))
+                self._reset_passwords()
+            self._finish(lines)
             return
         else:  # cancelled or timed out: the security module's TMK is unchanged
             self._finish([t("svc_tmk_cancelled")])
             return
         self.term.redraw()
+
+    def _reset_passwords(self):
+        """The recovery of a damaged password table or device key: the factory passwords back,
+        their change forced at the first use (docs/SECURITY.md)."""
+        term = self.term
+        try:
+            term.flow("firmware.operators").reset(term)
+        except OSError:
+            return
+        term.passwords_damaged = False
+        if term.fault == "pwd_damaged":
+            term.fault = None
 
     def _finish(self, lines):
         self.parts = 0

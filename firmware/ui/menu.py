@@ -14,14 +14,28 @@ def _menu_items():
         ("menu_settle", None, True),
         ("menu_reprint", None, True),
         ("menu_query", None, True),
-        ("menu_operators", None, True),
+        ("menu_operators", _open_operators, False),
         ("menu_admin", _open_service_menu, False),  # the way out of a fault or an unset clock
     )
 
 
 def _open_sale(term, title_key):
     # firmware/ui/amount.py: the amount and card screens, loaded at the first sale and kept.
+    if term.params.operator_required and term.operator is None:
+        # The operator_required parameter: the sign-in first (firmware/ui/operators.py), then the sale.
+        operators = term.flow("firmware.ui.operators")
+        back = lambda term: MainMenuScreen(term)  # noqa: E731
+        return operators.sign_in_screen(term, "op_sign_in", _amount, back)
+    return _amount(term, title_key)
+
+
+def _amount(term, title_key="menu_sale"):
     return term.flow("firmware.ui.amount").AmountScreen(term, title_key)
+
+
+def _open_operators(term, title_key):
+    # firmware/ui/operators.py: menu 7, loaded when chosen and dropped back at idle.
+    return term.flow("firmware.ui.operators").operators_menu(term)
 
 
 def _open_service_menu(term, title_key):

@@ -1,7 +1,9 @@
 # The service menu (系统管理): set the date and time, the about screen, the stored-data tools, the
-# link tools (Wi-Fi, the echo test).
-# Main menu item 8 (ENTER 8 from idle), reachable in a fault state too; it never runs a transaction.
-# TODO(operators): put it behind the system administrator's password (operator 99).
+# link tools (Wi-Fi, the echo test), the Administration submenu (firmware/ui/admin.py).
+# Main menu item 8 (ENTER 8 from idle), behind the administrator's password (operator 99,
+# firmware/ui/password.py); it never runs a transaction. In a stored-data fault that needs it (lost
+# counters, a damaged password table or device key, damaged keys) it opens without the password
+# with only the items that recover from it (_fault_items) and About.
 
 import binascii
 
@@ -26,6 +28,7 @@ def _service_items():
         ("svc_touch_cal", _touch_cal, False),
         ("svc_wifi", _wifi, False),
         ("svc_echo", _echo, False),
+        ("svc_admin", _admin, False),
     )
 
 
@@ -47,6 +50,11 @@ def _echo(term, key):
     return term.flow("firmware.ui.echo").EchoScreen(term, key)
 
 
+def _admin(term, key):
+    # Parameters, the event log, the factory reset: a submenu (a menu holds at most nine items).
+    return term.flow("firmware.ui.admin").open_admin_menu(term, key)
+
+
 def _menu_at(menu, key):
     """menu with the item `key` highlighted."""
     for i in range(len(menu.items)):
@@ -55,9 +63,42 @@ def _menu_at(menu, key):
     return menu
 
 
-def open_service_menu(term, title_key):
-    """Main menu item 8 (Admin): the service menu."""
+def _fault_items(term):
+    """The service menu without the administrator's password: what recovers from the stored-data
+    faults of now (Recover counters for lost counters; Load master key for a damaged password table,
+    device key or keys) and About; empty when there is none."""
+    items = []
+    if term.counters is None:
+        items.append(("svc_recover", RecoverScreen, False))
+    if term.passwords_damaged or term.fault == "keys_damaged":
+        items.append(("svc_load_tmk", _load_master_key, False))
+    if items:
+        items.append(("svc_about", AboutScreen, False))
+    return tuple(items)
+
+
+def _trusted(term):
+    """The full service menu may open: the administrator gave the password (or the board keeps
+    none: no security module)."""
+    return term.admin_ok or term.board.security is None
+
+
+def _admin_in(term):
+    term.admin_ok = True
     return ServiceMenuScreen(term)
+
+
+def _main_menu_at_admin(term):
+    return _menu_at(MainMenuScreen(term), "menu_admin")
+
+
+def open_service_menu(term, title_key):
+    """Main menu item 8 (Admin): the service menu after the administrator's password; in a
+    stored-data fault, its recovery items at once."""
+    if _trusted(term) or _fault_items(term):
+        return ServiceMenuScreen(term)
+    password = term.flow("firmware.ui.password")
+    return password.require_admin(term, title_key, _admin_in, _main_menu_at_admin)
 
 
 def service_menu(term, key):
@@ -78,10 +119,12 @@ class ServiceMenuScreen(MenuScreen):
     title_key = "svc_title"
 
     def menu_items(self):
-        return _service_items()
+        if _trusted(self.term):
+            return _service_items()
+        return _fault_items(self.term) or (("svc_about", AboutScreen, False),)
 
     def back(self):
-        self.term.go(_menu_at(MainMenuScreen(self.term), "menu_admin"))
+        self.term.go(_main_menu_at_admin(self.term))
 
 
 _ENTRY_DIGITS = 12  # YYYYMMDDHHMM

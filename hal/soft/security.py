@@ -191,9 +191,21 @@ class SoftSecurityModule(SecurityModule):
             self._store.save(TMK, tmk)
             self._set_tmk(tmk)
             self._tmk_fault = None
+            self._replace_damaged_device_key()
         finally:
             _wipe(tmk)
         return self._tmk_kcv
+
+    def _replace_damaged_device_key(self):
+        """A new TMK is the recovery of a damaged device key too: the damaged one goes (a new one is
+        made at the next password_hash); the passwords under it were reset by the firmware."""
+        try:
+            key = self._store.load(DEVICE)
+        except HalError:
+            key = b""
+        if key is not None and len(key) != 32:
+            self._store.delete(DEVICE)
+            self._hmac_key = None
 
     def load_working_keys(self, f62, mode):
         if type(mode) is not str:

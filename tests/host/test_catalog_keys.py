@@ -4,7 +4,7 @@
 import ast
 import os
 
-from firmware import strings
+from firmware import events, strings
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 FIRMWARE = os.path.join(REPO, "firmware")
@@ -125,7 +125,9 @@ def catalog_problems(key, catalog=strings):
 
 def firmware_keys():
     """{key: ["firmware/x.py:line", ...]} for every key the firmware names, except in the catalog
-    itself and in params.py (which names parameters such as "idle_timeout_s", not messages)."""
+    itself and in params.py (which names parameters such as "idle_timeout_s", not messages), and
+    the event log's codes (firmware.events.CODES: "clock_set" names an event; its text is
+    "ev_clock_set", tests/portable/test_admin.py)."""
     sources = [(rel, ast.parse(src, rel)) for rel, src in firmware_sources()]
     sigs = signatures(tree for _, tree in sources)
     prefixes = tuple(sorted({key.split("_")[0] + "_" for key in strings.keys()}))
@@ -134,6 +136,8 @@ def firmware_keys():
         if os.path.basename(rel) in ("strings.py", "params.py"):
             continue
         for key, line in used_keys(tree, sigs, prefixes):
+            if key in events.CODES:
+                continue
             found.setdefault(key, []).append("{}:{}".format(rel, line))
     return found
 

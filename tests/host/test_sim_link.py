@@ -116,3 +116,27 @@ def test_routed_tcp_link_host_down_refuses_and_link_down_is_offline(echo_server)
     finally:
         link.close()
         route.close()
+
+
+def test_routed_tcp_link_host_at_refuses_every_other_address(echo_server):
+    # `host at IP:PORT`: the run's host answers only at that address (the terminal's host
+    # parameter), any other is refused; the connection still goes to the run's host.
+    route = Route(*echo_server)
+    route.at = ("10.0.0.5", 9000)
+    link = RoutedTcpLink(route)
+    try:
+        link.open("127.0.0.1", 8583)
+        with pytest.raises(LinkError):
+            for _ in range(5000):
+                assert link.poll_open() is None
+                time.sleep(0.001)
+            raise AssertionError("never refused")  # noqa: TRY301 - reached only if it never fails
+        link.open("10.0.0.5", 9000)
+        for _ in range(5000):
+            if link.poll_open():
+                break
+            time.sleep(0.001)
+        assert link.poll_open() is True
+    finally:
+        link.close()
+        route.close()

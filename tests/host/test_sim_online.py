@@ -342,8 +342,10 @@ def test_fault_steps_parse_and_are_refused_when_malformed():
     assert step.args == ("fault", "no-answer", ("0200", "0400"), 2)
     assert scenario.parse("host clear")[0].args == ("clear",)
     assert scenario.parse("LINK Down")[0].args == ("down",)
+    assert scenario.parse("host at 10.0.0.5:9000")[0].args == ("at", "10.0.0.5", 9000)
     for bad in ("host fault", "host fault slow", "host fault drop on 02", "host fault drop count x",
-                "host fault drop count", "host nap", "link sideways"):  # fmt: skip
+                "host fault drop count", "host nap", "link sideways", "host at 10.0.0:80",
+                "host at 10.0.0.300:80", "host at 10.0.0.5:0", "host at 10.0.0.5", "host at"):  # fmt: skip
         with pytest.raises(scenario.ScriptError):
             scenario.parse(bad)
 

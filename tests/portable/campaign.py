@@ -12,12 +12,16 @@ from firmware import batch as batch_journal
 from firmware import registry
 from firmware.compat import crc32
 from firmware.journal import Journal
+from firmware.operators import ADMIN, SUPERVISOR, table
 from firmware.params import Params
 from firmware.terminal import Terminal
 from firmware.touchcal import store as store_touch_calibration
 from firmware.wifi import store as store_wifi
+from hal.soft.keystore import StorageKeyStore
+from hal.soft.security import SoftSecurityModule
+from tests.portable.drive import random_bytes, set_passwords
 from tests.portable.fakes import make_board
-from virtual.storage import RamStorage
+from virtual.storage import TEAR_MODES, RamStorage
 
 _EISDIR = 21
 
@@ -223,11 +227,12 @@ class Campaign:
         self.failures = []
         self._setups = {}
         self._expected = None
+        self.key_store = StorageKeyStore(RamStorage())  # the device key, across every setup and boot
 
     def _setup(self, storage, sales=3):
         """A terminal that saved its parameters twice, handed out numbers and made `sales` sales;
         returns (the (batch, trace) pairs handed out, those of approved sales)."""
-        board = make_board(storage=storage)
+        board = self._board(storage)
         params = Params.load(storage)
         params.merchant_name = "钱记小店"
         params.save(storage)
@@ -238,6 +243,13 @@ class Campaign:
         store_wifi(storage, "shop", "20261129")
         store_wifi(storage, "back-office", "")
         term = Terminal(board)
+        for _ in range(2):  # both generations of the uptime and the event log
+            term.uptime.save()
+            term.log_event("clock_set")
+        # The password table past its factory state (both generations), an operator, a wrong try.
+        set_passwords(term)
+        table(term).set_password("05", "2580", 1)
+        table(term).check(SUPERVISOR, "999999")
         handed = set()
         approved = set()
         for _ in range(sales):
@@ -247,10 +259,14 @@ class Campaign:
             _batch_records(storage, handed)
         return handed, approved
 
+    def _board(self, storage):
+        security = SoftSecurityModule(self.key_store, urandom=random_bytes)
+        return make_board(storage=storage, security=security)
+
     def _boot_and_hand_out(self, storage, handed, approved, where):
         storage = self.reopen(storage)
         try:
-            term = Terminal(make_board(storage=storage))
+            term = Terminal(self._board(storage))
             term.settle()
             if term.counters is None and term.fault is not None:
                 term.recover_counters()  # the service action (two confirmations on the terminal)
@@ -260,6 +276,12 @@ class Campaign:
         if term.counters is None:
             self.failures.append("{}: no counters (fault {})".format(where, term.fault))
             return None
+        tab = table(term)
+        if not tab.fault:
+            ops = tab.ops
+            if ops[ADMIN][0] == "" or ops[SUPERVISOR][0] == "":
+                self.failures.append("{}: a factory password came back".format(where))
+                return None
         pair = (term.counters.batch, term.counters.next_trace())
         if pair in handed:
             self.failures.append("{}: pair {} handed out twice".format(where, pair))
@@ -395,3 +417,17 @@ def _delete(names):
                 storage.remove(name)
 
     return damage
+
+
+def power_cut_campaign(attempt):
+    """The power-cut campaign of one action: attempt(n, tear) runs it with the power cut at its
+    n-th storage operation (RamStorage.cut_at(n, tear)), checks what the reboot finds and returns
+    True if the cut fired, False once the action did fewer than n operations. Every operation is
+    cut in every tear mode; returns the number of cuts that fired."""
+    runs = 0
+    for tear in TEAR_MODES:
+        n = 1
+        while attempt(n, tear):
+            runs += 1
+            n += 1
+    return runs

@@ -11,6 +11,7 @@ from hal.soft.keystore import StorageKeyStore
 from hal.soft.mac import pos_ecb_mac, x919_mac
 from hal.soft.pin import KeypadPinEntry
 from hal.soft.security import SoftSecurityModule
+from tests.portable.drive import set_passwords
 from tests.portable.fakes import make_board
 from virtual.devices import LoopbackLink, VirtualClock, VirtualKeypad
 from virtual.storage import RamStorage
@@ -268,6 +269,7 @@ class Rig:
                 setattr(p, name, params[name])
             p.save(self.storage)
         self.term = Terminal(self.board)
+        set_passwords(self.term)
         self.term.settle()
 
     def reboot(self):

@@ -2,10 +2,11 @@
 # against the fake host over the loopback link on the virtual clock. No sign-in, no trace number.
 
 from firmware.online import APPROVED, FAILED, Echo
+from tests.portable.drive import ADMIN_KEYS
 from tests.portable.online_kit import FakeHost, Rig, SlowLink
 from virtual.devices import VirtualClock
 
-_ECHO_KEYS = ("ENTER", "8", "8")  # main menu -> Admin -> Echo test
+_ECHO_KEYS = ADMIN_KEYS + ("8",)  # main menu -> Admin (its password) -> Echo test
 
 
 def _counters(rig):

@@ -43,10 +43,16 @@ def test_the_service_menu_stays_while_its_screens_are_used():
 
 def test_each_service_item_loads_its_own_screens_when_chosen():
     # The service menu's items with a module of their own (firmware/ui/keyload.py, touchcal.py,
-    # wifi.py, echo.py): none loaded with the menu, each when chosen, all dropped back at idle.
+    # wifi.py, echo.py, admin.py): none loaded with the menu, each when chosen, all dropped back at
+    # idle.
     board, term = boot()
     _forget_service_menu()
-    items = (("5", "firmware.ui.keyload"), ("6", "firmware.ui.touchcal"), ("7", "firmware.ui.wifi"))
+    items = (
+        ("5", "firmware.ui.keyload"),
+        ("6", "firmware.ui.touchcal"),
+        ("7", "firmware.ui.wifi"),
+        ("9", "firmware.ui.admin"),
+    )
     press(board, term, "ENTER", "8")
     assert [name for _, name in items if name in sys.modules] == []
     for digit, name in items:

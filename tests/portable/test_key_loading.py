@@ -5,7 +5,7 @@ from hal.soft.des import check_value
 from hal.soft.keystore import StorageKeyStore
 from hal.soft.pin import KeypadPinEntry
 from hal.soft.security import SoftSecurityModule
-from tests.portable.drive import screen
+from tests.portable.drive import ADMIN_KEYS, random_bytes, screen, set_passwords
 from tests.portable.fakes import make_board
 from virtual.devices import VirtualClock, VirtualKeypad
 from virtual.storage import RamStorage
@@ -17,7 +17,7 @@ PART_2 = "FEDCBA9876543210FEDCBA9876543211"
 def _board():
     raw = VirtualKeypad()
     clock = VirtualClock()
-    security = SoftSecurityModule(StorageKeyStore(RamStorage()))
+    security = SoftSecurityModule(StorageKeyStore(RamStorage()), urandom=random_bytes)
     pin_entry = KeypadPinEntry(raw, security, clock)
     board = make_board(keypad=pin_entry.keypad, clock=clock, security=security, pin_entry=pin_entry)
     return board, raw
@@ -43,8 +43,10 @@ def _type_hex(board, term, raw, digits):
 def test_the_tmk_is_typed_as_components_and_only_its_check_value_shown():
     board, raw = _board()
     term = Terminal(board)
+    set_passwords(term)
     term.settle()
-    press(raw, term, "ENTER", "8", "5")
+    press(raw, term, *ADMIN_KEYS)
+    press(raw, term, "5")
     assert "Components: 2 or 3" in screen(board) or "分量个数" in screen(board)
     press(raw, term, "2")
     assert "1" in screen(board) and "0/32" in screen(board)
@@ -69,9 +71,11 @@ def test_the_tmk_is_typed_as_components_and_only_its_check_value_shown():
 def test_cancel_during_key_entry_leaves_the_tmk_unchanged():
     board, raw = _board()
     term = Terminal(board)
+    set_passwords(term)
     term.settle()
     before = board.security.tmk_check_value()
-    press(raw, term, "ENTER", "8", "5", "3")
+    press(raw, term, *ADMIN_KEYS)
+    press(raw, term, "5", "3")
     _type_hex(board, term, raw, PART_1[:5])
     press(raw, term, "CANCEL")
     assert board.security.tmk_check_value() == before

@@ -8,7 +8,7 @@ from firmware.ui.service import entered_time
 from firmware.version import BUILD_DATE, BUILD_TIME, VERSION
 from hal.contracts import CARD_INSERT, CardEvent
 from tests.portable.conformance import raises
-from tests.portable.drive import boot, press, screen
+from tests.portable.drive import boot, open_admin, press, random_bytes, screen, set_passwords
 from tests.portable.fakes import make_board
 from virtual.devices import RTC_RESET_TIME, VirtualClock
 
@@ -175,7 +175,8 @@ def test_about_shows_the_keys_check_values_never_a_key():
     from virtual.storage import RamStorage
 
     def about(board, term):
-        press(board, term, "ENTER", "8", "2")
+        open_admin(board, term)
+        press(board, term, "2")
         s = screen(board)
         press(board, term, "ENTER", "CANCEL", "CANCEL", "CANCEL")
         return s
@@ -186,8 +187,9 @@ def test_about_shows_the_keys_check_values_never_a_key():
     board, term = boot()
     assert "TMK" not in about(board, term) and "master key" not in about(board, term)  # no module
     key_store = StorageKeyStore(RamStorage())
-    sec = SoftSecurityModule(key_store)
+    sec = SoftSecurityModule(key_store, urandom=random_bytes)
     board, term = boot(security=sec)
+    set_passwords(term)
     assert "No master key" in about(board, term)
     tmk = xor_parts(TMK_PARTS)
     sec.load_tmk_components(list(TMK_PARTS))
@@ -202,8 +204,8 @@ def test_about_shows_the_keys_check_values_never_a_key():
     for key in (tmk, PIK, MAK, TDK):
         assert "".join("{:02X}".format(b) for b in key[:4]) not in s
     key_store.storage.write("tmk.key", b"QPR1 damaged")
-    board, term = boot(security=SoftSecurityModule(key_store))
-    assert "Key fault" in about(board, term)
+    board, term = boot(security=SoftSecurityModule(key_store, urandom=random_bytes))
+    assert "Key fault" in about(board, term)  # a stored-data fault: About without the password
 
 
 def test_stored_data_faults_list_the_evidence_newest_first():

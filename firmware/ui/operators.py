@@ -1,0 +1,288 @@
+# Main menu item 7 (操作员): sign in, sign out, change my password, manage operators (the supervisor:
+# add, remove, list, reset a password), sign off from the host (the supervisor). Loaded when chosen
+# (Terminal.flow), dropped back at idle. The passwords: firmware/operators.py, firmware/ui/password.py.
+
+from firmware.operators import ADMIN, MAX_OPERATORS, SUPERVISOR, is_operator_id, table
+from firmware.ui.menu import MainMenuScreen
+from firmware.ui.password import NewPasswordScreen, PasswordScreen, require_supervisor
+from firmware.ui.widgets import DigitEntryScreen, MenuScreen, MessageScreen, Screen, can_go_online, center
+from hal.contracts import KEY_DOWN, KEY_UP
+
+
+def _items():
+    return (
+        ("op_sign_in", _sign_in, False),
+        ("op_sign_out", _sign_out, False),
+        ("op_change_pwd", _change_password, False),
+        ("op_manage", _manage, False),
+        ("op_host_sign_off", _host_sign_off, True),
+    )
+
+
+def _menu_at(menu, key):
+    for i in range(len(menu.items)):
+        if menu.items[i][0] == key:
+            menu.selected = i
+    return menu
+
+
+def operators_menu(term, key=None):
+    """Menu 7 with the item `key` highlighted."""
+    return _menu_at(OperatorsMenuScreen(term), key)
+
+
+def _back_to(key):
+    return lambda term: operators_menu(term, key)
+
+
+class OperatorsMenuScreen(MenuScreen):
+    title_key = "op_title"
+
+    def menu_items(self):
+        return _items()
+
+    def back(self):
+        self.term.go(_menu_at(MainMenuScreen(self.term), "menu_operators"))
+
+
+class IdScreen(DigitEntryScreen):
+    """An operator number (two digits); ENTER calls chosen(term, id) for the next screen."""
+
+    def __init__(self, term, title_key, chosen, back):
+        super().__init__(term, title_key)
+        self.chosen = chosen
+        self.back_to = back
+
+    def menu(self):
+        return self.back_to(self.term)
+
+    def take_digit(self, key):
+        return len(self.digits) < 2
+
+    def accept(self):
+        if len(self.digits) != 2:
+            self.problem = "op_not_operator"
+            return
+        screen = self.chosen(self.term, self.digits)
+        if type(screen) is str:  # a refusal: its catalog key
+            self.problem = screen
+            return
+        self.term.go(screen)
+
+    def render(self, d, rows, cols):
+        t = self.term.t
+        self.title(d, cols)
+        d.text(2, center(t("op_id_prompt"), cols))
+        d.text(3, center(self.digits + "_" * (2 - len(self.digits)), cols))
+        if self.problem:
+            d.text(5, center(t(self.problem), cols))
+
+
+# ---- 1 sign in, 2 sign out, 3 change my password ---------------------------------------------------
+
+
+def sign_in_screen(term, title_key, then, back):
+    """The operator's number, then the password; then(term) once signed in (the 0800 first when
+    the host can be reached). Also where a sale goes when the operator_required parameter is on."""
+
+    def chosen(term, op):
+        if op == ADMIN or (op not in _known(term)):
+            return "op_unknown"
+        return PasswordScreen(term, title_key, op, lambda term: _signed_in(term, title_key, op, then), back)
+
+    return IdScreen(term, title_key, chosen, back)
+
+
+def _known(term):
+    try:
+        return table(term).ops
+    except OSError:
+        return {}
+
+
+def _signed_in(term, title_key, op, then):
+    term.operator = op
+    term.log_event("sign_in", op)
+    done = MessageScreen(term, title_key, [term.t("op_signed_in", op)], then(term))
+    if can_go_online(term) and not term.fault and _link_up(term):
+        sale = term.flow("firmware.ui.sale")
+        return _host_sign_in(sale.AuthorisingScreen)(term, title_key, None, done, done)
+    return done
+
+
+def _link_up(term):
+    return term.use("dev_link", term.link.online) is True
+
+
+def _host_sign_in(AuthorisingScreen):
+    """The authorising screen that sends the 0800 whatever the day's sign-in state (it carries the
+    operator now signed in)."""
+
+    class HostSignInScreen(AuthorisingScreen):
+        def enter(self):
+            Online = self.term.flow("firmware.online").Online
+            self.online = Online(self.term, None, True)
+
+    return HostSignInScreen
+
+
+def _sign_in(term, key):
+    return sign_in_screen(term, key, _back_to(key), _back_to(key))
+
+
+def _sign_out(term, key):
+    op = term.operator
+    if op is None:
+        return MessageScreen(term, key, [term.t("op_nobody")], operators_menu(term, key))
+    term.operator = None
+    term.log_event("sign_out", op)
+    return MessageScreen(term, key, [term.t("op_signed_out")], operators_menu(term, key))
+
+
+def _change_password(term, key):
+    back = _back_to(key)
+
+    def chosen(term, op):
+        if op not in _known(term):
+            return "op_unknown"
+        change = lambda term: NewPasswordScreen(term, key, op, back, back)  # noqa: E731
+        return PasswordScreen(term, key, op, change, back)
+
+    return IdScreen(term, key, chosen, back)
+
+
+# ---- 4 manage operators (the supervisor) -----------------------------------------------------------
+
+
+def _manage(term, key):
+    return require_supervisor(term, key, lambda term: ManageMenuScreen(term), _back_to(key))
+
+
+def manage_menu(term, key=None):
+    return _menu_at(ManageMenuScreen(term), key)
+
+
+def _back_to_manage(key):
+    return lambda term: manage_menu(term, key)
+
+
+class ManageMenuScreen(MenuScreen):
+    title_key = "op_manage"
+
+    def menu_items(self):
+        return (
+            ("op_add", _add, False),
+            ("op_remove", _remove, False),
+            ("op_list", ListScreen, False),
+            ("op_reset_pwd", _reset, False),
+        )
+
+    def back(self):
+        self.term.go(operators_menu(self.term, "op_manage"))
+
+
+def _add(term, key):
+    back = _back_to_manage(key)
+
+    def chosen(term, op):
+        if not is_operator_id(op):
+            return "op_not_operator"
+        ops = _known(term)
+        if op in ops:
+            return "op_exists"
+        if len(ops) >= MAX_OPERATORS + 2:
+            return "op_full"
+        return NewPasswordScreen(term, key, op, back, back, initial="op_add")
+
+    return IdScreen(term, key, chosen, back)
+
+
+def _remove(term, key):
+    back = _back_to_manage(key)
+
+    def chosen(term, op):
+        if not is_operator_id(op) or op not in _known(term):
+            return "op_unknown"
+        try:
+            table(term).remove(op)
+        except OSError:
+            return "storage_failed"
+        if term.operator == op:
+            term.operator = None
+        term.log_event("op_remove", op)
+        return MessageScreen(term, key, [term.t("op_removed", op)], back(term))
+
+    return IdScreen(term, key, chosen, back)
+
+
+def _reset(term, key):
+    back = _back_to_manage(key)
+
+    def chosen(term, op):
+        if not is_operator_id(op) or op not in _known(term):
+            return "op_unknown"
+        return NewPasswordScreen(term, key, op, back, back, initial="pwd_reset")
+
+    return IdScreen(term, key, chosen, back)
+
+
+class ListScreen(Screen):
+    """The operators' numbers, a locked one marked; UP/DOWN scroll, other keys go back."""
+
+    def __init__(self, term, title_key):
+        super().__init__(term)
+        self.title_key = title_key
+        self.first = 0
+        t = term.t
+        lines = []
+        try:
+            tab = table(term)
+            for op in tab.operator_ids():
+                lines.append(t("op_locked_mark", op) if tab.locked(op) else op)
+        except OSError:
+            lines.append(t("storage_failed"))
+        self.lines = lines or [t("op_none")]
+
+    def on_key(self, key):
+        if key == KEY_UP and self.first > 0:
+            self.first -= 1
+        elif key == KEY_DOWN and self.first < len(self.lines) - 1:
+            self.first += 1
+        elif key in (KEY_UP, KEY_DOWN):
+            return False
+        else:
+            self.term.go(manage_menu(self.term, self.title_key))
+            return True
+        self.term.redraw()
+        return True
+
+    def render(self, d, rows, cols):
+        self.title(d, cols)
+        for row in range(1, rows):
+            i = self.first + row - 1
+            if i < len(self.lines):
+                d.text(row, self.lines[i])
+
+
+# ---- 5 sign off from the host (the supervisor) -----------------------------------------------------
+
+
+def _host_sign_off(term, key):
+    return require_supervisor(term, key, lambda term: _signed_off(term, key), _back_to(key))
+
+
+def _signed_off(term, key):
+    """签退: the working keys are dropped and the next transaction signs in first.
+    TODO(opsauth): send the 0820 (60.3 002) of messages.sign_off before the keys go."""
+    t = term.t
+    security = term.board.security
+    if security is not None:
+        term.use("dev_security", security.drop_working_keys)
+    if term.journal is not None:
+        try:
+            term.journal.need_sign_in()
+        except OSError:
+            return MessageScreen(term, key, [t("storage_failed")], operators_menu(term, key))
+    term.operator = None
+    term.log_event("sign_off", SUPERVISOR)
+    return MessageScreen(term, key, [t("op_host_signed_off")], operators_menu(term, key))
