@@ -74,6 +74,9 @@ class _SecretEntry(Screen):
     def line(self):
         return ""
 
+    def accept(self, digits):
+        raise NotImplementedError
+
     def render(self, d, rows, cols):
         self.title(d, cols)
         d.text(2, center(self.line(), cols))
