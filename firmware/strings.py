@@ -51,6 +51,18 @@ _CATALOG = (
     "error|操作失败|Operation failed\n"
     "pwd_damaged|密码数据损坏|Passwords damaged\n"
     # Operators and passwords (firmware/operators.py, firmware/ui/password.py, firmware/ui/operators.py)
+    # The event log's codes (firmware/events.py), as the event log screen names them
+    "clock_set|设置时间|Clock set\n"
+    "counters_recovered|恢复流水号|Counters recovered\n"
+    "param_change|修改参数|Parameter changed\n"
+    "pwd_change|修改密码|Password changed\n"
+    "pwd_reset|重置密码|Password reset\n"
+    "pwd_factory|恢复出厂密码|Factory passwords\n"
+    "lockout|密码锁定|Locked out\n"
+    "sign_in|操作员签到|Signed in\n"
+    "sign_out|操作员签退|Signed out\n"
+    "sign_off|终端签退|Signed off\n"
+    "factory_reset|恢复出厂设置|Factory reset\n"
     "pwd_prompt_00|主管密码|Supervisor password\n"
     "pwd_prompt_99|系统管理员密码|Admin password\n"
     "pwd_prompt_op|操作员 {} 密码|Operator {} password\n"
@@ -102,6 +114,7 @@ _CATALOG = (
     "dev_link|通讯模块|Link\n"
     "dev_system|看门狗|Watchdog\n"
     "dev_pin_entry|密码键盘|PIN pad\n"
+    "dev_security|安全模块|Security module\n"
     # The clock-valid state and the service menu (系统管理, firmware/ui/service.py).
     "clock_not_set|时间未设置|Clock not set\n"
     "clock_set_hint|请在系统管理中设置|Set it in Admin\n"
