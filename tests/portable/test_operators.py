@@ -264,3 +264,17 @@ def test_no_password_or_its_unkeyed_hash_is_stored():
             for needle in needles:
                 assert needle not in blob
     assert table(kit.term).check(ADMIN, "20261207") == (OK, 0)
+
+
+def test_the_supervisor_signs_in_and_the_0800_carries_00_where_a_sale_alone_carries_01():
+    from tests.portable.drive import SUPERVISOR_PASSWORD
+    from tests.portable.online_kit import Rig
+
+    rig = Rig()
+    rig.press("ENTER", "7", "1", "0", "0", "ENTER", *SUPERVISOR_PASSWORD)
+    rig.press("ENTER")
+    rig.wait(2)
+    assert "Signed in: 00" in rig.screen(), rig.screen()
+    sign_ins = [m for m in rig.host.received if m.mti == "0800"]
+    assert len(sign_ins) == 1 and sign_ins[0][63] == b"00 "
+    assert rig.term.operator_id() == "00"
