@@ -118,7 +118,7 @@ def _host_sign_in(AuthorisingScreen):
     """The authorising screen that sends the 0800 whatever the day's sign-in state (it carries the
     operator now signed in)."""
 
-    class HostSignInScreen(AuthorisingScreen):
+    class HostSignInScreen(AuthorisingScreen):  # type: ignore[valid-type,misc]
         def enter(self):
             Online = self.term.flow("firmware.online").Online
             self.online = Online(self.term, None, True)

@@ -49,10 +49,11 @@ class _SecretEntry(Screen):
         self.size = length(op)
         self.digits = ""
         self.problem = None  # a line shown until the next key
+        self.detail = None  # and a second one
 
     def on_key(self, key):
         term = self.term
-        self.problem = None
+        self.problem = self.detail = None
         if key == KEY_CANCEL:
             self.digits = ""
             term.go(self.back(term))
@@ -73,12 +74,17 @@ class _SecretEntry(Screen):
     def line(self):
         return ""
 
+    def accept(self, digits):
+        raise NotImplementedError
+
     def render(self, d, rows, cols):
         self.title(d, cols)
         d.text(2, center(self.line(), cols))
         d.text(3, center("*" * len(self.digits), cols))
         if self.problem:
             d.text(5, center(self.problem, cols))
+        if self.detail:
+            d.text(6, center(self.detail, cols))
 
 
 class PasswordScreen(_SecretEntry):
@@ -101,7 +107,8 @@ class PasswordScreen(_SecretEntry):
         elif result == FORCED:
             term.go(NewPasswordScreen(term, self.title_key, self.op, self.then, self.back, True))
         elif result == WRONG:
-            self.problem = t("pwd_wrong", n)
+            self.problem = t("pwd_wrong")
+            self.detail = t("pwd_tries_left", n)
         elif result == LOCKED:
             term.go(MessageScreen(term, self.title_key, locked_lines(term, n), self.back(term)))
         elif result == UNKNOWN:

@@ -67,7 +67,7 @@ def _fault_items(term):
     """The service menu without the administrator's password: what recovers from the stored-data
     faults of now (Recover counters for lost counters; Load master key for a damaged password table,
     device key or keys) and About; empty when there is none."""
-    items = []
+    items = []  # type: list
     if term.counters is None:
         items.append(("svc_recover", RecoverScreen, False))
     if term.passwords_damaged or term.fault == "keys_damaged":

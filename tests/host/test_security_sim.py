@@ -183,7 +183,9 @@ def test_working_keys_survive_a_scenario_reboot_in_ram():
 
 
 # ---- a damaged master key -----------------------------------------------
-LOAD_TMK = "key ENTER 8 5 2\nkey {} ENTER\nkey {} ENTER\nexpect Master key loaded\n".format(
+# Damaged keys: the service menu opens without the administrator's password, with the recovery
+# items only: 1 Load master key, 2 About.
+LOAD_TMK = "key ENTER 8 1 2\nkey {} ENTER\nkey {} ENTER\nexpect Master key loaded\n".format(
     "1" * 32, "2" * 32
 )
 
@@ -208,7 +210,7 @@ def test_a_truncated_master_key_is_a_fault_at_idle_until_a_new_one_is_loaded(tmp
     script = (
         "expect Keys damaged\n"  # on the idle screen at once
         "key ENTER 1\nexpect Keys damaged\nkey CANCEL CANCEL\n"  # a sale is refused, saying why
-        "key ENTER 8 3\nexpect Keys damaged\nkey CANCEL CANCEL CANCEL\n"  # in the stored-data faults
+        "key ENTER 8\nexpect 1 Load master key\nexpect 2 About\nkey CANCEL CANCEL\n"  # no password
         "expect Keys damaged\n"
     )
     assert run_text(script, sc) == (0, "")
@@ -220,7 +222,7 @@ def test_a_truncated_master_key_is_a_fault_at_idle_until_a_new_one_is_loaded(tmp
     assert "Keys damaged" not in scenario.screen_text(sc.board.display)
     assert "ENTER for menu" in scenario.screen_text(sc.board.display)
     assert sc.board.security.tmk_check_value() == check_value(bytes([0x33] * 16))
-    assert sorted(os.listdir(keys)) == ["signer.key", "tmk.key"]
+    assert sorted(os.listdir(keys)) == ["device.key", "signer.key", "tmk.key"]
 
 
 def test_a_directory_in_place_of_the_master_key_deletes_nothing(tmp_path):
@@ -234,7 +236,7 @@ def test_a_directory_in_place_of_the_master_key_deletes_nothing(tmp_path):
     with pytest.raises(HalError, match="key tmk is missing"):
         board.security.tmk_check_value()
     assert (keys / "work.key").read_bytes() == work and (keys / "tmk.key").is_dir()
-    assert sorted(os.listdir(keys)) == ["signer.key", "tmk.key", "work.key"]
+    assert sorted(os.listdir(keys)) == ["device.key", "signer.key", "tmk.key", "work.key"]
     sc, _ = booted(board)
     assert run_text("expect Keys damaged\n", sc) == (0, "")
     assert (keys / "work.key").read_bytes() == work
