@@ -201,6 +201,7 @@ _CATALOG = (
     "pn_reversal_attempts|冲正次数|Reversal tries\n"
     "pn_no_pin_limit_fen|免密限额|No-PIN limit\n"
     "pn_operator_required|消费须签到|Operator needed\n"
+    "pn_batch_size|每批笔数|Txns per batch\n"
     "pv_x919|X9.19|X9.19\n"
     "pv_ecb|ECB|ECB\n"
     "pv_zh|中文|中文\n"

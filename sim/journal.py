@@ -11,7 +11,8 @@ import time
 
 from firmware import batch as bj
 from firmware.money import format_fen
-from firmware.params import Params
+from firmware.params import PARAMS, Params
+from firmware.store import Damaged, load
 from sim.storage import DirStorage
 
 # The journal's states in the tool's words: a transaction still "sent" at rest was never confirmed.
@@ -44,9 +45,24 @@ def iso(seconds):
     return "{:04d}-{:02d}-{:02d}T{:02d}:{:02d}:{:02d}+08:00".format(*t[:6])
 
 
+def identity(storage):
+    """The terminal's stored identity, read only (Params.load would store the defaults of a
+    terminal that has none, or its warning): its defaults when none is stored, "" when unreadable."""
+    params = Params()
+    try:
+        record = load(storage, PARAMS).record
+    except (OSError, Damaged):
+        record = None
+        params.terminal_id = params.merchant_id = ""
+    if record is not None:
+        params.terminal_id = record.get("terminal_id", "")
+        params.merchant_id = record.get("merchant_id", "")
+    return params
+
+
 def rows(storage, with_archive=False):
     """(journal, [row dict in the tool's keys]) of the current batch (and the archive)."""
-    params = Params.load(storage)
+    params = identity(storage)
     journal = bj.Batch(storage)
     out = []
     for t in journal.transactions():

@@ -11,6 +11,7 @@ from firmware.store import Damaged, load
 from firmware.ui.sale import AuthorisingScreen
 from firmware.version import BUILD_TIME
 from hal.contracts import LinkError
+from tests.portable.drive import ADMIN_PASSWORD
 from tests.portable.online_kit import PAN, TRACK2, TRACK2_OPTIONAL, FakeHost, Rig, SlowLink, chip, kind, tap
 from virtual.devices import LoopbackLink, VirtualClock
 from virtual.storage import TEAR_MODES, PowerCut, RamStorage
@@ -360,7 +361,9 @@ def test_a_reversal_out_at_its_last_attempt_when_the_power_went_is_given_up_and_
 
 def test_an_echo_answer_is_never_taken_for_the_sale_after_a_reversal_given_up():
     rig, trace = _out_at_the_last_attempt()
-    rig.press("ENTER", "8", "8")  # the echo test: its answer stays on the one host session
+    # The echo test (service menu 8, behind the administrator's password): its answer stays on the
+    # one host session.
+    rig.press("ENTER", "8", *ADMIN_PASSWORD, "ENTER", "8")
     assert "Link OK" in rig.screen()
     rig.press("ENTER", "CANCEL", "CANCEL")
     assert "ENTER for menu" in rig.screen()
