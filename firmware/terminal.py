@@ -39,6 +39,10 @@ _RETRY_DEVICE_MS = const(2000)  # a device that raised HalError is polled again 
 # The host session's frame buffer: firmware.host.codec's MAX_BODY + the 2-byte length (Session
 # refuses another size; not imported from there: the codec loads at the first sale, not at boot).
 FRAME_BYTES = const(2050)
+# MicroPython's heap (gc.mem_free exists there only) is collected before a large or lasting
+# allocation so that it lands in one piece; CPython's needs no help, and a full collection of a
+# long-lived CPython process (a test run's) costs far more than the terminal's work.
+_MANAGED_HEAP = hasattr(gc, "mem_free")
 
 # The service menu's modules (系统管理: a technician's, now and then): the menu when it is chosen,
 # each item's screens when that item is (Terminal.flow), all dropped when the terminal is back at
@@ -88,7 +92,8 @@ class Terminal:
         # goes online: none).
         self._frame = None
         if board.security is not None:
-            gc.collect()
+            if _MANAGED_HEAP:
+                gc.collect()
             self._frame = bytearray(FRAME_BYTES)
         self.board = board
         self.keypad = board.keypad
@@ -164,7 +169,8 @@ class Terminal:
         module = sys.modules.get(name)
         if module is not None:
             return module
-        gc.collect()  # its objects go into a heap without the garbage of what came before
+        if _MANAGED_HEAP:
+            gc.collect()  # its objects go into a heap without the garbage of what came before
         try:
             __import__(name)
             return sys.modules[name]
@@ -235,7 +241,8 @@ class Terminal:
             return  # left the idle screen already (a key in the same step): the flow goes on
         for name in DROPPED_AT_IDLE:
             _unload(name)
-        gc.collect()
+        if _MANAGED_HEAP:
+            gc.collect()
 
     def _load_params(self):
         try:
