@@ -46,30 +46,28 @@ def iso(seconds):
 
 
 def identity(storage):
-    """The terminal's stored identity, read only (Params.load would store the defaults of a
-    terminal that has none, or its warning): its defaults when none is stored, "" when unreadable."""
-    params = Params()
+    """(terminal id, merchant id) as stored, read only (Params.load would store the defaults of a
+    terminal that has none, or its warning): the defaults when none is stored, "" when unreadable."""
+    defaults = Params()
     try:
         record = load(storage, PARAMS).record
     except (OSError, Damaged):
-        record = None
-        params.terminal_id = params.merchant_id = ""
-    if record is not None:
-        params.terminal_id = record.get("terminal_id", "")
-        params.merchant_id = record.get("merchant_id", "")
-    return params
+        return "", ""
+    if record is None:
+        return getattr(defaults, "terminal_id"), getattr(defaults, "merchant_id")
+    return record.get("terminal_id", ""), record.get("merchant_id", "")
 
 
 def rows(storage, with_archive=False):
     """(journal, [row dict in the tool's keys]) of the current batch (and the archive)."""
-    params = identity(storage)
+    terminal, merchant = identity(storage)
     journal = bj.Batch(storage)
     out = []
     for t in journal.transactions():
         out.append(
             {
-                "terminal": params.terminal_id,
-                "merchant": params.merchant_id,
+                "terminal": terminal,
+                "merchant": merchant,
                 "batch": t["batch"],
                 "trace": t["trace"],
                 "rrn": t["rrn"],
@@ -84,8 +82,8 @@ def rows(storage, with_archive=False):
         for r in journal.archive_rows(limit=0):
             out.append(
                 {
-                    "terminal": params.terminal_id,
-                    "merchant": params.merchant_id,
+                    "terminal": terminal,
+                    "merchant": merchant,
                     "batch": r["batch"],
                     "trace": r["trace"],
                     "rrn": r["rrn"],
