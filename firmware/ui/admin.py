@@ -9,7 +9,16 @@ from firmware.dates import format_minute
 from firmware.money import format_fen
 from firmware.ui.idle import IdleScreen
 from firmware.ui.service import service_menu
-from firmware.ui.widgets import ItemScreen, MenuScreen, MessageScreen, center, right
+from firmware.ui.widgets import (
+    ItemScreen,
+    MenuScreen,
+    MessageScreen,
+    center,
+    digit_key,
+    render_scrolled,
+    right,
+    scroll_key,
+)
 from hal.contracts import DIGITS, KEY_CANCEL, KEY_CLEAR, KEY_DOWN, KEY_ENTER, KEY_UP, text_cells
 
 
@@ -36,11 +45,7 @@ def open_admin_menu(term, title_key):
 
 def admin_menu(term, key):
     """The submenu with the item `key` highlighted: where its screens go back to."""
-    menu = AdminMenuScreen(term)
-    for i in range(len(menu.items)):
-        if menu.items[i][0] == key:
-            menu.selected = i
-    return menu
+    return AdminMenuScreen(term).at(key)
 
 
 class AdminMenuScreen(MenuScreen):
@@ -196,26 +201,7 @@ class DigitsEditor(_Editor):
         self.digits = ""
 
     def on_key(self, key):
-        problem = self.problem
-        self.problem = None
-        if key in DIGITS and len(key) == 1:
-            used = self.take_digit(key)
-            if used:
-                self.digits += key
-        elif key == KEY_CLEAR:
-            used = bool(self.digits)
-            self.digits = self.digits[:-1]
-        elif key == KEY_CANCEL:
-            self.back()
-            return True
-        elif key == KEY_ENTER:
-            used = True
-            self.accept()
-        else:
-            used = False
-        if used or problem:
-            self.term.redraw()
-        return used
+        return digit_key(self, key)
 
     def take_digit(self, key):
         kind = self.form[0]
@@ -451,24 +437,10 @@ class EventLogScreen(AdminScreen):
         self.first = 0
 
     def on_key(self, key):
-        if key == KEY_UP and self.first > 0:
-            self.first -= 1
-        elif key == KEY_DOWN and self.first < len(self.lines) - 1:
-            self.first += 1
-        elif key in (KEY_UP, KEY_DOWN):
-            return False
-        else:
-            self.back()
-            return True
-        self.term.redraw()
-        return True
+        return scroll_key(self, key)
 
     def render(self, d, rows, cols):
-        self.title(d, cols)
-        for row in range(1, rows):
-            i = self.first + row - 1
-            if i < len(self.lines):
-                d.text(row, self.lines[i])
+        render_scrolled(self, d, rows, cols)
 
 
 class FactoryResetScreen(AdminScreen):

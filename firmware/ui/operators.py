@@ -5,8 +5,16 @@
 from firmware.operators import ADMIN, MAX_OPERATORS, SUPERVISOR, is_operator_id, table
 from firmware.ui.menu import MainMenuScreen
 from firmware.ui.password import NewPasswordScreen, PasswordScreen, require_supervisor
-from firmware.ui.widgets import DigitEntryScreen, MenuScreen, MessageScreen, Screen, can_go_online, center
-from hal.contracts import KEY_DOWN, KEY_UP
+from firmware.ui.widgets import (
+    DigitEntryScreen,
+    MenuScreen,
+    MessageScreen,
+    Screen,
+    can_go_online,
+    center,
+    render_scrolled,
+    scroll_key,
+)
 
 
 def _items():
@@ -19,16 +27,9 @@ def _items():
     )
 
 
-def _menu_at(menu, key):
-    for i in range(len(menu.items)):
-        if menu.items[i][0] == key:
-            menu.selected = i
-    return menu
-
-
 def operators_menu(term, key=None):
     """Menu 7 with the item `key` highlighted."""
-    return _menu_at(OperatorsMenuScreen(term), key)
+    return OperatorsMenuScreen(term).at(key)
 
 
 def _back_to(key):
@@ -42,7 +43,7 @@ class OperatorsMenuScreen(MenuScreen):
         return _items()
 
     def back(self):
-        self.term.go(_menu_at(MainMenuScreen(self.term), "menu_operators"))
+        self.term.go(MainMenuScreen(self.term).at("menu_operators"))
 
 
 class IdScreen(DigitEntryScreen):
@@ -159,7 +160,7 @@ def _manage(term, key):
 
 
 def manage_menu(term, key=None):
-    return _menu_at(ManageMenuScreen(term), key)
+    return ManageMenuScreen(term).at(key)
 
 
 def _back_to_manage(key):
@@ -243,25 +244,14 @@ class ListScreen(Screen):
             lines.append(t("storage_failed"))
         self.lines = lines or [t("op_none")]
 
+    def back(self):
+        self.term.go(manage_menu(self.term, self.title_key))
+
     def on_key(self, key):
-        if key == KEY_UP and self.first > 0:
-            self.first -= 1
-        elif key == KEY_DOWN and self.first < len(self.lines) - 1:
-            self.first += 1
-        elif key in (KEY_UP, KEY_DOWN):
-            return False
-        else:
-            self.term.go(manage_menu(self.term, self.title_key))
-            return True
-        self.term.redraw()
-        return True
+        return scroll_key(self, key)
 
     def render(self, d, rows, cols):
-        self.title(d, cols)
-        for row in range(1, rows):
-            i = self.first + row - 1
-            if i < len(self.lines):
-                d.text(row, self.lines[i])
+        render_scrolled(self, d, rows, cols)
 
 
 # ---- 5 sign off from the host (the supervisor) -----------------------------------------------------

@@ -10,9 +10,18 @@ import binascii
 from firmware import registry
 from firmware.dates import civil, format_minute, unix_seconds
 from firmware.ui.menu import MainMenuScreen
-from firmware.ui.widgets import DigitEntryScreen, ItemScreen, MenuScreen, MessageScreen, center, six_digits
+from firmware.ui.widgets import (
+    DigitEntryScreen,
+    ItemScreen,
+    MenuScreen,
+    MessageScreen,
+    center,
+    render_scrolled,
+    scroll_key,
+    six_digits,
+)
 from firmware.version import BUILD_DATE, VERSION
-from hal.contracts import DIGITS, KEY_CANCEL, KEY_DOWN, KEY_ENTER, KEY_UP, HalError
+from hal.contracts import DIGITS, KEY_CANCEL, KEY_ENTER, HalError
 
 
 # The service menu: (catalog key, screen(term, key) or None while it is not built yet, guarded: False,
@@ -55,14 +64,6 @@ def _admin(term, key):
     return term.flow("firmware.ui.admin").open_admin_menu(term, key)
 
 
-def _menu_at(menu, key):
-    """menu with the item `key` highlighted."""
-    for i in range(len(menu.items)):
-        if menu.items[i][0] == key:
-            menu.selected = i
-    return menu
-
-
 def _fault_items(term):
     """The service menu without the administrator's password: what recovers from the stored-data
     faults of now (Recover counters for lost counters; Load master key for a damaged password table,
@@ -89,7 +90,7 @@ def _admin_in(term):
 
 
 def _main_menu_at_admin(term):
-    return _menu_at(MainMenuScreen(term), "menu_admin")
+    return MainMenuScreen(term).at("menu_admin")
 
 
 def open_service_menu(term, title_key):
@@ -103,7 +104,7 @@ def open_service_menu(term, title_key):
 
 def service_menu(term, key):
     """The service menu with the item `key` highlighted: where a service screen goes back to."""
-    return _menu_at(ServiceMenuScreen(term), key)
+    return ServiceMenuScreen(term).at(key)
 
 
 class ServiceScreen(ItemScreen):
@@ -256,24 +257,10 @@ class FaultsScreen(ServiceScreen):
         self.lines = lines
 
     def on_key(self, key):
-        if key == KEY_UP and self.first > 0:
-            self.first -= 1
-        elif key == KEY_DOWN and self.first < len(self.lines) - 1:
-            self.first += 1
-        elif key in (KEY_UP, KEY_DOWN):
-            return False
-        else:
-            self.back()
-            return True
-        self.term.redraw()
-        return True
+        return scroll_key(self, key)
 
     def render(self, d, rows, cols):
-        self.title(d, cols)
-        for row in range(1, rows):
-            i = self.first + row - 1
-            if i < len(self.lines):
-                d.text(row, self.lines[i])
+        render_scrolled(self, d, rows, cols)
 
 
 class RecoverScreen(ServiceScreen):

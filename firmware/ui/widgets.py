@@ -119,6 +119,13 @@ class MenuScreen(Screen):
     def menu_items(self):
         raise NotImplementedError
 
+    def at(self, key):
+        """This menu with the item `key` highlighted (where a screen of that item goes back to)."""
+        for i in range(len(self.items)):
+            if self.items[i][0] == key:
+                self.selected = i
+        return self
+
     def back(self):
         raise NotImplementedError
 
@@ -185,26 +192,57 @@ class DigitEntryScreen(ItemScreen):
         raise NotImplementedError
 
     def on_key(self, key):
-        problem = self.problem
-        self.problem = None
-        if key in DIGITS and len(key) == 1:
-            used = self.take_digit(key)
-            if used:
-                self.digits += key
-        elif key == KEY_CLEAR:
-            used = bool(self.digits)
-            self.digits = self.digits[:-1]
-        elif key == KEY_CANCEL:
-            self.back()
-            return True
-        elif key == KEY_ENTER:
-            used = True
-            self.accept()
-        else:
-            used = False
-        if used or problem:
-            self.term.redraw()
-        return used
+        return digit_key(self, key)
+
+
+def digit_key(screen, key):
+    """A key on a screen that types digits (`digits`, `problem`, take_digit(), accept(), back()):
+    DigitEntryScreen's keys, for an entry screen of another base too."""
+    problem = screen.problem
+    screen.problem = None
+    if key in DIGITS and len(key) == 1:
+        used = screen.take_digit(key)
+        if used:
+            screen.digits += key
+    elif key == KEY_CLEAR:
+        used = bool(screen.digits)
+        screen.digits = screen.digits[:-1]
+    elif key == KEY_CANCEL:
+        screen.back()
+        return True
+    elif key == KEY_ENTER:
+        used = True
+        screen.accept()
+    else:
+        used = False
+    if used or problem:
+        screen.term.redraw()
+    return used
+
+
+def scroll_key(screen, key):
+    """A key on a screen that shows `lines` from `first` under its title: UP/DOWN scroll a line
+    (False at either end), any other key calls back()."""
+    if key == KEY_UP and screen.first > 0:
+        screen.first -= 1
+    elif key == KEY_DOWN and screen.first < len(screen.lines) - 1:
+        screen.first += 1
+    elif key in (KEY_UP, KEY_DOWN):
+        return False
+    else:
+        screen.back()
+        return True
+    screen.term.redraw()
+    return True
+
+
+def render_scrolled(screen, d, rows, cols):
+    """The title, then `lines` from `first`, a line a row."""
+    screen.title(d, cols)
+    for row in range(1, rows):
+        i = screen.first + row - 1
+        if i < len(screen.lines):
+            d.text(row, screen.lines[i])
 
 
 class MessageScreen(Screen):
