@@ -15,7 +15,17 @@
 
 from firmware.compat import const
 from firmware.errors import StoredDataCorrupt
-from firmware.store import Damaged, RecordFile, evidence, evidence_name, load, salvage, save, unpack
+from firmware.store import (
+    Damaged,
+    RecordFile,
+    ever_stored,
+    evidence,
+    evidence_name,
+    load,
+    salvage,
+    save,
+    unpack,
+)
 
 _MAX = const(999999)
 _MAX_COUNT = const(0x3FFFFFFF)  # ~1000 wraps of the trace: far beyond a terminal's life, a small int
@@ -161,14 +171,7 @@ def provisioned(storage):
     """True once the terminal has handed out a number: any trace of the marker, of the counters or
     of a record that only a terminal that handed out numbers writes (a transaction, a reversal,
     the audit, the sign-in state), damaged or not, counts."""
-    files = PROVISIONED.files() + COUNTERS.files() + _record_files(_EVIDENCE_RECORDS)
-    for name in storage.list():
-        if name in files:
-            return True
-    for _, original in evidence(storage):
-        if original in files:
-            return True
-    return False
+    return ever_stored(storage, PROVISIONED.files() + COUNTERS.files() + _record_files(_EVIDENCE_RECORDS))
 
 
 class Counters:

@@ -25,7 +25,7 @@
 import binascii
 
 from firmware.compat import const
-from firmware.store import Damaged, RecordFile, evidence, load, save
+from firmware.store import Damaged, RecordFile, ever_stored, load, save
 from hal.contracts import HalError
 
 SUPERVISOR = "00"
@@ -173,14 +173,7 @@ def _has_factory(record):
 
 def _fresh(storage):
     """True when neither record nor any evidence of them was ever stored: a factory-new terminal."""
-    names = OPERATORS.files() + ATTEMPTS.files()
-    for name in storage.list():
-        if name in names:
-            return False
-    for _, original in evidence(storage):
-        if original in names:
-            return False
-    return True
+    return not ever_stored(storage, OPERATORS.files() + ATTEMPTS.files())
 
 
 class Table:

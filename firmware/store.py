@@ -216,6 +216,17 @@ def evidence(storage):
     return found
 
 
+def ever_stored(storage, names):
+    """True if any of the files `names` is in storage, or was and is kept as evidence (damaged)."""
+    for name in storage.list():
+        if name in names:
+            return True
+    for _, original in evidence(storage):
+        if original in names:
+            return True
+    return False
+
+
 def evidence_name(number, original):
     s = str(number)
     return EVIDENCE_PREFIX + "0" * (6 - len(s)) + s + "." + original
