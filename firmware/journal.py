@@ -7,6 +7,7 @@
 # generation {"state": "none"}, never by deleting files (a half-deleted pair could bring back an
 # older reversal).
 
+from firmware.batch import Batch
 from firmware.compat import const
 from firmware.dates import local_day
 from firmware.errors import StoredDataCorrupt
@@ -152,7 +153,7 @@ _NO_REVERSAL = {"v": 1, "state": NONE}
 
 
 class Journal:
-    """The loaded records and every change to them. `last`: the last transaction's record (a dict)
+    """The loaded records and every change to them, and the batch journal (`batch`). `last`: the last transaction's record (a dict)
     or None; `reversal`: the reversal record ({"state": "none"} when nothing is pending); `host`:
     {"day": day of the last sign-in (-1 never), "need": sign in before anything financial,
     "known": the latest wall time the terminal knew}; `audit`: the reversals given up. Every
@@ -177,6 +178,9 @@ class Journal:
         self.reversal = self._record(REVERSAL) or dict(_NO_REVERSAL)
         self.host = self._record(HOST_STATE) or {"v": 1, "day": -1, "need": True, "known": 0}
         self.audit = self._record(AUDIT) or {"v": 1, "items": []}
+        # The current batch's every transaction (firmware/batch.py): Query, Reprint, void, refund
+        # and settlement read it there.
+        self.batch = Batch(storage)
 
     def _record(self, spec):
         return self._loaded[spec.name].record
