@@ -77,10 +77,13 @@ SALE_MODULES = (
     "hal.soft.pin",
 )
 SALE_DOUBLES = "tests.portable.online_kit"
-# After the whole sale, on the same terminal: the service menu from idle (ENTER 8), About (2) and
-# back, the echo test (8) against the rig's host, its result dismissed, back to the main menu and
-# to idle, where the terminal drops the service menu's modules (firmware.terminal.DROPPED_AT_IDLE).
-SERVICE = ("ENTER", "8", "2", "CANCEL", "8", "ENTER", "CANCEL", "CANCEL")
+# After the whole sale, on the same terminal: the service menu from idle (ENTER 8, the
+# administrator's password: the rig's, tests/portable/drive.py ADMIN_PASSWORD, not imported here:
+# it would load the terminal before the baseline), About (2) and back, the echo test (8) against
+# the rig's host, its result dismissed, back to the main menu and to idle, where the terminal drops
+# the service menu's modules (firmware.terminal.DROPPED_AT_IDLE).
+_ADMIN_KEYS = tuple("20261207") + ("ENTER",)
+SERVICE = ("ENTER", "8") + _ADMIN_KEYS + ("2", "CANCEL", "8", "ENTER", "CANCEL", "CANCEL")
 
 _MAX_STEPS = 200  # per event: a terminal that never settles is reported, not waited for
 IDLE_TICKS = 1000  # steps of the idle loop measured with the clock standing still

@@ -153,11 +153,12 @@ _NO_REVERSAL = {"v": 1, "state": NONE}
 
 
 class Journal:
-    """The loaded records and every change to them, and the batch journal (`batch`). `last`: the last transaction's record (a dict)
-    or None; `reversal`: the reversal record ({"state": "none"} when nothing is pending); `host`:
-    {"day": day of the last sign-in (-1 never), "need": sign in before anything financial,
-    "known": the latest wall time the terminal knew}; `audit`: the reversals given up. Every
-    method that changes a record writes it (synced) before it returns; OSError if storage fails."""
+    """The loaded records and every change to them, and the batch journal (`batch`). `last`: the
+    last transaction's record (a dict) or None; `reversal`: the reversal record ({"state":
+    "none"} when nothing is pending); `host`: {"day": day of the last sign-in (-1 never),
+    "need": sign in before anything financial, "known": the latest wall time the terminal
+    knew}; `audit`: the reversals given up. Every method that changes a record writes it
+    (synced) before it returns; OSError if storage fails."""
 
     def __init__(self, storage):
         self.storage = storage

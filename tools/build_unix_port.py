@@ -25,6 +25,7 @@ DOUBLE_SOURCES = (
     "tests/__init__.py",
     "tests/portable/__init__.py",
     "tests/portable/fakes.py",
+    "tests/portable/drive.py",
     "tests/portable/online_kit.py",
 )
 MICROPYTHON = (1, 27)

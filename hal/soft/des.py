@@ -223,16 +223,20 @@ _SHIFTS = bytes((
 # END GENERATED
 
 
-def _subkeys(key):
-    """The 16 round keys of an 8-byte key as 32 ints (24-bit words: S1..S4 then S5..S8), in
-    encryption order. Parity bits are ignored, as every DES does."""
+def _subkeys_into(key, ks, at):
+    """The 16 round keys of an 8-byte key as 32 ints (24-bit words: S1..S4 then S5..S8) into
+    ks[at : at + 32] in encryption order, and into ks[at + 32 : at + 64] in decryption order (each
+    round's two words kept in order). Parity bits are ignored, as every DES does. Allocates
+    nothing: the schedule is filled in place (a heap fragmented by a sale's garbage may have no
+    run for a list that grows)."""
     c = 0
     for bit in _PC1C:
         c = (c << 1) | ((key[bit >> 3] >> (7 - (bit & 7))) & 1)
     d = 0
     for bit in _PC1D:
         d = (d << 1) | ((key[bit >> 3] >> (7 - (bit & 7))) & 1)
-    out = []
+    i = at
+    back = at + 62
     for s in _SHIFTS:
         c = ((c << s) | (c >> (28 - s))) & 0xFFFFFFF
         d = ((d << s) | (d >> (28 - s))) & 0xFFFFFFF
@@ -242,18 +246,12 @@ def _subkeys(key):
         kl = 0
         for bit in _PC2D:
             kl = (kl << 1) | ((d >> (27 - bit)) & 1)
-        out.append(kh)
-        out.append(kl)
-    return out
-
-
-def _reverse(ks):
-    """Round keys in the opposite order (decryption), keeping each round's two words in order."""
-    out = []
-    for i in range(len(ks) - 2, -1, -2):
-        out.append(ks[i])
-        out.append(ks[i + 1])
-    return out
+        ks[i] = kh
+        ks[i + 1] = kl
+        ks[back] = kh
+        ks[back + 1] = kl
+        i += 2
+        back -= 2
 
 
 def _crypt(ks, passes, src, dst):
@@ -425,7 +423,7 @@ def _crypt(ks, passes, src, dst):
 
 
 def _check_key(key, sizes):
-    if type(key) not in (bytes, bytearray) or len(key) not in sizes:
+    if type(key) not in (bytes, bytearray, memoryview) or len(key) not in sizes:
         raise ValueError("key must be {} bytes".format(" or ".join(str(n) for n in sizes)))
 
 
@@ -443,7 +441,7 @@ _EDE3_DEC = (160, 64, 32)  # D K3, E K2, D K1
 
 
 class _BlockCipher:
-    """ECB on 8-byte blocks with a precomputed schedule (ks: a tuple of round-key words; enc and
+    """ECB on 8-byte blocks with a precomputed schedule (ks: a list of round-key words; enc and
     dec: where each pass's words start in it, see above)."""
 
     def __init__(self, ks, enc, dec):
@@ -481,14 +479,20 @@ def _ecb(ks, passes, data):
     return bytes(out)
 
 
-def _schedule(key, count):
-    """The round keys of the `count` 8-byte DES keys in key, each forwards then reversed."""
-    ks = []
+def _schedule(key, count, ks=None):
+    """The round keys of the `count` 8-byte DES keys in key, each forwards then reversed: a list of
+    64 * count words, filled in place. ks: that list, allocated by the caller ahead of time (a key
+    installed in a heap fragmented by a sale's garbage then needs no new 512-byte run); else a new one."""
+    if ks is None:
+        ks = [0] * (64 * count)
+    elif len(ks) != 64 * count:
+        raise ValueError("a key schedule of {} keys is {} words".format(count, 64 * count))
     for n in range(count):
-        one = _subkeys(memoryview(key)[8 * n : 8 * n + 8])  # a view's slice copies no key bytes
-        ks += one
-        ks += _reverse(one)
-    return tuple(ks)
+        _subkeys_into(memoryview(key)[8 * n : 8 * n + 8], ks, 64 * n)  # a view's slice copies no key bytes
+    return ks
+
+
+SCHEDULE_WORDS = 128  # the length of a double-length (16-byte) 3DES key's schedule
 
 
 class DES(_BlockCipher):
@@ -503,17 +507,30 @@ class TripleDES(_BlockCipher):
     """3DES EDE: encrypt K1, decrypt K2, encrypt K3. A 16-byte key is K1 K2 with K3 = K1 (the
     double-length keys of UnionPay terminals); a 24-byte key is K1 K2 K3. `left` is the single
     DES of K1 (same methods, the same schedule), which ANSI X9.19 chains with; `key_size` is 16
-    or 24."""
+    or 24. ks: a list of SCHEDULE_WORDS (16-byte key) or 192 words to build the schedule in, in
+    place of a new one: it then belongs to this cipher (wipe() zeroes it)."""
 
-    def __init__(self, key):
+    def __init__(self, key, ks=None):
         _check_key(key, (16, 24))
         self.key_size = len(key)
-        ks = _schedule(key, len(key) // 8)
+        ks = _schedule(key, len(key) // 8, ks)
         if len(key) == 24:
             _BlockCipher.__init__(self, ks, _EDE3_ENC, _EDE3_DEC)
         else:
             _BlockCipher.__init__(self, ks, _EDE2_ENC, _EDE2_DEC)
         self.left = _BlockCipher(ks, _DES_ENC, _DES_DEC)
+
+    def check_value(self):
+        """The key's check value (as check_value(key) gives it), from this schedule: no other."""
+        out = bytearray(8)
+        self.encrypt_into(out, out)
+        return bytes(out[:4])
+
+    def wipe(self):
+        """Zero the schedule (key material): the cipher is unusable afterwards."""
+        ks = self._ks
+        for i in range(len(ks)):
+            ks[i] = 0
 
 
 def check_value(key):

@@ -21,7 +21,7 @@ from hal.contracts import (
     NoKey,
     SecurityModule,
 )
-from hal.soft.des import TripleDES, check_value
+from hal.soft.des import SCHEDULE_WORDS, TripleDES, check_value
 from hal.soft.mac import mac_equal, pin_block_format0, pos_ecb_mac, x919_mac
 
 TMK = "tmk"
@@ -54,24 +54,31 @@ def _wipe(buf):
         buf[i] = 0
 
 
-def _unwrap(tmk, f62, count):
+def _unwrap(tmk, f62, count, scratch, slots):
     """[(TripleDES, check value)] of the count keys in field 62 (each 16 bytes encrypted under the
     TMK, then its 4-byte check value); KeyRefused naming the first key whose check value is wrong.
-    The clear key is built in a bytearray that is wiped once its schedule exists."""
+    Each check value is computed on a schedule built in `scratch`; only when every key is right are
+    the keys' schedules built in `slots` (the lists of the keys in force, which a refused field 62
+    leaves untouched). The clear keys are built in a bytearray wiped once their schedules exist."""
     view = memoryview(f62)
-    clear = bytearray(16)
-    keys = []
+    clear = bytearray(16 * count)
+    cv = memoryview(clear)
+    kcvs = []
     try:
         for k in range(count):
             at = 20 * k
-            tmk.decrypt_into(view[at : at + 8], memoryview(clear)[0:8])
-            tmk.decrypt_into(view[at + 8 : at + 16], memoryview(clear)[8:16])
-            kcv = check_value(clear)
+            tmk.decrypt_into(view[at : at + 8], cv[16 * k : 16 * k + 8])
+            tmk.decrypt_into(view[at + 8 : at + 16], cv[16 * k + 8 : 16 * k + 16])
+            kcv = TripleDES(cv[16 * k : 16 * k + 16], scratch).check_value()
             if not mac_equal(kcv, view[at + 16 : at + 20]):
                 raise KeyRefused("{}: wrong check value".format(_KEY_NAMES[k]))
-            keys.append((TripleDES(clear), kcv))
+            kcvs.append(kcv)
+        keys = []
+        for k in range(count):
+            keys.append((TripleDES(cv[16 * k : 16 * k + 16], slots[k]), kcvs[k]))
     finally:
         _wipe(clear)
+        _wipe(scratch)
     return keys
 
 
@@ -86,6 +93,10 @@ class SoftSecurityModule(SecurityModule):
         self._store = key_store
         self._urandom = urandom if urandom is not None else getattr(os, "urandom", None)
         self._pin_buf = bytearray(8)
+        # The working keys' schedules (PIN, MAC, track key) and a scratch one for the check values,
+        # allocated here, at boot, while the heap is whole: installed at a sign-in, in the middle of
+        # a sale, a new 512-byte list may find no run that long (bench/README.md).
+        self._slots = [[0] * SCHEDULE_WORDS for _ in range(4)]
         self._tmk = None
         self._tmk_kcv = None
         self._tmk_fault = None  # why the stored TMK cannot be used (damaged), or None
@@ -130,6 +141,8 @@ class SoftSecurityModule(SecurityModule):
         self._tmk_kcv = check_value(tmk)
 
     def _forget_working_keys(self):
+        for i in range(3):
+            _wipe(self._slots[i])  # key material: zeroed, never left for the collector
         self._pik = None
         self._mak = None
         self._tdk = None
@@ -140,7 +153,7 @@ class SoftSecurityModule(SecurityModule):
         size = _F62_SIZE.get(mode)
         if size is None or len(f62) != size:
             raise KeyRefused("field 62 of a {} sign-in answer must be {} bytes".format(mode, size))
-        keys = _unwrap(self._tmk, f62, size // 20)
+        keys = _unwrap(self._tmk, f62, size // 20, self._slots[3], self._slots)
         self._pik, self._mak = keys[0][0], keys[1][0]
         self._tdk = keys[2][0] if len(keys) > 2 else None
         self._key_set = {
