@@ -143,6 +143,14 @@ class UnixPort:
     def run(self, heap_kb, call, doubles_frozen=True):
         """(stdout lines, return code) of upy_memory.<call> in a heap of heap_kb KB."""
         path = ([] if doubles_frozen else [self.doubles]) + [".frozen", self.harness]
+        # The boards' files in a fresh folder of the real filesystem (hal.port's VfsStorage), out
+        # of the heap as a board's flash is: RamStorage's files are heap objects, and a journal
+        # appended to grows them (a new bytes object of the whole file at each append).
+        files = tempfile.TemporaryDirectory(prefix="qianpos-bench-")
+        with files:
+            return self._run(heap_kb, call, path, files.name)
+
+    def _run(self, heap_kb, call, path, storage_root):
         proc = subprocess.run(
             [
                 self.binary,
@@ -152,7 +160,7 @@ class UnixPort:
                 "import upy_memory\nupy_memory." + call,
             ],
             cwd=REPO,
-            env=dict(os.environ, MICROPYPATH=":".join(path)),
+            env=dict(os.environ, MICROPYPATH=":".join(path), QIANPOS_BENCH_STORAGE=storage_root),
             capture_output=True,
             text=True,
             stdin=subprocess.DEVNULL,

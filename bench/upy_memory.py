@@ -157,8 +157,12 @@ class MemoryBench:
     step with no collection give the peak including garbage. Figures are absolute; rows after the
     doubles' phase have the doubles' own heap taken off."""
 
-    def __init__(self, mem_now, root=".", alloc_now=None, scenario=None):
+    def __init__(self, mem_now, root=".", alloc_now=None, scenario=None, storage_root=None):
         self.mem_now = mem_now
+        # Where the boards' files go (unix port: a fresh folder per run, through hal.port's
+        # VfsStorage, so that files stay out of the heap as a board's flash does); None: the
+        # doubles' RamStorage, whose files are bytes objects in the heap (counted in the rows).
+        self.storage_root = storage_root
         self.alloc_now = alloc_now  # MicroPython: gc.mem_alloc (exact inside a phase); None on CPython
         self.root = root
         keys = ("baseline", "import", "doubles", "boot", "live", "peak", "sale_live", "sale_peak", "rest")
@@ -248,9 +252,17 @@ class MemoryBench:
         from firmware.terminal import Terminal
         from tests.portable.fakes import make_board
 
-        self.board = make_board(display=board_display())
+        self.board = make_board(display=board_display(), **self._storage("keying"))
         self.term = Terminal(self.board)
         self.keys = self.board.keypad
+
+    def _storage(self, name):
+        """{"storage": a VfsStorage in storage_root/name} on the unix port, else {}."""
+        if self.storage_root is None:
+            return {}
+        from hal.port import VfsStorage
+
+        return {"storage": VfsStorage(self.storage_root + "/" + name)}
 
     def _event_phase(self, event, peak_key="peak"):
         def run(now):
@@ -364,7 +376,13 @@ class MemoryBench:
                     bench.host_bytes += max(0, bench.mem_now() - before)
 
         self.board = self.term = self.keys = None
-        self.rig = Rig(host=CountedHost(), display=board_display())
+        devices = self._storage("sale")
+        if devices:
+            from hal.soft.keystore import StorageKeyStore
+
+            devices["key_store"] = StorageKeyStore(self._storage("keys")["storage"])
+            devices["language"] = "en"  # a Rig on a given storage sets its parameters only when asked
+        self.rig = Rig(host=CountedHost(), display=board_display(), **devices)
         self.board = self.rig.board
         self.term = self.rig.term
         self.keys = self.rig.raw
@@ -551,7 +569,13 @@ def unix_main(mode="table", *names):
             print("MODULE {} {}".format(name, size))
         return
     fit = mode == "fit"
-    bench = MemoryBench(gc.mem_alloc, alloc_now=gc.mem_alloc, scenario=names[0] if fit else None)  # type: ignore[attr-defined]
+    storage_root = os.getenv("QIANPOS_BENCH_STORAGE")  # type: ignore[attr-defined]  # the unix port's os
+    bench = MemoryBench(
+        gc.mem_alloc,  # type: ignore[attr-defined]
+        alloc_now=gc.mem_alloc,  # type: ignore[attr-defined]
+        scenario=names[0] if fit else None,
+        storage_root=storage_root,
+    )
     phases = bench.names
     if not fit:
         gc.disable()
