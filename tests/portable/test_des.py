@@ -142,14 +142,14 @@ def test_a_schedule_built_in_a_given_list_is_the_same_cipher_and_allocates_no_li
         view = memoryview(bytearray(b"\x00" * 4 + H(key)))[4:]  # a key taken from a view of a buffer
         assert TripleDES(view).encrypt(H(plain)) == H(cipher)
     assert _raises_value_error(TripleDES, bytes(16), [0] * 64)  # a schedule of the wrong length
-    key = H("0123456789ABCDEFFEDCBA9876543210")
-    TripleDES(key, ks)
+    tdes_key = H("0123456789ABCDEFFEDCBA9876543210")
+    TripleDES(tdes_key, ks)
     start, stop = heap_probe()
     start()
-    fresh = TripleDES(key)
+    fresh = TripleDES(tdes_key)
     used_fresh = stop()
     start()
-    in_place = TripleDES(key, ks)
+    in_place = TripleDES(tdes_key, ks)
     used = stop()
     # The list itself (512 bytes and its header on a 32-bit MicroPython) is not allocated again (on
     # CPython every round-key word above 256 is an int object either way: the list's 1 KB is the gap).
