@@ -18,7 +18,161 @@ def _parser():
     ledger = commands.add_parser("ledger", help="print the ledger's transactions (sim.journal's view)")
     ledger.add_argument("--db", required=True, metavar="FILE", help="the ledger (SQLite)")
     ledger.add_argument("--json", action="store_true", help="one JSON object a line")
+    _backoffice_parser(commands)
     return parser
+
+
+def _backoffice_parser(commands):
+    from sim.host.backoffice import REASONS
+
+    office = commands.add_parser(
+        "backoffice",
+        help="back-office refunds: submit, review (by another user), list, show",
+        description="Back-office refunds (后台退单) over the host's ledger, safe while the host runs.",
+    )
+    office.add_argument("--db", required=True, metavar="FILE", help="the ledger (SQLite)")
+    steps = office.add_subparsers(title="steps", dest="step", required=True)
+    submit = steps.add_parser("submit", help="submit a refund of a sale; prints the request's id")
+    submit.add_argument("--user", required=True, metavar="ID", help="who submits it")
+    submit.add_argument("--rrn", required=True, help="the sale's RRN (12 digits, as on its slip)")
+    submit.add_argument("--date", required=True, metavar="MMDD", help="the sale's date, as on its slip")
+    submit.add_argument("--terminal", required=True, metavar="TID", help="the sale's terminal id")
+    submit.add_argument(
+        "--amount", required=True, metavar="FEN", help="the refund in fen (1250 = 12.50 yuan)"
+    )
+    submit.add_argument(
+        "--reason",
+        required=True,
+        choices=[r[0] for r in REASONS],
+        help="; ".join("{} ({}, {})".format(*r) for r in REASONS),
+    )
+    submit.add_argument(
+        "--evidence", required=True, metavar="TEXT", help="the evidence: receipt numbers, ..."
+    )
+    review = steps.add_parser("review", help="approve or reject a submitted request (not your own)")
+    review.add_argument("id", type=int, help="the request's id")
+    review.add_argument("--user", required=True, metavar="ID", help="who reviews it (not its submitter)")
+    decision = review.add_mutually_exclusive_group(required=True)
+    decision.add_argument("--approve", action="store_true", help="book the refund")
+    decision.add_argument("--reject", action="store_true", help="refuse it")
+    review.add_argument("--note", default="", metavar="TEXT", help="why")
+    listing = steps.add_parser("list", help="every request: time, RRN, amount, reason, state, users")
+    listing.add_argument("--json", action="store_true", help="one JSON object a line")
+    show = steps.add_parser("show", help="one request in full")
+    show.add_argument("id", type=int, help="the request's id")
+    show.add_argument("--json", action="store_true", help="a JSON object")
+
+
+def _backoffice(args):
+    """The back-office steps over the ledger file; a refusal is one line on stderr and exit 2."""
+    import json
+    import os
+    import sqlite3
+
+    from sim.host import backoffice as bo
+    from sim.host.acquirer import china_now
+    from sim.host.ledger import Ledger
+
+    if not os.path.isfile(args.db):
+        print("backoffice: no ledger {}".format(args.db), file=sys.stderr)
+        return 2
+    try:
+        ledger = Ledger(args.db)
+    except LedgerError as e:
+        print("backoffice: {}".format(e), file=sys.stderr)
+        return 2
+    db = ledger.db
+    try:
+        if args.step == "submit":
+            with bo.transaction(db):
+                rid = bo.submit(
+                    db,
+                    china_now,
+                    args.user,
+                    args.rrn,
+                    args.date,
+                    args.terminal,
+                    args.amount,
+                    args.reason,
+                    args.evidence,
+                )
+            print(rid)
+        elif args.step == "review":
+            with bo.transaction(db):
+                r = bo.review(db, china_now, args.id, args.user, args.approve, args.note)
+            print("back-office refund {} {} by {}".format(r["id"], r["state"], r["reviewed_by"]))
+        elif args.step == "list":
+            found = bo.requests(db)
+            if args.json:
+                for r in found:
+                    print(json.dumps(r, ensure_ascii=False, sort_keys=True))
+            else:
+                print(_office_table(found))
+        else:
+            r = bo.request(db, args.id)
+            if r is None:
+                raise bo.Refused("no back-office refund {}".format(args.id))
+            if args.json:
+                print(json.dumps(r, ensure_ascii=False, sort_keys=True))
+            else:
+                print(_office_show(r))
+    except bo.Refused as e:
+        print("backoffice: {}".format(e), file=sys.stderr)
+        return 2
+    except sqlite3.Error as e:  # busy past the timeout, a full disk, a damaged file
+        print("backoffice: the ledger {}: {}".format(args.db, e), file=sys.stderr)
+        return 2
+    finally:
+        ledger.close()
+    return 0
+
+
+def _office_table(found):
+    from firmware.money import format_fen
+
+    lines = [
+        "{:>4}  {:<19}  {:<12}  {:>10}  {:<9}  {:<12}  {:<12}  {}".format(
+            "id", "submitted", "rrn", "amount", "state", "by", "reviewed by", "reason"
+        )
+    ]
+    for r in found:
+        lines.append(
+            "{:>4}  {:<19}  {:<12}  {:>10}  {:<9}  {:<12}  {:<12}  {} {}".format(
+                r["id"],
+                r["submitted_at"],
+                r["rrn"],
+                format_fen(r["amount"]),
+                r["state"],
+                r["submitted_by"],
+                r["reviewed_by"] or "-",
+                r["reason"],
+                r["reason_zh"],
+            )
+        )
+    return "\n".join(lines)
+
+
+def _office_show(r):
+    from firmware.money import format_fen
+
+    rows = [
+        ("request", r["id"]),
+        ("state", r["state"]),
+        ("amount", "{} ({} fen)".format(format_fen(r["amount"]), r["amount"])),
+        ("reason", "{} ({}, {})".format(r["reason"], r["reason_en"], r["reason_zh"])),
+        ("evidence", r["evidence"]),
+        (
+            "sale",
+            "RRN {} of {} at terminal {}, merchant {}".format(
+                r["rrn"], r["orig_day"], r["terminal_id"], r["merchant_id"]
+            ),
+        ),
+        ("submitted", "{} by {}".format(r["submitted_at"], r["submitted_by"])),
+        ("reviewed", "{} by {}".format(r["reviewed_at"], r["reviewed_by"]) if r["reviewed_by"] else "-"),
+        ("note", r["note"] or "-"),
+        ("booked on", r["day"] or "-"),
+    ]
+    return "\n".join("{:<10} {}".format(k, v) for k, v in rows)
 
 
 def _ledger(args):
@@ -102,6 +256,8 @@ def main(argv=None):
     args = _parser().parse_args(argv)
     if args.command == "ledger":
         return _ledger(args)
+    if args.command == "backoffice":
+        return _backoffice(args)
     if args.command != "serve":
         return 2
     try:

@@ -19,6 +19,7 @@ from firmware.host.codec import (
 )
 from sim.cards import DECK
 from sim.host import answers, crypto
+from sim.host.ledger import merchant_net
 
 # Requests the host answers; anything else (an answer MTI, 0100 ...) closes the connection.
 REQUEST_MTIS = ("0200", "0220", "0320", "0400", "0500", "0800", "0820")
@@ -486,15 +487,10 @@ class Acquirer:
         today = self.clock().date()
         if (today - datetime.date.fromisoformat(orig[3])).days > REFUND_DAYS:
             return answers.start_answer(req, "12")
-        refundable = 0 if orig[4] else orig[1] - orig[5]
+        refundable = 0 if orig[4] else orig[1] - orig[5]  # refunded: both channels, terminal and back office
         if amount > refundable:
             return answers.start_answer(req, "35")
-        net = self.db.execute(
-            "SELECT COALESCE(SUM(CASE kind WHEN 'sale' THEN amount ELSE -amount END), 0) FROM txns"
-            " WHERE merchant_id=? AND day=? AND status='ok'",
-            (req[42], today.isoformat()),
-        ).fetchone()[0]
-        if amount > net:
+        if amount > merchant_net(self.db, req[42], today.isoformat()):
             return answers.start_answer(req, MERCHANT_SHORT)
         self.db.execute("UPDATE cards SET balance=balance+? WHERE card=?", (amount, h))
         self.db.execute("UPDATE txns SET refunded=refunded+? WHERE id=?", (amount, orig[0]))

@@ -43,11 +43,36 @@ CREATE TABLE IF NOT EXISTS uploads(
 CREATE TABLE IF NOT EXISTS settlements(
     terminal_id TEXT, merchant_id TEXT, batch INTEGER, domestic INTEGER, foreign_ INTEGER,
     terminal_totals TEXT, host_totals TEXT, at TEXT);
+CREATE TABLE IF NOT EXISTS backoffice(  -- back-office refunds (sim/host/backoffice.py)
+    id INTEGER PRIMARY KEY,
+    orig_id INTEGER NOT NULL,         -- the sale refunded (txns.id)
+    terminal_id TEXT, merchant_id TEXT, rrn TEXT, orig_day TEXT,  -- the sale's
+    amount INTEGER NOT NULL, reason TEXT NOT NULL, evidence TEXT NOT NULL,
+    state TEXT NOT NULL,              -- submitted, approved, rejected
+    submitted_by TEXT NOT NULL, submitted_at TEXT NOT NULL,
+    reviewed_by TEXT, reviewed_at TEXT, note TEXT,
+    day TEXT);                        -- approved: the merchant's day it is booked in
+CREATE INDEX IF NOT EXISTS backoffice_day ON backoffice(merchant_id, day);
 """
 
 # Files of a terminal's storage directory (firmware record files): a ledger beside them would put
 # its -wal and -shm files where the firmware loads every file as its own storage.
 _TERMINAL_FILES = ("counters.a", "counters.b", "params.a", "params.b", "provisioned.a")
+
+
+def merchant_net(db, merchant_id, day):
+    """A merchant's net of a day in fen: its sales minus its voids and refunds booked that day
+    (reversed ones do not count), minus the back-office refunds approved that day."""
+    terminal = db.execute(
+        "SELECT COALESCE(SUM(CASE kind WHEN 'sale' THEN amount ELSE -amount END), 0) FROM txns"
+        " WHERE merchant_id=? AND day=? AND status='ok'",
+        (merchant_id, day),
+    ).fetchone()[0]
+    office = db.execute(
+        "SELECT COALESCE(SUM(amount), 0) FROM backoffice WHERE merchant_id=? AND day=? AND state='approved'",
+        (merchant_id, day),
+    ).fetchone()[0]
+    return terminal - office
 
 
 class LedgerError(Exception):
@@ -138,6 +163,7 @@ class Ledger:
             "esigns",
             "uploads",
             "settlements",
+            "backoffice",
             "cards",
             "terminals",
         ):
