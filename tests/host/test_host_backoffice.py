@@ -538,3 +538,21 @@ def test_a_ledger_from_before_the_back_office_table_is_upgraded(tmp_path, capsys
     assert h.errors == []
     code, out, _ = run(capsys, path, "list")
     assert code == 0 and "approved" in out
+
+
+def test_a_sale_voided_or_reversed_after_the_submit_cannot_be_approved(host, c, path, capsys):
+    voided_req = c.sale(5000, card="credit", pin=None)
+    voided = c.exchange(voided_req)
+    reversed_req = c.sale(4000, card="credit", pin=None)
+    reversed_answer = c.exchange(reversed_req)
+    assert run(capsys, path, *submit_args(voided, 100))[0] == 0
+    assert run(capsys, path, *submit_args(reversed_answer, 100))[0] == 0
+    void = msg.void(
+        ACC, c.next_trace(), c.batch, 5000, c.batch, msg.trace_of(voided_req), voided[37], voided[38]
+    )
+    assert c.exchange(void)[39] == "00"  # a submitted request books nothing: the void is allowed
+    assert c.exchange(msg.reversal(reversed_req, msg.REVERSE_NO_ANSWER))[39] == "00"
+    refused(run(capsys, path, "review", "1", "--user", "bob", "--approve"), "voided")
+    refused(run(capsys, path, "review", "2", "--user", "bob", "--approve"), "reversed")
+    assert [r["state"] for r in host.call(lambda a: bo.requests(a.db))] == ["submitted", "submitted"]
+    assert refunded(host, voided[37]) == refunded(host, reversed_answer[37]) == 0
