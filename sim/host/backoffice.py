@@ -21,6 +21,7 @@ REASON_IDS = tuple(r[0] for r in REASONS)
 STATES = ("submitted", "approved", "rejected")
 TEXT_MAX = 200  # characters of an evidence note or a review note
 _USER = re.compile(r"[A-Za-z0-9._@-]{1,32}\Z")
+_TERMINAL = re.compile(r"[ -~]{8}\Z")  # F41: 8 printable ASCII characters
 _CARD_LIKE = re.compile(r"\d{13,}")  # 13 digits in a row may be a card number: never stored
 
 
@@ -52,8 +53,8 @@ def check_text(what, text, required=True):
         return ""
     if len(text) > TEXT_MAX:
         raise Refused("{} is longer than {} characters".format(what, TEXT_MAX))
-    if any(ord(ch) < 32 or ord(ch) == 127 for ch in text):
-        raise Refused("{} holds control characters".format(what))
+    if any(ord(ch) < 32 or 127 <= ord(ch) < 160 or 0xD800 <= ord(ch) < 0xE000 for ch in text):
+        raise Refused("{} holds control characters or bytes that are not UTF-8".format(what))
     if _CARD_LIKE.search(text):
         raise Refused(
             "{} holds 13 or more digits in a row, maybe a card number: never write one".format(what)
@@ -108,6 +109,8 @@ def submit(db, clock, user, rrn, date, terminal, amount, reason, evidence):
     fen = parse_amount(amount)
     if not (len(rrn) == 12 and rrn.isdigit() and rrn.isascii()):
         raise Refused("an RRN is 12 digits: {!r}".format(rrn))
+    if not _TERMINAL.match(terminal):
+        raise Refused("a terminal id is 8 characters, as on the slip: {!r}".format(terminal))
     if not (len(date) == 4 and date.isdigit() and date.isascii()):
         raise Refused("the date is MMDD, as on the slip: {!r}".format(date))
     try:

@@ -229,6 +229,10 @@ def test_submit_refusals(host, c, path, capsys, clock):
     no("evidence is empty", evidence="  ")
     no("card number", evidence="card 6259650000005671")
     no("control characters", evidence="slip\x1b[2J")
+    no("control characters", evidence="slip\x9b2J")  # the one-byte CSI
+    no("not UTF-8", evidence="slip \udcff")  # a byte of a non-UTF-8 command line (surrogateescape)
+    no("8 characters", terminal="1000000")
+    no("8 characters", terminal="1000000\x1b")
     no("longer than", evidence="x" * 201)
     other = dict(submit_args(answer, 100)[i : i + 2] for i in range(1, 15, 2))
     for flag, value, words in (
@@ -301,7 +305,9 @@ def test_a_missing_ledger_and_bad_arguments_exit_2_without_a_traceback(tmp_path,
         ["--db", path, "review", "1", "--user", "b", "--approve", "--reject"],
         ["--db", path, "show"],
         ["list"],
+        ["--db", str(tmp_path / "garbage.db"), "list"],
     ]
+    (tmp_path / "garbage.db").write_bytes(b"not a database, just bytes" * 100)
     for args in cases:
         result = subprocess.run(command + args, cwd=ROOT, capture_output=True, text=True, timeout=60)
         assert result.returncode == 2, (args, result)
@@ -309,6 +315,15 @@ def test_a_missing_ledger_and_bad_arguments_exit_2_without_a_traceback(tmp_path,
         assert result.stdout == "", (args, result)
     result = subprocess.run(command + cases[0], cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert result.stderr == "backoffice: no ledger {}\n".format(tmp_path / "none.db")
+    result = subprocess.run(command + cases[-1], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert result.stderr.startswith("backoffice: ") and result.stderr.count("\n") == 1, result
+    evidence = [b"--evidence", b"slip \xff\xfe"]  # not UTF-8: Python keeps it as surrogates
+    args = [
+        a.encode() for a in command + ["--db", path] + submit_args({37: "000000000001", 13: "1207"}, 1)[:-2]
+    ]
+    result = subprocess.run(args + evidence, cwd=ROOT, capture_output=True, timeout=60)
+    assert result.returncode == 2 and b"Traceback" not in result.stderr, result
+    assert result.stderr == b"backoffice: the evidence holds control characters or bytes that are not UTF-8\n"
     helped = subprocess.run(
         command + ["--db", path, "submit", "-h"], cwd=ROOT, capture_output=True, text=True
     )
