@@ -1,7 +1,7 @@
 # Back-office refunds (python -m sim.host backoffice) over the ledger of a running host: submit by
 # one user and review by another, every refusal (exit 2, one line, no traceback), the one cumulative
 # limit shared with terminal refunds (0220 through the server: 35), a review racing a terminal
-# refund, the merchant's net of the day, nothing in a terminal's batch or settlement, the upgrade of
+# refund (in this process and from another one), the merchant's net of the day, nothing in a terminal's batch or settlement, the upgrade of
 # a ledger written before the back-office table, and hypothesis over both channels.
 import datetime
 import json
@@ -580,3 +580,31 @@ def test_a_sale_voided_or_reversed_after_the_submit_cannot_be_approved(host, c, 
     refused(run(capsys, path, "review", "2", "--user", "bob", "--approve"), "reversed")
     assert [r["state"] for r in host.call(lambda a: bo.requests(a.db))] == ["submitted", "submitted"]
     assert refunded(host, voided[37]) == refunded(host, reversed_answer[37]) == 0
+
+
+def test_reviews_in_another_process_while_the_host_books_terminal_refunds(host, c, path, capsys):
+    answer = sale(c, 100000)
+    for _ in range(3):
+        assert run(capsys, path, *submit_args(answer, 30000))[0] == 0
+    codes = []
+
+    def reviews():
+        for rid in (1, 2, 3):
+            command = [sys.executable, "-m", "sim.host", "backoffice", "--db", path, "review", str(rid)]
+            result = subprocess.run(
+                command + ["--user", "bob", "--approve"], cwd=ROOT, capture_output=True, text=True, timeout=60
+            )
+            codes.append((result.returncode, result.stderr))
+
+    thread = threading.Thread(target=reviews)
+    thread.start()
+    terminal = 0
+    while thread.is_alive():
+        if terminal_refund(c, answer, 100) == "00":
+            terminal += 100
+    thread.join()
+    approved = [r["amount"] for r in host.call(lambda a: bo.requests(a.db)) if r["state"] == "approved"]
+    assert [code for code, _ in codes].count(0) == len(approved) and len(codes) == 3
+    for code, err in codes:
+        assert code == 0 or (code == 2 and "over what is left" in err and err.count("\n") == 1), err
+    assert refunded(host, answer[37]) == terminal + sum(approved) <= 100000
