@@ -1,8 +1,9 @@
 # Back-office refunds (python -m sim.host backoffice) over the ledger of a running host: submit by
 # one user and review by another, every refusal (exit 2, one line, no traceback), the one cumulative
 # limit shared with terminal refunds (0220 through the server: 35), a review racing a terminal
-# refund (in this process and from another one), the merchant's net of the day, nothing in a terminal's batch or settlement, the upgrade of
-# a ledger written before the back-office table, and hypothesis over both channels.
+# refund (in this process and from another one), the merchant's net of the day, nothing in a
+# terminal's batch or settlement, the upgrade of a ledger written before the back-office table, and
+# hypothesis over both channels.
 import datetime
 import json
 import sqlite3
