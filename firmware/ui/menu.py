@@ -1,7 +1,7 @@
 # The main menu (1 Sale ... 8 Admin): a digit opens its item. Loaded at boot with the idle screen;
 # each item's screens are a flow of their own, loaded when it is chosen (Terminal.flow).
 
-from firmware.ui.widgets import MenuScreen, can_go_online
+from firmware.ui.widgets import MenuScreen, MessageScreen, can_go_online
 
 
 # The main menu: (catalog key, screen(term, key) or None while the feature is not built yet, guarded:
@@ -12,8 +12,8 @@ def _menu_items():
         ("menu_void", None, True),
         ("menu_refund", None, True),
         ("menu_settle", None, True),
-        ("menu_reprint", None, True),
-        ("menu_query", None, True),
+        ("menu_reprint", _open_reprint, False),
+        ("menu_query", _open_query, False),
         ("menu_operators", _open_operators, False),
         ("menu_admin", _open_service_menu, False),  # the way out of a fault or an unset clock
     )
@@ -31,6 +31,25 @@ def _open_sale(term, title_key):
 
 def _amount(term, title_key="menu_sale"):
     return term.flow("firmware.ui.amount").AmountScreen(term, title_key)
+
+
+def _open_reprint(term, title_key):
+    # firmware/ui/reprint.py: menu 5, loaded when chosen and dropped back at idle.
+    return _reading_journal(term, title_key) or term.flow("firmware.ui.reprint").reprint_menu(term)
+
+
+def _open_query(term, title_key):
+    # firmware/ui/query.py: menu 6, loaded when chosen and dropped back at idle.
+    return _reading_journal(term, title_key) or term.flow("firmware.ui.query").query_menu(term)
+
+
+def _reading_journal(term, title_key):
+    """None if the batch journal can be read (Query and Reprint move no money: they open in any
+    other fault and with the clock not set), else the screen of the fault that stops it."""
+    if term.journal is not None:
+        return None
+    back = MainMenuScreen(term).at(title_key)
+    return MessageScreen(term, title_key, [term.t(term.fault or "storage_failed")], back)
 
 
 def _open_operators(term, title_key):

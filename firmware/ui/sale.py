@@ -257,6 +257,9 @@ def _record_lines(term, record):
     lines.append(format_fen(record["amount"]))
     lines.append(record["card"])
     lines.append(t("result_trace", six_digits(record["trace"])))
+    # Every slip shows the operator: a record written before operators were kept has none, and
+    # its sale was "01"'s (nobody signed in).
+    lines.append(t("result_operator", record.get("op") or "01"))
     if state == APPROVED:
         lines.append(t("result_rrn", record["rrn"]))
         if record["auth"]:
