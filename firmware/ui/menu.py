@@ -1,7 +1,7 @@
 # The main menu (1 Sale ... 8 Admin): a digit opens its item. Loaded at boot with the idle screen;
 # each item's screens are a flow of their own, loaded when it is chosen (Terminal.flow).
 
-from firmware.ui.widgets import MenuScreen, MessageScreen, can_go_online
+from firmware.ui.widgets import MenuScreen, can_go_online
 
 
 # The main menu: (catalog key, screen(term, key) or None while the feature is not built yet, guarded:
@@ -35,21 +35,12 @@ def _amount(term, title_key="menu_sale"):
 
 def _open_reprint(term, title_key):
     # firmware/ui/reprint.py: menu 5, loaded when chosen and dropped back at idle.
-    return _reading_journal(term, title_key) or term.flow("firmware.ui.reprint").reprint_menu(term)
+    return term.flow("firmware.ui.reprint").open_reprint(term, title_key)
 
 
 def _open_query(term, title_key):
     # firmware/ui/query.py: menu 6, loaded when chosen and dropped back at idle.
-    return _reading_journal(term, title_key) or term.flow("firmware.ui.query").query_menu(term)
-
-
-def _reading_journal(term, title_key):
-    """None if the batch journal can be read (Query and Reprint move no money: they open in any
-    other fault and with the clock not set), else the screen of the fault that stops it."""
-    if term.journal is not None:
-        return None
-    back = MainMenuScreen(term).at(title_key)
-    return MessageScreen(term, title_key, [term.t(term.fault or "storage_failed")], back)
+    return term.flow("firmware.ui.query").open_query(term, title_key)
 
 
 def _open_operators(term, title_key):

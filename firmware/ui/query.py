@@ -7,7 +7,16 @@
 
 from firmware.money import format_fen
 from firmware.ui.menu import MainMenuScreen
-from firmware.ui.slip import KIND_KEYS, SlipScreen, TraceScreen, fields, find, spread, state_key
+from firmware.ui.slip import (
+    KIND_KEYS,
+    SlipScreen,
+    TraceScreen,
+    fields,
+    find,
+    journal_refusal,
+    spread,
+    state_key,
+)
 from firmware.ui.widgets import MenuScreen, MessageScreen, Screen, six_digits
 from hal.contracts import KEY_CANCEL, KEY_DOWN, KEY_ENTER, KEY_UP
 from hal.record import Damaged
@@ -20,6 +29,11 @@ def _items():
         ("qry_totals", _totals, False),
         ("qry_reversals", _reversals, False),
     )
+
+
+def open_query(term, title_key):
+    """Main menu 6: the Query menu, or the fault that stops it (the journal cannot be read)."""
+    return journal_refusal(term, title_key) or QueryMenuScreen(term)
 
 
 def query_menu(term, key=None):
@@ -157,7 +171,7 @@ def _totals(term, key):
         return MessageScreen(term, key, [t("qry_unreadable")], back(term))
     except OSError:
         return MessageScreen(term, key, [t("storage_failed")], back(term))
-    pairs = [(t("qry_batch"), six_digits(_batch_number(term)))]
+    pairs = [(t("slip_batch"), six_digits(_batch_number(term)))]
     for kind in ("sale", "void", "refund"):
         count, fen = totals[kind]
         pairs.append((t(KIND_KEYS[kind]) + " " + t("qry_count", count), format_fen(fen)))
@@ -179,7 +193,7 @@ def _reversals(term, key):
         pairs.append(("", t("qry_rev_pending")))
         pairs += _reversal_pairs(t, pending, t("qry_attempts"), str(pending["attempts"]))
     for item in journal.failed_reversals():
-        pairs.append(("", t("qry_rev_failed")))
+        pairs.append(("", t("reversal_gave_up")))
         pairs += _reversal_pairs(t, item, t("qry_reason"), item["reason"])
     if not pairs:
         return MessageScreen(term, key, [t("qry_no_reversal")], query_menu(term, key))

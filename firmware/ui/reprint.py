@@ -5,7 +5,7 @@
 # supervisor. Loaded when chosen (Terminal.flow), dropped back at idle.
 
 from firmware.ui.menu import MainMenuScreen
-from firmware.ui.slip import SlipScreen, TraceScreen, fields, find, has_slip, state_key
+from firmware.ui.slip import SlipScreen, TraceScreen, fields, find, has_slip, journal_refusal, state_key
 from firmware.ui.widgets import MenuScreen, MessageScreen
 from hal.record import Damaged
 
@@ -16,6 +16,11 @@ def _items():
         ("rpt_by_trace", _by_trace, False),
         ("rpt_settlement", None, False),  # TODO(settlement): the settlement report, once it exists
     )
+
+
+def open_reprint(term, title_key):
+    """Main menu 5: the Reprint menu, or the fault that stops it (the journal cannot be read)."""
+    return journal_refusal(term, title_key) or ReprintMenuScreen(term)
 
 
 def reprint_menu(term, key=None):

@@ -8,7 +8,16 @@
 from firmware.batch import APPROVED, VOIDED
 from firmware.dates import format_minute
 from firmware.money import format_fen
-from firmware.ui.widgets import DigitEntryScreen, Screen, center, render_scrolled, scroll_key, six_digits
+from firmware.ui.menu import MainMenuScreen
+from firmware.ui.widgets import (
+    DigitEntryScreen,
+    MessageScreen,
+    Screen,
+    center,
+    render_scrolled,
+    scroll_key,
+    six_digits,
+)
 from hal.contracts import cut_cells, text_cells
 from hal.record import Damaged
 
@@ -23,7 +32,7 @@ def state_key(view):
     """The catalog key of a transaction's state ("st_approved" ...): a reversal given up shows as
     such rather than in doubt."""
     if view.get("reversal") == "failed":
-        return "st_rev_failed"
+        return "reversal_gave_up"
     return "st_" + view["state"]
 
 
@@ -93,6 +102,15 @@ def spread(left, right, cols):
     """left and right on one line of cols cells: right whole at the right edge, left cut to fit."""
     left = cut_cells(left, max(0, cols - text_cells(right) - 1))
     return left + " " * (cols - text_cells(left) - text_cells(right)) + right
+
+
+def journal_refusal(term, title_key):
+    """None if the batch journal can be read, else the screen of the fault that stops Query and
+    Reprint (they move no money: any other fault, or the clock not set, does not stop them)."""
+    if term.journal is not None:
+        return None
+    back = MainMenuScreen(term).at(title_key)
+    return MessageScreen(term, title_key, [term.t(term.fault or "storage_failed")], back)
 
 
 def find(term, trace):
