@@ -237,7 +237,8 @@ class ResultScreen(Screen):
         d.text(0, center(t(self.title_key), cols))
         for i in range(len(self.lines)):
             d.text(i + 1, center(self.lines[i], cols))
-        d.text(rows - 1, center(t("press_any_key"), cols))
+        if len(self.lines) < rows - 1:  # an approved sale with two notices needs the last row too
+            d.text(rows - 1, center(t("press_any_key"), cols))
 
 
 def _record_lines(term, record):

@@ -295,6 +295,21 @@ def test_the_sale_result_shows_the_operator():
     assert "Operator 05" in ResultScreen.of_record(term, last).lines
 
 
+def test_a_result_with_the_operator_and_two_notices_still_shows_every_line():
+    # An approved sale after a reversal given up: seven lines of its own and two notices fill the
+    # screen under the title; the hint gives its row up rather than hide "Call support".
+    board, term = boot()
+    lines = ["Approved", "¥5.00", CARD, "Trace 000004", "Operator 01", "RRN 1", "Auth 2", "Reversal failed"]
+    term.go(ResultScreen(term, "menu_sale", list(lines)))
+    term.settle()
+    assert "Press any key" in screen(board)
+    term.go(ResultScreen(term, "menu_sale", lines + ["Call support"]))
+    term.settle()
+    shown = [row.strip() for row in board.display.lines()[1:]]
+    assert shown == lines + ["Call support"], shown
+    assert "Call support" in screen(board) and "Press any key" not in screen(board)
+
+
 # ---- where they open ---------------------------------------------------------------------------
 def test_a_journal_that_cannot_be_read_refuses_query_and_reprint_with_the_fault():
     board, term = boot()
