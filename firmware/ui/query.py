@@ -56,9 +56,9 @@ class QueryMenuScreen(MenuScreen):
 
 
 def detail(term, view, back):
-    """A transaction's state, then its slip (not stamped: this is no reprint), scrolled."""
-    t = term.t
-    return SlipScreen(term, "qry_detail", fields(term, view), back, [t(state_key(view))])
+    """A transaction's state and amount, then its slip (not stamped: this is no reprint), scrolled."""
+    head = [term.t(state_key(view)), format_fen(view["amount"])]
+    return SlipScreen(term, "qry_detail", fields(term, view), back, head)
 
 
 # ---- 1 by trace -------------------------------------------------------------------------------
