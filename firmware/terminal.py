@@ -50,6 +50,7 @@ _MANAGED_HEAP = hasattr(gc, "mem_free")
 # bench/README.md, 2026-12-06). The sale's modules (firmware.ui.amount at the first sale;
 # firmware.ui.sale, .online, .host.* at the first card read) are loaded at first use too but stay:
 # every sale needs them, and reading them again each time would only add time and fragments.
+# Query and Reprint (main menu 6 and 5, and the slip they share) are dropped the same way.
 DROPPED_AT_IDLE = (
     "firmware.ui.service",
     "firmware.ui.keyload",
@@ -62,6 +63,9 @@ DROPPED_AT_IDLE = (
     "firmware.operators",
     "firmware.ui.password",
     "firmware.ui.operators",
+    "firmware.ui.query",
+    "firmware.ui.reprint",
+    "firmware.ui.slip",
 )
 
 

@@ -12,8 +12,8 @@ def _menu_items():
         ("menu_void", None, True),
         ("menu_refund", None, True),
         ("menu_settle", None, True),
-        ("menu_reprint", None, True),
-        ("menu_query", None, True),
+        ("menu_reprint", _open_reprint, False),
+        ("menu_query", _open_query, False),
         ("menu_operators", _open_operators, False),
         ("menu_admin", _open_service_menu, False),  # the way out of a fault or an unset clock
     )
@@ -31,6 +31,16 @@ def _open_sale(term, title_key):
 
 def _amount(term, title_key="menu_sale"):
     return term.flow("firmware.ui.amount").AmountScreen(term, title_key)
+
+
+def _open_reprint(term, title_key):
+    # firmware/ui/reprint.py: menu 5, loaded when chosen and dropped back at idle.
+    return term.flow("firmware.ui.reprint").open_reprint(term, title_key)
+
+
+def _open_query(term, title_key):
+    # firmware/ui/query.py: menu 6, loaded when chosen and dropped back at idle.
+    return term.flow("firmware.ui.query").open_query(term, title_key)
 
 
 def _open_operators(term, title_key):

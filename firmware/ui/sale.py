@@ -237,7 +237,8 @@ class ResultScreen(Screen):
         d.text(0, center(t(self.title_key), cols))
         for i in range(len(self.lines)):
             d.text(i + 1, center(self.lines[i], cols))
-        d.text(rows - 1, center(t("press_any_key"), cols))
+        if len(self.lines) < rows - 1:  # an approved sale with two notices needs the last row too
+            d.text(rows - 1, center(t("press_any_key"), cols))
 
 
 def _record_lines(term, record):
@@ -257,6 +258,9 @@ def _record_lines(term, record):
     lines.append(format_fen(record["amount"]))
     lines.append(record["card"])
     lines.append(t("result_trace", six_digits(record["trace"])))
+    # Every slip shows the operator: a record written before operators were kept has none, and
+    # its sale was "01"'s (nobody signed in).
+    lines.append(t("result_operator", record.get("op") or "01"))
     if state == APPROVED:
         lines.append(t("result_rrn", record["rrn"]))
         if record["auth"]:

@@ -91,6 +91,8 @@ def test_every_item_of_every_menu_opens_by_its_digit():
         ("main", MainMenuScreen, ("ENTER",)),
         ("service", ServiceMenuScreen, ("ENTER", "8")),
         ("admin", None, ("ENTER", "8", "9")),
+        ("reprint", None, ("ENTER", "5")),
+        ("query", None, ("ENTER", "6")),
     )
     for which, cls, path in menus:
         press(board, term, *path)
