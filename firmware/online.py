@@ -285,6 +285,10 @@ class Online:
         if journal.audit_full():
             self.notices.append("call_support")
             return self._fail("audit_full")
+        if journal.batch.room(term.params.batch_size) is not None:
+            # The batch journal cannot take one more (its count, or the storage's space): refused
+            # before a trace number is consumed.
+            return self._fail("settle_first")
         track2 = sale.card.take_track2()
         if track2 is None:
             return self._fail("retry_card")

@@ -210,3 +210,54 @@ def test_an_unknown_card_organisation_is_kept_as_none():
     assert "Approved" in rig.sale(700, CardEvent("insert", TRACK2, "visa-1"))
     t = _batch(rig).by_trace(rig.term.journal.last["trace"])
     assert t["org"] == "" and t["state"] == B.APPROVED
+
+
+# ---- capacity ------------------------------------------------------------------------------------
+def test_a_full_batch_refuses_the_next_sale_at_the_menu_before_any_trace():
+    rig = _signed_rig(batch_size=2)
+    assert "Approved" in rig.sale(200)
+    rig.press("ENTER")
+    assert "Nearly full: settle" in rig.screen()  # 2 of 2
+    trace = rig.term.counters.trace
+    rig.press("ENTER", "1")
+    assert "Please settle first" in rig.screen(), rig.screen()
+    rig.press("ENTER")
+    assert "Main menu" in rig.screen()
+    assert rig.term.counters.trace == trace and rig.host.kinds().count("sale") == 2
+
+
+def test_the_sale_itself_refuses_before_consuming_a_trace_when_the_batch_filled_meanwhile():
+    rig = _signed_rig(batch_size=5)
+    assert "Nearly full" not in rig.screen()
+    trace = rig.term.counters.trace
+    rig.press("ENTER", "1")  # the menu let it through: 1 of 5
+    rig.term.params.batch_size = 1
+    rig.press("5", "0", "0", "ENTER")
+    rig.board.card_reader.present(tap())
+    rig.term.settle()
+    assert "Please settle first" in rig.screen(), rig.screen()
+    assert rig.term.counters.trace == trace and rig.host.kinds().count("sale") == 1
+    assert _batch(rig).count == 1 and rig.term.journal.last["trace"] == trace - 1
+
+
+def test_a_nearly_full_storage_refuses_the_next_sale_before_any_trace():
+    storage = RamStorage()
+    rig = _signed_rig(storage=storage, language="en")
+    storage.capacity = storage.capacity - storage.free() + B.TXN_ROOM + B.SETTLEMENT_ROOM - 1
+    trace = rig.term.counters.trace
+    rig.press("ENTER", "1")
+    assert "Please settle first" in rig.screen(), rig.screen()
+    rig.press("CANCEL", "CANCEL")
+    assert rig.term.counters.trace == trace
+    storage.capacity += 1  # room for exactly one more
+    rig.press("ENTER", "1")
+    assert "Amount" in rig.screen() or "¥" in rig.screen(), rig.screen()
+    rig.press("CANCEL", "CANCEL", "CANCEL")
+
+
+def test_the_idle_screen_warns_from_ninety_percent():
+    rig = _signed_rig(batch_size=10)
+    for fen in range(201, 209):
+        assert "Approved" in rig.sale(fen, tap(), pin=None)
+        rig.press("ENTER")
+        assert ("Nearly full: settle" in rig.screen()) == (fen == 208), (fen, rig.screen())
