@@ -261,3 +261,64 @@ def test_the_idle_screen_warns_from_ninety_percent():
         assert "Approved" in rig.sale(fen, tap(), pin=None)
         rig.press("ENTER")
         assert ("Nearly full: settle" in rig.screen()) == (fen == 208), (fen, rig.screen())
+
+
+# ---- the counters against the batch journal at boot ---------------------------------------------
+def _journal_with(storage, batch, trace):
+    B.Batch(storage).begin(B.SALE, _sale(batch, trace))
+
+
+def _sale(batch, trace):
+    record = {"batch": batch, "trace": trace, "amount": 990, "card": "621700*********5675"}
+    record.update({"org": "CUP", "mode": "insert", "time": 1795392000, "op": "01"})
+    return record
+
+
+def _counters_at(storage, n, batch=1):
+    from firmware.counters import COUNTERS, PROVISIONED
+
+    save(storage, PROVISIONED, {"v": 1, "reserved": n + 1000, "params": True}, load(storage, PROVISIONED))
+    save(storage, COUNTERS, {"v": 1, "n": n, "batch": batch}, load(storage, COUNTERS))
+
+
+def _boot(storage):
+    from firmware.terminal import Terminal
+    from tests.portable.fakes import make_board
+
+    return Terminal(make_board(storage=storage))
+
+
+def test_a_journal_ahead_of_the_counters_skips_them_past_its_last_trace_and_batch():
+    storage = RamStorage()
+    _counters_at(storage, 10)
+    _journal_with(storage, 3, 50)
+    term = _boot(storage)
+    assert (term.counters.batch, term.counters.trace) == (3, 51)
+    assert (_boot(storage).counters.batch, _boot(storage).counters.trace) == (3, 51)  # durable
+
+
+def test_traces_wrap_a_journal_behind_the_counters_moves_nothing_and_one_past_the_wrap_does():
+    storage = RamStorage()
+    _counters_at(storage, 999999 + 5)  # trace 5 of the second cycle handed out
+    _journal_with(storage, 1, 999990)  # handed out before the wrap: behind
+    assert _boot(storage).counters.trace == 6
+    storage = RamStorage()
+    _counters_at(storage, 999990)
+    _journal_with(storage, 1, 3)  # handed out after the wrap: ahead
+    assert _boot(storage).counters.trace == 4
+
+
+def test_the_batch_journal_is_evidence_of_a_provisioned_terminal_and_a_floor_for_recovery():
+    from firmware.counters import Counters, CountersLost, provisioned, recover
+
+    storage = RamStorage()
+    assert not provisioned(storage)
+    _journal_with(storage, 2, 700)
+    assert provisioned(storage)
+    try:
+        Counters.load(storage)
+        raise AssertionError("counters made up")
+    except CountersLost:
+        pass
+    counters = recover(storage)
+    assert counters.batch == 2 and counters.trace > 700
