@@ -309,6 +309,9 @@ class Journal:
             self.clear_reversal()
         elif same and last["state"] == APPROVED:
             self._txn_state(IN_DOUBT)  # approved, but its recording failed: reversed (96)
+        elif same and last["state"] == REVERSED:
+            # The reversal was answered (txn says so) and the cut came before it was cleared.
+            self.clear_reversal()
         # The batch journal gets what it lacks of the last transaction before anything can write
         # the next one over it: an OSError here refuses the transaction.
         self.mirror()
@@ -430,12 +433,15 @@ class Journal:
         """The host answered the reversal (00, 12, 25: `code`): the original is undone."""
         self._reversal_code = code
         rev = self.reversal
-        self._save(REVERSAL, dict(_NO_REVERSAL))
-        self.reversal = dict(_NO_REVERSAL)
         last = self.last
         undone = (SENT, IN_DOUBT, APPROVED)
+        # txn first: a cut before the clear leaves txn reversed with its reversal pending, which
+        # recover() clears. (The other order left txn in doubt with nothing pending: a sale that
+        # nobody would ever reverse or confirm.)
         if last is not None and rev.get("trace") == last["trace"] and last["state"] in undone:
             self._txn_state(REVERSED)
+        self._save(REVERSAL, dict(_NO_REVERSAL))
+        self.reversal = dict(_NO_REVERSAL)
 
     def give_up_reversal(self, now):
         """The last attempt failed: the reversal moves into the audit record (a fault slip, not a

@@ -426,6 +426,45 @@ def _delete(names):
     return damage
 
 
+def sale_batch_failures(term, ledger=None):
+    """What is wrong with the batch journal of a terminal just booted after a cut (its recovery
+    run): a transaction appended twice; the txn record's transaction missing or in another state;
+    one in doubt without its reversal pending. With `ledger` (the host's {(batch, trace): fen},
+    once the next transaction sent the reversals): a charged sale not approved in the batch, or an
+    approved one not charged (or charged another amount)."""
+    failures = []
+    seen = {}
+    for t in batch_journal.Batch(term.storage).transactions():
+        key = (t["batch"], t["trace"])
+        if key in seen:
+            failures.append("{} appended twice".format(key))
+        seen[key] = t
+    journal = term.journal
+    last = journal.last
+    if last is not None:
+        t = seen.get((last["batch"], last["trace"]))
+        if t is None:
+            failures.append("the last transaction {} is not in the batch".format(last["trace"]))
+        elif t["state"] != last["state"]:
+            failures.append(
+                "{} is {} in the batch, {} in txn".format(last["trace"], t["state"], last["state"])
+            )
+    pending = journal.pending_reversal()
+    pending = None if pending is None else (pending["batch"], pending["trace"])
+    for key in seen:
+        t = seen[key]
+        if t["state"] == "in_doubt" and t["reversal"] != "failed" and pending != key:
+            failures.append("{} in doubt without its reversal pending".format(key))
+    if ledger is not None:
+        for key in ledger:
+            if key not in seen or seen[key]["state"] != "approved":
+                failures.append("{} charged, not approved in the batch".format(key))
+        for key in seen:
+            if seen[key]["state"] == "approved" and ledger.get(key) != seen[key]["amount"]:
+                failures.append("{} approved in the batch, not charged so".format(key))
+    return failures
+
+
 def power_cut_campaign(attempt):
     """The power-cut campaign of one action: attempt(n, tear) runs it with the power cut at its
     n-th storage operation (RamStorage.cut_at(n, tear)), checks what the reboot finds and returns

@@ -11,6 +11,7 @@ from firmware.store import Damaged, load
 from firmware.ui.sale import AuthorisingScreen
 from firmware.version import BUILD_TIME
 from hal.contracts import LinkError
+from tests.portable.campaign import sale_batch_failures
 from tests.portable.drive import ADMIN_PASSWORD
 from tests.portable.online_kit import PAN, TRACK2, TRACK2_OPTIONAL, FakeHost, Rig, SlowLink, chip, kind, tap
 from virtual.devices import LoopbackLink, VirtualClock
@@ -585,10 +586,14 @@ def _cut_run(n, tear, plan=()):
     rig.host.plan = []  # a cut before the request went leaves its plan unused
     last = rig.term.journal.last
     state = last["state"] if last is not None and last["trace"] == trace else None
+    where = "cut {} {}: state {}".format(n, tear, state)
+    assert sale_batch_failures(rig.term) == [], (where, sale_batch_failures(rig.term))
     if state == J.APPROVED and not last["shown"]:
         assert "Last transaction" in rig.screen(), rig.screen()
     rig.press("ENTER")
     assert "Approved" in rig.sale(100), rig.screen()
+    failures = sale_batch_failures(rig.term, rig.host.ledger)
+    assert failures == [], (where, failures)
     return True, trace, state, rig
 
 
@@ -827,8 +832,12 @@ def _cut_reversal_run(n, tear):
         rig = rig.reboot()
         last = rig.term.journal.last
         state = last["state"] if last is not None and last["trace"] == trace else None
+        where = "cut {} {}: state {}".format(n, tear, state)
+        assert sale_batch_failures(rig.term) == [], (where, sale_batch_failures(rig.term))
         rig.press("ENTER")
         assert "Approved" in rig.sale(100), rig.screen()
+        failures = sale_batch_failures(rig.term, rig.host.ledger)
+        assert failures == [], (where, failures)
         return True, trace, state, rig
     rig.storage.cut_at(None)
     return False, trace, None, rig
