@@ -238,8 +238,10 @@ class Journal:
             if self.last is not None:
                 self._mirror_txn(self.last)
             self._mirror_audit()
-        except (JournalFull, Damaged):
-            raise OSError(ENOSPC, "batch journal")
+        except JournalFull:
+            raise OSError(ENOSPC, "batch journal full")
+        except Damaged:  # a frame the tables point at no longer reads back: storage is failing
+            raise OSError("batch journal unreadable")
 
     def _mirror_quietly(self):
         try:

@@ -322,3 +322,17 @@ def test_the_batch_journal_is_evidence_of_a_provisioned_terminal_and_a_floor_for
         pass
     counters = recover(storage)
     assert counters.batch == 2 and counters.trace > 700
+
+
+def test_a_batch_frame_that_no_longer_reads_back_refuses_the_next_transaction():
+    storage = RamStorage()
+    _old_txn(storage, J.APPROVED)
+    journal = Journal(storage)
+    journal.recover()
+    name = B.segment_name(journal.batch.segments[0])
+    storage.write(name, b"\x00" * storage.size(name))  # the storage under the open journal failed
+    try:
+        journal.recover()
+    except OSError:
+        return
+    raise AssertionError("a transaction would go with the batch journal unreadable")
