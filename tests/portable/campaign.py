@@ -430,8 +430,9 @@ def sale_batch_failures(term, ledger=None):
     """What is wrong with the batch journal of a terminal just booted after a cut (its recovery
     run): a transaction appended twice; the txn record's transaction missing or in another state;
     one in doubt without its reversal pending. With `ledger` (the host's {(batch, trace): fen},
-    once the next transaction sent the reversals): a charged sale not approved in the batch, or an
-    approved one not charged (or charged another amount)."""
+    once the next transaction sent the reversals): a charged sale not approved in the batch (unless
+    its reversal was given up, and the batch says so), or an approved one not charged (or charged
+    another amount)."""
     failures = []
     seen = {}
     for t in batch_journal.Batch(term.storage).transactions():
@@ -457,7 +458,10 @@ def sale_batch_failures(term, ledger=None):
             failures.append("{} in doubt without its reversal pending".format(key))
     if ledger is not None:
         for key in ledger:
-            if key not in seen or seen[key]["state"] != "approved":
+            t = seen.get(key)
+            if t is not None and t["state"] == "in_doubt" and t["reversal"] == "failed":
+                continue  # given up: the audit keeps it for support and settlement's retry
+            if t is None or t["state"] != "approved":
                 failures.append("{} charged, not approved in the batch".format(key))
         for key in seen:
             if seen[key]["state"] == "approved" and ledger.get(key) != seen[key]["amount"]:
