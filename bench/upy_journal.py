@@ -16,19 +16,44 @@ CARD = "622202******0128"
 
 
 class CountingStorage(RamStorage):
-    """RamStorage that counts the bytes passed to write() and append()."""
+    """RamStorage that counts the bytes passed to write() and append(), in all and per record
+    (the name before its first dot: "txn" for txn.a, txn.b and txn.tmp; "batch" for a segment)."""
 
-    def __init__(self, capacity):
+    def __init__(self, capacity=64 * 1024 * 1024):
         super().__init__(capacity)
         self.written = 0
+        self.by_record = {}
+
+    def _count(self, name, data):
+        self.written += len(data)
+        kind = name.split(".")[0]
+        self.by_record[kind] = self.by_record.get(kind, 0) + len(data)
 
     def write(self, name, data):
-        self.written += len(data)
+        self._count(name, data)
         super().write(name, data)
 
     def append(self, name, data):
-        self.written += len(data)
+        self._count(name, data)
         super().append(name, data)
+
+
+def whole_sale():
+    """The bytes passed to write() and append() during one whole approved sale of a signed-in
+    terminal (tests/portable/online_kit.py's rig and host), from the main menu to the result
+    dismissed: every record it writes. Returns (total, {record: bytes})."""
+    from tests.portable.online_kit import Rig
+
+    storage = CountingStorage()
+    rig = Rig(storage=storage, language="en")
+    rig.sale(100)  # the first sale signs in first
+    rig.press("ENTER")
+    storage.written = 0
+    storage.by_record = {}
+    shown = rig.sale(1234)
+    assert "Approved" in shown, shown
+    rig.press("ENTER")
+    return storage.written, storage.by_record
 
 
 def sale(trace):
@@ -74,12 +99,17 @@ def table_bytes(j):
 
 
 def main():
+    total, by_record = whole_sale()
+    parts = ["{} {}".format(k, by_record[k]) for k in sorted(by_record)]
+    print("bytes passed to storage in one whole approved sale: {} ({})".format(total, ", ".join(parts)))
     storage = CountingStorage(64 * 1024 * 1024)
     j = bj.Batch(storage)
     one_sale(j, 1)
     per_sale = storage.written
     print("bytes passed to storage per sale (sale record + approved change): {}".format(per_sale))
-    results = ["per_sale={}".format(per_sale)]
+    results = ["whole_sale={}".format(total), "per_sale={}".format(per_sale)]
+    for k in sorted(by_record):
+        results.append("sale_{}={}".format(k, by_record[k]))
     trace = 1
     for size in SIZES:
         t0 = ticks_us()

@@ -99,6 +99,18 @@ def masked(v):
     return v[:6].isdigit() and v[-4:].isdigit() and middle == "*" * len(middle)
 
 
+def _rrn(v):
+    """A retrieval reference number (F37, an 12: the host may send letters) or empty."""
+    if v == "":
+        return True
+    if type(v) is not str or len(v) != 12:
+        return False
+    for ch in v:
+        if not " " <= ch <= "~":
+            return False
+    return True
+
+
 def _org(v):
     if type(v) is not str or len(v) > 8:
         return False
@@ -106,6 +118,11 @@ def _org(v):
         if not "A" <= ch <= "Z":
             return False
     return True
+
+
+def org_ok(v):
+    """True if v is a card organisation a record may hold (up to 8 capitals, or empty)."""
+    return _org(v)
 
 
 def domestic(org):
@@ -120,7 +137,7 @@ def _orig(v):
     return (
         _int(v.get("batch"), 1, _TRACE_MAX)
         and _int(v.get("trace"), 1, _TRACE_MAX)
-        and _digits_or_empty(v.get("rrn"), 12)
+        and _rrn(v.get("rrn"))
         and _digits_or_empty(v.get("date"), 4)
     )
 
@@ -144,7 +161,7 @@ _STATE = (
     ("trace", lambda v: _int(v, 1, _TRACE_MAX)),
     ("state", lambda v: v in STATES),
     ("code", lambda v: _text(v, 2)),
-    ("rrn", lambda v: _digits_or_empty(v, 12)),
+    ("rrn", _rrn),
     ("auth", lambda v: _text(v, 6)),
     ("f12", lambda v: _digits_or_empty(v, 6)),  # the host's time hhmmss
     ("f13", lambda v: _digits_or_empty(v, 4)),  # the host's date MMDD
@@ -179,7 +196,7 @@ _ARCHIVED = (
     ("batch", lambda v: _int(v, 1, _TRACE_MAX)),
     ("trace", lambda v: _int(v, 1, _TRACE_MAX)),
     ("kind", lambda v: v in ("sale", "void", "refund")),
-    ("rrn", lambda v: _digits_or_empty(v, 12)),
+    ("rrn", _rrn),
     ("date", lambda v: _digits_or_empty(v, 4)),
     ("amount", lambda v: _int(v, 1, 999999999999)),
     ("voided", lambda v: v is True or v is False),
@@ -599,6 +616,22 @@ class Batch:
         """The state of the transaction with this trace (from RAM: nothing is read), or None."""
         i = self._find_t(trace)
         return None if i < 0 else _STATE_NAMES[self._state[i] & 0x0F]
+
+    def reversal_failed(self, trace):
+        """True if the reversal of the transaction with this trace was given up (from RAM)."""
+        i = self._find_t(trace)
+        return i >= 0 and bool(self._state[i] & _REVERSAL_FAILED)
+
+    def closed(self, batch):
+        """True if `batch` was settled: its settlement record is in the segments, or its archive
+        is on storage (one size() asked)."""
+        if batch == self.settled:
+            return True
+        try:
+            self.storage.size(archive_name(batch))
+            return True
+        except OSError:
+            return False
 
     # ---- writing -------------------------------------------------------------------------------
     def _append(self, kind, record):

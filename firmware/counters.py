@@ -13,6 +13,7 @@
 # recently written of them (the newest generation, in write order: see floor()), never the highest
 # trace seen.
 
+from firmware import batch as batch_journal
 from firmware.compat import const
 from firmware.errors import StoredDataCorrupt
 from firmware.store import (
@@ -132,18 +133,34 @@ def floor(storage):
     return None
 
 
+def _journal_last(storage):
+    """(trace, batch) of the batch journal's last appended transaction, or None."""
+    try:
+        last = batch_journal.Batch(storage).last
+    except OSError:
+        return None
+    return None if last is None else (last[1], last[0])
+
+
 def _floor_count(storage, count):
     """(count, batch) raised to the floor's trace when that trace is ahead of `count` (the count of
-    a trace is congruent to it modulo 999999; "ahead" is within half a wrap), or (count, None)."""
-    found = floor(storage)
-    if found is None:
-        return count, None
-    trace, batch = found
-    if count == 0:
-        return trace, batch
-    ahead = (trace - count) % _MAX
-    if ahead < _MAX // 2:
-        return count + ahead, batch
+    a trace is congruent to it modulo 999999; "ahead" is within half a wrap), or (count, None). The
+    floor is that of the records (floor()) and the batch journal's last transaction, the later."""
+    batch = None
+    for found in (floor(storage), _journal_last(storage)):
+        if found is None:
+            continue
+        trace, found_batch = found
+        if batch is None:
+            batch = found_batch
+        if count == 0:
+            count = trace
+            batch = found_batch
+            continue
+        ahead = (trace - count) % _MAX
+        if ahead < _MAX // 2:
+            count += ahead
+            batch = found_batch
     return count, batch
 
 
@@ -171,7 +188,12 @@ def provisioned(storage):
     """True once the terminal has handed out a number: any trace of the marker, of the counters or
     of a record that only a terminal that handed out numbers writes (a transaction, a reversal,
     the audit, the sign-in state), damaged or not, counts."""
-    return ever_stored(storage, PROVISIONED.files() + COUNTERS.files() + _record_files(_EVIDENCE_RECORDS))
+    if ever_stored(storage, PROVISIONED.files() + COUNTERS.files() + _record_files(_EVIDENCE_RECORDS)):
+        return True
+    for name in storage.list():  # the batch journal's segments and archives
+        if batch_journal.owns(name):
+            return True
+    return False
 
 
 class Counters:
@@ -234,6 +256,17 @@ class Counters:
             raise StoredDataCorrupt("counters exhausted")
         self._save(n + 1, self.batch)
         return n % _MAX + 1
+
+    def skip_past(self, batch, trace):
+        """The batch journal's last (batch, trace), checked at boot: a journal ahead of the counters
+        (a counters generation lost to damage) skips them past it, never reusing a number; its
+        batch is taken when higher. Returns the trace numbers skipped (0 normally)."""
+        skipped = 0
+        if batch_journal.trace_after(trace, self.n % _MAX):
+            skipped = (trace - self.n) % _MAX
+            self._save(min(self.n + skipped, _MAX_COUNT), self.batch)
+        self.adopt_batch(batch)
+        return skipped
 
     def adopt_batch(self, batch):
         """The host's batch number (a sign-in answer's 60.2): taken when higher than ours, never

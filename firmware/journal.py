@@ -7,12 +7,13 @@
 # generation {"state": "none"}, never by deleting files (a half-deleted pair could bring back an
 # older reversal).
 
-from firmware.batch import Batch
+from firmware import batch as B
+from firmware.batch import Batch, JournalFull
 from firmware.compat import const
 from firmware.dates import local_day
 from firmware.errors import StoredDataCorrupt
 from firmware.store import Damaged, RecordFile, load, raise_if_lost, save
-from hal.contracts import HalError
+from hal.contracts import ENOSPC, HalError
 
 # Transaction states (txn record "state")
 SENT = "sent"  # written ahead: the request may be on its way
@@ -34,6 +35,17 @@ WRITTEN_AHEAD = "98"  # the reason a reversal is written ahead with (no answer):
 # Fields a reversal record may keep (the 0400's, as wire strings). Never 2, 26, 35, 36, 37, 52,
 # 53 or 55: no PAN, track, PIN data or RRN (docs/PROTOCOL.md).
 REVERSAL_FIELDS = ("3", "4", "11", "22", "23", "25", "38", "39", "41", "42", "49", "60", "61")
+
+# The batch journal's state of a transaction moves only forward: from each state, the txn states
+# the mirror appends (every move a sale makes: sent -> an outcome; in doubt -> declined (an
+# unsigned decline, its reversal kept) or reversed; approved -> in doubt (its recording failed,
+# reversed 96) or reversed). Anything else (a txn record fallen back to an older generation after
+# damage, a state only the batch knows: voided) appends nothing.
+_FORWARD = {
+    SENT: (APPROVED, DECLINED, NOT_SENT, IN_DOUBT, REVERSED),
+    IN_DOUBT: (DECLINED, REVERSED),
+    APPROVED: (IN_DOUBT, REVERSED),
+}
 
 AUDIT_MAX = const(8)  # failed reversals kept; a full audit refuses new sales (never drops one)
 
@@ -59,9 +71,27 @@ def _text(v, size):
     return type(v) is str and len(v) <= size
 
 
+def _digits_or_empty(v, size):
+    return v == "" or (type(v) is str and len(v) == size and v.isdigit())
+
+
+# Fields a txn record gained with the batch journal: (name, check, what a record without it reads
+# as). A record written by earlier firmware lacks them; one that has them is checked.
+_TXN_LATER = (
+    ("org", B.org_ok, ""),  # the card organisation (CardEvent.org)
+    ("op", lambda v: type(v) is str and len(v) == 2 and v.isdigit(), "01"),  # the operator
+    ("f12", lambda v: _digits_or_empty(v, 6), ""),  # the answer's local time hhmmss
+    ("f13", lambda v: _digits_or_empty(v, 4), ""),  # the answer's date MMDD
+    ("f15", lambda v: _digits_or_empty(v, 4), ""),  # the settlement date MMDD
+)
+
+
 def _validate_txn(r):
     if type(r.get("v")) is not int or r["v"] != 1 or r.get("state") not in TXN_STATES:
         raise Damaged("bad txn")
+    for name, check, _ in _TXN_LATER:
+        if name in r and not check(r[name]):
+            raise Damaged("bad txn")
     ok = (
         r.get("kind") == "sale"
         and _int(r.get("trace"), 1, 999999)
@@ -153,12 +183,12 @@ _NO_REVERSAL = {"v": 1, "state": NONE}
 
 
 class Journal:
-    """The loaded records and every change to them, and the batch journal (`batch`). `last`: the
-    last transaction's record (a dict) or None; `reversal`: the reversal record ({"state":
-    "none"} when nothing is pending); `host`: {"day": day of the last sign-in (-1 never),
-    "need": sign in before anything financial, "known": the latest wall time the terminal
-    knew}; `audit`: the reversals given up. Every method that changes a record writes it
-    (synced) before it returns; OSError if storage fails."""
+    """The loaded records and every change to them, and the batch journal (`batch`, which mirrors
+    `txn`: mirror()). `last`: the last transaction's record (a dict) or None; `reversal`: the
+    reversal record ({"state": "none"} when nothing is pending); `host`: {"day": day of the last
+    sign-in (-1 never), "need": sign in before anything financial, "known": the latest wall time
+    the terminal knew}; `audit`: the reversals given up. Every method that changes a record writes
+    it (synced) before it returns; OSError if storage fails."""
 
     def __init__(self, storage):
         self.storage = storage
@@ -175,19 +205,88 @@ class Journal:
             # written-ahead state, and recover() would reverse an approved sale. The journal is not
             # trusted: a fault, never a guess.
             raise StoredDataCorrupt("journal")
-        self.last = self._record(TXN)
+        self.last = _with_later_fields(self._record(TXN))
         self.reversal = self._record(REVERSAL) or dict(_NO_REVERSAL)
         self.host = self._record(HOST_STATE) or {"v": 1, "day": -1, "need": True, "known": 0}
         self.audit = self._record(AUDIT) or {"v": 1, "items": []}
         # The current batch's every transaction (firmware/batch.py): Query, Reprint, void, refund
         # and settlement read it there.
         self.batch = Batch(storage)
+        self._reversal_code = ""  # the code the last reversal was answered with (for its mirror)
 
     def _record(self, spec):
         return self._loaded[spec.name].record
 
     def _save(self, spec, record):
         save(self.storage, spec, record, self._loaded[spec.name])
+
+    def _save_txn(self, record):
+        """The txn record written (synced, OSError if not), then mirrored into the batch journal:
+        a failing append does not fail the write (the txn record holds the transaction, and the
+        next recover() appends it before anything else)."""
+        self._save(TXN, record)
+        self.last = record
+        self._mirror_quietly()
+
+    # ---- the batch journal mirrors txn -----------------------------------------------------------
+    def mirror(self):
+        """Append to the batch journal what it lacks of the last transaction (its sale record, its
+        latest state, its reversal's outcome) and of the reversals given up (the audit's). Never
+        appends one twice: it compares with the batch's view of (batch, trace). OSError if the
+        batch journal cannot be read or appended to."""
+        try:
+            if self.last is not None:
+                self._mirror_txn(self.last)
+            self._mirror_audit()
+        except JournalFull:
+            raise OSError(ENOSPC, "batch journal full")
+        except Damaged:  # a frame the tables point at no longer reads back: storage is failing
+            raise OSError("batch journal unreadable")
+
+    def _mirror_quietly(self):
+        try:
+            self.mirror()
+        except OSError:
+            pass  # recover() appends it before the next transaction (docs/JOURNAL.md)
+
+    def _mirror_txn(self, last):
+        batch = self.batch
+        trace = last["trace"]
+        view = batch.by_trace(trace)
+        if view is not None and view["batch"] != last["batch"]:
+            view = None  # the same trace of another batch (wrapped): not this transaction
+        if view is None:
+            if batch.closed(last["batch"]):
+                return  # settled: its rows are in the archive, never appended again
+            record = {"batch": last["batch"], "trace": trace, "amount": last["amount"]}
+            record["card"] = last["card"]
+            record["org"] = last["org"]
+            record["mode"] = last["mode"]
+            record["time"] = last["time"]
+            record["op"] = last["op"]
+            batch.begin(B.SALE, record)
+            view = batch.by_trace(trace)
+        state = last["state"]
+        if state not in _FORWARD.get(view["state"], ()):
+            return  # the batch has it, or is past it (an older generation of txn never moves it back)
+        if state == REVERSED:
+            batch.reversal_outcome(last["batch"], trace, "reversed", self._reversal_code, last["time"])
+            return
+        rrn = last["rrn"] if B._rrn(last["rrn"]) else ""
+        fields = {"state": state, "code": last["code"], "rrn": rrn, "auth": last["auth"]}
+        fields["f12"] = last["f12"]
+        fields["f13"] = last["f13"]
+        fields["f15"] = last["f15"]
+        batch.change(last["batch"], trace, last["time"], **fields)
+
+    def _mirror_audit(self):
+        batch = self.batch
+        for item in self.audit["items"]:
+            trace = item["trace"]
+            if batch.state_of(trace) != B.IN_DOUBT or batch.reversal_failed(trace):
+                continue
+            if batch.by_trace(trace)["batch"] == item["batch"]:
+                batch.reversal_outcome(item["batch"], trace, "failed", item["reason"], item["time"])
 
     # ---- at boot ---------------------------------------------------------------------------------
     def recover(self):
@@ -212,6 +311,12 @@ class Journal:
             self.clear_reversal()
         elif same and last["state"] == APPROVED:
             self._txn_state(IN_DOUBT)  # approved, but its recording failed: reversed (96)
+        elif same and last["state"] == REVERSED:
+            # The reversal was answered (txn says so) and the cut came before it was cleared.
+            self.clear_reversal()
+        # The batch journal gets what it lacks of the last transaction before anything can write
+        # the next one over it: an OSError here refuses the transaction.
+        self.mirror()
 
     def needs_showing(self):
         """The last transaction's record when its result was recorded but never shown (a cut before
@@ -233,8 +338,12 @@ class Journal:
         record["rrn"] = ""
         record["auth"] = ""
         record["shown"] = False
-        self._save(TXN, record)
-        self.last = record
+        for name, _, default in _TXN_LATER:
+            if name not in record:
+                record[name] = default
+        for name in ("f12", "f13", "f15"):
+            record[name] = ""
+        self._save_txn(record)
         fields = {}
         for n in reversal_fields:
             key = str(n)
@@ -253,29 +362,30 @@ class Journal:
         self._save(REVERSAL, rev)
         self.reversal = rev
 
-    def record_outcome(self, state, code="", rrn="", auth=""):
-        """The answer's outcome into the transaction record (before the reversal is cleared)."""
+    def record_outcome(self, state, code="", rrn="", auth="", f12="", f13="", f15=""):
+        """The answer's outcome into the transaction record (before the reversal is cleared): F39,
+        F37, F38, and the host's F12, F13, F15 (digits, or "" when the answer had none)."""
         record = dict(self.last)
         record["state"] = state
         record["code"] = code
         record["rrn"] = rrn
         record["auth"] = auth
-        self._save(TXN, record)
-        self.last = record
+        record["f12"] = f12
+        record["f13"] = f13
+        record["f15"] = f15
+        self._save_txn(record)
 
     def _txn_state(self, state):
         record = dict(self.last)
         record["state"] = state
-        self._save(TXN, record)
-        self.last = record
+        self._save_txn(record)
 
     def mark_shown(self):
         """The operator saw the result: a reboot no longer shows it again."""
         if self.last is not None and not self.last["shown"]:
             record = dict(self.last)
             record["shown"] = True
-            self._save(TXN, record)
-            self.last = record
+            self._save_txn(record)
 
     # ---- the reversal --------------------------------------------------------------------------
     def pending_reversal(self):
@@ -321,15 +431,19 @@ class Journal:
         if last is not None and rev.get("trace") == last["trace"] and last["state"] in (SENT, IN_DOUBT):
             self._txn_state(NOT_SENT if last["state"] == SENT else REVERSED)
 
-    def reversal_done(self):
-        """The host answered the reversal (00, 12, 25): the original is undone."""
+    def reversal_done(self, code="00"):
+        """The host answered the reversal (00, 12, 25: `code`): the original is undone."""
+        self._reversal_code = code
         rev = self.reversal
-        self._save(REVERSAL, dict(_NO_REVERSAL))
-        self.reversal = dict(_NO_REVERSAL)
         last = self.last
         undone = (SENT, IN_DOUBT, APPROVED)
+        # txn first: a cut before the clear leaves txn reversed with its reversal pending, which
+        # recover() clears. (The other order left txn in doubt with nothing pending: a sale that
+        # nobody would ever reverse or confirm.)
         if last is not None and rev.get("trace") == last["trace"] and last["state"] in undone:
             self._txn_state(REVERSED)
+        self._save(REVERSAL, dict(_NO_REVERSAL))
+        self.reversal = dict(_NO_REVERSAL)
 
     def give_up_reversal(self, now):
         """The last attempt failed: the reversal moves into the audit record (a fault slip, not a
@@ -352,6 +466,7 @@ class Journal:
         audit = {"v": 1, "items": items}
         self._save(AUDIT, audit)
         self.audit = audit
+        self._mirror_quietly()
         self._save(REVERSAL, dict(_NO_REVERSAL))
         self.reversal = dict(_NO_REVERSAL)
 
@@ -392,6 +507,17 @@ class Journal:
         if self.last is not None and self.last["time"] > known:
             known = self.last["time"]
         return known
+
+
+def _with_later_fields(record):
+    """A txn record with the fields earlier firmware did not write, as such a record reads."""
+    if record is None:
+        return None
+    out = dict(record)
+    for name, _, default in _TXN_LATER:
+        if name not in out:
+            out[name] = default
+    return out
 
 
 def _audit_without(items, rev):

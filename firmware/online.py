@@ -3,6 +3,7 @@
 # financial request unsigned or before its reversal record is on storage (firmware/journal.py).
 
 from firmware import journal as J
+from firmware.batch import org_ok
 from firmware.dates import civil, local_day, unix_seconds
 from firmware.host import messages
 from firmware.host.codec import HEADER, MAC_ROOM, TPDU, Message, ProtocolError, parse_f60
@@ -249,7 +250,7 @@ class Online:
         journal = term.journal
         session = self.session
         if session.state == DONE and session.code in messages.REVERSAL_DONE:
-            journal.reversal_done()
+            journal.reversal_done(session.code)
             return
         if session.state != DONE and session.error in NEVER_SENT:
             # Not an attempt: the host was never reached (docs/PROTOCOL.md). The sale cannot go either.
@@ -284,6 +285,10 @@ class Online:
         if journal.audit_full():
             self.notices.append("call_support")
             return self._fail("audit_full")
+        if journal.batch.room(term.params.batch_size) is not None:
+            # The batch journal cannot take one more (its count, or the storage's space): refused
+            # before a trace number is consumed.
+            return self._fail("settle_first")
         track2 = sale.card.take_track2()
         if track2 is None:
             return self._fail("retry_card")
@@ -304,6 +309,8 @@ class Online:
             "card": card.masked_pan,
             "mode": card.mode,
             "time": term.clock.time(),
+            "org": card.org if org_ok(card.org) else "",  # settlement splits its totals by it
+            "op": term.operator_id(),
         }
         fields = reversal.fields
         del fields[64]
@@ -333,7 +340,8 @@ class Online:
         code = session.code
         if code == messages.APPROVED:
             try:
-                journal.record_outcome(J.APPROVED, code, answer.get(37, ""), answer.get(38, ""))
+                rrn, auth = answer.get(37, ""), answer.get(38, "")
+                journal.record_outcome(J.APPROVED, code, rrn, auth, *_host_dates(answer))
             except OSError:
                 # Approved, but the terminal cannot keep it: reversed (96), never charged silently.
                 self._mac_safe_keep(messages.REVERSE_TERMINAL)
@@ -351,7 +359,7 @@ class Online:
             # decline is shown, but the reversal stays (06), written before the outcome so that no
             # cut leaves a declined txn with its reversal still reading 98 (recover() clears that).
             journal.keep_reversal(messages.REVERSE_OTHER)
-        journal.record_outcome(J.DECLINED, code)
+        journal.record_outcome(J.DECLINED, code, "", "", *_host_dates(answer))
         self.record = journal.last
         self.outcome = DECLINED
         self.code = code
@@ -432,6 +440,11 @@ class Echo:
         self.outcome = FAILED
         self.message = key
         return True
+
+
+def _host_dates(answer):
+    """The answer's F12, F13, F15 ("" for one it lacks): the codec gives them as digits."""
+    return answer.get(12, ""), answer.get(13, ""), answer.get(15, "")
 
 
 def _quietly(write):

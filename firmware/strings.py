@@ -19,7 +19,8 @@ _CATALOG = (
     "idle_sign_in_due|未签到|Not signed in\n"
     "idle_hint|确认键进入菜单|ENTER for menu\n"
     "params_damaged|参数曾损坏,请核对|Params damaged: check\n"
-    "idle_batch_full|批次将满,请结算|Batch nearly full: settle\n"
+    # The batch journal's capacity (firmware/batch.py: Batch.room, Batch.fill_percent)
+    "idle_batch_full|批次将满,请结算|Nearly full: settle\n"
     "settle_first|请先结算|Please settle first\n"
     "menu_title|主菜单|Main menu\n"
     "menu_sale|消费|Sale\n"

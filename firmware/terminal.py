@@ -131,6 +131,7 @@ class Terminal:
         apply_stored(self)  # the touch screen's stored calibration, on a pad that takes one
         wifi.apply_stored(self)  # the Wi-Fi network chosen in the service menu, on a Wi-Fi link
         self.journal = self._load_journal()
+        self._counters_past_journal()
         self.clock_valid = clock_trusted(self.clock)  # False: transactions refused until the time is set
         self._session = None  # the host session, made at the first online transaction
         self._at_idle = False  # back at the idle screen: the next step drops the service menu
@@ -153,6 +154,17 @@ class Terminal:
         except OSError:
             self.fault = self.fault or "storage_failed"
         return None
+
+    def _counters_past_journal(self):
+        """The counters never behind the batch journal's last (batch, trace) (one source of truth
+        for the next trace: the counters; the journal only moves them forward)."""
+        if self.counters is None or self.journal is None or self.journal.batch.last is None:
+            return
+        batch, trace = self.journal.batch.last
+        try:
+            self.counters.skip_past(batch, trace)
+        except OSError:
+            self.fault = self.fault or "storage_failed"
 
     def _first_screen(self):
         """The idle screen, or the last transaction's result when it was recorded but a power cut

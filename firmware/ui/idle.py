@@ -1,6 +1,7 @@
 # The idle screen: merchant name, date and time, batch, link and sign-in state, faults; ENTER or
 # FUNC opens the main menu. Loaded at boot.
 
+from firmware.batch import WARN_PERCENT
 from firmware.dates import format_minute
 from firmware.journal import needs_sign_in
 from firmware.ui.menu import MainMenuScreen
@@ -25,6 +26,17 @@ _SOURCE_KEYS = {
 }
 
 
+def batch_nearly_full(term):
+    """True from WARN_PERCENT of the batch journal's capacity (count or space): settle soon."""
+    journal = term.journal
+    if journal is None:
+        return False
+    try:
+        return journal.batch.fill_percent(term.params.batch_size) >= WARN_PERCENT
+    except OSError:
+        return False  # a failing storage shows as its fault when a transaction tries it
+
+
 class IdleScreen(Screen):
     """Merchant name, date and time, batch, link state; ENTER or FUNC opens the main menu.
     Its once-a-second check allocates nothing (tests/portable/test_idle_loop.py): the status is
@@ -43,9 +55,13 @@ class IdleScreen(Screen):
         self._tz = None
         self._minute_text = ""
         self._signed = None
+        self._batch_full = False
 
     def enter(self):
         self.term.back_at_idle()
+        # Worked out when the idle screen is entered (at boot, after every flow), not at each
+        # render: the storage's free space may cost a file system walk.
+        self._batch_full = batch_nearly_full(self.term)
 
     def _status(self, into):
         """Read the status into the 5-slot list `into`."""
@@ -117,6 +133,8 @@ class IdleScreen(Screen):
             lines.append(center(device_fault_text(term, failed), cols))
         if term.params.damaged:
             lines.append(center(t("params_damaged"), cols))
+        if self._batch_full:
+            lines.append(center(t("idle_batch_full"), cols))
         if dead:
             names = ",".join([t(_SOURCE_KEYS[mode]) for mode in dead])
             lines.append(center(t("card_source_dead", names), cols))

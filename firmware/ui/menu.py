@@ -1,7 +1,7 @@
 # The main menu (1 Sale ... 8 Admin): a digit opens its item. Loaded at boot with the idle screen;
 # each item's screens are a flow of their own, loaded when it is chosen (Terminal.flow).
 
-from firmware.ui.widgets import MenuScreen, can_go_online
+from firmware.ui.widgets import MenuScreen, MessageScreen, can_go_online
 
 
 # The main menu: (catalog key, screen(term, key) or None while the feature is not built yet, guarded:
@@ -21,12 +21,28 @@ def _menu_items():
 
 def _open_sale(term, title_key):
     # firmware/ui/amount.py: the amount and card screens, loaded at the first sale and kept.
+    # A batch journal that cannot take one more transaction says so before the amount is typed
+    # (the sale checks again before it consumes a trace).
+    refused = _batch_refuses(term)
+    if refused is not None:
+        return MessageScreen(term, title_key, [term.t(refused)], MainMenuScreen(term))
     if term.params.operator_required and term.operator is None:
         # The operator_required parameter: the sign-in first (firmware/ui/operators.py), then the sale.
         operators = term.flow("firmware.ui.operators")
         back = lambda term: MainMenuScreen(term)  # noqa: E731
         return operators.sign_in_screen(term, "op_sign_in", _amount, back)
     return _amount(term, title_key)
+
+
+def _batch_refuses(term):
+    """The catalog key of why the batch journal takes no more transactions, or None."""
+    journal = term.journal
+    if journal is None:
+        return None  # a fault: the menu refuses the sale for it
+    try:
+        return None if journal.batch.room(term.params.batch_size) is None else "settle_first"
+    except OSError:
+        return "storage_failed"
 
 
 def _amount(term, title_key="menu_sale"):

@@ -149,12 +149,17 @@ def _batch_sale(pair):
     }
 
 
-def _batch_records(storage, handed):
-    """The batch journal from its first records, on pairs already handed out (it saves no counters:
-    the counters' damage families keep the generations they were written for): two sales settled
-    into the archive, then an approved sale and one in doubt whose reversal went."""
+def _batch_records(storage, counters, handed):
+    """The batch journal from its first records: two sales settled into the archive (batch 1),
+    then, in the next batch, an approved sale and one in doubt whose reversal went. The sales of
+    _journal_records() come after them (the journal mirrors each)."""
     journal = batch_journal.Batch(storage)
-    pairs = sorted(handed)
+    pairs = []
+    for i in range(4):
+        if i == 2:
+            counters.next_batch()
+        pairs.append((counters.batch, counters.next_trace()))
+        handed.add(pairs[-1])
     for pair, approved in ((pairs[0], True), (pairs[1], False)):
         journal.begin(batch_journal.SALE, _batch_sale(pair))
         state = "approved" if approved else "declined"
@@ -226,7 +231,7 @@ class Campaign:
         self.cases = {}
         self.failures = []
         self._setups = {}
-        self._expected = None
+        self._expected = {}
         self.key_store = StorageKeyStore(RamStorage())  # the device key, across every setup and boot
 
     def _setup(self, storage, sales=3):
@@ -254,16 +259,16 @@ class Campaign:
         approved = set()
         for _ in range(sales):
             handed.add((term.counters.batch, term.counters.next_trace()))
-        _journal_records(storage, term.counters, handed, approved, sales)
         if sales == BATCH_SALES:
-            _batch_records(storage, handed)
+            _batch_records(storage, term.counters, handed)
+        _journal_records(storage, term.counters, handed, approved, sales)
         return handed, approved
 
     def _board(self, storage):
         security = SoftSecurityModule(self.key_store, urandom=random_bytes)
         return make_board(storage=storage, security=security)
 
-    def _boot_and_hand_out(self, storage, handed, approved, where):
+    def _boot_and_hand_out(self, storage, handed, approved, where, sales):
         storage = self.reopen(storage)
         try:
             term = Terminal(self._board(storage))
@@ -296,18 +301,18 @@ class Campaign:
         if unknown:
             self.failures.append("{}: unknown files {}".format(where, unknown))
             return None
-        if not _check_batch(storage, self._batch_expected(), where, self.failures):
+        if not _check_batch(storage, self._batch_expected(sales), where, self.failures):
             return None
         return storage
 
-    def _batch_expected(self):
-        """What the batch journal shows undamaged (the setup that writes it)."""
-        if self._expected is None:
+    def _batch_expected(self, sales):
+        """What the batch journal shows undamaged after the setup of `sales` sales."""
+        if sales not in self._expected:
             probe = RamStorage()
-            for name, data in self._prepared(BATCH_SALES)[0]:
+            for name, data in self._prepared(sales)[0]:
                 probe.write(name, data)
-            self._expected = _batch_view(probe)
-        return self._expected
+            self._expected[sales] = _batch_view(probe)
+        return self._expected[sales]
 
     def _prepared(self, sales):
         """The files a setup of `sales` sales leaves, and its pairs (made once per setup: every case
@@ -330,7 +335,9 @@ class Campaign:
         damage(storage)
         storage.sync()
         for boot in (1, 2):
-            storage = self._boot_and_hand_out(storage, handed, approved, where + " boot {}".format(boot))
+            storage = self._boot_and_hand_out(
+                storage, handed, approved, where + " boot {}".format(boot), sales
+            )
             if storage is None:
                 break
 
@@ -417,6 +424,49 @@ def _delete(names):
                 storage.remove(name)
 
     return damage
+
+
+def sale_batch_failures(term, ledger=None):
+    """What is wrong with the batch journal of a terminal just booted after a cut (its recovery
+    run): a transaction appended twice; the txn record's transaction missing or in another state;
+    one in doubt without its reversal pending. With `ledger` (the host's {(batch, trace): fen},
+    once the next transaction sent the reversals): a charged sale not approved in the batch (unless
+    its reversal was given up, and the batch says so), or an approved one not charged (or charged
+    another amount)."""
+    failures = []
+    seen = {}
+    for t in batch_journal.Batch(term.storage).transactions():
+        key = (t["batch"], t["trace"])
+        if key in seen:
+            failures.append("{} appended twice".format(key))
+        seen[key] = t
+    journal = term.journal
+    last = journal.last
+    if last is not None:
+        t = seen.get((last["batch"], last["trace"]))
+        if t is None:
+            failures.append("the last transaction {} is not in the batch".format(last["trace"]))
+        elif t["state"] != last["state"]:
+            failures.append(
+                "{} is {} in the batch, {} in txn".format(last["trace"], t["state"], last["state"])
+            )
+    pending = journal.pending_reversal()
+    pending = None if pending is None else (pending["batch"], pending["trace"])
+    for key in seen:
+        t = seen[key]
+        if t["state"] == "in_doubt" and t["reversal"] != "failed" and pending != key:
+            failures.append("{} in doubt without its reversal pending".format(key))
+    if ledger is not None:
+        for key in ledger:
+            t = seen.get(key)
+            if t is not None and t["state"] == "in_doubt" and t["reversal"] == "failed":
+                continue  # given up: the audit keeps it for support and settlement's retry
+            if t is None or t["state"] != "approved":
+                failures.append("{} charged, not approved in the batch".format(key))
+        for key in seen:
+            if seen[key]["state"] == "approved" and ledger.get(key) != seen[key]["amount"]:
+                failures.append("{} approved in the batch, not charged so".format(key))
+    return failures
 
 
 def power_cut_campaign(attempt):

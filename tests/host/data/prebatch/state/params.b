@@ -1,0 +1,2 @@
+QPR2 00000002 017f 1c1312a6
+{"batch_size":500,"host":"127.0.0.1:8583","host_timeout_s":30,"idle_timeout_s":60,"language":"zh","mac_algorithm":"x919","max_amount":10000000,"merchant_id":"898100012340001","merchant_name":"QianPOS Demo Shop","no_pin_limit_fen":100000,"operator_required":false,"reversal_attempts":3,"sign_in_daily":true,"terminal_id":"10000001","tpdu":"6000030000","tz_minutes":480,"v":1,"warn":0}

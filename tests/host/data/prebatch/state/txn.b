@@ -1,0 +1,2 @@
+QPR2 00000006 00b4 a3c04cb4
+{"amount":1234,"auth":"","batch":1,"card":"621700*********5675","code":"","kind":"sale","mode":"insert","rrn":"","shown":false,"state":"in_doubt","time":1796608801,"trace":3,"v":1}
