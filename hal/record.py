@@ -45,12 +45,35 @@ class Damaged(Exception):
 _HEX = "0123456789abcdef"
 
 
-# The parts go into a list joined at the end. A part is a constant or a string the record already
+# The parts go into an _Out joined at the end. A part is a constant or a string the record already
 # holds (never a slice of it when nothing needs escaping: on MicroPython a slice is a new string);
 # a dict entry's punctuation is one part (',"' then '":' or, before a str, '":"'), and a dict
-# inside a record is joined into one part of its own. A sale's record is about 60 parts, not 125:
-# the list's array (4 bytes a part, doubled as it grows) stays at 256 bytes, not a 512-byte run
-# of a fragmented heap (where a whole sale's smallest heap stopped, bench/README.md).
+# inside a record is joined into one part of its own. Every _PARTS parts are joined into one, so
+# the list's array stays at _PARTS words (128 bytes) whatever the record's size: a sale's record
+# is about 70 parts, and a list grown to 128 of them needed a 512-byte run of a fragmented heap
+# (where a whole sale's smallest heap stopped, bench/README.md); the joins' strings are no longer
+# than the record.
+_PARTS = 32
+
+
+class _Out:
+    __slots__ = ("parts",)
+
+    def __init__(self):
+        self.parts = []
+
+    def append(self, part):
+        parts = self.parts
+        parts.append(part)
+        if len(parts) >= _PARTS:
+            joined = "".join(parts)
+            parts.clear()  # the array is kept: no new one
+            parts.append(joined)
+
+    def text(self):
+        return "".join(self.parts)
+
+
 def _encode_str(s, out, close='"'):
     start = 0
     for i in range(len(s)):
@@ -86,7 +109,7 @@ def _encode_value(value, out, nested=False):
             return
         whole = out
         if nested:
-            out = []
+            out = _Out()
         sep = '{"'
         for key in sorted(value):
             if type(key) is not str:
@@ -102,7 +125,7 @@ def _encode_value(value, out, nested=False):
                 _encode_value(item, out, True)
         out.append("}")
         if nested:
-            whole.append("".join(out))
+            whole.append(out.text())
     elif t is list or t is tuple:
         out.append("[")
         for i in range(len(value)):
@@ -116,9 +139,9 @@ def _encode_value(value, out, nested=False):
 
 def encode(record):
     """A record (dict of str, int, bool, None, lists and dicts of them) to canonical UTF-8 bytes."""
-    out = []
+    out = _Out()
     _encode_value(record, out)
-    return "".join(out).encode()
+    return out.text().encode()
 
 
 def _depth_ok(text):
