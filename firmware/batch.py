@@ -19,6 +19,7 @@ from hal.record import Damaged, decode, encode
 #   10-13 CRC-32 of bytes 0-9 and the payload (the record's CRC covers its header too)
 HEADER = const(14)
 PAYLOAD_MAX = const(1024)
+BUF_BYTES = const(1038)  # HEADER + PAYLOAD_MAX: one whole frame
 _VERSION = const(1)
 _MAGIC0 = const(0x51)  # "Q"
 _MAGIC1 = const(0x4A)  # "J"
@@ -395,9 +396,11 @@ class Batch:
     holds (a torn tail, garbage), kept in place as evidence. `settled`: the number of the last
     batch closed by a settlement record, or 0."""
 
-    def __init__(self, storage):
+    def __init__(self, storage, buf=None):
         self.storage = storage
-        self.buf = bytearray(HEADER + PAYLOAD_MAX)
+        # buf: the frame buffer (BUF_BYTES), which the terminal allocates at boot before the heap
+        # fragments (a run of 1 KB); else a new one
+        self.buf = buf if buf is not None and len(buf) == BUF_BYTES else bytearray(BUF_BYTES)
         self.segments = []  # segment numbers of this journal, oldest first
         self.seq = 0  # the last sequence number appended (or found)
         self.damaged_bytes = 0

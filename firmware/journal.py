@@ -190,7 +190,7 @@ class Journal:
     the terminal knew}; `audit`: the reversals given up. Every method that changes a record writes
     it (synced) before it returns; OSError if storage fails."""
 
-    def __init__(self, storage):
+    def __init__(self, storage, buf=None):
         self.storage = storage
         self._loaded = {}
         for spec in RECORDS:
@@ -211,7 +211,7 @@ class Journal:
         self.audit = self._record(AUDIT) or {"v": 1, "items": []}
         # The current batch's every transaction (firmware/batch.py): Query, Reprint, void, refund
         # and settlement read it there.
-        self.batch = Batch(storage)
+        self.batch = Batch(storage, buf)  # buf: the terminal's, allocated at boot
         self._reversal_code = ""  # the code the last reversal was answered with (for its mirror)
 
     def _record(self, spec):

@@ -8,6 +8,7 @@ from firmware import strings, wifi
 from firmware.compat import const, crash_site
 from firmware.counters import Counters, recover
 from firmware.errors import ClockNotSet, FlowUnavailable, PosError, StoredDataCorrupt
+from firmware.batch import BUF_BYTES
 from firmware.journal import Journal
 from firmware.params import Params
 from firmware.touchcal import apply_stored
@@ -99,6 +100,8 @@ class Terminal:
             if _MANAGED_HEAP:
                 gc.collect()
             self._frame = bytearray(FRAME_BYTES)
+        # The batch journal's frame buffer too (1 KB), for the same reason (firmware/batch.py).
+        self._journal_buf = bytearray(BUF_BYTES)
         self.board = board
         self.keypad = board.keypad
         self.display = board.display
@@ -146,7 +149,7 @@ class Terminal:
         """The transaction, reversal and sign-in records, settled after a cut (journal.recover), or
         None (and a fault) when they cannot be trusted: no online transaction then."""
         try:
-            journal = Journal(self.storage)
+            journal = Journal(self.storage, self._journal_buf)
             journal.recover()
             return journal
         except StoredDataCorrupt:

@@ -395,3 +395,11 @@ def test_a_cut_at_every_storage_operation_of_a_sale_in_every_tear_mode():
             again = bj.Batch(store)
             assert again.by_trace(3)["rrn"] == rrn(3) and again.last == (1, 3), (tear, n)
             assert [t["trace"] for t in again.transactions()][0] == 1
+
+
+def test_the_frame_buffer_given_is_used_and_holds_a_whole_frame():
+    # The terminal allocates it at boot (a 1 KB run before the heap fragments) and hands it over.
+    assert bj.BUF_BYTES == bj.HEADER + bj.PAYLOAD_MAX
+    buf = bytearray(bj.BUF_BYTES)
+    assert bj.Batch(RamStorage(), buf).buf is buf
+    assert len(bj.Batch(RamStorage(), bytearray(10)).buf) == bj.BUF_BYTES  # a wrong size: its own
