@@ -70,9 +70,10 @@ class Canvas:
         sx = 1 if x1 > x0 else -1
         sy = 1 if y1 > y0 else -1
         err = dx - dy
-        dot = self.dot
-        for _ in range(dx + dy + 1):  # bounded: each turn moves one step nearer
-            dot(x0, y0)
+        steps = dx + dy + 1  # bounded: each turn moves one step nearer (a while: no range object)
+        while steps:
+            steps -= 1
+            self.dot(x0, y0)  # not a bound method in a local: that is allocated per call
             if x0 == x1 and y0 == y1:
                 return
             e2 = 2 * err
@@ -84,16 +85,20 @@ class Canvas:
                 y0 += sy
 
     def stroke(self, points, scale=0):
-        """Draw one stroke, a sequence of (x, y), its coordinates shifted right by scale."""
-        last = None
+        """Draw one stroke, a sequence of (x, y), its coordinates shifted right by scale. Allocates
+        nothing per point (the capture screen draws each point as it comes)."""
+        first = True
+        lx = ly = 0
         for p in points:
             x = p[0] >> scale
             y = p[1] >> scale
-            if last is None:
+            if first:
                 self.dot(x, y)
+                first = False
             else:
-                self.line(last[0], last[1], x, y)
-            last = (x, y)
+                self.line(lx, ly, x, y)
+            lx = x
+            ly = y
 
 
 def signature_image(strokes, out=None, width=AREA_WIDTH, height=AREA_HEIGHT):

@@ -237,3 +237,14 @@ def test_signature_image_fits_by_thinning_then_shrinking_and_decodes_to_its_draw
     for s in scribble:
         canvas.stroke(s, fit[1])
     assert decode(image)[2] == canvas.bitmap
+
+
+def test_drawing_a_stroke_allocates_nothing_per_point():
+    canvas = Canvas()
+    points = [(10 + (i * 7) % 200, 20 + (i * 13) % 90) for i in range(300)]
+    canvas.stroke(points[:5])
+    start, stop = heap_probe()
+    start()
+    canvas.stroke(points)
+    used = stop()
+    assert used < 200, "a 300-point stroke allocated {} bytes".format(used)
