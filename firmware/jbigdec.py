@@ -1,6 +1,6 @@
 # JBIG1 (ITU-T T.82) decoder of what firmware/jbig.py writes (and JBIG-KIT's pbmtojbg with the same
-# subset): the tests, the host simulator and a reprint read images with it. Never loops past the
-# header's sizes: every malformed BIE raises ValueError with the reason, never hangs.
+# subset), portable so that any reader of a signature image can use it on either runtime. Never
+# loops past the header's sizes: every malformed BIE raises ValueError with the reason, never hangs.
 #
 # The subset: one plane, DL = D = 0, any L0 and order byte, either template, TPBON on or off, no
 # adaptive-template move (ATMOVE), no NEWLEN, SDNORM or SDRST stripe ends, COMMENT segments skipped.
