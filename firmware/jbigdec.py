@@ -205,13 +205,17 @@ def decode(data):
                     ltp = 1 - ltp
                 if ltp:  # typical: a copy of the line above (white at the top)
                     if y > 0:
-                        out[row : row + bpl] = out[up : up + bpl]
+                        i = 0
+                        while i < bpl:  # no slice: nothing allocated per line
+                            out[row + i] = out[up + i]
+                            i += 1
                     y += 1
                     continue
             u1 = out[up] if y > 0 else 0
             u2 = out[up2] if y > 1 else 0
             u0 = 0
-            for j in range(bpl):
+            j = 0
+            while j < bpl:  # a while, not range(): no object per line
                 nxt = j + 1 < bpl
                 u1 = ((u1 & 0xFFFF) << 8) | (out[up + j + 1] if y > 0 and nxt else 0)
                 u2 = ((u2 & 0xFFFF) << 8) | (out[up2 + j + 1] if y > 1 and nxt else 0)
@@ -223,6 +227,7 @@ def decode(data):
                         u0 |= 1 << s
                     s -= 1
                 out[row + j] = u0 & 0xFF
+                j += 1
             y += 1
         at = end + 2
         if marker == SDRST:
