@@ -3,8 +3,9 @@
 #
 # What we produce (docs/ESIGN.md says why): one plane, no resolution reduction (DL = D = 0), order
 # byte 0, MX = MY = 0 (no adaptive-template moves), no VLENGTH; by default one stripe (L0 = height),
-# the three-line template and typical prediction (TPBON). `pbmtojbg -q -o 0 -m 0 -p 8 -s <height>`
-# (JBIG-KIT) gives the same bytes for the same bitmap. The decoder is firmware/jbigdec.py.
+# the three-line template, no typical prediction (TPBON may be asked for). `pbmtojbg -q -o 0 -m 0
+# -p 0 -s <height>` (JBIG-KIT) gives the same bytes for the same bitmap. The decoder is
+# firmware/jbigdec.py.
 #
 # Bitmap: rows packed MSB first (bit 7 of byte 0 is the top-left pixel), (width + 7) // 8 bytes a
 # row, 1 = black (ink); the bits past `width` in a row's last byte must be 0.
@@ -25,7 +26,7 @@ VLENGTH = const(0x20)
 TPDON = const(0x10)
 TPBON = const(0x08)  # typical prediction: a line equal to the one above costs one decision
 DPON = const(0x04)
-OPTIONS = const(0x08)  # ours: three-line template, TPBON (docs/ESIGN.md: the bench's sizes)
+OPTIONS = const(0x00)  # ours: three-line template, no TPBON (docs/ESIGN.md: the bench's sizes)
 
 ESC = const(0xFF)
 STUFF = const(0x00)
@@ -312,6 +313,18 @@ def encode_into(out, bitmap, width, height, options=OPTIONS, l0=0):
                 u2 = ((u2 & 0xFFFF) << 8) | (bitmap[up2 + j + 1] if y > 1 and nxt else 0)
                 u0 = ((u0 & 0xFF) << 8) | bitmap[row + j]
                 last = 0 if j < full else 8 - rest
+                if not (u0 | u1 | u2):
+                    # White here and all around: every pixel of this byte is a 0 in context 0. While
+                    # 0 is that context's MPS and A stays >= 0x8000, each is A -= LSZ and nothing
+                    # else (no renormalisation, no state change): the byte in one subtraction, the
+                    # same bytes out as pixel by pixel.
+                    state = st[0]
+                    if not state & 0x80:
+                        lsz = lsz_of[state] * (8 - last)
+                        if a - lsz >= 0x8000:
+                            a -= lsz
+                            j += 1
+                            continue
                 s = 7
                 while s >= last:
                     cx = ((u2 >> s) & m2) | ((u1 >> (s + sh)) & m1) | ((u0 >> (s + 1)) & m0)

@@ -11,6 +11,7 @@ PICTURE = bytes.fromhex("fffff8800008a03008907808883008840008820388810008fffff8"
 
 # pbmtojbg -q -o 0 -m 0 -p OPTIONS -s L0 (JBIG-KIT 2.1) of PICTURE: (options, L0, BIE).
 KNOWN = (
+    (OPTIONS, 9, "0000010000000015000000090000000900000000ea54f98b67a53af7d3884e31edeab452ff02"),
     (TPBON, 9, "0000010000000015000000090000000900000008f5f9e51dbad80e79a18f24dafaed99a9ff02"),
     (TPBON | LRLTWO, 9, "0000010000000015000000090000000900000048fd343adbba4b201e89893ea2aeefd7c00960ff02"),
     (0, 4, "0000010000000015000000090000000400000000ea54f98b67a540ff0236787109c63db8ff02edcaa4ff02"),
@@ -20,9 +21,9 @@ KNOWN = (
         "0000010000000015000000090000000200000008f5faff02acb15d6c08ff022563e880ff02094f7ed0ff02e49e48ff02",
     ),
 )
-# The same tool's answers for the signing area all white and all black.
-WHITE_AREA = "00000100000000f0000000800000008000000008ff02"
-BLACK_AREA = "00000100000000f0000000800000008000000008f4fc40ff02"
+# The same tool's answers (-p 0, our options) for the signing area all white and all black.
+WHITE_AREA = "00000100000000f00000008000000080000000004bc8ff02"
+BLACK_AREA = "00000100000000f0000000800000008000000000e9a9d9ff00042cff02"
 
 
 def _lcg(seed):
@@ -168,11 +169,12 @@ def test_malformed_images_are_refused_with_a_reason():
     assert "COMMENT" in _value_error(decode, good[:20] + b"\xff\x07\x00\x00\x01\x00")
     with_comment = good[:20] + b"\xff\x07\x00\x00\x00\x02hi" + good[20:]
     assert decode(with_comment) == (21, 9, bytearray(PICTURE))
-    assert header(good) == (21, 9, 9, TPBON)
+    assert header(good) == (21, 9, 9, OPTIONS)
+    assert header(bytes.fromhex(KNOWN[1][2]))[3] == TPBON
 
 
 def test_every_changed_byte_decodes_or_is_refused_and_never_hangs():
-    good = bytes.fromhex(KNOWN[3][2])  # four stripes
+    good = bytes.fromhex(KNOWN[4][2])  # five stripes
     for at in range(len(good)):
         for value in (0x00, 0x01, 0x02, 0x7F, 0xFE, 0xFF, good[at] ^ 0x10):
             bad = bytearray(good)
