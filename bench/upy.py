@@ -22,13 +22,14 @@ class Run:
 
 
 def run(script, number=float, args=(), mpy_dir=None):
-    """Run bench/<script> with args on MicroPython; see Run. mpy_dir: a `make mpy` build whose .mpy
+    """Run bench/<script> (or a script at an absolute path, run.mjs puts it in /tmp) with args on
+    MicroPython; see Run. mpy_dir: a `make mpy` build whose .mpy
     files replace the sources of firmware/ and hal/ (tests/upy/run.mjs, QIANPOS_UPY_MPY)."""
     node = shutil.which("node")
     if node is None:
         return Run(None, [], "MicroPython: not run (node is not on PATH)")
     proc = subprocess.run(
-        [node, "tests/upy/run.mjs", "bench/" + script] + list(args),
+        [node, "tests/upy/run.mjs", script if os.path.isabs(script) else "bench/" + script] + list(args),
         cwd=REPO,
         env=dict(os.environ, QIANPOS_UPY_MPY=mpy_dir) if mpy_dir else None,
         capture_output=True,
