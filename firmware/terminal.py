@@ -5,10 +5,10 @@ import gc
 import sys
 
 from firmware import strings, wifi
+from firmware.batch import BUF_BYTES
 from firmware.compat import const, crash_site
 from firmware.counters import Counters, recover
 from firmware.errors import ClockNotSet, FlowUnavailable, PosError, StoredDataCorrupt
-from firmware.batch import BUF_BYTES
 from firmware.journal import Journal
 from firmware.params import Params
 from firmware.touchcal import apply_stored
