@@ -91,6 +91,8 @@ def test_every_item_of_every_menu_opens_by_its_digit():
         ("main", MainMenuScreen, ("ENTER",)),
         ("service", ServiceMenuScreen, ("ENTER", "8")),
         ("admin", None, ("ENTER", "8", "9")),
+        ("operators", None, ("ENTER", "7")),
+        ("manage operators", None, ("ENTER", "7", "4")),
     )
     for which, cls, path in menus:
         press(board, term, *path)
