@@ -1,6 +1,6 @@
 # The event log (事件记录): who changed what and when, for the service menu. A registered record
 # `events`, bounded (EVENTS_MAX entries, the oldest dropped first), never in the way of a
-# transaction: a write that fails is counted (failures) and swallowed, never raised.
+# transaction: a write that fails is swallowed, never raised (Terminal.log_event counts it).
 #
 # An entry is [time, uptime, code, detail]: the wall-clock seconds when the clock is trusted, else
 # None; the forward-only uptime (firmware/uptime.py); a code of CODES; a detail that names what
@@ -32,9 +32,6 @@ CODES = (
 )
 
 _DETAIL_CHARS = "abcdefghijklmnopqrstuvwxyz0123456789_"
-
-# Writes that failed since boot (storage full or failing): the log never stops a sale for them.
-failures = 0
 
 
 def detail_ok(detail):
@@ -90,9 +87,8 @@ def _uptime(term):
 
 def log(term, code, detail=""):
     """Add an entry (the oldest goes beyond EVENTS_MAX). True if it was written; False if the
-    storage failed or the record was damaged (counted in `failures`), never an exception.
+    storage failed or the record was damaged, never an exception.
     ValueError for a code or detail the log never takes (a bug in the caller)."""
-    global failures
     t = term.clock.time() if term.clock_valid else None
     entry = [t, _uptime(term), code, detail]
     if not _entry_ok(entry):
@@ -105,7 +101,6 @@ def log(term, code, detail=""):
             items.pop(0)
         save(term.storage, EVENTS, {"v": 1, "items": items}, loaded)
     except (OSError, MemoryError):
-        failures += 1
         return False
     return True
 

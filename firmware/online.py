@@ -464,3 +464,105 @@ def _unreachable_or(error, other):
     if error in NEVER_SENT:
         return "host_unreachable"
     return other
+
+
+# ---- sign-off from the host (签退) ---------------------------------------------------------------
+# Why a sign-off's 0820 failed -> catalog key (anything else: "echo_bad_answer").
+_SIGN_OFF_FAILURES = {NO_ANSWER: "echo_no_answer", BROKEN: "echo_link_broke"}
+_SUPERVISOR = "00"  # firmware.operators.SUPERVISOR (not loaded here): who signs off, in the event log
+
+
+class SignOff:
+    """签退: one 0820 (60.3 = 002, F11 a new trace number, F63 the operator signed in; no MAC, so no
+    working key is needed to send it) through the host session, then the terminal signs off here:
+    the next transaction signs in first (journal.need_sign_in) and the working keys are dropped.
+    It signs off here whatever the host does (no answer, a decline, a host down: the host replaces
+    its keys at the next 0800 anyway, and the supervisor meant the keys to end); only CANCEL
+    before the 0820 went leaves everything as it was. Call step() every loop pass until `outcome`
+    is APPROVED (the host confirmed) or FAILED (`message`, a catalog key; `code` when the host
+    answered other than 00); `signed_off` then says whether the terminal signed off here."""
+
+    def __init__(self, term):
+        self.term = term
+        self.session = term.host_session()
+        self.outcome = None
+        self.message = None
+        self.code = None
+        self.signed_off = False
+        self.session.reset()  # what an earlier user left is not ours
+        if term.board.security is None or term.journal is None or term.counters is None:
+            self._over("not_available", False)
+            return
+        p = term.params
+        counters = term.counters
+        failed = None
+        try:
+            trace = counters.next_trace()
+            request = messages.sign_off(messages.acceptor(p), trace, counters.batch, term.operator_id())
+            self.session.start(request, p.host, p.host_timeout_s * 1000)
+        except OSError:
+            failed = "storage_failed"
+        except ProtocolError:  # no terminal or merchant id yet
+            failed = "host_protocol"
+        except ValueError:  # the host parameter is not host:port
+            failed = "host_unreachable"
+        if failed is None:
+            self._check()
+        else:
+            self._over(failed)
+
+    def step(self):
+        """Advance; True if anything changed (the screen redraws)."""
+        if self.outcome is not None:
+            return False
+        moved = self.session.step()
+        return self._check() or moved
+
+    def cancel(self):
+        """CANCEL: True if the sign-off stopped (only before the 0820 was sent): nothing changed."""
+        return self.outcome is None and self.session.cancel() and self._check()
+
+    def remaining_s(self):
+        return self.session.remaining_s()
+
+    def _check(self):
+        session = self.session
+        if not session.done():
+            return False
+        if session.state != DONE:
+            error = session.error
+            if error == CANCELLED:
+                return self._over("online_cancelled", False)
+            key = _SIGN_OFF_FAILURES.get(error) or _unreachable_or(error, "echo_bad_answer")
+            return self._over(key)
+        if session.code != messages.APPROVED:
+            self.code = session.code
+            return self._over("echo_bad_answer")
+        return self._over(None)
+
+    def _over(self, message, sign_off=True):
+        """The outcome (message None: APPROVED); sign_off: the terminal signs off here."""
+        self.outcome = APPROVED if message is None else FAILED
+        self.message = message
+        self.session.reset()
+        if sign_off:
+            self._sign_off_here()
+        return True
+
+    def _sign_off_here(self):
+        term = self.term
+        done = False
+        try:
+            term.journal.need_sign_in()  # first: a cut before the keys go still signs in next
+            done = True
+        except OSError:
+            self.message = self.message or "storage_failed"
+            self.outcome = FAILED
+        try:
+            term.board.security.drop_working_keys()
+            done = True
+        except HalError:
+            term.device_failed("dev_security")
+        self.signed_off = done
+        term.operator = None
+        term.log_event("sign_off", _SUPERVISOR)

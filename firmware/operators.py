@@ -251,6 +251,13 @@ class Table:
             return left if left > 0 else 0
         return -1 if e[0] >= OPERATOR_TRIES else 0
 
+    def lock_minutes(self, op):
+        """Minutes of lock left for op (-1: until the supervisor resets it), 0 if not locked (or
+        the table cannot be trusted: the check says so)."""
+        if self.fault:
+            return 0
+        return _minutes(self.locked(op))
+
     def check(self, op, password):
         """(OK / FORCED / WRONG / LOCKED / UNKNOWN / FAULT, n): n is the tries left after WRONG, the
         minutes left after LOCKED (-1: until reset). OSError if the storage fails."""

@@ -108,6 +108,9 @@ _CATALOG = (
     "op_none|无操作员|No operators\n"
     "op_locked_mark|{} (锁定)|{} (locked)\n"
     "op_host_signed_off|已签退|Signed off\n"
+    # Operators: sign-off (签退, firmware.online.SignOff): the host did not confirm, the terminal
+    # signed off all the same.
+    "signoff_here|本机已签退|Signed off here\n"
     # A device that raised HalError (firmware/terminal.py): "<device> fault" on the idle screen.
     "device_fault|{}故障|{} fault\n"
     "dev_keypad|键盘|Keypad\n"

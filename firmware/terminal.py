@@ -67,6 +67,7 @@ DROPPED_AT_IDLE = (
     "firmware.ui.query",
     "firmware.ui.reprint",
     "firmware.ui.slip",
+    "firmware.events",
 )
 
 
@@ -117,6 +118,7 @@ class Terminal:
         # (never its text).
         self.last_crash = None
         self.failures = 0  # loop passes in a row that failed (run() backs off while > 0)
+        self.event_failures = 0  # event log writes that failed since boot (log_event)
         # Failed devices, each named by its Board slot's catalog key ("dev_" + the slot, e.g.
         # "dev_card_reader") -> ticks when it is polled again (it raised HalError).
         self.device_faults = {}
@@ -309,13 +311,17 @@ class Terminal:
         self.redraw()
 
     def log_event(self, code, detail=""):
-        """An entry in the event log (firmware/events.py, loaded at the first event): never raises
-        for a failing storage, so it never stands in the way of a transaction."""
+        """An entry in the event log (firmware/events.py, loaded at the first event, dropped back
+        at idle): never raises for a failing storage, so it never stands in the way of a
+        transaction. A write that failed is counted in event_failures."""
         try:
             events = self.flow("firmware.events")
+            written = events.log(self, code, detail)
         except FlowUnavailable:
-            return False
-        return events.log(self, code, detail)
+            written = False
+        if not written:
+            self.event_failures += 1
+        return written
 
     def device_failed(self, slot):
         """A device raised HalError: a device fault, not a bug. slot: "dev_" + its Board slot (the

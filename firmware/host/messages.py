@@ -198,10 +198,11 @@ def sign_in(acc, trace, batch, operator="01"):
     return m
 
 
-def sign_off(acc, trace, batch):
-    """0820 sign-off (签退), 60.3 = 002."""
+def sign_off(acc, trace, batch, operator="01"):
+    """0820 sign-off (签退), 60.3 = 002, F63 the operator signed in (as the 0800's)."""
     m = _base(acc, "0820", trace)
     m[60] = f60(TYPE_NETWORK, batch, NET_SIGN_OFF)
+    m[63] = _operator(operator)
     return m
 
 

@@ -2,11 +2,12 @@
 # add, remove, list, reset a password), sign off from the host (the supervisor). Loaded when chosen
 # (Terminal.flow), dropped back at idle. The passwords: firmware/operators.py, firmware/ui/password.py.
 
-from firmware.operators import ADMIN, MAX_OPERATORS, SUPERVISOR, is_operator_id, table
+from firmware.operators import ADMIN, MAX_OPERATORS, is_operator_id, table
 from firmware.ui.menu import MainMenuScreen
 from firmware.ui.password import NewPasswordScreen, PasswordScreen, require_supervisor
 from firmware.ui.widgets import (
     DigitEntryScreen,
+    ItemScreen,
     MenuScreen,
     MessageScreen,
     Screen,
@@ -15,6 +16,7 @@ from firmware.ui.widgets import (
     render_scrolled,
     scroll_key,
 )
+from hal.contracts import KEY_CANCEL
 
 
 def _items():
@@ -258,21 +260,78 @@ class ListScreen(Screen):
 
 
 def _host_sign_off(term, key):
-    return require_supervisor(term, key, lambda term: _signed_off(term, key), _back_to(key))
+    return require_supervisor(term, key, lambda term: SignOffScreen(term, key), _back_to(key))
 
 
-def _signed_off(term, key):
-    """签退: the working keys are dropped and the next transaction signs in first.
-    TODO(opsauth): send the 0820 (60.3 002) of messages.sign_off before the keys go."""
-    t = term.t
-    security = term.board.security
-    if security is not None:
-        term.use("dev_security", security.drop_working_keys)
-    if term.journal is not None:
-        try:
-            term.journal.need_sign_in()
-        except OSError:
-            return MessageScreen(term, key, [t("storage_failed")], operators_menu(term, key))
-    term.operator = None
-    term.log_event("sign_off", SUPERVISOR)
-    return MessageScreen(term, key, [t("op_host_signed_off")], operators_menu(term, key))
+class SignOffScreen(ItemScreen):
+    """签退 (firmware.online.SignOff): connecting / sending / waiting with the seconds left, then
+    "Signed off", or why the host did not confirm and that the terminal signed off here all the
+    same. CANCEL stops it before the 0820 is sent (nothing changes); any key on the result goes
+    back to menu 7."""
+
+    times_out = False  # the session's own timeout ends it
+
+    def __init__(self, term, title_key):
+        super().__init__(term, title_key)
+        self.sign_off = None
+
+    def menu(self):
+        return operators_menu(self.term, self.title_key)
+
+    def enter(self):
+        # Loaded here, not with this module: menu 7's other screens do not need the host modules.
+        SignOff = self.term.flow("firmware.online").SignOff
+        self.sign_off = SignOff(self.term)  # failed at once (no host parameter ...): the next tick says so
+
+    def tick(self):
+        sign_off = self.sign_off
+        if sign_off is None:
+            return False
+        moved = sign_off.step()
+        if sign_off.outcome is not None:
+            self._finish()
+            return True
+        return moved
+
+    def on_second(self):
+        return self.sign_off is not None  # the countdown
+
+    def on_key(self, key):
+        if key == KEY_CANCEL and self.sign_off is not None:
+            if self.sign_off.cancel():
+                self._finish()
+            return True
+        return False
+
+    def _finish(self):
+        t = self.term.t
+        sign_off = self.sign_off
+        self.sign_off = None
+        if sign_off.message is None:
+            self.end([t("op_host_signed_off")])
+            return
+        lines = [t(sign_off.message)]
+        if sign_off.code is not None:
+            from firmware.host.messages import response_message  # loaded by enter()
+
+            key, args = response_message(sign_off.code)
+            lines.append(t(key, *args))
+        if sign_off.signed_off:
+            lines.append(t("signoff_here"))
+        self.end(lines)
+
+    def render(self, d, rows, cols):
+        t = self.term.t
+        self.title(d, cols)
+        sign_off = self.sign_off
+        if sign_off is None:
+            return
+        state = SESSION_STATES.get(sign_off.session.state)
+        if state:
+            d.text(3, center(t(state), cols))
+            d.text(4, center(t("auth_countdown", sign_off.remaining_s()), cols))
+        d.text(rows - 1, center(t("auth_cancel_hint"), cols))
+
+
+# firmware.host.session's states (its names, not imported: see SignOffScreen.enter) -> catalog keys.
+SESSION_STATES = {"connecting": "auth_connecting", "sending": "auth_sending", "receiving": "auth_receiving"}

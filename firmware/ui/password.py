@@ -171,9 +171,16 @@ class NewPasswordScreen(_SecretEntry):
 
 def gate(term, title_key, op, then, back):
     """The screen that asks op's password before then(term); then(term) itself on a board without
-    a security module (it keeps no passwords and never goes online)."""
+    a security module (it keeps no passwords and never goes online). While op is locked, "Locked"
+    and the minutes left at once, not a password prompt whose every answer would be refused."""
     if term.board.security is None:
         return then(term)
+    try:
+        minutes = table(term).lock_minutes(op)
+    except OSError:
+        minutes = 0  # the prompt says so at the check
+    if minutes:
+        return MessageScreen(term, title_key, locked_lines(term, minutes), back(term))
     return PasswordScreen(term, title_key, op, then, back)
 
 

@@ -67,7 +67,7 @@ def start_answer(request, code):
 
 
 def kind(msg):
-    """ "sign_in", "sale", "reversal", "echo" or "" for a request (or its answer) of these tests."""
+    """ "sign_in", "sale", "reversal", "echo", "sign_off" or "" for a request (or its answer)."""
     base = msg.mti[:2] + str(int(msg.mti[2]) & 6) + msg.mti[3]
     if base == "0800":
         return "sign_in"
@@ -77,6 +77,8 @@ def kind(msg):
         return "reversal"
     if base == "0820" and msg.get(60, "")[8:11] == "301":
         return "echo"
+    if base == "0820" and msg.get(60, "")[8:11] == "002":
+        return "sign_off"
     return ""
 
 
@@ -132,7 +134,7 @@ class FakeHost:
             answer = self._sale(req, code)
         elif what == "reversal":
             answer = self._reversal(req, code)
-        elif what == "echo":
+        elif what in ("echo", "sign_off"):
             answer = start_answer(req, code)
             answer[12] = self.hhmmss
             answer[13] = self.mmdd

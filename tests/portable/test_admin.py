@@ -93,6 +93,8 @@ def test_every_item_of_every_menu_opens_by_its_digit():
         ("admin", None, ("ENTER", "8", "9")),
         ("reprint", None, ("ENTER", "5")),
         ("query", None, ("ENTER", "6")),
+        ("operators", None, ("ENTER", "7")),
+        ("manage operators", None, ("ENTER", "7", "4")),
     )
     for which, cls, path in menus:
         press(board, term, *path)

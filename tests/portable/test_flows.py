@@ -101,3 +101,36 @@ def test_a_flow_that_cannot_be_loaded_is_a_message_not_a_crash():
     press(board, term, "ENTER")
     assert type(term.screen).__name__ == "IdleScreen"
     assert term.failures == 0  # not a bug of the loop: run() backs off for nothing
+
+
+def test_menu_7_loads_the_operator_modules_when_chosen_and_they_are_dropped_back_at_idle():
+    from firmware.operators import table
+    from hal.soft.keystore import StorageKeyStore
+    from hal.soft.security import SoftSecurityModule
+    from tests.portable.drive import SUPERVISOR_PASSWORD, random_bytes, set_passwords
+    from virtual.storage import RamStorage
+
+    security = SoftSecurityModule(StorageKeyStore(RamStorage()), urandom=random_bytes)
+    board, term = boot(security=security)
+    set_passwords(term)
+    table(term).set_password("05", "2580")
+    term.go_idle()
+    term.settle()
+    _forget_service_menu()
+    operator_modules = (
+        "firmware.operators",
+        "firmware.ui.password",
+        "firmware.ui.operators",
+        "firmware.events",
+    )
+    press(board, term, "ENTER")
+    assert [name for name in operator_modules if name in sys.modules] == []
+    # Manage operators (the supervisor's password), remove 05 (an event is logged), back to idle.
+    press(board, term, "7", "4", *SUPERVISOR_PASSWORD)
+    press(board, term, "ENTER", "2", "0", "5", "ENTER")
+    assert "Operator 05 removed" in screen(board), screen(board)
+    assert [name for name in operator_modules if name not in sys.modules] == []
+    press(board, term, "ENTER", "CANCEL", "CANCEL", "CANCEL")
+    assert type(term.screen).__name__ == "IdleScreen"
+    assert [name for name in DROPPED_AT_IDLE if name in sys.modules] == []
+    assert term.event_failures == 0

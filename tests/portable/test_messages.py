@@ -178,6 +178,9 @@ def test_network_management_messages():
     _error(msg.sign_in, ACC, 1, 7, "0\u0661")  # a non-ASCII digit
     m = msg.sign_off(ACC, 2, 7)
     assert m.mti == "0820" and m[60] == "00000007002" and m[11] == "000002" and 64 not in m
+    assert sorted(m.fields) == [11, 41, 42, 60, 63] and m[63] == b"01 "
+    assert msg.sign_off(ACC, 2, 7, "00")[63] == b"00 "
+    _error(msg.sign_off, ACC, 2, 7, "7")
     m = msg.echo(ACC, 7)
     assert m.mti == "0820" and sorted(m.fields) == [41, 42, 60] and m[60] == "00000007301"
 
@@ -205,6 +208,11 @@ def test_settlement_totals_layout():
     m = msg.settlement(ACC, 126, 7, 1234500, 12, 50000, 2)
     assert m.mti == "0500" and m[48] == f48 and m[49] == "156" and m[60] == "00000007201"
     assert m[63] == b"01 " and 64 not in m and m[11] == "000126"
+    # F63: the operator signed in at the time, as the 0800's (the supervisor "00" too)
+    assert msg.settlement(ACC, 126, 7, 1234500, 12, 50000, 2, "07")[63] == b"07 "
+    assert msg.settlement(ACC, 126, 7, 1234500, 12, 50000, 2, operator="00")[63] == b"00 "
+    _error(msg.settlement, ACC, 126, 7, 1234500, 12, 50000, 2, "100")
+    _error(msg.settlement, ACC, 126, 7, 1234500, 12, 50000, 2, None)
     _error(msg.settlement_totals, 1, 1000, 0, 0)
     _error(msg.settlement_totals, -1, 1, 0, 0)
     _error(msg.parse_settlement_totals, f48[:-1])

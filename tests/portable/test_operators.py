@@ -204,7 +204,10 @@ def test_operator_sign_in_sets_the_operator_of_the_idle_screen_and_the_sale():
         kit.press("ENTER")
     assert "Signed in: 07" in kit.screen()
     assert kit.term.operator_id() == "07"
-    kit.press("ENTER", "2")
+    kit.term.go_idle()
+    kit.term.settle()
+    assert "Operator 07" in kit.screen() and "Operator 01" not in kit.screen()  # the idle screen
+    kit.press("ENTER", "7", "2")  # menu 7, Sign out
     assert kit.term.operator is None and kit.term.operator_id() == "01"
     assert [e[2:] for e in entries(kit.storage)][:2] == [["sign_out", "07"], ["sign_in", "07"]]
 
@@ -278,3 +281,42 @@ def test_the_supervisor_signs_in_and_the_0800_carries_00_where_a_sale_alone_carr
     sign_ins = [m for m in rig.host.received if m.mti == "0800"]
     assert len(sign_ins) == 1 and sign_ins[0][63] == b"00 "
     assert rig.term.operator_id() == "00"
+
+
+def _tries(kit, op):
+    return load(kit.storage, ATTEMPTS).record["t"].get(op, [0, 0])[0]
+
+
+def test_a_locked_role_says_locked_with_the_minutes_at_once_never_the_password_prompt_first():
+    kit = Kit()
+    t = table(kit.term)
+    for _ in range(3):
+        t.check(SUPERVISOR, "999999")
+        t.check(ADMIN, "99999999")
+    kit.clock.advance(61)
+    for keys in (("ENTER", "8"), ("ENTER", "7", "4"), ("ENTER", "7", "5")):
+        kit.term.go_idle()
+        kit.term.settle()
+        kit.press(*keys)
+        shown = kit.screen()
+        assert "Locked" in shown and "Try again in 4 min" in shown, (keys, shown)
+        assert not kit.term.screen.masked_input and "password" not in shown, keys
+    assert _tries(kit, SUPERVISOR) == 3 and _tries(kit, ADMIN) == 3  # no try was spent on them
+    kit.press("ENTER")  # back where it came from
+    assert "Sign off from host" in kit.screen()
+    kit.clock.advance(4 * 60)
+    kit.term.go_idle()
+    kit.term.settle()
+    kit.press("ENTER", "7", "4")
+    assert "Supervisor password" in kit.screen() and kit.term.screen.masked_input
+
+
+def test_a_locked_operator_is_not_a_gate_the_sign_in_says_locked_after_the_try():
+    kit = Kit()
+    t = table(kit.term)
+    t.set_password("05", "2580")
+    for _ in range(5):
+        t.check("05", "0000")
+    kit.press("ENTER", "7", "1", "0", "5", "ENTER")
+    kit.type("2580")
+    assert "Locked" in kit.screen() and "Ask the supervisor" in kit.screen()
