@@ -377,6 +377,21 @@ _CATALOG = (
     "cardsrc_insert|芯片|chip\n"
     "cardsrc_tap|非接|tap\n"
     "cardsrc_scan|扫码|scan\n"
+    # Void
+    "pn_void_card|撤销须刷卡|Void needs card\n"
+    "void_trace_prompt|请输入原凭证号|Original trace\n"
+    "void_confirm|确认撤销?|Void it?\n"
+    "void_confirm_hint|确认键撤销 取消键返回|ENTER void CANCEL back\n"
+    "void_not_found|本批次无此交易|Not in this batch\n"
+    "void_settled|已结算,请做退货|Settled: use refund\n"
+    "void_not_sale|非消费交易|Not a sale\n"
+    "void_already|原交易已撤销或退货|Already voided/refunded\n"
+    "void_declined|原交易未成功|Original declined\n"
+    "void_reversed|原交易已冲正|Original reversed\n"
+    "void_unsent|原交易未发送|Original never sent\n"
+    "void_in_doubt|原交易未确认,冲正未完成|Original in doubt\n"
+    "void_other_card|非原交易卡|Not the sale's card\n"
+    "void_card_prompt|请刷原交易卡|Card of the sale\n"
 ).encode()
 
 

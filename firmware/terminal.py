@@ -66,6 +66,7 @@ DROPPED_AT_IDLE = (
     "firmware.ui.query",
     "firmware.ui.reprint",
     "firmware.ui.slip",
+    "firmware.ui.void",
 )
 
 
