@@ -390,6 +390,7 @@ _CATALOG = (
     "void_unsent|原交易未发送|Original never sent\n"
     "void_in_doubt|原交易状态未明|Original in doubt\n"
     "void_other_card|非原交易卡|Not the sale's card\n"
+    "void_no_rrn|原交易无参考号|Sale has no RRN\n"
     "void_card_prompt|请刷原交易卡|Card of the sale\n"
 ).encode()
 

@@ -73,6 +73,8 @@ def refusal(term, trace):
         return None, "void_in_doubt"  # sent, in doubt, its reversal pending or given up
     if view["refunded"]:
         return None, "void_already"
+    if not view["rrn"]:
+        return None, "void_no_rrn"  # the host approved it without F37: a void has nothing to name it by
     return view, _room(term)
 
 

@@ -94,12 +94,12 @@ class FakeHost:
     the host approves and charges, the terminal gets XX without F64, RRN or auth code); "silent"
     (processes it, answers nothing: the answer is lost); "lost" (the request is lost before the
     host processes it); "garbage"; "bad_mac"; "mismatch" (the amount changed); "dup" (the answer
-    twice); "stray" (an answer to another trace first, then the right one); "drop" (the
-    connection breaks after it processed the request). `ledger`: (batch, trace) -> fen of sales
-    charged and not reversed or voided; `voided`: (batch, trace) of a void -> (batch, trace) of the
-    sale it voided (docs/HOST.md's void rule: 25 no such sale, 12 voided already, 13 not its
-    amount; a reversal of the void makes the sale live again). `received`: every request decoded;
-    `bad_request_macs`: requests whose MAC was wrong."""
+    twice); "norrn" (approved, signed, no RRN); "stray" (an answer to another trace first, then
+    the right one); "drop" (the connection breaks after it processed the request). `ledger`:
+    (batch, trace) -> fen of sales charged and not reversed or voided; `voided`: (batch, trace) of
+    a void -> (batch, trace) of the sale it voided (docs/HOST.md's void rule: 25 no such sale, 12
+    voided already, 13 not its amount; a reversal of the void makes the sale live again).
+    `received`: every request decoded; `bad_request_macs`: requests whose MAC was wrong."""
 
     def __init__(self, batch=1, mmdd="1129", hhmmss="103000", algorithm="x919"):
         self.batch = batch
@@ -148,6 +148,8 @@ class FakeHost:
             answer = start_answer(req, "12")
         if action == "mismatch":
             answer[4] = "000000000001"
+        if action == "norrn":  # approved and signed, without F37
+            answer.fields.pop(37, None)
         if action.startswith("unsigned:") or action.startswith("mitm:"):
             answer[39] = action[action.find(":") + 1 :]
             for n in (37, 38, 64):

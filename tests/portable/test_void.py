@@ -95,6 +95,10 @@ def test_every_refusal_sends_nothing_and_consumes_no_trace():
     _refused(rig, lost, "Original reversed")
     _refused(rig, trace, "Already voided")
     _refused(rig, rig.term.journal.last["trace"], "Not a sale")
+    rig.host.plan = ["norrn"]
+    assert "Approved" in rig.sale(800)
+    rig.press("ENTER")
+    _refused(rig, rig.term.journal.last["trace"], "Sale has no RRN")
     rig.link.attached = False
     rig.sale(700)
     rig.press("ENTER")
