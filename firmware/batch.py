@@ -132,6 +132,11 @@ def domestic(org):
     return org in ("CUP", "")
 
 
+def valid_orig(v):
+    """True if v is a void's or refund's original as a record holds it: batch, trace, RRN, date."""
+    return _orig(v)
+
+
 def _orig(v):
     if type(v) is not dict or len(v) != 4:
         return False

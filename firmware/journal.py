@@ -92,9 +92,15 @@ def _validate_txn(r):
     for name, check, _ in _TXN_LATER:
         if name in r and not check(r[name]):
             raise Damaged("bad txn")
+    kind = r.get("kind")
+    if kind == "void":
+        # the original sale (batch, trace, RRN, date MMDD), as the batch's VOID record holds it
+        if not B.valid_orig(r.get("orig")):
+            raise Damaged("bad txn")
+    elif kind != "sale" or "orig" in r:
+        raise Damaged("bad txn")
     ok = (
-        r.get("kind") == "sale"
-        and _int(r.get("trace"), 1, 999999)
+        _int(r.get("trace"), 1, 999999)
         and _int(r.get("batch"), 1, 999999)
         and _int(r.get("amount"), 1, 999999999999)
         and masked(r.get("card"))
@@ -264,8 +270,19 @@ class Journal:
             record["mode"] = last["mode"]
             record["time"] = last["time"]
             record["op"] = last["op"]
-            batch.begin(B.SALE, record)
+            if last["kind"] == "void":
+                record["orig"] = last["orig"]
+                batch.begin(B.VOID, record)
+            else:
+                batch.begin(B.SALE, record)
             view = batch.by_trace(trace)
+        self._mirror_state(last, view)
+        if last["kind"] == "void":
+            self._mirror_voided(last)
+
+    def _mirror_state(self, last, view):
+        batch = self.batch
+        trace = last["trace"]
         state = last["state"]
         if state not in _FORWARD.get(view["state"], ()):
             return  # the batch has it, or is past it (an older generation of txn never moves it back)
@@ -278,6 +295,23 @@ class Journal:
         fields["f13"] = last["f13"]
         fields["f15"] = last["f15"]
         batch.change(last["batch"], trace, last["time"], **fields)
+
+    def _mirror_voided(self, void):
+        """The original of a void follows the void's state in the batch: voided while the void is
+        approved there, approved otherwise (a void reversed, declined, unsent or in doubt: the host
+        has the sale live, or makes it live again when the void's reversal goes). Appended after
+        the void's own change, so a cut between the two is finished by the next mirror."""
+        batch = self.batch
+        orig = void["orig"]
+        sale = batch.by_trace(orig["trace"])
+        if sale is None or sale["batch"] != orig["batch"] or sale["kind"] != "sale":
+            return
+        own = batch.by_trace(void["trace"])
+        if own is None or own["batch"] != void["batch"]:
+            return
+        want = B.VOIDED if own["state"] == B.APPROVED else B.APPROVED
+        if sale["state"] in (B.APPROVED, B.VOIDED) and sale["state"] != want:
+            batch.change(orig["batch"], orig["trace"], void["time"], state=want)
 
     def _mirror_audit(self):
         batch = self.batch

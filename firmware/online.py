@@ -67,16 +67,57 @@ class Sale:
     the request is built) and the PIN block from the PIN entry (or None)."""
 
     __slots__ = ("amount", "card", "pin_block")
+    kind = "sale"
 
     def __init__(self, amount, card, pin_block=None):
         self.amount = amount
         self.card = card
         self.pin_block = pin_block
 
+    def message(self, acc, trace, batch, track2):
+        return messages.sale(acc, trace, batch, self.amount, track2, self.card.mode, self.pin_block)
+
+    def txn(self):
+        """The txn record's fields of this kind: the card's (masked PAN, mode, organisation)."""
+        card = self.card
+        org = card.org if org_ok(card.org) else ""  # settlement splits its totals by it
+        return {"card": card.masked_pan, "mode": card.mode, "org": org}
+
+
+class Void(Sale):
+    """A void (消费撤销) of `orig`, a sale of the current batch as the batch journal gives it
+    (batch, trace, amount, card, org, rrn, auth, f13): its full amount, the Card read again (or
+    None when the void_card parameter is off) and the PIN block (or None)."""
+
+    __slots__ = ("orig",)
+    kind = "void"
+
+    def __init__(self, orig, card=None, pin_block=None):
+        Sale.__init__(self, orig["amount"], card, pin_block)
+        self.orig = orig
+
+    def message(self, acc, trace, batch, track2):
+        o = self.orig
+        card = self.card
+        mode = card.mode if card is not None else None
+        args = (o["batch"], o["trace"], o["rrn"], o["auth"], track2, mode, self.pin_block)
+        return messages.void(acc, trace, batch, self.amount, *args)
+
+    def txn(self):
+        o = self.orig
+        if self.card is not None:
+            out = Sale.txn(self)
+        else:  # no card read: the original's (masked) card
+            out = {"card": o["card"], "mode": "", "org": o["org"]}
+        out["orig"] = {"batch": o["batch"], "trace": o["trace"], "rrn": o["rrn"], "date": o["f13"]}
+        return out
+
 
 class Online:
-    """Sign in if needed, send the pending reversal, then `sale` (a Sale, or None for a sign-in
-    alone). Call step() every loop pass until `outcome` is set: APPROVED or DECLINED (`code`, and
+    """Sign in if needed, send the pending reversal, then `sale` (a Sale or a Void, or None for a
+    sign-in alone): one path for every request (written ahead with its kind, reversed when its
+    answer is lost, its outcome recorded and mirrored into the batch journal).
+    Call step() every loop pass until `outcome` is set: APPROVED or DECLINED (`code`, and
     `record`, the transaction record), FAILED (`message`, a catalog key, and `code` when a host
     code explains it) or COMPLETED. `notices`: catalog keys the operator must see as well (a
     reversal given up: call support). `phase` and `session` tell the screen what is going on.
@@ -153,7 +194,7 @@ class Online:
                 return self._next()
             return self._start_reversal(rev)
         if self.sale is not None and not self._requested:
-            return self._start_sale()
+            return self._start_request()
         if self.outcome is None:
             self.outcome = COMPLETED
 
@@ -195,7 +236,7 @@ class Online:
         elif phase == REVERSAL:
             self._reversal_over()
         else:
-            self._sale_over()
+            self._request_over()
         if self.outcome is None:
             self._next()
 
@@ -276,8 +317,8 @@ class Online:
             pass  # the keys are not trusted either way: the sign-in below replaces them
         term.journal.need_sign_in()
 
-    # ---- the sale (消费) -------------------------------------------------------------------------
-    def _start_sale(self):
+    # ---- the request (消费, 消费撤销) ----------------------------------------------------------------
+    def _start_request(self):
         term = self.term
         journal = term.journal
         sale = self.sale
@@ -289,29 +330,26 @@ class Online:
             # The batch journal cannot take one more (its count, or the storage's space): refused
             # before a trace number is consumed.
             return self._fail("settle_first")
-        track2 = sale.card.take_track2()
-        if track2 is None:
-            return self._fail("retry_card")
+        card = sale.card
+        track2 = None
+        if card is not None:
+            track2 = card.take_track2()
+            if track2 is None:
+                return self._fail("retry_card")
         counters = term.counters
         trace = counters.next_trace()
         batch = counters.batch
-        card = sale.card
-        acc = self._acceptor()
-        request = messages.sale(acc, trace, batch, sale.amount, track2, card.mode, sale.pin_block)
+        request = sale.message(self._acceptor(), trace, batch, track2)
         track2 = None
         sale.pin_block = None
         reversal = messages.reversal(request, J.WRITTEN_AHEAD)
-        txn = {
-            "kind": "sale",
-            "trace": trace,
-            "batch": batch,
-            "amount": sale.amount,
-            "card": card.masked_pan,
-            "mode": card.mode,
-            "time": term.clock.time(),
-            "org": card.org if org_ok(card.org) else "",  # settlement splits its totals by it
-            "op": term.operator_id(),
-        }
+        txn = sale.txn()
+        txn["kind"] = sale.kind
+        txn["trace"] = trace
+        txn["batch"] = batch
+        txn["amount"] = sale.amount
+        txn["time"] = term.clock.time()
+        txn["op"] = term.operator_id()
         fields = reversal.fields
         del fields[64]
         journal.write_ahead(txn, fields)
@@ -319,7 +357,7 @@ class Online:
         for n in (35, 36, 52):  # encoded and MACed: the message keeps no card or PIN data
             request.fields.pop(n, None)
 
-    def _sale_over(self):
+    def _request_over(self):
         term = self.term
         journal = term.journal
         session = self.session

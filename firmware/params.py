@@ -53,6 +53,9 @@ _FIELDS = {
     "tpdu": ("6000030000", lambda v: _digits(10)(v) and v[:2] == "60", False),
     # A sale needs a signed-in operator (menu 7); off: a sale carries operator 01 (a one-person 电签).
     "operator_required": (False, lambda v: v is True or v is False, False),
+    # A void (消费撤销) reads the sale's card again (the same card: its masked PAN), with its PIN
+    # when the card needs one; off: the void goes without card data (F22 012).
+    "void_card": (True, lambda v: v is True or v is False, False),
 }
 
 # How the administrator's parameter editor (firmware/ui/admin.py) shows and types each row of
@@ -83,6 +86,7 @@ FORMS = {
     "reversal_attempts": ("number", 1, 9),
     "no_pin_limit_fen": ("amount", 0, 10**12 - 1),
     "operator_required": ("yesno",),
+    "void_card": ("yesno",),
     "batch_size": ("number", 1, 999),
 }
 
@@ -100,6 +104,7 @@ EDITOR_ORDER = (
     "max_amount",
     "no_pin_limit_fen",
     "operator_required",
+    "void_card",
     "sign_in_daily",
     "reversal_attempts",
     "batch_size",

@@ -380,6 +380,21 @@ _CATALOG = (
     "cardsrc_insert|芯片|chip\n"
     "cardsrc_tap|非接|tap\n"
     "cardsrc_scan|扫码|scan\n"
+    # Void
+    "pn_void_card|撤销须刷卡|Void needs card\n"
+    "void_confirm|确认撤销?|Void it?\n"
+    "void_confirm_hint|确认撤销 取消返回|ENTER void/CANCEL\n"
+    "void_not_found|本批次无此交易|Not in this batch\n"
+    "void_settled|已结算,请做退货|Settled: use refund\n"
+    "void_not_sale|非消费交易|Not a sale\n"
+    "void_already|原交易已撤销或退货|Already voided\n"
+    "void_declined|原交易未成功|Original declined\n"
+    "void_reversed|原交易已冲正|Original reversed\n"
+    "void_unsent|原交易未发送|Original never sent\n"
+    "void_in_doubt|原交易状态未明|Original in doubt\n"
+    "void_other_card|非原交易卡|Not the sale's card\n"
+    "void_no_rrn|原交易无参考号|Sale has no RRN\n"
+    "void_card_prompt|请刷原交易卡|Card of the sale\n"
 ).encode()
 
 

@@ -68,6 +68,7 @@ DROPPED_AT_IDLE = (
     "firmware.ui.reprint",
     "firmware.ui.slip",
     "firmware.events",
+    "firmware.ui.void",
 )
 
 

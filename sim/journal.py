@@ -167,6 +167,8 @@ def differences(found, booked, terminal):
                         where, t["amount"], t["rrn"], row["amount"], row["rrn"]
                     )
                 )
+            elif row["state"] != t["state"]:  # a sale voided at one end only
+                out.append("{}: {} in the journal, {} at the host".format(where, t["state"], row["state"]))
         elif t["state"] == "reversed":
             if row is not None and row["state"] != "reversed":
                 out.append("{}: reversed in the journal, booked by the host".format(where))

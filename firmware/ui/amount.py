@@ -50,11 +50,15 @@ class AmountScreen(DigitEntryScreen):
 
 
 class CardScreen(ItemScreen):
-    """Waits for a swipe, insert, tap or scanned payment code; bad reads stay here with a message."""
+    """Waits for a swipe, insert, tap or scanned payment code; bad reads stay here with a message.
+    read(term, title_key, fen, card): where a usable card goes (None: on to the sale's PIN and
+    authorising, firmware/ui/sale.py card_read; a void gives its own)."""
 
-    def __init__(self, term, title_key, fen):
+    def __init__(self, term, title_key, fen, read=None, prompt="card_prompt"):
         super().__init__(term, title_key)
         self.fen = fen
+        self.read = read
+        self.prompt = prompt
         self.problem = None
         self.card = None  # the last card read: its track 2 is dropped when this screen leaves
         self.handed = False  # ... unless it was handed on to the sale flow
@@ -102,7 +106,8 @@ class CardScreen(ItemScreen):
             self.problem = "card_insert_chip"
             term.redraw()
             return
-        card_read = term.flow("firmware.ui.sale").card_read  # the sale flow builds on these screens
+        # the sale flow builds on these screens (a void hands its own on)
+        card_read = self.read or term.flow("firmware.ui.sale").card_read
         self.handed = True  # the sale flow takes (or drops) its track 2 from here on
         card_read(term, self.title_key, self.fen, card)
 
@@ -110,7 +115,7 @@ class CardScreen(ItemScreen):
         t = self.term.t
         self.title(d, cols)
         d.text(1, right(format_fen(self.fen), cols))
-        d.text(3, center(t("card_prompt"), cols))
+        d.text(3, center(t(self.prompt), cols))
         if "dev_card_reader" in self.term.device_faults:  # a dead reader: say so, CANCEL still works
             d.text(5, center(device_fault_text(self.term, "dev_card_reader"), cols))
         elif self.problem:

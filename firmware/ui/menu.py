@@ -9,7 +9,7 @@ from firmware.ui.widgets import MenuScreen, MessageScreen, can_go_online
 def _menu_items():
     return (
         ("menu_sale", _open_sale, True),
-        ("menu_void", None, True),
+        ("menu_void", _open_void, True),
         ("menu_refund", None, True),
         ("menu_settle", None, True),
         ("menu_reprint", _open_reprint, False),
@@ -47,6 +47,11 @@ def _batch_refuses(term):
 
 def _amount(term, title_key="menu_sale"):
     return term.flow("firmware.ui.amount").AmountScreen(term, title_key)
+
+
+def _open_void(term, title_key):
+    # firmware/ui/void.py: menu 2, loaded when chosen and dropped back at idle.
+    return term.flow("firmware.ui.void").open_void(term, title_key)
 
 
 def _open_reprint(term, title_key):

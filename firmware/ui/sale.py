@@ -23,9 +23,10 @@ def _drop(card):
         card.take_track2()
 
 
-def card_read(term, title_key, fen, card):
+def card_read(term, title_key, fen, card, make=Sale):
     """The card screen read a usable card: PIN entry when it needs one, else authorising. A board
-    without a security module (or whose journal cannot be trusted) does not go online."""
+    without a security module (or whose journal cannot be trusted) does not go online. make(fen,
+    card, pin_block): the request (a Sale; a void gives its own)."""
     if term.board.security is None or term.journal is None:
         _drop(card)
         lines = [term.t("card_number"), card.masked_pan, format_fen(fen), term.t("not_available")]
@@ -34,16 +35,17 @@ def card_read(term, title_key, fen, card):
     has_pad = term.pin_entry is not None
     rule = pin_rule(card.service_code, card.mode, fen, term.params.no_pin_limit_fen, has_pad)
     if rule == PIN_NONE:
-        term.go(AuthorisingScreen(term, title_key, Sale(fen, card)))
+        term.go(AuthorisingScreen(term, title_key, make(fen, card)))
     elif term.pin_entry is None:
         _drop(card)
         term.go(MessageScreen(term, title_key, [term.t("pinentry_no_pad")], IdleScreen(term)))
     elif needs_sign_in(term):
         # The PIN block is encrypted under the PIN key of a sign-in: sign in (and send a pending
         # reversal) before the PIN is asked for.
-        term.go(AuthorisingScreen(term, title_key, None, PinScreen(term, title_key, fen, card, rule)))
+        pin = PinScreen(term, title_key, fen, card, rule, make)
+        term.go(AuthorisingScreen(term, title_key, None, pin))
     else:
-        term.go(PinScreen(term, title_key, fen, card, rule))
+        term.go(PinScreen(term, title_key, fen, card, rule, make))
 
 
 class PinScreen(Screen):
@@ -54,12 +56,13 @@ class PinScreen(Screen):
 
     times_out = False  # the PIN entry times out by itself
 
-    def __init__(self, term, title_key, fen, card, rule):
+    def __init__(self, term, title_key, fen, card, rule, make=Sale):
         super().__init__(term)
         self.title_key = title_key
         self.fen = fen
         self.card = card
         self.rule = rule
+        self.make = make
         self.digits = 0
         self._handed = False
 
@@ -85,7 +88,7 @@ class PinScreen(Screen):
             self.term.redraw()
         elif kind == PIN_ENTER:
             self._handed = True
-            self.term.go(AuthorisingScreen(self.term, self.title_key, Sale(self.fen, self.card, value)))
+            self.term.go(AuthorisingScreen(self.term, self.title_key, self.make(self.fen, self.card, value)))
         elif kind == PIN_TIMEOUT:  # the PIN entry's own timeout: nobody typed for too long
             self._end("pinentry_timed_out")
         else:  # PIN_CANCEL
@@ -217,7 +220,8 @@ class ResultScreen(Screen):
         lines = _record_lines(term, record)
         if again:
             lines.insert(0, term.t("result_again"))
-        return cls(term, "menu_sale", lines, None, True)
+        title = "menu_void" if record.get("kind") == "void" else "menu_sale"
+        return cls(term, title, lines, None, True)
 
     def on_key(self, key):
         term = self.term

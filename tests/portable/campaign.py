@@ -426,13 +426,15 @@ def _delete(names):
     return damage
 
 
-def sale_batch_failures(term, ledger=None):
+def sale_batch_failures(term, ledger=None, voided=None):
     """What is wrong with the batch journal of a terminal just booted after a cut (its recovery
     run): a transaction appended twice; the txn record's transaction missing or in another state;
     one in doubt without its reversal pending. With `ledger` (the host's {(batch, trace): fen},
     once the next transaction sent the reversals): a charged sale not approved in the batch (unless
     its reversal was given up, and the batch says so), or an approved one not charged (or charged
-    another amount)."""
+    another amount). With `voided` too (the host's {void's (batch, trace): its sale's}): a void
+    approved in the batch and not at the host or the other way round, a sale voided in the batch
+    that the host did not void."""
     failures = []
     seen = {}
     for t in batch_journal.Batch(term.storage).transactions():
@@ -464,8 +466,16 @@ def sale_batch_failures(term, ledger=None):
             if t is None or t["state"] != "approved":
                 failures.append("{} charged, not approved in the batch".format(key))
         for key in seen:
-            if seen[key]["state"] == "approved" and ledger.get(key) != seen[key]["amount"]:
+            t = seen[key]
+            if t["kind"] == "void":
+                given_up = t["state"] == "in_doubt" and t["reversal"] == "failed"
+                if voided is not None and not given_up and (t["state"] == "approved") != (key in voided):
+                    failures.append("void {} is {} in the batch, not so at the host".format(key, t["state"]))
+                continue
+            if t["state"] == "approved" and ledger.get(key) != t["amount"]:
                 failures.append("{} approved in the batch, not charged so".format(key))
+            if t["state"] == "voided" and voided is not None and key not in voided.values():
+                failures.append("{} voided in the batch, not at the host".format(key))
     return failures
 
 

@@ -11,7 +11,7 @@ from hal.soft.keystore import StorageKeyStore
 from hal.soft.mac import pos_ecb_mac, x919_mac
 from hal.soft.pin import KeypadPinEntry
 from hal.soft.security import SoftSecurityModule
-from tests.portable.drive import set_passwords
+from tests.portable.drive import SUPERVISOR_PASSWORD, set_passwords
 from tests.portable.fakes import make_board
 from virtual.devices import LoopbackLink, VirtualClock, VirtualKeypad
 from virtual.storage import RamStorage
@@ -67,12 +67,15 @@ def start_answer(request, code):
 
 
 def kind(msg):
-    """ "sign_in", "sale", "reversal", "echo", "sign_off" or "" for a request (or its answer)."""
+    """ "sign_in", "sale", "void", "reversal", "echo", "sign_off" or "" for a request (or its answer)
+    of these tests."""
     base = msg.mti[:2] + str(int(msg.mti[2]) & 6) + msg.mti[3]
     if base == "0800":
         return "sign_in"
     if base == "0200" and msg.get(3) == "000000":
         return "sale"
+    if base == "0200" and msg.get(3) == "200000" and msg.get(60, "")[:2] == "23":
+        return "void"
     if base == "0400":
         return "reversal"
     if base == "0820" and msg.get(60, "")[8:11] == "301":
@@ -93,10 +96,12 @@ class FakeHost:
     the host approves and charges, the terminal gets XX without F64, RRN or auth code); "silent"
     (processes it, answers nothing: the answer is lost); "lost" (the request is lost before the
     host processes it); "garbage"; "bad_mac"; "mismatch" (the amount changed); "dup" (the answer
-    twice); "stray" (an answer to another trace first, then the right one); "drop" (the
-    connection breaks after it processed the request). `ledger`: (batch, trace) -> fen of sales
-    charged and not reversed. `received`: every request decoded; `bad_request_macs`: requests
-    whose MAC was wrong."""
+    twice); "norrn" (approved, signed, no RRN); "stray" (an answer to another trace first, then
+    the right one); "drop" (the connection breaks after it processed the request). `ledger`:
+    (batch, trace) -> fen of sales charged and not reversed or voided; `voided`: (batch, trace) of
+    a void -> (batch, trace) of the sale it voided (docs/HOST.md's void rule: 25 no such sale, 12
+    voided already, 13 not its amount; a reversal of the void makes the sale live again).
+    `received`: every request decoded; `bad_request_macs`: requests whose MAC was wrong."""
 
     def __init__(self, batch=1, mmdd="1129", hhmmss="103000", algorithm="x919"):
         self.batch = batch
@@ -108,6 +113,7 @@ class FakeHost:
         self.received = []
         self.frames = []
         self.ledger = {}
+        self.voided = {}
         self.bad_request_macs = 0
         self.keys = field62(TMK, [PIK, MAK])
         self._rrn = 0
@@ -132,6 +138,8 @@ class FakeHost:
             answer = self._sign_in(req, code)
         elif what == "sale":
             answer = self._sale(req, code)
+        elif what == "void":
+            answer = self._void(req, code)
         elif what == "reversal":
             answer = self._reversal(req, code)
         elif what in ("echo", "sign_off"):
@@ -142,6 +150,8 @@ class FakeHost:
             answer = start_answer(req, "12")
         if action == "mismatch":
             answer[4] = "000000000001"
+        if action == "norrn":  # approved and signed, without F37
+            answer.fields.pop(37, None)
         if action.startswith("unsigned:") or action.startswith("mitm:"):
             answer[39] = action[action.find(":") + 1 :]
             for n in (37, 38, 64):
@@ -191,9 +201,32 @@ class FakeHost:
             self.ledger[(batch, int(req[11]))] = int(req[4])
         return answer
 
+    def _void(self, req, code):
+        if code == "00":
+            sale = (int(req[61][:6]), int(req[61][6:12]))
+            if sale in self.voided.values():
+                code = "12"
+            elif sale not in self.ledger:
+                code = "25"
+            elif self.ledger[sale] != int(req[4]):
+                code = "13"
+        answer = start_answer(req, code)
+        answer[12] = self.hhmmss
+        answer[13] = self.mmdd
+        if code == "00":
+            self._rrn += 1
+            answer[37] = "0000" + "{:08d}".format(self._rrn)
+            answer[38] = "A{:05d}".format(self._rrn)
+            del self.ledger[sale]
+            self.voided[(int(req[60][2:8]), int(req[11]))] = sale
+        return answer
+
     def _reversal(self, req, code):
         key = (int(req[60][2:8]), int(req[11]))
-        if code == "00":
+        if code == "00" and key in self.voided:  # a void undone: its sale is live again
+            sale = self.voided.pop(key)
+            self.ledger[sale] = int(req[4])
+        elif code == "00":
             if key not in self.ledger:
                 code = "25"
             else:
@@ -299,6 +332,27 @@ class Rig:
     def sale(self, fen=1234, event=None, pin="1234"):
         """A whole sale: the card (a chip card needing a PIN by default), the PIN, authorising."""
         self.start_sale(fen, event or chip())
+        if pin is not None and "Enter PIN" in self.screen():
+            self.press(*list(pin))
+            self.press("ENTER")
+        self.term.settle()
+        return self.screen()
+
+    def void(self, trace, event=None, pin="1234"):
+        """Menu 2 -> the supervisor's password -> the trace -> ENTER on the original shown -> the
+        card (a chip card by default) and its PIN when asked; the screen at the end."""
+        self.press("ENTER", "2")
+        if self.term.screen.masked_input:
+            self.press(*SUPERVISOR_PASSWORD)
+            self.press("ENTER")
+        self.press(*list("{:d}".format(trace)))
+        self.press("ENTER")
+        if "Void it?" not in self.screen():
+            return self.screen()  # refused
+        self.press("ENTER")
+        if "Card of the sale" in self.screen():
+            assert self.board.card_reader.present(event or chip()), self.screen()
+            self.term.settle()
         if pin is not None and "Enter PIN" in self.screen():
             self.press(*list(pin))
             self.press("ENTER")

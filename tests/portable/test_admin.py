@@ -636,3 +636,11 @@ def test_operator_required_is_a_yes_no_row_of_the_editor():
     assert "Operator needed" in _title(board) and "Now No" in screen(board)
     press(board, term, "1")
     assert "Saved" in screen(board) and stored(board).operator_required is True
+
+
+def test_void_card_is_a_yes_no_row_of_the_editor():
+    board, term = boot()
+    edit(board, term, "void_card")
+    assert "Void needs card" in _title(board) and "Now Yes" in screen(board)
+    press(board, term, "2")
+    assert "Saved" in screen(board) and stored(board).void_card is False
