@@ -441,9 +441,11 @@ class Echo:
             request = messages.echo(messages.acceptor(p), batch)
             self.session.start(request, p.host, p.host_timeout_s * 1000)
         except ProtocolError:  # no terminal or merchant id yet
-            return self._fail("host_protocol")
+            self._fail("host_protocol")
+            return  # (an __init__ returns None: `return self._fail()` was a TypeError)
         except ValueError:  # the host parameter is not host:port
-            return self._fail("host_unreachable")
+            self._fail("host_unreachable")
+            return
         self._check()
 
     def step(self):

@@ -96,3 +96,17 @@ def test_the_echo_screen_names_every_sending_state_of_the_session():
     from firmware.ui.echo import _ECHO_STATES
 
     assert sorted(_ECHO_STATES) == sorted([CONNECTING, RECEIVING, SENDING])
+
+
+def test_an_echo_that_cannot_start_fails_with_its_reason_not_a_type_error():
+    # A host parameter that is not host:port, an identity without a terminal id: the echo ends at
+    # once with the reason (its constructor once returned the failure, a TypeError on CPython).
+    rig = Rig()
+    rig.term.params.host = "no port here"
+    echo = Echo(rig.term)
+    assert echo.outcome == FAILED and echo.message == "host_unreachable"
+    rig = Rig()
+    rig.term.params.terminal_id = ""
+    echo = Echo(rig.term)
+    assert echo.outcome == FAILED and echo.message == "host_protocol"
+    assert rig.host.received == []
