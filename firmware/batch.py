@@ -630,6 +630,19 @@ class Batch:
         i = self._find_t(trace)
         return i >= 0 and bool(self._state[i] & _REVERSAL_FAILED)
 
+    def busy(self, batch):
+        """True if the segments hold a transaction of `batch` that moved money or may have (sent,
+        approved, in doubt, voided): the terminal's identity must not change before it is settled.
+        A record that no longer reads back counts as busy (unknown is never "empty")."""
+        for i in range(self.count):
+            if _STATE_NAMES[self._state[i] & 0x0F] in (SENT, APPROVED, IN_DOUBT, VOIDED):
+                try:
+                    if self._view(i)["batch"] == batch:
+                        return True
+                except (Damaged, OSError):
+                    return True
+        return False
+
     def closed(self, batch):
         """True if `batch` was settled: its settlement record is in the segments, or its archive
         is on storage (one size() asked)."""

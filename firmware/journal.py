@@ -518,6 +518,8 @@ class Journal:
         last = self.last
         if last is not None and last["batch"] == batch and last["state"] in (SENT, APPROVED, IN_DOUBT):
             return "busy_batch"
+        if self.batch.busy(batch):  # an earlier transaction of the batch (the last one declined)
+            return "busy_batch"
         return None
 
     # ---- sign-in -------------------------------------------------------------------------------

@@ -329,6 +329,21 @@ def test_the_batch_check_names_what_it_holds():
     assert rig.term.journal.batch_busy(batch) == "busy_reversal"
 
 
+def test_an_approved_sale_keeps_the_batch_busy_after_a_declined_one():
+    # The last transaction declined, an earlier one approved: the batch still holds money.
+    rig = Rig()
+    batch = rig.term.counters.batch
+    rig.host.plan = ["ok", "ok", "code:05"]  # the sign-in, a sale approved, the next declined
+    assert "Approved" in rig.sale(100)
+    rig.press("ENTER")
+    assert "Do not honour" in rig.sale(200)
+    rig.press("ENTER")
+    assert rig.term.journal.last["state"] == J.DECLINED
+    assert rig.term.journal.batch_busy(batch) == "busy_batch"
+    assert admin.identity_lock(rig.term) == "busy_batch"
+    assert rig.term.journal.batch_busy(batch + 1) is None  # another batch's: not this one
+
+
 def test_a_declined_sale_leaves_the_batch_empty():
     rig = Rig()
     rig.host.plan = ["ok", "code:05"]  # the sign-in, then the sale declined
