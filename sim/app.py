@@ -365,10 +365,16 @@ class Sim:
         counters = getattr(term, "counters", None)
         if counters is not None:
             parts.append("batch {:06d}".format(counters.batch))
+        operator = getattr(term, "operator", None)
+        parts.append("operator " + operator if operator else "no operator signed in")
         journal = getattr(term, "journal", None)
         if journal is not None:
+            parts.append("{} in batch".format(journal.batch.count))
             rev = journal.pending_reversal()
             parts.append("reversal pending: trace {:06d}".format(rev["trace"]) if rev else "no reversal")
+            failed = len(journal.failed_reversals())
+            if failed:
+                parts.append("{} reversal(s) given up".format(failed))
         storage = unwrap(self.sc.board.storage)
         try:
             used = storage.capacity - storage.free()

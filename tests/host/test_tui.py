@@ -87,6 +87,7 @@ def test_sale_end_to_end_keyboard_and_mouse():
                 assert "→ 0200 sale       trace 000002 ¥12.34 621700*********5675" in pane
                 assert "← 0210 sale       trace 000002 ¥12.34 00 approved  7 ms" in pane
                 assert "no reversal" in sim.status() and "batch 000001" in sim.status()
+                assert "1 in batch" in sim.status() and "no operator signed in" in sim.status()
                 _assert_masked(pane, _screen(sim), app.export_screenshot())
 
     asyncio.run(go())
@@ -119,7 +120,7 @@ def test_lost_answer_times_out_and_its_reversal_clears():
                 assert "→ 0400 reversal   trace 000002 ¥12.34 98" in pane
                 assert "← 0410 reversal   trace 000002 ¥12.34 00 approved" in pane
                 assert pane.index("0400 reversal") < pane.index("0200 sale       trace 000003")
-                assert "no reversal" in sim.status()
+                assert "no reversal" in sim.status() and "2 in batch" in sim.status()
                 _assert_masked(pane, app.export_screenshot())
 
     asyncio.run(go())
