@@ -148,72 +148,80 @@ def _orig(v):
     )
 
 
-# Every field of every kind: (name, check). A record holds exactly these, nothing else: no field
-# can carry a PAN, track data or a PIN block in under another name.
+# Every field of every kind: (name, check, arguments). A record holds exactly these, nothing else:
+# no field can carry a PAN, track data or a PIN block in under another name. The table is constant
+# data (tuples of literals: in flash on a frozen image), not a function per field: 45 lambdas and
+# their tuples were 2 KB of a terminal's heap from boot on (bench/README.md).
+_INT = const(0)  # an int in [lo, hi]
+_TEXT = const(1)  # a str of at most n characters
+_DIGITS = const(2)  # n digits
+_DIGITS_OR_EMPTY = const(3)  # n digits or ""
+_ONE_OF = const(4)  # one of a tuple's values
+_FLAG = const(5)  # True or False
+_MASKED = const(6)  # a card number masked to first 6 + last 4
+_ORG = const(7)  # a card organisation (up to 8 capitals) or ""
+_ORIG = const(8)  # a void's or refund's original: batch, trace, RRN, date
+_RRN = const(9)  # an RRN (12 printable characters) or ""
 _TXN = (
-    ("batch", lambda v: _int(v, 1, _TRACE_MAX)),
-    ("trace", lambda v: _int(v, 1, _TRACE_MAX)),
-    ("amount", lambda v: _int(v, 1, 999999999999)),
-    ("card", masked),
-    ("org", _org),
-    ("mode", lambda v: _text(v, 8)),
-    ("time", lambda v: _int(v, 0, 0x7FFFFFFF)),
-    ("op", lambda v: _digits(v, 2)),
+    ("batch", _INT, 1, 999999),
+    ("trace", _INT, 1, 999999),
+    ("amount", _INT, 1, 999999999999),
+    ("card", _MASKED),
+    ("org", _ORG),
+    ("mode", _TEXT, 8),
+    ("time", _INT, 0, 0x7FFFFFFF),
+    ("op", _DIGITS, 2),
 )
-_VOID_EXTRA = (("orig", _orig),)
-_REFUND_EXTRA = (("orig", _orig), ("reason", lambda v: _text(v, 40)))
 _STATE = (
-    ("batch", lambda v: _int(v, 1, _TRACE_MAX)),
-    ("trace", lambda v: _int(v, 1, _TRACE_MAX)),
-    ("state", lambda v: v in STATES),
-    ("code", lambda v: _text(v, 2)),
-    ("rrn", _rrn),
-    ("auth", lambda v: _text(v, 6)),
-    ("f12", lambda v: _digits_or_empty(v, 6)),  # the host's time hhmmss
-    ("f13", lambda v: _digits_or_empty(v, 4)),  # the host's date MMDD
-    ("f15", lambda v: _digits_or_empty(v, 4)),  # the settlement date MMDD
-    ("esign", lambda v: v in ESIGN),
-    ("refunded", lambda v: _int(v, 0, 999999999999)),
-    ("time", lambda v: _int(v, 0, 0x7FFFFFFF)),
+    ("batch", _INT, 1, 999999),
+    ("trace", _INT, 1, 999999),
+    ("state", _ONE_OF, STATES),
+    ("code", _TEXT, 2),
+    ("rrn", _RRN),
+    ("auth", _TEXT, 6),
+    ("f12", _DIGITS_OR_EMPTY, 6),  # the host's time hhmmss
+    ("f13", _DIGITS_OR_EMPTY, 4),  # the host's date MMDD
+    ("f15", _DIGITS_OR_EMPTY, 4),  # the settlement date MMDD
+    ("esign", _ONE_OF, ESIGN),
+    ("refunded", _INT, 0, 999999999999),
+    ("time", _INT, 0, 0x7FFFFFFF),
 )
 _REVERSAL = (
-    ("batch", lambda v: _int(v, 1, _TRACE_MAX)),
-    ("trace", lambda v: _int(v, 1, _TRACE_MAX)),
-    ("result", lambda v: v in REVERSAL_RESULTS),
-    ("code", lambda v: _text(v, 2)),
-    ("time", lambda v: _int(v, 0, 0x7FFFFFFF)),
+    ("batch", _INT, 1, 999999),
+    ("trace", _INT, 1, 999999),
+    ("result", _ONE_OF, REVERSAL_RESULTS),
+    ("code", _TEXT, 2),
+    ("time", _INT, 0, 0x7FFFFFFF),
 )
-_COUNT = lambda v: _int(v, 0, 999)  # noqa: E731
-_SUM = lambda v: _int(v, 0, 999999999999)  # noqa: E731
 _SETTLEMENT = (
-    ("batch", lambda v: _int(v, 1, _TRACE_MAX)),
-    ("time", lambda v: _int(v, 0, 0x7FFFFFFF)),
-    ("dn", _COUNT),  # domestic: debit (sales) count and sum, credit (refunds) count and sum
-    ("da", _SUM),
-    ("dcn", _COUNT),
-    ("dca", _SUM),
-    ("fn", _COUNT),  # foreign, the same
-    ("fa", _SUM),
-    ("fcn", _COUNT),
-    ("fca", _SUM),
-    ("result", lambda v: _text(v, 2)),  # F48's answer: "11" balanced both, "12", "21", "22", ""
+    ("batch", _INT, 1, 999999),
+    ("time", _INT, 0, 0x7FFFFFFF),
+    ("dn", _INT, 0, 999),  # domestic: debit (sales) count and sum, credit (refunds) count and sum
+    ("da", _INT, 0, 999999999999),
+    ("dcn", _INT, 0, 999),
+    ("dca", _INT, 0, 999999999999),
+    ("fn", _INT, 0, 999),  # foreign, the same
+    ("fa", _INT, 0, 999999999999),
+    ("fcn", _INT, 0, 999),
+    ("fca", _INT, 0, 999999999999),
+    ("result", _TEXT, 2),  # F48's answer: "11" balanced both, "12", "21", "22", ""
 )
 _ARCHIVED = (
-    ("batch", lambda v: _int(v, 1, _TRACE_MAX)),
-    ("trace", lambda v: _int(v, 1, _TRACE_MAX)),
-    ("kind", lambda v: v in ("sale", "void", "refund")),
-    ("rrn", _rrn),
-    ("date", lambda v: _digits_or_empty(v, 4)),
-    ("amount", lambda v: _int(v, 1, 999999999999)),
-    ("voided", lambda v: v is True or v is False),
-    ("refunded", lambda v: _int(v, 0, 999999999999)),
-    ("open", lambda v: v is True or v is False),  # not yet uploaded: never evicted
+    ("batch", _INT, 1, 999999),
+    ("trace", _INT, 1, 999999),
+    ("kind", _ONE_OF, ("sale", "void", "refund")),
+    ("rrn", _RRN),
+    ("date", _DIGITS_OR_EMPTY, 4),
+    ("amount", _INT, 1, 999999999999),
+    ("voided", _FLAG),
+    ("refunded", _INT, 0, 999999999999),
+    ("open", _FLAG),  # not yet uploaded: never evicted
 )
-_ARCHIVE_END = (("batch", lambda v: _int(v, 1, _TRACE_MAX)), ("rows", lambda v: _int(v, 0, 99999)))
+_ARCHIVE_END = (("batch", _INT, 1, 999999), ("rows", _INT, 0, 99999))
 SCHEMA = {
     SALE: _TXN,
-    VOID: _TXN + _VOID_EXTRA,
-    REFUND: _TXN + _REFUND_EXTRA,
+    VOID: _TXN + (("orig", _ORIG),),
+    REFUND: _TXN + (("orig", _ORIG), ("reason", _TEXT, 40)),
     STATE: _STATE,
     REVERSAL: _REVERSAL,
     SETTLEMENT: _SETTLEMENT,
@@ -222,13 +230,38 @@ SCHEMA = {
 }
 
 
+def _field_ok(spec, v):
+    """True if v passes the check of a field spec (name, check, arguments...)."""
+    check = spec[1]
+    if check == _INT:
+        return _int(v, spec[2], spec[3])
+    if check == _TEXT:
+        return _text(v, spec[2])
+    if check == _DIGITS:
+        return _digits(v, spec[2])
+    if check == _DIGITS_OR_EMPTY:
+        return _digits_or_empty(v, spec[2])
+    if check == _ONE_OF:
+        return type(v) is str and v in spec[2]
+    if check == _FLAG:
+        return v is True or v is False
+    if check == _MASKED:
+        return masked(v)
+    if check == _ORG:
+        return _org(v)
+    if check == _ORIG:
+        return _orig(v)
+    return _rrn(v)  # _RRN
+
+
 def validate(kind, record):
     """The record if it holds exactly its kind's fields, each valid; Damaged otherwise."""
     fields = SCHEMA.get(kind)
     if fields is None or type(record) is not dict or len(record) != len(fields):
         raise Damaged("bad journal record")
-    for name, check in fields:
-        if name not in record or not check(record[name]):
+    for spec in fields:
+        name = spec[0]
+        if name not in record or not _field_ok(spec, record[name]):
             raise Damaged("bad journal field " + name)
     return record
 
