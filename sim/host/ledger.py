@@ -6,6 +6,7 @@ import hmac
 import os
 import secrets
 import sqlite3
+from pathlib import Path
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS terminals(
@@ -92,6 +93,13 @@ def _hash_key(path):
             return key
         raise LedgerError("{} is not a 32-byte key".format(key_path))
     except FileNotFoundError:
+        if _has_rows(path):
+            # A new key would make every card hash already booked unmatchable (a void or refund
+            # of those sales would be refused as "another card"): the ledger is refused instead.
+            raise LedgerError(
+                "{} is missing: the card hashes of {} cannot be checked without it; restore it,"
+                " or give a new ledger file".format(key_path, path)
+            )
         key = secrets.token_bytes(32)
         fd = os.open(key_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "wb") as f:
@@ -99,6 +107,21 @@ def _hash_key(path):
             f.flush()
             os.fsync(f.fileno())
         return key
+
+
+def _has_rows(path):
+    """True if path is an SQLite ledger that has booked transactions (an unreadable or empty file,
+    or one without the table, has none)."""
+    if not os.path.exists(path) or os.path.getsize(path) == 0:
+        return False
+    try:
+        db = sqlite3.connect(Path(os.path.abspath(path)).as_uri() + "?mode=ro", uri=True)
+        try:
+            return db.execute("SELECT 1 FROM txns LIMIT 1").fetchone() is not None
+        finally:
+            db.close()
+    except sqlite3.Error:
+        return False
 
 
 def check_place(path):

@@ -246,6 +246,30 @@ def test_the_ledger_survives_a_restart(tmp_path):
         h.stop()
 
 
+def test_a_ledger_whose_hash_key_is_lost_is_refused_not_rekeyed(tmp_path):
+    # A new key would leave every booked card hash unmatchable (a void of those sales: "another
+    # card"): the ledger is refused with a line saying why. An empty ledger may take a new key.
+    path = str(tmp_path / "l" / "host.db")
+    h = Host(db=path)
+    h.start()
+    try:
+        c = Client(h.port)
+        c.sign_in()
+        assert c.exchange(c.sale(100))[39] == "00"
+    finally:
+        h.stop()
+    os.remove(path + ".hashkey")
+    with pytest.raises(LedgerError) as e:
+        Ledger(path)
+    assert "hashkey is missing" in str(e.value)
+    assert not os.path.exists(path + ".hashkey")  # nothing written
+    empty = str(tmp_path / "e" / "host.db")
+    Ledger(empty).close()
+    os.remove(empty + ".hashkey")
+    Ledger(empty).close()  # no booked transaction: a new key harms nothing
+    assert os.path.exists(empty + ".hashkey")
+
+
 def test_provisioning_files():
     prov = Provisioning()
     t = prov.terminal(TID)
