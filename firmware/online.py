@@ -420,11 +420,9 @@ _ECHO_FAILURES = {
 }
 
 
-class Echo:
-    """The echo test: one 0820 (60.3 = 301; no F11, so no trace number is used; no MAC, so no
-    sign-in or working key is needed) through the host session; nothing is written to storage.
-    Call step() every loop pass until `outcome` is APPROVED (`round_trip_ms`, from the start to the
-    answer) or FAILED (`message`, a catalog key; `code` when the host answered other than 00)."""
+class _OneMessage:
+    """What the echo test and the sign-off share: one 0820 on the terminal's host session, driven
+    by step() until `outcome` is set; a subclass's _check() reads the session once it is done."""
 
     def __init__(self, term):
         self.term = term
@@ -432,6 +430,33 @@ class Echo:
         self.outcome = None
         self.message = None
         self.code = None
+
+    def step(self):
+        """Advance; True if anything changed (the screen redraws)."""
+        if self.outcome is not None:
+            return False
+        moved = self.session.step()
+        return self._check() or moved
+
+    def cancel(self):
+        """CANCEL: True if it stopped (only before the 0820 was sent)."""
+        return self.outcome is None and self.session.cancel() and self._check()
+
+    def remaining_s(self):
+        return self.session.remaining_s()
+
+    def _check(self):
+        raise NotImplementedError
+
+
+class Echo(_OneMessage):
+    """The echo test: one 0820 (60.3 = 301; no F11, so no trace number is used; no MAC, so no
+    sign-in or working key is needed) through the host session; nothing is written to storage.
+    Call step() every loop pass until `outcome` is APPROVED (`round_trip_ms`, from the start to the
+    answer) or FAILED (`message`, a catalog key; `code` when the host answered other than 00)."""
+
+    def __init__(self, term):
+        _OneMessage.__init__(self, term)
         self.round_trip_ms = None
         p = term.params
         counters = term.counters
@@ -447,20 +472,6 @@ class Echo:
             self._fail("host_unreachable")
             return
         self._check()
-
-    def step(self):
-        """Advance; True if anything changed (the screen redraws)."""
-        if self.outcome is not None:
-            return False
-        moved = self.session.step()
-        return self._check() or moved
-
-    def cancel(self):
-        """CANCEL: True if the echo stopped (only before it was sent)."""
-        return self.outcome is None and self.session.cancel() and self._check()
-
-    def remaining_s(self):
-        return self.session.remaining_s()
 
     def _check(self):
         session = self.session
@@ -512,7 +523,7 @@ _SIGN_OFF_FAILURES = {NO_ANSWER: "echo_no_answer", BROKEN: "echo_link_broke"}
 _SUPERVISOR = "00"  # firmware.operators.SUPERVISOR (not loaded here): who signs off, in the event log
 
 
-class SignOff:
+class SignOff(_OneMessage):
     """签退: one 0820 (60.3 = 002, F11 a new trace number, F63 the operator signed in; no MAC, so no
     working key is needed to send it) through the host session, then the terminal signs off here:
     the next transaction signs in first (journal.need_sign_in) and the working keys are dropped.
@@ -523,11 +534,7 @@ class SignOff:
     answered other than 00); `signed_off` then says whether the terminal signed off here."""
 
     def __init__(self, term):
-        self.term = term
-        self.session = term.host_session()
-        self.outcome = None
-        self.message = None
-        self.code = None
+        _OneMessage.__init__(self, term)
         self.signed_off = False
         self.session.reset()  # what an earlier user left is not ours
         if term.board.security is None or term.journal is None or term.counters is None:
@@ -550,20 +557,6 @@ class SignOff:
             self._check()
         else:
             self._over(failed)
-
-    def step(self):
-        """Advance; True if anything changed (the screen redraws)."""
-        if self.outcome is not None:
-            return False
-        moved = self.session.step()
-        return self._check() or moved
-
-    def cancel(self):
-        """CANCEL: True if the sign-off stopped (only before the 0820 was sent): nothing changed."""
-        return self.outcome is None and self.session.cancel() and self._check()
-
-    def remaining_s(self):
-        return self.session.remaining_s()
 
     def _check(self):
         session = self.session
