@@ -47,9 +47,11 @@ UNSENT = "unsent"
 IN_DOUBT = "in_doubt"
 REVERSED = "reversed"
 VOIDED = "voided"  # an approved sale a later void undid
-STATES = (SENT, APPROVED, DECLINED, UNSENT, IN_DOUBT, REVERSED, VOIDED)
+NOT_DONE = "not_done"  # a refund the host never had: its card-less resend was answered 25
+STATES = (SENT, APPROVED, DECLINED, UNSENT, IN_DOUBT, REVERSED, VOIDED, NOT_DONE)
 _REVERSAL_FAILED = const(0x10)  # with IN_DOUBT in the state table: its reversal was given up
 _STATE_CODES = {SENT: 1, APPROVED: 2, DECLINED: 3, UNSENT: 4, IN_DOUBT: 5, REVERSED: 6, VOIDED: 7}
+_STATE_CODES[NOT_DONE] = 8
 
 # The e-signature's upload state (电子签名上送)
 ESIGN = ("none", "pending", "uploaded", "failed")
@@ -137,12 +139,18 @@ def valid_orig(v):
     return _orig(v)
 
 
-def _orig(v):
+def valid_refund_orig(v):
+    """True if v is a refund's original: as a void's, but batch and trace 0 when the terminal's
+    journal no longer had the original (61.1/61.2 are zeros then), and an RRN always."""
+    return _orig(v, 0) and v["rrn"] != ""
+
+
+def _orig(v, lo=1):
     if type(v) is not dict or len(v) != 4:
         return False
     return (
-        _int(v.get("batch"), 1, _TRACE_MAX)
-        and _int(v.get("trace"), 1, _TRACE_MAX)
+        _int(v.get("batch"), lo, _TRACE_MAX)
+        and _int(v.get("trace"), lo, _TRACE_MAX)
         and _rrn(v.get("rrn"))
         and _digits_or_empty(v.get("date"), 4)
     )
@@ -162,6 +170,7 @@ _MASKED = const(6)  # a card number masked to first 6 + last 4
 _ORG = const(7)  # a card organisation (up to 8 capitals) or ""
 _ORIG = const(8)  # a void's or refund's original: batch, trace, RRN, date
 _RRN = const(9)  # an RRN (12 printable characters) or ""
+_REFUND_ORIG = const(10)  # a refund's original: as _ORIG, batch and trace 0 when not known
 _TXN = (
     ("batch", _INT, 1, 999999),
     ("trace", _INT, 1, 999999),
@@ -221,7 +230,7 @@ _ARCHIVE_END = (("batch", _INT, 1, 999999), ("rows", _INT, 0, 99999))
 SCHEMA = {
     SALE: _TXN,
     VOID: _TXN + (("orig", _ORIG),),
-    REFUND: _TXN + (("orig", _ORIG), ("reason", _TEXT, 40)),
+    REFUND: _TXN + (("orig", _REFUND_ORIG), ("reason", _TEXT, 40)),
     STATE: _STATE,
     REVERSAL: _REVERSAL,
     SETTLEMENT: _SETTLEMENT,
@@ -251,6 +260,8 @@ def _field_ok(spec, v):
         return _org(v)
     if check == _ORIG:
         return _orig(v)
+    if check == _REFUND_ORIG:
+        return valid_refund_orig(v)
     return _rrn(v)  # _RRN
 
 
@@ -762,7 +773,7 @@ class Batch:
         refunded = {}
         for t in self.transactions():
             if t["kind"] == "refund" and t["state"] == APPROVED:
-                key = t["orig"]["trace"]
+                key = (t["orig"]["batch"], t["orig"]["trace"])  # (0, 0): an original not in the journal
                 refunded[key] = refunded.get(key, 0) + t["amount"]
         for t in self.transactions():
             if t["state"] not in (APPROVED, VOIDED):
@@ -776,7 +787,7 @@ class Batch:
                 "date": t["f13"],
                 "amount": t["amount"],
                 "voided": t["state"] == VOIDED,
-                "refunded": max(t["refunded"], refunded.get(t["trace"], 0)),
+                "refunded": max(t["refunded"], refunded.get((t["batch"], t["trace"]), 0)),
                 "open": t["esign"] in ("pending", "failed"),
             }
             storage.append(ARCHIVE_TMP, frame(ARCHIVED, seq, row))

@@ -22,8 +22,12 @@ DECLINED = "declined"
 NOT_SENT = "unsent"  # the request never left the terminal (no connection, cancelled)
 IN_DOUBT = "in_doubt"  # no valid answer: its reversal is pending
 REVERSED = "reversed"  # its reversal was answered: no charge
-TXN_STATES = (SENT, APPROVED, DECLINED, NOT_SENT, IN_DOUBT, REVERSED)
-FINAL = (APPROVED, DECLINED, NOT_SENT, IN_DOUBT, REVERSED)
+# A refund (退货, 0220) has no reversal: `in_doubt` is a refund not confirmed (no valid answer, or
+# a cut after it may have gone), resent by resend_refund(); `not_done` one whose card-less resend
+# the host answered 25 (it never had it): never resent, never counted.
+NOT_DONE = B.NOT_DONE
+TXN_STATES = (SENT, APPROVED, DECLINED, NOT_SENT, IN_DOUBT, REVERSED, NOT_DONE)
+FINAL = (APPROVED, DECLINED, NOT_SENT, IN_DOUBT, REVERSED, NOT_DONE)
 
 # Reversal states. One given up after its last attempt moves, with its fields, into the audit
 # record (a fault slip for support, tried once more before settlement): see give_up_reversal().
@@ -46,6 +50,14 @@ _FORWARD = {
     IN_DOUBT: (DECLINED, REVERSED),
     APPROVED: (IN_DOUBT, REVERSED),
 }
+# A refund's moves: sent -> an outcome (no reversal: never reversed); not confirmed -> the outcome
+# of a resend (approved, declined, not done).
+_REFUND_FORWARD = {
+    SENT: (APPROVED, DECLINED, NOT_SENT, IN_DOUBT),
+    IN_DOUBT: (APPROVED, DECLINED, NOT_DONE),
+}
+# A refund's reasons (退货原因), as records keep them; the screens name each "rr_<reason>".
+REFUND_REASONS = ("quality", "dispute", "return", "system", "other")
 
 AUDIT_MAX = const(8)  # failed reversals kept; a full audit refuses new sales (never drops one)
 
@@ -95,10 +107,16 @@ def _validate_txn(r):
     kind = r.get("kind")
     if kind == "void":
         # the original sale (batch, trace, RRN, date MMDD), as the batch's VOID record holds it
-        if not B.valid_orig(r.get("orig")):
+        if not B.valid_orig(r.get("orig")) or "reason" in r:
             raise Damaged("bad txn")
-    elif kind != "sale" or "orig" in r:
+    elif kind == "refund":
+        # the original (its batch and trace 0 when the journal no longer had it) and the reason
+        if not B.valid_refund_orig(r.get("orig")) or r.get("reason") not in REFUND_REASONS:
+            raise Damaged("bad txn")
+    elif kind != "sale" or "orig" in r or "reason" in r:
         raise Damaged("bad txn")
+    elif r.get("state") == NOT_DONE:
+        raise Damaged("bad txn")  # only a refund is ever not done
     ok = (
         _int(r.get("trace"), 1, 999999)
         and _int(r.get("batch"), 1, 999999)
@@ -273,18 +291,25 @@ class Journal:
             if last["kind"] == "void":
                 record["orig"] = last["orig"]
                 batch.begin(B.VOID, record)
+            elif last["kind"] == "refund":
+                record["orig"] = last["orig"]
+                record["reason"] = last["reason"]
+                batch.begin(B.REFUND, record)
             else:
                 batch.begin(B.SALE, record)
             view = batch.by_trace(trace)
         self._mirror_state(last, view)
         if last["kind"] == "void":
             self._mirror_voided(last)
+        elif last["kind"] == "refund":
+            self._mirror_refunded(last["orig"]["rrn"], last["time"])
 
     def _mirror_state(self, last, view):
         batch = self.batch
         trace = last["trace"]
         state = last["state"]
-        if state not in _FORWARD.get(view["state"], ()):
+        forward = _REFUND_FORWARD if last["kind"] == "refund" else _FORWARD
+        if state not in forward.get(view["state"], ()):
             return  # the batch has it, or is past it (an older generation of txn never moves it back)
         if state == REVERSED:
             batch.reversal_outcome(last["batch"], trace, "reversed", self._reversal_code, last["time"])
@@ -331,7 +356,11 @@ class Journal:
         pending = rev["state"] == PENDING
         same = pending and last is not None and rev["trace"] == last["trace"]
         same = same and rev["batch"] == last["batch"]
-        if last is not None and last["state"] == SENT:
+        if last is not None and last["state"] == SENT and last["kind"] == "refund":
+            # A refund written ahead has no reversal: it may have gone. Not confirmed: its
+            # card-less resend (resend_refund) finds out whether the host has it.
+            self._txn_state(IN_DOUBT)
+        elif last is not None and last["state"] == SENT:
             if same:
                 # Sent, no outcome recorded: the answer is lost. The reversal goes out next.
                 self._txn_state(IN_DOUBT)
@@ -378,6 +407,8 @@ class Journal:
         for name in ("f12", "f13", "f15"):
             record[name] = ""
         self._save_txn(record)
+        if reversal_fields is None:
+            return  # a refund: never reversed (its recovery is the resend)
         fields = {}
         for n in reversal_fields:
             key = str(n)
@@ -503,6 +534,67 @@ class Journal:
         self._mirror_quietly()
         self._save(REVERSAL, dict(_NO_REVERSAL))
         self.reversal = dict(_NO_REVERSAL)
+
+    # ---- refunds (退货): no reversal, resent instead ----------------------------------------------
+    def refund_state(self, state):
+        """The refund in flight (`last`) is not sent (`unsent`: nothing left the terminal) or not
+        confirmed (`in_doubt`: no valid answer)."""
+        if self.last is not None and self.last["kind"] == "refund" and self.last["state"] != state:
+            self._txn_state(state)
+
+    def unconfirmed_refunds(self):
+        """The refunds of the current batch not confirmed (state `in_doubt`), oldest first, as
+        Batch.by_trace gives them: for the settlement's sweep (resend each with
+        firmware.online.RefundResend) and its report. Reads every transaction of the batch."""
+        out = []
+        for t in self.batch.transactions():
+            if t["kind"] == "refund" and t["state"] == IN_DOUBT:
+                out.append(t)
+        return out
+
+    def refunded_against(self, rrn):
+        """Fen of the current batch's refunds of the original with this RRN that moved money or may
+        have (sent, approved, not confirmed): the local guard's sum. Reads every transaction."""
+        total = 0
+        for t in self.batch.transactions():
+            if t["kind"] == "refund" and t["orig"]["rrn"] == rrn and t["state"] in (SENT, APPROVED, IN_DOUBT):
+                total += t["amount"]
+        return total
+
+    def refund_resent(self, view, state, code="", rrn="", auth="", f12="", f13="", f15="", now=0):
+        """The outcome of a refund's resend (view: Batch.by_trace's, state `in_doubt`): `approved`,
+        `declined` or `not_done`. The last transaction's goes into `txn` (then its mirror); an
+        older one's is one state change of the batch journal (one append: a cut leaves it whole or
+        not at all, and then the refund stays not confirmed)."""
+        last = self.last
+        if last is not None and last["trace"] == view["trace"] and last["batch"] == view["batch"]:
+            if last["kind"] == "refund" and last["state"] == IN_DOUBT:
+                self.record_outcome(state, code, rrn, auth, f12, f13, f15)
+                self.mirror()
+            return
+        if state not in _REFUND_FORWARD[IN_DOUBT] or self.batch.state_of(view["trace"]) != IN_DOUBT:
+            return
+        rrn = rrn if B._rrn(rrn) else ""
+        fields = {"state": state, "code": code, "rrn": rrn, "auth": auth, "f12": f12, "f13": f13, "f15": f15}
+        try:
+            self.batch.change(view["batch"], view["trace"], now, **fields)
+            self._mirror_refunded(view["orig"]["rrn"], now)
+        except JournalFull:
+            raise OSError(ENOSPC, "batch journal full")
+        except Damaged:
+            raise OSError("batch journal unreadable")
+
+    def _mirror_refunded(self, rrn, now):
+        """The original sale of a refund, when in the current batch, has `refunded` = its refunds
+        that moved money or may have (refunded_against): a void of it is then refused. Appended
+        after the refund's own change; every mirror finishes what a cut left."""
+        batch = self.batch
+        sale = batch.by_rrn(rrn)
+        if sale is None or sale["kind"] != "sale":
+            return
+        want = self.refunded_against(rrn)
+        if sale["refunded"] != want:
+            batch.change(sale["batch"], sale["trace"], now, refunded=want)
 
     # ---- the batch ---------------------------------------------------------------------------
     def batch_busy(self, batch):

@@ -113,6 +113,59 @@ class Void(Sale):
         return out
 
 
+class Refund(Sale):
+    """A refund (退货, 0220) of `orig` ({"batch", "trace", "rrn", "date"}: the original's batch and
+    trace as the journal holds them, else 0 and 0; its RRN and date MMDD as typed): `amount` fen
+    (partial allowed), the Card, the reason (journal.REFUND_REASONS). No PIN: a refund takes none
+    (退货不输密). Never reversed: its answer lost, the request held in RAM is resent once (the
+    same trace), then it is not confirmed (`in_doubt`) and RefundResend goes later."""
+
+    __slots__ = ("orig", "reason")
+    kind = "refund"
+
+    def __init__(self, orig, amount, card, reason):
+        Sale.__init__(self, amount, card, None)
+        self.orig = orig
+        self.reason = reason
+
+    def message(self, acc, trace, batch, track2):
+        o = self.orig
+        mode = self.card.mode if self.card is not None else None
+        args = (o["rrn"], o["date"], track2, mode, None, o["batch"], o["trace"])
+        return messages.refund(acc, trace, batch, self.amount, *args)
+
+    def txn(self):
+        out = Sale.txn(self)
+        o = self.orig
+        out["orig"] = {"batch": o["batch"], "trace": o["trace"], "rrn": o["rrn"], "date": o["date"]}
+        out["reason"] = self.reason
+        return out
+
+
+class RefundResend:
+    """The card-less resend of a refund not confirmed (`view`: Batch.by_trace's, state
+    `in_doubt`; journal.unconfirmed_refunds() lists them): the same 0220 (its trace, batch,
+    amount, original) without the card fields, which a power cut took. The host's repeat check
+    leaves F22, F26, F35, F36, F52, F53 out of a 0220's digest (docs/HOST.md): a refund it booked
+    gets its first answer again; one it never had gets 25, and the refund is not done. No trace is
+    consumed and nothing is written ahead. Run by Online like a Sale: Online(term, RefundResend(view))."""
+
+    __slots__ = ("view", "amount", "card", "pin_block")
+    kind = "refund_resend"
+
+    def __init__(self, view):
+        self.view = view
+        self.amount = view["amount"]
+        self.card = None
+        self.pin_block = None
+
+    def message(self, acc):
+        v = self.view
+        o = v["orig"]
+        args = (o["rrn"], o["date"], None, None, None, o["batch"], o["trace"])
+        return messages.refund(acc, v["trace"], v["batch"], v["amount"], *args)
+
+
 class Online:
     """Sign in if needed, send the pending reversal, then `sale` (a Sale or a Void, or None for a
     sign-in alone): one path for every request (written ahead with its kind, reversed when its
@@ -138,6 +191,8 @@ class Online:
         self._signed = False
         self._requested = False
         self._request = None
+        self._held = None  # a refund's request, card fields and all, for its resend from RAM
+        self._resends = 0  # a refund: its resends from RAM so far (one)
         self._exchange = None  # the session's number of the exchange started here
         self.session.reset()  # what an earlier user (an echo test, a transaction) left is not ours
         self._begin()
@@ -195,6 +250,8 @@ class Online:
             return self._start_reversal(rev)
         if self.sale is not None and not self._requested:
             return self._start_request()
+        if self._held is not None:
+            return self._resend_held()
         if self.outcome is None:
             self.outcome = COMPLETED
 
@@ -202,6 +259,7 @@ class Online:
         return self._force or needs_sign_in(self.term)
 
     def _fail(self, key, code=None):
+        self._drop_held()  # a refund's card fields never outlive the transaction
         self.outcome = FAILED
         self.message = key
         self.code = code
@@ -222,7 +280,9 @@ class Online:
         # started): its state and answer are not this transaction's. A request that may have gone
         # stays in doubt with its reversal pending (98); a reversal keeps its counted attempt.
         try:
-            if self.phase == REQUEST:
+            if self.phase == REQUEST and self._refunding():
+                self._refund_unconfirmed()
+            elif self.phase == REQUEST:
                 self.term.journal.keep_reversal(messages.REVERSE_NO_ANSWER)
                 self.record = self.term.journal.last
         except OSError:
@@ -323,6 +383,8 @@ class Online:
         journal = term.journal
         sale = self.sale
         self._requested = True
+        if sale.kind == "refund_resend":
+            return self._start(REQUEST, sale.message(self._acceptor()))
         if journal.audit_full():
             self.notices.append("call_support")
             return self._fail("audit_full")
@@ -342,7 +404,6 @@ class Online:
         request = sale.message(self._acceptor(), trace, batch, track2)
         track2 = None
         sale.pin_block = None
-        reversal = messages.reversal(request, J.WRITTEN_AHEAD)
         txn = sale.txn()
         txn["kind"] = sale.kind
         txn["trace"] = trace
@@ -350,6 +411,14 @@ class Online:
         txn["amount"] = sale.amount
         txn["time"] = term.clock.time()
         txn["op"] = term.operator_id()
+        if sale.kind == "refund":
+            # Never reversed: written ahead alone; the request, card fields and all, stays in RAM
+            # for its one resend (the same trace) until the outcome.
+            journal.write_ahead(txn, None)
+            self._start(REQUEST, request)
+            self._held = request
+            return
+        reversal = messages.reversal(request, J.WRITTEN_AHEAD)
         fields = reversal.fields
         del fields[64]
         journal.write_ahead(txn, fields)
@@ -358,6 +427,11 @@ class Online:
             request.fields.pop(n, None)
 
     def _request_over(self):
+        kind = self.sale.kind
+        if kind == "refund":
+            return self._refund_over()
+        if kind == "refund_resend":
+            return self._resend_over()
         term = self.term
         journal = term.journal
         session = self.session
@@ -403,6 +477,115 @@ class Online:
         self.code = code
         if signed:
             _quietly(journal.clear_reversal)
+
+    # ---- the refund (退货): resent, never reversed ----------------------------------------------------
+    def _refunding(self):
+        return self.sale is not None and self.sale.kind in ("refund", "refund_resend")
+
+    def _refund_over(self):
+        """The answer to a refund (or its resend from RAM): approved or a signed decline is its
+        outcome; anything else (no answer, a broken link, garbage, a mismatch, a bad MAC, an
+        unsigned decline, A0) leaves it not confirmed and resends it once, the same request (after
+        a sign-in for a MAC failure); then it stays not confirmed for RefundResend."""
+        term = self.term
+        journal = term.journal
+        session = self.session
+        if session.state != DONE and session.error in NEVER_SENT:
+            if self._resends == 0:
+                self._drop_held()
+                journal.refund_state(J.NOT_SENT)  # nothing left the terminal
+                self.record = journal.last
+                if session.error == NO_KEY:
+                    journal.need_sign_in()
+                return self._fail(_unreachable_or(session.error, "host_unreachable"))
+            return self._refund_unconfirmed()  # the first went: it may be booked
+        if session.state == DONE and session.code == messages.APPROVED:
+            answer = session.answer
+            self._drop_held()
+            try:
+                rrn, auth = answer.get(37, ""), answer.get(38, "")
+                journal.record_outcome(J.APPROVED, session.code, rrn, auth, *_host_dates(answer))
+            except OSError:
+                # Booked, and the terminal cannot keep it: not confirmed (a boot finds it sent, or
+                # in doubt); the resend gets this approval again.
+                return self._fail("refund_unconfirmed", session.code)
+            self.record = journal.last
+            self.outcome = APPROVED
+            self.code = session.code
+            return
+        if session.state == DONE and session.code != "A0" and 64 in session.answer.fields:
+            self._drop_held()
+            journal.record_outcome(J.DECLINED, session.code, "", "", *_host_dates(session.answer))
+            self.record = journal.last
+            self.outcome = DECLINED
+            self.code = session.code
+            return
+        if session.error == BAD_MAC or session.code == "A0":
+            self._mac_failed()
+            self._signed = False  # sign in again before the resend
+        journal.refund_state(J.IN_DOUBT)
+        self.record = journal.last
+        if self._resends == 0 and self._held is not None:
+            self._resends = 1  # _next() resends it (after the sign-in a MAC failure needs)
+            return
+        return self._refund_unconfirmed()
+
+    def _resend_held(self):
+        request = self._held
+        request.fields.pop(52, None)  # no PIN block in a resend (a refund has none anyway)
+        self._start(REQUEST, request)
+
+    def _drop_held(self):
+        request = self._held
+        self._held = None
+        if request is not None:
+            for n in (35, 36, 52):
+                request.fields.pop(n, None)
+
+    def _refund_unconfirmed(self):
+        """No valid answer after the resend: the refund stays not confirmed (`in_doubt`)."""
+        self._drop_held()
+        journal = self.term.journal
+        if self.sale.kind == "refund":
+            journal.refund_state(J.IN_DOUBT)
+            self.record = journal.last
+        self._fail("refund_unconfirmed")
+
+    def _resend_over(self):
+        """The answer to a card-less resend: approved (the host had it: its first answer again),
+        25 (it never had it: not done), another signed decline (declined); nothing valid: still
+        not confirmed."""
+        term = self.term
+        journal = term.journal
+        session = self.session
+        view = self.sale.view
+        if session.state != DONE:
+            if session.error == BAD_MAC:
+                self._mac_failed()
+            if session.error in NEVER_SENT:
+                return self._fail(_unreachable_or(session.error, "host_unreachable"))
+            return self._fail("refund_unconfirmed")
+        answer = session.answer
+        code = session.code
+        if code == "A0":
+            self._mac_failed()
+            return self._fail("refund_unconfirmed", code)
+        if code == messages.APPROVED:
+            state, rrn, auth = J.APPROVED, answer.get(37, ""), answer.get(38, "")
+        elif 64 not in answer.fields:
+            return self._fail("refund_unconfirmed", code)  # unsigned: it may hide an approval
+        else:
+            state, rrn, auth = (J.NOT_DONE if code == "25" else J.DECLINED), "", ""
+        try:
+            journal.refund_resent(view, state, code, rrn, auth, *_host_dates(answer), now=term.clock.time())
+        except OSError:
+            return self._fail("storage_failed", code)
+        last = journal.last
+        self.record = last if last is not None and last["trace"] == view["trace"] else None
+        self.outcome = APPROVED if state == J.APPROVED else DECLINED
+        self.code = code
+        if state == J.NOT_DONE:
+            self.message = "refund_not_done"
 
     def _mac_safe_keep(self, reason):
         try:

@@ -56,6 +56,9 @@ _FIELDS = {
     # A void (消费撤销) reads the sale's card again (the same card: its masked PAN), with its PIN
     # when the card needs one; off: the void goes without card data (F22 012).
     "void_card": (True, lambda v: v is True or v is False, False),
+    # The most one refund (退货) may give back (fen): the terminal's cap, checked before anything
+    # is sent, whatever is left of the original (单笔退货限额).
+    "refund_max": (5000000, _int(1, 10**12 - 1), False),
 }
 
 # How the administrator's parameter editor (firmware/ui/admin.py) shows and types each row of
@@ -87,6 +90,7 @@ FORMS = {
     "no_pin_limit_fen": ("amount", 0, 10**12 - 1),
     "operator_required": ("yesno",),
     "void_card": ("yesno",),
+    "refund_max": ("amount", 1, 10**12 - 1),
     "batch_size": ("number", 1, 999),
 }
 
@@ -105,6 +109,7 @@ EDITOR_ORDER = (
     "no_pin_limit_fen",
     "operator_required",
     "void_card",
+    "refund_max",
     "sign_in_daily",
     "reversal_attempts",
     "batch_size",

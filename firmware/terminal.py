@@ -69,6 +69,7 @@ DROPPED_AT_IDLE = (
     "firmware.ui.slip",
     "firmware.events",
     "firmware.ui.void",
+    "firmware.ui.refund",
 )
 
 

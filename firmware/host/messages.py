@@ -278,11 +278,15 @@ def refund(
     track3=None,
 ):
     """0220 refund (退货): the card, the original's RRN (F37) and date MMDD (61.3); 61.1/61.2
-    carry the original batch and trace when the journal still has it, else zeros."""
+    carry the original batch and trace when the journal still has it, else zeros. track2 None:
+    the card-less resend of a refund not confirmed (F22 "012", no card data)."""
     m = _base(acc, "0220", trace)
     m[3] = PROC_REFUND
     m[4] = _amount(amount)
-    _card(m, track2, entry, pin_block, track3, None)
+    if track2 is None:
+        _pin(m, _NO_CARD, pin_block)
+    else:
+        _card(m, track2, entry, pin_block, track3, None)
     m[25] = CONDITION_NORMAL
     m[37] = _text(orig_rrn, 12, "RRN")
     m[49] = CNY

@@ -10,7 +10,7 @@ def _menu_items():
     return (
         ("menu_sale", _open_sale, True),
         ("menu_void", _open_void, True),
-        ("menu_refund", None, True),
+        ("menu_refund", _open_refund, True),
         ("menu_settle", None, True),
         ("menu_reprint", _open_reprint, False),
         ("menu_query", _open_query, False),
@@ -52,6 +52,11 @@ def _amount(term, title_key="menu_sale"):
 def _open_void(term, title_key):
     # firmware/ui/void.py: menu 2, loaded when chosen and dropped back at idle.
     return term.flow("firmware.ui.void").open_void(term, title_key)
+
+
+def _open_refund(term, title_key):
+    # firmware/ui/refund.py: menu 3, loaded when chosen and dropped back at idle.
+    return term.flow("firmware.ui.refund").open_refund(term, title_key)
 
 
 def _open_reprint(term, title_key):

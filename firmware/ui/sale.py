@@ -5,7 +5,7 @@
 from firmware.card import PIN_NONE, PIN_OPTIONAL, pin_rule
 from firmware.host.messages import response_message
 from firmware.host.session import CONNECTING, RECEIVING, SENDING
-from firmware.journal import APPROVED, DECLINED, IN_DOUBT, NOT_SENT, REVERSED
+from firmware.journal import APPROVED, DECLINED, IN_DOUBT, NOT_DONE, NOT_SENT, REVERSED
 from firmware.money import format_fen
 from firmware.online import APPROVED as ONLINE_APPROVED
 from firmware.online import COMPLETED, REVERSAL, SIGN_IN, Online, Sale, needs_sign_in
@@ -220,7 +220,7 @@ class ResultScreen(Screen):
         lines = _record_lines(term, record)
         if again:
             lines.insert(0, term.t("result_again"))
-        title = "menu_void" if record.get("kind") == "void" else "menu_sale"
+        title = _TITLES.get(record.get("kind"), "menu_sale")
         return cls(term, title, lines, None, True)
 
     def on_key(self, key):
@@ -245,12 +245,24 @@ class ResultScreen(Screen):
             d.text(rows - 1, center(t("press_any_key"), cols))
 
 
+_TITLES = {"void": "menu_void", "refund": "menu_refund"}
+# A refund's declines that mean something of their own (the host's refund rule, docs/HOST.md)
+_REFUND_CODES = ("35", "51", "12")
+
+
 def _record_lines(term, record):
     t = term.t
     state = record["state"]
-    if state == APPROVED or state == DECLINED:
+    refund = record.get("kind") == "refund"
+    if refund and state == DECLINED and record["code"] in _REFUND_CODES:
+        lines = [t("refund_rc_" + record["code"])]
+    elif state == APPROVED or state == DECLINED:
         key, args = response_message(record["code"])
         lines = [t(key, *args)]
+    elif state == IN_DOUBT and refund:
+        lines = [t("refund_unconfirmed")]  # no reversal: resent card-less (the settlement's sweep)
+    elif state == NOT_DONE:
+        lines = [t("refund_not_done")]
     elif state == IN_DOUBT:
         lines = [t("result_in_doubt")]
     elif state == REVERSED:

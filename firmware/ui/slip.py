@@ -74,7 +74,8 @@ def fields(term, view, duplicate=False):
         if view["kind"] == "refund":
             out.append((t("slip_orig_rrn"), orig["rrn"] or "-"))
             out.append((t("slip_orig_date"), _mmdd(orig["date"]) or "-"))
-            out.append((t("slip_reason"), view.get("reason") or "-"))
+            reason = view.get("reason")
+            out.append((t("slip_reason"), t("rr_" + reason) if reason else "-"))
     if duplicate:
         out.append(("", t("slip_duplicate")))
     return out

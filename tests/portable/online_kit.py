@@ -76,6 +76,8 @@ def kind(msg):
         return "sale"
     if base == "0200" and msg.get(3) == "200000" and msg.get(60, "")[:2] == "23":
         return "void"
+    if base == "0220":
+        return "refund"
     if base == "0400":
         return "reversal"
     if base == "0820" and msg.get(60, "")[8:11] == "301":
@@ -83,6 +85,16 @@ def kind(msg):
     if base == "0820" and msg.get(60, "")[8:11] == "002":
         return "sign_off"
     return ""
+
+
+def refund_digest(req):
+    """A 0220's content for the repeat check: every field but the card's (F22, F26, F35, F36, F52,
+    F53) and the MAC, as the host simulator's rule (docs/HOST.md)."""
+    out = []
+    for n in sorted(req.fields):
+        if n not in (22, 26, 35, 36, 52, 53, 64):
+            out.append((n, req.fields[n]))
+    return repr(out)
 
 
 def _mac(algorithm, mak, data):
@@ -117,6 +129,10 @@ class FakeHost:
         self.bad_request_macs = 0
         self.keys = field62(TMK, [PIK, MAK])
         self._rrn = 0
+        self.sales = {}  # RRN of an approved sale -> (batch, trace, fen)
+        self.refunds = {}  # (batch, trace) of a refund booked -> (the original's RRN, fen)
+        self.back_office = {}  # the original's RRN -> fen refunded by the back office (not the terminal)
+        self.seen_0220 = {}  # (batch, trace) of a 0220 -> (its digest, the answer first given)
 
     def kinds(self):
         return [kind(m) for m in self.received]
@@ -142,6 +158,8 @@ class FakeHost:
             answer = self._void(req, code)
         elif what == "reversal":
             answer = self._reversal(req, code)
+        elif what == "refund":
+            answer = self._refund(req, code, action)
         elif what in ("echo", "sign_off"):
             answer = start_answer(req, code)
             answer[12] = self.hhmmss
@@ -199,6 +217,48 @@ class FakeHost:
             answer[38] = "A{:05d}".format(self._rrn)
             batch = int(req[60][2:8])
             self.ledger[(batch, int(req[11]))] = int(req[4])
+            self.sales[answer[37]] = (batch, int(req[11]), int(req[4]))
+        return answer
+
+    def left(self, rrn):
+        """What the refunds of the sale with this RRN (both channels) leave of it, in fen."""
+        batch, trace, fen = self.sales[rrn]
+        if (batch, trace) not in self.ledger:
+            return 0  # voided or reversed
+        done = self.back_office.get(rrn, 0)
+        for key in self.refunds:
+            if self.refunds[key][0] == rrn:
+                done += self.refunds[key][1]
+        return fen - done
+
+    def _refund(self, req, code, action):
+        # docs/HOST.md's refund rule: a repeat (the same batch and trace) with the same content but
+        # the card fields (F22, F26, F35, F36, F52, F53) gets the answer first given; a card-less
+        # 0220 never seen gets 25; 25 no such sale, 35 over what is left, planned codes as given.
+        key = (int(req[60][2:8]), int(req[11]))
+        digest = refund_digest(req)
+        if key in self.seen_0220:
+            first_digest, first = self.seen_0220[key]
+            if first_digest != digest:
+                return start_answer(req, "94")
+            return first.copy()
+        rrn = req[37]
+        if code == "00":
+            if 35 not in req.fields:
+                code = "25"  # card-less: the refund never came with its card
+            elif rrn not in self.sales:
+                code = "25"
+            elif int(req[4]) > self.left(rrn):
+                code = "35"
+        answer = start_answer(req, code)
+        answer[12] = self.hhmmss
+        answer[13] = self.mmdd
+        if code == "00":
+            self._rrn += 1
+            answer[37] = "0000" + "{:08d}".format(self._rrn)
+            answer[38] = "A{:05d}".format(self._rrn)
+            self.refunds[key] = (rrn, int(req[4]))
+        self.seen_0220[key] = (digest, answer.copy())
         return answer
 
     def _void(self, req, code):
@@ -356,6 +416,32 @@ class Rig:
         if pin is not None and "Enter PIN" in self.screen():
             self.press(*list(pin))
             self.press("ENTER")
+        self.term.settle()
+        return self.screen()
+
+    def refund(self, rrn, mmdd, fen, reason=1, event=None, confirm=True):
+        """Menu 3 -> the supervisor's password -> the card (a chip card by default) -> the
+        original's RRN -> its date -> the amount -> the reason (1..5) -> ENTER on the summary
+        (confirm); the screen at the end (a refusal stops it where it is shown)."""
+        self.press("ENTER", "3")
+        if self.term.screen.masked_input:
+            self.press(*SUPERVISOR_PASSWORD)
+            self.press("ENTER")
+        if "Card to refund to" not in self.screen():
+            return self.screen()
+        assert self.board.card_reader.present(event or chip()), self.screen()
+        self.term.settle()
+        for typed, then in ((rrn, "Original date"), (mmdd, "Refund amount"), (str(fen), "Refund reason")):
+            if "_" not in self.screen() and "¥" not in self.screen():
+                return self.screen()
+            self.press(*list(typed))
+            self.press("ENTER")
+            if then not in self.screen():
+                return self.screen()
+        self.press(str(reason))
+        if not confirm or "Refund it?" not in self.screen():
+            return self.screen()
+        self.press("ENTER")
         self.term.settle()
         return self.screen()
 
