@@ -22,6 +22,7 @@ from firmware.host.session import (
 from firmware.journal import needs_sign_in  # the idle screen asks it too, without this module
 from firmware.version import BUILD_TIME
 from hal.contracts import KEYS_DOUBLE, HalError, ticks_diff
+from hal.record import Damaged
 
 # Phases
 SIGN_IN = "sign_in"
@@ -581,7 +582,13 @@ class Online:
         except OSError:
             return self._fail("storage_failed", code)
         last = journal.last
-        self.record = last if last is not None and last["trace"] == view["trace"] else None
+        if last is not None and last["trace"] == view["trace"] and last["batch"] == view["batch"]:
+            self.record = last
+        else:  # an older refund: the batch journal's view of it, as the result screen shows one
+            try:
+                self.record = journal.batch.by_trace(view["trace"])
+            except (OSError, Damaged):
+                self.record = None
         self.outcome = APPROVED if state == J.APPROVED else DECLINED
         self.code = code
         if state == J.NOT_DONE:

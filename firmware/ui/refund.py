@@ -311,7 +311,7 @@ class ConfirmScreen(_Step):
         info = self.info
         self.head(d, cols)
         d.text(2, center(format_fen(info["amount"]), cols))
-        d.text(3, center(t("refund_orig_rrn", info["rrn"]), cols))
+        d.text(3, center(t("result_rrn", info["rrn"]), cols))
         d.text(4, center(t("refund_orig_date", info["date"]), cols))
         d.text(5, center(t("rr_" + info["reason"]), cols))
         d.text(6, center(t("refund_confirm"), cols))

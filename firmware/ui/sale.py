@@ -200,12 +200,12 @@ class ResultScreen(Screen):
     def of_online(cls, term, title_key, online, then=None):
         t = term.t
         record = online.record
-        if online.outcome == ONLINE_APPROVED or online.outcome == ONLINE_DECLINED:
+        if (online.outcome == ONLINE_APPROVED or online.outcome == ONLINE_DECLINED) and record is not None:
             lines = _record_lines(term, record)
         elif online.outcome == COMPLETED:
             lines = [t("signed_in")]
         else:
-            lines = [t(online.message)]
+            lines = [t(online.message or "storage_failed")]
             if online.code is not None and online.message != "txn_not_recorded":
                 key, args = response_message(online.code)
                 lines.append(t(key, *args))

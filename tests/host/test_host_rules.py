@@ -347,3 +347,34 @@ def test_what_the_host_cannot_use_is_30_or_12(host, c):
     c.send(c.frame(odd))
     assert decode(c.read_frame())[39] == "12"
     assert txns(host) == []
+
+
+def _card_less(refund):
+    """The refund as the terminal resends it after a power cut: no card data (F22 012)."""
+    out = refund.copy()
+    for n in (26, 35, 36, 52, 53):
+        out.fields.pop(n, None)
+    out[22] = "012"
+    return out
+
+
+def test_a_refund_takes_no_pin_and_its_card_less_resend_is_the_same_refund(host, c):
+    answer = c.exchange(c.sale(10000))
+    c.exchange(c.sale(50000, card="credit", pin=None))  # the merchant's day covers the refunds
+    refund = _refund(c, answer, 3000)
+    for n in (26, 52, 53):  # 退货不输密: the debit card needs a PIN for a sale, none for a refund
+        refund.fields.pop(n, None)
+    refund[22] = "052"
+    first = c.exchange(refund)
+    assert first[39] == "00"
+    again = c.exchange(_card_less(refund))  # booked: the first answer again, nothing moves
+    assert again[39] == "00" and again[37] == first[37]
+    assert balance(host) == OPENING_BALANCE - 10000 + 3000
+    unseen = _refund(c, answer, 2000)
+    assert c.exchange(_card_less(unseen))[39] == "25"  # never came: the refund did not happen
+    assert c.exchange(unseen)[39] == "25"  # and when it comes late, with its card: never booked
+    assert balance(host) == OPENING_BALANCE - 10000 + 3000
+    other = _card_less(_refund(c, answer, 1000))
+    c.exchange(other)
+    other[4] = "000000000999"  # the same trace with other content: 94, nothing moves
+    assert c.exchange(other)[39] == "94"

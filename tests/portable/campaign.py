@@ -426,7 +426,7 @@ def _delete(names):
     return damage
 
 
-def sale_batch_failures(term, ledger=None, voided=None):
+def sale_batch_failures(term, ledger=None, voided=None, refunds=None):
     """What is wrong with the batch journal of a terminal just booted after a cut (its recovery
     run): a transaction appended twice; the txn record's transaction missing or in another state;
     one in doubt without its reversal pending. With `ledger` (the host's {(batch, trace): fen},
@@ -434,7 +434,10 @@ def sale_batch_failures(term, ledger=None, voided=None):
     its reversal was given up, and the batch says so), or an approved one not charged (or charged
     another amount). With `voided` too (the host's {void's (batch, trace): its sale's}): a void
     approved in the batch and not at the host or the other way round, a sale voided in the batch
-    that the host did not void."""
+    that the host did not void. With `refunds` (the host's {refund's (batch, trace): (the original's
+    RRN, fen)} booked): a refund approved in the batch and not booked so, or booked and not
+    approved (a refund not confirmed is left to its resend). A refund is never reversed: one in
+    doubt has no reversal pending."""
     failures = []
     seen = {}
     for t in batch_journal.Batch(term.storage).transactions():
@@ -456,7 +459,12 @@ def sale_batch_failures(term, ledger=None, voided=None):
     pending = None if pending is None else (pending["batch"], pending["trace"])
     for key in seen:
         t = seen[key]
-        if t["state"] == "in_doubt" and t["reversal"] != "failed" and pending != key:
+        if (
+            t["state"] == "in_doubt"
+            and t["reversal"] != "failed"
+            and pending != key
+            and t["kind"] != "refund"
+        ):
             failures.append("{} in doubt without its reversal pending".format(key))
     if ledger is not None:
         for key in ledger:
@@ -467,6 +475,14 @@ def sale_batch_failures(term, ledger=None, voided=None):
                 failures.append("{} charged, not approved in the batch".format(key))
         for key in seen:
             t = seen[key]
+            if t["kind"] == "refund":
+                if refunds is not None and t["state"] != "in_doubt":
+                    booked = refunds.get(key)
+                    if (t["state"] == "approved") != (booked is not None and booked[1] == t["amount"]):
+                        failures.append(
+                            "refund {} is {} in the batch, not so at the host".format(key, t["state"])
+                        )
+                continue
             if t["kind"] == "void":
                 given_up = t["state"] == "in_doubt" and t["reversal"] == "failed"
                 if voided is not None and not given_up and (t["state"] == "approved") != (key in voided):

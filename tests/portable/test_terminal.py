@@ -375,7 +375,7 @@ GOLDEN_SESSION = (
     "CANCEL",
     "CANCEL",
 )
-GOLDEN_DIGEST = "2ba0501c0dbe9c2ba79406a765eed98117c0d29d447b486b0afd19bbde20cb11"  # params: refund_max; 3 Refund
+GOLDEN_DIGEST = "2ba0501c0dbe9c2ba79406a765eed98117c0d29d447b486b0afd19bbde20cb11"  # refund_max, 3 Refund
 
 
 def golden_session(language):
