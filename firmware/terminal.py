@@ -377,8 +377,12 @@ class Terminal:
             return None
 
     def go(self, screen):
-        """Make screen the current one (leaving the old one first) and redraw."""
+        """Make screen the current one (leaving the old one first) and redraw. A screen that never
+        times out (authorising: a refund resent waits twice the host timeout) hands over with the
+        idle time starting again: its result is not dismissed at once."""
         if self.screen is not None:
+            if not self.screen.times_out:
+                self._last_input = self.clock.ticks_ms()
             self.screen.leave()
         self.screen = screen
         screen.enter()

@@ -38,6 +38,8 @@ host fault KIND [on MTI] [count N]   the host loses (no-answer), delays (late), 
               (garbage), mis-MACs (bad-mac) or repeats (duplicate) its next answer(s)
 host clear    no more faults; host down / host up: connections refused / accepted again
 link down     the terminal's network is gone; link up: back
+backoffice submit USER RRN MMDD FEN REASON   a back-office refund of this terminal's sale (the
+              embedded host's ledger); backoffice approve USER / reject USER: the latest one reviewed
 help, quit    this list; end the session (or Ctrl-D)
 A line that does not start with a verb is read as keys: "123 enter" = "key 1 2 3 ENTER".
 """

@@ -15,8 +15,11 @@ from firmware.params import PARAMS, Params
 from firmware.store import Damaged, load
 from sim.storage import DirStorage
 
-# The journal's states in the tool's words: a transaction still "sent" at rest was never confirmed.
+# The journal's states in the tool's words: a transaction still "sent" at rest was never confirmed
+# (a refund not confirmed is "in_doubt" too); a refund not done (the host never had it: its
+# card-less resend was answered 25) is "unsent": it moved no money and is never resent.
 _WORDS = {
+    bj.NOT_DONE: "unsent",
     bj.SENT: "in_doubt",
     bj.APPROVED: "approved",
     bj.DECLINED: "declined",
@@ -172,13 +175,16 @@ def differences(found, booked, terminal):
         elif t["state"] == "reversed":
             if row is not None and row["state"] != "reversed":
                 out.append("{}: reversed in the journal, booked by the host".format(where))
+        elif t["state"] == "in_doubt" and t["kind"] == "refund":
+            out.append("{}: refund not confirmed (its resend has not been answered)".format(where))
         elif t["state"] == "in_doubt":
             out.append("{}: in doubt (its reversal has not cleared)".format(where))
         elif row is not None and row["state"] != "reversed":
             out.append("{}: {} in the journal, booked by the host".format(where, t["state"]))
     for key in sorted(mine):
         row = mine[key]
-        if key not in seen and row["state"] != "reversed" and row["kind"] != "refund":
+        # (back-office refunds are not in the ledger's txns: they belong to no terminal's batch)
+        if key not in seen and row["state"] != "reversed":
             out.append("batch {:06d} trace {:06d}: booked by the host, not in the journal".format(*key))
     return out
 

@@ -39,6 +39,7 @@ VERBS = (
     "cut",
     "host",
     "link",
+    "backoffice",
 )
 # While the terminal talks to the host, the runner waits in real time (never on the virtual clock)
 # for the host's decision and its bytes: at most this long, then the run fails loudly (HostStuck).
@@ -135,6 +136,20 @@ class HostStuck(Failure):
 
     def __str__(self):
         return f"{self.where}: {self.what} within {HOST_WAIT_S:g} s of real time"
+
+
+class BackOfficeRefused(Failure):
+    """A `backoffice` line the host's back office refused (sim/host/backoffice.py says why)."""
+
+    exit_code = 1
+
+    def __init__(self, step, why):
+        super().__init__(step.lineno, why)
+        self.step = step
+        self.why = why
+
+    def __str__(self):
+        return printable(f"line {self.step.lineno}: the back office refused: {self.why}")
 
 
 @dataclass(frozen=True, slots=True, repr=False)
@@ -276,6 +291,19 @@ def _host_args(words, rest):
     return ("fault", kind, on, count)
 
 
+def _backoffice_args(words, rest):
+    """backoffice submit USER RRN MMDD FEN REASON | backoffice approve USER | backoffice reject USER"""
+    low = [w.lower() for w in words]
+    if len(words) == 6 and low[0] == "submit":
+        user, rrn, mmdd, fen, reason = words[1:]
+        if not (fen.isdigit() and fen.isascii()):
+            raise ValueError(f'the amount is in fen, a whole number: "{_cut(fen)}"')
+        return ("submit", user, rrn, mmdd, fen, low[5])
+    if len(words) == 2 and low[0] in ("approve", "reject"):
+        return (low[0], words[1])
+    raise ValueError("takes: submit USER RRN MMDD FEN REASON, approve USER or reject USER")
+
+
 def _link_args(words, rest):
     low = [w.lower() for w in words]
     if low not in (["down"], ["up"]):
@@ -286,6 +314,7 @@ def _link_args(words, rest):
 _ARGS = {
     "host": _host_args,
     "link": _link_args,
+    "backoffice": _backoffice_args,
     "key": _key_args,
     "swipe": _card_args(contracts.CARD_SWIPE),
     "insert": _card_args(contracts.CARD_INSERT),
@@ -537,6 +566,33 @@ class Scenario:
             _, kind, on, count = step.args
             self.host.set_fault(kind, on=on, count=count)
         return ()
+
+    def _do_backoffice(self, step):
+        """A back-office refund (sim/host/backoffice.py) on the embedded host's ledger: submitted
+        against a sale of this terminal, or the latest request submitted reviewed by another user."""
+        from sim.host import backoffice
+
+        if self.host is None:
+            return ("no embedded host in this run: no back office",)
+        terminal = Params.load(self.board.storage).terminal_id
+        what = step.args[0]
+
+        def act(acquirer):
+            db, clock = acquirer.db, acquirer.clock
+            if what == "submit":
+                _, user, rrn, mmdd, fen, reason = step.args
+                evidence = f"scenario line {step.lineno}"
+                return backoffice.submit(db, clock, user, rrn, mmdd, terminal, fen, reason, evidence)
+            found = db.execute("SELECT MAX(id) FROM backoffice WHERE state='submitted'").fetchone()
+            if found is None or found[0] is None:
+                raise backoffice.Refused("no back-office refund waits for review")
+            return backoffice.review(db, clock, found[0], step.args[1], what == "approve")["id"]
+
+        try:
+            number = self.host.call(act)
+        except backoffice.Refused as exc:
+            raise BackOfficeRefused(step, str(exc)) from None
+        return (f"back-office refund {number} {what}{'ted' if what == 'submit' else 'd'}",)
 
     def _do_link(self, step):
         if self.route is None:

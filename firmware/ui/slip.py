@@ -33,6 +33,8 @@ def state_key(view):
     such rather than in doubt."""
     if view.get("reversal") == "failed":
         return "reversal_gave_up"
+    if view["state"] == "in_doubt" and view.get("kind") == "refund":
+        return "st_unconfirmed"  # a refund is resent, never reversed
     return "st_" + view["state"]
 
 
