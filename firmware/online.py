@@ -260,6 +260,8 @@ class Online:
         return self._force or needs_sign_in(self.term)
 
     def _fail(self, key, code=None):
+        if self._held is not None and self._resends and key != "refund_unconfirmed":
+            self.notices.append("refund_unconfirmed")  # its resend cannot go (a sign-in failed ...)
         self._drop_held()  # a refund's card fields never outlive the transaction
         self.outcome = FAILED
         self.message = key
