@@ -575,8 +575,10 @@ class Online:
             return self._fail("refund_unconfirmed", code)
         if code == messages.APPROVED:
             state, rrn, auth = J.APPROVED, answer.get(37, ""), answer.get(38, "")
-        elif 64 not in answer.fields:
-            return self._fail("refund_unconfirmed", code)  # unsigned: it may hide an approval
+        elif 64 not in answer.fields or code == "94":
+            # unsigned: it may hide an approval; 94: the host holds other content under this trace
+            # (not this refund's answer): either way nothing is known, it stays not confirmed
+            return self._fail("refund_unconfirmed", code)
         else:
             state, rrn, auth = (J.NOT_DONE if code == "25" else J.DECLINED), "", ""
         try:

@@ -237,6 +237,8 @@ class FakeHost:
         # 0220 never seen gets 25; 25 no such sale, 35 over what is left, planned codes as given.
         key = (int(req[60][2:8]), int(req[11]))
         digest = refund_digest(req)
+        if code == "94":
+            return start_answer(req, "94")  # as if other content had come under this trace first
         if key in self.seen_0220:
             first_digest, first = self.seen_0220[key]
             if first_digest != digest:

@@ -315,3 +315,19 @@ def _raises_damaged(record):
     except J.Damaged:
         return
     raise AssertionError(record)
+
+
+def test_a_card_less_resend_without_a_valid_outcome_stays_not_confirmed():
+    rig, sale = _sold()
+    rig.host.plan = ["silent", "silent"]
+    rig.refund(sale["rrn"], sale["f13"], 300)
+    rig.wait(31)
+    rig.wait(31)
+    rig.press("ENTER")
+    trace = rig.term.journal.last["trace"]
+    for plan, code in ((["silent"], None), (["unsigned:05"], "05"), (["code:94"], "94")):
+        rig.host.plan = plan
+        assert _resend_all(rig) == [("failed", code, "refund_unconfirmed")], plan
+        assert _view(rig, trace)["state"] == B.IN_DOUBT and rig.term.journal.last["state"] == J.IN_DOUBT
+    assert _resend_all(rig) == [("approved", "00", None)]  # the host had it all along
+    _agree(rig)
