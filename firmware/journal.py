@@ -23,8 +23,8 @@ NOT_SENT = "unsent"  # the request never left the terminal (no connection, cance
 IN_DOUBT = "in_doubt"  # no valid answer: its reversal is pending
 REVERSED = "reversed"  # its reversal was answered: no charge
 # A refund (退货, 0220) has no reversal: `in_doubt` is a refund not confirmed (no valid answer, or
-# a cut after it may have gone), resent by resend_refund(); `not_done` one whose card-less resend
-# the host answered 25 (it never had it): never resent, never counted.
+# a cut after it may have gone), resent card-less (online.RefundResend); `notdone` (not done) one
+# whose card-less resend the host answered 25 (it never had it): never resent, never counted.
 NOT_DONE = B.NOT_DONE
 TXN_STATES = (SENT, APPROVED, DECLINED, NOT_SENT, IN_DOUBT, REVERSED, NOT_DONE)
 FINAL = (APPROVED, DECLINED, NOT_SENT, IN_DOUBT, REVERSED, NOT_DONE)
@@ -563,7 +563,7 @@ class Journal:
 
     def refund_resent(self, view, state, code="", rrn="", auth="", f12="", f13="", f15="", now=0):
         """The outcome of a refund's resend (view: Batch.by_trace's, state `in_doubt`): `approved`,
-        `declined` or `not_done`. The last transaction's goes into `txn` (then its mirror); an
+        `declined` or `notdone`. The last transaction's goes into `txn` (then its mirror); an
         older one's is one state change of the batch journal (one append: a cut leaves it whole or
         not at all, and then the refund stays not confirmed)."""
         last = self.last

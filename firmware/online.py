@@ -152,7 +152,7 @@ class RefundResend:
     consumed and nothing is written ahead. Run by Online like a Sale: Online(term, RefundResend(view))."""
 
     __slots__ = ("view", "amount", "card", "pin_block")
-    kind = "refund_resend"
+    kind = "resend"
 
     def __init__(self, view):
         self.view = view
@@ -386,7 +386,7 @@ class Online:
         journal = term.journal
         sale = self.sale
         self._requested = True
-        if sale.kind == "refund_resend":
+        if sale.kind == "resend":
             return self._start(REQUEST, sale.message(self._acceptor()))
         if journal.audit_full():
             self.notices.append("call_support")
@@ -433,7 +433,7 @@ class Online:
         kind = self.sale.kind
         if kind == "refund":
             return self._refund_over()
-        if kind == "refund_resend":
+        if kind == "resend":
             return self._resend_over()
         term = self.term
         journal = term.journal
@@ -483,7 +483,7 @@ class Online:
 
     # ---- the refund (退货): resent, never reversed ----------------------------------------------------
     def _refunding(self):
-        return self.sale is not None and self.sale.kind in ("refund", "refund_resend")
+        return self.sale is not None and self.sale.kind in ("refund", "resend")
 
     def _refund_over(self):
         """The answer to a refund (or its resend from RAM): approved or a signed decline is its

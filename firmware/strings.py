@@ -423,7 +423,7 @@ _CATALOG = (
     "refund_rc_12|超过退货期限|Past refund window\n"
     "refund_unconfirmed|退货未确认|Refund not confirmed\n"
     "refund_not_done|主机无此退货,未完成|Refund not done\n"
-    "st_not_done|未完成|Not done\n"
+    "st_notdone|未完成|Not done\n"
     "st_unconfirmed|未确认|Not confirmed\n"
 ).encode()
 
