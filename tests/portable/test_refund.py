@@ -268,10 +268,11 @@ def test_a_power_cut_at_every_storage_operation_of_a_refund():
     # Each cut: after the reboot and the card-less resend, the batch and the host agree on the
     # refund (approved both, or booked by neither) and the sale's refunded sum is what the host
     # booked. The answer given, lost once (the resend from RAM), lost twice (not confirmed).
-    # MicroPython: every third cut.
+    # MicroPython (the tier's time): every third cut, the lost answers in two tear modes only.
     for plan in ((), ("silent",), ("silent", "garbage")):
         runs = 0
-        for tear in TEAR_MODES:
+        tears = TEAR_MODES if SAMPLE == 1 or not plan else TEAR_MODES[:2]
+        for tear in tears:
             n = 1
             while True:
                 if (n + TEAR_MODES.index(tear)) % SAMPLE:
@@ -281,7 +282,7 @@ def test_a_power_cut_at_every_storage_operation_of_a_refund():
                     break
                 runs += 1
                 n += 1
-        assert runs >= 4 * 8 // SAMPLE, (plan, runs)
+        assert runs >= len(tears) * 8 // SAMPLE, (plan, runs)
 
 
 def test_a_refund_txn_record_needs_its_original_and_a_reason():
