@@ -191,7 +191,7 @@ _FATE = {
 assert set(FAULTS) == set(FAULT_KINDS) == set(_FATE)
 
 
-def cases(counts=(1, 2, 3)):
+def cases(counts=(1, 2, 3, 4)):
     """Every cell: each kind x fault x count (a duplicate: counts 1 and 2, the second one hitting
     the next sale; more change nothing)."""
     out = []
