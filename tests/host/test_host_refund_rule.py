@@ -88,7 +88,7 @@ class RefundRule(RuleBasedStateMachine):
         self.t.sign_in()
         self.all_sales = []
         self.taken = 0  # sales minus voids minus refunds of both channels: what left the card
-        self.last_refund = None  # (request frame, the answer's code)
+        self.last_refund: tuple[bytes, str] | None = None  # (request frame, the answer's code)
 
     def teardown(self):
         self.ledger.close()
@@ -122,6 +122,7 @@ class RefundRule(RuleBasedStateMachine):
     @rule()
     def resend_the_last_refund(self):
         """The advice sent again with the same trace (its answer lost): the first answer, nothing moves."""
+        assert self.last_refund is not None
         frame, code = self.last_refund
         answer = decode(self.acquirer.process(frame).answer)
         assert answer[39] == code
