@@ -610,7 +610,7 @@ class Acquirer:
 
     def _esign_upload(self, req, term):
         """Store the signature of a booked transaction once: 94 when one is stored for it already
-        (whatever this one holds), else the checks (esign_problem) and 00 with the upload stored."""
+        (whatever this one holds), else the checks (_esign_problem) and 00 with the upload stored."""
         _need(req, 11)
         _need(req, 60)
         where = (req[41], req[42], msg.batch_of(req), msg.trace_of(req))
