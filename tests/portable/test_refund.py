@@ -15,7 +15,8 @@ from tests.portable.online_kit import Rig, chip, kind
 from virtual.storage import TEAR_MODES, PowerCut
 
 SAMPLE = 3 if sys.implementation.name == "micropython" else 1
-LOST_TEARS = TEAR_MODES[::4] if SAMPLE > 1 else TEAR_MODES[::2]  # the campaigns over a lost answer
+# The tear modes of the campaigns over a lost answer (no slice steps: MicroPython has none)
+LOST_TEARS = (TEAR_MODES[0], TEAR_MODES[-1]) if SAMPLE > 1 else (TEAR_MODES[0], TEAR_MODES[2], TEAR_MODES[4])
 
 
 def _sold(fen=1234, **kw):
