@@ -24,6 +24,28 @@ class Counting(RamStorage):
         RamStorage.write(self, name, data)
 
 
+class Flaky(RamStorage):
+    """RamStorage whose appends fail while `appends_fail`, and whose writes of names starting with
+    `cut_at` raise Cut (the power goes before that write)."""
+
+    appends_fail = False
+    cut_at = None
+
+    def append(self, name, data):
+        if self.appends_fail:
+            raise OSError(5, "I/O error")
+        RamStorage.append(self, name, data)
+
+    def write(self, name, data):
+        if self.cut_at is not None and name.startswith(self.cut_at):
+            raise Cut()
+        RamStorage.write(self, name, data)
+
+
+class Cut(Exception):
+    pass
+
+
 def _txn(trace, batch=1, amount=1234):
     txn = {"kind": "sale", "trace": trace, "batch": batch, "amount": amount}
     txn.update({"card": "621700*********5675", "mode": "insert", "time": 1795392000})
@@ -109,17 +131,13 @@ def test_an_older_batch_state_never_moves_the_merged_one_back():
     assert journal.last["state"] == J.REVERSED  # approved -> reversed is forward: txn's stays
 
 
-def _failing(name, data):
-    raise OSError(5, "I/O error")
-
-
 def test_the_same_trace_in_another_batch_is_not_this_transaction():
-    storage = RamStorage()
+    storage = Flaky()
     journal = Journal(storage)
     _sale(journal, 9, batch=1)
-    storage.append = _failing  # batch 2's sale record is not appended: by_trace(9) is batch 1's
+    storage.appends_fail = True  # batch 2's sale record is not appended: by_trace(9) is batch 1's
     journal.write_ahead(_txn(9, batch=2), _fields(9))  # traces wrapped: batch 2 reuses 9
-    del storage.append
+    storage.appends_fail = False
     journal = Journal(storage)
     assert journal.last["batch"] == 2 and journal.last["state"] == J.SENT
     journal.recover()  # its reversal is pending: the answer is lost, not batch 1's approval
@@ -180,25 +198,16 @@ def test_an_outcome_not_yet_appended_with_its_reversal_pending_is_in_doubt():
 
 
 def test_a_request_never_sent_is_unsent_before_its_reversal_is_cleared():
-    storage = RamStorage()
+    storage = Flaky()
     journal = Journal(storage)
     _sale(journal, 1)
     journal.write_ahead(_txn(2), _fields(2))
-
-    class CutAtClear(Exception):
-        pass
-
-    def cut(name, data):
-        if name.startswith("reversal"):
-            raise CutAtClear()
-        RamStorage.write(storage, name, data)
-
-    storage.write = cut
+    storage.cut_at = "reversal"
     try:
         journal.clear_reversal()  # nothing left the terminal
-    except CutAtClear:
+    except Cut:
         pass
-    del storage.write
+    storage.cut_at = None
     assert B.Batch(storage).state_of(2) == B.UNSENT
     journal = _boot(storage)
     assert journal.last["state"] == J.NOT_SENT and journal.pending_reversal() is None
