@@ -26,10 +26,10 @@ class Counting(RamStorage):
 
 class Flaky(RamStorage):
     """RamStorage whose appends fail while `appends_fail`, and whose writes of names starting with
-    `cut_at` raise Cut (the power goes before that write)."""
+    `cut_before` raise Cut (the power goes before that write)."""
 
     appends_fail = False
-    cut_at = None
+    cut_before = ""
 
     def append(self, name, data):
         if self.appends_fail:
@@ -37,7 +37,7 @@ class Flaky(RamStorage):
         RamStorage.append(self, name, data)
 
     def write(self, name, data):
-        if self.cut_at is not None and name.startswith(self.cut_at):
+        if self.cut_before and name.startswith(self.cut_before):
             raise Cut()
         RamStorage.write(self, name, data)
 
@@ -202,12 +202,12 @@ def test_a_request_never_sent_is_unsent_before_its_reversal_is_cleared():
     journal = Journal(storage)
     _sale(journal, 1)
     journal.write_ahead(_txn(2), _fields(2))
-    storage.cut_at = "reversal"
+    storage.cut_before = "reversal"
     try:
         journal.clear_reversal()  # nothing left the terminal
     except Cut:
         pass
-    storage.cut_at = None
+    storage.cut_before = ""
     assert B.Batch(storage).state_of(2) == B.UNSENT
     journal = _boot(storage)
     assert journal.last["state"] == J.NOT_SENT and journal.pending_reversal() is None
