@@ -242,3 +242,27 @@ def test_the_last_sale_of_a_settled_batch_reads_from_the_archive():
     journal = _boot(storage)
     assert journal.last["state"] == J.APPROVED and journal.last["rrn"] == "000000000003"
     assert journal.needs_showing() is None and journal.batch.count == 0
+
+
+def test_the_records_of_the_firmware_that_rewrote_txn_boot_and_recover():
+    # That firmware wrote txn three times a sale (ahead, the outcome, shown) and mirrored each
+    # into the batch journal: the same records, made here with the record and batch APIs.
+    for shown in (True, False):
+        storage = RamStorage()
+        batch = B.Batch(storage)
+        record = dict(_txn(4), v=1, state=J.APPROVED, code="00", rrn="000000000004", auth="A00004")
+        record.update({"f12": "103000", "f13": "1129", "f15": "", "shown": shown})
+        save(storage, TXN, record, load(storage, TXN))
+        sale = dict(_txn(4))
+        del sale["kind"]
+        batch.begin(B.SALE, sale)
+        batch.change(1, 4, 1795392000, state=B.APPROVED, code="00", rrn="000000000004", auth="A00004")
+        seq = batch.seq
+        journal = _boot(storage)
+        assert journal.last["state"] == J.APPROVED and journal.last["rrn"] == "000000000004"
+        assert (journal.needs_showing() is None) == shown
+        assert journal.batch.seq == seq  # nothing appended
+        journal.mark_shown()
+        assert _boot(storage).needs_showing() is None
+        _sale(journal, 5)  # the next sale over it, in the new way
+        assert _boot(storage).last["state"] == J.APPROVED and journal.batch.state_of(4) == B.APPROVED
