@@ -301,7 +301,7 @@ class Journal:
         `last` unchanged. Then, quietly, what follows from it (a void's original, the audit's
         outcomes): the next recover() appends what a failure left out."""
         try:
-            self._mirror_own(record)
+            self._mirror_own(record, True)
         except JournalFull:
             raise OSError(ENOSPC, "batch journal full")
         except Damaged:
@@ -335,9 +335,15 @@ class Journal:
         if last["kind"] == "void":
             self._mirror_voided(last)
 
-    def _mirror_own(self, last):
+    def _mirror_own(self, last, fast=False):
         batch = self.batch
         trace = last["trace"]
+        if fast and batch.last == (last["batch"], trace):
+            # a step of the transaction the batch appended last: its state from RAM, no frame read
+            # and decoded (mirror(), before each transaction, reads it: a frame that no longer
+            # reads back refuses the transaction)
+            self._mirror_state(last, batch.state_of(trace))
+            return
         view = batch.by_trace(trace)
         if view is not None and view["batch"] != last["batch"]:
             view = None  # the same trace of another batch (wrapped): not this transaction
@@ -355,14 +361,16 @@ class Journal:
                 batch.begin(B.VOID, record)
             else:
                 batch.begin(B.SALE, record)
-            view = batch.by_trace(trace)
-        self._mirror_state(last, view)
+            self._mirror_state(last, B.SENT)
+            return
+        self._mirror_state(last, view["state"])
 
-    def _mirror_state(self, last, view):
+    def _mirror_state(self, last, now):
+        """Append the state `last` holds if the batch's (`now`) may move to it."""
         batch = self.batch
         trace = last["trace"]
         state = last["state"]
-        if state not in _FORWARD.get(view["state"], ()):
+        if state not in _FORWARD.get(now, ()):
             return  # the batch has it, or is past it (an older generation of txn never moves it back)
         if state == REVERSED:
             batch.reversal_outcome(last["batch"], trace, "reversed", self._reversal_code, last["time"])
