@@ -52,7 +52,9 @@ _REVERSAL_FAILED = const(0x10)  # with IN_DOUBT in the state table: its reversal
 _STATE_CODES = {SENT: 1, APPROVED: 2, DECLINED: 3, UNSENT: 4, IN_DOUBT: 5, REVERSED: 6, VOIDED: 7}
 
 # The e-signature's upload state (电子签名上送)
-ESIGN = ("none", "pending", "uploaded", "failed")
+# none: not asked (yet); pending, uploaded, failed: signed, the upload's state (firmware/esign.py);
+# no_pen, no_sig_rule, timeout, cancelled: not signed, and why.
+ESIGN = ("none", "pending", "uploaded", "failed", "no_pen", "no_sig_rule", "timeout", "cancelled")
 REVERSAL_RESULTS = ("reversed", "failed")
 
 # Segment files: "batch.000001" upward. A segment is closed when the next record would take it

@@ -56,6 +56,10 @@ _FIELDS = {
     # A void (消费撤销) reads the sale's card again (the same card: its masked PAN), with its PIN
     # when the card needs one; off: the void goes without card data (F22 012).
     "void_card": (True, lambda v: v is True or v is False, False),
+    # The e-signature (电子签名): how long the signing screen waits for the cardholder, and the
+    # no-signature limit (免签, fen): contactless at or under it takes no signature.
+    "esign_timeout_s": (90, _int(10, 600), False),
+    "esign_free_fen": (100000, _int(0, 10**12 - 1), False),
 }
 
 # How the administrator's parameter editor (firmware/ui/admin.py) shows and types each row of
@@ -87,6 +91,8 @@ FORMS = {
     "no_pin_limit_fen": ("amount", 0, 10**12 - 1),
     "operator_required": ("yesno",),
     "void_card": ("yesno",),
+    "esign_timeout_s": ("number", 10, 600),
+    "esign_free_fen": ("amount", 0, 10**12 - 1),
     "batch_size": ("number", 1, 999),
 }
 
@@ -105,6 +111,8 @@ EDITOR_ORDER = (
     "no_pin_limit_fen",
     "operator_required",
     "void_card",
+    "esign_free_fen",
+    "esign_timeout_s",
     "sign_in_daily",
     "reversal_attempts",
     "batch_size",

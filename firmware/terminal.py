@@ -69,6 +69,11 @@ DROPPED_AT_IDLE = (
     "firmware.ui.slip",
     "firmware.events",
     "firmware.ui.void",
+    "firmware.ui.esign",
+    "firmware.esign",
+    "firmware.sigfile",
+    "firmware.sigimage",
+    "firmware.jbig",
 )
 
 
