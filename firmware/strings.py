@@ -405,7 +405,7 @@ _CATALOG = (
     "esign_not_kept|签名未能保存|Signature not kept\n"
     "esign_image_bad|签名图像损坏|Signature image bad\n"
     "esign_refused|签名上送被拒|Signature refused\n"
-    "esign_refused_line|签名{}被拒 {}|Sig {} refused {}\n"
+    "esign_refused_line|签名上送被拒 {}|Sig refused {}\n"
     "esign_queued|签名待上送|Signatures queued\n"
     "pn_esign_timeout_s|签名超时(秒)|Sign timeout (s)\n"
     "pn_esign_free_fen|免签限额|No-sign limit\n"

@@ -6,7 +6,7 @@ from firmware import esign
 from firmware.jbig import MAX_IMAGE, ImageTooBig, encode_into
 from firmware.money import format_fen
 from firmware.sigimage import AREA_HEIGHT, AREA_WIDTH, Canvas, signature_image
-from firmware.ui.widgets import Screen, center, six_digits
+from firmware.ui.widgets import Screen, center
 from hal.record import Damaged
 from hal.contracts import (
     CAP_BLIT,
@@ -296,8 +296,8 @@ class UploadScreen(Screen):
             return False
         self.queue = None
         t = self.term.t
-        for trace, code in queue.refused:
-            _note(self.then, t("esign_refused_line", six_digits(trace), code))
+        for _trace, code in queue.refused:
+            _note(self.then, t("esign_refused_line", code))
         if queue.left:
             _note(self.then, t("esign_queued"))
         self.term.go(self.then)

@@ -296,10 +296,19 @@ class SlowLink(LoopbackLink):
 class Rig:
     """A terminal on virtual devices with a provisioned security module (TMK loaded, no working
     keys yet), a PIN entry over the keypad, and a FakeHost behind a LoopbackLink. `display`: the
-    board's display (a virtual one by default; the memory bench gives the ESP32 board's driver)."""
+    board's display (a virtual one by default; the memory bench gives the ESP32 board's driver);
+    `signature_pad` likewise (a virtual pad with a pen by default)."""
 
     def __init__(
-        self, storage=None, host=None, link=None, key_store=None, clock=None, display=None, **params
+        self,
+        storage=None,
+        host=None,
+        link=None,
+        key_store=None,
+        clock=None,
+        display=None,
+        signature_pad=None,
+        **params
     ):
         self.raw = VirtualKeypad()
         self.clock = clock or VirtualClock()
@@ -322,6 +331,8 @@ class Rig:
         }
         if display is not None:
             devices["display"] = display
+        if signature_pad is not None:
+            devices["signature_pad"] = signature_pad
         self.board = make_board(**devices)
         if params or storage is None:
             p = Params.load(self.storage)
@@ -337,7 +348,8 @@ class Rig:
         """Power back on with the same storage, key store, host and link (the security module
         reloads its keys from the key store)."""
         self.storage.power_on()
-        return Rig(self.storage, self.host, self.link, self.key_store, self.clock)
+        pad = self.board.signature_pad
+        return Rig(self.storage, self.host, self.link, self.key_store, self.clock, signature_pad=type(pad)())
 
     def press(self, *keys):
         for key in keys:
@@ -369,7 +381,8 @@ class Rig:
 
     def signing(self):
         """True if the signing screen is up (the pad capturing)."""
-        return self.board.signature_pad.active() and "Signature" in self.screen()
+        pad = self.board.signature_pad
+        return getattr(pad, "active", lambda: False)() and "Signature" in self.screen()
 
     def sign(self, strokes=SIGNATURE):
         """If the signing screen is up: the cardholder draws strokes and presses OK."""
