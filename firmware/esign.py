@@ -8,8 +8,8 @@ from firmware.host import messages
 from firmware.host.codec import ProtocolError
 from firmware.host.session import BROKEN, CANCELLED, DONE, NO_ANSWER
 from firmware.online import APPROVED, FAILED, _OneMessage, _unreachable_or
-from hal.contracts import CARD_TAP
 from firmware.sigfile import NO_CODE, name_key, read_image, write_image
+from hal.contracts import CARD_TAP
 from hal.record import Damaged
 
 # The batch journal's e-signature states (firmware/batch.py ESIGN) this module writes
@@ -22,6 +22,7 @@ TIMED_OUT = "timeout"  # not signed: nobody signed within the esign_timeout_s pa
 CANCELLED_SIG = "cancelled"  # not signed: CANCEL on the signing screen
 UNSIGNED = (NO_PEN, NO_SIGNATURE, TIMED_OUT, CANCELLED_SIG)
 DONE_CODES = ("00", "94")  # 94: a duplicate, the host has it already
+
 
 # ---- the capture's rules ----------------------------------------------------------------------------
 def feature_code(f15, rrn):

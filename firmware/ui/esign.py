@@ -7,7 +7,6 @@ from firmware.jbig import MAX_IMAGE, ImageTooBig, encode_into
 from firmware.money import format_fen
 from firmware.sigimage import AREA_HEIGHT, AREA_WIDTH, Canvas, signature_image
 from firmware.ui.widgets import Screen, center
-from hal.record import Damaged
 from hal.contracts import (
     CAP_BLIT,
     CAP_PEN,
@@ -20,7 +19,9 @@ from hal.contracts import (
     SIG_PEN_UP,
     SIG_POINT,
     has,
+    ticks_diff,
 )
+from hal.record import Damaged
 
 _PEN_UP = 0xFF  # in the points buffer: a stroke ends (x is always below the area's width, 240)
 _DRAW_EVERY = 8  # points between redraws while the pen moves (a pen-up always redraws)
@@ -113,14 +114,14 @@ class SignatureScreen(Screen):
         self.view = view
         self.then = then
         self.code = esign.feature_code(view["f15"], view["rrn"])
-        self.canvas = Canvas()
+        self.canvas = Canvas()  # type: Canvas | None
         self.points = bytearray()
         self.strokes = 0
         self._down = False
         self._last = (0, 0)
         self._moved = 0
         self._hint = None
-        self._quiet_s = 0
+        self._quiet_since = term.clock.ticks_ms()
         self._done = False
         self.top = 0
 
@@ -149,7 +150,7 @@ class SignatureScreen(Screen):
         if self._done:
             return
         kind, data = event
-        self._quiet_s = 0
+        self._quiet_since = self.term.clock.ticks_ms()
         if kind == SIG_POINT:
             x, y = data
             if not (0 <= x < AREA_WIDTH and 0 <= y < AREA_HEIGHT):
@@ -181,7 +182,7 @@ class SignatureScreen(Screen):
     def on_key(self, key):
         if self._done:
             return False
-        self._quiet_s = 0
+        self._quiet_since = self.term.clock.ticks_ms()
         if key == KEY_ENTER:
             self.confirm()
         elif key == KEY_CLEAR:
@@ -195,8 +196,8 @@ class SignatureScreen(Screen):
     def on_second(self):
         if self._done:
             return False
-        self._quiet_s += 1
-        if self._quiet_s >= self.term.params.esign_timeout_s:
+        quiet_ms = ticks_diff(self.term.clock.ticks_ms(), self._quiet_since)
+        if quiet_ms >= self.term.params.esign_timeout_s * 1000:
             self._unsigned(esign.TIMED_OUT)
         return True
 
@@ -300,6 +301,7 @@ class UploadScreen(Screen):
             _note(self.then, t("esign_refused_line", code))
         if queue.left:
             _note(self.then, t("esign_queued"))
+        self.term.restart_idle_timer()
         self.term.go(self.then)
         return True
 

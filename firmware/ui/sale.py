@@ -1,6 +1,7 @@
 # The sale flow after the card is read: PIN entry when the card needs one, authorising (the host
-# session with its countdown), the signature when approved (firmware/ui/esign.py), the result. Never shows a full PAN or a PIN digit; the card's track 2
-# is taken only when the request is built and dropped on every other way out.
+# session with its countdown), the signature when approved (firmware/ui/esign.py), the result.
+# Never shows a full PAN or a PIN digit; the card's track 2 is taken only when the request is built
+# and dropped on every other way out.
 
 from firmware.card import PIN_NONE, PIN_OPTIONAL, pin_rule
 from firmware.errors import FlowUnavailable

@@ -308,7 +308,7 @@ class Rig:
         clock=None,
         display=None,
         signature_pad=None,
-        **params
+        **params,
     ):
         self.raw = VirtualKeypad()
         self.clock = clock or VirtualClock()

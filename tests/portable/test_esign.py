@@ -320,3 +320,14 @@ def test_a_power_cut_at_every_storage_operation_of_the_signature_never_loses_or_
             runs += 1
             n += 1
     assert runs >= 5 * 4 // SAMPLE and kept > 0, (runs, kept)
+
+
+def test_the_result_after_a_signing_timeout_gets_its_whole_idle_timeout():
+    rig = _signed_rig()  # esign_timeout_s 90, idle_timeout_s 60
+    rig.sale(500, sign=False)
+    rig.wait(90)
+    assert "Approved" in rig.screen()  # not gone to idle at once: 90 s passed without a key
+    rig.wait(59)
+    assert "Approved" in rig.screen()
+    rig.wait(1)
+    assert "ENTER for menu" in rig.screen()

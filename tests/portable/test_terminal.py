@@ -374,7 +374,7 @@ GOLDEN_SESSION = (
     "ENTER",
     "CANCEL",
 )
-GOLDEN_DIGEST = "b24d8bd149728d5dcaac6f565c4e78fc2e8a3e57c51190d7ae4a2e705c027191"  # params: esign_timeout_s, esign_free_fen
+GOLDEN_DIGEST = "b24d8bd149728d5dcaac6f565c4e78fc2e8a3e57c51190d7ae4a2e705c027191"  # params: esign_*
 
 
 def golden_session(language):
