@@ -144,7 +144,7 @@ def _finish(run):
 # ---- the happy path ---------------------------------------------------------------------------
 def test_sign_in_then_an_approved_sale_with_a_pin_over_tcp(tmp_path, capsys):
     run = Run(tmp_path)
-    run.run("expect Not signed in\nexpect Link up\n" + _sale(1234) + "expect Approved\nexpect RRN\n"
+    run.run("expect Not signed in\nexpect Link up\n" + _sale(1234) + "sign\nexpect Approved\nexpect RRN\n"
             "key ENTER\nexpect Signed in\n", capsys)  # fmt: skip
     kinds = [decode(f).mti for f in run.frames()]
     assert kinds == ["0800", "0200"]
@@ -160,9 +160,9 @@ def test_sign_in_then_an_approved_sale_with_a_pin_over_tcp(tmp_path, capsys):
 
 def test_the_ledger_survives_runs_and_reboots_beside_the_state(tmp_path, capsys):
     run = Run(tmp_path)
-    run.run(_sale(100) + "expect Approved\nkey ENTER\nreboot\n" + _sale(200) + "expect Approved\n", capsys)
+    run.run(_sale(100) + "sign\nexpect Approved\nkey ENTER\nreboot\n" + _sale(200) + "sign\nexpect Approved\n", capsys)
     # a result not dismissed before the power went is shown again at the next boot
-    run.run("expect Last transaction\nkey ENTER\n" + _sale(300) + "expect Approved\n", capsys)
+    run.run("expect Last transaction\nkey ENTER\n" + _sale(300) + "sign\nexpect Approved\n", capsys)
     assert [t[2] for t in run.txns()] == [100, 200, 300]
     assert Path(host_db(str(run.state))).parent == tmp_path / "state-host"
     assert not any(name.startswith("ledger") for name in os.listdir(run.state))
@@ -183,7 +183,7 @@ def test_the_ledger_survives_runs_and_reboots_beside_the_state(tmp_path, capsys)
 )
 def test_each_declined_magic_amount_shows_its_message_and_books_nothing(tmp_path, capsys, amount, text):
     run = Run(tmp_path)
-    run.run(_sale(amount) + "expect {}\nkey ENTER\n".format(text) + _sale(100) + "expect Approved\n", capsys)
+    run.run(_sale(amount) + "expect {}\nkey ENTER\n".format(text) + _sale(100) + "sign\nexpect Approved\n", capsys)
     assert run.txns() == [(3, "sale", 100, "ok")]
     assert run.journal().reversal["state"] == J.NONE
     assert not [m for m, _ in run.requests() if m == "0400"]
@@ -209,7 +209,7 @@ def test_pin_timed_out_says_so_and_sends_no_sale(tmp_path, capsys):
 def test_wrong_pin_is_declined_55_then_the_right_one_is_approved(tmp_path, capsys):
     run = Run(tmp_path)
     run.run(
-        _sale(500, "654321") + "expect Incorrect PIN\nkey ENTER\n" + _sale(500) + "expect Approved\n", capsys
+        _sale(500, "654321") + "expect Incorrect PIN\nkey ENTER\n" + _sale(500) + "sign\nexpect Approved\n", capsys
     )
     assert run.txns() == [(3, "sale", 500, "ok")]
     assert run.balance() == OPENING_BALANCE - 500
@@ -219,7 +219,7 @@ def test_wrong_pin_is_declined_55_then_the_right_one_is_approved(tmp_path, capsy
 def test_host_down_nothing_left_nothing_to_reverse(tmp_path, capsys):
     run = Run(tmp_path)
     run.run(_sale(100) + "key ENTER\nhost down\n" + _sale(700) + "expect Host unreachable\nkey ENTER\n"
-            "host up\n" + _sale(800) + "expect Approved\n", capsys)  # fmt: skip
+            "host up\n" + _sale(800) + "sign\nexpect Approved\n", capsys)  # fmt: skip
     assert [t[2] for t in run.txns()] == [100, 800]
     assert "0400" not in [m for m, _ in run.requests()]
     _finish(run)
@@ -241,9 +241,9 @@ def test_a_fault_on_a_sale_never_charges_twice_and_its_reversal_clears_at_the_ne
     tmp_path, capsys, kind, shown, status
 ):
     run = Run(tmp_path)
-    text = _sale(100) + "expect Approved\nkey ENTER\n"
+    text = _sale(100) + "sign\nexpect Approved\nkey ENTER\n"
     text += "host fault {} on 0200\n".format(kind) + _sale(2000) + "expect " + shown + "\n"
-    text += "key ENTER\nhost clear\n" + _sale(300) + "expect Approved\n"
+    text += "key ENTER\nhost clear\n" + _sale(300) + "sign\nexpect Approved\n"
     run.run(text, capsys)
     txns = run.txns()
     assert [(t[2], t[3]) for t in txns] == [(100, "ok"), (2000, status), (300, "ok")]
@@ -364,7 +364,7 @@ def test_an_external_host_is_used_by_host_ip_port(tmp_path, capsys):
     port = host.start()
     try:
         script = tmp_path / "s.txt"
-        script.write_text(_sale(4321) + "expect Approved\n")
+        script.write_text(_sale(4321) + "sign\nexpect Approved\n")
         assert (
             main(["run", "--lang", "en", "--quiet", "--host", "127.0.0.1:{}".format(port), str(script)]) == 0
         )
