@@ -160,7 +160,10 @@ def test_sign_in_then_an_approved_sale_with_a_pin_over_tcp(tmp_path, capsys):
 
 def test_the_ledger_survives_runs_and_reboots_beside_the_state(tmp_path, capsys):
     run = Run(tmp_path)
-    run.run(_sale(100) + "sign\nexpect Approved\nkey ENTER\nreboot\n" + _sale(200) + "sign\nexpect Approved\n", capsys)
+    run.run(
+        _sale(100) + "sign\nexpect Approved\nkey ENTER\nreboot\n" + _sale(200) + "sign\nexpect Approved\n",
+        capsys,
+    )
     # a result not dismissed before the power went is shown again at the next boot
     run.run("expect Last transaction\nkey ENTER\n" + _sale(300) + "sign\nexpect Approved\n", capsys)
     assert [t[2] for t in run.txns()] == [100, 200, 300]
@@ -168,7 +171,16 @@ def test_the_ledger_survives_runs_and_reboots_beside_the_state(tmp_path, capsys)
     assert not any(name.startswith("ledger") for name in os.listdir(run.state))
     # a reboot needs no new sign-in (the host kept the working keys, as an acquirer does); a new
     # run's embedded host is a restarted acquirer without them: the terminal signs in first
-    assert [decode(f).mti for f in run.frames()] == ["0800", "0200", "0820", "0200", "0820", "0800", "0200", "0820"]
+    assert [decode(f).mti for f in run.frames()] == [
+        "0800",
+        "0200",
+        "0820",
+        "0200",
+        "0820",
+        "0800",
+        "0200",
+        "0820",
+    ]
     _finish(run)
 
 
@@ -183,7 +195,9 @@ def test_the_ledger_survives_runs_and_reboots_beside_the_state(tmp_path, capsys)
 )
 def test_each_declined_magic_amount_shows_its_message_and_books_nothing(tmp_path, capsys, amount, text):
     run = Run(tmp_path)
-    run.run(_sale(amount) + "expect {}\nkey ENTER\n".format(text) + _sale(100) + "sign\nexpect Approved\n", capsys)
+    run.run(
+        _sale(amount) + "expect {}\nkey ENTER\n".format(text) + _sale(100) + "sign\nexpect Approved\n", capsys
+    )
     assert run.txns() == [(3, "sale", 100, "ok")]
     assert run.journal().reversal["state"] == J.NONE
     assert not [m for m, _ in run.requests() if m == "0400"]
@@ -209,7 +223,8 @@ def test_pin_timed_out_says_so_and_sends_no_sale(tmp_path, capsys):
 def test_wrong_pin_is_declined_55_then_the_right_one_is_approved(tmp_path, capsys):
     run = Run(tmp_path)
     run.run(
-        _sale(500, "654321") + "expect Incorrect PIN\nkey ENTER\n" + _sale(500) + "sign\nexpect Approved\n", capsys
+        _sale(500, "654321") + "expect Incorrect PIN\nkey ENTER\n" + _sale(500) + "sign\nexpect Approved\n",
+        capsys,
     )
     assert run.txns() == [(3, "sale", 500, "ok")]
     assert run.balance() == OPENING_BALANCE - 500
