@@ -3,6 +3,7 @@
 # JBIG-KIT's jbgtopbm decodes the stored field 62 to exactly the drawn bitmap (as our decoder does).
 import sqlite3
 import subprocess
+import sys
 from pathlib import Path
 
 from firmware import jbigdec
@@ -41,3 +42,19 @@ def test_the_hosts_stored_upload_decodes_with_jbgtopbm_to_the_drawn_signature(tm
     assert bytes(jbigdec.decode(image)[2]) == drawn
     # the terminal keeps the very bytes it sent, beside its journal record
     assert read_image(DirStorage(str(state)), batch, trace)[0] == bytes(image)
+
+
+def test_the_piped_line_mode_never_hangs_on_the_signing_screen():
+    # Nobody signs: the steps after it still run (the terminal waits on its own clock, which only
+    # `wait` moves), and the signing screen's timeout ends it when `wait` lets it.
+    lines = "key ENTER 1 1234 ENTER\ninsert debit\nkey 123456 ENTER\nexpect 请持卡人签名\nkey 5\nwait 90\nexpect 交易成功\n"
+    done = subprocess.run(
+        [sys.executable, "-m", "sim"],
+        input=lines + "quit\n",
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=ROOT,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "expected" not in done.stderr, done.stderr
