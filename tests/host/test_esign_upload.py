@@ -47,7 +47,8 @@ def test_the_hosts_stored_upload_decodes_with_jbgtopbm_to_the_drawn_signature(tm
 def test_the_piped_line_mode_never_hangs_on_the_signing_screen():
     # Nobody signs: the steps after it still run (the terminal waits on its own clock, which only
     # `wait` moves), and the signing screen's timeout ends it when `wait` lets it.
-    lines = "key ENTER 1 1234 ENTER\ninsert debit\nkey 123456 ENTER\nexpect 请持卡人签名\nkey 5\nwait 90\nexpect 交易成功\n"
+    lines = "key ENTER 1 1234 ENTER\ninsert debit\nkey 123456 ENTER\nexpect 请持卡人签名\n"
+    lines += "key 5\nwait 90\nexpect 交易成功\n"
     done = subprocess.run(
         [sys.executable, "-m", "sim"],
         input=lines + "quit\n",
