@@ -52,7 +52,7 @@ def sale_lines(fen):
 
 
 def approved_sale_lines(fen):
-    return sale_lines(fen) + ["expect Approved", "key ENTER"]
+    return sale_lines(fen) + ["sign", "expect Approved", "key ENTER"]
 
 
 # The void of the batch's first sale (trace 2: the sign-in took trace 1). The supervisor's factory
@@ -227,9 +227,12 @@ class Run:
         return scenario.screen_text(self.sc.board.display)
 
     def answer(self):
-        """Let a held answer time out (as the terminal's clock runs), then the screen."""
+        """Let a held answer time out (as the terminal's clock runs), the signature when one is
+        asked for, then the screen."""
         if "Waiting for host" in self.screen():
             self.do("wait {}".format(TIMEOUT_S))
+        if "Cardholder, sign" in self.screen():  # approved: the cardholder signs at once
+            self.do("sign")
         return self.screen()
 
 

@@ -80,6 +80,9 @@ def test_sale_end_to_end_keyboard_and_mouse():
                 assert "Enter PIN" in _screen(sim)
                 await pilot.press(*"123456", "enter")  # the keyboard: the PIN goes to the PIN entry
                 await pilot.pause()
+                assert "Cardholder, sign" in _screen(sim)
+                await pilot.click("#sign")  # the cardholder signs (the mouse: a drawn signature, OK)
+                await pilot.pause()
                 screen = _screen(sim)
                 assert "Approved" in screen and "Trace 000002" in screen
                 pane = _pane(sim)
@@ -113,7 +116,7 @@ def test_lost_answer_times_out_and_its_reversal_clears():
                 assert "× no answer" in _pane(sim)
                 assert "reversal pending: trace 000002" in sim.status()
                 await pilot.press("enter")
-                await pilot.press("enter", "1", "5", "0", "0", "enter", "i", *"123456", "enter")
+                await pilot.press("enter", "1", "5", "0", "0", "enter", "i", *"123456", "enter", "w")
                 await pilot.pause()
                 assert "Approved" in _screen(sim) and "Trace 000003" in _screen(sim)
                 pane = _pane(sim)
@@ -145,7 +148,7 @@ def test_quit_mid_sale_then_the_next_start_recovers(tmp_path):
             async with app.run_test(size=(120, 40)) as pilot:
                 assert "In doubt: reversal" in _screen(sim)
                 assert "reversal pending: trace 000002" in sim.status()
-                await pilot.press("enter", "enter", "1", "5", "0", "0", "enter", "i", *"123456", "enter")
+                await pilot.press("enter", "enter", "1", "5", "0", "0", "enter", "i", *"123456", "enter", "w")
                 await pilot.pause()
                 assert "Approved" in _screen(sim)
                 assert "← 0410 reversal   trace 000002 ¥12.34 00 approved" in _pane(sim)
