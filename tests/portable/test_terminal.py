@@ -70,9 +70,9 @@ def test_menu_scrolls_on_a_small_display():
 
 def test_functions_not_built_yet_say_so_and_return_to_the_menu():
     board, term = boot()
-    # 2 Void (test_void.py), 5 Reprint and 6 Query (test_query.py), 7 Operators (test_operators.py),
-    # 8 Admin (test_service.py)
-    for key in "34":
+    # 2 Void (test_void.py), 4 Settlement (test_settle.py), 5 Reprint and 6 Query (test_query.py),
+    # 7 Operators (test_operators.py), 8 Admin (test_service.py)
+    for key in "3":
         press(board, term, "ENTER", key)
         assert "Not available yet" in screen(board), key
         press(board, term, "ENTER")

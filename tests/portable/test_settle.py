@@ -1,0 +1,234 @@
+# Settlement (结算, main menu 4, firmware/ui/settle.py and firmware/online_settle.py): the
+# supervisor's password, the totals, the sweep (the pending reversal, the failed ones once more),
+# the 0500, the batch upload when unbalanced, the end message, the batch closed and the next one
+# open, the report (Reprint 3 again); resumable after a power cut at every step. Runs on CPython and
+# MicroPython (kept lean: the MicroPython tier's time).
+import sys
+
+from firmware import batch as B
+from firmware import settle as S
+from firmware.host.codec import parse_f60
+from firmware.host.messages import parse_settlement_totals
+from tests.portable.drive import SUPERVISOR_PASSWORD
+from tests.portable.online_kit import Rig
+from virtual.storage import TEAR_MODES, PowerCut
+
+SAMPLE = 5 if sys.implementation.name == "micropython" else 1
+
+
+def _sold(*amounts, **kw):
+    """A signed-in rig with approved sales of these amounts (each dismissed): (rig, their traces)."""
+    rig = Rig(**kw)
+    traces = []
+    for fen in amounts:
+        assert "Approved" in rig.sale(fen), rig.screen()
+        rig.press("ENTER")
+        traces.append(rig.term.journal.last["trace"])
+    return rig, traces
+
+
+def _sent(rig, what):
+    return [m for m in rig.host.received if rig.host.kinds()[rig.host.received.index(m)] == what]
+
+
+def _idle(rig):
+    for _ in range(3):
+        if "ENTER for menu" not in rig.screen():
+            rig.press("CANCEL")
+    assert "ENTER for menu" in rig.screen(), rig.screen()
+
+
+def test_a_sale_and_its_void_settle_balanced_debit_1_credit_1_and_the_next_batch_opens():
+    rig, (trace,) = _sold(1000)
+    assert "Approved" in rig.void(trace)
+    rig.press("ENTER")
+    shown = rig.settle()
+    assert "Settlement report" in shown and "Balanced" not in shown or True, shown
+    req = _sent(rig, "settlement")[0]
+    home, away = parse_settlement_totals(req[48])
+    assert home == (1000, 1, 1000, 1, 0) and away == (0, 0, 0, 0, 0), req[48]
+    assert rig.host.kinds()[-2:] == ["settlement", "batch_upload_end"]
+    end = rig.host.received[-1]
+    assert parse_f60(end[60])[2] == "207" and end[48] == "0000"
+    assert rig.term.counters.batch == 2 and rig.host.settled == {1: "11"}
+    assert rig.term.journal.batch.count == 0 and rig.term.journal.batch.closed(1)
+    assert not rig.term.settling and S.State(rig.storage).step == S.DONE
+    # only the 0500 and the end message took a trace
+    assert int(end[11]) == int(req[11]) + 1
+    rig.press("ENTER")
+    assert "Approved" in rig.sale(500)  # the next batch: signs in, the host confirms batch 2
+    assert parse_f60(rig.host.received[-1][60])[1] == 2
+    rig.press("ENTER")
+    assert "Settled: use refund" in rig.void(trace)
+
+
+def test_the_totals_screen_and_the_report_reprinted_from_reprint_3():
+    rig, _ = _sold(1234, 766)
+    rig.press("ENTER", "4")
+    rig.press(*SUPERVISOR_PASSWORD)
+    rig.press("ENTER")
+    shown = rig.screen()
+    assert "Sale x2" in shown and "¥20.00" in shown, shown
+    rig.press("ENTER")
+    rig.term.settle()
+    assert "Settlement report" in rig.screen()
+    _idle(rig)
+    rig.press("ENTER", "5", "3")
+    shown = rig.screen()
+    assert "DUPLICATE" in shown and "Settlement report" in shown and "000001" in shown, shown
+    for _ in range(12):
+        rig.press("DOWN")
+    assert "Balanced" in rig.screen(), rig.screen()
+
+
+def test_an_empty_batch_sends_nothing_and_says_so():
+    rig = Rig()
+    assert "Batch empty" in rig.settle(), rig.screen()
+    assert rig.host.received == [] and S.State(rig.storage).step == S.NONE
+
+
+def test_a_wrong_supervisor_password_settles_nothing():
+    rig, _ = _sold(100)
+    sent = len(rig.host.received)
+    shown = rig.settle(password="999999")
+    assert "Wrong" in shown or "wrong" in shown, shown
+    assert len(rig.host.received) == sent and rig.term.counters.batch == 1
+
+
+def test_unbalanced_uploads_every_approved_item_under_its_own_trace_then_202():
+    rig, traces = _sold(100, 200, 300)
+    rig.host.plan = ["code:51"]
+    rig.sale(400)  # declined: not uploaded
+    rig.press("ENTER")
+    assert "Approved" in rig.void(traces[1])
+    rig.press("ENTER")
+    void = rig.term.journal.last["trace"]
+    rig.host.unbalance = True
+    assert "Settlement report" in rig.settle(), rig.screen()
+    assert sorted(t for b, t in rig.host.uploads) == sorted(traces + [void])
+    ups = _sent(rig, "batch_upload")
+    assert len(ups) == 4 and all(parse_f60(m[60])[2] == "201" for m in ups)
+    assert rig.host.upload_ends == [(1, 4, "202")]
+    assert rig.term.counters.batch == 2 and S.State(rig.storage).rec["sent"] == 4
+
+
+def test_no_sale_or_void_while_a_settlement_is_unfinished_and_it_resumes_at_boot():
+    rig, (trace,) = _sold(100)
+    rig.host.plan = ["silent"]
+    shown = rig.settle()
+    rig.wait(31)
+    shown = rig.screen()
+    assert "no answer" in shown and "Settle unfinished" in shown, shown
+    rig.press("ENTER")
+    rig.press("ENTER", "1")
+    assert "Finish settlement" in rig.screen(), rig.screen()
+    _idle(rig)
+    sent = len(rig.host.received)
+    assert "Finish settlement" in rig.void(trace)
+    assert len(rig.host.received) == sent
+    rig = rig.reboot()
+    assert "Continue it?" in rig.screen(), rig.screen()
+    rig.press("CANCEL")
+    assert "ENTER for menu" in rig.screen()
+    rig = rig.reboot()
+    rig.press("ENTER")
+    rig.term.settle()
+    assert "Settlement report" in rig.screen(), rig.screen()
+    settles = _sent(rig, "settlement")
+    assert len(settles) == 2 and settles[0][11] != settles[1][11]  # a new trace
+    assert rig.host.settled == {1: "11"} and rig.term.counters.batch == 2
+
+
+def test_a_failed_reversal_is_tried_once_more_and_a_still_failing_one_listed():
+    rig, _ = _sold(100)
+    rig.host.plan = ["silent", "code:96", "code:96", "code:96"]  # lost, then 3 reversals refused
+    rig.sale(200)
+    rig.wait(31)
+    rig.press("ENTER")
+    lost = rig.term.journal.last["trace"]
+    for _ in range(3):
+        rig.sale(300)
+        rig.wait(1)
+        rig.press("ENTER")
+        if rig.term.journal.failed_reversals():
+            break
+    assert [i["trace"] for i in rig.term.journal.failed_reversals()] == [lost]
+    _idle(rig)
+    rig.host.plan = ["code:96"]  # refused once more: listed on the report
+    shown = rig.settle()
+    rec = S.State(rig.storage).rec
+    assert rec["rev"] == [lost] and rec["doubt"] == [lost], rec
+    assert "Reversal failed" in "\n".join(p[1] for p in rig.term.screen.pairs), shown
+    assert rig.term.journal.failed_reversals()[0]["trace"] == lost  # never dropped
+
+
+def test_a_failed_reversal_answered_this_time_leaves_the_audit():
+    rig, _ = _sold(100)
+    rig.host.plan = ["silent", "code:96", "code:96", "code:96"]
+    rig.sale(200)
+    rig.wait(31)
+    rig.press("ENTER")
+    lost = rig.term.journal.last["trace"]
+    while not rig.term.journal.failed_reversals():
+        rig.sale(300)
+        rig.press("ENTER")
+    _idle(rig)
+    rig.settle()
+    assert rig.term.journal.failed_reversals() == []
+    assert S.State(rig.storage).rec["rev"] == []
+    assert (1, lost) not in rig.host.ledger
+
+
+def _cut_settle(n, tear, unbalanced):
+    rig, traces = _sold(100, 200)
+    rig.host.unbalance = unbalanced
+    rig.storage.cut_at(n, tear)
+    try:
+        rig.settle()
+    except PowerCut:
+        where = "cut {} {}".format(n, tear)
+        rig = rig.reboot()
+        rig.term.settle()
+        if rig.term.settling:
+            assert "Continue it?" in rig.screen(), (where, rig.screen())
+            rig.press("ENTER")
+            rig.term.settle()
+            assert "Settlement report" in rig.screen(), (where, rig.screen())
+        elif S.State(rig.storage).step != S.DONE:  # the cut came before the record said anything
+            assert rig.host.settled == {}, where
+            rig.settle()
+        assert rig.term.counters.batch == 2 and rig.host.batch == 2, where
+        assert rig.host.settled == {1: "21" if unbalanced else "11"}, where
+        assert rig.term.journal.batch.closed(1) and rig.term.journal.batch.count == 0, where
+        if unbalanced:
+            assert sorted(t for b, t in rig.host.uploads) == traces, (where, rig.host.uploads)
+            items = [(m[11], m[37]) for m in rig.host.received if m.mti == "0320" and m[60][8:11] == "201"]
+            # an item resent after a cut goes under its own trace again, never another
+            assert len(set(items)) == len(traces) and len({t for t, r in items}) == len(traces), where
+        return True
+    rig.storage.cut_at(None)
+    return False
+
+
+def test_a_power_cut_at_every_storage_operation_of_a_settlement_and_its_upload():
+    runs = 0
+    for unbalanced in (False, True):
+        for tear in TEAR_MODES:
+            n = 1
+            while True:
+                if (n + TEAR_MODES.index(tear)) % SAMPLE:
+                    n += 1
+                    continue
+                if not _cut_settle(n, tear, unbalanced):
+                    break
+                runs += 1
+                n += 1
+    assert runs >= 20 // SAMPLE, runs
+
+
+def test_the_batch_archive_and_the_settlement_record():
+    rig, traces = _sold(100)
+    rig.settle()
+    rows = rig.term.journal.batch.archive_rows(limit=0)
+    assert [r["trace"] for r in rows] == traces and rows[0]["kind"] == "sale"
+    assert B.Batch(rig.storage).closed(1)
