@@ -232,3 +232,70 @@ def test_the_batch_archive_and_the_settlement_record():
     rows = rig.term.journal.batch.archive_rows(limit=0)
     assert [r["trace"] for r in rows] == traces and rows[0]["kind"] == "sale"
     assert B.Batch(rig.storage).closed(1)
+
+
+def _cut_waiting(k, unbalanced):
+    """The k-th request of a settlement (0500, items, end) reaches the host, which processes it,
+    and the power goes while the terminal waits for its answer. After the reboot, continued: False
+    once k is past the last request."""
+    rig, traces = _sold(100, 200)
+    rig.host.unbalance = unbalanced
+    before = len(rig.host.received)
+    rig.host.plan = ["ok"] * k + ["silent"]
+    rig.settle()
+    if rig.host.plan:  # fewer than k + 1 requests: nothing was cut
+        assert "Settlement report" in rig.screen(), rig.screen()
+        return False
+    where = "waiting for request {}".format(k)
+    assert len(rig.host.received) == before + k + 1, where
+    rig = rig.reboot()
+    assert "Continue it?" in rig.screen(), (where, rig.screen())
+    rig.press("ENTER")
+    rig.term.settle()
+    assert "Settlement report" in rig.screen(), (where, rig.screen())
+    assert rig.term.counters.batch == 2 and rig.host.batch == 2, where
+    assert list(rig.host.settled) == [1], where
+    ups = [m for m in rig.host.received if m.mti == "0320" and m[60][8:11] == "201"]
+    assert sorted(t for b, t in rig.host.uploads) == (traces if unbalanced else []), where
+    assert len({(m[11], m[37]) for m in ups}) == len(rig.host.uploads), where  # one trace each
+    assert [e[1] for e in rig.host.upload_ends][-1] == (2 if unbalanced else 0), where
+    return True
+
+
+def test_a_power_cut_while_waiting_for_each_answer_of_a_settlement():
+    for unbalanced in (False, True):
+        k = 0
+        while _cut_waiting(k, unbalanced):
+            k += 1
+        assert k == (4 if unbalanced else 2), (unbalanced, k)
+
+
+def test_host_faults_on_the_0500_and_on_the_items_say_what_happened():
+    rig, traces = _sold(100, 200)
+    rig.host.plan = ["code:96"]  # the host refuses: shown, the batch stays open, sales go on
+    shown = rig.settle()
+    assert "Settlement refused" in shown, shown
+    assert not rig.term.settling and rig.term.counters.batch == 1
+    rig.press("ENTER")
+    assert "Approved" in rig.sale(300)
+    rig.press("ENTER")
+    rig.host.unbalance = True
+    rig.host.plan = ["garbage"]  # not an answer: unfinished, continued later with a new trace
+    shown = rig.settle()
+    assert "Settle unfinished" in shown and rig.term.settling, shown
+    rig.press("ENTER")
+    # the first item declined (listed), the second unanswered three times (the upload stops there)
+    rig.host.plan = ["ok", "code:30", "silent", "silent", "silent"]
+    rig.press("ENTER", "4")
+    assert "Continue it?" in rig.screen(), rig.screen()
+    rig.press("ENTER")
+    for _ in range(100):  # three timeouts, a second at a time, until the report shows
+        if "Settlement report" in rig.screen():
+            break
+        rig.wait(1)
+    assert "Settlement report" in rig.screen(), rig.screen()
+    rec = S.State(rig.storage).rec
+    assert rec["fail"] == traces and rec["nfail"] == 2 and rec["stopped"] and rec["sent"] == 0, rec
+    assert rig.host.upload_ends == [(1, 0, "202")]
+    lines = "\n".join(p[0] + " " + p[1] for p in rig.term.screen.pairs)
+    assert "Upload stopped" in lines and "Not uploaded 2" in lines, lines
