@@ -299,3 +299,13 @@ def test_host_faults_on_the_0500_and_on_the_items_say_what_happened():
     assert rig.host.upload_ends == [(1, 0, "202")]
     lines = "\n".join(p[0] + " " + p[1] for p in rig.term.screen.pairs)
     assert "Upload stopped" in lines and "Not uploaded 2" in lines, lines
+
+
+def test_a_duplicated_answer_to_the_0500_and_to_an_item_is_taken_once():
+    rig, traces = _sold(100, 200)
+    rig.host.unbalance = True
+    rig.host.plan = ["dup", "dup", "ok", "dup"]  # the 0500, the first item, the second, the end
+    assert "Settlement report" in rig.settle(), rig.screen()
+    rec = S.State(rig.storage).rec
+    assert rec["sent"] == 2 and rec["nfail"] == 0 and rig.host.upload_ends == [(1, 2, "202")]
+    assert rig.term.counters.batch == 2
