@@ -88,8 +88,9 @@ SERVICE = ("ENTER", "8") + _ADMIN_KEYS + ("2", "CANCEL", "8", "ENTER", "CANCEL",
 # After the whole sale, on the same terminal: the batch filled to a full one (SETTLE_BATCH approved
 # sales, appended to the batch journal directly: the storage is a board's flash), then settlement
 # (menu 4, the supervisor's password: tests/portable/drive.py SUPERVISOR_PASSWORD, not imported
-# here; the totals; ENTER, pressed by the phase that runs it) against the rig's host answering unbalanced, so every item goes up in a
-# batch upload (0320 each), the end message, the batch closed, the report shown.
+# here; the totals; ENTER, pressed by the phase that runs it) against the rig's host answering
+# unbalanced, so every item goes up in a batch upload (0320 each), the end message, the batch
+# closed, the report shown.
 SETTLE_BATCH = 500
 SETTLE_KEYS = ("ENTER", "4") + tuple("202612") + ("ENTER",)
 _SETTLE_STEPS = 40000  # loop passes for the settlement of the full batch (one exchange takes a few)
