@@ -46,6 +46,11 @@ class Settlement(Online):
         Online.__init__(self, term, None)
 
     # ---- the order -----------------------------------------------------------------------------
+    def _next(self):
+        if self.state.step == S.CLOSE:  # the closing is local: no sign-in or host needed for it
+            return self._close()
+        Online._next(self)
+
     def _reversal_over(self):
         Online._reversal_over(self)
         if self.outcome == FAILED and self.message == "reversal_pending":

@@ -309,3 +309,23 @@ def test_a_duplicated_answer_to_the_0500_and_to_an_item_is_taken_once():
     rec = S.State(rig.storage).rec
     assert rec["sent"] == 2 and rec["nfail"] == 0 and rig.host.upload_ends == [(1, 2, "202")]
     assert rig.term.counters.batch == 2
+
+
+def test_a_settlement_cut_at_its_closing_closes_without_the_host():
+    rig, _ = _sold(100)
+    rig.host.plan = ["ok", "silent"]  # the end message's answer lost: unfinished at "end"
+    rig.settle()
+    rig.wait(31)
+    st = S.State(rig.storage)
+    assert st.step == S.END and rig.term.counters.batch == 1
+    st.write(step=S.CLOSE)  # as a cut between the end's answer and the closing leaves it
+    rig.term.journal.need_sign_in()  # a sign-in due: the closing goes without it
+    rig = rig.reboot()
+    rig.link.attached = False  # no host: the closing needs none
+    sent = len(rig.host.received)
+    assert "Continue it?" in rig.screen(), rig.screen()
+    rig.press("ENTER")
+    rig.term.settle()
+    assert "Settlement report" in rig.screen(), rig.screen()
+    assert len(rig.host.received) == sent and S.State(rig.storage).step == S.DONE
+    assert rig.term.counters.batch == 2 and rig.term.journal.batch.closed(1)
