@@ -388,6 +388,7 @@ class MemoryBench:
                     online_kit.encode = kit_encode
                     if self.received:
                         bench.requests.append(online_kit.kind(self.received[-1]))
+                        del bench.requests[:-4]  # the last few: a settlement sends 500 and more
                     self.received = []  # the rig's record of requests: not the terminal's heap
                     self.frames = []
                     bench.uploaded += len(self.uploads)
