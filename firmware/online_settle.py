@@ -11,6 +11,7 @@ from firmware.host import messages
 from firmware.host.codec import ProtocolError
 from firmware.host.session import DONE, NEVER_SENT
 from firmware.online import COMPLETED, FAILED, Online, _unreachable_or, reversal_request
+from hal.record import Damaged
 
 # Phases (besides Online's sign-in and reversal)
 AUDIT = "audit"  # a failed reversal (the audit's) once more
@@ -44,6 +45,16 @@ class Settlement(Online):
         self._audit_at = 0
         self._item = {}  # the batch view of the upload item out
         Online.__init__(self, term, None)
+
+    def step(self):
+        try:
+            return Online.step(self)
+        except Damaged:
+            # A batch record that no longer reads back (damaged since the boot's scan, which leaves
+            # such a frame out): unfinished, said; a reboot's scan lets it go on without it.
+            self.session.reset()
+            self._fail("qry_unreadable")
+            return True
 
     # ---- the order -----------------------------------------------------------------------------
     def _next(self):
@@ -132,7 +143,10 @@ class Settlement(Online):
         st = self.state
         changes = {}
         if first:  # the totals once the sweep is over (its reversals move transactions out)
-            t, k, doubt, ndoubt = S.settle_totals(term.journal.batch.transactions())
+            try:
+                t, k, doubt, ndoubt = S.settle_totals(term.journal.batch.transactions())
+            except Damaged:  # unknown totals are never sent: unfinished, the record named
+                return self._fail("qry_unreadable")
             rev = [item["trace"] for item in term.journal.failed_reversals()]
             changes = {"step": S.SEND, "t": t, "k": k, "doubt": doubt, "ndoubt": ndoubt, "rev": rev}
         trace = term.counters.next_trace()  # a new trace each time (the recovery table)
@@ -179,7 +193,12 @@ class Settlement(Online):
         batch = self.term.journal.batch
         i = st.rec["up"]
         while i < batch.count:
-            view = batch.at(i)  # one at a time: the batch is never held in RAM
+            try:
+                view = batch.at(i)  # one at a time: the batch is never held in RAM
+            except Damaged:  # a record that no longer reads back: counted as not uploaded
+                st.write(up=i + 1, tries=0, nfail=st.rec["nfail"] + 1)
+                i += 1
+                continue
             if view["batch"] == st.rec["batch"] and S.uploadable(view):
                 if view["rrn"]:
                     self._item = view
