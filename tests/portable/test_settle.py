@@ -263,7 +263,8 @@ def _cut_waiting(k, unbalanced):
 
 
 def test_a_power_cut_while_waiting_for_each_answer_of_a_settlement():
-    for unbalanced in (False, True):
+    # MicroPython: the unbalanced settlement only (its cuts cover the 0500 and the end message too)
+    for unbalanced in (True,) if SAMPLE > 1 else (False, True):
         k = 0
         while _cut_waiting(k, unbalanced):
             k += 1
