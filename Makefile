@@ -1,6 +1,8 @@
 # QianPOS front door: every command a developer or CI runs is a target here.
 #   make test       all tests: portable tier on CPython, host tier (incl. the portable tier on
 #                   MicroPython via node, and the mpy-cross gate), then make typecheck
+#   make campaign   every cell of the host fault matrix (each fault x kind x count: docs/PROTOCOL.md);
+#                   make test runs a sample of it
 #   make lint       ruff check + format check          make format     apply ruff fixes + format
 #   make typecheck  mypy: firmware/ hal/ against the MicroPython stubs; sim/ tests/ against CPython
 #   make sim        the interactive simulator (the line mode where it cannot run)
@@ -27,7 +29,7 @@ PIP_FLAGS := --disable-pip-version-check -q
 PORT ?= /dev/ttyUSB0
 LINT_PATHS := $(wildcard firmware hal virtual sim tests tools bench boot.py main.py manifest.py)
 
-.PHONY: test sim screenshot lint format typecheck version font mpy deploy bench clean venv node unix-port
+.PHONY: test campaign sim screenshot lint format typecheck version font mpy deploy bench clean venv node unix-port
 
 # The venv is rebuilt in place when requirements-dev.txt changes. The MicroPython stubs go into
 # their own folder too: mypy takes it as the typeshed of the firmware/hal run.
@@ -56,6 +58,9 @@ node: $(NODE_STAMP)
 test: $(VENV_STAMP) $(NODE_STAMP)
 	$(PY) -m pytest
 	@$(MAKE) --no-print-directory typecheck
+
+campaign: $(VENV_STAMP)
+	QIANPOS_CAMPAIGN=1 $(PY) -m pytest -q tests/host/test_fault_matrix.py
 
 sim: $(VENV_STAMP)
 	$(PY) -m sim

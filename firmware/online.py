@@ -316,6 +316,7 @@ class Online:
         except HalError:
             pass  # the keys are not trusted either way: the sign-in below replaces them
         term.journal.need_sign_in()
+        self._signed = False  # a reversal given up here: the request after it signs in again first
 
     # ---- the request (消费, 消费撤销) ----------------------------------------------------------------
     def _start_request(self):

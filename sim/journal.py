@@ -76,24 +76,26 @@ def rows(storage, with_archive=False):
                 "state": _WORDS[t["state"]],
                 "time": iso(t["time"]),
                 "card": t["card"],
+                "esign": t["esign"],  # none, pending, uploaded, failed
             }
         )
     if with_archive:
         for r in journal.archive_rows(limit=0):
-            out.append(
-                {
-                    "terminal": terminal,
-                    "merchant": merchant,
-                    "batch": r["batch"],
-                    "trace": r["trace"],
-                    "rrn": r["rrn"],
-                    "kind": r["kind"],
-                    "amount": r["amount"],
-                    "state": "voided" if r["voided"] else "approved",
-                    "time": "",
-                    "card": "",
-                }
-            )
+            row = {
+                "terminal": terminal,
+                "merchant": merchant,
+                "batch": r["batch"],
+                "trace": r["trace"],
+                "rrn": r["rrn"],
+                "kind": r["kind"],
+                "amount": r["amount"],
+                "state": "voided" if r["voided"] else "approved",
+                "time": "",
+                "card": "",
+            }
+            if r["open"]:  # an archive row keeps only whether its upload is still to do
+                row["esign"] = "pending"
+            out.append(row)
     return journal, out
 
 
@@ -124,7 +126,9 @@ def table(journal, found):
 
 
 def ledger_rows(db):
-    """The host ledger's transactions (a Ledger) in the tool's keys and words."""
+    """The host ledger's transactions (a Ledger) in the tool's keys and words; `esign`
+    "uploaded" on those whose e-signature upload the host stored (absent on the others)."""
+    signed = db.esign_keys()
     out = []
     for r in db.txns():
         state = "reversed" if r["status"] == "reversed" else ("voided" if r["voided"] else "approved")
@@ -141,6 +145,8 @@ def ledger_rows(db):
                 "time": r["at"] or "",
             }
         )
+        if (r["terminal_id"], r["merchant_id"], r["batch"], r["trace"]) in signed:
+            out[-1]["esign"] = "uploaded"
     return out
 
 
@@ -169,6 +175,8 @@ def differences(found, booked, terminal):
                 )
             elif row["state"] != t["state"]:  # a sale voided at one end only
                 out.append("{}: {} in the journal, {} at the host".format(where, t["state"], row["state"]))
+            elif "esign" in t:  # an archive row without an upload to do does not say
+                out.extend(_esign_difference(where, t["esign"], row.get("esign")))
         elif t["state"] == "reversed":
             if row is not None and row["state"] != "reversed":
                 out.append("{}: reversed in the journal, booked by the host".format(where))
@@ -181,6 +189,16 @@ def differences(found, booked, terminal):
         if key not in seen and row["state"] != "reversed" and row["kind"] != "refund":
             out.append("batch {:06d} trace {:06d}: booked by the host, not in the journal".format(*key))
     return out
+
+
+def _esign_difference(where, journal, host):
+    """[the line] when the journal's e-signature state (none, pending, uploaded, failed) and the
+    host's ("uploaded" or None) disagree; [] when they agree."""
+    if journal == "uploaded" and host is None:
+        return ["{}: e-signature uploaded in the journal, not stored by the host".format(where)]
+    if journal != "uploaded" and host is not None:
+        return ["{}: e-signature {} in the journal, stored by the host".format(where, journal)]
+    return []
 
 
 def diff(argv):
@@ -230,6 +248,8 @@ def main(argv=None):
         for r in found:
             r = dict(r)
             del r["card"]
+            if r.get("esign") == "none":
+                del r["esign"]
             print(json.dumps(r, ensure_ascii=False, sort_keys=True))
     else:
         print(table(journal, found))

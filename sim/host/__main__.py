@@ -22,6 +22,20 @@ def _parser():
         "--batch", type=int, metavar="N", help="batch N: its settlement and upload as the host saw them"
     )
     _backoffice_parser(commands)
+    esign = commands.add_parser(
+        "esign",
+        help="the stored e-signature uploads: list them, or write one's image out as a .jbg file",
+        description="The e-signature uploads the host stored (docs/HOST.md): without --out a list;"
+        " with --batch, --trace and --out the image of one, as uploaded (JBIG1: jbgtopbm FILE.jbg FILE.pbm).",
+    )
+    esign.add_argument("--db", required=True, metavar="FILE", help="the ledger (SQLite)")
+    esign.add_argument(
+        "--terminal", metavar="TID", help="its terminal id (needed when several have that batch and trace)"
+    )
+    esign.add_argument("--batch", type=int, metavar="N", help="its batch number")
+    esign.add_argument("--trace", type=int, metavar="T", help="its trace number (the transaction's)")
+    esign.add_argument("--out", metavar="FILE.jbg", help="write the image there")
+    esign.add_argument("--json", action="store_true", help="the list as one JSON object a line")
     return parser
 
 
@@ -281,7 +295,7 @@ def _ledger(args):
             print(json.dumps(r, ensure_ascii=False, sort_keys=True))
         else:
             print(
-                "{} {:06d} {:06d} {:<7} {:>12} {:<9} {:<13} {}".format(
+                "{} {:06d} {:06d} {:<7} {:>12} {:<9} {:<13} {:<25} {}".format(
                     r["terminal"],
                     r["batch"],
                     r["trace"],
@@ -290,8 +304,89 @@ def _ledger(args):
                     r["state"],
                     r["rrn"],
                     r["time"],
-                )
+                    "e-signed" if "esign" in r else "",
+                ).rstrip()
             )
+    return 0
+
+
+def _esign(args):
+    """The stored uploads as a list, or one's image written to --out; a refusal is one line on
+    stderr and exit 2."""
+    import json
+    import os
+
+    from firmware.jbigdec import header
+    from sim.host.ledger import Ledger
+
+    if not os.path.isfile(args.db):
+        print("esign: no ledger {}".format(args.db), file=sys.stderr)
+        return 2
+    if args.out is not None and (args.batch is None or args.trace is None):
+        print("esign: --out needs --batch and --trace", file=sys.stderr)
+        return 2
+    try:
+        db = Ledger(args.db)
+    except LedgerError as e:
+        print("esign: {}".format(e), file=sys.stderr)
+        return 2
+    try:
+        found = [
+            u
+            for u in db.esigns(args.terminal)
+            if (args.batch is None or u["batch"] == args.batch)
+            and (args.trace is None or u["trace"] == args.trace)
+        ]
+    finally:
+        db.close()
+    if args.out is None:
+        for u in found:
+            row = {
+                "terminal": u["terminal_id"],
+                "merchant": u["merchant_id"],
+                "batch": u["batch"],
+                "trace": u["trace"],
+                "rrn": u["rrn"],
+                "amount": u["amount"],
+                "bytes": len(u["image"]),
+                "time": u["at"],
+            }
+            if args.json:
+                print(json.dumps(row, ensure_ascii=False, sort_keys=True))
+            else:
+                print(
+                    "{terminal} {batch:06d} {trace:06d} {rrn:<13} {amount:>12} {bytes:>4} B  {time}".format(
+                        **row
+                    )
+                )
+        return 0
+    if not found:
+        print(
+            "esign: no upload stored for batch {:06d} trace {:06d}".format(args.batch, args.trace),
+            file=sys.stderr,
+        )
+        return 2
+    if len(found) > 1:
+        print(
+            "esign: terminals {} have batch {:06d} trace {:06d}: give --terminal".format(
+                " ".join(u["terminal_id"] for u in found), args.batch, args.trace
+            ),
+            file=sys.stderr,
+        )
+        return 2
+    image = found[0]["image"]
+    try:
+        with open(args.out, "wb") as f:
+            f.write(image)
+    except OSError as e:
+        print("esign: {}: {}".format(args.out, e.strerror or e), file=sys.stderr)
+        return 2
+    width, height = header(image)[:2]  # stored uploads passed the host's checks
+    print(
+        "{}: {} bytes, JBIG1 {} x {} (jbgtopbm {} OUT.pbm)".format(
+            args.out, len(image), width, height, args.out
+        )
+    )
     return 0
 
 
@@ -339,6 +434,8 @@ def main(argv=None):
         return _ledger(args)
     if args.command == "backoffice":
         return _backoffice(args)
+    if args.command == "esign":
+        return _esign(args)
     if args.command != "serve":
         return 2
     try:

@@ -4,6 +4,7 @@
 import datetime
 from dataclasses import dataclass
 
+from firmware import jbigdec
 from firmware.host import messages as msg
 from firmware.host.codec import (
     Message,
@@ -16,7 +17,9 @@ from firmware.host.codec import (
     parse_f60,
     put_mac,
     reply_tpdu,
+    tlv_parse,
 )
+from firmware.sigimage import AREA_HEIGHT, AREA_WIDTH
 from sim.cards import DECK
 from sim.host import answers, crypto
 from sim.host.ledger import merchant_net
@@ -24,6 +27,8 @@ from sim.host.ledger import merchant_net
 # Requests the host answers; anything else (an answer MTI, 0100 ...) closes the connection.
 REQUEST_MTIS = ("0200", "0220", "0320", "0400", "0500", "0800", "0820")
 # Kinds whose (terminal, merchant, batch, trace, MTI) is remembered: a repeat gets the same answer.
+# Not the e-signature upload: its one memory is the esigns table (a stored upload's repeat gets 94,
+# a refused one is checked again), see _esign_upload.
 IDEMPOTENT = (
     "sale",
     "void",
@@ -32,7 +37,6 @@ IDEMPOTENT = (
     "settlement",
     "batch_upload",
     "batch_upload_end",
-    "esign_upload",
 )
 
 # Documented rules (docs/HOST.md). Amounts in fen.
@@ -44,6 +48,14 @@ REFUND_DAYS = 180  # a refund more than this many days after its original: 12
 MAGIC = {999905: "05", 999951: "51", 999961: "61", 999996: "96"}  # ¥9,999.05 ... ¥9,999.96
 MERCHANT_SHORT = "51"  # a refund the merchant's net of the day cannot cover
 ACQUIRER_ID = "48021000"
+
+# The answers to an e-signature upload the host refuses (docs/HOST.md); nothing is stored.
+ESIGN_NOT_FOUND = "25"  # 找不到原始交易: nothing booked (or only reversed) at its terminal, batch, trace
+ESIGN_MISMATCH = "22"  # 故障怀疑: booked there under another RRN (F37) or settlement date (F15)
+ESIGN_AMOUNT = "64"  # 原始金额错误: booked there with another amount (F4)
+ESIGN_FORMAT = "30"  # 报文格式错误: F62 not a JBIG image of the signing area, or F55 not slip TLV
+ESIGN_DUPLICATE = "94"  # 重复交易: an upload is stored for it already (done, for the terminal)
+SLIP_TAGS = (0xFF00, 0xFF7F)  # the slip elements' tags in F55, first and last
 
 _CARDS = {card.track2.split("=")[0]: card for card in DECK.values()}
 
@@ -622,18 +634,87 @@ class Acquirer:
         return answers.start_answer(req, "00")
 
     def _esign_upload(self, req, term):
+        """Store the signature of a booked transaction once: 94 when one is stored for it already
+        (whatever this one holds), else the checks (_esign_problem) and 00 with the upload stored."""
+        _need(req, 11)
+        _need(req, 60)
+        where = (req[41], req[42], msg.batch_of(req), msg.trace_of(req))
+        stored = self.db.execute(
+            "SELECT 1 FROM esigns WHERE terminal_id=? AND merchant_id=? AND batch=? AND trace=?", where
+        ).fetchone()
+        if stored is not None:
+            return answers.start_answer(req, ESIGN_DUPLICATE)
+        code = self._esign_problem(req, where)
+        if code:
+            return answers.start_answer(req, code)
         self.db.execute(
             "INSERT INTO esigns VALUES (?,?,?,?,?,?,?,?,?)",
             (
-                req[41],
-                req[42],
-                msg.batch_of(req),
-                msg.trace_of(req),
-                _need(req, 37),
-                int(_need(req, 4)),
-                bytes(_need(req, 55)),
-                bytes(_need(req, 62)),
+                *where,
+                req[37],
+                int(req[4]),
+                bytes(req[55]),
+                bytes(req[62]),
                 self._now_text(),
             ),
         )
         return answers.start_answer(req, "00")
+
+    def _esign_problem(self, req, where):
+        """The code refusing an upload, or None: it names a transaction booked at its terminal,
+        merchant, batch and trace (any kind: a void's or refund's upload names the void or refund)
+        with its RRN, amount and (when sent) settlement date; F62 decodes with our decoder to a
+        bitmap of the signing area; F55 is slip TLV (tags FF00..FF7F, at least one)."""
+        rrn = _need(req, 37)
+        amount = int(_need(req, 4))
+        slip = _need(req, 55)
+        image = _need(req, 62)
+        booked = self.db.execute(
+            "SELECT rrn, amount, day FROM txns WHERE terminal_id=? AND merchant_id=? AND batch=? AND trace=?"
+            " AND status='ok' ORDER BY id",
+            where,
+        ).fetchall()
+        if not booked:
+            return ESIGN_NOT_FOUND
+        mine = [row for row in booked if row[0] == rrn]
+        if not mine:
+            return ESIGN_MISMATCH
+        _, booked_amount, day = mine[-1]
+        if 15 in req.fields and req[15] != day[5:7] + day[8:10]:
+            return ESIGN_MISMATCH
+        if amount != booked_amount:
+            return ESIGN_AMOUNT
+        if image_problem(image) or slip_problem(slip):
+            return ESIGN_FORMAT
+        return None
+
+
+def image_problem(image):
+    """Why F62 is not a signature image the host takes, or "" when it is: a JBIG1 BIE that our
+    decoder (firmware/jbigdec.py) reads whole, of the signing area's size (240 x 128). The size is
+    checked in the header first, so a forged header never costs a decode of millions of pixels."""
+    try:
+        width, height, _, _ = jbigdec.header(image)
+        if (width, height) != (AREA_WIDTH, AREA_HEIGHT):
+            return "an image of {} x {}, not the signing area's {} x {}".format(
+                width, height, AREA_WIDTH, AREA_HEIGHT
+            )
+        jbigdec.decode(image)
+    except ValueError as e:  # every malformed BIE (IndexError never: the decoder bounds its reads)
+        return str(e) or "the image does not decode"
+    return ""
+
+
+def slip_problem(slip):
+    """Why F55 is not the slip's TLV, or "" when it is: well-formed BER-TLV (codec.tlv_parse), at
+    least one element, every tag a slip element's (FF00..FF7F)."""
+    try:
+        items = tlv_parse(slip)
+    except ProtocolError as e:
+        return str(e)
+    if not items:
+        return "no slip element"
+    for tag, _ in items:
+        if not SLIP_TAGS[0] <= tag <= SLIP_TAGS[1]:
+            return "tag {:X} is not a slip element".format(tag)
+    return ""

@@ -35,9 +35,12 @@ CREATE TABLE IF NOT EXISTS early_reversals(  -- a reversal that came before its 
     kind TEXT,                        -- sale, void: what it reverses
     amount INTEGER, at TEXT,
     PRIMARY KEY(terminal_id, merchant_id, batch, trace, kind));
-CREATE TABLE IF NOT EXISTS esigns(
+CREATE TABLE IF NOT EXISTS esigns(  -- e-signature uploads the host took (checked), one a transaction
     terminal_id TEXT, merchant_id TEXT, batch INTEGER, trace INTEGER, rrn TEXT, amount INTEGER,
-    slip BLOB, image BLOB, at TEXT);
+    slip BLOB,                        -- F55: the slip elements as TLV
+    image BLOB,                       -- F62: the JBIG1 image as uploaded
+    at TEXT);
+CREATE UNIQUE INDEX IF NOT EXISTS esigns_key ON esigns(terminal_id, merchant_id, batch, trace);
 CREATE TABLE IF NOT EXISTS uploads(
     terminal_id TEXT, merchant_id TEXT, batch INTEGER, trace INTEGER, type TEXT, amount INTEGER,
     rrn TEXT, at TEXT);
@@ -177,6 +180,18 @@ class Ledger:
         )
         names = [d[0] for d in cur.description]
         return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+
+    def esigns(self, terminal_id=None):
+        """The stored e-signature uploads as dicts (image and slip as bytes), oldest first."""
+        cur = self.db.execute(
+            "SELECT * FROM esigns WHERE ?1 IS NULL OR terminal_id=?1 ORDER BY rowid", (terminal_id,)
+        )
+        names = [d[0] for d in cur.description]
+        return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+
+    def esign_keys(self):
+        """{(terminal, merchant, batch, trace)} of the stored e-signature uploads."""
+        return set(self.db.execute("SELECT terminal_id, merchant_id, batch, trace FROM esigns"))
 
     def count(self, table):
         if table not in (

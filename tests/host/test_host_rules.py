@@ -1,7 +1,8 @@
 # The host simulator's approval rules against a running server: PIN (55, 75), expiry (54), unknown
 # card (14), balance (51), the magic amounts, repeats (same answer, no money moved; 94), voids,
 # reversal matching (exactly once; 25 when there is nothing to undo), refund limits (35, window,
-# the merchant's day), settlement balanced and unbalanced, batch upload, e-signature uploads.
+# the merchant's day), settlement balanced and unbalanced, batch upload (e-signature uploads:
+# test_host_esign.py).
 import datetime
 
 import pytest
@@ -335,17 +336,6 @@ def test_settlement_unbalanced_and_batch_upload(host, c):
 def test_unbalance_forces_unbalanced(host, c):
     c.exchange(c.sale(3000))
     assert msg.settlement_result(_settle(c, 3000, 1, 0, 0)) == (msg.UNBALANCED, msg.BALANCED)
-
-
-def test_esignature_uploads_are_stored_once(host, c):
-    answer = c.exchange(c.sale(3000))
-    slip = [(0xFF00, b"QianPOS Demo Shop"), (0xFF06, b"20261129120000")]
-    upload = msg.esign_upload(ACC, 1, 2, 3000, answer[37], slip, b"\x01" * 500)
-    assert c.exchange(upload)[39] == "00"
-    assert c.exchange(upload)[39] == "00"
-    other = msg.esign_upload(ACC, 1, 2, 3000, answer[37], slip, b"\x02" * 500)
-    assert c.exchange(other)[39] == "94"
-    assert host.call(lambda a: a.ledger.count("esigns")) == 1
 
 
 def test_what_the_host_cannot_use_is_30_or_12(host, c):

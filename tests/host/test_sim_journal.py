@@ -167,3 +167,60 @@ def test_the_host_ledger_command_uses_the_same_keys_and_words(tmp_path, capsys):
     assert host_main(["ledger", "--db", db]) == 0
     assert "000001" in capsys.readouterr().out
     assert host_main(["ledger", "--db", str(tmp_path / "none.db")]) == 2
+
+
+def _esign_stored(path, traces):
+    from sim.host.ledger import Ledger
+
+    db = Ledger(path)
+    for trace in traces:
+        db.db.execute(
+            "INSERT INTO esigns VALUES ('10000001', '898100012340001', 1, ?, ?, ?, x'ff0001', x'00', '')",
+            (trace, "{:012d}".format(trace), trace * 1000),
+        )
+    db.close()
+
+
+def test_diff_compares_the_e_signature_upload_state(tmp_path, capsys):
+    root = str(tmp_path / "state")
+    j = _three_sales_and_a_lost_answer(root)
+    j.change(1, 1, 0, esign="uploaded")  # and the host has it: no difference
+    j.change(1, 2, 0, esign="uploaded")  # the host has none
+    j.change(1, 3, 0, esign="pending")  # the host has it: the next upload gets 94
+    db = str(tmp_path / "host" / "ledger.db")
+    rows = [("10000001", t, t * 1000, "{:012d}".format(t), "ok") for t in (1, 2, 3)]
+    rows.append(("10000001", 4, 4000, "000000000004", "reversed"))
+    _ledger(db, rows)
+    _esign_stored(db, (1, 3))
+    assert tool.main(["diff", "--state", root, "--db", db]) == 1
+    assert capsys.readouterr().out.splitlines() == [
+        "batch 000001 trace 000002: e-signature uploaded in the journal, not stored by the host",
+        "batch 000001 trace 000003: e-signature pending in the journal, stored by the host",
+    ]
+    assert tool.main(["--state", root, "--json"]) == 0
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [r.get("esign") for r in lines] == ["uploaded", "uploaded", "pending", None]  # "none": absent
+    j.change(1, 3, 0, esign="uploaded")
+    _esign_stored(db, (2,))
+    j.change(1, 2, 0, esign="uploaded")
+    assert tool.main(["diff", "--state", root, "--db", db]) == 0
+
+
+def test_diff_reads_the_archive_upload_to_do(tmp_path, capsys):
+    root = str(tmp_path / "state")
+    j = _three_sales_and_a_lost_answer(root)
+    j.change(1, 1, 0, esign="pending")  # settled before its upload went: open in the archive
+    j.change(1, 2, 0, esign="uploaded")
+    totals = {"dn": 3, "da": 6000, "dcn": 0, "dca": 0, "fn": 0, "fa": 0, "fcn": 0, "fca": 0}
+    j.settle(dict(totals, batch=1, time=0, result="11"))
+    db = str(tmp_path / "host" / "ledger.db")
+    rows = [("10000001", t, t * 1000, "{:012d}".format(t), "ok") for t in (1, 2, 3)]
+    rows.append(("10000001", 4, 4000, "000000000004", "reversed"))
+    _ledger(db, rows)
+    _esign_stored(db, (2,))  # the archive does not say whether 2 and 3 were signed: not compared
+    assert tool.main(["diff", "--state", root, "--db", db]) == 0
+    _esign_stored(db, (1,))
+    assert tool.main(["diff", "--state", root, "--db", db]) == 1
+    assert capsys.readouterr().out.splitlines() == [
+        "batch 000001 trace 000001: e-signature pending in the journal, stored by the host"
+    ]

@@ -952,3 +952,38 @@ def test_every_reason_an_answer_is_in_doubt_has_a_message():
 
     for error in (session.NO_ANSWER, session.BROKEN, session.GARBAGE, session.MISMATCH, session.BAD_MAC):
         assert text("host_" + error, "en") != "host_" + error  # firmware/online.py shows "host_" + error
+
+
+def _given_up_on_a_bad_mac(event, pin):
+    """A sale whose answer fails its MAC, then its reversal's only attempt (reversal_attempts 1),
+    after the sign-in that MAC failure asks for, failing its MAC too: the keys are dropped again
+    while the reversal is given up. The next sale signs in again before its PIN block or its MAC
+    (found by the host fault matrix, tests/host/fault_matrix.py: bad-mac with a fault count of 4)."""
+    rig = _signed_rig(reversal_attempts=1)
+    rig.host.plan = ["bad_mac"]
+    assert "MAC error: reversal" in rig.sale(777)
+    trace = rig.term.journal.last["trace"]
+    rig.press("ENTER")
+    rig.host.plan = ["ok", "bad_mac"]  # the sign-in, then the reversal's answer MACed wrong
+    rig.start_sale(500, event)
+    shown = rig.screen()
+    if pin is not None:  # the sign-in and the reversal went before the PIN: their result first
+        assert "Reversal failed" in shown and "Call support" in shown, shown
+        rig.press("ENTER")
+        assert "Enter PIN" in rig.screen(), rig.screen()
+        rig.press(*list(pin))
+        rig.press("ENTER")
+        shown = rig.screen()
+    assert "Approved" in shown and "¥5.00" in shown, shown
+    assert rig.host.kinds()[-4:] == ["sign_in", "reversal", "sign_in", "sale"], rig.host.kinds()
+    assert rig.host.bad_request_macs == 0
+    assert [f["trace"] for f in rig.term.journal.failed_reversals()] == [trace]
+    assert rig.term.journal.last["state"] == J.APPROVED
+
+
+def test_a_reversal_given_up_on_a_bad_mac_signs_in_again_before_the_pin():
+    _given_up_on_a_bad_mac(chip(), "1234")
+
+
+def test_a_reversal_given_up_on_a_bad_mac_signs_in_again_before_a_sale_without_pin():
+    _given_up_on_a_bad_mac(tap(), None)
