@@ -12,7 +12,7 @@ from firmware.batch import Batch, JournalFull
 from firmware.compat import const
 from firmware.dates import local_day
 from firmware.errors import StoredDataCorrupt
-from firmware.store import Damaged, RecordFile, load, raise_if_lost, save
+from firmware.store import Damaged, RecordFile, load, older, raise_if_lost, save
 from hal.contracts import ENOSPC, HalError
 
 # Transaction states (txn record "state")
@@ -146,6 +146,13 @@ def _check_fields(fields, trace):
         raise Damaged("bad reversal")
 
 
+def _validate_shown(r):
+    ok = type(r.get("v")) is int and r["v"] == 1
+    if not (ok and _int(r.get("batch"), 1, 999999) and _int(r.get("trace"), 1, 999999)):
+        raise Damaged("bad shown")
+    return r
+
+
 def _validate_host(r):
     ok = (
         type(r.get("v")) is int
@@ -184,6 +191,9 @@ REVERSAL = RecordFile("reversal", _validate_reversal, 512)
 HOST_STATE = RecordFile("hoststate", _validate_host, 256)
 AUDIT = RecordFile("audit", _validate_audit, 4096)
 RECORDS = (TXN, REVERSAL, HOST_STATE, AUDIT)
+# The (batch, trace) whose result the operator saw: {"v": 1, "batch", "trace"}. Not one of
+# RECORDS: a copy lost to damage reads as "not seen" (the result is shown once more), never a fault.
+SHOWN = RecordFile("shown", _validate_shown, 128)
 
 _NO_REVERSAL = {"v": 1, "state": NONE}
 
@@ -211,7 +221,7 @@ class Journal:
             # written-ahead state, and recover() would reverse an approved sale. The journal is not
             # trusted: a fault, never a guess.
             raise StoredDataCorrupt("journal")
-        self.last = _with_later_fields(self._record(TXN))
+        self._loaded[SHOWN.name] = load(storage, SHOWN)
         self.reversal = self._record(REVERSAL) or dict(_NO_REVERSAL)
         self.host = self._record(HOST_STATE) or {"v": 1, "day": -1, "need": True, "known": 0}
         self.audit = self._record(AUDIT) or {"v": 1, "items": []}
@@ -219,6 +229,65 @@ class Journal:
         # and settlement read it there.
         self.batch = Batch(storage, buf)  # buf: the terminal's, allocated at boot
         self._reversal_code = ""  # the code the last reversal was answered with (for its mirror)
+        # txn is the request written ahead; the batch holds its outcome: `last` is the two merged.
+        self.last = self._merged(_with_later_fields(self._record(TXN)))
+        if self._outcome_lost():
+            # The request went (its reversal was written ahead, then cleared: an answer was
+            # recorded) but the batch journal no longer shows that outcome: damage, not a cut. Not
+            # "never sent": a fault, never a guess.
+            raise StoredDataCorrupt("journal")
+
+    def _merged(self, txn):
+        """The txn record (the request written ahead; earlier firmware wrote its outcome and
+        "shown" into it too) with the batch journal's latest state of the same (batch, trace) over
+        it when that state is further on (_FORWARD), and "shown" from the shown record."""
+        if txn is None:
+            return None
+        out = dict(txn)
+        try:
+            view = self.batch.by_trace(txn["trace"])
+        except (Damaged, OSError):
+            view = None  # its frames no longer read back: txn alone (the rule below guards it)
+        if view is not None and view["batch"] != txn["batch"]:
+            view = None  # the same trace of another batch (wrapped): not this transaction
+        if view is not None and view["state"] in _FORWARD.get(out["state"], ()):
+            for name in ("state", "code", "rrn", "auth", "f12", "f13", "f15"):
+                out[name] = view[name]
+        elif view is None and out["state"] == SENT and self.batch.closed(txn["batch"]):
+            # Its batch was settled (nothing was pending then) and its rows went to the archive:
+            # approved if the archive has it (its RRN there), else it charged nothing (declined,
+            # unsent or reversed: the archive keeps no state). Its result was seen long ago.
+            row = self.batch.archived(trace=txn["trace"])
+            if row is not None and row["batch"] == txn["batch"]:
+                out["state"] = APPROVED
+                out["rrn"] = row["rrn"]
+            else:
+                out["state"] = NOT_SENT
+            out["shown"] = True
+        seen = self._record(SHOWN)
+        if seen is not None and seen["batch"] == txn["batch"] and seen["trace"] == txn["trace"]:
+            out["shown"] = True
+        return out
+
+    def _outcome_lost(self):
+        """True when the last transaction reads sent (no outcome anywhere) and its reversal is not
+        pending, although the reversal record's previous generation was this trace's, pending: the
+        reversal was written ahead and cleared afterwards, which the firmware does only once the
+        outcome is in the batch journal (and a request that never left is recorded unsent first)."""
+        last = self.last
+        if last is None or last["state"] != SENT or self._pending_for(last):
+            return False
+        before = older(self.storage, REVERSAL, self._loaded[REVERSAL.name])
+        return (
+            before is not None
+            and before["state"] == PENDING
+            and before["trace"] == last["trace"]
+            and before["batch"] == last["batch"]
+        )
+
+    def _pending_for(self, last):
+        rev = self.reversal
+        return rev["state"] == PENDING and rev["trace"] == last["trace"] and rev["batch"] == last["batch"]
 
     def _record(self, spec):
         return self._loaded[spec.name].record
@@ -226,11 +295,17 @@ class Journal:
     def _save(self, spec, record):
         save(self.storage, spec, record, self._loaded[spec.name])
 
-    def _save_txn(self, record):
-        """The txn record written (synced, OSError if not), then mirrored into the batch journal:
-        a failing append does not fail the write (the txn record holds the transaction, and the
-        next recover() appends it before anything else)."""
-        self._save(TXN, record)
+    def _set_txn(self, record):
+        """A new state (and outcome) of the last transaction: appended to the batch journal (with
+        the transaction's own record first if the batch lacks it), synced; OSError if not, and
+        `last` unchanged. Then, quietly, what follows from it (a void's original, the audit's
+        outcomes): the next recover() appends what a failure left out."""
+        try:
+            self._mirror_own(record, True)
+        except JournalFull:
+            raise OSError(ENOSPC, "batch journal full")
+        except Damaged:
+            raise OSError("batch journal unreadable")
         self.last = record
         self._mirror_quietly()
 
@@ -256,8 +331,19 @@ class Journal:
             pass  # recover() appends it before the next transaction (docs/JOURNAL.md)
 
     def _mirror_txn(self, last):
+        self._mirror_own(last)
+        if last["kind"] == "void":
+            self._mirror_voided(last)
+
+    def _mirror_own(self, last, fast=False):
         batch = self.batch
         trace = last["trace"]
+        if fast and batch.last == (last["batch"], trace):
+            # a step of the transaction the batch appended last: its state from RAM, no frame read
+            # and decoded (mirror(), before each transaction, reads it: a frame that no longer
+            # reads back refuses the transaction)
+            self._mirror_state(last, batch.state_of(trace))
+            return
         view = batch.by_trace(trace)
         if view is not None and view["batch"] != last["batch"]:
             view = None  # the same trace of another batch (wrapped): not this transaction
@@ -275,16 +361,16 @@ class Journal:
                 batch.begin(B.VOID, record)
             else:
                 batch.begin(B.SALE, record)
-            view = batch.by_trace(trace)
-        self._mirror_state(last, view)
-        if last["kind"] == "void":
-            self._mirror_voided(last)
+            self._mirror_state(last, B.SENT)
+            return
+        self._mirror_state(last, view["state"])
 
-    def _mirror_state(self, last, view):
+    def _mirror_state(self, last, now):
+        """Append the state `last` holds if the batch's (`now`) may move to it."""
         batch = self.batch
         trace = last["trace"]
         state = last["state"]
-        if state not in _FORWARD.get(view["state"], ()):
+        if state not in _FORWARD.get(now, ()):
             return  # the batch has it, or is past it (an older generation of txn never moves it back)
         if state == REVERSED:
             batch.reversal_outcome(last["batch"], trace, "reversed", self._reversal_code, last["time"])
@@ -328,9 +414,7 @@ class Journal:
         screen to show comes from needs_showing()."""
         last = self.last
         rev = self.reversal
-        pending = rev["state"] == PENDING
-        same = pending and last is not None and rev["trace"] == last["trace"]
-        same = same and rev["batch"] == last["batch"]
+        same = last is not None and self._pending_for(last)
         if last is not None and last["state"] == SENT:
             if same:
                 # Sent, no outcome recorded: the answer is lost. The reversal goes out next.
@@ -345,8 +429,9 @@ class Journal:
             self.clear_reversal()
         elif same and last["state"] == APPROVED:
             self._txn_state(IN_DOUBT)  # approved, but its recording failed: reversed (96)
-        elif same and last["state"] == REVERSED:
-            # The reversal was answered (txn says so) and the cut came before it was cleared.
+        elif same and last["state"] in (REVERSED, NOT_SENT):
+            # The reversal was answered, or the request never left (the batch says so, written
+            # before the clear), and the cut came before the reversal was cleared.
             self.clear_reversal()
         # The batch journal gets what it lacks of the last transaction before anything can write
         # the next one over it: an OSError here refuses the transaction.
@@ -377,7 +462,11 @@ class Journal:
                 record[name] = default
         for name in ("f12", "f13", "f15"):
             record[name] = ""
-        self._save_txn(record)
+        # The only write of txn for this transaction: its outcome and "shown" go elsewhere (the
+        # batch journal, the shown record), so a sale writes it once.
+        self._save(TXN, record)
+        self.last = record
+        self._mirror_quietly()  # the batch's sale record; recover() appends it if this fails
         fields = {}
         for n in reversal_fields:
             key = str(n)
@@ -407,19 +496,21 @@ class Journal:
         record["f12"] = f12
         record["f13"] = f13
         record["f15"] = f15
-        self._save_txn(record)
+        self._set_txn(record)
 
     def _txn_state(self, state):
         record = dict(self.last)
         record["state"] = state
-        self._save_txn(record)
+        self._set_txn(record)
 
     def mark_shown(self):
         """The operator saw the result: a reboot no longer shows it again."""
-        if self.last is not None and not self.last["shown"]:
-            record = dict(self.last)
+        last = self.last
+        if last is not None and not last["shown"]:
+            self._save(SHOWN, {"v": 1, "batch": last["batch"], "trace": last["trace"]})
+            record = dict(last)
             record["shown"] = True
-            self._save_txn(record)
+            self.last = record
 
     # ---- the reversal --------------------------------------------------------------------------
     def pending_reversal(self):
@@ -473,11 +564,14 @@ class Journal:
     def clear_reversal(self):
         """A valid answer came (to the request, or to the reversal itself): nothing to reverse."""
         rev = self.reversal
-        self._save(REVERSAL, dict(_NO_REVERSAL))
-        self.reversal = dict(_NO_REVERSAL)
         last = self.last
+        # The state first: a cut before the clear leaves it unsent or reversed with its reversal
+        # pending, which recover() clears. (A clear first would leave it sent with its reversal
+        # gone, which reads as an outcome lost to damage.)
         if last is not None and rev.get("trace") == last["trace"] and last["state"] in (SENT, IN_DOUBT):
             self._txn_state(NOT_SENT if last["state"] == SENT else REVERSED)
+        self._save(REVERSAL, dict(_NO_REVERSAL))
+        self.reversal = dict(_NO_REVERSAL)
 
     def reversal_done(self, code="00"):
         """The host answered the reversal (00, 12, 25: `code`): the original is undone."""

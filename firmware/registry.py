@@ -5,7 +5,7 @@
 from firmware.batch import BATCH_FILES
 from firmware.counters import COUNTERS, PROVISIONED
 from firmware.events import EVENTS
-from firmware.journal import AUDIT, HOST_STATE, REVERSAL, TXN
+from firmware.journal import AUDIT, HOST_STATE, REVERSAL, SHOWN, TXN
 from firmware.operators import ATTEMPTS, OPERATORS
 from firmware.params import PARAMS
 from firmware.settle import SETTLE
@@ -24,6 +24,7 @@ RECORDS = (
     REVERSAL,
     HOST_STATE,
     AUDIT,
+    SHOWN,
     UPTIME,
     EVENTS,
     OPERATORS,

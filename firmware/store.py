@@ -131,6 +131,26 @@ def load(storage, spec):
     return result
 
 
+def older(storage, spec, loaded):
+    """The generation written just before the one `loaded` holds (validated), or None when there is
+    none, it is damaged, or it is not the directly older one. Reads only: for a rule that needs to
+    know what a record said before its last save (firmware/journal.py: was this trace's reversal
+    written ahead?)."""
+    if loaded.slot not in _SLOTS or loaded.seq < 2:
+        return None
+    name = spec.name + (_SLOTS[1] if loaded.slot == _SLOTS[0] else _SLOTS[0])
+    try:
+        raw = _read(storage, name)
+        if raw is None:
+            return None
+        seq, record = unpack(raw, spec.limit)
+        if seq != loaded.seq - 1:
+            return None
+        return spec.validate(record)
+    except Damaged:
+        return None
+
+
 def _load_legacy(storage, spec, result):
     try:
         raw = _read(storage, spec.legacy)

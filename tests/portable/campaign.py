@@ -133,6 +133,7 @@ def _journal_records(storage, counters, handed, approved_pairs, sales):
         else:
             journal.keep_reversal("98")
             journal.give_up_reversal(1795392000)
+        journal.mark_shown()  # the operator left the result screen (the shown record)
         journal.signed_in(20780 + trace, 1795392000)
 
 

@@ -413,26 +413,30 @@ def test_a_reversal_answered_12_or_25_is_done_and_a_duplicate_answer_is_harmless
 
 
 def test_an_approved_answer_that_cannot_be_recorded_is_reversed_with_96():
-    class TxnFails(RamStorage):
+    # The outcome is recorded in the batch journal (txn is only the request written ahead): its
+    # appends fail once the request is out.
+    class OutcomeFails(RamStorage):
         failing = False
 
-        def write(self, name, data):
-            if self.failing and name.startswith("txn"):
+        def append(self, name, data):
+            if self.failing and name.startswith("batch."):
                 raise OSError(28, "no space")
-            super().write(name, data)
+            super().append(name, data)
 
     class FailAfterSend(LoopbackLink):
+        armed = False
+
         def send(self, data):
             super().send(data)
-            storage.failing = True  # the answer is in; the transaction record cannot be written
+            storage.failing = self.armed  # the answer is in; its outcome cannot be recorded
 
-    storage = TxnFails()
+    storage = OutcomeFails()
     host = FakeHost()
-    rig = Rig(storage=storage, host=host, link=FailAfterSend(host), language="en")
-    storage.failing = False
+    link = FailAfterSend(host)
+    rig = Rig(storage=storage, host=host, link=link, language="en")
     rig.sale(100)
-    storage.failing = False
     rig.press("ENTER")
+    link.armed = True
     rig.start_sale(600, chip())
     rig.press("1", "2", "3", "4", "ENTER")
     assert "Not saved: reversal" in rig.screen()
@@ -440,6 +444,7 @@ def test_an_approved_answer_that_cannot_be_recorded_is_reversed_with_96():
     assert rev["state"] == J.PENDING and rev["f"]["39"] == "96"
     trace = rev["trace"]
     assert (1, trace) in rig.host.ledger
+    link.armed = False
     storage.failing = False
     rig.press("ENTER")
     rig.sale(500)

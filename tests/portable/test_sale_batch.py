@@ -1,7 +1,7 @@
-# The sale writes the batch journal: the txn record stays the write-ahead record, and the batch
-# journal (firmware/batch.py) mirrors it: the sale record, its outcome, its reversal's outcome,
-# never twice; a failing append never fails an approved sale, and recover() appends what is missing
-# before the next transaction. Runs on CPython and MicroPython.
+# The sale writes the batch journal: the txn record is the request written ahead, and the batch
+# journal (firmware/batch.py) holds the sale record, its outcome, its reversal's outcome, never
+# twice; an outcome the batch cannot take is reversed (96), and recover() appends what a failing
+# append left out before the next transaction. Runs on CPython and MicroPython.
 from firmware import batch as B
 from firmware import journal as J
 from firmware.journal import TXN, Journal
@@ -14,8 +14,12 @@ class BatchFails(RamStorage):
     """RamStorage whose appends to the batch journal's segments fail while `failing` is set."""
 
     failing = False
+    fail_next = 0  # or the next n appends fail
 
     def append(self, name, data):
+        if self.fail_next and name.startswith(B.SEGMENT_PREFIX):
+            self.fail_next -= 1
+            raise OSError(5, "I/O error")
         if self.failing and name.startswith(B.SEGMENT_PREFIX):
             raise OSError(5, "I/O error")
         super().append(name, data)
@@ -107,53 +111,55 @@ def test_a_reversal_given_up_shows_failed_in_the_batch():
     assert _batch(rig).state_of(rig.term.journal.last["trace"]) == B.APPROVED
 
 
-def test_an_append_that_fails_after_the_approval_keeps_the_sale_approved_and_recover_adds_it():
+def test_a_sale_record_whose_append_failed_is_appended_with_the_outcome():
     storage = BatchFails()
     rig = _signed_rig(storage=storage, language="en")
-    storage.failing = True
+    storage.fail_next = 1  # the sale record written ahead: the outcome's append adds it first
     shown = rig.sale(4321)
     assert "Approved" in shown, shown
     last = rig.term.journal.last
     assert last["state"] == J.APPROVED and rig.term.journal.pending_reversal() is None
-    assert _batch(rig).by_trace(last["trace"]) is None  # not in the batch yet: txn holds it
-    rig.press("ENTER")
-    storage.failing = False
-    rig.term.journal.recover()  # the one run before every transaction (and at boot)
     t = _batch(rig).by_trace(last["trace"])
     assert t["state"] == B.APPROVED and t["rrn"] == last["rrn"] and t["amount"] == 4321
-    rig.term.journal.recover()
+    rig.press("ENTER")
+    rig.term.journal.recover()  # the one run before every transaction (and at boot)
     assert len(_states(rig)) == 2  # never twice
 
 
-def test_a_batch_that_cannot_take_the_last_sale_refuses_the_next_before_its_trace():
+def test_a_batch_that_cannot_take_the_outcome_reverses_it_and_refuses_the_next_before_its_trace():
+    # The outcome lives in the batch journal (txn is only the request written ahead): an approval
+    # the batch cannot take is reversed (96), never kept in RAM alone.
     storage = BatchFails()
     rig = _signed_rig(storage=storage, language="en")
     storage.failing = True
-    assert "Approved" in rig.sale(4321)
-    approved = rig.term.journal.last["trace"]
+    assert "Not saved: reversal" in rig.sale(4321)
+    lost = rig.term.journal.last["trace"]
+    assert rig.term.journal.pending_reversal()["f"]["39"] == "96"
     rig.press("ENTER")
     trace = rig.term.counters.trace
     shown = rig.sale(500)
     assert "Storage failing" in shown, shown
     assert rig.term.counters.trace == trace  # no number consumed
     assert [k for k in rig.host.ledger if rig.host.ledger[k] == 500] == []
-    assert rig.term.journal.last["trace"] == approved  # the txn record was not written over
+    assert rig.term.journal.last["trace"] == lost  # the txn record was not written over
     rig.press("ENTER")
     storage.failing = False
     assert "Approved" in rig.sale(500)
-    assert [(t[1], t[2]) for t in _states(rig)] == [(100, "approved"), (4321, "approved"), (500, "approved")]
+    assert [(t[1], t[2]) for t in _states(rig)] == [(100, "approved"), (4321, "reversed"), (500, "approved")]
+    assert (1, lost) not in rig.host.ledger
 
 
-def test_a_cut_after_the_approval_before_its_mirror_is_mended_at_boot():
+def test_an_outcome_that_could_not_be_appended_is_in_doubt_after_a_boot():
     storage = BatchFails()
     rig = _signed_rig(storage=storage, language="en")
     storage.failing = True
-    assert "Approved" in rig.sale(600)
+    assert "Not saved: reversal" in rig.sale(600)
     trace = rig.term.journal.last["trace"]
     storage.power_cut()
     storage.failing = False
     rig = rig.reboot()
-    assert _batch(rig).state_of(trace) == B.APPROVED
+    assert _batch(rig).state_of(trace) == B.IN_DOUBT
+    assert rig.term.journal.pending_reversal()["trace"] == trace
 
 
 def _old_txn(storage, state):

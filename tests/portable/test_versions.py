@@ -37,6 +37,7 @@ SAMPLES = {  # type: dict[str, dict]
     "reversal": {"v": 1, "state": "none"},
     "hoststate": {"v": 1, "day": -1, "need": True, "known": 0},
     "audit": {"v": 1, "items": []},
+    "shown": {"v": 1, "batch": 1, "trace": 7},
     "uptime": {"v": 1, "s": 5},
     "events": {"v": 1, "items": [[None, 3, "sign_in", "01"]]},
     "operators": {"v": 1, "kc": "", "ops": {"00": ["", 1], "99": ["", 1]}},
