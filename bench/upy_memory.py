@@ -50,7 +50,8 @@ EVENTS = ("ENTER", "1", "1", "2", "3", "4", "5", "CLEAR", "ENTER", "CANCEL", "CA
 # tests/portable/online_kit.py's Rig (soft security module with its TMK, PIN entry over the keypad,
 # an in-process FakeHost behind the LoopbackLink) with the board's display: menu, sale, 12.34,
 # confirm, the chip card (the first sale signs in there: 0800, then the PIN), PIN 1234, confirm
-# (the 0200 and its answer, the records written ahead), dismiss the result. No receipt yet.
+# (the 0200 and its answer, the records written ahead), the signature and its upload, dismiss the
+# result. No receipt yet.
 def _present_chip(board):
     from tests.portable.online_kit import chip
 
@@ -58,10 +59,40 @@ def _present_chip(board):
 
 
 def _event_name(event):
-    return event if type(event) is str else "card"
+    if type(event) is str:
+        return event
+    return "card" if event is _present_chip else "signature"
 
 
-WHOLE_SALE = ("ENTER", "1", "1", "2", "3", "4", "ENTER", _present_chip, "1", "2", "3", "4", "ENTER", "ENTER")
+# The signature (firmware/ui/esign.py): 12 strokes of 40 points each drawn on the pad one event at
+# a time (a point list made per stroke, as a pad reports them), then OK: the image is made, kept and
+# uploaded (the 0820) before the result is dismissed.
+_SIGN_STROKES = 12
+_SIGN_POINTS = 40
+
+
+def _stroke(i):
+    x0 = 8 + i * 18
+    return [(x0 + (j * 7) % 16, 20 + (j * 37 + i * 11) % 90) for j in range(_SIGN_POINTS)]
+
+
+def _draw(i):
+    def draw(board):
+        board.signature_pad.draw([_stroke(i)])
+
+    return draw
+
+
+def _confirm_signature(board):
+    board.signature_pad.confirm()
+
+
+SIGNING = tuple(_draw(i) for i in range(_SIGN_STROKES)) + (_confirm_signature,)
+WHOLE_SALE = (
+    ("ENTER", "1", "1", "2", "3", "4", "ENTER", _present_chip, "1", "2", "3", "4", "ENTER")
+    + SIGNING
+    + ("ENTER",)
+)
 # What the whole sale loads that keying one does not: its firmware and hal modules (charged to the
 # sale), then the online test rig (charged to the doubles, like DOUBLES).
 SALE_MODULES = (
@@ -70,6 +101,11 @@ SALE_MODULES = (
     "firmware.host.messages",
     "firmware.host.session",
     "firmware.ui.sale",
+    "firmware.ui.esign",
+    "firmware.esign",
+    "firmware.sigfile",
+    "firmware.sigimage",
+    "firmware.jbig",
     "hal.soft.des",
     "hal.soft.mac",
     "hal.soft.keystore",
@@ -371,8 +407,11 @@ class MemoryBench:
                     online_kit.encode = kit_encode
                     if self.received:
                         bench.requests.append(online_kit.kind(self.received[-1]))
+                    if self.uploads:
+                        bench.requests.append("esign")
                     self.received = []  # the rig's record of requests: not the terminal's heap
                     self.frames = []
+                    self.uploads = []
                     bench.host_bytes += max(0, bench.mem_now() - before)
 
         self.board = self.term = self.keys = None
@@ -417,6 +456,8 @@ class MemoryBench:
     def _sale_check(self):
         if self.rig is not None and len(self.rig.host.ledger) != 1:
             self.problems.append("the whole sale was not approved: {}".format(self.rig.term.screen))
+        if self.rig is not None and "esign" not in self.requests:
+            self.problems.append("the whole sale's signature was not uploaded: {}".format(self.requests))
 
     def _sale_end(self, now):
         self._sale_check()

@@ -54,7 +54,9 @@ _STATE_CODES = {SENT: 1, APPROVED: 2, DECLINED: 3, UNSENT: 4, IN_DOUBT: 5, REVER
 _STATE_CODES[NOT_DONE] = 8
 
 # The e-signature's upload state (电子签名上送)
-ESIGN = ("none", "pending", "uploaded", "failed")
+# none: not asked (yet); pending, uploaded, failed: signed, the upload's state (firmware/esign.py);
+# no_pen, no_sig_rule, timeout, cancelled: not signed, and why.
+ESIGN = ("none", "pending", "uploaded", "failed", "no_pen", "no_sig_rule", "timeout", "cancelled")
 REVERSAL_RESULTS = ("reversed", "failed")
 
 # Segment files: "batch.000001" upward. A segment is closed when the next record would take it

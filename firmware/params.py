@@ -59,6 +59,10 @@ _FIELDS = {
     # The most one refund (退货) may give back (fen): the terminal's cap, checked before anything
     # is sent, whatever is left of the original (单笔退货限额).
     "refund_max": (5000000, _int(1, 10**12 - 1), False),
+    # The e-signature (电子签名): how long the signing screen waits for the cardholder, and the
+    # no-signature limit (免签, fen): contactless at or under it takes no signature.
+    "esign_timeout_s": (90, _int(10, 600), False),
+    "esign_free_fen": (100000, _int(0, 10**12 - 1), False),
 }
 
 # How the administrator's parameter editor (firmware/ui/admin.py) shows and types each row of
@@ -91,6 +95,8 @@ FORMS = {
     "operator_required": ("yesno",),
     "void_card": ("yesno",),
     "refund_max": ("amount", 1, 10**12 - 1),
+    "esign_timeout_s": ("number", 10, 600),
+    "esign_free_fen": ("amount", 0, 10**12 - 1),
     "batch_size": ("number", 1, 999),
 }
 
@@ -110,6 +116,8 @@ EDITOR_ORDER = (
     "operator_required",
     "void_card",
     "refund_max",
+    "esign_free_fen",
+    "esign_timeout_s",
     "sign_in_daily",
     "reversal_attempts",
     "batch_size",

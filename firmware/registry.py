@@ -1,6 +1,7 @@
 # The registry of stored files: every record the firmware writes is declared here, with the module
 # that validates it. A file in storage that this registry does not know is a bug (a test checks).
-# The batch journal's files (segments, archives) are declared by firmware/batch.py (BATCH_FILES).
+# The batch journal's files (segments, archives) are declared by firmware/batch.py (BATCH_FILES),
+# the signature images beside them by firmware/sigfile.py (SIG_FILES).
 
 from firmware.batch import BATCH_FILES
 from firmware.counters import COUNTERS, PROVISIONED
@@ -8,6 +9,7 @@ from firmware.events import EVENTS
 from firmware.journal import AUDIT, HOST_STATE, REVERSAL, SHOWN, TXN
 from firmware.operators import ATTEMPTS, OPERATORS
 from firmware.params import PARAMS
+from firmware.sigfile import SIG_FILES
 from firmware.store import EVIDENCE_PREFIX, evidence
 from firmware.touchcal import TOUCH_CAL
 from firmware.uptime import UPTIME
@@ -46,6 +48,8 @@ def owner(name):
             return spec
     if BATCH_FILES.owns(name):
         return BATCH_FILES
+    if SIG_FILES.owns(name):
+        return SIG_FILES
     return None
 
 

@@ -70,6 +70,11 @@ DROPPED_AT_IDLE = (
     "firmware.events",
     "firmware.ui.void",
     "firmware.ui.refund",
+    "firmware.ui.esign",
+    "firmware.esign",
+    "firmware.sigfile",
+    "firmware.sigimage",
+    "firmware.jbig",
 )
 
 
@@ -393,6 +398,11 @@ class Terminal:
 
     def redraw(self):
         self._dirty = True
+
+    def restart_idle_timer(self):
+        """The idle timeout counts from now: a screen that ended without input (the signing screen's
+        own timeout, an upload) hands the next one (the result) its whole idle_timeout_s."""
+        self._last_input = self.clock.ticks_ms()
 
     def step(self):
         """One pass over keypad, card reader, signature pad and timers; True if anything happened.

@@ -438,6 +438,8 @@ class SimApp(App):
         Binding("C", "next_card(-1)", show=False),
         *[Binding(k, "card('{}')".format(m), show=False) for m, k in _MODES],
         Binding("f", "fast_forward", show=False),
+        Binding("w", "sign('')", show=False),
+        Binding("e", "sign('none')", show=False),
         *[Binding(k, "fault('{}')".format(kind), show=False) for kind, k in FAULT_KEYS.items()],
         Binding("x", "fault('')", show=False),
         Binding("o", "toggle_host", show=False),
@@ -472,6 +474,8 @@ class SimApp(App):
                     with Horizontal(id="modes"):
                         for mode, key in _MODES:
                             yield Button(Text("[{}] {}".format(key, mode)), id="mode-" + mode, compact=True)
+                        yield Button(Text("[w] sign"), id="sign", compact=True)
+                        yield Button(Text("[e] OK unsigned"), id="sign-none", compact=True)
                     yield Static(id="card-info")
             with Vertical(id="right"):
                 yield RichLog(id="host", wrap=False, markup=False)
@@ -502,7 +506,7 @@ class SimApp(App):
         self.query_one("#power").border_title = "Network, time, power"
         self.query_one("#hints", Static).update(
             "Keys: 0-9 Enter · Esc=CANCEL · Backspace=CLEAR · F1=FUNC · ↑↓ · c=next card"
-            " · s/i/t=swipe/insert/tap · f=+{} s · q=quit".format(FAST_FORWARD_S)
+            " · s/i/t=swipe/insert/tap · w=sign · e=OK unsigned · f=+{} s · q=quit".format(FAST_FORWARD_S)
         )
         self.refresh_all()
         if self.sim.realtime:
@@ -577,6 +581,12 @@ class SimApp(App):
         self.sim.fast_forward()
         self.refresh_all()
 
+    def action_sign(self, how):
+        """The cardholder signs on the pad (a generated signature, sim/signatures.py) and presses
+        OK; how "none": OK with nothing drawn."""
+        self.sim.step("sign none" if how else "sign")
+        self.refresh_all()
+
     def action_fault(self, kind):
         self.sim.fault(kind or None)
         self.refresh_all()
@@ -609,6 +619,8 @@ class SimApp(App):
             self.action_card(name)
         elif what == "fault":
             self.action_fault("" if name == "clear" else name)
+        elif what == "sign":
+            self.action_sign(name)
         else:
             action = {
                 "host-toggle": self.action_toggle_host,
@@ -700,7 +712,7 @@ def _steady_ms():
 
 
 def picture(path, lang="en"):
-    """Write an SVG of the app after a sale with a PIN (the embedded host, a fixed clock)."""
+    """Write an SVG of the app after a signed sale with a PIN (the embedded host, a fixed clock)."""
     import argparse
     import asyncio
 
@@ -714,7 +726,7 @@ def picture(path, lang="en"):
 
         async def shoot():
             async with app.run_test(size=(120, 40)) as pilot:
-                await pilot.press(*SALE_KEYS, "i", *"123456", "enter")
+                await pilot.press(*SALE_KEYS, "i", *"123456", "enter", "w")  # w: the cardholder signs
                 sim.realtime = True  # the picture shows the app as a person runs it
                 app.refresh_all()
                 await pilot.pause()

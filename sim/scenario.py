@@ -3,7 +3,6 @@
 
 import calendar
 import datetime
-import math
 import re
 import time
 import traceback
@@ -15,7 +14,7 @@ from firmware.terminal import Terminal
 from hal import contracts
 from hal.cards import CardSources
 from sim import board as sim_board
-from sim import cards
+from sim import cards, signatures
 from sim.checked import UndeclaredCapability, checked_board, unwrap
 from sim.host.acquirer import clock_of
 from sim.host.server import FAULT_KINDS
@@ -49,11 +48,9 @@ _POLL_S = 0.002
 _ACTIVE = (CONNECTING, SENDING, RECEIVING)
 _HOLDING = ("withheld", "late")  # fates after which nothing comes until the terminal's timeout
 
-# A name written in one wave with an underline, inside a 160 x 72 pixel box.
-DEFAULT_SIGNATURE = (
-    [(10 + 3 * i, 40 - round(25 * math.sin(i * 0.5))) for i in range(50)],
-    [(15, 70), (80, 69), (150, 67)],
-)
+# `sign` draws the generated signatures of sim/signatures.py in turn, from this seed on (the bench
+# set's first ones): handwriting-like, Latin and Chinese names, pressure gaps.
+SIGN_SEED = signatures.BENCH_SEED * 1000
 
 
 def printable(text):
@@ -447,6 +444,7 @@ class Scenario:
         self._shown = None
         self._cut = None  # the args of a `cut` step, for the step after it
         self._masked = []  # per key of the running key step: typed while masked_input() was true
+        self.signed = []  # the sim.signatures.Signature each `sign` step drew, in turn
         self._rtc_lag = 0  # how far the RTC is behind the run's time while it holds a time nobody set
         if host is not None:
             host.set_clock(clock_of(self.run_time))  # the host lives in the run's time
@@ -639,8 +637,10 @@ class Scenario:
         if not pad.active():
             return ("signature pad not active: the terminal is not asking for a signature",)
         if not step.args:  # plain "sign"; "sign none" presses OK on an empty pad
-            for stroke in DEFAULT_SIGNATURE:  # the terminal sees each stroke's points as the pen moves
-                pad.draw([list(stroke)])
+            sig = signatures.generate(SIGN_SEED + len(self.signed))
+            self.signed.append(sig)
+            for stroke in sig.points():  # the terminal sees each stroke's points as the pen moves
+                pad.draw([stroke])
                 self._settle(step)
         pad.confirm()
         self._settle(step)

@@ -1,8 +1,10 @@
 # The sale flow after the card is read: PIN entry when the card needs one, authorising (the host
-# session with its countdown), the result. Never shows a full PAN or a PIN digit; the card's track 2
-# is taken only when the request is built and dropped on every other way out.
+# session with its countdown), the signature when approved (firmware/ui/esign.py), the result.
+# Never shows a full PAN or a PIN digit; the card's track 2 is taken only when the request is built
+# and dropped on every other way out.
 
 from firmware.card import PIN_NONE, PIN_OPTIONAL, pin_rule
+from firmware.errors import FlowUnavailable
 from firmware.host.messages import response_message
 from firmware.host.session import CONNECTING, RECEIVING, SENDING
 from firmware.journal import APPROVED, DECLINED, IN_DOUBT, NOT_DONE, NOT_SENT, REVERSED
@@ -164,6 +166,15 @@ class AuthorisingScreen(Screen):
         if not term.clock_valid:  # the sign-in that would have set it failed
             result.lines.append(term.t("clock_not_set"))
             result.lines.append(term.t("clock_set_hint"))
+        if online.outcome == ONLINE_APPROVED and online.record is not None:
+            # The cardholder signs at once (电子签名), then the signatures upload, then the result.
+            try:
+                esign = term.flow("firmware.ui.esign")
+            except FlowUnavailable:
+                result.lines.append(term.t("esign_not_kept"))
+            else:
+                term.go(esign.capture(term, online.record, result))
+                return
         term.go(result)
 
     def render(self, d, rows, cols):

@@ -8,6 +8,7 @@
 from firmware.batch import APPROVED, VOIDED
 from firmware.dates import format_minute
 from firmware.money import format_fen
+from firmware.sigfile import read_image
 from firmware.ui.menu import MainMenuScreen
 from firmware.ui.widgets import (
     DigitEntryScreen,
@@ -43,6 +44,22 @@ def has_slip(view):
     return view["state"] in (APPROVED, VOIDED)
 
 
+def esign_text(term, view):
+    """Whether the transaction was signed and its upload's state, or why it was not signed
+    (firmware/esign.py); a refused upload with the host's code, kept in the image file."""
+    state = view.get("esign") or "none"
+    if state != "failed":
+        return term.t("es_" + state)
+    code = "??"
+    try:
+        got = read_image(term.board.storage, view["batch"], view["trace"])
+        if got is not None:
+            code = got[1]
+    except (OSError, Damaged):
+        pass  # the state says refused all the same; the code is what the file could not give
+    return term.t("es_failed", code)
+
+
 def _mmdd(date):
     return date[:2] + "-" + date[2:] if len(date) == 4 else date
 
@@ -68,6 +85,8 @@ def fields(term, view, duplicate=False):
     out.append((t("slip_auth"), view.get("auth") or "-"))
     out.append((t("slip_time"), format_minute(view["time"], params.tz_minutes)))
     out.append((t("slip_amount"), format_fen(view["amount"])))
+    if has_slip(view) and view["kind"] in ("sale", "void", "refund"):
+        out.append((t("slip_esign"), esign_text(term, view)))
     orig = view.get("orig")
     if orig is not None:
         if view["kind"] == "refund":

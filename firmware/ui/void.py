@@ -1,8 +1,9 @@
 # Main menu item 2, Void (消费撤销): the supervisor's password, the original's trace, the original
 # shown (masked card, amount, time, trace, RRN), confirm, the sale's card again when the void_card
 # parameter says so (the same card: its masked PAN), its PIN when the card needs one (as the sale
-# decides), then the 0200 void through the one request path (firmware/online.py Void) and its
-# result. An original that cannot be voided is refused before anything is sent or a trace is
+# decides), then the 0200 void through the one request path (firmware/online.py Void), the
+# cardholder's signature when approved (firmware/ui/esign.py, from the sale's AuthorisingScreen) and
+# its result. An original that cannot be voided is refused before anything is sent or a trace is
 # consumed (refusal()). Loaded when chosen (Terminal.flow), dropped back at idle.
 
 from firmware.batch import APPROVED, DECLINED, REVERSED, UNSENT, VOIDED

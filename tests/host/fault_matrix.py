@@ -57,7 +57,7 @@ def sale_lines(fen):
 
 
 def approved_sale_lines(fen):
-    return sale_lines(fen) + ["expect Approved", "key ENTER"]
+    return sale_lines(fen) + ["sign", "expect Approved", "key ENTER"]
 
 
 # The void of the batch's first sale (trace 2: the sign-in took trace 1). The supervisor's factory
@@ -316,12 +316,15 @@ class Run:
         return scenario.screen_text(self.sc.board.display)
 
     def answer(self):
-        """Let a held answer time out (as the terminal's clock runs), then the screen; again while
-        a resend (a refund's) waits for its answer in turn."""
+        """Let a held answer time out (as the terminal's clock runs), again while a resend (a
+        refund's) waits for its answer in turn, the signature when one is asked for, then the
+        screen."""
         for _ in range(3):
             if "Waiting for host" not in self.screen():
                 break
             self.do("wait {}".format(TIMEOUT_S))
+        if "Cardholder, sign" in self.screen():  # approved: the cardholder signs at once
+            self.do("sign")
         return self.screen()
 
 

@@ -18,6 +18,7 @@ SALE = """clock 2026-12-08 10:00
 key ENTER 1 500 ENTER
 insert debit
 key 123456 ENTER
+sign
 expect Approved
 expect Trace 000005
 key ENTER

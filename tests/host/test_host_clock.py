@@ -71,6 +71,7 @@ clock 2029-07-04 10:30
 key ENTER 1 1234 ENTER
 insert debit
 key 123456 ENTER
+sign
 expect Approved
 key ENTER
 wait 600
@@ -79,6 +80,7 @@ expect Clock not set
 key ENTER 1 2345 ENTER
 insert debit
 key 123456 ENTER
+sign
 expect Approved
 key ENTER
 expect 2029-07-04 10:4

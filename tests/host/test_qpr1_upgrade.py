@@ -21,6 +21,7 @@ SALE = """clock 2026-12-08 10:00
 key ENTER 1 500 ENTER
 insert debit
 key 123456 ENTER
+sign
 expect Approved
 expect Trace 000005
 key ENTER
@@ -83,8 +84,9 @@ def test_a_qpr1_terminal_sends_its_reversal_then_sells_on_and_saves_qpr2(tmp_pat
     rows = [json.loads(line) for line in trace.read_text().splitlines()]
     sent = [decode(bytes.fromhex(r["hex"])) for r in rows if r["dir"] == "in"]  # what the host got
     # a new day: the sign-in (trace 4, with the master key of the fixture), then the pending reversal
-    # of trace 3, then the sale at trace 5: no number lost or reused
-    expected = [("0800", "000004"), ("0400", "000003"), ("0200", "000005")]
+    # of trace 3, then the sale at trace 5, then its signature's upload under its own trace 5: no
+    # number lost or reused
+    expected = [("0800", "000004"), ("0400", "000003"), ("0200", "000005"), ("0820", "000005")]
     assert [(m.mti, m.fields[11]) for m in sent] == expected
     storage = DirStorage(str(state))
     journal = J.Journal(storage)

@@ -13,7 +13,7 @@ from firmware.store import pack
 from firmware.ui.widgets import Screen
 from hal import contracts
 from hal.console import NoSignaturePad
-from sim import scenario
+from sim import scenario, signatures
 from sim.__main__ import HELP, main
 from sim.board import make_board
 from sim.checked import UndeclaredCapability
@@ -234,7 +234,7 @@ class SigningScreen(Screen):
 
     def enter(self):
         if contracts.has(self.term.signature_pad, contracts.CAP_PEN):
-            self.term.signature_pad.start(0, 0, 240, 100)
+            self.term.signature_pad.start(0, 0, 240, 128)
 
     def leave(self):
         self.term.signature_pad.stop()
@@ -250,7 +250,8 @@ def test_sign_draws_then_confirms_and_sign_none_only_confirms():
     sc, out = booted()
     assert run_text("sign\n", sc)[0] == 0
     assert "note: signature pad not active" in out.getvalue()
-    for line, strokes in (("sign", [list(s) for s in scenario.DEFAULT_SIGNATURE]), ("sign none", [])):
+    drawn = signatures.generate(scenario.SIGN_SEED).points()  # the first `sign` draws the first one
+    for line, strokes in (("sign", drawn), ("sign none", [])):
         screen = SigningScreen(sc.terminal)
         sc.terminal.go(screen)
         sc.do(parse_one(line))

@@ -144,10 +144,10 @@ def _finish(run):
 # ---- the happy path ---------------------------------------------------------------------------
 def test_sign_in_then_an_approved_sale_with_a_pin_over_tcp(tmp_path, capsys):
     run = Run(tmp_path)
-    run.run("expect Not signed in\nexpect Link up\n" + _sale(1234) + "expect Approved\nexpect RRN\n"
+    run.run("expect Not signed in\nexpect Link up\n" + _sale(1234) + "sign\nexpect Approved\nexpect RRN\n"
             "key ENTER\nexpect Signed in\n", capsys)  # fmt: skip
     kinds = [decode(f).mti for f in run.frames()]
-    assert kinds == ["0800", "0200"]
+    assert kinds == ["0800", "0200", "0820"]  # the sale, then its signature's upload
     assert run.txns() == [(2, "sale", 1234, "ok")]
     assert run.balance() == OPENING_BALANCE - 1234
     assert run.journal().last["state"] == J.APPROVED
@@ -160,15 +160,27 @@ def test_sign_in_then_an_approved_sale_with_a_pin_over_tcp(tmp_path, capsys):
 
 def test_the_ledger_survives_runs_and_reboots_beside_the_state(tmp_path, capsys):
     run = Run(tmp_path)
-    run.run(_sale(100) + "expect Approved\nkey ENTER\nreboot\n" + _sale(200) + "expect Approved\n", capsys)
+    run.run(
+        _sale(100) + "sign\nexpect Approved\nkey ENTER\nreboot\n" + _sale(200) + "sign\nexpect Approved\n",
+        capsys,
+    )
     # a result not dismissed before the power went is shown again at the next boot
-    run.run("expect Last transaction\nkey ENTER\n" + _sale(300) + "expect Approved\n", capsys)
+    run.run("expect Last transaction\nkey ENTER\n" + _sale(300) + "sign\nexpect Approved\n", capsys)
     assert [t[2] for t in run.txns()] == [100, 200, 300]
     assert Path(host_db(str(run.state))).parent == tmp_path / "state-host"
     assert not any(name.startswith("ledger") for name in os.listdir(run.state))
     # a reboot needs no new sign-in (the host kept the working keys, as an acquirer does); a new
     # run's embedded host is a restarted acquirer without them: the terminal signs in first
-    assert [decode(f).mti for f in run.frames()] == ["0800", "0200", "0200", "0800", "0200"]
+    assert [decode(f).mti for f in run.frames()] == [
+        "0800",
+        "0200",
+        "0820",
+        "0200",
+        "0820",
+        "0800",
+        "0200",
+        "0820",
+    ]
     _finish(run)
 
 
@@ -183,7 +195,9 @@ def test_the_ledger_survives_runs_and_reboots_beside_the_state(tmp_path, capsys)
 )
 def test_each_declined_magic_amount_shows_its_message_and_books_nothing(tmp_path, capsys, amount, text):
     run = Run(tmp_path)
-    run.run(_sale(amount) + "expect {}\nkey ENTER\n".format(text) + _sale(100) + "expect Approved\n", capsys)
+    run.run(
+        _sale(amount) + "expect {}\nkey ENTER\n".format(text) + _sale(100) + "sign\nexpect Approved\n", capsys
+    )
     assert run.txns() == [(3, "sale", 100, "ok")]
     assert run.journal().reversal["state"] == J.NONE
     assert not [m for m, _ in run.requests() if m == "0400"]
@@ -209,7 +223,8 @@ def test_pin_timed_out_says_so_and_sends_no_sale(tmp_path, capsys):
 def test_wrong_pin_is_declined_55_then_the_right_one_is_approved(tmp_path, capsys):
     run = Run(tmp_path)
     run.run(
-        _sale(500, "654321") + "expect Incorrect PIN\nkey ENTER\n" + _sale(500) + "expect Approved\n", capsys
+        _sale(500, "654321") + "expect Incorrect PIN\nkey ENTER\n" + _sale(500) + "sign\nexpect Approved\n",
+        capsys,
     )
     assert run.txns() == [(3, "sale", 500, "ok")]
     assert run.balance() == OPENING_BALANCE - 500
@@ -218,8 +233,8 @@ def test_wrong_pin_is_declined_55_then_the_right_one_is_approved(tmp_path, capsy
 
 def test_host_down_nothing_left_nothing_to_reverse(tmp_path, capsys):
     run = Run(tmp_path)
-    run.run(_sale(100) + "key ENTER\nhost down\n" + _sale(700) + "expect Host unreachable\nkey ENTER\n"
-            "host up\n" + _sale(800) + "expect Approved\n", capsys)  # fmt: skip
+    run.run(_sale(100) + "sign\nkey ENTER\nhost down\n" + _sale(700) + "expect Host unreachable\nkey ENTER\n"
+            "host up\n" + _sale(800) + "sign\nexpect Approved\n", capsys)  # fmt: skip
     assert [t[2] for t in run.txns()] == [100, 800]
     assert "0400" not in [m for m, _ in run.requests()]
     _finish(run)
@@ -232,7 +247,7 @@ FAULTS = [
     ("drop", "Link broke: reversal", "reversed"),
     ("garbage", "Bad answer: reversal", "reversed"),
     ("bad-mac", "MAC error: reversal", "reversed"),
-    ("duplicate", "Approved", "ok"),
+    ("duplicate", "Signature\nsign\nexpect Approved", "ok"),  # approved: the cardholder signs
 ]
 
 
@@ -241,9 +256,9 @@ def test_a_fault_on_a_sale_never_charges_twice_and_its_reversal_clears_at_the_ne
     tmp_path, capsys, kind, shown, status
 ):
     run = Run(tmp_path)
-    text = _sale(100) + "expect Approved\nkey ENTER\n"
+    text = _sale(100) + "sign\nexpect Approved\nkey ENTER\n"
     text += "host fault {} on 0200\n".format(kind) + _sale(2000) + "expect " + shown + "\n"
-    text += "key ENTER\nhost clear\n" + _sale(300) + "expect Approved\n"
+    text += "key ENTER\nhost clear\n" + _sale(300) + "sign\nexpect Approved\n"
     run.run(text, capsys)
     txns = run.txns()
     assert [(t[2], t[3]) for t in txns] == [(100, "ok"), (2000, status), (300, "ok")]
@@ -254,7 +269,7 @@ def test_a_fault_on_a_sale_never_charges_twice_and_its_reversal_clears_at_the_ne
         faulted = txns[1][0]
         # the reversal went out first at the next sale, carrying the original's trace, and cleared
         assert ("0400", faulted) in run.requests()
-        assert mtis.index("0400") < len(mtis) - 1 and mtis[-1] == "0200"
+        assert mtis.index("0400") < len(mtis) - 2 and mtis[-2:] == ["0200", "0820"]
         assert mtis.count("0400") == 1
     else:
         assert "0400" not in mtis
@@ -309,12 +324,12 @@ def test_a_slow_host_is_waited_for_in_real_time_never_timed_out_by_the_virtual_c
         sc, route = _scenario(host)
         before = sc.board.clock.ticks_ms()
         steps = scenario.parse(
-            _sale(1234) + "expect 交易成功\n"
+            _sale(1234) + "sign\nexpect 交易成功\n"
         )  # Approved, on the factory (Chinese) screens
         err = io.StringIO()
         assert scenario.run(steps, sc, err) == 0, err.getvalue()
         assert sc.board.clock.ticks_ms() == before  # no virtual time passed while waiting
-        assert [f.fate for f in host.history] == ["answered", "answered"]
+        assert [f.fate for f in host.history] == ["answered", "answered", "answered"]  # and the 0820
     finally:
         host.stop()
 
@@ -364,7 +379,7 @@ def test_an_external_host_is_used_by_host_ip_port(tmp_path, capsys):
     port = host.start()
     try:
         script = tmp_path / "s.txt"
-        script.write_text(_sale(4321) + "expect Approved\n")
+        script.write_text(_sale(4321) + "sign\nexpect Approved\n")
         assert (
             main(["run", "--lang", "en", "--quiet", "--host", "127.0.0.1:{}".format(port), str(script)]) == 0
         )

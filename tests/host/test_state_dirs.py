@@ -6,7 +6,7 @@ import pytest
 
 from sim.__main__ import main
 
-SALE = "key ENTER 1 {} ENTER\ninsert debit\nkey 123456 ENTER\nexpect Approved\nkey ENTER\n"
+SALE = "key ENTER 1 {} ENTER\ninsert debit\nkey 123456 ENTER\nsign\nexpect Approved\nkey ENTER\n"
 
 
 def _run(state, text, tmp_path, capsys):

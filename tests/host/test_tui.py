@@ -81,6 +81,9 @@ def test_sale_end_to_end_keyboard_and_mouse():
                 assert "Enter PIN" in _screen(sim)
                 await pilot.press(*"123456", "enter")  # the keyboard: the PIN goes to the PIN entry
                 await pilot.pause()
+                assert "Cardholder, sign" in _screen(sim)
+                await pilot.click("#sign")  # the cardholder signs (the mouse: a drawn signature, OK)
+                await pilot.pause()
                 screen = _screen(sim)
                 assert "Approved" in screen and "Trace 000002" in screen
                 pane = _pane(sim)
@@ -114,7 +117,7 @@ def test_lost_answer_times_out_and_its_reversal_clears():
                 assert "× no answer" in _pane(sim)
                 assert "reversal pending: trace 000002" in sim.status()
                 await pilot.press("enter")
-                await pilot.press("enter", "1", "5", "0", "0", "enter", "i", *"123456", "enter")
+                await pilot.press("enter", "1", "5", "0", "0", "enter", "i", *"123456", "enter", "w")
                 await pilot.pause()
                 assert "Approved" in _screen(sim) and "Trace 000003" in _screen(sim)
                 pane = _pane(sim)
@@ -158,12 +161,17 @@ def test_refund_resent_after_a_lost_answer_then_not_confirmed():
             app = simapp.SimApp(sim)
             async with app.run_test(size=(120, 40)) as pilot:
                 await _sell(pilot)
+                await pilot.press("w")  # the cardholder signs the sale
+                await pilot.pause()
                 await _refund(pilot, sim, 300, "4")
                 await pilot.press("n", "enter")  # no-answer on the refund's 0220
                 await pilot.pause()
                 assert "Waiting for host" in _screen(sim)
                 assert "host: 0220 trace 000003 withheld" in _pane(sim)
                 await pilot.press("f", "f", "f")  # past the 30 s: the resend, answered at once
+                await pilot.pause()
+                assert "Cardholder, sign" in _screen(sim) and "¥3.00" in _screen(sim)  # 现场退单: signed
+                await pilot.press("w")
                 await pilot.pause()
                 screen = _screen(sim)
                 assert "Refund" in screen and "Approved" in screen and "¥3.00" in screen
@@ -221,7 +229,7 @@ def test_quit_mid_sale_then_the_next_start_recovers(tmp_path):
             async with app.run_test(size=(120, 40)) as pilot:
                 assert "In doubt: reversal" in _screen(sim)
                 assert "reversal pending: trace 000002" in sim.status()
-                await pilot.press("enter", "enter", "1", "5", "0", "0", "enter", "i", *"123456", "enter")
+                await pilot.press("enter", "enter", "1", "5", "0", "0", "enter", "i", *"123456", "enter", "w")
                 await pilot.pause()
                 assert "Approved" in _screen(sim)
                 assert "← 0410 reversal   trace 000002 ¥12.34 00 approved" in _pane(sim)

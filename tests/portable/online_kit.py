@@ -67,7 +67,7 @@ def start_answer(request, code):
 
 
 def kind(msg):
-    """ "sign_in", "sale", "void", "reversal", "echo", "sign_off" or "" for a request (or its answer)
+    """ "sign_in", "sale", "void", "reversal", "echo", "sign_off", "esign" or "" for a request (or its answer)
     of these tests."""
     base = msg.mti[:2] + str(int(msg.mti[2]) & 6) + msg.mti[3]
     if base == "0800":
@@ -84,6 +84,8 @@ def kind(msg):
         return "echo"
     if base == "0820" and msg.get(60, "")[8:11] == "002":
         return "sign_off"
+    if base == "0820" and msg.get(60, "")[8:11] == "800":
+        return "esign"
     return ""
 
 
@@ -127,6 +129,8 @@ class FakeHost:
         self.ledger = {}
         self.voided = {}
         self.bad_request_macs = 0
+        self.uploads = []  # e-signature uploads (0820, 60.3 800) decoded, in the order received
+        self.esign_plan = []
         self.keys = field62(TMK, [PIK, MAK])
         self._rrn = 0
         self.sales = {}  # RRN of an approved sale -> (batch, trace, fen)
@@ -134,12 +138,27 @@ class FakeHost:
         self.back_office = {}  # the original's RRN -> fen refunded by the back office (not the terminal)
         self.seen_0220 = {}  # (batch, trace) of a 0220 -> (its digest, the answer first given)
 
+    def _esign(self, req):
+        """An e-signature upload: kept in `uploads` and answered by `esign_plan` (its own plan, so
+        the other requests' plans and `received` read as before signatures were asked for):
+        "ok", "code:NN", "lost" (never processed), "silent" (processed, the answer lost)."""
+        action = self.esign_plan.pop(0) if self.esign_plan else "ok"
+        if action == "lost":
+            return b""
+        self.uploads.append(req)
+        if action == "silent":
+            return b""
+        code = action[5:] if action.startswith("code:") else "00"
+        return self._frame(start_answer(req, code), False)
+
     def kinds(self):
         return [kind(m) for m in self.received]
 
     def handle(self, data):
-        self.frames.append(bytes(data))
         req = decode(data)
+        if kind(req) == "esign":
+            return self._esign(req)
+        self.frames.append(bytes(data))
         self.received.append(req)
         if carries_mac(req.mti) and _mac(self.algorithm, self.mak, mac_input(data)) != req[64]:
             self.bad_request_macs += 1
@@ -301,6 +320,13 @@ class FakeHost:
         return answer
 
 
+# A short signature: a wave and an underline, inside the signing area (240 x 128)
+SIGNATURE = (
+    [(20 + 4 * i, 50 + (i % 7) * 3 - (i % 5) * 2) for i in range(40)],
+    [(30, 100), (120, 98), (200, 96)],
+)
+
+
 class SlowLink(LoopbackLink):
     """A LoopbackLink whose answers arrive `delay_ms` after the send, on the terminal's clock: a late
     answer (past the timeout) is lost with the connection the terminal closed."""
@@ -332,10 +358,19 @@ class SlowLink(LoopbackLink):
 class Rig:
     """A terminal on virtual devices with a provisioned security module (TMK loaded, no working
     keys yet), a PIN entry over the keypad, and a FakeHost behind a LoopbackLink. `display`: the
-    board's display (a virtual one by default; the memory bench gives the ESP32 board's driver)."""
+    board's display (a virtual one by default; the memory bench gives the ESP32 board's driver);
+    `signature_pad` likewise (a virtual pad with a pen by default)."""
 
     def __init__(
-        self, storage=None, host=None, link=None, key_store=None, clock=None, display=None, **params
+        self,
+        storage=None,
+        host=None,
+        link=None,
+        key_store=None,
+        clock=None,
+        display=None,
+        signature_pad=None,
+        **params,
     ):
         self.raw = VirtualKeypad()
         self.clock = clock or VirtualClock()
@@ -358,6 +393,8 @@ class Rig:
         }
         if display is not None:
             devices["display"] = display
+        if signature_pad is not None:
+            devices["signature_pad"] = signature_pad
         self.board = make_board(**devices)
         if params or storage is None:
             p = Params.load(self.storage)
@@ -373,7 +410,8 @@ class Rig:
         """Power back on with the same storage, key store, host and link (the security module
         reloads its keys from the key store)."""
         self.storage.power_on()
-        return Rig(self.storage, self.host, self.link, self.key_store, self.clock)
+        pad = self.board.signature_pad
+        return Rig(self.storage, self.host, self.link, self.key_store, self.clock, signature_pad=type(pad)())
 
     def press(self, *keys):
         for key in keys:
@@ -391,16 +429,36 @@ class Rig:
         assert self.board.card_reader.present(event), self.screen()
         self.term.settle()
 
-    def sale(self, fen=1234, event=None, pin="1234"):
-        """A whole sale: the card (a chip card needing a PIN by default), the PIN, authorising."""
+    def sale(self, fen=1234, event=None, pin="1234", sign=True):
+        """A whole sale: the card (a chip card needing a PIN by default), the PIN, authorising, and
+        when approved the signature (sign: a stroke drawn and OK; False: the signing screen left)."""
         self.start_sale(fen, event or chip())
         if pin is not None and "Enter PIN" in self.screen():
             self.press(*list(pin))
             self.press("ENTER")
         self.term.settle()
+        if sign:
+            self.sign()
         return self.screen()
 
-    def void(self, trace, event=None, pin="1234"):
+    def signing(self):
+        """True if the signing screen is up (the pad capturing)."""
+        pad = self.board.signature_pad
+        return getattr(pad, "active", lambda: False)() and "Signature" in self.screen()
+
+    def sign(self, strokes=SIGNATURE):
+        """If the signing screen is up: the cardholder draws strokes and presses OK."""
+        if not self.signing():
+            return False
+        pad = self.board.signature_pad
+        for stroke in strokes:
+            pad.draw([stroke])
+            self.term.settle()
+        pad.confirm()
+        self.term.settle()
+        return True
+
+    def void(self, trace, event=None, pin="1234", sign=True):
         """Menu 2 -> the supervisor's password -> the trace -> ENTER on the original shown -> the
         card (a chip card by default) and its PIN when asked; the screen at the end."""
         self.press("ENTER", "2")
@@ -419,6 +477,8 @@ class Rig:
             self.press(*list(pin))
             self.press("ENTER")
         self.term.settle()
+        if sign:
+            self.sign()
         return self.screen()
 
     def refund(self, rrn, mmdd, fen, reason=1, event=None, confirm=True):

@@ -90,6 +90,7 @@ def test_a_small_contactless_sale_needs_no_pin_and_an_optional_pin_may_be_empty(
     rig.start_sale(1000, chip(TRACK2_OPTIONAL))
     assert "No PIN: press ENTER" in rig.screen()
     rig.press("ENTER")
+    assert rig.sign()  # a chip card signs
     assert "Approved" in rig.screen()
     assert _sale_frames(rig.host, "sale")[-1][22] == "052"
 
@@ -260,6 +261,9 @@ def test_an_answer_inside_the_timeout_is_taken():
     rig.wait(28)
     assert "Waiting for host" in rig.screen() and "2 s" in rig.screen()
     rig.wait(1)
+    assert rig.sign()
+    assert "Sending signature" in rig.screen()  # its upload's answer takes 29 s too
+    rig.wait(29)
     assert "Approved" in rig.screen()
 
 
@@ -321,6 +325,7 @@ def test_reversal_attempts_survive_a_reboot_and_the_last_failure_calls_support()
     rig.host.plan = ["lost"]
     rig.sale(500)
     rig.wait(31)
+    assert rig.sign()
     shown = rig.screen()
     assert "Reversal failed" in shown and "Call support" in shown and "Approved" in shown
     assert _reversal(rig)["state"] == J.NONE
@@ -774,6 +779,7 @@ def test_a_sale_with_an_invalid_clock_signs_in_first_and_is_refused_only_when_th
     assert rig.board.card_reader.present(chip())
     rig.term.settle()
     rig.press("1", "2", "3", "4", "ENTER")
+    assert rig.sign()
     assert "Approved" in rig.screen()
     assert rig.host.kinds() == ["sign_in", "sale"]
 
@@ -978,6 +984,7 @@ def _given_up_on_a_bad_mac(event, pin):
         assert "Enter PIN" in rig.screen(), rig.screen()
         rig.press(*list(pin))
         rig.press("ENTER")
+        assert rig.sign()  # a chip card's sale of ¥5.00 is signed
         shown = rig.screen()
     assert "Approved" in shown and "¥5.00" in shown, shown
     assert rig.host.kinds()[-4:] == ["sign_in", "reversal", "sign_in", "sale"], rig.host.kinds()

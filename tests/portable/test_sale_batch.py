@@ -105,6 +105,7 @@ def test_a_reversal_given_up_shows_failed_in_the_batch():
     rig.host.plan = ["lost"]
     rig.sale(500)
     rig.wait(31)
+    assert rig.sign()
     assert "Reversal failed" in rig.screen() and "Approved" in rig.screen()
     t = _batch(rig).by_trace(lost)
     assert t["state"] == B.IN_DOUBT and t["reversal"] == "failed"

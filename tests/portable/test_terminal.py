@@ -375,7 +375,7 @@ GOLDEN_SESSION = (
     "CANCEL",
     "CANCEL",
 )
-GOLDEN_DIGEST = "2ba0501c0dbe9c2ba79406a765eed98117c0d29d447b486b0afd19bbde20cb11"  # refund_max, 3 Refund
+GOLDEN_DIGEST = "e9cdacc9cfa0d8968cd148ec82f03a94b2d4f6b2a159e172f33af3a174df0061"  # refund_max, esign_*, 3 Refund
 
 
 def golden_session(language):

@@ -1,0 +1,82 @@
+# The signature image file (签名图像) kept beside the batch journal's record of one transaction:
+# its name, its format and its atomic write. Never holds anything but the image and the upload's
+# answer code; small on purpose: the registry (firmware/registry.py) loads it to know the names.
+
+from firmware.compat import const, crc32, is_missing
+from hal.record import Damaged
+
+# "sig.BBBBBB.TTTTTT" (batch, trace): b"QPS1", the upload's answer code (2 characters, "--" before
+# any), the image's length (2 bytes, big-endian), CRC-32 of the code, the length and the image
+# (4 bytes), the image: the JBIG bytes exactly as field 62 carries them and the e-receipt hashes.
+# Written to TMP_NAME, synced, renamed over the name, synced: a cut leaves the old file or the new.
+PREFIX = "sig."
+TMP_NAME = "sig.tmp"
+_MAGIC = b"QPS1"
+_HEAD = const(12)
+NO_CODE = "--"
+
+
+def image_name(batch, trace):
+    return "{}{:06d}.{:06d}".format(PREFIX, batch, trace)
+
+
+def name_key(name):
+    """(batch, trace) of an image file's name, or None if name is not one."""
+    if len(name) != 17 or not name.startswith(PREFIX) or name[10] != ".":
+        return None
+    b, t = name[4:10], name[11:]
+    if not b.isdigit() or not t.isdigit():
+        return None
+    return int(b), int(t)
+
+
+class _SigFiles:
+    """The image files, for the registry (firmware/registry.py): no RecordFile can name them."""
+
+    def owns(self, name):
+        return name == TMP_NAME or name_key(name) is not None
+
+
+SIG_FILES = _SigFiles()
+
+
+def pack_image(image, code=NO_CODE):
+    body = code.encode() + len(image).to_bytes(2, "big")
+    crc = crc32(image, crc32(body))
+    return _MAGIC + body + crc.to_bytes(4, "big") + image
+
+
+def unpack_image(data):
+    """(image bytes, code) of an image file's bytes; Damaged if they are not one."""
+    if len(data) < _HEAD or data[:4] != _MAGIC:
+        raise Damaged("not a signature image")
+    n = int.from_bytes(data[6:8], "big")
+    if len(data) != _HEAD + n or n == 0:
+        raise Damaged("signature image of the wrong length")
+    image = bytes(data[_HEAD:])
+    if crc32(image, crc32(data[4:8])) != int.from_bytes(data[8:12], "big"):
+        raise Damaged("signature image CRC")
+    try:
+        code = bytes(data[4:6]).decode()
+    except UnicodeError:
+        raise Damaged("signature image code")
+    return image, code
+
+
+def write_image(storage, batch, trace, image, code=NO_CODE):
+    """Keep (or replace, with the upload's answer code) the image of (batch, trace): atomically."""
+    storage.write(TMP_NAME, pack_image(image, code))
+    storage.sync()
+    storage.rename(TMP_NAME, image_name(batch, trace))
+    storage.sync()
+
+
+def read_image(storage, batch, trace):
+    """(image, code) of (batch, trace); None if it has no image; Damaged if it does not read back."""
+    try:
+        data = storage.read(image_name(batch, trace))
+    except OSError as exc:
+        if is_missing(exc):
+            return None
+        raise
+    return unpack_image(data)
