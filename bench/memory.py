@@ -234,6 +234,7 @@ class UnixPort:
             ("keying", "keying a sale"),
             ("sale", "whole sale"),
             ("service", "service menu after a sale"),
+            ("settle", "settlement of a full batch (500, uploaded) after a sale"),
         ):
             for frozen in (True, False):
                 found.append(

@@ -121,6 +121,16 @@ SALE_DOUBLES = "tests.portable.online_kit"
 _ADMIN_KEYS = tuple("20261207") + ("ENTER",)
 SERVICE = ("ENTER", "8") + _ADMIN_KEYS + ("2", "CANCEL", "8", "ENTER", "CANCEL", "CANCEL")
 
+# After the whole sale, on the same terminal: the batch filled to a full one (SETTLE_BATCH approved
+# sales, appended to the batch journal directly: the storage is a board's flash), then settlement
+# (menu 4, the supervisor's password: tests/portable/drive.py SUPERVISOR_PASSWORD, not imported
+# here; the totals; ENTER, pressed by the phase that runs it) against the rig's host answering
+# unbalanced, so every item goes up in a batch upload (0320 each), the end message, the batch
+# closed, the report shown.
+SETTLE_BATCH = 500
+SETTLE_KEYS = ("ENTER", "4") + tuple("202612") + ("ENTER",)
+_SETTLE_STEPS = 40000  # loop passes for the settlement of the full batch (one exchange takes a few)
+
 _MAX_STEPS = 200  # per event: a terminal that never settles is reported, not waited for
 IDLE_TICKS = 1000  # steps of the idle loop measured with the clock standing still
 IDLE_SECONDS = 20  # seconds of the idle loop measured with the clock moving 20 ms per step
@@ -202,7 +212,7 @@ class MemoryBench:
         self.alloc_now = alloc_now  # MicroPython: gc.mem_alloc (exact inside a phase); None on CPython
         self.root = root
         keys = ("baseline", "import", "doubles", "boot", "live", "peak", "sale_live", "sale_peak", "rest")
-        self.figures = dict((k, None) for k in keys + ("svc_live", "svc_peak"))
+        self.figures = dict((k, None) for k in keys + ("svc_live", "svc_peak", "stl_live", "stl_peak"))
         self.figures["sale_boot"] = None
         self.figures["sale_modules"] = None
         self.figures["idle_tick"] = None
@@ -219,15 +229,17 @@ class MemoryBench:
         self._host_frame = None
         self.host_bytes = 0  # what the in-process host allocated in the current phase
         self.requests = []  # the kind of each request the rig's host answered (online_kit.kind)
+        self.uploaded = 0  # batch-upload items the rig's host booked (its list is emptied each time)
         self.names = []  # each phase's name, for the phase a MemoryError stopped
         self._plan = self._phases(scenario)
 
     def _phases(self, scenario):
         """Every phase (scenario None), or only what a scenario needs ("keying": import, boot and
         the keys of EVENTS; "sale": import, then the whole sale on a freshly booted rig;
-        "service": the sale's, then SERVICE on the same terminal)."""
+        "service": the sale's, then SERVICE on the same terminal; "settle": the sale's, then the
+        settlement of a full batch with its upload on the same terminal)."""
         plan = [("import", self._import_terminal), ("doubles", self._import_doubles)]
-        sale = scenario in ("sale", "service")
+        sale = scenario in ("sale", "service", "settle")
         if not sale:
             plan.append(("boot", self._boot))
             plan += [("key " + key, self._event_phase(key)) for key in EVENTS]
@@ -240,7 +252,12 @@ class MemoryBench:
             plan += [("sale's modules", self._sale_imports), ("sale's doubles", self._sale_doubles)]
             plan += [("sale boot", self._sale_boot), ("sale start", self._sale_start)]
             plan += [("sale " + _event_name(e), self._event_phase(e, "sale_peak")) for e in WHOLE_SALE]
-            if scenario != "sale":
+            if scenario == "settle":
+                plan.append(("settle fill", self._settle_fill))
+                plan += [("settle " + key, self._event_phase(key, "stl_peak")) for key in SETTLE_KEYS]
+                plan.append(("settle run", self._settle_run))
+                plan.append(("settle check", self._settle_end))
+            elif scenario != "sale":
                 plan.append(("service start", self._service_start))
                 plan += [("service " + key, self._event_phase(key, "svc_peak")) for key in SERVICE]
                 plan.append(("service check", self._service_end))
@@ -407,10 +424,13 @@ class MemoryBench:
                     online_kit.encode = kit_encode
                     if self.received:
                         bench.requests.append(online_kit.kind(self.received[-1]))
+                        del bench.requests[:-4]  # the last few: a settlement sends 500 and more
                     if self.uploads:
                         bench.requests.append("esign")
                     self.received = []  # the rig's record of requests: not the terminal's heap
                     self.frames = []
+                    bench.uploaded += len(self.batch_uploads)
+                    self.batch_uploads = []
                     self.uploads = []
                     bench.host_bytes += max(0, bench.mem_now() - before)
 
@@ -452,6 +472,47 @@ class MemoryBench:
         kept = [name for name in DROPPED_AT_IDLE if name in sys.modules]
         if kept:
             self.problems.append("back at idle, the service menu's modules stayed: {}".format(kept))
+
+    def _settle_fill(self, now):
+        """The batch filled to SETTLE_BATCH approved sales (the whole sale's one included), written
+        as a sale writes them (its record, then its approved state), each its own trace and RRN."""
+        self._sale_check()
+        self.figures["sale_live"] = max(self.figures["sale_live"] or 0, self._net(now))
+        from firmware.batch import SALE
+
+        batch = self.term.journal.batch
+        first = batch.last[1] + 1
+        for i in range(SETTLE_BATCH - batch.count):
+            trace = first + i
+            record = {"batch": 1, "trace": trace, "amount": 100 + i, "card": "621700*********5675"}
+            record.update({"org": "CUP", "mode": "insert", "time": 1796000000, "op": "01"})
+            batch.begin(SALE, record)
+            rrn = "9" + "{:011d}".format(trace)
+            batch.change(1, trace, 1796000000, state="approved", code="00", rrn=rrn, auth="A00001")
+        self.rig.host.unbalance = True
+        self.figures["stl_peak"] = self._net(self.mem_now())
+
+    def _settle_run(self, now):
+        """The settlement, once confirmed, to its report: the 0500, every item, the end message."""
+        f = self.figures
+        f["stl_live"] = max(f["stl_live"] or 0, self._net(now))
+        term = self.term
+        self.keys.press("ENTER")  # on the totals: settle
+        for _ in range(_SETTLE_STEPS):
+            self.host_bytes = 0
+            term.step()
+            f["stl_peak"] = max(f["stl_peak"], self._net(self.mem_now()) - self.host_bytes)
+            if type(term.screen).__name__ == "ReportScreen":
+                return
+        self.problems.append("the settlement did not end: {}".format(type(term.screen).__name__))
+
+    def _settle_end(self, now):
+        self.figures["stl_live"] = max(self.figures["stl_live"] or 0, self._net(now))
+        counters = self.term.counters
+        if self.uploaded != SETTLE_BATCH or counters.batch != 2 or self.term.journal.batch.count:
+            done = (self.uploaded, counters.batch, self.term.journal.batch.count)
+            self.problems.append("the settlement did not upload and close the batch: {}".format(done))
+        return False
 
     def _sale_check(self):
         if self.rig is not None and len(self.rig.host.ledger) != 1:
@@ -507,6 +568,8 @@ def report(title, figures, problems, loaded=()):
         ("peak, whole sale", "sale_peak"),
         ("live, service menu after it", "svc_live"),
         ("peak, service menu after it", "svc_peak"),
+        ("live, a full batch's settlement", "stl_live"),
+        ("peak, a full batch's settlement", "stl_peak"),
         ("every firmware/hal module imported", "rest"),
     ):
         value = figures[key]

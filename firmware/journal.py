@@ -552,9 +552,23 @@ class Journal:
         return self.reversal if self.reversal["state"] == PENDING else None
 
     def failed_reversals(self):
-        """The reversals given up to support (each with its fields, "f"), for settlement (not built
-        yet) to try once more and list on its report."""
+        """The reversals given up to support (each with its fields, "f"): settlement tries each
+        once more (audit_done) and lists those still failed on its report."""
         return self.audit["items"]
+
+    def audit_done(self, item, code, now):
+        """A failed reversal tried once more (before settlement) was answered done (00, 12, 25:
+        `code`): the batch journal gets its outcome (reversed) first, then it leaves the audit. A
+        cut between the two leaves it in the audit: tried again, the host answers it done again."""
+        trace = item["trace"]
+        view = self.batch.by_trace(trace)
+        if view is not None and view["batch"] == item["batch"] and view["state"] == B.IN_DOUBT:
+            self.batch.reversal_outcome(item["batch"], trace, "reversed", code, now)
+        self._reversal_code = code
+        items = _audit_without(self.audit["items"], item)
+        audit = {"v": 1, "items": items}
+        self._save(AUDIT, audit)
+        self.audit = audit
 
     def audit_full(self):
         """No room for another failed reversal: sales are refused until support clears it."""

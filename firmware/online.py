@@ -249,6 +249,11 @@ class Online:
                 self._give_up()
                 return self._next()
             return self._start_reversal(rev)
+        self._after_reversal()
+
+    def _after_reversal(self):
+        """Signed in, nothing pending: the request (a settlement adds its phases here instead:
+        firmware/online_settle.py)."""
         if self.sale is not None and not self._requested:
             return self._start_request()
         if self._held is not None:
@@ -342,12 +347,7 @@ class Online:
 
     # ---- the pending reversal (冲正) ---------------------------------------------------------------
     def _start_reversal(self, rev):
-        fields = {}
-        for k in rev["f"]:
-            fields[int(k)] = rev["f"][k]
-        fields[64] = MAC_ROOM
-        request = Message("0400", fields, TPDU, HEADER)
-        self._start(REVERSAL, request, self.term.journal.count_attempt)
+        self._start(REVERSAL, reversal_request(rev), self.term.journal.count_attempt)
 
     def _reversal_over(self):
         term = self.term
@@ -392,6 +392,8 @@ class Online:
         if journal.audit_full():
             self.notices.append("call_support")
             return self._fail("audit_full")
+        if term.settling:  # a settlement started and not finished: nothing joins the batch
+            return self._fail("settle_unfinished")
         if journal.batch.room(term.params.batch_size) is not None:
             # The batch journal cannot take one more (its count, or the storage's space): refused
             # before a trace number is consumed.
@@ -686,6 +688,15 @@ class Echo(_OneMessage):
         self.outcome = FAILED
         self.message = key
         return True
+
+
+def reversal_request(rev):
+    """The 0400 of a reversal record (or an audit item): its kept fields, F64 to be MACed."""
+    fields = {}
+    for k in rev["f"]:
+        fields[int(k)] = rev["f"][k]
+    fields[64] = MAC_ROOM
+    return Message("0400", fields, TPDU, HEADER)
 
 
 def _host_dates(answer):

@@ -10,6 +10,7 @@ from firmware.journal import AUDIT, HOST_STATE, REVERSAL, SHOWN, TXN
 from firmware.operators import ATTEMPTS, OPERATORS
 from firmware.params import PARAMS
 from firmware.sigfile import SIG_FILES
+from firmware.settle import SETTLE
 from firmware.store import EVIDENCE_PREFIX, evidence
 from firmware.touchcal import TOUCH_CAL
 from firmware.uptime import UPTIME
@@ -30,6 +31,7 @@ RECORDS = (
     EVENTS,
     OPERATORS,
     ATTEMPTS,
+    SETTLE,
 )
 
 # Nothing else lives in the firmware's storage: key material (the signer's key, the security

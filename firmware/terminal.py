@@ -75,6 +75,8 @@ DROPPED_AT_IDLE = (
     "firmware.sigfile",
     "firmware.sigimage",
     "firmware.jbig",
+    "firmware.ui.settle",
+    "firmware.online_settle",
 )
 
 
@@ -144,6 +146,9 @@ class Terminal:
         wifi.apply_stored(self)  # the Wi-Fi network chosen in the service menu, on a Wi-Fi link
         self.journal = self._load_journal()
         self._counters_past_journal()
+        # A settlement started and not finished (firmware/settle.py): continued before anything
+        # else, and no sale, void or refund meanwhile.
+        self.settling = self._settling()
         self.clock_valid = clock_trusted(self.clock)  # False: transactions refused until the time is set
         self._session = None  # the host session, made at the first online transaction
         self._at_idle = False  # back at the idle screen: the next step drops the service menu
@@ -178,9 +183,25 @@ class Terminal:
         except OSError:
             self.fault = self.fault or "storage_failed"
 
+    def _settling(self):
+        if self.journal is None:
+            return False
+        for name in self.storage.list():  # its module is loaded only when its record exists
+            if name.startswith("settle."):
+                try:
+                    return self.flow("firmware.settle").unfinished(self.storage)
+                except FlowUnavailable:
+                    return True
+        return False
+
     def _first_screen(self):
         """The idle screen, or the last transaction's result when it was recorded but a power cut
-        came before anyone saw it."""
+        came before anyone saw it; before both, an unfinished settlement's question."""
+        if self.settling:
+            try:
+                return self.flow("firmware.ui.settle").ResumeScreen(self)
+            except FlowUnavailable:
+                return IdleScreen(self)
         last = self.journal.needs_showing() if self.journal is not None else None
         if last is None:
             return IdleScreen(self)

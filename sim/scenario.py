@@ -252,9 +252,10 @@ def _cut_args(words, rest):
 
 
 def _host_args(words, rest):
-    """host fault KIND [on MTI[,MTI]] [count N] | host clear | host down | host up | host at IP:PORT"""
+    """host fault KIND [on MTI[,MTI]] [count N] | host clear | host down | host up | host at IP:PORT
+    | host unbalance | host balance"""
     low = [w.lower() for w in words]
-    if low in (["clear"], ["down"], ["up"]):
+    if low in (["clear"], ["down"], ["up"], ["unbalance"], ["balance"]):
         return (low[0],)
     if len(low) == 2 and low[0] == "at":
         ip, _, port = words[1].rpartition(":")
@@ -266,7 +267,9 @@ def _host_args(words, rest):
             )
         return ("at", ip, int(port))
     if len(low) < 2 or low[0] != "fault":
-        raise ValueError("takes: fault KIND [on MTI] [count N], clear, down, up or at IP:PORT")
+        raise ValueError(
+            "takes: fault KIND [on MTI] [count N], clear, down, up, at IP:PORT, unbalance or balance"
+        )
     kind = low[1]
     if kind not in FAULT_KINDS:
         raise ValueError(f'unknown fault "{_cut(words[1])}" ({" ".join(FAULT_KINDS)})')
@@ -558,7 +561,9 @@ class Scenario:
             return ()
         if self.host is None:
             return ("no embedded host in this run: its faults cannot be set",)
-        if what == "clear":
+        if what in ("unbalance", "balance"):  # every settlement's domestic half unbalanced (--unbalance)
+            self.host.acquirer.unbalance = what == "unbalance"
+        elif what == "clear":
             self.host.clear_faults()
         else:
             _, kind, on, count = step.args

@@ -344,10 +344,13 @@ def parse_settlement_totals(value):
     return out[0], out[1]
 
 
-def settlement(acc, trace, batch, debit_fen, debit_count, credit_fen, credit_count, operator="01"):
-    """0500 settlement (结算) of `batch` with its domestic totals (no foreign cards yet)."""
+def settlement(
+    acc, trace, batch, debit_fen, debit_count, credit_fen, credit_count, operator="01", foreign=(0, 0, 0, 0)
+):
+    """0500 settlement (结算) of `batch` with its domestic totals and its foreign ones (debit fen,
+    count, credit fen, count)."""
     m = _base(acc, "0500", trace)
-    m[48] = settlement_totals(debit_fen, debit_count, credit_fen, credit_count)
+    m[48] = settlement_totals(debit_fen, debit_count, credit_fen, credit_count, foreign)
     m[49] = CNY
     m[60] = f60(TYPE_NETWORK, batch, NET_SETTLE)
     m[63] = _operator(operator)

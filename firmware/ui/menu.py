@@ -11,7 +11,7 @@ def _menu_items():
         ("menu_sale", _open_sale, True),
         ("menu_void", _open_void, True),
         ("menu_refund", _open_refund, True),
-        ("menu_settle", None, True),
+        ("menu_settle", _open_settle, True),
         ("menu_reprint", _open_reprint, False),
         ("menu_query", _open_query, False),
         ("menu_operators", _open_operators, False),
@@ -39,6 +39,8 @@ def _batch_refuses(term):
     journal = term.journal
     if journal is None:
         return None  # a fault: the menu refuses the sale for it
+    if term.settling:
+        return "settle_unfinished"
     try:
         return None if journal.batch.room(term.params.batch_size) is None else "settle_first"
     except OSError:
@@ -57,6 +59,11 @@ def _open_void(term, title_key):
 def _open_refund(term, title_key):
     # firmware/ui/refund.py: menu 3, loaded when chosen and dropped back at idle.
     return term.flow("firmware.ui.refund").open_refund(term, title_key)
+
+
+def _open_settle(term, title_key):
+    # firmware/ui/settle.py: menu 4, loaded when chosen and dropped back at idle.
+    return term.flow("firmware.ui.settle").open_settle(term, title_key)
 
 
 def _open_reprint(term, title_key):

@@ -1,5 +1,5 @@
-# Main menu item 5, Reprint (重打印): 1 the last transaction, 2 one by its trace, 3 the settlement
-# report (not built yet: "Not available yet"). The slip (firmware/ui/slip.py) is shown again
+# Main menu item 5, Reprint (重打印): 1 the last transaction, 2 one by its trace, 3 the last
+# settlement report (firmware/ui/settle.py). The slip (firmware/ui/slip.py) is shown again
 # stamped 重打印 / DUPLICATE; the stamp is part of the screen only, never of the stored record.
 # Only an approved transaction (a sale voided since too) has a slip. Moves no money, so it needs no
 # supervisor. Loaded when chosen (Terminal.flow), dropped back at idle.
@@ -14,7 +14,7 @@ def _items():
     return (
         ("rpt_last", _last, False),
         ("rpt_by_trace", _by_trace, False),
-        ("rpt_settlement", None, False),  # TODO(settlement): the settlement report, once it exists
+        ("rpt_settlement", _settlement, False),
     )
 
 
@@ -89,3 +89,8 @@ def _by_trace(term, key):
         return duplicate(term, view, again)
 
     return TraceScreen(term, key, chosen, back)
+
+
+# ---- 3 the settlement report ---------------------------------------------------------------------
+def _settlement(term, key):
+    return term.flow("firmware.ui.settle").last_report(term, reprint_menu(term, key))

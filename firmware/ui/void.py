@@ -41,6 +41,8 @@ def open_void(term, title_key):
 
 
 def _room(term):
+    if term.settling:
+        return "settle_unfinished"
     try:
         return None if term.journal.batch.room(term.params.batch_size) is None else "settle_first"
     except OSError:

@@ -18,6 +18,9 @@ def _parser():
     ledger = commands.add_parser("ledger", help="print the ledger's transactions (sim.journal's view)")
     ledger.add_argument("--db", required=True, metavar="FILE", help="the ledger (SQLite)")
     ledger.add_argument("--json", action="store_true", help="one JSON object a line")
+    ledger.add_argument(
+        "--batch", type=int, metavar="N", help="batch N: its settlement and upload as the host saw them"
+    )
     _backoffice_parser(commands)
     esign = commands.add_parser(
         "esign",
@@ -189,6 +192,82 @@ def _office_show(r):
     return "\n".join("{:<10} {}".format(k, v) for k, v in rows)
 
 
+def batch_report(db, batch):
+    """Batch `batch` as the host saw it, per terminal: its settlement (the first: a batch settles
+    once), its totals by the host's own ledger, and the batch-upload items and end messages."""
+    from sim.host.acquirer import batch_totals
+
+    out = []
+    terminals = db.db.execute(
+        "SELECT DISTINCT terminal_id, merchant_id FROM txns WHERE batch=? UNION"
+        " SELECT DISTINCT terminal_id, merchant_id FROM settlements WHERE batch=? ORDER BY 1",
+        (batch, batch),
+    ).fetchall()
+    for tid, mid in terminals:
+        row = db.db.execute(
+            "SELECT domestic, foreign_, terminal_totals, at FROM settlements WHERE terminal_id=?"
+            " AND merchant_id=? AND batch=? ORDER BY rowid LIMIT 1",
+            (tid, mid, batch),
+        ).fetchone()
+        home, away = batch_totals(db.db, tid, mid, batch)
+        uploads = db.db.execute(
+            "SELECT trace, type, amount, rrn, at FROM uploads WHERE terminal_id=? AND merchant_id=?"
+            " AND batch=? ORDER BY rowid",
+            (tid, mid, batch),
+        ).fetchall()
+        ends = db.db.execute(
+            "SELECT trace, at FROM requests WHERE terminal_id=? AND merchant_id=? AND batch=?"
+            " AND mti='0320' AND trace NOT IN (SELECT trace FROM uploads WHERE terminal_id=?"
+            " AND merchant_id=? AND batch=?) ORDER BY at",
+            (tid, mid, batch, tid, mid, batch),
+        ).fetchall()
+        out.append(
+            {
+                "terminal": tid,
+                "merchant": mid,
+                "batch": batch,
+                "settled": row is not None,
+                "result": "" if row is None else "{}{}".format(row[0], row[1]),
+                "terminal_f48": "" if row is None else row[2],
+                "settled_at": "" if row is None else row[3],
+                "domestic": list(home),
+                "foreign": list(away),
+                "uploads": [
+                    {"trace": u[0], "type": u[1], "amount": u[2], "rrn": u[3], "at": u[4]} for u in uploads
+                ],
+                "upload_ends": [{"trace": e[0], "at": e[1]} for e in ends],
+            }
+        )
+    return out
+
+
+def _batch(db, batch, as_json):
+    import json
+
+    found = batch_report(db, batch)
+    if not found:
+        print("host: no batch {:06d} in the ledger".format(batch), file=sys.stderr)
+        return 2
+    for r in found:
+        if as_json:
+            print(json.dumps(r, ensure_ascii=False, sort_keys=True))
+            continue
+        state = "settled {} ({}) at {}".format(r["result"], _results(r["result"]), r["settled_at"])
+        print("{} batch {:06d}: {}".format(r["terminal"], batch, state if r["settled"] else "open"))
+        for name in ("domestic", "foreign"):
+            d = r[name]
+            print("  {:<8} debit {:>3} {:>12}  credit {:>3} {:>12}".format(name, d[1], d[0], d[3], d[2]))
+        print("  uploaded {} item(s), {} end message(s)".format(len(r["uploads"]), len(r["upload_ends"])))
+        for u in r["uploads"]:
+            print("    {:06d} {} {:>12} {}".format(u["trace"], u["type"], u["amount"], u["rrn"]))
+    return 0
+
+
+def _results(digits):
+    words = {"1": "balanced", "2": "unbalanced", "3": "error"}
+    return "/".join(words.get(d, "?") for d in digits)
+
+
 def _ledger(args):
     """The ledger's transactions in sim.journal's keys and words: a table, or JSON lines."""
     import json
@@ -206,6 +285,8 @@ def _ledger(args):
         print("host: {}".format(e), file=sys.stderr)
         return 2
     try:
+        if args.batch is not None:
+            return _batch(db, args.batch, args.json)
         found = ledger_rows(db)
     finally:
         db.close()

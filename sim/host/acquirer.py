@@ -41,6 +41,7 @@ IDEMPOTENT = (
 
 # Documented rules (docs/HOST.md). Amounts in fen.
 OPENING_BALANCE = 5_000_000  # every deck card starts with ¥50,000.00 available
+CLOSED_BATCH = "58"  # a reversal for a batch already settled (not permitted to the terminal)
 PIN_TRIES = 3  # the third wrong PIN in a row answers 75, and so does every try after it
 NO_PIN_TAP_LIMIT = 100_000  # contactless at or under ¥1,000.00 needs no PIN (免密)
 REFUND_DAYS = 180  # a refund more than this many days after its original: 12
@@ -157,6 +158,21 @@ def _canonical(req):
         data = v.encode() if type(v) is str else bytes(v)
         out += "|{}:{}:".format(n, len(data)).encode() + data
     return bytes(out)
+
+
+def batch_totals(db, terminal_id, merchant_id, batch):
+    """The ledger's (domestic, foreign) totals of a batch: (debit fen, count, credit fen, count)
+    each; debit = sales, credit = voids and refunds; reversed ones do not count."""
+    out = {1: [0, 0, 0, 0], 0: [0, 0, 0, 0]}
+    for kind, domestic, fen, count in db.execute(
+        "SELECT kind, domestic, SUM(amount), COUNT(*) FROM txns WHERE terminal_id=? AND merchant_id=?"
+        " AND batch=? AND status='ok' GROUP BY kind, domestic",
+        (terminal_id, merchant_id, batch),
+    ):
+        side = 0 if kind == "sale" else 2
+        out[domestic][side] += fen
+        out[domestic][side + 1] += count
+    return tuple(out[1]), tuple(out[0])
 
 
 class Acquirer:
@@ -528,6 +544,10 @@ class Acquirer:
         kind = {msg.TYPE_SALE: "sale", msg.TYPE_VOID: "void"}.get(f60[0])
         if kind is None:
             return answers.start_answer(req, "12")
+        if self.settled(req[41], req[42], f60[1]) is not None:
+            # Its batch is settled: nothing in it moves any more. Not a code a terminal takes as
+            # done (00, 12, 25): the reversal stays with the terminal's support (its audit).
+            return answers.start_answer(req, CLOSED_BATCH)
         orig = self.db.execute(
             "SELECT id, amount, card, voided, refunded, orig_id FROM txns"
             " WHERE terminal_id=? AND merchant_id=? AND batch=? AND trace=? AND kind=? AND status='ok'",
@@ -566,31 +586,36 @@ class Acquirer:
 
     # ---- settlement and uploads -----------------------------------------------------------------
     def totals(self, terminal_id, merchant_id, batch):
-        """The ledger's (domestic, foreign) totals of a batch: (debit fen, count, credit fen, count)
-        each; debit = sales, credit = voids and refunds; reversed ones do not count."""
-        out = {1: [0, 0, 0, 0], 0: [0, 0, 0, 0]}
-        for kind, domestic, fen, count in self.db.execute(
-            "SELECT kind, domestic, SUM(amount), COUNT(*) FROM txns WHERE terminal_id=? AND merchant_id=?"
-            " AND batch=? AND status='ok' GROUP BY kind, domestic",
+        """batch_totals() of the ledger."""
+        return batch_totals(self.db, terminal_id, merchant_id, batch)
+
+    def settled(self, terminal_id, merchant_id, batch):
+        """(domestic, foreign) results of the batch's settlement, or None while it is open."""
+        row = self.db.execute(
+            "SELECT domestic, foreign_ FROM settlements WHERE terminal_id=? AND merchant_id=? AND batch=?"
+            " ORDER BY rowid LIMIT 1",
             (terminal_id, merchant_id, batch),
-        ):
-            side = 0 if kind == "sale" else 2
-            out[domestic][side] += fen
-            out[domestic][side + 1] += count
-        return tuple(out[1]), tuple(out[0])
+        ).fetchone()
+        return None if row is None else (row[0], row[1])
 
     def _settlement(self, req, term):
         home, away = msg.parse_settlement_totals(_need(req, 48))
         batch = msg.batch_of(req)
+        answer = answers.start_answer(req, "00")
+        now = self._stamp(answer)
+        answer[15] = now.strftime("%m%d")
+        first = self.settled(req[41], req[42], batch)
+        if first is not None:
+            # A batch settles once: a later 0500 for it (a repeat under a new trace after a lost
+            # answer) gets the first result again and changes nothing.
+            answer[48] = answers.settled_f48(req[48], first[0], first[1])
+            return answer
         ours = self.totals(req[41], req[42], batch)
         results = []
         for theirs, mine in ((home, ours[0]), (away, ours[1])):
             results.append(msg.BALANCED if tuple(theirs[:4]) == mine else msg.UNBALANCED)
         if self.unbalance:
             results[0] = msg.UNBALANCED
-        answer = answers.start_answer(req, "00")
-        now = self._stamp(answer)
-        answer[15] = now.strftime("%m%d")
         answer[48] = answers.settled_f48(req[48], results[0], results[1])
         self._host_batch(term, batch)
         self.db.execute(

@@ -301,16 +301,26 @@ def test_settlement_balanced_then_the_next_batch(host, c):
     c.exchange(reversed_sale)
     c.exchange(msg.reversal(reversed_sale, msg.REVERSE_NO_ANSWER))
     c.exchange(c.sale(1500, card="visa", pin=None))  # foreign totals
-    settled = _settle(c, 5000, 2, 3000, 1)
-    assert msg.settlement_result(settled) == (msg.BALANCED, msg.UNBALANCED)  # foreign not sent
+    req = msg.settlement(ACC, c.next_trace(), 1, 5000, 2, 3000, 1, "01", (1500, 1, 0, 0))
+    settled = c.exchange(req)
+    assert msg.settlement_result(settled) == (msg.BALANCED, msg.BALANCED)
     assert settled[48][:30] == msg.settlement_totals(5000, 2, 3000, 1)[:30]
-    c.batch = 1
-    home = msg.settlement_totals(5000, 2, 3000, 1)[:31]
-    away = msg.settlement_totals(1500, 1, 0, 0)[:31]
-    req = msg.settlement(ACC, c.next_trace(), 1, 5000, 2, 3000, 1)
-    req[48] = home + away
-    assert msg.settlement_result(c.exchange(req)) == (msg.BALANCED, msg.BALANCED)
     assert c.sign_in()[60][2:8] == "000002"
+
+
+def test_a_batch_settles_once_and_its_reversals_are_refused_after(host, c):
+    sale = c.sale(3000)
+    c.exchange(sale)
+    c.exchange(c.sale(1500, card="visa", pin=None))
+    settled = _settle(c, 3000, 1, 0, 0)
+    assert msg.settlement_result(settled) == (msg.BALANCED, msg.UNBALANCED)  # foreign not sent
+    # the same batch again under a new trace, other totals: the first result, nothing moves
+    again = msg.settlement(ACC, c.next_trace(), 1, 3000, 1, 0, 0, "01", (1500, 1, 0, 0))
+    assert msg.settlement_result(c.exchange(again)) == (msg.BALANCED, msg.UNBALANCED)
+    assert host.call(lambda a: a.ledger.count("settlements")) == 1
+    late = c.exchange(msg.reversal(sale, msg.REVERSE_NO_ANSWER))
+    assert late[39] == "58" and late[39] not in msg.REVERSAL_DONE
+    assert host.call(lambda a: a.ledger.txns()[0]["status"]) == "ok"
 
 
 def test_settlement_unbalanced_and_batch_upload(host, c):

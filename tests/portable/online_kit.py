@@ -86,6 +86,12 @@ def kind(msg):
         return "sign_off"
     if base == "0820" and msg.get(60, "")[8:11] == "800":
         return "esign"
+    if base == "0500":
+        return "settlement"
+    if base == "0320" and msg.get(60, "")[8:11] == "201":
+        return "batch_upload"
+    if base == "0320" and msg.get(60, "")[8:11] in ("202", "207"):
+        return "batch_upload_end"
     return ""
 
 
@@ -131,6 +137,10 @@ class FakeHost:
         self.bad_request_macs = 0
         self.uploads = []  # e-signature uploads (0820, 60.3 800) decoded, in the order received
         self.esign_plan = []
+        self.unbalance = False  # every settlement answered unbalanced (domestic)
+        self.settled = {}  # batch -> its F48 result digits, as first answered (once per batch)
+        self.batch_uploads = []  # (batch, trace) of each batch-upload item booked (a repeat is not)
+        self.upload_ends = []  # (batch, count, 60.3) of each end message
         self.keys = field62(TMK, [PIK, MAK])
         self._rrn = 0
         self.sales = {}  # RRN of an approved sale -> (batch, trace, fen)
@@ -179,6 +189,13 @@ class FakeHost:
             answer = self._reversal(req, code)
         elif what == "refund":
             answer = self._refund(req, code, action)
+        elif what == "settlement":
+            answer = self._settlement(req, code)
+        elif what == "batch_upload":
+            answer = self._upload(req, code)
+        elif what == "batch_upload_end":
+            answer = start_answer(req, code)
+            self.upload_ends.append((int(req[60][2:8]), int(req[48]), req[60][8:11]))
         elif what in ("echo", "sign_off"):
             answer = start_answer(req, code)
             answer[12] = self.hhmmss
@@ -301,6 +318,28 @@ class FakeHost:
             del self.ledger[sale]
             self.voided[(int(req[60][2:8]), int(req[11]))] = sale
         return answer
+
+    def _settlement(self, req, code):
+        answer = start_answer(req, code)
+        answer[12] = self.hhmmss
+        answer[13] = self.mmdd
+        answer[15] = self.mmdd
+        if code != "00":
+            return answer
+        batch = int(req[60][2:8])
+        if batch not in self.settled:  # the host settles a batch once: a repeat gets the same
+            self.settled[batch] = "21" if self.unbalance else "11"
+            self.batch = max(self.batch, batch + 1)
+        digits = self.settled[batch]
+        f48 = req[48]
+        answer[48] = f48[:30] + digits[0] + f48[31:61] + digits[1]
+        return answer
+
+    def _upload(self, req, code):
+        key = (int(req[60][2:8]), int(req[11]))
+        if code == "00" and key not in self.batch_uploads:
+            self.batch_uploads.append(key)
+        return start_answer(req, code)
 
     def _reversal(self, req, code):
         key = (int(req[60][2:8]), int(req[11]))
@@ -502,6 +541,19 @@ class Rig:
                 return self.screen()
         self.press(str(reason))
         if not confirm or "Refund it?" not in self.screen():
+            return self.screen()
+        self.press("ENTER")
+        self.term.settle()
+        return self.screen()
+
+    def settle(self, password=None):
+        """Menu 4 -> the supervisor's password -> ENTER on the totals: the screen at the end (the
+        report, or why not). A refusal before the totals returns its screen."""
+        self.press("ENTER", "4")
+        if self.term.screen.masked_input:
+            self.press(*(password or SUPERVISOR_PASSWORD))
+            self.press("ENTER")
+        if type(self.term.screen).__name__ != "ConfirmScreen":  # refused: not the totals
             return self.screen()
         self.press("ENTER")
         self.term.settle()

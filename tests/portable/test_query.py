@@ -256,12 +256,12 @@ def test_reprint_by_trace_and_what_has_no_slip():
     assert "无此交易" in screen(board)
 
 
-def test_reprint_with_nothing_to_reprint_and_the_settlement_report_not_built():
+def test_reprint_with_nothing_to_reprint_and_no_settlement_report_yet():
     board, term = boot()
     press(board, term, "ENTER", "5", "1")
     assert "Nothing to reprint" in screen(board)
     press(board, term, "ENTER", "3")
-    assert title(board) == "Settlement report" and "Not available yet" in screen(board)
+    assert title(board) == "Settlement report" and "No settlement yet" in screen(board)
     press(board, term, "ENTER")
     assert title(board) == "Reprint" and board.display.inverse() == [3]
 

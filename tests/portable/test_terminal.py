@@ -68,18 +68,6 @@ def test_menu_scrolls_on_a_small_display():
     assert board.display.inverse() == [3]
 
 
-def test_functions_not_built_yet_say_so_and_return_to_the_menu():
-    board, term = boot()
-    # 2 Void (test_void.py), 3 Refund (test_refund.py), 5 Reprint and 6 Query (test_query.py),
-    # 7 Operators (test_operators.py), 8 Admin (test_service.py)
-    for key in "4":
-        press(board, term, "ENTER", key)
-        assert "Not available yet" in screen(board), key
-        press(board, term, "ENTER")
-        assert "Main menu" in screen(board)
-        press(board, term, "CANCEL")
-
-
 def test_amount_entry_shifts_digits_in_and_clears():
     board, term = boot()
     press(board, term, "ENTER", "1")
