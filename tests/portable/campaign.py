@@ -10,6 +10,7 @@
 # it was not given.
 from firmware import batch as batch_journal
 from firmware import registry
+from firmware import settle as settlement
 from firmware.compat import crc32
 from firmware.journal import Journal
 from firmware.operators import ADMIN, SUPERVISOR, table
@@ -248,6 +249,11 @@ class Campaign:
         store_touch_calibration(storage, (66, -3, 1000, 2, 70, -5000))
         store_wifi(storage, "shop", "20261129")
         store_wifi(storage, "back-office", "")
+        # The last settlement's report (step "done"), both generations: a damaged one reads as
+        # unfinished (the boot asks to continue it), never as a closed batch.
+        state = settlement.State(storage)
+        state.write(step=settlement.DONE, time=1795392000)
+        state.write(step=settlement.DONE, time=1795392001)
         term = Terminal(board)
         for _ in range(2):  # both generations of the uptime and the event log
             term.uptime.save()
