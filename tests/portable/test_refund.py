@@ -85,6 +85,10 @@ def test_an_approved_refund_goes_without_pin_with_its_original_and_reason():
     totals = B.Batch(rig.storage).totals()
     assert totals["refund"] == (1, 500) and totals["domestic"] == (1, 1234, 1, 500)
     _agree(rig)
+    # the signed slip's 0820 names the refund: its own trace, RRN and amount, not the sale's
+    (up,) = [m for m in rig.host.uploads if int(m[11]) == last["trace"]]
+    assert up[37] == refund["rrn"] != sale["rrn"] and up[4] == "000000000500" and int(up[11]) != sale["trace"]
+    assert _view(rig, last["trace"])["esign"] == "uploaded"
     rig.press("ENTER")
     rig.press("ENTER", "6", "1", *list(str(last["trace"])))  # Query by trace: the slip
     rig.press("ENTER")
@@ -164,6 +168,7 @@ def test_a_lost_answer_is_resent_from_ram_once_and_the_host_answers_it_once():
     rig.host.plan = ["silent"]  # booked, the answer lost: the resend gets the approval again
     rig.refund(sale["rrn"], sale["f13"], 300)
     rig.wait(31)
+    assert rig.sign(), rig.screen()  # approved on the resend: the cardholder signs the slip
     assert "Approved" in rig.screen(), rig.screen()
     first, second = rig.host.received[-2:]
     assert kind(first) == kind(second) == "refund" and first[11] == second[11]
@@ -173,6 +178,7 @@ def test_a_lost_answer_is_resent_from_ram_once_and_the_host_answers_it_once():
     rig.host.plan = ["lost"]  # never reached the host: the resend is the refund
     rig.refund(sale["rrn"], sale["f13"], 200)
     rig.wait(31)
+    assert rig.sign(), rig.screen()
     assert "Approved" in rig.screen(), rig.screen()
     rig.press("ENTER")
     _agree(rig)
