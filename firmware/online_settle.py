@@ -10,7 +10,15 @@ from firmware import settle as S
 from firmware.host import messages
 from firmware.host.codec import ProtocolError
 from firmware.host.session import DONE, NEVER_SENT
-from firmware.online import APPROVED, COMPLETED, FAILED, Online, RefundResend, _unreachable_or, reversal_request
+from firmware.online import (
+    APPROVED,
+    COMPLETED,
+    FAILED,
+    Online,
+    RefundResend,
+    _unreachable_or,
+    reversal_request,
+)
 from hal.record import Damaged
 
 # Phases (besides Online's sign-in and reversal)
@@ -163,7 +171,7 @@ class Settlement(Online):
             moved = sub.step()
             if sub.outcome is None:
                 return moved
-            view = self._refunds[self._refund_at]
+            view = (self._refunds or [])[self._refund_at]
             self._refund_at += 1
             if sub.outcome != APPROVED:
                 # declined (25: never booked, the refund is not done) or no answer: listed, kept

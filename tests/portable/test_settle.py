@@ -418,3 +418,6 @@ def test_a_refund_the_sweep_cannot_confirm_is_left_out_of_the_totals_and_kept():
     rig.wait(31)
     home, _away = parse_settlement_totals(_sent(rig, "settlement")[-1][48])
     assert home == (1000, 1, 0, 0, 0), home  # not confirmed: not counted
+    kinds = rig.host.kinds()
+    resends = [m for i, m in enumerate(rig.host.received) if kinds[i] == "refund" and int(m[11]) == refund]
+    assert len(resends) == 3  # the refund, its resend from RAM, the sweep's card-less resend
