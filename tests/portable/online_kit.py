@@ -523,8 +523,8 @@ class Rig:
     def refund(self, rrn, mmdd, fen, reason=1, event=None, confirm=True, sign=True):
         """Menu 3 -> the supervisor's password -> the card (a chip card by default) -> the
         original's RRN -> its date -> the amount -> the reason (1..5) -> ENTER on the summary
-        (confirm) -> when approved the cardholder's signature (sign, as sale); the screen at the
-        end (a refusal stops it where it is shown)."""
+        (confirm), and when approved the signature (sign: a stroke drawn and OK; False: the signing
+        screen left); the screen at the end (a refusal stops it where it is shown)."""
         self.press("ENTER", "3")
         if self.term.screen.masked_input:
             self.press(*SUPERVISOR_PASSWORD)
