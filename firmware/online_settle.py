@@ -10,7 +10,15 @@ from firmware import settle as S
 from firmware.host import messages
 from firmware.host.codec import ProtocolError
 from firmware.host.session import DONE, NEVER_SENT
-from firmware.online import COMPLETED, FAILED, Online, _unreachable_or, reversal_request
+from firmware.online import (
+    APPROVED,
+    COMPLETED,
+    FAILED,
+    Online,
+    RefundResend,
+    _unreachable_or,
+    reversal_request,
+)
 from hal.record import Damaged
 
 # Phases (besides Online's sign-in and reversal)
@@ -26,8 +34,8 @@ _UPLOAD_TYPES = {"sale": messages.TYPE_SALE, "void": messages.TYPE_VOID, "refund
 # sends it before anything (its phase is Online's).
 SWEEP = (
     "_sweep_audit",  # each failed reversal in the audit once more
-    # TODO(refund): each unconfirmed refund resent (its own trace), as a step here
-    # TODO(esign): each pending e-signature upload (its own trace), as a step here
+    "_sweep_refunds",  # each refund not confirmed resent card-less (its own trace: RefundResend)
+    "_sweep_esign",  # each pending e-signature upload (its own trace: firmware.esign.UploadQueue)
 )
 
 
@@ -44,9 +52,16 @@ class Settlement(Online):
         self._audit_read = False
         self._audit_at = 0
         self._item = {}  # the batch view of the upload item out
+        self._refunds = None  # the refunds not confirmed as the sweep found them
+        self._refund_at = 0
+        self._esign_done = False
+        self._sub = None  # a sweep step's own driver (an Online of a RefundResend, an UploadQueue)
+        self.swept = []  # what the sweep could not settle: ("refund" | "esign", trace, code or None)
         Online.__init__(self, term, None)
 
     def step(self):
+        if self._sub is not None:
+            return self._sub_step()
         try:
             return Online.step(self)
         except Damaged:
@@ -125,6 +140,53 @@ class Settlement(Online):
         if self._audit_at >= len(self._audit):
             return False
         self._start(AUDIT, reversal_request(self._audit[self._audit_at]))
+        return True
+
+    def _sweep_refunds(self):
+        if self._refunds is None:
+            try:
+                self._refunds = list(self.term.journal.unconfirmed_refunds())
+            except (OSError, Damaged):
+                self._refunds = []
+        if self._refund_at >= len(self._refunds):
+            return False
+        self._sub = Online(self.term, RefundResend(self._refunds[self._refund_at]))
+        return True
+
+    def _sweep_esign(self):
+        if self._esign_done:
+            return False
+        self._esign_done = True
+        try:
+            from firmware import esign
+        except ImportError:  # a build without the e-signature: nothing pending to send
+            return False
+        self._sub = esign.settlement_sweep(self.term)
+        return True
+
+    def _sub_step(self):
+        """Step the sweep's own driver; when it ends, note what did not settle and go on."""
+        sub = self._sub
+        if isinstance(sub, Online):
+            moved = sub.step()
+            if sub.outcome is None:
+                return moved
+            view = (self._refunds or [])[self._refund_at]
+            self._refund_at += 1
+            if sub.outcome != APPROVED:
+                # declined (25: never booked, the refund is not done) or no answer: listed, kept
+                self.swept.append(("refund", view["trace"], sub.code))
+        else:
+            moved = sub.step()
+            if not sub.done:
+                return moved
+            for trace, code in sub.refused:
+                self.swept.append(("esign", trace, code))
+            if sub.left:
+                self.swept.append(("esign", None, None))  # not reached: still pending
+        self._sub = None
+        self.session.reset()
+        self._sweep()
         return True
 
     def _audit_over(self):

@@ -34,8 +34,8 @@ def capture(term, record, then):
     """The screen after an approved transaction (a journal record: its kind, batch and trace):
     the signing screen, or, when it takes no signature (esign.unsigned_reason), that reason
     kept in the journal and the uploads of the queue. then: the result screen shown after.
-    The sale and the void call it (firmware/ui/sale.py AuthorisingScreen).
-    TODO(refund): the refund flow calls capture(term, record, its result) after an approved refund."""
+    The sale, the void and the refund call it (firmware/ui/sale.py AuthorisingScreen, which the
+    refund flow, firmware/ui/refund.py, hands its request to): a refund slip is signed too."""
     view = None
     try:
         view = term.journal.batch.by_trace(record["trace"])

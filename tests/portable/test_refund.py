@@ -85,6 +85,10 @@ def test_an_approved_refund_goes_without_pin_with_its_original_and_reason():
     totals = B.Batch(rig.storage).totals()
     assert totals["refund"] == (1, 500) and totals["domestic"] == (1, 1234, 1, 500)
     _agree(rig)
+    # the signed slip's 0820 names the refund: its own trace, RRN and amount, not the sale's
+    (up,) = [m for m in rig.host.uploads if int(m[11]) == last["trace"]]
+    assert up[37] == refund["rrn"] != sale["rrn"] and up[4] == "000000000500" and int(up[11]) != sale["trace"]
+    assert _view(rig, last["trace"])["esign"] == "uploaded"
     rig.press("ENTER")
     rig.press("ENTER", "6", "1", *list(str(last["trace"])))  # Query by trace: the slip
     rig.press("ENTER")

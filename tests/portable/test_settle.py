@@ -372,3 +372,52 @@ def test_totals_that_do_not_read_are_never_sent():
     rig.term.settle()
     assert "Record unreadable" in rig.screen() and rig.term.settling, rig.screen()
     assert [k for k in rig.host.kinds() if k == "settlement"] == []
+
+
+def test_the_sweep_resends_an_unconfirmed_refund_and_uploads_a_pending_signature_first():
+    rig, (trace,) = _sold(1000)
+    sale = rig.term.journal.batch.by_trace(trace)
+    rig.host.plan = ["silent", "garbage"]  # the refund booked, no valid answer twice: not confirmed
+    rig.refund(sale["rrn"], sale["f13"], 300)
+    rig.wait(31)
+    assert "Refund not confirmed" in rig.screen(), rig.screen()
+    refund = rig.term.journal.last["trace"]
+    rig.press("ENTER")
+    _idle(rig)
+    rig.host.esign_plan = ["lost"]  # the second sale's signature never reaches the host: pending
+    rig.sale(200)
+    rig.wait(31)
+    assert "Approved" in rig.screen(), rig.screen()
+    rig.press("ENTER")
+    signed = rig.term.journal.last["trace"]
+    assert rig.term.journal.batch.by_trace(signed)["esign"] == "pending"
+    _idle(rig)
+    rig.settle()
+    kinds = rig.host.kinds()
+    at = kinds.index("settlement")
+    swept = rig.host.received[:at]
+    resent = [m for m in swept if int(m[11]) == refund and kinds[rig.host.received.index(m)] == "refund"]
+    assert resent and 35 not in resent[-1].fields  # card-less, under its own trace
+    assert [int(m[11]) for m in rig.host.uploads][-1] == signed  # its own trace, before the 0500
+    home, _away = parse_settlement_totals(rig.host.received[at][48])
+    assert home == (1200, 2, 300, 1, 0), home  # the refund, confirmed now, in the credit total
+    assert rig.term.counters.batch == 2
+
+
+def test_a_refund_the_sweep_cannot_confirm_is_left_out_of_the_totals_and_kept():
+    rig, (trace,) = _sold(1000)
+    sale = rig.term.journal.batch.by_trace(trace)
+    rig.host.plan = ["silent", "garbage"]
+    rig.refund(sale["rrn"], sale["f13"], 300)
+    rig.wait(31)
+    refund = rig.term.journal.last["trace"]
+    rig.press("ENTER")
+    _idle(rig)
+    rig.host.plan = ["silent"]  # the sweep's resend gets no answer either
+    rig.settle()
+    rig.wait(31)
+    home, _away = parse_settlement_totals(_sent(rig, "settlement")[-1][48])
+    assert home == (1000, 1, 0, 0, 0), home  # not confirmed: not counted
+    kinds = rig.host.kinds()
+    resends = [m for i, m in enumerate(rig.host.received) if kinds[i] == "refund" and int(m[11]) == refund]
+    assert len(resends) == 3  # the refund, its resend from RAM, the sweep's card-less resend
