@@ -96,6 +96,71 @@ def test_sale_end_to_end_keyboard_and_mouse():
     asyncio.run(go())
 
 
+def _braille(text):
+    return sum(1 for ch in text if 0x2800 < ord(ch) <= 0x28FF)
+
+
+def test_signing_with_the_mouse_uploads_the_drawn_signature():
+    from firmware import jbigdec
+    from firmware.sigfile import name_key, unpack_image
+
+    async def go():
+        with _sim() as sim:
+            app = simapp.SimApp(sim)
+            async with app.run_test(size=(120, 40)) as pilot:
+                await pilot.press(*simapp.SALE_KEYS, "i", *"123456", "enter")
+                await pilot.pause()
+                assert "Cardholder, sign" in _screen(sim)
+                before = _braille(app.export_screenshot())
+                # The pen: down on the screen's row 6 (offset 1 is the border), across, up; a second stroke.
+                await pilot.mouse_down("#screen", offset=(3, 7))
+                for x in range(4, 18):
+                    await pilot.hover("#screen", offset=(x, 7 + x % 3))
+                await pilot.mouse_up("#screen", offset=(18, 8))
+                await pilot.mouse_down("#screen", offset=(10, 6))
+                await pilot.hover("#screen", offset=(10, 9))
+                await pilot.mouse_up("#screen", offset=(10, 9))
+                await pilot.pause()
+                assert "Cardholder, sign" in _screen(sim)  # still signing: the ink is on the screen
+                assert _braille(app.export_screenshot()) > before + 10
+                await pilot.press("enter")  # OK
+                await pilot.pause()
+                screen = _screen(sim)
+                assert "Approved" in screen and "Trace 000002" in screen
+                pane = _pane(sim)
+                assert "→ 0820 signature  trace 000002 ¥12.34" in pane
+                assert "← 0830 signature  trace 000002 ¥12.34 00 approved" in pane
+                assert "0 signature(s) to upload" in sim.status()
+                _assert_masked(pane, _screen(sim), app.export_screenshot())
+                storage = sim.sc.board.storage
+                names = [n for n in storage.list() if name_key(n) == (1, 2)]
+                assert len(names) == 1
+                image, _ = unpack_image(storage.read(names[0]))
+                assert image.hex() not in pane  # F62 never shows
+                width, height, bitmap = jbigdec.decode(image)
+                assert any(bitmap), "the uploaded image is blank"
+
+    asyncio.run(go())
+
+
+def test_the_status_line_counts_the_signatures_waiting_for_upload():
+    async def go():
+        with _sim() as sim:
+            app = simapp.SimApp(sim)
+            async with app.run_test(size=(120, 40)) as pilot:
+                await _sell(pilot)
+                assert "Cardholder, sign" in _screen(sim)
+                assert "0 signature(s) to upload" in sim.status()
+                await pilot.press("k", "w")  # the link goes down, then the cardholder signs
+                await pilot.pause()
+                pane = _pane(sim)
+                assert "0820 signature" not in pane
+                assert "1 signature(s) to upload" in sim.status()
+                assert "1 signature(s) to upload" in str(app.query_one("#status", simapp.Static).render())
+
+    asyncio.run(go())
+
+
 def test_lost_answer_times_out_and_its_reversal_clears():
     async def go():
         with _sim() as sim:
