@@ -17,6 +17,7 @@ from textual.containers import Grid, Horizontal, Vertical
 from textual.widgets import Button, RichLog, Static
 
 from firmware.card import mask_pan
+from firmware.esign import PENDING
 from firmware.host import codec
 from hal.contracts import CARD_INSERT, CARD_SWIPE, CARD_TAP, LinkError, text_cells
 from sim import board as sim_board
@@ -30,6 +31,7 @@ APP_NAME = "qianpos"
 MIN_COLS, MIN_ROWS = 110, 36  # the smallest terminal the app is laid out for (it fits 120 x 40)
 FAST_FORWARD_S = 10
 TICK_S = 0.05  # how often real time moves the terminal on
+PEN_STEP_PX = 4  # the mouse's pen moves a cell at a time: a point every this many pixels between
 
 # The messages by MTI (and F3 where one MTI carries two kinds): what the host pane calls them.
 _KINDS = {
@@ -78,6 +80,11 @@ def _kind(msg):
     if mti in ("0200", "0210"):
         return "void" if msg.get(3, "").startswith("20") else "sale"
     request = mti[:2] + str(int(mti[2]) & ~1) + mti[3]
+    if request == "0820":  # one MTI, told apart by F60: 60.1 the type, 60.3 the network code
+        f60 = msg.get(60) or ""
+        if f60[:2] == "07":
+            return "signature"
+        return {"002": "sign-off", "301": "echo"}.get(f60[8:11], "network")
     return _KINDS.get(request, "")
 
 
@@ -241,6 +248,8 @@ class Sim:
         self.message = ""
         self.crashed = None
         self._fates = 0
+        self._uploads_seen = None  # (what it was read for, the count) of _uploads()
+        self._pen = None  # the pad pixel the mouse's pen last touched, None while it is up
         if realtime:
             board.clock.realtime = True  # ticks follow the PC's monotonic clock from now on
         _tapped(board, route, self.tap)
@@ -324,6 +333,49 @@ class Sim:
         except Exception as e:  # noqa: BLE001 - as in step()
             self._stopped(e)
 
+    def pen(self, col, row):
+        """The mouse on the terminal's screen at text cell (col, row) with its button down: the pen
+        touches the signature pad there, scaled from cells to display pixels (the cell's middle),
+        with points every few pixels from the last one so a stroke is a line. Outside the signing
+        area the pen is lifted. False when the pad is not capturing (nothing happens)."""
+        pad = unwrap(self.sc.board.signature_pad)
+        area = pad.area() if self.crashed is None and hasattr(pad, "area") else None
+        if area is None:
+            self._pen = None
+            return False
+        display = self.sc.board.display
+        rows, cols = display.size()
+        width, height = display.pixels()
+        x = (2 * col + 1) * width // (2 * cols) - area[0]
+        y = (2 * row + 1) * height // (2 * rows) - area[1]
+        if not (0 <= x < area[2] and 0 <= y < area[3]):
+            self.pen_up()
+            return True
+        points = [(x, y)]
+        if self._pen is not None:
+            x0, y0 = self._pen
+            steps = max(abs(x - x0), abs(y - y0)) // PEN_STEP_PX
+            points = [
+                (x0 + (x - x0) * i // (steps + 1), y0 + (y - y0) * i // (steps + 1))
+                for i in range(1, steps + 1)
+            ]
+            points.append((x, y))
+        for px, py in points:
+            pad.pen_at(px, py)
+        self._pen = (x, y)
+        self.tick()
+        return True
+
+    def pen_up(self):
+        """The mouse button is let go: the pen is lifted (the stroke ends), if it was down."""
+        if self._pen is None:
+            return
+        self._pen = None
+        pad = unwrap(self.sc.board.signature_pad)
+        if hasattr(pad, "pen_up"):
+            pad.pen_up()
+        self.tick()
+
     def tick(self):
         """Real time: let the terminal run (countdowns, the host's answers, the idle clock)."""
         if self.crashed is not None:
@@ -342,6 +394,14 @@ class Sim:
         display = self.sc.board.display
         return display.lines(), display.inverse(), display.size()[1]
 
+    def ink(self):
+        """The display's pixels (the signature) scaled to its text grid: {(row, col): a braille
+        character, 2 x 4 dots a cell} for each cell with a pixel set; {} on a text-only display."""
+        display = unwrap(self.sc.board.display)
+        if not hasattr(display, "frame"):
+            return {}
+        return braille(display.frame(), display.pixels(), display.size())
+
     def host_lines(self):
         """The host pane: the link tap's lines, with the embedded host's decisions woven in."""
         if self.host is not None:
@@ -352,6 +412,27 @@ class Sim:
                     self.tap.add("  host: {}{} {}".format(fate.mti or "?", trace, fate.fate))
             self._fates = len(history)
         return self.tap.lines
+
+    def _uploads(self, term):
+        """How many e-signatures of the current batch wait for upload (batch journal esign state
+        pending, firmware/esign.py), or None without one. Read again only when the terminal showed
+        a new screen (or the link's traffic changed): status() runs at every tick."""
+        counters = getattr(term, "counters", None)
+        if counters is None:
+            return None
+        shows = getattr(unwrap(self.sc.board.display), "shows", None)
+        key = (id(term), shows, counters.batch, term.journal.batch.count, len(self.tap.lines))
+        if self._uploads_seen is None or self._uploads_seen[0] != key:
+            try:
+                count = sum(
+                    1
+                    for view in term.journal.batch.transactions()
+                    if view.get("esign") == PENDING and view.get("batch") == counters.batch
+                )
+            except (OSError, ValueError, KeyError):
+                return None
+            self._uploads_seen = (key, count)
+        return self._uploads_seen[1]
 
     def armed_fault(self):
         plan = None if self.host is None else self.host.plan
@@ -375,6 +456,9 @@ class Sim:
             failed = len(journal.failed_reversals())
             if failed:
                 parts.append("{} reversal(s) given up".format(failed))
+            uploads = self._uploads(term)
+            if uploads is not None:
+                parts.append("{} signature(s) to upload".format(uploads))
         storage = unwrap(self.sc.board.storage)
         try:
             used = storage.capacity - storage.free()
@@ -388,6 +472,37 @@ class Sim:
             where = "embedded" if self.host is not None else "{}:{}".format(self.route.ip, self.route.port)
             parts.append("host down" if self.route.host_down else "host " + where)
         return " · ".join(parts)
+
+
+def braille(frame, pixels, grid):
+    """{(row, col): braille character} of the cells of a rows x cols grid over a MONO_HLSB frame
+    of width x height pixels that have a pixel set: each cell is 2 x 4 dots, a dot set when any
+    pixel under it is."""
+    width, height = pixels
+    rows, cols = grid
+    stride = (width + 7) // 8
+    groups = []  # (dot column over the whole grid, mask of its pixels in a frame row)
+    for gx in range(2 * cols):
+        first, last = gx * width // (2 * cols), (gx + 1) * width // (2 * cols)
+        mask = 0
+        for x in range(first, last):
+            mask |= 1 << (stride * 8 - 1 - x)
+        groups.append((gx, mask))
+    out = {}
+    for y in range(height):
+        line = int.from_bytes(frame[y * stride : (y + 1) * stride], "big")
+        if not line:
+            continue
+        gy = y * 4 * rows // height
+        dot_row = gy % 4
+        for gx, mask in groups:
+            if line & mask:
+                cell = (gy // 4, gx // 2)
+                out[cell] = out.get(cell, 0) | _DOTS[gx % 2][dot_row]
+    return {cell: chr(0x2800 + bits) for cell, bits in out.items()}
+
+
+_DOTS = ((0x01, 0x02, 0x04, 0x40), (0x08, 0x10, 0x20, 0x80))  # braille dot bits by (column, row)
 
 
 def _short(failure):
@@ -406,17 +521,49 @@ _KEY_LABELS = {"UP": "▲ UP", "DOWN": "▼ DOWN"}
 _MODES = ((CARD_SWIPE, "s"), (CARD_INSERT, "i"), (CARD_TAP, "t"))
 
 
-class TerminalScreen(Static):
-    """The terminal's display: one cell per character, a highlighted row in reverse."""
+def _inked(row, i, cols, ink):
+    """A text row padded to cols cells, its blank cells showing the ink of the pixels under them."""
+    out = []
+    cell = 0
+    for ch in row:
+        out.append(ink.get((i, cell), ch) if ch == " " else ch)
+        cell += text_cells(ch)
+    for c in range(cell, cols):
+        out.append(ink.get((i, c), " "))
+    return "".join(out)
 
-    def show(self, rows, inverse, cols):
+
+class TerminalScreen(Static):
+    """The terminal's display: one cell per character, a highlighted row in reverse, the pixels
+    (the signature) in braille where no text is. The mouse signs on it while the pad captures."""
+
+    def show(self, rows, inverse, cols, ink=None):
         text = Text()
         for i, row in enumerate(rows):
-            pad = " " * max(0, cols - text_cells(row))
-            text.append(row + pad, style="reverse" if i in inverse else "")
+            text.append(_inked(row, i, cols, ink or {}), style="reverse" if i in inverse else "")
             if i < len(rows) - 1:
                 text.append("\n")
         self.update(text)
+
+    def _pen(self, event):
+        where = event.get_content_offset(self)
+        app = self.app
+        if where is not None and isinstance(app, SimApp):
+            app.pen(where.x, where.y)
+
+    def on_mouse_down(self, event):
+        self.capture_mouse()
+        self._pen(event)
+
+    def on_mouse_move(self, event):
+        if event.button:
+            self._pen(event)
+
+    def on_mouse_up(self, event):
+        self.capture_mouse(False)
+        app = self.app
+        if isinstance(app, SimApp):
+            app.pen_up()
 
 
 class SimApp(App):
@@ -506,7 +653,9 @@ class SimApp(App):
         self.query_one("#power").border_title = "Network, time, power"
         self.query_one("#hints", Static).update(
             "Keys: 0-9 Enter · Esc=CANCEL · Backspace=CLEAR · F1=FUNC · ↑↓ · c=next card"
-            " · s/i/t=swipe/insert/tap · w=sign · e=OK unsigned · f=+{} s · q=quit".format(FAST_FORWARD_S)
+            " · s/i/t=swipe/insert/tap · f=+{} s · q=quit\n"
+            "Signing: drag the mouse on the terminal's screen, then Enter=OK · w=sign for me"
+            " · e=OK unsigned".format(FAST_FORWARD_S)
         )
         self.refresh_all()
         if self.sim.realtime:
@@ -520,6 +669,7 @@ class SimApp(App):
             tuple(rows),
             tuple(inverse),
             len(sim.host_lines()),
+            tuple(sorted(sim.ink().items())),
             sim.message,
             sim.status(),
             sim.armed_fault(),
@@ -530,7 +680,8 @@ class SimApp(App):
 
     def refresh_all(self):
         sim = self.sim
-        self.query_one("#screen", TerminalScreen).show(*sim.screen())
+        rows, inverse, cols = sim.screen()
+        self.query_one("#screen", TerminalScreen).show(rows, inverse, cols, ink=sim.ink())
         log = self.query_one("#host", RichLog)
         lines = sim.host_lines()
         for line in lines[self._shown_lines :]:
@@ -585,6 +736,15 @@ class SimApp(App):
         """The cardholder signs on the pad (a generated signature, sim/signatures.py) and presses
         OK; how "none": OK with nothing drawn."""
         self.sim.step("sign none" if how else "sign")
+        self.refresh_all()
+
+    def pen(self, col, row):
+        """The mouse signs on the terminal's screen (Sim.pen); the ink shows as it is drawn."""
+        if self.sim.pen(col, row):
+            self.refresh_all()
+
+    def pen_up(self):
+        self.sim.pen_up()
         self.refresh_all()
 
     def action_fault(self, kind):

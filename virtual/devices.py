@@ -137,6 +137,10 @@ class VirtualDisplay(Display):
         out.append(edge)
         return "\n".join(out)
 
+    def frame(self):
+        """The shown frame buffer: bytes, MONO_HLSB, (width + 7) // 8 bytes a row."""
+        return self._shown_frame
+
     def pixel(self, x, y):
         """1 if the shown pixel at (x, y) is set, else 0; IndexError outside the panel."""
         if not (0 <= x < self._width and 0 <= y < self._height):
@@ -207,10 +211,12 @@ class VirtualSignaturePad(SignaturePad):
 
     def __init__(self):
         self._area = None  # (width, height) while capturing
+        self._origin = (0, 0)  # the area's top-left corner in display pixels
         self._events = []
 
     def start(self, x, y, width, height):
         self._area = (width, height)
+        self._origin = (x, y)
         self._events = []
 
     def poll(self):
@@ -225,6 +231,24 @@ class VirtualSignaturePad(SignaturePad):
     def active(self):
         """True between start() and stop()."""
         return self._area is not None
+
+    def area(self):
+        """(x, y, width, height) of the signing area in display pixels while capturing, else None."""
+        if self._area is None:
+            return None
+        return self._origin + self._area
+
+    def pen_at(self, x, y):
+        """The pen touches (x, y) inside the area (it goes down, or moves): one SIG_POINT; False if
+        not capturing or the point is outside the area (nothing queued)."""
+        if self._area is None or not (0 <= x < self._area[0] and 0 <= y < self._area[1]):
+            return False
+        self._events.append((SIG_POINT, (x, y)))
+        return True
+
+    def pen_up(self):
+        """The pen is lifted: SIG_PEN_UP; False if not capturing."""
+        return self._queue(SIG_PEN_UP)
 
     def draw(self, strokes):
         """The pen draws each stroke (a list of (x, y) inside the area): one SIG_POINT per point as

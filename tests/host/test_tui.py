@@ -97,6 +97,71 @@ def test_sale_end_to_end_keyboard_and_mouse():
     asyncio.run(go())
 
 
+def _braille(text):
+    return sum(1 for ch in text if 0x2800 < ord(ch) <= 0x28FF)
+
+
+def test_signing_with_the_mouse_uploads_the_drawn_signature():
+    from firmware import jbigdec
+    from firmware.sigfile import name_key, unpack_image
+
+    async def go():
+        with _sim() as sim:
+            app = simapp.SimApp(sim)
+            async with app.run_test(size=(120, 40)) as pilot:
+                await pilot.press(*simapp.SALE_KEYS, "i", *"123456", "enter")
+                await pilot.pause()
+                assert "Cardholder, sign" in _screen(sim)
+                before = _braille(app.export_screenshot())
+                # The pen: down on the screen's row 6 (offset 1 is the border), across, up; a second stroke.
+                await pilot.mouse_down("#screen", offset=(3, 7))
+                for x in range(4, 18):
+                    await pilot.hover("#screen", offset=(x, 7 + x % 3))
+                await pilot.mouse_up("#screen", offset=(18, 8))
+                await pilot.mouse_down("#screen", offset=(10, 6))
+                await pilot.hover("#screen", offset=(10, 9))
+                await pilot.mouse_up("#screen", offset=(10, 9))
+                await pilot.pause()
+                assert "Cardholder, sign" in _screen(sim)  # still signing: the ink is on the screen
+                assert _braille(app.export_screenshot()) > before + 10
+                await pilot.press("enter")  # OK
+                await pilot.pause()
+                screen = _screen(sim)
+                assert "Approved" in screen and "Trace 000002" in screen
+                pane = _pane(sim)
+                assert "→ 0820 signature  trace 000002 ¥12.34" in pane
+                assert "← 0830 signature  trace 000002 ¥12.34 00 approved" in pane
+                assert "0 signature(s) to upload" in sim.status()
+                _assert_masked(pane, _screen(sim), app.export_screenshot())
+                storage = sim.sc.board.storage
+                names = [n for n in storage.list() if name_key(n) == (1, 2)]
+                assert len(names) == 1
+                image, _ = unpack_image(storage.read(names[0]))
+                assert image.hex() not in pane  # F62 never shows
+                width, height, bitmap = jbigdec.decode(image)
+                assert any(bitmap), "the uploaded image is blank"
+
+    asyncio.run(go())
+
+
+def test_the_status_line_counts_the_signatures_waiting_for_upload():
+    async def go():
+        with _sim() as sim:
+            app = simapp.SimApp(sim)
+            async with app.run_test(size=(120, 40)) as pilot:
+                await _sell(pilot)
+                assert "Cardholder, sign" in _screen(sim)
+                assert "0 signature(s) to upload" in sim.status()
+                await pilot.press("k", "w")  # the link goes down, then the cardholder signs
+                await pilot.pause()
+                pane = _pane(sim)
+                assert "0820 signature" not in pane
+                assert "1 signature(s) to upload" in sim.status()
+                assert "1 signature(s) to upload" in str(app.query_one("#status", simapp.Static).render())
+
+    asyncio.run(go())
+
+
 def test_lost_answer_times_out_and_its_reversal_clears():
     async def go():
         with _sim() as sim:
@@ -488,3 +553,71 @@ def test_a_failing_state_directory_is_one_line_not_a_traceback(monkeypatch):
         sim.reset()
         sim.key("ENTER")
         assert "Main menu" in _screen(sim)
+
+
+# ---- money back and settlement -----------------------------------------------------------------
+
+_WORDS = {"ENTER": "enter", "CANCEL": "escape", "CLEAR": "backspace", "DOWN": "down", "UP": "up"}
+
+
+async def _keys(pilot, *words):
+    """Scenario-style key words (ENTER, CANCEL, DOWN, digits) pressed on the keyboard."""
+    for word in words:
+        await pilot.press(*([_WORDS[word]] if word in _WORDS else list(word)))
+    await pilot.pause()
+
+
+async def _approved(pilot, sim):
+    """The cardholder signs if asked (w), then the result must say Approved."""
+    if "Cardholder, sign" in _screen(sim):
+        await _keys(pilot, "w")
+    assert "Approved" in _screen(sim), _screen(sim)
+
+
+def test_void_refund_and_settlement_in_the_app():
+    async def go():
+        with _sim(at=simapp.SHOWN_TIME) as sim:
+            app = simapp.SimApp(sim)
+            async with app.run_test(size=(120, 40)) as pilot:
+                await _keys(pilot, "ENTER", "1", "1000", "ENTER", "i", "123456", "ENTER")
+                await _approved(pilot, sim)
+                await _keys(pilot, "ENTER")
+                # The void: the factory supervisor password changed at once, trace 2, confirm, the card.
+                await _keys(pilot, "ENTER", "2", "123456", "ENTER")
+                assert "New 6-digit password" in _screen(sim)
+                await _keys(pilot, "202612", "ENTER", "202612", "ENTER", "ENTER", "2", "ENTER")
+                assert "Void it?" in _screen(sim)
+                await _keys(pilot, "ENTER", "i", "123456", "ENTER")
+                await _approved(pilot, sim)
+                assert "→ 0200 void       trace 000003 ¥10.00 621700*********5675" in _pane(sim)
+                await _keys(pilot, "ENTER")
+                # A sale of ¥20.00 (RRN 000000000003), then ¥5.00 of it back (reason 3).
+                await _keys(pilot, "ENTER", "1", "2000", "ENTER", "i", "123456", "ENTER")
+                await _approved(pilot, sim)
+                assert "RRN 000000000003" in _screen(sim)
+                await _keys(pilot, "ENTER", "ENTER", "3", "202612", "ENTER", "i")
+                assert "Original RRN" in _screen(sim)
+                await _keys(pilot, "000000000003", "ENTER", "1207", "ENTER", "500", "ENTER", "3")
+                assert "Refund it?" in _screen(sim)
+                await _keys(pilot, "ENTER")
+                await _approved(pilot, sim)
+                assert "¥5.00" in _screen(sim)
+                pane = _pane(sim)
+                assert "→ 0220 refund" in pane and "¥5.00" in pane
+                assert "4 in batch" in sim.status(), sim.status()
+                await _keys(pilot, "ENTER")
+                # Settlement (main menu 4): the password, the totals to their end, ENTER settles.
+                await _keys(pilot, "ENTER", "4", "202612", "ENTER")
+                assert "Batch totals" in _screen(sim)
+                for _ in range(40):
+                    if "ENTER settle" in _screen(sim):
+                        break
+                    await _keys(pilot, "DOWN")
+                await _keys(pilot, "ENTER")
+                assert "Settlement report" in _screen(sim), _screen(sim)
+                pane = _pane(sim)
+                assert "→ 0500 settlement" in pane and "← 0510 settlement" in pane
+                assert "batch 000002" in sim.status() and "0 in batch" in sim.status(), sim.status()
+                _assert_masked(pane, _screen(sim), app.export_screenshot())
+
+    asyncio.run(go())
