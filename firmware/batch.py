@@ -33,10 +33,12 @@ REVERSAL = const(5)  # a reversal's outcome for (batch, trace)
 SETTLEMENT = const(6)  # the batch closed
 ARCHIVED = const(7)  # one row of a settled batch, in its archive file
 ARCHIVE_END = const(8)  # the archive file is complete
+ESIGN_STATE = const(9)  # the e-signature's state of (batch, trace) alone: a small record
 KIND_NAMES = {SALE: "sale", VOID: "void", REFUND: "refund", STATE: "state", REVERSAL: "reversal"}
 KIND_NAMES[SETTLEMENT] = "settlement"
 KIND_NAMES[ARCHIVED] = "archived"
 KIND_NAMES[ARCHIVE_END] = "archive_end"
+KIND_NAMES[ESIGN_STATE] = "esign"
 TXN_KINDS = (SALE, VOID, REFUND)
 
 # Transaction states, as firmware.journal names them, plus the two only the batch knows.
@@ -56,7 +58,11 @@ _STATE_CODES[NOT_DONE] = 8
 # The e-signature's upload state (电子签名上送)
 # none: not asked (yet); pending, uploaded, failed: signed, the upload's state (firmware/esign.py);
 # no_pen, no_sig_rule, timeout, cancelled: not signed, and why.
+# Its index in ESIGN is kept in the state table's top three bits (_ESIGN_SHIFT): 8 states at most.
 ESIGN = ("none", "pending", "uploaded", "failed", "no_pen", "no_sig_rule", "timeout", "cancelled")
+_ESIGN_SHIFT = const(5)
+_LOW_BITS = const(0x1F)  # the state's code and _REVERSAL_FAILED
+_ESIGN_BITS = const(0xE0)
 REVERSAL_RESULTS = ("reversed", "failed")
 
 # Segment files: "batch.000001" upward. A segment is closed when the next record would take it
@@ -229,6 +235,12 @@ _ARCHIVED = (
     ("open", _FLAG),  # not yet uploaded: never evicted
 )
 _ARCHIVE_END = (("batch", _INT, 1, 999999), ("rows", _INT, 0, 99999))
+_ESIGN_STATE = (
+    ("batch", _INT, 1, 999999),
+    ("trace", _INT, 1, 999999),
+    ("esign", _ONE_OF, ESIGN),
+    ("time", _INT, 0, 0x7FFFFFFF),
+)
 SCHEMA = {
     SALE: _TXN,
     VOID: _TXN + (("orig", _ORIG),),
@@ -238,6 +250,7 @@ SCHEMA = {
     SETTLEMENT: _SETTLEMENT,
     ARCHIVED: _ARCHIVED,
     ARCHIVE_END: _ARCHIVE_END,
+    ESIGN_STATE: _ESIGN_STATE,
 }
 
 
@@ -539,18 +552,23 @@ class Batch:
         i = self._find_t(record["trace"])
         if i < 0:
             return
+        sig = self._state[i] & _ESIGN_BITS
         if kind == REVERSAL:  # the state moves; the outcome fields stay those of the last change
             if record["result"] == "reversed":
-                self._state[i] = _STATE_CODES[REVERSED]
+                self._state[i] = _STATE_CODES[REVERSED] | sig
             else:
-                self._state[i] = _STATE_CODES[IN_DOUBT] | _REVERSAL_FAILED
+                self._state[i] = _STATE_CODES[IN_DOUBT] | _REVERSAL_FAILED | sig
+            return
+        sig = ESIGN.index(record["esign"]) << _ESIGN_SHIFT
+        if kind == ESIGN_STATE:  # the e-signature alone: the state and the outcome fields stay
+            self._state[i] = (self._state[i] & _LOW_BITS) | sig
             return
         self._change[i] = where + 1
         rrn = record["rrn"]
         if rrn and not self._rrn[i]:
             self._rrn[i] = _rrn_hash(rrn)
             self._link_r(i)
-        self._state[i] = _STATE_CODES[record["state"]] | (self._state[i] & _REVERSAL_FAILED)
+        self._state[i] = _STATE_CODES[record["state"]] | (self._state[i] & _REVERSAL_FAILED) | sig
 
     # ---- reading ------------------------------------------------------------------------------
     def _scan(self):
@@ -626,13 +644,13 @@ class Batch:
         view["kind"] = KIND_NAMES[kind]
         for name in ("code", "rrn", "auth", "f12", "f13", "f15"):
             view[name] = ""
-        view["esign"] = "none"
         view["refunded"] = 0
         if self._change[i]:
             change = self._read(self._change[i] - 1)[1]
-            for name in ("code", "rrn", "auth", "f12", "f13", "f15", "esign", "refunded"):
+            for name in ("code", "rrn", "auth", "f12", "f13", "f15", "refunded"):
                 view[name] = change[name]
         code = self._state[i]
+        view["esign"] = ESIGN[code >> _ESIGN_SHIFT]  # the latest STATE or ESIGN_STATE record's
         view["state"] = _STATE_NAMES[code & 0x0F]
         view["reversal"] = "failed" if code & _REVERSAL_FAILED else ""
         return view
@@ -740,10 +758,14 @@ class Batch:
 
     def change(self, batch, trace, now, **fields):
         """Append a state change of (batch, trace): its fields are the latest ones with `fields`
-        over them (state, code, rrn, auth, f12, f13, f15, esign, refunded)."""
+        over them (state, code, rrn, auth, f12, f13, f15, esign, refunded). The e-signature's state
+        alone is an ESIGN_STATE record: a fraction of a whole STATE record's bytes."""
         i = self._find_t(trace)
         if i < 0:
             raise ValueError("no such transaction in the batch")
+        if len(fields) == 1 and "esign" in fields:  # the e-signature alone: its small record
+            self._append(ESIGN_STATE, {"batch": batch, "trace": trace, "esign": fields["esign"], "time": now})
+            return
         view = self._view(i)
         record = {"batch": batch, "trace": trace, "time": now}
         for name in ("state", "code", "rrn", "auth", "f12", "f13", "f15", "esign", "refunded"):

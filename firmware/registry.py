@@ -9,8 +9,8 @@ from firmware.events import EVENTS
 from firmware.journal import AUDIT, HOST_STATE, REVERSAL, SHOWN, TXN
 from firmware.operators import ATTEMPTS, OPERATORS
 from firmware.params import PARAMS
-from firmware.sigfile import SIG_FILES
 from firmware.settle import SETTLE
+from firmware.sigfile import SIG_FILES
 from firmware.store import EVIDENCE_PREFIX, evidence
 from firmware.touchcal import TOUCH_CAL
 from firmware.uptime import UPTIME

@@ -6,6 +6,7 @@ import os
 import pytest
 
 from firmware.online import Online
+from sim.host import acquirer
 from sim.host.acquirer import Acquirer
 from tests.host.fault_matrix import FAULTS, KINDS, Case, cases, run_case
 
@@ -17,6 +18,8 @@ SAMPLE = [
     Case("void", "bad-mac", 2),  # a sign-in before each reversal attempt
     Case("sale", "duplicate", 1),
     Case("void", "no-answer", 4),  # every reversal attempt lost: given up, in doubt
+    Case("refund", "late", 1),  # the resend from RAM gets the host's replay: approved, booked once
+    Case("refund", "bad-mac", 2),  # a sign-in before the resend, lost too: not confirmed, in doubt
 ]
 CAMPAIGN = os.environ.get("QIANPOS_CAMPAIGN") == "1"
 
@@ -55,4 +58,17 @@ def test_the_matrix_catches_a_host_that_charges_twice(tmp_path, monkeypatch):
 
     monkeypatch.setattr(Acquirer, "_sale", charged_twice)
     problems = run_case(Case("void", "duplicate", 1), str(tmp_path))
-    assert problems == ["the card's balance at the host is 4998000, the journal charged 500 of 5000000"]
+    assert problems == [
+        "the card's balance at the host is 4998000, the journal charged 500 of 5000000 and 0 went back"
+    ]
+
+
+def test_the_matrix_catches_a_host_that_books_a_resent_refund_twice(tmp_path, monkeypatch):
+    # The host's repeat check forgets 0220: the resend from RAM (the same trace) is booked again.
+    monkeypatch.setattr(acquirer, "IDEMPOTENT", tuple(k for k in acquirer.IDEMPOTENT if k != "refund"))
+    problems = run_case(Case("refund", "no-answer", 1), str(tmp_path))
+    assert any("booked a (terminal, batch, trace) twice" in p for p in problems), problems
+    assert any("the card's balance at the host is 4999100" in p for p in problems), problems
+    assert any(
+        "the host refunded the sales 600 in 600 of refunds, the matrix expects 300" in p for p in problems
+    )

@@ -17,6 +17,7 @@ import pytest
 from sim import app as simapp
 from sim import cards
 from sim.__main__ import _opened_board
+from sim.host.acquirer import OPENING_BALANCE
 from tools.mpy_gate import REPO
 
 SNAPSHOTS = os.path.join(os.path.dirname(__file__), "snapshots")
@@ -125,6 +126,86 @@ def test_lost_answer_times_out_and_its_reversal_clears():
                 assert pane.index("0400 reversal") < pane.index("0200 sale       trace 000003")
                 assert "no reversal" in sim.status() and "2 in batch" in sim.status()
                 _assert_masked(pane, app.export_screenshot())
+
+    asyncio.run(go())
+
+
+async def _refund(pilot, sim, fen, reason, password=None):
+    """Main menu 3 from the result screen: the supervisor's password (its factory one changed the
+    first time), the inserted card, the sale's RRN and date (MMDD: the host's day of it, as on its
+    slip), the amount, the reason; stops at the summary."""
+    await pilot.press("enter", "enter", "3")
+    if password is None:
+        await pilot.press(*"123456", "enter", *"202612", "enter", *"202612", "enter")
+        await pilot.pause()
+        assert "Password changed" in _screen(sim)
+        await pilot.press("enter")
+    else:
+        await pilot.press(*password, "enter")
+    await pilot.pause()
+    assert "Card to refund to" in _screen(sim)
+    day = sim.host.call(lambda a: a.ledger.txns())[0]["day"]
+    await pilot.press(
+        "i", *"000000000001", "enter", *(day[5:7] + day[8:10]), "enter", *str(fen), "enter", reason
+    )
+    await pilot.pause()
+    assert "Refund it?" in _screen(sim)
+
+
+def test_refund_resent_after_a_lost_answer_then_not_confirmed():
+    """A refund is never reversed: its answer lost, the 0220 is resent with the same trace and the
+    host replays the approval (booked once); both answers lost: "Refund not confirmed"."""
+
+    async def go():
+        with _sim() as sim:
+            app = simapp.SimApp(sim)
+            async with app.run_test(size=(120, 40)) as pilot:
+                await _sell(pilot)
+                await pilot.press("w")  # the cardholder signs the sale
+                await pilot.pause()
+                await _refund(pilot, sim, 300, "4")
+                await pilot.press("n", "enter")  # no-answer on the refund's 0220
+                await pilot.pause()
+                assert "Waiting for host" in _screen(sim)
+                assert "host: 0220 trace 000003 withheld" in _pane(sim)
+                await pilot.press("f", "f", "f")  # past the 30 s: the resend, answered at once
+                await pilot.pause()
+                assert "Cardholder, sign" in _screen(sim) and "¥3.00" in _screen(sim)  # 现场退单: signed
+                await pilot.press("w")
+                await pilot.pause()
+                screen = _screen(sim)
+                assert "Refund" in screen and "Approved" in screen and "¥3.00" in screen
+                assert "Trace 000003" in screen and "RRN 000000000002" in screen
+                pane = _pane(sim)
+                assert pane.count("→ 0220 refund     trace 000003 ¥3.00 621700*********5675") == 2
+                assert "← 0230 refund     trace 000003 ¥3.00 00 approved" in pane
+                assert "no reversal" in sim.status()  # a refund is not reversed
+
+                await _refund(pilot, sim, 200, "1", password="202612")
+                await pilot.press("n", "enter")
+                await pilot.pause()
+                await pilot.press("n", "f", "f", "f")  # the resend's answer lost as well
+                await pilot.pause()
+                assert "Waiting for host" in _screen(sim)
+                await pilot.press("f", "f", "f")
+                await pilot.pause()
+                screen = _screen(sim)
+                assert "Refund not confirmed" in screen and "Trace 000004" in screen
+                pane = _pane(sim)
+                assert pane.count("host: 0220 trace 000004 withheld") == 2
+                assert "← 0230 refund     trace 000004" not in pane
+                assert "no reversal" in sim.status()
+                _assert_masked(pane, screen, app.export_screenshot())
+                # The host booked each refund once: the sale refunded ¥5.00, the card credited so.
+                txns = sim.host.call(lambda a: a.ledger.txns())
+                assert [(t["kind"], t["trace"], t["amount"]) for t in txns] == [
+                    ("sale", 2, 1234),
+                    ("refund", 3, 300),
+                    ("refund", 4, 200),
+                ]
+                assert txns[0]["refunded"] == 500
+                pan = cards.DECK["debit"].track2.split("=")[0]
+                assert sim.host.call(lambda a: a.ledger.balance(pan)) == OPENING_BALANCE - 1234 + 500
 
     asyncio.run(go())
 

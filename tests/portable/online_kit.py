@@ -520,10 +520,11 @@ class Rig:
             self.sign()
         return self.screen()
 
-    def refund(self, rrn, mmdd, fen, reason=1, event=None, confirm=True):
+    def refund(self, rrn, mmdd, fen, reason=1, event=None, confirm=True, sign=True):
         """Menu 3 -> the supervisor's password -> the card (a chip card by default) -> the
         original's RRN -> its date -> the amount -> the reason (1..5) -> ENTER on the summary
-        (confirm); the screen at the end (a refusal stops it where it is shown)."""
+        (confirm), and when approved the signature (sign: a stroke drawn and OK; False: the signing
+        screen left); the screen at the end (a refusal stops it where it is shown)."""
         self.press("ENTER", "3")
         if self.term.screen.masked_input:
             self.press(*SUPERVISOR_PASSWORD)
@@ -544,6 +545,8 @@ class Rig:
             return self.screen()
         self.press("ENTER")
         self.term.settle()
+        if sign:
+            self.sign()
         return self.screen()
 
     def settle(self, password=None):

@@ -86,6 +86,28 @@ def test_a_state_change_is_a_new_record_never_a_rewrite():
     assert t["esign"] == "uploaded" and t["rrn"] == rrn(1) and t["state"] == bj.APPROVED  # carried over
 
 
+def test_the_e_signature_alone_is_a_small_record_and_every_later_change_keeps_it():
+    store = RamStorage()
+    j = bj.Batch(store)
+    one_sale(j, 1)
+    one_sale(j, 2)
+    before = len(store.read("batch.000001"))
+    j.change(1, 1, 1800000500, esign="pending")
+    small = len(store.read("batch.000001")) - before
+    assert small < 80, small  # not a whole state change repeating the outcome
+    j.change(1, 2, 1800000600, esign="timeout")
+    j.reversal_outcome(1, 2, "failed", "98", 1800000700)  # the state moves, the signature stays
+    j.change(1, 1, 1800000800, state=bj.VOIDED)  # a whole state change carries the latest esign
+    for k in (j, bj.Batch(store)):  # and the same after a reopen (the index rebuilt by the scan)
+        one, two = k.by_trace(1), k.by_trace(2)
+        assert one["esign"] == "pending" and one["state"] == bj.VOIDED and one["rrn"] == rrn(1)
+        assert two["esign"] == "timeout" and two["state"] == bj.IN_DOUBT and two["reversal"] == "failed"
+    j.change(1, 1, 1800000900, esign="uploaded")
+    assert bj.Batch(store).by_trace(1)["esign"] == "uploaded"
+    assert bj.Batch(store).by_trace(1)["state"] == bj.VOIDED
+    raises(ValueError, lambda: j.change(1, 1, 1800000900, esign="maybe"))
+
+
 def test_the_validator_refuses_card_data_and_unknown_fields():
     good = sale(1)
     bj.validate(bj.SALE, good)

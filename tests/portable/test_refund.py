@@ -164,6 +164,7 @@ def test_a_lost_answer_is_resent_from_ram_once_and_the_host_answers_it_once():
     rig.host.plan = ["silent"]  # booked, the answer lost: the resend gets the approval again
     rig.refund(sale["rrn"], sale["f13"], 300)
     rig.wait(31)
+    assert rig.sign()  # approved on the resend: the cardholder signs it
     assert "Approved" in rig.screen(), rig.screen()
     first, second = rig.host.received[-2:]
     assert kind(first) == kind(second) == "refund" and first[11] == second[11]
@@ -173,6 +174,7 @@ def test_a_lost_answer_is_resent_from_ram_once_and_the_host_answers_it_once():
     rig.host.plan = ["lost"]  # never reached the host: the resend is the refund
     rig.refund(sale["rrn"], sale["f13"], 200)
     rig.wait(31)
+    assert rig.sign()
     assert "Approved" in rig.screen(), rig.screen()
     rig.press("ENTER")
     _agree(rig)

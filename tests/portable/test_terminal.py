@@ -363,7 +363,8 @@ GOLDEN_SESSION = (
     "CANCEL",
     "CANCEL",
 )
-GOLDEN_DIGEST = "e9cdacc9cfa0d8968cd148ec82f03a94b2d4f6b2a159e172f33af3a174df0061"  # refund_max, esign_*, 3 Refund
+# the digest with refund_max, esign_*, 3 Refund
+GOLDEN_DIGEST = "e9cdacc9cfa0d8968cd148ec82f03a94b2d4f6b2a159e172f33af3a174df0061"
 
 
 def golden_session(language):
