@@ -40,6 +40,7 @@ _RETRY_DEVICE_MS = const(2000)  # a device that raised HalError is polled again 
 # The host session's frame buffer: firmware.host.codec's MAX_BODY + the 2-byte length (Session
 # refuses another size; not imported from there: the codec loads at the first sale, not at boot).
 FRAME_BYTES = const(2050)
+SIG_BITMAP_BYTES = const(3840)  # firmware.sigimage's AREA_WIDTH / 8 * AREA_HEIGHT
 # MicroPython's heap (gc.mem_free exists there only) is collected before a large or lasting
 # allocation so that it lands in one piece; CPython's needs no help, and a full collection of a
 # long-lived CPython process (a test run's) costs far more than the terminal's work.
@@ -110,6 +111,9 @@ class Terminal:
             if _MANAGED_HEAP:
                 gc.collect()
             self._frame = bytearray(FRAME_BYTES)
+        # The signature screen's bitmap (3,840 bytes) too: a sale's garbage leaves no run that
+        # long by the time it is signed (bench/README.md). Cleared for each signature.
+        self.sig_bitmap = bytearray(SIG_BITMAP_BYTES) if board.security is not None else None
         # The batch journal's frame buffer too (1 KB), for the same reason (firmware/batch.py).
         self._journal_buf = bytearray(BUF_BYTES)
         self.board = board

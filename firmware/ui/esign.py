@@ -114,7 +114,10 @@ class SignatureScreen(Screen):
         self.view = view
         self.then = then
         self.code = esign.feature_code(view["f15"], view["rrn"])
-        self.canvas = Canvas()  # type: Canvas | None
+        bitmap = term.sig_bitmap
+        self.canvas = Canvas(bitmap=bitmap)  # type: Canvas | None
+        if bitmap is not None:
+            self.canvas.clear()
         self.points = bytearray()
         self.strokes = 0
         self._down = False

@@ -331,3 +331,9 @@ def test_the_result_after_a_signing_timeout_gets_its_whole_idle_timeout():
     assert "Approved" in rig.screen()
     rig.wait(1)
     assert "ENTER for menu" in rig.screen()
+
+
+def test_the_terminals_signature_bitmap_is_the_canvas_size():
+    from firmware import terminal
+
+    assert terminal.SIG_BITMAP_BYTES == ((AREA_WIDTH + 7) >> 3) * AREA_HEIGHT
