@@ -2,7 +2,7 @@
 # version 1 (on CPython True == 1 and 1.0 == 1, so a `v != 1` test let them through); a stored flag
 # is JSON true or false, never 1 or 0. Each record the
 # registry knows, the key store's records and the ESP32 key store's index, read back as stored.
-from firmware import registry
+from firmware import registry, settle
 from firmware.store import Damaged, decode, encode, pack_payload, unpack
 from hal.contracts import HalError
 from hal.esp32.nvs_keystore import NvsKeyStore
@@ -42,6 +42,7 @@ SAMPLES = {  # type: dict[str, dict]
     "events": {"v": 1, "items": [[None, 3, "sign_in", "01"]]},
     "operators": {"v": 1, "kc": "", "ops": {"00": ["", 1], "99": ["", 1]}},
     "attempts": {"v": 1, "t": {"00": [1, 20]}},
+    "settle": settle.blank(batch=1, now=1795314600),  # its flag: "stopped"
 }
 
 
