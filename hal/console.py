@@ -35,6 +35,7 @@ from hal.port import PortClock, PortSystem, VfsStorage
 from hal.soft.keystore import StorageKeyStore
 from hal.soft.pin import KeypadPinEntry
 from hal.soft.security import SoftSecurityModule
+from hal.soft.signer import SoftSigner
 
 # Console bytes to key codes. Escape sequences for the arrow keys are folded by ConsoleKeypad.
 _KEYMAP = {
@@ -217,8 +218,9 @@ class NoLink(Link):
 
 
 def make_board(root="data", rtc=None, rtc_battery=False, machine=None, keys_root="keys"):
-    """The console board's devices. No card reader, host link or signing key exists on it: those
-    are stand-ins that never read, never connect, and sign nothing (signer is None). rtc: a
+    """The console board's devices. No card reader or host link exists on it: those are stand-ins
+    that never read and never connect. The signer is the pure-Python one over the key store (its key
+    made at first use from os.urandom: a port without it gets HalError then). rtc: a
     machine.RTC if the port has one; rtc_battery: it keeps time while the power is off; machine:
     the port's machine module, if any (main.py passes it: never imported here), for PortSystem.
     The key store is the directory keys_root, beside the firmware's root (its Storage cannot reach
@@ -240,7 +242,7 @@ def make_board(root="data", rtc=None, rtc_battery=False, machine=None, keys_root
         storage=VfsStorage(root),
         clock=clock,
         link=NoLink(),
-        signer=None,
+        signer=SoftSigner(key_store),
         system=PortSystem(machine),
         key_store=key_store,
         security=security,

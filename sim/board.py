@@ -7,8 +7,9 @@ from hal.contracts import CARD_INSERT, CARD_SCAN, CARD_SWIPE, CARD_TAP, Board
 from hal.soft.keystore import StorageKeyStore
 from hal.soft.pin import KeypadPinEntry
 from hal.soft.security import SoftSecurityModule
+from hal.soft.signer import SoftSigner
 from sim import provision
-from sim.devices import SimClock, SoftSigner
+from sim.devices import SimClock, migrate_signer_key
 from sim.link import RoutedTcpLink
 from sim.storage import DirStorage
 from virtual.devices import (
@@ -52,7 +53,7 @@ def make_board(
         storage = RamStorage() if state_dir is None else DirStorage(state_dir)
     if key_store is None:
         key_store = make_key_store(state_dir)
-    SoftSigner.migrate(storage, key_store)
+    migrate_signer_key(storage, key_store)
     clock = SimClock(realtime=realtime)
     security = SoftSecurityModule(key_store)
     provision.provision(security, terminal_id)
@@ -70,7 +71,7 @@ def make_board(
         storage=storage,
         clock=clock,
         link=LoopbackLink(None, online=False) if route is None else RoutedTcpLink(route),
-        signer=SoftSigner.load_or_create(key_store),
+        signer=SoftSigner(key_store),  # the boards' pure-Python signer: its key made at first use
         system=VirtualSystem(),
         key_store=key_store,
         security=security,

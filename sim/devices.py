@@ -1,11 +1,10 @@
-# The simulator's own devices: a clock on the host's wall time and a software P-256 signer.
-# CPython only; never imported by firmware/ or hal/. The signer's key is in the key store, never in Storage.
+# The simulator's own devices: a clock on the host's wall time, and the move of an older simulator's
+# signing key into the key store (the signer is the boards' own, hal/soft/signer.py). CPython only;
+# never imported by firmware/ or hal/. The signing key is in the key store, never in Storage.
 import time
 
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, utils
-
-from hal.contracts import ENOENT, HalError, Signer, ticks_add
+from hal.contracts import ENOENT, HalError, ticks_add
+from hal.soft.signer import KEY_NAME, valid_private_key
 from virtual.devices import VirtualClock
 
 
@@ -42,62 +41,28 @@ class SimClock(VirtualClock):
             super().sleep_ms(ms)
 
 
-KEY_NAME = "signer"  # in the key store: the private scalar, 32 bytes big-endian
 LEGACY_FILE = "signer.key"  # where simulators before the key store kept it: in the firmware's Storage
 
 
-class SoftSigner(Signer):
-    """ECDSA P-256 in software with RFC 6979 deterministic nonces (cryptography >= 43)."""
-
-    def __init__(self, private_value):
-        self._key = ec.derive_private_key(private_value, ec.SECP256R1())
-
-    @classmethod
-    def load_or_create(cls, key_store):
-        """The signer whose key is in the key store under "signer", creating it there first if there
-        is none. A damaged key is HalError (from the key store, or here if it is not a P-256 scalar)."""
-        stored = key_store.load(KEY_NAME)
-        if stored is not None:
-            try:
-                if len(stored) != 32:
-                    raise ValueError("not 32 bytes")
-                return cls(int.from_bytes(stored, "big"))
-            except ValueError:
-                raise HalError("key signer is damaged") from None
-        value = ec.generate_private_key(ec.SECP256R1()).private_numbers().private_value
-        key_store.save(KEY_NAME, value.to_bytes(32, "big"))
-        return cls(value)
-
-    @staticmethod
-    def migrate(storage, key_store):
-        """Move signer.key of an older state directory (64 hex digits in the firmware's Storage) to
-        the key store; True if it moved. A damaged one is HalError and stays where it is."""
-        try:
-            stored = storage.read(LEGACY_FILE)
-        except OSError as e:
-            if e.errno != ENOENT:
-                raise
-            return False
-        if key_store.load(KEY_NAME) is not None:  # two keys: deleting either would lose one
-            raise HalError("signer.key and the key store's signer both exist: move one away")
-        try:
-            value = int(stored.decode("ascii"), 16)
-            ec.derive_private_key(value, ec.SECP256R1())
-        except ValueError:
-            raise HalError("signer.key is damaged: move it away to make a new key") from None
-        key_store.save(KEY_NAME, value.to_bytes(32, "big"))
-        storage.remove(LEGACY_FILE)
-        storage.sync()
-        return True
-
-    def public_key(self):
-        return self._key.public_key().public_bytes(
-            serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint
-        )
-
-    def sign_digest(self, digest):
-        if not isinstance(digest, bytes) or len(digest) != 32:
-            raise ValueError("sign_digest takes a 32-byte SHA-256 digest")
-        der = self._key.sign(digest, ec.ECDSA(utils.Prehashed(hashes.SHA256()), deterministic_signing=True))
-        r, s = utils.decode_dss_signature(der)
-        return r.to_bytes(32, "big") + s.to_bytes(32, "big")
+def migrate_signer_key(storage, key_store):
+    """Move signer.key of an older state directory (64 hex digits in the firmware's Storage) to the
+    key store, where hal.soft.signer.SoftSigner keeps its key; True if it moved. A damaged one is
+    HalError and stays where it is."""
+    try:
+        stored = storage.read(LEGACY_FILE)
+    except OSError as e:
+        if e.errno != ENOENT:
+            raise
+        return False
+    if key_store.load(KEY_NAME) is not None:  # two keys: deleting either would lose one
+        raise HalError("signer.key and the key store's signer both exist: move one away")
+    try:
+        value = int(stored.decode("ascii"), 16)
+    except ValueError:
+        value = None
+    if not valid_private_key(value):
+        raise HalError("signer.key is damaged: move it away to make a new key")
+    key_store.save(KEY_NAME, value.to_bytes(32, "big"))
+    storage.remove(LEGACY_FILE)
+    storage.sync()
+    return True

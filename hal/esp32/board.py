@@ -10,6 +10,7 @@ from hal.esp32.system import Esp32System
 from hal.port import PortClock, VfsStorage
 from hal.soft.pin import KeypadPinEntry
 from hal.soft.security import SoftSecurityModule
+from hal.soft.signer import SoftSigner
 
 # The pin table: (GPIO, direction, name). docs/BOARD.md's wiring table lists the same GPIOs with the
 # same directions (tests/host/test_esp32_board.py compares them); make_board() takes every pin
@@ -259,7 +260,9 @@ def make_board(
         storage=VfsStorage(data_root),
         clock=clock,
         link=link,
-        signer=None,
+        # The pure-Python signer (hal/soft/signer.py): its key made from os.urandom at the first
+        # signature or About, after the Wi-Fi radio started (the ESP32's RNG is a true one then).
+        signer=SoftSigner(key_store),
         system=system,
         key_store=key_store,
         security=security,

@@ -6,7 +6,6 @@
 # the working keys stay encrypted under the TMK at rest and are checked again at every power-on),
 # "device" (32 random bytes: the HMAC key of password_hash, made on first use).
 
-import hashlib
 import os
 
 from hal.contracts import (
@@ -22,6 +21,7 @@ from hal.contracts import (
     SecurityModule,
 )
 from hal.soft.des import SCHEDULE_WORDS, TripleDES, check_value
+from hal.soft.hmac256 import hmac_sha256
 from hal.soft.mac import mac_equal, pin_block_format0, pos_ecb_mac, x919_mac
 
 TMK = "tmk"
@@ -29,24 +29,6 @@ WORK = "work"
 DEVICE = "device"
 _F62_SIZE = {KEYS_DOUBLE: 40, KEYS_TRACK: 60}
 _KEY_NAMES = ("PIN key", "MAC key", "track key")
-
-
-def hmac_sha256(key, data):
-    """HMAC-SHA256 (RFC 2104) with hashlib.sha256 only: MicroPython has no hmac module."""
-    if len(key) > 64:
-        key = hashlib.sha256(key).digest()
-    inner = bytearray(64)
-    outer = bytearray(64)
-    for i in range(64):
-        k = key[i] if i < len(key) else 0
-        inner[i] = k ^ 0x36
-        outer[i] = k ^ 0x5C
-    h = hashlib.sha256(inner)
-    h.update(data)
-    digest = h.digest()
-    h = hashlib.sha256(outer)
-    h.update(digest)
-    return h.digest()
 
 
 def _wipe(buf):

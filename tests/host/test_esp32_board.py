@@ -20,6 +20,7 @@ from hal.contracts import (
     has,
 )
 from hal.esp32 import board as board_module
+from hal.soft.signer import SoftSigner
 from tests.host.test_board_wiring import BOARD_MD, REPO, problems, wiring
 from tests.portable.esp32_fakes import FakeMachine, FakeNetwork, FakeNVS, FakeSelect, FakeSocketModule
 
@@ -170,7 +171,7 @@ def test_every_device_is_built_and_declared(tmp_path):
     for name in ("keypad", "display", "card_reader", "signature_pad", "clock", "link", "system", "key_store"):
         device = getattr(board, name)
         assert device is not None and declared(device) == [], name
-    assert board.signer is None
+    assert isinstance(board.signer, SoftSigner) and declared(board.signer) == []
     reader = board.card_reader
     assert reader.capabilities == (CARD_TAP, CARD_SCAN)
     assert "no contact chip reader" in reader.lacks[CARD_INSERT]
@@ -182,6 +183,9 @@ def test_every_device_is_built_and_declared(tmp_path):
     assert network.wlans[0].joined == ("shop", "pw")
     board.key_store.save("tmk", b"\x01" * 16)
     assert esp32.namespaces[board_module.NVS_NAMESPACE].entries  # the keys went to NVS
+    assert board.key_store.load("signer") is None  # the signing key: made at its first use, in NVS
+    public = board.signer.public_key()
+    assert board.key_store.names() == ["signer", "tmk"] and len(public) == 65
     assert os.listdir(tmp_path / "qpdata") == []  # ... not into the data partition
     board.storage.write("a.rec", b"x")
     assert os.listdir(tmp_path / "qpdata") == ["a.rec"]

@@ -153,6 +153,8 @@ def test_firmware_never_touches_keys_or_pins():
                 "hal.soft.security",
                 "hal.soft.pin",
                 "hal.soft.keystore",
+                "hal.soft.signer",
+                "hal.soft.hmac256",
             ):
                 bad.append("{}:{}: import {}".format(rel, line, name))
         with open(os.path.join(REPO, rel), encoding="utf-8") as f:
@@ -165,7 +167,7 @@ def test_firmware_never_touches_keys_or_pins():
 #   hal/*.py        the contracts, the record codec, the port's VFS/clock, the console board, the card
 #                   reader over parts: portable, shared by every board
 #   hal/soft/       software stand-ins for a secure processor (DES, MACs, key store, security module,
-#                   PIN entry): portable; never a driver or a board
+#                   signer, PIN entry): portable; never a driver or a board
 #   hal/drivers/    chip drivers any board may wire (display, touch, keypad, readers, buzzer, font):
 #                   handed initialised buses and pins; never a board or the soft security parts
 #   hal/<board>/    one folder per board (today hal/esp32/): wiring, its system device, key store and

@@ -155,6 +155,7 @@ def test_keys_on_disk_are_unreadable_through_the_firmwares_storage(tmp_path):
     pik, mak = bytes(range(16)), bytes(range(16, 32))
     board.security.load_working_keys(ref_f62(prov.tmk, [pik, mak]), KEYS_DOUBLE)
     board.security.password_hash(b"123456")
+    board.signer.public_key()  # the signing key is made at its first use
     assert run_text("key ENTER 8\nreboot\n", sc) == (0, "")
     keys = [prov.tmk, pik, mak, board.key_store.load("device"), board.key_store.load("signer")]
     storage = sc.board.storage
@@ -222,7 +223,7 @@ def test_a_truncated_master_key_is_a_fault_at_idle_until_a_new_one_is_loaded(tmp
     assert "Keys damaged" not in scenario.screen_text(sc.board.display)
     assert "ENTER for menu" in scenario.screen_text(sc.board.display)
     assert sc.board.security.tmk_check_value() == check_value(bytes([0x33] * 16))
-    assert sorted(os.listdir(keys)) == ["device.key", "signer.key", "tmk.key"]
+    assert sorted(os.listdir(keys)) == ["device.key", "tmk.key"]  # nothing signed: no signing key yet
 
 
 def test_a_directory_in_place_of_the_master_key_deletes_nothing(tmp_path):
@@ -236,7 +237,7 @@ def test_a_directory_in_place_of_the_master_key_deletes_nothing(tmp_path):
     with pytest.raises(HalError, match="key tmk is missing"):
         board.security.tmk_check_value()
     assert (keys / "work.key").read_bytes() == work and (keys / "tmk.key").is_dir()
-    assert sorted(os.listdir(keys)) == ["device.key", "signer.key", "tmk.key", "work.key"]
+    assert sorted(os.listdir(keys)) == ["device.key", "tmk.key", "work.key"]
     sc, _ = booted(board)
     assert run_text("expect Keys damaged\n", sc) == (0, "")
     assert (keys / "work.key").read_bytes() == work

@@ -1,18 +1,13 @@
 # The HAL conformance checks against the simulator's devices, and the simulator's own promises:
 # storage on disk across power cuts and restarts, the host clock, the P-256 signer, the card deck.
 import datetime
-import hashlib
 import inspect
 import itertools
-import json
 import os
 import unicodedata
 from pathlib import Path
 
 import pytest
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import ec, utils
 from freezegun import freeze_time
 
 from firmware.card import NO_PIN_LIMIT_FEN, PIN_NONE, PIN_OPTIONAL, PIN_REQUIRED, pin_rule
@@ -38,7 +33,7 @@ from hal.contracts import (
     declared,
     has,
 )
-from hal.soft.keystore import StorageKeyStore
+from hal.soft.signer import N, SoftSigner, public_point, verify
 from sim import cards
 from sim.board import make_board
 from sim.checked import (
@@ -48,13 +43,12 @@ from sim.checked import (
     checked_board,
     guarded_contracts,
 )
-from sim.devices import KEY_NAME, LEGACY_FILE, SimClock, SoftSigner
+from sim.devices import LEGACY_FILE, SimClock
 from sim.storage import DirStorage
 from tests.portable import conformance
 from virtual.devices import LoopbackLink, VirtualDisplay
 from virtual.storage import TEAR_HALF, PowerCut, RamStorage
 
-DATA = Path(__file__).parent / "data"
 REPO = Path(__file__).parent.parent.parent
 
 
@@ -150,58 +144,15 @@ def test_sim_clock_ticks_wrap_exactly():
 
 
 # ---- signer --------------------------------------------------------------------------------
-def _verify(public_key, digest, signature):
-    key = ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), public_key)
-    der = utils.encode_dss_signature(
-        int.from_bytes(signature[:32], "big"), int.from_bytes(signature[32:], "big")
-    )
-    try:
-        key.verify(der, digest, ec.ECDSA(utils.Prehashed(hashes.SHA256())))
-    except InvalidSignature:
-        return False
-    return True
-
-
-def _rfc6979():
-    return json.loads((DATA / "crypto_vectors.json").read_text())["ecdsa_p256_sha256_rfc6979"]
-
-
-def test_soft_signer_conformance():
-    conformance.check_signer(lambda: SoftSigner.load_or_create(StorageKeyStore(RamStorage())), verify=_verify)
-
-
-def test_soft_signer_gives_the_rfc6979_signatures():
-    vector = _rfc6979()
-    signer = SoftSigner(int(vector["private_key"], 16))
-    assert signer.public_key() == bytes.fromhex("04" + vector["public_x"] + vector["public_y"])
-    for case in vector["cases"]:
-        signature = signer.sign_digest(hashlib.sha256(case["message_ascii"].encode()).digest())
-        assert signature == bytes.fromhex(case["r"] + case["s"]), case["message_ascii"]
-
-
-def test_soft_signer_keeps_its_key_in_the_key_store():
-    store = RamStorage()
-    keys = StorageKeyStore(store)
-    first = SoftSigner.load_or_create(keys)
-    assert keys.names() == [KEY_NAME] and len(keys.load(KEY_NAME)) == 32
-    store.power_cut()  # the key was synced
-    store.power_on()
-    assert SoftSigner.load_or_create(keys).public_key() == first.public_key()
-    assert SoftSigner.load_or_create(StorageKeyStore(RamStorage())).public_key() != first.public_key()
-
-
-def test_soft_signer_refuses_a_damaged_key_and_makes_no_new_one():
-    store = RamStorage()
-    keys = StorageKeyStore(store)
-    SoftSigner.load_or_create(keys)
-    raw = store.read("signer.key")
-    for bad in (raw[:-1], raw[:10], b"", raw[:-2] + b"0" + raw[-1:]):
-        store.write("signer.key", bad)
-        e = conformance.raises(HalError, SoftSigner.load_or_create, keys)
-        assert "signer" in str(e)
-        assert store.read("signer.key") == bad  # still there, as it was: evidence, not replaced
-    keys.save(KEY_NAME, b"\xff" * 32)  # a well-formed file, but not a P-256 scalar
-    conformance.raises(HalError, SoftSigner.load_or_create, keys)
+# The simulator's signer is the boards' (hal/soft/signer.py: tests/portable/test_signer.py and,
+# against cryptography, tests/host/test_signer_oracle.py); here only what the simulator adds.
+def test_the_sim_board_signs_with_the_portable_signer_and_keeps_its_key(tmp_path):
+    board = make_board(state_dir=str(tmp_path))
+    assert isinstance(board.signer, SoftSigner)
+    assert not (tmp_path / "keys" / "signer.key").exists()  # made at the first use, not at boot
+    public = board.signer.public_key()
+    assert (tmp_path / "keys" / "signer.key").exists() and LEGACY_FILE not in board.storage.list()
+    assert make_board(state_dir=str(tmp_path)).signer.public_key() == public  # the next start
 
 
 def test_an_older_state_dirs_signer_key_moves_to_the_key_store(tmp_path):
@@ -210,7 +161,8 @@ def test_an_older_state_dirs_signer_key_moves_to_the_key_store(tmp_path):
     storage.write(LEGACY_FILE, "{:064x}".format(value).encode())
     storage.sync()
     board = make_board(state_dir=str(tmp_path))
-    assert board.signer.public_key() == SoftSigner(value).public_key()
+    x, y = public_point(value)
+    assert board.signer.public_key() == b"\x04" + x.to_bytes(32, "big") + y.to_bytes(32, "big")
     assert LEGACY_FILE not in board.storage.list() and not (tmp_path / LEGACY_FILE).exists()
     assert (tmp_path / "keys" / "signer.key").exists()
     # A second legacy key beside the one in the key store: neither is thrown away.
@@ -220,6 +172,17 @@ def test_an_older_state_dirs_signer_key_moves_to_the_key_store(tmp_path):
     with pytest.raises(HalError, match="both exist"):
         make_board(state_dir=str(tmp_path))
     assert LEGACY_FILE in DirStorage(str(tmp_path)).list()
+
+
+def test_a_damaged_legacy_signer_key_stays_where_it_is(tmp_path):
+    for bad in ("{:064x}".format(N).encode(), b"0" * 64, b"not hex", "{:064x}".format(N + 5).encode()):
+        storage = DirStorage(str(tmp_path))
+        storage.write(LEGACY_FILE, bad)
+        storage.sync()
+        with pytest.raises(HalError, match="signer.key is damaged"):
+            make_board(state_dir=str(tmp_path))
+        assert DirStorage(str(tmp_path)).read(LEGACY_FILE) == bad
+        assert not (tmp_path / "keys" / "signer.key").exists()
 
 
 # ---- board ---------------------------------------------------------------------------------
@@ -243,16 +206,17 @@ def test_make_board_in_ram():
     assert type(board.storage) is RamStorage and isinstance(board.clock, SimClock)
     assert isinstance(board.display, VirtualDisplay) and isinstance(board.link, LoopbackLink)
     assert board.clock.realtime is False
-    conformance.check_signer(lambda: board.signer, verify=_verify)
+    conformance.check_signer(lambda: board.signer, verify=verify)
     assert make_board().signer.public_key() != board.signer.public_key()
 
 
 def test_make_board_with_a_state_dir_keeps_the_terminal_key(tmp_path):
     board = make_board(state_dir=str(tmp_path), realtime=True)
     assert isinstance(board.storage, DirStorage) and board.clock.realtime is True
+    public = board.signer.public_key()  # made at the first use
     assert (tmp_path / "keys" / "signer.key").exists() and board.storage.list() == []
     again = make_board(state_dir=str(tmp_path))
-    assert again.signer.public_key() == board.signer.public_key()
+    assert again.signer.public_key() == public
     assert again.security.tmk_check_value() == board.security.tmk_check_value() is not None
 
 
