@@ -6,6 +6,7 @@
 # with only the items that recover from it (_fault_items) and About.
 
 import binascii
+import hashlib
 
 from firmware import registry
 from firmware.dates import civil, format_minute, unix_seconds
@@ -14,7 +15,6 @@ from firmware.ui.widgets import (
     DigitEntryScreen,
     ItemScreen,
     MenuScreen,
-    MessageScreen,
     center,
     render_scrolled,
     scroll_key,
@@ -194,17 +194,49 @@ class SetTimeScreen(DigitEntryScreen):
             d.text(5, center(t(self.problem), cols))
 
 
-class AboutScreen(MessageScreen):
-    """Version, build date, terminal id and the keys' check values; any key goes back."""
+class AboutScreen(ServiceScreen):
+    """Version, build date, terminal id, the signing key's fingerprint and the keys' check values,
+    a line a row; UP/DOWN scroll, any other key goes back."""
 
     def __init__(self, term, title_key):
+        super().__init__(term, title_key)
+        self.first = 0
         t = term.t
         lines = [
             t("svc_version", VERSION),
             t("svc_built", BUILD_DATE),
             t("svc_terminal", term.params.terminal_id or "--------"),
         ]
-        super().__init__(term, title_key, lines + key_lines(term), service_menu(term, title_key))
+        self.lines = lines + signer_lines(term) + key_lines(term)
+
+    def on_key(self, key):
+        return scroll_key(self, key)
+
+    def render(self, d, rows, cols):
+        render_scrolled(self, d, rows, cols)
+
+
+def fingerprint(public_key):
+    """The first 8 bytes of SHA-256 of the 65-byte public key, as 4 groups of 4 hex digits
+    ("1A2B 3C4D 5E6F 7081"): what the about screen shows, to compare with the host's copy by eye."""
+    digest = hashlib.sha256(public_key).digest()
+    hexed = binascii.hexlify(digest[:8]).decode().upper()
+    return " ".join([hexed[i : i + 4] for i in range(0, 16, 4)])
+
+
+def signer_lines(term):
+    """The signing key's fingerprint for the about screen (a label, then the fingerprint); that the
+    board has no signer, or that its key cannot be used. The first call may make the key (the
+    signer makes it at its first use): on a board without a secure element that takes a moment."""
+    t = term.t
+    signer = term.board.signer
+    if signer is None:
+        return [t("svc_no_signer")]
+    try:
+        public = signer.public_key()
+    except HalError:
+        return [t("svc_signer_fault")]
+    return [t("svc_signer_key"), fingerprint(public)]
 
 
 def kcv_line(label, value):

@@ -209,6 +209,51 @@ def test_about_shows_the_keys_check_values_never_a_key():
     assert "Key fault" in about(board, term)  # a stored-data fault: About without the password
 
 
+def test_about_shows_the_signing_keys_fingerprint_or_says_there_is_none():
+    import hashlib
+
+    from hal.soft.keystore import StorageKeyStore
+    from hal.soft.signer import KEY_NAME, SoftSigner
+    from tests.portable.fakes import FakeSigner
+    from virtual.storage import RamStorage
+
+    def about(language="en", **devices):
+        board, term = boot(language, **devices)
+        press(board, term, "ENTER", "8", "2")
+        return board.display.lines()
+
+    digest = hashlib.sha256(FakeSigner().public_key()).digest()
+    expected = " ".join("{:02X}{:02X}".format(digest[i], digest[i + 1]) for i in range(0, 8, 2))
+    lines = about()
+    assert "Signing key" in lines and expected in lines and len(expected) == 19
+    assert lines.index(expected) == lines.index("Signing key") + 1
+    assert "签名公钥指纹" in about("zh")
+    lines = about(signer=None)
+    assert "No receipt signer" in lines and "Signing key" not in lines
+    assert "本机无签名模块" in about("zh", signer=None)
+    keys = StorageKeyStore(RamStorage())
+    keys.save(KEY_NAME, bytes(32))  # not a P-256 scalar: a damaged key, never replaced
+    lines = about(signer=SoftSigner(keys))
+    assert "Signing key fault" in lines and "Signing key" not in lines
+    assert keys.load(KEY_NAME) == bytes(32)
+    assert "签名密钥故障" in about("zh", signer=SoftSigner(keys))
+
+
+def test_about_scrolls_when_its_lines_pass_the_screen():
+    from virtual.devices import VirtualDisplay
+
+    board, term = boot(display=VirtualDisplay(rows=4, cols=20))
+    press(board, term, "ENTER", "8", "2")
+    assert board.display.lines()[1].startswith("Version ") and "Signing key" not in board.display.lines()
+    press(board, term, "DOWN", "DOWN", "DOWN")
+    lines = board.display.lines()
+    assert lines[1] == "Signing key" and "About" in lines[0]
+    press(board, term, "UP")
+    assert board.display.lines()[1].startswith("Terminal ")
+    press(board, term, "ENTER")
+    assert "Admin" in board.display.lines()[0]
+
+
 def test_stored_data_faults_list_the_evidence_newest_first():
     board, term = boot()
     press(board, term, "ENTER", "8", "3")
