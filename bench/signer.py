@@ -6,7 +6,8 @@
 #
 # MicroPython: node tests/upy/run.mjs bench/signer.py   (one phase per call, as bench/upy_crypto.py)
 # CPython: python bench/signer.py (make bench) runs the same phases, then the MicroPython run, and
-# prints both. The slower variants live here only: hal/soft/signer.py keeps the fastest.
+# prints both. QIANPOS_UPY_UNIX=build/unix-port/build-32bit/micropython (make unix-port) adds the
+# free heap two signatures need on the frozen image (unix_free_needed). The slower variants live here only: hal/soft/signer.py keeps the fastest.
 import gc
 import hashlib
 import os
@@ -132,10 +133,10 @@ class CountingRandom:
 
 class SignerBench:
     """Phase 0: import what the bench needs (key store, RAM storage); 1: baseline, import
-    hal.soft.signer (and hal.soft.hmac256); 2: "import" figure; then one phase per comb width of TABLES: its table built (time), its heap the
-    next phase's figure; then one phase per operation: best time in us and the bytes one call
-    allocates (MicroPython: nothing is freed inside a phase, so the delta is all it allocated,
-    garbage included)."""
+    hal.soft.signer (and hal.soft.hmac256); 2: "import" figure; then one phase per comb width of
+    TABLES: its table built (time), its heap the next phase's figure; then one phase per
+    operation: best time in us and the bytes one call allocates (MicroPython: nothing is freed
+    inside a phase, so the delta is all it allocated, garbage included)."""
 
     def __init__(self, mem_now, alloc_now=None, slow=True):
         self.mem_now = mem_now
@@ -313,6 +314,62 @@ def cpython_figures():
     return figures, bench.problems
 
 
+# The frozen image's free heap for signing: the key store and the signer are built (and, warm, one
+# signature made: the table built, the key loaded), then the heap is filled with 16-byte bytearrays
+# until at most FREE bytes are free, then two signatures are made. Run from .frozen alone.
+_UNIX_SCRIPT = """
+import gc
+from hal.soft.keystore import StorageKeyStore
+from hal.soft.signer import KEY_NAME, SoftSigner
+from virtual.storage import RamStorage
+keys = StorageKeyStore(RamStorage())
+keys.save(KEY_NAME, (%d).to_bytes(32, "big"))
+hold = [None] * 3000
+signer = SoftSigner(keys)
+if %d:
+    signer.sign_digest(bytes(32))
+gc.collect()
+i = 0
+while gc.mem_free() > %d:
+    hold[i] = bytearray(16)
+    i += 1
+gc.collect()
+left = gc.mem_free()
+signer.sign_digest(b"\\x01" * 32)
+signer.sign_digest(b"\\x02" * 32)
+print("SIGNED", left)
+"""
+_UNIX_HEAP_KB = 96
+
+
+def unix_free_needed(binary, warm):
+    """The least free heap (bytes, to 32) in which the frozen image's signer makes two signatures:
+    warm, after one signature (table built, key loaded); cold, the first ones. None if it never
+    signs in the 40,000 bytes tried."""
+    import subprocess
+
+    def signs(free):
+        proc = subprocess.run(
+            [binary, "-X", "heapsize={}K".format(_UNIX_HEAP_KB), "-c", _UNIX_SCRIPT % (_KEY, warm, free)],
+            env=dict(os.environ, MICROPYPATH=".frozen"),
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        return proc.returncode == 0 and "SIGNED" in proc.stdout
+
+    lo, hi = 0, 40000
+    if not signs(hi):
+        return None
+    while hi - lo > 32:
+        mid = (lo + hi) // 2
+        if signs(mid):
+            hi = mid
+        else:
+            lo = mid
+    return hi
+
+
 def _cell(figures, key, fmt="{:,.0f}"):
     if figures is None or figures.get(key) is None:
         return "-"
@@ -358,6 +415,15 @@ def main():
                 upy_figures["import"] - upy_figures["baseline"], cpy["import"] - cpy["baseline"]
             )
         )
+    binary = os.environ.get("QIANPOS_UPY_UNIX")
+    if binary:
+        print()
+        print("frozen image (unix port, {} KB heap): free heap two signatures need".format(_UNIX_HEAP_KB))
+        for warm, label in ((1, "after a first signature (table built, key loaded)"), (0, "the first ones")):
+            needed = unix_free_needed(binary, warm)
+            print("  {}: {}".format(label, "-" if needed is None else "{:,} B".format(needed)))
+    else:
+        print("(QIANPOS_UPY_UNIX unset: the frozen image's heap for signing is not measured)")
     wanted = ["import"] + [k + "_us" for k, _l in OPERATIONS] + ["table{}".format(t) for t in TABLES]
     complete = upy_figures is not None and all(upy_figures.get(k) is not None for k in wanted)
     complete = complete and all(cpy.get(k) is not None for k in wanted)
