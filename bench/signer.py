@@ -7,7 +7,8 @@
 # MicroPython: node tests/upy/run.mjs bench/signer.py   (one phase per call, as bench/upy_crypto.py)
 # CPython: python bench/signer.py (make bench) runs the same phases, then the MicroPython run, and
 # prints both. QIANPOS_UPY_UNIX=build/unix-port/build-32bit/micropython (make unix-port) adds the
-# free heap two signatures need on the frozen image (unix_free_needed). The slower variants live here only: hal/soft/signer.py keeps the fastest.
+# free heap two signatures need on the frozen image (unix_free_needed). The slower variants live
+# here only: hal/soft/signer.py keeps the fastest.
 import gc
 import hashlib
 import os

@@ -59,10 +59,10 @@ def double(X, Y, Z):
     zz = Z * Z % p
     yy = Y * Y % p
     s = X * yy % p
-    m = 3 * (X - zz) * (X + zz) % p
-    Z = 2 * Y * Z % p
-    X = (m * m - 8 * s) % p
-    Y = (m * (4 * s - X) - 8 * yy * yy) % p
+    m = (X - zz) * (X + zz) * 3 % p
+    Z = (Y * Z << 1) % p
+    X = (m * m - (s << 3)) % p
+    Y = (m * ((s << 2) - X) - (yy * yy << 3)) % p
     return X, Y, Z
 
 
@@ -173,22 +173,24 @@ def base_mul(k, teeth=TEETH):
             c = (c << 1) | ((kb[last - (b >> 3)] >> (b & 7)) & 1)
         if Z:
             # double (dbl-2001-b, a = -3), inline: no call, no tuple
+            # (shifts for the small constants, and y2 * zz reduced before its third factor: 10 %
+            # faster than the plain formulas on MicroPython, bench/README.md)
             zz = Z * Z % p
             yy = Y * Y % p
             s = X * yy % p
-            m = 3 * (X - zz) * (X + zz) % p
-            Z = 2 * Y * Z % p
-            X = (m * m - 8 * s) % p
-            Y = (m * (4 * s - X) - 8 * yy * yy) % p
+            m = (X - zz) * (X + zz) * 3 % p
+            Z = (Y * Z << 1) % p
+            X = (m * m - (s << 3)) % p
+            Y = (m * ((s << 2) - X) - (yy * yy << 3)) % p
             if c:
                 # add the affine table point (x2, y2) (mixed addition, Z2 = 1)
                 zz = Z * Z % p
                 h = (xs[c] * zz - X) % p
-                r = (ys[c] * zz * Z - Y) % p
+                r = (ys[c] * zz % p * Z - Y) % p
                 hh = h * h % p
                 hhh = h * hh % p
                 v = X * hh % p
-                X = (r * r - hhh - 2 * v) % p
+                X = (r * r - hhh - (v << 1)) % p
                 Y = (r * (v - X) - Y * hhh) % p
                 Z = Z * h % p
         elif c:
