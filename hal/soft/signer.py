@@ -155,10 +155,11 @@ def base_mul(k, teeth=TEETH):
     """k*G as a Jacobian (X, Y, Z), for 1 <= k < n, by the comb of `teeth` rows.
 
     The additions need no check for equal or opposite points: before column i is added, the sum
-    is 2m*G with m the scalar of the columns above, and the column adds c*G; for 1 <= k < n both
-    2m + c and 2c stay below n, and 2m == c cannot hold in integers (c's bits sit at each row's
-    bit 0, 2m's bits never do) unless both are 0, the point at infinity, which the loop starts
-    from (Z == 0) and never adds to."""
+    is 2m*G (m: the scalar of the columns above) and the column adds c*G. For 1 <= k < n, 2m, c
+    and 2m + c (the bits of k from i up, spread over the rows) are all below n, so the points are
+    equal only if 2m == c in integers, which cannot be (c's bits sit at each row's bit 0, 2m's
+    never do) unless both are 0, and opposite only if 2m + c == 0. A sum of 0 is the point at
+    infinity, which the loop starts from (Z == 0) and never adds to."""
     xs, ys = comb_table(teeth)
     spacing = (256 + teeth - 1) // teeth
     size = (teeth * spacing + 7) >> 3
