@@ -212,7 +212,8 @@ def _cut_settle(n, tear, unbalanced):
 
 def test_a_power_cut_at_every_storage_operation_of_a_settlement_and_its_upload():
     runs = 0
-    for unbalanced in (False, True):
+    # MicroPython: the unbalanced settlement only, whose steps include the balanced one's
+    for unbalanced in (False, True) if SAMPLE == 1 else (True,):
         for tear in TEAR_MODES:
             n = 1
             while True:
