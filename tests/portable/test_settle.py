@@ -421,3 +421,21 @@ def test_a_refund_the_sweep_cannot_confirm_is_left_out_of_the_totals_and_kept():
     kinds = rig.host.kinds()
     resends = [m for i, m in enumerate(rig.host.received) if kinds[i] == "refund" and int(m[11]) == refund]
     assert len(resends) == 3  # the refund, its resend from RAM, the sweep's card-less resend
+    # settled meanwhile: kept in the archive, not confirmed, shown so, never evicted
+    journal = rig.term.journal
+    assert rig.term.counters.batch == 2
+    row = journal.batch.archived(trace=refund)
+    assert row["kind"] == "refund" and row["state"] == B.IN_DOUBT, row
+    assert [v["trace"] for v in journal.unconfirmed_refunds()] == [refund]
+    assert journal.batch.evict(rig.storage.capacity) == []
+    _idle(rig)
+    # the next settlement's sweep resends it card-less: the host booked it, so it is confirmed
+    assert "Approved" in rig.sale(500)
+    rig.press("ENTER")
+    _idle(rig)
+    before = len(rig.host.received)
+    assert "Settlement report" in rig.settle(), rig.screen()
+    resent = [m for m in rig.host.received[before:] if m.mti == "0220" and int(m[11]) == refund]
+    assert resent and 35 not in resent[-1].fields
+    assert journal.batch.archived(trace=refund)["state"] == B.APPROVED
+    assert journal.unconfirmed_refunds() == [] and rig.term.counters.batch == 3
