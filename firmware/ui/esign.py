@@ -213,8 +213,11 @@ class SignatureScreen(Screen):
         self.term.redraw()
 
     def confirm(self):
-        if self.strokes == 0 and not self._down:
-            self._hint = "esign_empty"  # at least one stroke: OK on an empty pad asks again
+        canvas = self.canvas
+        if (self.strokes == 0 and not self._down) or (canvas is not None and not any(canvas.bitmap)):
+            # at least one stroke: OK on an empty pad asks again; a blank (all-white) drawing is an
+            # empty pad too, never an image (the host refuses one: 30)
+            self._hint = "esign_empty"
             self.term.redraw()
             return
         try:

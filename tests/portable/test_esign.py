@@ -124,6 +124,20 @@ def test_ok_on_an_empty_pad_asks_for_a_stroke_and_clear_starts_again():
     assert bytes(jbigdec.decode(image)[2]) == _bitmap([SIGNATURE[1]])  # only what came after CLEAR
 
 
+def test_ok_on_a_blank_drawing_asks_again_and_nothing_is_kept():
+    rig = _signed_rig()
+    rig.sale(500, sign=False)
+    pad = rig.board.signature_pad
+    pad.draw([[(5, 5), (200, 120)]])
+    rig.term.settle()
+    rig.term.screen.canvas.clear()  # strokes counted, nothing on the canvas: a blank image
+    pad.confirm()
+    rig.term.settle()
+    trace = rig.term.journal.last["trace"]
+    assert "Sign first, then OK" in rig.screen() and pad.active()
+    assert read_image(rig.storage, 1, trace) is None and _uploads_of(rig, trace) == []
+
+
 def test_nobody_signing_times_out_and_the_slip_says_so():
     rig = _signed_rig(esign_timeout_s=20)
     rig.sale(500, sign=False)
