@@ -1004,7 +1004,8 @@ class Batch:
                     r = validate(kind, decode(payload))
                 except Damaged:
                     r = None
-                if r is not None and kind == ARCHIVED_REFUND and r["trace"] == trace and r["state"] == IN_DOUBT:
+                mine = r is not None and kind == ARCHIVED_REFUND and r["trace"] == trace
+                if mine and r["state"] == IN_DOUBT:
                     r["state"] = state
                     r["rrn"] = rrn if state == APPROVED and _rrn(rrn) else ""
                     data = frame(kind, seq, r)

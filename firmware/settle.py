@@ -82,7 +82,7 @@ def _validate(r):
         and type(r.get("stopped")) is bool  # the upload ended early (an item never answered)
     )
     if ok:
-        for name, check, default in _LATER:
+        for name, check, _ in _LATER:
             if name in r and not check(r[name]):
                 ok = False
     if not ok:
@@ -101,8 +101,26 @@ _LATER = (
     ("bad", lambda v: _int(v, 0, 9999), 0),  # records of the batch that did not read
 )
 # The report's fields (the batch journal's REPORT record, kept in the batch's archive)
-REPORT_FIELDS = ("batch", "op", "time", "t", "k", "result", "sent", "nfail", "fail", "stopped")
-REPORT_FIELDS += ("ndoubt", "doubt", "rev", "nref", "ref", "nsig", "sig", "bad")
+REPORT_FIELDS = (
+    "batch",
+    "op",
+    "time",
+    "t",
+    "k",
+    "result",
+    "sent",
+    "nfail",
+    "fail",
+    "stopped",
+    "ndoubt",
+    "doubt",
+    "rev",
+    "nref",
+    "ref",
+    "nsig",
+    "sig",
+    "bad",
+)
 
 
 SETTLE = RecordFile("settle", _validate, 1024)

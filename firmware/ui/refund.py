@@ -60,8 +60,8 @@ def left_of(journal, rrn):
     """What the terminal knows of the original with this RRN: (None, None, None) when neither the
     current batch nor its archive has it; else (orig, left, why): orig its batch and trace
     ({"batch", "trace"}), left the fen its refunds (approved and not confirmed: this batch's,
-    those its archive row counted and those of later settled batches) still leave, why None or the catalog key of why it cannot
-    be refunded at all. OSError / Damaged when storage fails."""
+    those its archive row counted and those of later settled batches) still leave, why None or
+    the catalog key of why it cannot be refunded at all. OSError / Damaged when storage fails."""
     batch = journal.batch
     view = batch.by_rrn(rrn)
     if view is not None:

@@ -445,6 +445,12 @@ def test_a_refund_the_sweep_cannot_confirm_is_left_out_of_the_totals_and_kept():
     assert [v["trace"] for v in journal.unconfirmed_refunds()] == [refund]
     assert journal.batch.evict(rig.storage.capacity) == []
     _idle(rig)
+    rig.press("ENTER", "6", "1")  # Query by trace finds it in the archive
+    rig.press(*list(str(refund)))
+    rig.press("ENTER")
+    assert "Not confirmed" in rig.screen(), rig.screen()
+    rig.press("CANCEL", "CANCEL")
+    _idle(rig)
     # the next settlement's sweep resends it card-less: the host booked it, so it is confirmed
     assert "Approved" in rig.sale(500)
     rig.press("ENTER")
