@@ -1,5 +1,7 @@
 # The batch journal (firmware/batch.py): framing, a torn append followed by more, garbage inside a
 # segment, a full storage, traces wrapping at 999999, look-ups, totals, the archive. Both runtimes.
+import sys
+
 from firmware import batch as bj
 from firmware import registry
 from hal.contracts import ENOSPC
@@ -16,6 +18,7 @@ from virtual.storage import (
 )
 
 CARD = "622202******0128"
+SAMPLE = 2 if sys.implementation.name == "micropython" else 1  # the eviction's cuts: every other
 
 
 def sale(trace, amount=1000, batch=1, kind=bj.SALE, org="CUP"):
@@ -440,6 +443,39 @@ def test_an_unconfirmed_refund_is_archived_kept_and_its_resend_resolves_it():
     assert registry.unknown_files(store) == []
 
 
+def test_a_cut_anywhere_in_resolving_an_archived_refund_keeps_the_old_archive_or_the_new():
+    for tear in TEAR_MODES:
+        n = 1
+        while True:
+            if (n + TEAR_MODES.index(tear)) % SAMPLE:
+                n += 1
+                continue
+            store = RamStorage()
+            j = bj.Batch(store)
+            one_sale(j, 1, 1000)
+            _refund(j, 2, 300, bj.IN_DOUBT, rrn(1))
+            j.change(1, 1, 0, refunded=300)
+            j.settle(_settlement())
+            store.cut_at(n, tear)
+            try:
+                j.archive_resolve(1, 2, bj.NOT_DONE)
+            except PowerCut:
+                store.power_on()
+            else:
+                store.cut_at(None)
+                break
+            j = bj.Batch(store)
+            rows = j.archive_rows(limit=0)
+            assert [r["trace"] for r in rows] == [1, 2], (tear, n)
+            state, refunded = rows[1]["state"], rows[0]["refunded"]
+            assert (state, refunded) in ((bj.IN_DOUBT, 300), (bj.NOT_DONE, 0)), (tear, n, state)
+            assert registry.unknown_files(store) == [], (tear, n)
+            if state == bj.IN_DOUBT:  # the next resend's answer resolves it
+                assert j.archive_resolve(1, 2, bj.NOT_DONE) and j.archived(trace=1)["refunded"] == 0
+            n += 1
+        assert n > 3
+
+
 def test_refunds_of_later_batches_count_against_an_archived_original():
     store = RamStorage()
     j = bj.Batch(store)
@@ -458,6 +494,9 @@ def test_evicting_a_batch_removes_its_per_batch_files_and_orphans_left_by_a_cut(
     for tear in TEAR_MODES:
         n = 1
         while True:
+            if (n + TEAR_MODES.index(tear)) % SAMPLE:
+                n += 1
+                continue
             store = RamStorage()
             j = bj.Batch(store)
             for b in (1, 2, 3):
@@ -484,4 +523,4 @@ def test_evicting_a_batch_removes_its_per_batch_files_and_orphans_left_by_a_cut(
             assert left == ["sig.000004.000004"], (tear, n, left)
             n += 1
         assert n > 4
-        assert sorted(store.list()) == ["sig.000004.000004"]
+        assert sorted(x for x in store.list() if not x.startswith("batch.")) == ["sig.000004.000004"]
