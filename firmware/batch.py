@@ -34,11 +34,15 @@ SETTLEMENT = const(6)  # the batch closed
 ARCHIVED = const(7)  # one row of a settled batch, in its archive file
 ARCHIVE_END = const(8)  # the archive file is complete
 ESIGN_STATE = const(9)  # the e-signature's state of (batch, trace) alone: a small record
+ARCHIVED_REFUND = const(10)  # a refund's row of a settled batch: its original, confirmed or not
+REPORT = const(11)  # a settlement's report: in the segments before the settlement, then the archive
 KIND_NAMES = {SALE: "sale", VOID: "void", REFUND: "refund", STATE: "state", REVERSAL: "reversal"}
 KIND_NAMES[SETTLEMENT] = "settlement"
 KIND_NAMES[ARCHIVED] = "archived"
 KIND_NAMES[ARCHIVE_END] = "archive_end"
 KIND_NAMES[ESIGN_STATE] = "esign"
+KIND_NAMES[ARCHIVED_REFUND] = "archived_refund"
+KIND_NAMES[REPORT] = "report"
 TXN_KINDS = (SALE, VOID, REFUND)
 
 # Transaction states, as firmware.journal names them, plus the two only the batch knows.
@@ -179,6 +183,8 @@ _ORG = const(7)  # a card organisation (up to 8 capitals) or ""
 _ORIG = const(8)  # a void's or refund's original: batch, trace, RRN, date
 _RRN = const(9)  # an RRN (12 printable characters) or ""
 _REFUND_ORIG = const(10)  # a refund's original: as _ORIG, batch and trace 0 when not known
+_INTS = const(11)  # a list of exactly n ints in [0, 999999999999]
+_TRACES = const(12)  # a list of at most n traces (1..999999)
 _TXN = (
     ("batch", _INT, 1, 999999),
     ("trace", _INT, 1, 999999),
@@ -234,7 +240,42 @@ _ARCHIVED = (
     ("refunded", _INT, 0, 999999999999),
     ("open", _FLAG),  # not yet uploaded: never evicted
 )
+# A refund's archive row: confirmed (approved) or not (in doubt: resent by the next settlements'
+# sweeps, never evicted), then, once a resend is answered, approved, declined or not done.
+REFUND_ROW_STATES = (APPROVED, IN_DOUBT, DECLINED, NOT_DONE)
+_ARCHIVED_REFUND = (
+    ("batch", _INT, 1, 999999),
+    ("trace", _INT, 1, 999999),
+    ("rrn", _RRN),
+    ("date", _DIGITS_OR_EMPTY, 4),
+    ("amount", _INT, 1, 999999999999),
+    ("orig", _REFUND_ORIG),  # the original (its RRN: the local guard sums a sale's refunds by it)
+    ("state", _ONE_OF, REFUND_ROW_STATES),
+    ("open", _FLAG),  # an e-signature not yet uploaded
+)
 _ARCHIVE_END = (("batch", _INT, 1, 999999), ("rows", _INT, 0, 99999))
+# The settlement report (结算单) of a batch, as the report shows it (firmware/settle.py
+# report_record): kept with the batch in its archive, so Reprint shows it after later settlements.
+_REPORT = (
+    ("batch", _INT, 1, 999999),
+    ("op", _TEXT, 2),
+    ("time", _INT, 0, 0x7FFFFFFF),  # the closing's
+    ("t", _INTS, 8),  # F48's domestic and foreign debit and credit, count and sum
+    ("k", _INTS, 6),  # sale, void, refund: count and sum
+    ("result", _TEXT, 2),  # the host's answer to the 0500, per half: 1 balanced, 2 not
+    ("sent", _INT, 0, 9999),  # a batch upload's items sent
+    ("nfail", _INT, 0, 9999),  # and not sent (the first 16 by trace)
+    ("fail", _TRACES, 16),
+    ("stopped", _FLAG),
+    ("ndoubt", _INT, 0, 9999),  # left out in doubt (the first 16 by trace)
+    ("doubt", _TRACES, 16),
+    ("rev", _TRACES, 16),  # reversals given up, still failed after the sweep
+    ("nref", _INT, 0, 9999),  # refunds the sweep could not confirm (the first 16 by trace)
+    ("ref", _TRACES, 16),
+    ("nsig", _INT, 0, 9999),  # signatures the sweep could not upload (the first 16 by trace)
+    ("sig", _TRACES, 16),
+    ("bad", _INT, 0, 9999),  # records of the batch that did not read (left out of the totals)
+)
 _ESIGN_STATE = (
     ("batch", _INT, 1, 999999),
     ("trace", _INT, 1, 999999),
@@ -251,7 +292,10 @@ SCHEMA = {
     ARCHIVED: _ARCHIVED,
     ARCHIVE_END: _ARCHIVE_END,
     ESIGN_STATE: _ESIGN_STATE,
+    ARCHIVED_REFUND: _ARCHIVED_REFUND,
+    REPORT: _REPORT,
 }
+_ARCHIVE_ONLY = (ARCHIVED, ARCHIVE_END, ARCHIVED_REFUND)  # never in a segment
 
 
 def _field_ok(spec, v):
@@ -277,7 +321,20 @@ def _field_ok(spec, v):
         return _orig(v)
     if check == _REFUND_ORIG:
         return valid_refund_orig(v)
+    if check == _INTS:
+        return _list_of(v, spec[2], 999999999999, 0) and len(v) == spec[2]
+    if check == _TRACES:
+        return _list_of(v, spec[2], 999999, 1)
     return _rrn(v)  # _RRN
+
+
+def _list_of(v, size, hi, lo):
+    if type(v) is not list or len(v) > size:
+        return False
+    for x in v:
+        if not _int(x, lo, hi):
+            return False
+    return True
 
 
 def validate(kind, record):
@@ -388,6 +445,8 @@ class _Reader:
         self.offset = 0
         self.skipped = 0
         self.tail_damaged = False  # the segment ends in bytes that are no frame
+        self.gaps = 0  # damaged runs with a whole frame after them (not a torn tail)
+        self._gap = False
 
     def _frame_at(self, offset):
         buf = self.buf
@@ -432,9 +491,13 @@ class _Reader:
             if got is not None:
                 kind, seq, length, payload = got
                 self.offset = at + HEADER + length
+                if self._gap:
+                    self.gaps += 1
+                    self._gap = False
                 return kind, seq, at, payload
             nxt = self._resync(at)
             self.skipped += nxt - at
+            self._gap = True
             self.offset = nxt
             if nxt >= self.size:
                 self.tail_damaged = True
@@ -472,6 +535,10 @@ class Batch:
         self.last = None  # (batch, trace) of the last transaction appended
         self.count_settled = 0  # > 0: the segments hold a settled batch not yet archived
         self.unreadable = []  # segment names that could not be read (OSError)
+        # damaged records in the segments: runs of damage with a frame after them, and frames that
+        # do not validate (a torn tail, which a cut leaves, is not counted); settlement lists them
+        self.damaged_records = 0
+        self._report_at = 0  # 1 + where the settlement's report lies (0: none)
         self._reset_index(64)
         self._open_segment = 0  # the segment appends go to (0: a new one)
         self._seg_size = 0
@@ -591,6 +658,7 @@ class Batch:
                 tail_damaged = True
                 continue
             self.damaged_bytes += reader.skipped
+            self.damaged_records += reader.gaps
             tail_damaged = reader.tail_damaged
             self._seg_size = reader.size
         if numbers and not tail_damaged and self._seg_size < SEGMENT_BYTES:
@@ -611,9 +679,11 @@ class Batch:
                 record = validate(kind, decode(payload))
             except Damaged:
                 self.damaged_bytes += HEADER + len(payload)
+                self.damaged_records += 1
                 continue
-            if kind in (ARCHIVED, ARCHIVE_END):  # only an archive holds these
+            if kind in _ARCHIVE_ONLY:  # only an archive holds these
                 self.damaged_bytes += HEADER + len(payload)
+                self.damaged_records += 1
                 continue
             self._apply(kind, seq, record, self._where(index, offset))
 
@@ -626,6 +696,8 @@ class Batch:
         elif kind == SETTLEMENT:
             self.settled = record["batch"]
             self.count_settled = self.count  # the transactions the closing archives
+        elif kind == REPORT:
+            self._report_at = where + 1  # the closing copies it into the archive
         else:
             self._index_change(kind, record, where)
 
@@ -779,27 +851,41 @@ class Batch:
         rec = {"batch": batch, "trace": trace, "result": result, "code": code, "time": now}
         self._append(REVERSAL, rec)
 
-    def settle(self, record):
-        """Append the settlement record, then close the batch: its rows go into the archive and
-        its segments are removed. A cut anywhere in between: the next open finishes the closing."""
+    def settle(self, record, report=None):
+        """Append the settlement's report (REPORT, when given) and its record, then close the
+        batch: its rows and the report go into the archive and its segments are removed. A cut
+        anywhere in between: the next open finishes the closing."""
+        if report is not None:
+            self._append(REPORT, report)
         self._append(SETTLEMENT, record)
         self._close()
 
     def _close(self):
         storage = self.storage
         batch = self.settled
-        try:
-            storage.remove(ARCHIVE_TMP)
-        except OSError as exc:
-            if not exc.args or exc.args[0] != ENOENT:
-                raise
+        _remove(storage, ARCHIVE_TMP)
         seq = 0
         refunded = {}
         for t in self.transactions():
-            if t["kind"] == "refund" and t["state"] == APPROVED:
+            if t["kind"] == "refund" and t["state"] in (APPROVED, IN_DOUBT, SENT):
                 key = (t["orig"]["batch"], t["orig"]["trace"])  # (0, 0): an original not in the journal
                 refunded[key] = refunded.get(key, 0) + t["amount"]
         for t in self.transactions():
+            if t["kind"] == "refund" and t["state"] in (APPROVED, IN_DOUBT, SENT):
+                # kept confirmed or not: one not confirmed is resent by later sweeps, never evicted
+                seq += 1
+                row = {
+                    "batch": t["batch"],
+                    "trace": t["trace"],
+                    "rrn": t["rrn"],
+                    "date": t["f13"],
+                    "amount": t["amount"],
+                    "orig": t["orig"],
+                    "state": APPROVED if t["state"] == APPROVED else IN_DOUBT,
+                    "open": t["esign"] in ("pending", "failed"),
+                }
+                storage.append(ARCHIVE_TMP, frame(ARCHIVED_REFUND, seq, row))
+                continue
             if t["state"] not in (APPROVED, VOIDED):
                 continue
             seq += 1
@@ -815,17 +901,21 @@ class Batch:
                 "open": t["esign"] in ("pending", "failed"),
             }
             storage.append(ARCHIVE_TMP, frame(ARCHIVED, seq, row))
+        if self._report_at:
+            try:
+                report = self._read(self._report_at - 1)[1]
+            except Damaged:
+                report = None  # it no longer reads: the archive goes without it
+            if report is not None and report["batch"] == batch:
+                storage.append(ARCHIVE_TMP, frame(REPORT, seq + 1, report))
         storage.append(ARCHIVE_TMP, frame(ARCHIVE_END, seq + 1, {"batch": batch, "rows": seq}))
         storage.sync()
         storage.rename(ARCHIVE_TMP, archive_name(batch))
         storage.sync()
         for number in self.segments:
-            try:
-                storage.remove(segment_name(number))
-            except OSError as exc:
-                if not exc.args or exc.args[0] != ENOENT:
-                    raise
+            _remove(storage, segment_name(number))
         self.segments = []
+        self._report_at = 0
         self._open_segment = 0
         self._seg_size = 0
         self.count_settled = 0
@@ -843,7 +933,9 @@ class Batch:
 
     def archived(self, trace=None, rrn=None):
         """The archive row of a settled transaction by trace or RRN (the newest batch first), or
-        None. A row: batch, trace, kind, rrn, date, amount, voided, refunded, open."""
+        None. A row: batch, trace, kind, rrn, date, amount, voided, refunded, open; a refund's
+        row also `orig` (its original) and `state` (approved, in_doubt: not confirmed, declined,
+        notdone)."""
         found = self.archive_rows(trace, rrn)
         return found[0] if found else None
 
@@ -857,18 +949,101 @@ class Batch:
                         return out
         return out
 
+    def archived_unconfirmed(self):
+        """The archived refunds not confirmed (state in_doubt), oldest batch first, each as
+        Batch.by_trace shows a refund (batch, trace, amount, orig, state, ...) with `archived`
+        True: the settlement's sweep resends them card-less (firmware.online.RefundResend)."""
+        out = []
+        for b in self.archives():
+            for row in self._rows_of(b):
+                if row["kind"] == "refund" and row.get("state") == IN_DOUBT:
+                    view = dict(row)
+                    view["archived"] = True
+                    view["esign"] = "none"
+                    out.append(view)
+        return out
+
+    def archived_refunded(self, rrn, orig_batch):
+        """Fen of the archived refunds of the original with this RRN that moved money or may have
+        (approved, not confirmed), from batches other than the original's own (its row's
+        `refunded` counts those): the local guard adds them."""
+        total = 0
+        for b in self.archives():
+            if b == orig_batch:
+                continue
+            for row in self._rows_of(b):
+                if "orig" in row and row["orig"]["rrn"] == rrn and row["state"] in (APPROVED, IN_DOUBT):
+                    total += row["amount"]
+        return total
+
+    def archive_resolve(self, batch, trace, state, rrn=""):
+        """An archived refund not confirmed got the answer to its resend: `state` approved (with
+        its RRN), declined or notdone. Its archive is written again (arch.tmp, synced, renamed over
+        it: a cut leaves the old one or the new) with the row's state, and for a refund not done or
+        declined its original's `refunded` less its amount when the original is in the same
+        archive. True if it was found not confirmed."""
+        storage = self.storage
+        name = archive_name(batch)
+        row = None
+        for r in self._rows_of(batch):
+            if r["kind"] == "refund" and r["trace"] == trace and r.get("state") == IN_DOUBT:
+                row = r
+        if row is None:
+            return False
+        _remove(storage, ARCHIVE_TMP)
+        undo = row["orig"] if state != APPROVED and row["orig"]["batch"] == batch else None
+        reader = _Reader(storage, name, self.buf)
+        while True:
+            got = reader.next()
+            if got is None:
+                break
+            kind, seq, _, payload = got
+            data = bytes(self.buf[: HEADER + len(payload)])
+            if kind in (ARCHIVED, ARCHIVED_REFUND):
+                try:
+                    r = validate(kind, decode(payload))
+                except Damaged:
+                    r = None
+                mine = r is not None and kind == ARCHIVED_REFUND and r["trace"] == trace
+                if mine and r["state"] == IN_DOUBT:
+                    r["state"] = state
+                    r["rrn"] = rrn if state == APPROVED and _rrn(rrn) else ""
+                    data = frame(kind, seq, r)
+                elif r is not None and undo is not None and kind == ARCHIVED and r["trace"] == undo["trace"]:
+                    r["refunded"] = max(0, r["refunded"] - row["amount"])
+                    data = frame(kind, seq, r)
+            storage.append(ARCHIVE_TMP, data)
+        storage.sync()
+        storage.rename(ARCHIVE_TMP, name)
+        storage.sync()
+        return True
+
+    def report(self, batch=None):
+        """The settlement report kept in the archive of `batch` (the newest archive when None),
+        or None (no archive, or one written without a report)."""
+        if batch is None:
+            got = self.archives()
+            if not got:
+                return None
+            batch = got[-1]
+        for row in self._rows_of(batch, False, REPORT):
+            return row
+        return None
+
     def _evictable(self, batch):
-        """Only a whole archive (its end frame read back) with no open row may go."""
+        """Only a whole archive (its end frame read back) with no open row (an e-signature not
+        uploaded, a refund not confirmed) may go."""
         complete = False
         for row in self._rows_of(batch, True):
             if row is None:
                 complete = True
-            elif row["open"]:
+            elif row["open"] or row.get("state") == IN_DOUBT:
                 return False
         return complete
 
-    def _rows_of(self, batch, with_end=False):
-        """The valid rows of an archive (an unreadable one has none); with_end: None for its end."""
+    def _rows_of(self, batch, with_end=False, want=ARCHIVED):
+        """The valid rows of an archive (an unreadable one has none), a refund's row as
+        archived() gives it; with_end: None for its end. want REPORT: its report instead."""
         name = archive_name(batch)
         try:
             reader = _Reader(self.storage, name, self.buf)
@@ -881,25 +1056,38 @@ class Batch:
                 return
             if got is None:
                 return
-            if got[0] not in (ARCHIVED, ARCHIVE_END):
+            kind = got[0]
+            if kind not in (want, ARCHIVE_END, ARCHIVED_REFUND):
                 continue
             try:
-                row = validate(got[0], decode(got[3]))
+                row = validate(kind, decode(got[3]))
             except Damaged:
                 continue
-            if got[0] == ARCHIVED:
+            if kind == want:
                 yield row
+            elif kind == ARCHIVED_REFUND:
+                if want == ARCHIVED:
+                    row["kind"] = "refund"
+                    row["voided"] = False
+                    row["refunded"] = 0
+                    yield row
             elif with_end and row["batch"] == batch:
                 yield None
 
     def evict(self, need):
         """Remove archived batches, oldest first, until `need` bytes are free; a batch with a row
-        not yet uploaded is never removed. Returns the batches removed."""
+        not yet uploaded or a refund not confirmed is never removed. Each batch removed takes its
+        files (PER_BATCH: remove_batch_files) with it. Returns the batches removed."""
         gone = []
-        for b in self.archives():
+        kept = self.archives()
+        for b in list(kept):
             if self.storage.free() >= need:
                 break
             if self._evictable(b):
+                kept.remove(b)
+                # its files first, with any a cut left of batches already gone (below it, no
+                # archive); then the archive: a cut between leaves the archive, evicted again next
+                remove_batch_files(self.storage, PER_BATCH, lambda x, b=b: x <= b and x not in kept)
                 self.storage.remove(archive_name(b))
                 gone.append(b)
         return gone
@@ -931,6 +1119,46 @@ class Batch:
     def totals(self):
         """batch_totals() of this batch."""
         return batch_totals(self.transactions())
+
+
+def _remove(storage, name):
+    """Remove a file; one already gone is fine (a cut may have come after its removal)."""
+    try:
+        storage.remove(name)
+    except OSError as exc:
+        if not exc.args or exc.args[0] != ENOENT:
+            raise
+
+
+# Files kept per transaction beside the journal, named "<prefix>BBBBBB.TTTTTT" (batch, trace): the
+# signature images (firmware/sigfile.py). They go when their batch leaves the archive.
+PER_BATCH = ("sig.",)
+
+
+def per_batch_key(name, prefixes):
+    """The batch number of a per-batch file's name ("<prefix>BBBBBB.TTTTTT"), or 0."""
+    for prefix in prefixes:
+        n = len(prefix)
+        if name.startswith(prefix) and len(name) == n + 13 and name[n + 6] == ".":
+            b = name[n : n + 6]
+            if b.isdigit() and name[n + 7 :].isdigit():
+                return int(b)
+    return 0
+
+
+def remove_batch_files(storage, prefixes, goes):
+    """Remove every file named "<prefix>BBBBBB.TTTTTT" (one of `prefixes`) whose batch number b
+    has goes(b) true: the one removal of per-batch files (eviction: the evicted batch's, and
+    those of older batches no archive holds any more, which a cut left). One file at a time: a cut
+    leaves some removed, which is all right (each file is whole or gone, and nothing at boot needs
+    them); the next removal takes the rest. Returns how many went."""
+    n = 0
+    for name in storage.list():
+        b = per_batch_key(name, prefixes)
+        if b and goes(b):
+            _remove(storage, name)
+            n += 1
+    return n
 
 
 def _rrn_hash(rrn):

@@ -280,7 +280,9 @@ class Journal:
             # unsent or reversed: the archive keeps no state). Its result was seen long ago.
             row = self.batch.archived(trace=txn["trace"])
             if row is not None and row["batch"] == txn["batch"]:
-                out["state"] = APPROVED
+                # a refund's row keeps its state: not confirmed (resent by later sweeps) or its
+                # resend's outcome
+                out["state"] = row.get("state", APPROVED)
                 out["rrn"] = row["rrn"]
             else:
                 out["state"] = NOT_SENT
@@ -654,10 +656,12 @@ class Journal:
             self._txn_state(state)
 
     def unconfirmed_refunds(self):
-        """The refunds of the current batch not confirmed (state `in_doubt`), oldest first, as
-        Batch.by_trace gives them: for the settlement's sweep (resend each with
-        firmware.online.RefundResend) and its report. Reads every transaction of the batch."""
-        out = []
+        """The refunds not confirmed (state `in_doubt`), oldest first, as Batch.by_trace gives
+        them: those of the archive (settled before their resend was answered: `archived` True),
+        then the current batch's. For the settlement's sweep (resend each with
+        firmware.online.RefundResend) and its report. Reads every transaction of the batch and
+        every archive row."""
+        out = self.batch.archived_unconfirmed()
         for t in self.batch.transactions():
             if t["kind"] == "refund" and t["state"] == IN_DOUBT:
                 out.append(t)
@@ -676,8 +680,22 @@ class Journal:
         """The outcome of a refund's resend (view: Batch.by_trace's, state `in_doubt`): `approved`,
         `declined` or `notdone`. The last transaction's goes into `txn` (then its mirror); an
         older one's is one state change of the batch journal (one append: a cut leaves it whole or
-        not at all, and then the refund stays not confirmed)."""
+        not at all, and then the refund stays not confirmed); an archived one's is its archive row
+        (Batch.archive_resolve: the archive written again, atomically)."""
         last = self.last
+        if view.get("archived"):
+            if state not in _REFUND_FORWARD[IN_DOUBT]:
+                return
+            try:
+                self.batch.archive_resolve(view["batch"], view["trace"], state, rrn)
+            except Damaged:
+                raise OSError("batch journal unreadable")
+            if last is not None and last["trace"] == view["trace"] and last["batch"] == view["batch"]:
+                record = dict(last)  # the txn record stays `sent`: the archive row is its outcome
+                record["state"] = state
+                record["rrn"] = rrn if state == APPROVED else ""
+                self.last = record
+            return
         if last is not None and last["trace"] == view["trace"] and last["batch"] == view["batch"]:
             if last["kind"] == "refund" and last["state"] == IN_DOUBT:
                 self.record_outcome(state, code, rrn, auth, f12, f13, f15)

@@ -591,6 +591,8 @@ class Online:
         last = journal.last
         if last is not None and last["trace"] == view["trace"] and last["batch"] == view["batch"]:
             self.record = last
+        elif view.get("archived"):  # settled before: its archive row holds the outcome
+            self.record = None
         else:  # an older refund: the batch journal's view of it, as the result screen shows one
             try:
                 self.record = journal.batch.by_trace(view["trace"])

@@ -57,6 +57,7 @@ class Settlement(Online):
         self._esign_done = False
         self._sub = None  # a sweep step's own driver (an Online of a RefundResend, an UploadQueue)
         self.swept = []  # what the sweep could not settle: ("refund" | "esign", trace, code or None)
+        self._sig_left = 0  # signatures the sweep did not reach (still pending)
         Online.__init__(self, term, None)
 
     def step(self):
@@ -184,10 +185,22 @@ class Settlement(Online):
                 self.swept.append(("esign", trace, code))
             if sub.left:
                 self.swept.append(("esign", None, None))  # not reached: still pending
+                self._sig_left += max(sub.left, 0)
         self._sub = None
         self.session.reset()
         self._sweep()
         return True
+
+    def _swept_fields(self):
+        """What the sweep could not do, as the record (and the report) keep it: the refunds not
+        confirmed and the signatures not uploaded, counted, the first LISTED_MAX by trace."""
+        ref = []
+        sig = []
+        for what, trace, _code in self.swept:
+            if trace is not None:
+                (ref if what == "refund" else sig).append(trace)
+        nsig = len(sig) + self._sig_left
+        return {"nref": len(ref), "ref": ref[: S.LISTED_MAX], "nsig": nsig, "sig": sig[: S.LISTED_MAX]}
 
     def _audit_over(self):
         session = self.session
@@ -211,6 +224,8 @@ class Settlement(Online):
                 return self._fail("qry_unreadable")
             rev = [item["trace"] for item in term.journal.failed_reversals()]
             changes = {"step": S.SEND, "t": t, "k": k, "doubt": doubt, "ndoubt": ndoubt, "rev": rev}
+            changes.update(self._swept_fields())
+            changes["bad"] = min(term.journal.batch.damaged_records, 9999)
         trace = term.counters.next_trace()  # a new trace each time (the recovery table)
         st.write(trace=trace, **changes)
         rec = st.rec
@@ -338,7 +353,8 @@ class Settlement(Online):
         batch = term.journal.batch
         now = term.clock.time()
         if not batch.closed(b):
-            batch.settle(S.settlement_record(st.rec, now))  # the archive; a cut: the boot finishes it
+            # the archive, the report kept in it; a cut: the boot finishes it
+            batch.settle(S.settlement_record(st.rec, now), S.report_record(st.rec, now))
         if term.counters.batch == b:
             term.counters.next_batch()  # the next sign-in's 60.2 confirms it
         st.write(step=S.DONE, time=now)

@@ -81,9 +81,46 @@ def _validate(r):
         and len(r["code"]) <= 2
         and type(r.get("stopped")) is bool  # the upload ended early (an item never answered)
     )
+    if ok:
+        for name, check, _ in _LATER:
+            if name in r and not check(r[name]):
+                ok = False
     if not ok:
         raise Damaged("bad settlement record")
     return r
+
+
+# Fields the record gained with the report kept in the archive: (name, check, what a record
+# without them reads as). A record written by earlier firmware lacks them; one that has them is
+# checked.
+_LATER = (
+    ("nref", lambda v: _int(v, 0, 9999), 0),  # refunds the sweep could not confirm
+    ("ref", lambda v: _traces(v, LISTED_MAX), []),
+    ("nsig", lambda v: _int(v, 0, 9999), 0),  # signatures the sweep could not upload
+    ("sig", lambda v: _traces(v, LISTED_MAX), []),
+    ("bad", lambda v: _int(v, 0, 9999), 0),  # records of the batch that did not read
+)
+# The report's fields (the batch journal's REPORT record, kept in the batch's archive)
+REPORT_FIELDS = (
+    "batch",
+    "op",
+    "time",
+    "t",
+    "k",
+    "result",
+    "sent",
+    "nfail",
+    "fail",
+    "stopped",
+    "ndoubt",
+    "doubt",
+    "rev",
+    "nref",
+    "ref",
+    "nsig",
+    "sig",
+    "bad",
+)
 
 
 SETTLE = RecordFile("settle", _validate, 1024)
@@ -111,6 +148,11 @@ def blank(batch=0, op="01", now=0):
         "end": 0,
         "code": "",
         "stopped": False,
+        "nref": 0,
+        "ref": [],
+        "nsig": 0,
+        "sig": [],
+        "bad": 0,
     }
 
 
@@ -121,7 +163,10 @@ class State:
     def __init__(self, storage):
         self.storage = storage
         self._loaded = load(storage, SETTLE)
-        self.rec = self._loaded.record or blank()
+        self.rec = dict(self._loaded.record or blank())
+        for name, _, default in _LATER:
+            if name not in self.rec:
+                self.rec[name] = default
         self.lost = self._loaded.lost  # copies existed and none reads: unfinished, from the sweep
 
     @property
@@ -188,6 +233,17 @@ def uploadable(view):
     """True if a transaction of the batch goes up in a batch upload: approved (a sale voided since
     too: the host has it)."""
     return view["state"] == B.APPROVED or (view["kind"] == "sale" and view["state"] == B.VOIDED)
+
+
+def report_record(rec, now):
+    """The settlement's report (the batch journal's REPORT record, which the closing keeps in the
+    batch's archive) of a settlement record whose end message was answered: closed at `now`."""
+    out = {}
+    for name in REPORT_FIELDS:
+        out[name] = rec[name]
+    out["time"] = now
+    out["bad"] = min(rec["bad"], 9999)
+    return out
 
 
 def settlement_record(rec, now):

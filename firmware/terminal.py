@@ -213,7 +213,11 @@ class Terminal:
             sale = self.flow("firmware.ui.sale")
         except FlowUnavailable:  # the record stays unseen: shown at a boot that can load it
             return IdleScreen(self)
-        return sale.ResultScreen.of_record(self, last, again=True)
+        result = sale.ResultScreen.of_record(self, last, again=True)
+        try:  # a cut while the cardholder signed: asked to sign again, then the result
+            return self.flow("firmware.ui.esign").sign_again(self, last, result) or result
+        except FlowUnavailable:
+            return result
 
     def flow(self, name):
         """The module `name` of a flow (the sale, the service menu and its items), imported at its first use.

@@ -92,7 +92,7 @@ def rows(storage, with_archive=False):
                 "rrn": r["rrn"],
                 "kind": r["kind"],
                 "amount": r["amount"],
-                "state": "voided" if r["voided"] else "approved",
+                "state": "voided" if r["voided"] else _WORDS[r.get("state", bj.APPROVED)],
                 "time": "",
                 "card": "",
             }

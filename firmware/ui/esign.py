@@ -50,6 +50,26 @@ def capture(term, record, then):
     return unsigned(term, view, reason, then)
 
 
+def sign_again(term, record, then):
+    """At boot, the last transaction's result not yet shown (a power cut came before): when it is
+    approved, of a kind that is signed, still in the current batch, and neither signed nor kept
+    unsigned (its state `none` and no image: the cut came while the signing screen was up, and the
+    strokes went with the RAM), the signing screen again, as a terminal asks at power-up
+    (请持卡人签名), then `then` (the result). None otherwise (an image whose state still reads none
+    is queued by esign.pending: it was signed)."""
+    if record.get("state") != "approved" or record.get("kind") not in SIGNED_KINDS:
+        return None
+    try:
+        view = term.journal.batch.by_trace(record["trace"])
+        if view is None or view["batch"] != record["batch"] or view["esign"] != "none":
+            return None
+        if term.flow("firmware.sigfile").read_image(term.storage, view["batch"], view["trace"]) is not None:
+            return None
+    except (OSError, Damaged):
+        return None
+    return capture(term, record, then)
+
+
 def unsigned(term, view, reason, then):
     """Keep why the transaction was not signed, then the uploads of the queue."""
     try:
@@ -213,8 +233,11 @@ class SignatureScreen(Screen):
         self.term.redraw()
 
     def confirm(self):
-        if self.strokes == 0 and not self._down:
-            self._hint = "esign_empty"  # at least one stroke: OK on an empty pad asks again
+        canvas = self.canvas
+        if (self.strokes == 0 and not self._down) or (canvas is not None and not any(canvas.bitmap)):
+            # at least one stroke: OK on an empty pad asks again; a blank (all-white) drawing is an
+            # empty pad too, never an image (the host refuses one: 30)
+            self._hint = "esign_empty"
             self.term.redraw()
             return
         try:

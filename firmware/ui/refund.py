@@ -60,8 +60,8 @@ def left_of(journal, rrn):
     """What the terminal knows of the original with this RRN: (None, None, None) when neither the
     current batch nor its archive has it; else (orig, left, why): orig its batch and trace
     ({"batch", "trace"}), left the fen its refunds (approved and not confirmed: this batch's,
-    and those its archive row counted) still leave, why None or the catalog key of why it cannot
-    be refunded at all. OSError / Damaged when storage fails."""
+    those its archive row counted and those of later settled batches) still leave, why None or
+    the catalog key of why it cannot be refunded at all. OSError / Damaged when storage fails."""
     batch = journal.batch
     view = batch.by_rrn(rrn)
     if view is not None:
@@ -81,7 +81,10 @@ def left_of(journal, rrn):
         return orig, 0, "refund_not_sale"
     if row["voided"]:
         return orig, 0, "refund_voided"
-    return orig, row["amount"] - row["refunded"] - journal.refunded_against(rrn), None
+    # its own batch's refunds (the row's `refunded`), later settled batches' (their archived
+    # refund rows, approved or not confirmed) and the current batch's
+    done = row["refunded"] + batch.archived_refunded(rrn, row["batch"]) + journal.refunded_against(rrn)
+    return orig, row["amount"] - done, None
 
 
 def refusal(term, rrn, fen=None):

@@ -63,6 +63,7 @@ def totals_screen(term):
     pairs += _kind_pairs(t, k)
     pairs += _half_pairs(t, f48)
     pairs += _doubt_pairs(t, doubt, ndoubt)
+    pairs += _bad_pairs(t, term.journal.batch.damaged_records)
     pairs.append(("", t("stl_confirm")))
     return ConfirmScreen(term, pairs)
 
@@ -82,6 +83,21 @@ def _half_pairs(t, f48):
         out.append(("", t(key)))
         out.append((t("stl_debit", f48[at]), format_fen(f48[at + 1])))
         out.append((t("stl_credit", f48[at + 2]), format_fen(f48[at + 3])))
+    return out
+
+
+def _bad_pairs(t, bad):
+    """Records of the batch that did not read at boot (left out of the totals): said, never
+    dropped silently."""
+    return [("", t("stl_unreadable", bad))] if bad else []
+
+
+def _traces_pairs(t, key, traces, n):
+    if not n:
+        return []
+    out = [("", t(key, n))]
+    for trace in traces:
+        out.append((t("slip_trace"), six_digits(trace)))
     return out
 
 
@@ -227,8 +243,10 @@ class SettlingScreen(Screen):
 
 
 def report_pairs(term, rec, duplicate=False):
-    """The settlement report of a finished settlement record: totals, balanced or not, what the
-    upload sent and what failed, the failed reversals, operator, time."""
+    """The settlement report of a finished settlement record (or of the report its batch's archive
+    keeps: the same names): totals, balanced or not, what the upload sent and what failed, the
+    failed reversals, what the sweep could not do (refunds not confirmed, signatures not
+    uploaded), records that did not read, operator, time."""
     t = term.t
     dates = term.flow("firmware.dates")
     pairs = [("", t("rpt_settlement"))]
@@ -255,6 +273,9 @@ def report_pairs(term, rec, duplicate=False):
         pairs.append(("", t("reversal_gave_up")))
         for trace in rec["rev"]:
             pairs.append((t("slip_trace"), six_digits(trace)))
+    pairs += _traces_pairs(t, "stl_ref_unconfirmed", rec.get("ref", []), rec.get("nref", 0))
+    pairs += _traces_pairs(t, "stl_sig_not_sent", rec.get("sig", []), rec.get("nsig", 0))
+    pairs += _bad_pairs(t, rec.get("bad", 0))
     return pairs
 
 
@@ -268,13 +289,52 @@ class ReportScreen(SlipScreen):
         SlipScreen.__init__(self, term, "menu_settle", pairs, lambda term: then)
 
 
+class OlderReportScreen(ReportScreen):
+    """Reprint 3's report of a settled batch: as ReportScreen, and 1 shows the report of the batch
+    archived before it (`older`, a batch number; 0: none)."""
+
+    def __init__(self, term, rec, back, older):
+        notices = ("stl_older_hint",) if older else ()
+        ReportScreen.__init__(self, term, rec, back, notices, True)
+        self.older = older
+        self.back_screen = back
+
+    def on_key(self, key):
+        if key == "1" and self.older:
+            self.term.go(archived_report(self.term, self.back_screen, self.older))
+            return True
+        return ReportScreen.on_key(self, key)
+
+
+def archived_report(term, back, batch=None):
+    """The report kept in the archive of `batch` (the newest when None) on an OlderReportScreen,
+    or None when that archive keeps none. OSError when storage fails."""
+    j = term.journal.batch
+    rec = j.report(batch)
+    if rec is None:
+        return None
+    archives = j.archives()
+    before = [b for b in archives if b < rec["batch"]]
+    older = 0
+    for b in reversed(before):  # the newest earlier archive that keeps a report
+        if j.report(b) is not None:
+            older = b
+            break
+    return OlderReportScreen(term, rec, back, older)
+
+
 def last_report(term, back):
-    """Reprint 3: the last settlement's report again (stamped 重打印 / DUPLICATE), or why not."""
+    """Reprint 3: the last settlement's report again (stamped 重打印 / DUPLICATE), from its batch's
+    archive (1: the batch's before it), or from the settlement record (an archive written without
+    its report), or why not."""
     t = term.t
     try:
         state = S.State(term.storage)
+        screen = archived_report(term, back) if term.journal is not None else None
     except (OSError, Damaged):
         return MessageScreen(term, "rpt_settlement", [t("storage_failed")], back)
+    if screen is not None:
+        return screen
     if state.step != S.DONE:
         return MessageScreen(term, "rpt_settlement", [t("stl_no_report")], back)
     return ReportScreen(term, state.rec, back, (), True)

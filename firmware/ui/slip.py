@@ -77,13 +77,14 @@ def fields(term, view, duplicate=False):
     out.append((t("slip_merchant"), params.merchant_id))
     out.append((t("slip_terminal"), params.terminal_id))
     out.append((t("slip_operator"), view.get("op") or DEFAULT_OPERATOR))
-    out.append((t("slip_card"), view["card"]))
+    out.append((t("slip_card"), view.get("card") or "-"))  # an archive row keeps no card
     out.append((t("slip_kind"), t(_FULL_KIND_KEYS.get(view["kind"], "slip_sale"))))
     out.append((t("slip_batch"), six_digits(view["batch"])))
     out.append((t("slip_trace"), six_digits(view["trace"])))
     out.append((t("slip_rrn"), view.get("rrn") or "-"))
     out.append((t("slip_auth"), view.get("auth") or "-"))
-    out.append((t("slip_time"), format_minute(view["time"], params.tz_minutes)))
+    when = view.get("time")
+    out.append((t("slip_time"), "-" if when is None else format_minute(when, params.tz_minutes)))
     out.append((t("slip_amount"), format_fen(view["amount"])))
     if has_slip(view) and view["kind"] in ("sale", "void", "refund"):
         out.append((t("slip_esign"), esign_text(term, view)))
@@ -136,10 +137,15 @@ def journal_refusal(term, title_key):
 
 
 def find(term, trace):
-    """(view, None) of the current batch's transaction with this trace, or (None, catalog key of
-    why not: not found, unreadable, storage failing)."""
+    """(view, None) of the current batch's transaction with this trace, or of a settled refund
+    whose archive row is not confirmed (or was confirmed or not done since: its resend's outcome),
+    or (None, catalog key of why not: not found, unreadable, storage failing)."""
     try:
         view = term.journal.batch.by_trace(trace)
+        if view is None:
+            row = term.journal.batch.archived(trace=trace)
+            if row is not None and row["kind"] == "refund" and row.get("state", APPROVED) != APPROVED:
+                view = row  # no card or time kept: the slip says "-"
     except Damaged:
         return None, "qry_unreadable"
     except OSError:

@@ -705,7 +705,8 @@ class Acquirer:
 
 def image_problem(image):
     """Why F62 is not a signature image the host takes, or "" when it is: a JBIG1 BIE that our
-    decoder (firmware/jbigdec.py) reads whole, of the signing area's size (240 x 128). The size is
+    decoder (firmware/jbigdec.py) reads whole, of the signing area's size (240 x 128), with at
+    least one black pixel (a blank one is no signature). The size is
     checked in the header first, so a forged header never costs a decode of millions of pixels."""
     try:
         width, height, _, _ = jbigdec.header(image)
@@ -713,9 +714,11 @@ def image_problem(image):
             return "an image of {} x {}, not the signing area's {} x {}".format(
                 width, height, AREA_WIDTH, AREA_HEIGHT
             )
-        jbigdec.decode(image)
+        bitmap = jbigdec.decode(image)[2]
     except ValueError as e:  # every malformed BIE (IndexError never: the decoder bounds its reads)
         return str(e) or "the image does not decode"
+    if not any(bitmap):
+        return "a blank image: nothing was drawn"
     return ""
 
 

@@ -184,12 +184,15 @@ def test_an_image_that_is_not_the_signing_area_in_jbig_is_30(host, c):
     wrong_size = small_image()
     assert decode(wrong_size)[:2] == (120, 64)  # a good JBIG image, only not 240 x 128
     cut = image[: len(image) // 2]
+    blank = encode(bytes(AREA_WIDTH // 8 * AREA_HEIGHT), AREA_WIDTH, AREA_HEIGHT)  # nothing drawn
+    assert decode(blank)[:2] == (AREA_WIDTH, AREA_HEIGHT)  # a good JBIG image of the area, all white
     changed = bytearray(image)
     changed[3] = 1  # header byte 3 must be 0
     for bad in (
         b"\x00" * 19,
         b"GIF89a" + bytes(range(200)),
         wrong_size,
+        blank,
         cut,
         bytes(changed),
         image + b"\x00\x01",

@@ -4,7 +4,8 @@
 # by one user, approved by another) never take the sale's refunds over its amount at the host; the
 # guard never believes less is left than the host does, so it never refuses what the host would
 # take, and while the terminal knows every refund (no back-office refund yet) it believes exactly
-# what the host does.
+# what the host does. The terminal's batch closes at random points in between (its refunds, confirmed
+# or not, go to the archive, the sale's first): the guard counts them there, whichever batch.
 import datetime
 
 import pytest
@@ -62,17 +63,29 @@ def _terminal(answer, c, trace):
     return journal
 
 
-def _book_refund(journal, c, trace, answer, fen):
-    """The terminal's record of its approved refund of `fen` against the sale `answer`."""
-    record = {"batch": c.batch, "trace": trace, "amount": fen, "card": "622202*********0128"}
+def _book_refund(journal, c, trace, answer, fen, batch=None, state=B.APPROVED):
+    """The terminal's record of its refund of `fen` against the sale `answer` (in `batch`, the
+    terminal's current one): approved, or not confirmed (its answer lost)."""
+    batch = batch or c.batch
+    record = {"batch": batch, "trace": trace, "amount": fen, "card": "622202*********0128"}
     record.update({"org": "CUP", "mode": "swipe", "time": 0, "op": "01", "reason": "return"})
     record["orig"] = {"batch": c.batch, "trace": 1, "rrn": answer[37], "date": answer[13]}
     journal.batch.begin(B.REFUND, record)
-    journal.batch.change(c.batch, trace, 0, state=B.APPROVED, code="00")
+    journal.batch.change(batch, trace, 0, state=state, code="00" if state == B.APPROVED else "")
+    if journal.batch.by_rrn(answer[37]) is not None:  # the sale in the same batch: as the mirror does
+        journal._mirror_refunded(answer[37], 0)
+
+
+def _close(journal, batch):
+    """The terminal's batch closes (its settlement record; its rows go to the archive)."""
+    record = {"batch": batch, "time": 0, "result": "11"}
+    for name in ("dn", "da", "dcn", "dca", "fn", "fa", "fcn", "fca"):
+        record[name] = 0
+    journal.batch.settle(record)
 
 
 _STEPS = st.lists(
-    st.tuples(st.sampled_from(("terminal", "office")), st.integers(1, 6000)),
+    st.tuples(st.sampled_from(("terminal", "lost", "office", "close")), st.integers(1, 6000)),
     max_size=10,
 )
 
@@ -98,14 +111,19 @@ def test_the_local_guard_never_refuses_what_the_host_would_take(host, c, tmp_pat
         rrn = answer[37]
         journal = _terminal(answer, c, 1)
         office = False  # a back-office refund the terminal has not heard of
+        batch = c.batch  # the terminal's current batch (the host's settlement is not part of this)
         for n, (channel, fen) in enumerate(steps):
+            if channel == "close":
+                _close(journal, batch)
+                batch += 1
+                continue
             left = host_left(rrn, amount)
             known, guard, why = left_of(journal, rrn)
             assert known is not None and why is None
             assert guard >= left, (guard, left)  # it never refuses what the host would take
             if not office:
                 assert guard == left, (guard, left)  # it knows every refund: it knows what is left
-            if channel == "terminal":
+            if channel in ("terminal", "lost"):
                 if fen > guard:
                     continue  # refused by the guard: nothing sent (and the host would refuse it too)
                 req = msg.refund(
@@ -113,8 +131,9 @@ def test_the_local_guard_never_refuses_what_the_host_would_take(host, c, tmp_pat
                 )
                 code = c.exchange(req)[39]
                 assert code == ("00" if fen <= left else "35"), (fen, left, code)
-                if code == "00":
-                    _book_refund(journal, c, 2 + n, answer, fen)
+                if code == "00":  # "lost": the host booked it, its answer never came back
+                    state = B.APPROVED if channel == "terminal" else B.IN_DOUBT
+                    _book_refund(journal, c, 2 + n, answer, fen, batch, state)
             else:
                 try:
                     with bo.transaction(db):

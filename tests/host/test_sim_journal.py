@@ -82,6 +82,20 @@ def test_the_archive_shows_with_all(tmp_path, capsys):
     assert [json.loads(line)["trace"] for line in capsys.readouterr().out.splitlines()] == [1, 2, 3]
 
 
+def test_an_archived_refund_not_confirmed_shows_in_doubt_with_all(tmp_path, capsys):
+    root = str(tmp_path / "state")
+    j = _three_sales_and_a_lost_answer(root)
+    refund = dict(_sale(5, 500), reason="return")
+    refund["orig"] = {"batch": 1, "trace": 1, "rrn": "000000000001", "date": "1207"}
+    j.begin(bj.REFUND, refund)
+    j.change(1, 5, 0, state=bj.IN_DOUBT)
+    totals = {"dn": 3, "da": 6000, "dcn": 0, "dca": 0, "fn": 0, "fa": 0, "fcn": 0, "fca": 0}
+    j.settle(dict(totals, batch=1, time=0, result="11"))
+    assert tool.main(["--state", root, "--json", "--all"]) == 0
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [(r["trace"], r["kind"], r["state"]) for r in lines][-1] == (5, "refund", "in_doubt")
+
+
 def test_a_damaged_journal_exits_2(tmp_path, capsys):
     root = str(tmp_path / "state")
     _three_sales_and_a_lost_answer(root)

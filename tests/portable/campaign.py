@@ -162,6 +162,17 @@ def _batch_sale(pair):
     }
 
 
+def _report(batch):
+    """The settlement report the closing keeps in the archive (the batch journal's REPORT)."""
+    report = settlement.blank(batch, "01", 1795392002)
+    out = {}
+    for name in settlement.REPORT_FIELDS:
+        out[name] = report[name]
+    out["t"] = [1, 1234, 0, 0, 0, 0, 0, 0]
+    out["result"] = "11"
+    return out
+
+
 def _batch_records(storage, counters, handed):
     """The batch journal from its first records: two sales settled into the archive (batch 1),
     then, in the next batch, an approved sale and one in doubt whose reversal went. The sales of
@@ -178,7 +189,7 @@ def _batch_records(storage, counters, handed):
         state = "approved" if approved else "declined"
         journal.change(pair[0], pair[1], 1795392001, state=state, code="00", rrn="000000000007")
     totals = {"dn": 1, "da": 1234, "dcn": 0, "dca": 0, "fn": 0, "fa": 0, "fcn": 0, "fca": 0}
-    journal.settle(dict(totals, batch=pairs[0][0], time=1795392002, result="11"))
+    journal.settle(dict(totals, batch=pairs[0][0], time=1795392002, result="11"), _report(pairs[0][0]))
     for pair, approved in ((pairs[2], True), (pairs[3], False)):
         journal.begin(batch_journal.SALE, _batch_sale(pair))
         if approved:

@@ -445,12 +445,16 @@ class Rig:
         set_passwords(self.term)
         self.term.settle()
 
-    def reboot(self):
+    def reboot(self, sign=True):
         """Power back on with the same storage, key store, host and link (the security module
-        reloads its keys from the key store)."""
+        reloads its keys from the key store). sign: when the terminal asks for the signature again
+        (a cut came while the cardholder signed), the cardholder signs (False: left on screen)."""
         self.storage.power_on()
         pad = self.board.signature_pad
-        return Rig(self.storage, self.host, self.link, self.key_store, self.clock, signature_pad=type(pad)())
+        rig = Rig(self.storage, self.host, self.link, self.key_store, self.clock, signature_pad=type(pad)())
+        if sign:
+            rig.sign()
+        return rig
 
     def press(self, *keys):
         for key in keys:

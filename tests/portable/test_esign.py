@@ -124,6 +124,20 @@ def test_ok_on_an_empty_pad_asks_for_a_stroke_and_clear_starts_again():
     assert bytes(jbigdec.decode(image)[2]) == _bitmap([SIGNATURE[1]])  # only what came after CLEAR
 
 
+def test_ok_on_a_blank_drawing_asks_again_and_nothing_is_kept():
+    rig = _signed_rig()
+    rig.sale(500, sign=False)
+    pad = rig.board.signature_pad
+    pad.draw([[(5, 5), (200, 120)]])
+    rig.term.settle()
+    rig.term.screen.canvas.clear()  # strokes counted, nothing on the canvas: a blank image
+    pad.confirm()
+    rig.term.settle()
+    trace = rig.term.journal.last["trace"]
+    assert "Sign first, then OK" in rig.screen() and pad.active()
+    assert read_image(rig.storage, 1, trace) is None and _uploads_of(rig, trace) == []
+
+
 def test_nobody_signing_times_out_and_the_slip_says_so():
     rig = _signed_rig(esign_timeout_s=20)
     rig.sale(500, sign=False)
@@ -281,7 +295,11 @@ def _cut_run(n, tear):
     if not fired:
         rig.storage.cut_at(None)
         return False, rig, trace
-    rig = rig.reboot()
+    rig = rig.reboot(sign=False)
+    if rig.signing():  # the cut took the strokes: asked to sign again at power-up (请持卡人签名)
+        # only when nothing of the signature was kept: no image, its state none
+        assert read_image(rig.storage, 1, trace) is None and _view(rig, trace)["esign"] == "none"
+        assert rig.sign()
     if "Last transaction" in rig.screen():
         rig.press("ENTER")
     assert "Approved" in rig.sale(100), rig.screen()
@@ -304,7 +322,7 @@ def test_a_power_cut_at_every_storage_operation_of_the_signature_never_loses_or_
             second = rig.term.journal.last["trace"]
             view = _view(rig, trace)
             got = read_image(rig.storage, 1, trace)
-            assert view["esign"] in ("none", "uploaded"), (where, view["esign"])
+            assert view["esign"] == "uploaded", (where, view["esign"])  # none: signed again at boot
             if got is not None:  # kept: it was queued, and is uploaded by now
                 kept += 1
                 assert view["esign"] == "uploaded", where
@@ -314,12 +332,29 @@ def test_a_power_cut_at_every_storage_operation_of_the_signature_never_loses_or_
                 assert t in (trace, second), where
                 assert up[37] == _view(rig, t)["rrn"], where
                 assert up[62] == read_image(rig.storage, 1, t)[0], where
-            assert _uploads_of(rig, trace) or view["esign"] == "none", where
+            assert _uploads_of(rig, trace), where
             assert _view(rig, second)["esign"] == "uploaded", where
             assert registry.unknown_files(rig.storage) == [], where
             runs += 1
             n += 1
     assert runs >= 5 * 4 // SAMPLE and kept > 0, (runs, kept)
+
+
+def test_a_cut_on_the_signing_screen_asks_for_the_signature_again_at_power_up():
+    rig = _signed_rig()
+    rig.sale(999, sign=False)
+    trace = rig.term.journal.last["trace"]
+    assert rig.signing()
+    rig.board.signature_pad.draw([SIGNATURE[0]])  # half signed: the strokes are only in RAM
+    rig.term.settle()
+    rig = rig.reboot(sign=False)
+    assert rig.signing() and "Code" in rig.screen(), rig.screen()
+    assert _view(rig, trace)["esign"] == "none" and read_image(rig.storage, 1, trace) is None
+    assert rig.sign()
+    assert "Approved" in rig.screen() and "Last transaction" in rig.screen(), rig.screen()
+    assert _view(rig, trace)["esign"] == "uploaded" and len(_uploads_of(rig, trace)) == 1
+    rig.press("ENTER")
+    assert rig.reboot().screen().count("ENTER for menu") == 1  # seen: no question at the next boot
 
 
 def test_the_result_after_a_signing_timeout_gets_its_whole_idle_timeout():

@@ -310,7 +310,7 @@ def test_check_answer_refuses_an_answer_to_something_else():
 
 
 def test_response_codes_have_messages_in_both_languages():
-    required = ("00 03 05 12 13 14 25 30 35 51 54 55 61 75 94 96 98 A0").split()
+    required = ("00 03 05 12 13 14 22 25 30 35 51 54 55 61 64 75 94 96 98 A0").split()
     catalog = strings.keys()
     for code in required:
         assert code in msg.RESPONSE_CODES

@@ -602,7 +602,7 @@ def _cut_run(n, tear, plan=()):
     where = "cut {} {}: state {}".format(n, tear, state)
     assert sale_batch_failures(rig.term) == [], (where, sale_batch_failures(rig.term))
     if state == J.APPROVED and not last["shown"]:
-        assert "Last transaction" in rig.screen(), rig.screen()
+        assert "Last transaction" in rig.screen(), rig.screen()  # signed again first (reboot)
     rig.press("ENTER")
     assert "Approved" in rig.sale(100), rig.screen()
     failures = sale_batch_failures(rig.term, rig.host.ledger)

@@ -362,6 +362,21 @@ def test_an_item_whose_record_no_longer_reads_is_counted_not_uploaded():
     assert sorted(t for b, t in rig.host.batch_uploads) == [traces[0], traces[2]]
 
 
+def test_a_record_damaged_before_the_boot_is_listed_on_the_totals_and_the_report():
+    rig, traces = _sold(100, 200, 300)
+    _damage(rig, 1)  # the second sale's record: the boot's scan leaves it out
+    rig = rig.reboot()
+    assert rig.term.journal.batch.damaged_records == 1
+    rig.press("ENTER", "4")
+    rig.press(*SUPERVISOR_PASSWORD)
+    rig.press("ENTER")
+    assert "Unreadable x1" in _scrolled(rig), rig.screen()
+    rig.press("ENTER")
+    rig.term.settle()
+    assert "Unreadable x1" in _scrolled(rig), rig.screen()
+    assert S.State(rig.storage).rec["bad"] == 1 and rig.term.journal.batch.report(1)["bad"] == 1
+
+
 def test_totals_that_do_not_read_are_never_sent():
     rig, _ = _sold(100, 200, 300)
     rig.press("ENTER", "4")
@@ -422,3 +437,48 @@ def test_a_refund_the_sweep_cannot_confirm_is_left_out_of_the_totals_and_kept():
     kinds = rig.host.kinds()
     resends = [m for i, m in enumerate(rig.host.received) if kinds[i] == "refund" and int(m[11]) == refund]
     assert len(resends) == 3  # the refund, its resend from RAM, the sweep's card-less resend
+    assert "Refund unconf. x1" in _scrolled(rig), rig.screen()  # the report says what the sweep left
+    # settled meanwhile: kept in the archive, not confirmed, shown so, never evicted
+    journal = rig.term.journal
+    assert rig.term.counters.batch == 2
+    row = journal.batch.archived(trace=refund)
+    assert row["kind"] == "refund" and row["state"] == B.IN_DOUBT, row
+    assert [v["trace"] for v in journal.unconfirmed_refunds()] == [refund]
+    assert journal.batch.evict(rig.storage.capacity) == []
+    _idle(rig)
+    rig.press("ENTER", "6", "1")  # Query by trace finds it in the archive
+    rig.press(*list(str(refund)))
+    rig.press("ENTER")
+    assert "Not confirmed" in rig.screen(), rig.screen()
+    rig.press("CANCEL", "CANCEL")
+    _idle(rig)
+    # the next settlement's sweep resends it card-less: the host booked it, so it is confirmed
+    assert "Approved" in rig.sale(500)
+    rig.press("ENTER")
+    _idle(rig)
+    before = len(rig.host.received)
+    assert "Settlement report" in rig.settle(), rig.screen()
+    resent = [m for m in rig.host.received[before:] if m.mti == "0220" and int(m[11]) == refund]
+    assert resent and 35 not in resent[-1].fields
+    assert journal.batch.archived(trace=refund)["state"] == B.APPROVED
+    assert journal.unconfirmed_refunds() == [] and rig.term.counters.batch == 3
+    # Reprint 3: the last report, kept in its batch's archive; 1: the one of the batch before it
+    _idle(rig)
+    rig.press("ENTER", "5", "3")
+    shown = _scrolled(rig)
+    assert "000002" in shown and "Refund unconf." not in shown and "1: the batch before" in shown, shown
+    rig.press("1")
+    shown = _scrolled(rig)
+    assert "000001" in shown and "Refund unconf. x1" in shown and "DUPLICATE" in shown, shown
+    assert journal.batch.report(1)["ref"] == [refund] and journal.batch.report(2)["nref"] == 0
+
+
+def _scrolled(rig):
+    """Every line of a scrolled screen (UP/DOWN), top to bottom."""
+    seen = [rig.screen()]
+    for _ in range(30):
+        rig.press("DOWN")
+        seen.append(rig.screen())
+    for _ in range(30):
+        rig.press("UP")
+    return "\n".join(seen)
