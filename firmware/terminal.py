@@ -41,6 +41,8 @@ _RETRY_DEVICE_MS = const(2000)  # a device that raised HalError is polled again 
 # refuses another size; not imported from there: the codec loads at the first sale, not at boot).
 FRAME_BYTES = const(2050)
 SIG_BITMAP_BYTES = const(3840)  # firmware.sigimage's AREA_WIDTH / 8 * AREA_HEIGHT
+SIG_CONTEXT_BYTES = const(1024)  # firmware.jbig's CONTEXTS: the encoder's context states
+SIG_IMAGE_BYTES = const(999)  # firmware.jbig's MAX_IMAGE: the encoder's output
 # MicroPython's heap (gc.mem_free exists there only) is collected before a large or lasting
 # allocation so that it lands in one piece; CPython's needs no help, and a full collection of a
 # long-lived CPython process (a test run's) costs far more than the terminal's work.
@@ -113,7 +115,15 @@ class Terminal:
             self._frame = bytearray(FRAME_BYTES)
         # The signature screen's bitmap (3,840 bytes) too: a sale's garbage leaves no run that
         # long by the time it is signed (bench/README.md). Cleared for each signature.
-        self.sig_bitmap = bytearray(SIG_BITMAP_BYTES) if board.security is not None else None
+        self.sig_bitmap = None
+        self.sig_contexts = None
+        self.sig_image = None
+        if board.security is not None:
+            self.sig_bitmap = bytearray(SIG_BITMAP_BYTES)
+            # The image's encoder's context states and output (1 KB each) too: the sale stopped
+            # there, a 1 KB allocation with 16 KB free in runs of under 1 KB (bench/README.md).
+            self.sig_contexts = bytearray(SIG_CONTEXT_BYTES)
+            self.sig_image = bytearray(SIG_IMAGE_BYTES)
         # The batch journal's frame buffer too (1 KB), for the same reason (firmware/batch.py).
         self._journal_buf = bytearray(BUF_BYTES)
         self.board = board

@@ -235,14 +235,18 @@ class SignatureScreen(Screen):
         term.go(UploadScreen(term, first, self.then))
 
     def _image(self):
-        out = bytearray(MAX_IMAGE)
+        # The encoder's output and context states: the terminal's, allocated at boot (new ones on
+        # a terminal that has none).
+        term = self.term
+        out = term.sig_image if term.sig_image is not None else bytearray(MAX_IMAGE)
+        st = term.sig_contexts
         try:  # the drawn canvas as it is: the image of pen 2, full size (sigimage.FITS' first)
-            n = encode_into(out, self.canvas.bitmap, AREA_WIDTH, AREA_HEIGHT)
+            n = encode_into(out, self.canvas.bitmap, AREA_WIDTH, AREA_HEIGHT, st=st)
             return bytes(memoryview(out)[:n])
         except ImageTooBig:
             pass
-        self.canvas = None  # its 3,840 bytes back before signature_image draws its own
-        return signature_image(_Points(self.points), out)[0]
+        self.canvas = None  # signature_image draws again, in the same bitmap
+        return signature_image(_Points(self.points), out, st=st, bitmap=term.sig_bitmap)[0]
 
     def _unsigned(self, reason):
         self._drop()

@@ -334,6 +334,23 @@ def test_the_result_after_a_signing_timeout_gets_its_whole_idle_timeout():
 
 
 def test_the_terminals_signature_bitmap_is_the_canvas_size():
-    from firmware import terminal
+    from firmware import jbig, terminal
 
     assert terminal.SIG_BITMAP_BYTES == ((AREA_WIDTH + 7) >> 3) * AREA_HEIGHT
+    assert terminal.SIG_CONTEXT_BYTES == jbig.CONTEXTS
+    assert terminal.SIG_IMAGE_BYTES == jbig.MAX_IMAGE
+
+
+def test_the_image_is_made_in_the_buffers_the_terminal_allocated_at_boot():
+    # Bitmap, context table and output: allocated at boot (a sale's garbage leaves no 1 KB run by
+    # the time it is signed: bench/README.md), never new ones at the signature.
+    rig = _signed_rig()
+    term = rig.term
+    buffers = (term.sig_bitmap, term.sig_contexts, term.sig_image)
+    rig.sale(1234)  # signed
+    trace = term.journal.last["trace"]
+    image = read_image(rig.storage, 1, trace)[0]
+    assert (term.sig_bitmap, term.sig_contexts, term.sig_image) == buffers
+    assert bytes(term.sig_image[: len(image)]) == image
+    assert any(term.sig_contexts)  # the encoder's states of this image
+    assert bytes(term.sig_bitmap) == _bitmap(SIGNATURE)
