@@ -242,6 +242,13 @@ class Terminal:
             _unload(name)  # nothing half-run stays behind
             raise FlowUnavailable()
 
+    def scratch(self):
+        """The host session's frame buffer (2,050 bytes) for a screen's own work while no exchange
+        is under way: the signature's points (firmware/ui/esign.py), kept only while the
+        cardholder signs, before the upload's exchange. The next exchange overwrites it (and wipes
+        its request). None on a terminal without a security module (it never goes online)."""
+        return self._frame
+
     def host_session(self):
         """The one host session, on the frame buffer allocated at boot."""
         if self._session is None:

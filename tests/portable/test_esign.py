@@ -7,7 +7,7 @@ import sys
 
 from firmware import esign, jbigdec, registry
 from firmware.sigfile import image_name, pack_image, read_image, unpack_image
-from firmware.sigimage import AREA_HEIGHT, AREA_WIDTH, Canvas
+from firmware.sigimage import AREA_HEIGHT, AREA_WIDTH, FITS, Canvas, signature_image
 from hal.console import NoSignaturePad
 from hal.record import Damaged
 from tests.portable.online_kit import PAN, SIGNATURE, Rig, chip, tap
@@ -354,3 +354,34 @@ def test_the_image_is_made_in_the_buffers_the_terminal_allocated_at_boot():
     assert bytes(term.sig_image[: len(image)]) == image
     assert any(term.sig_contexts)  # the encoder's states of this image
     assert bytes(term.sig_bitmap) == _bitmap(SIGNATURE)
+
+
+def test_the_points_are_kept_in_the_idle_frame_buffer_and_a_long_signature_still_fits():
+    # While the cardholder signs, no exchange is under way: the points go into the host
+    # session's frame buffer (Terminal.scratch), not a bytearray grown a point at a time. A long
+    # signature overflows that buffer into one of its own; one too dense for field 62 at full size
+    # is drawn again from its points, thinner or smaller, never cut.
+    rig = _signed_rig()
+    term = rig.term
+    rig.sale(1234, sign=False)
+    assert term.screen.points is term.scratch() and len(term.scratch()) == 2050
+    state = [7]
+
+    def nxt():
+        state[0] = (state[0] * 1103515245 + 12345) & 0x7FFFFFFF
+        return state[0] >> 15
+
+    zigzag = [(nxt() % AREA_WIDTH, nxt() % AREA_HEIGHT) for _ in range(80)]  # dense: 1 KB at pen 2
+    still = [(5, 5)] * 500  # the pen held in one place, twice: 2,000 bytes of points, no more ink
+    pad = rig.board.signature_pad
+    for stroke in (zigzag, still, still):
+        pad.draw([stroke])
+        term.settle()
+    assert term.screen.n == 2 * (80 + 1000) + 3 and term.screen.points is not term.scratch()
+    pad.confirm()
+    term.settle()
+    trace = term.journal.last["trace"]
+    image, fit = signature_image([zigzag, still, still])
+    assert fit != FITS[0]
+    assert read_image(rig.storage, 1, trace)[0] == image
+    assert _view(rig, trace)["esign"] == "uploaded"
