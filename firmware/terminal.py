@@ -82,6 +82,16 @@ DROPPED_AT_IDLE = (
     "firmware.online_settle",
 )
 
+# What a flow's load drops first (Terminal.flow), with a collection: the sale's screens stay loaded
+# from one sale to the next (above), but the signature needs the amount and card screens no more,
+# and settlement (and the report Reprint shows from it) none of them: it runs on the heap a sale
+# filled, with the batch's index grown to its size (bench/README.md). The next sale loads them
+# again.
+DROPPED_BEFORE = (
+    ("firmware.ui.esign", ("firmware.ui.amount",)),
+    ("firmware.ui.settle", ("firmware.ui.sale", "firmware.ui.amount", "firmware.card")),
+)
+
 
 def _unload(name):
     """Forget the module `name`: sys.modules and its package's attribute. Its objects go with the
@@ -232,6 +242,10 @@ class Terminal:
         module = sys.modules.get(name)
         if module is not None:
             return module
+        for flow, names in DROPPED_BEFORE:
+            if flow == name:
+                for dropped in names:
+                    _unload(dropped)
         if _MANAGED_HEAP:
             gc.collect()  # its objects go into a heap without the garbage of what came before
         try:

@@ -356,6 +356,18 @@ def test_the_image_is_made_in_the_buffers_the_terminal_allocated_at_boot():
     assert bytes(term.sig_bitmap) == _bitmap(SIGNATURE)
 
 
+def test_the_signature_drops_the_amount_screens_and_the_next_sale_loads_them_again():
+    rig = _signed_rig()
+    rig.sale(1234, sign=False)
+    assert rig.signing() and "firmware.ui.amount" not in sys.modules
+    assert rig.sign() and "Approved" in rig.screen()
+    rig.press("ENTER")
+    rig.press("ENTER", "1")  # the next sale's amount: its screens loaded again
+    assert "firmware.ui.amount" in sys.modules and "Enter amount" in rig.screen()
+    rig.press("CANCEL", "CANCEL")
+    assert "Approved" in rig.sale(500)
+
+
 def test_the_points_are_kept_in_the_idle_frame_buffer_and_a_long_signature_still_fits():
     # While the cardholder signs, no exchange is under way: the points go into the host
     # session's frame buffer (Terminal.scratch), not a bytearray grown a point at a time. A long
