@@ -4,6 +4,8 @@
 # the record, the upload (done, refused, its answer lost and sent again after the next sale) and a
 # power cut at every storage operation from the signature to the next sale. Both runtimes.
 
+import sys
+
 from firmware import esign, jbigdec, registry
 from firmware.sigfile import image_name, pack_image, read_image, unpack_image
 from firmware.sigimage import AREA_HEIGHT, AREA_WIDTH, FITS, Canvas, signature_image
