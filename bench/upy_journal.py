@@ -91,11 +91,12 @@ def one_sale(j, trace):
 def table_bytes(j):
     """The look-up tables' bytes (item sizes times capacity) and their capacity in transactions."""
     n = 0
-    for arr in (j._trace, j._at, j._change, j._rrn):
-        n += len(arr) * 4  # "I": 4 bytes on both runtimes (itemsize is CPython's only)
-    for arr in (j._next_t, j._next_r, j._head_t, j._head_r):
+    for column in j._columns:  # chunks of values, `width` bytes each (itemsize is CPython's only)
+        for chunk in column.chunks:
+            n += len(chunk) * column.width
+    for arr in (j._head_t, j._head_r):
         n += len(arr) * 2  # "h"
-    return n + len(j._state), j._cap
+    return n, j._cap
 
 
 def main():

@@ -83,6 +83,10 @@ WARN_PERCENT = const(90)
 _TRACE_MAX = const(999999)
 _CHUNK = const(256)  # the resync reads this much at a time
 _SLOTS_MAX = const(32768)  # the chains are int16: far above a batch's 999 transactions
+_ENTRIES = const(64)  # index entries a chunk of each table holds (Batch._grow adds one)
+_ENTRIES_SHIFT = const(6)
+_ENTRIES_MASK = const(63)
+_BUCKETS_MIN = const(64)
 
 
 class JournalFull(Exception):
@@ -504,24 +508,43 @@ class _Reader:
         return None
 
 
-def _zeros(typecode, size):
-    return array(typecode, [0] * size)
+class _Column:
+    """One table of the index, by entry: chunks of _ENTRIES values (an array of `typecode`, or a
+    bytearray for "B"), one more as the batch grows. Nothing is copied when it grows and no
+    allocation is larger than a chunk (256 bytes): a table that doubled needed its old and new
+    arrays at once, in one run each, which a fragmented heap no longer had (bench/README.md)."""
+
+    def __init__(self, typecode, width):
+        self.typecode = typecode
+        self.width = width  # bytes a value
+        self.chunks = []
+
+    def add_chunk(self):
+        raw = bytearray(_ENTRIES * self.width)  # zeros, read as raw bytes by array() (no list)
+        self.chunks.append(raw if self.typecode == "B" else array(self.typecode, raw))
+
+    def __getitem__(self, i):
+        return self.chunks[i >> _ENTRIES_SHIFT][i & _ENTRIES_MASK]
+
+    def __setitem__(self, i, value):
+        self.chunks[i >> _ENTRIES_SHIFT][i & _ENTRIES_MASK] = value
 
 
-def _grow(arr, typecode, size):
-    out = _zeros(typecode, size) if typecode != "B" else bytearray(size)
-    for i in range(len(arr)):
-        out[i] = arr[i]
-    return out
+def _heads(size):
+    """A hash table's buckets: int16, -1 (empty) each; built from a bytearray, not a list."""
+    heads = array("h", bytearray(2 * size))
+    for b in range(size):
+        heads[b] = -1
+    return heads
 
 
 class Batch:
     """The current batch's journal on `storage`. Opening scans every segment once and builds the
     look-up tables (per transaction: its trace, where its record and its latest change lie, its
-    state, a hash of its RRN; 25 bytes in RAM, no record kept). Every append is synced before it
-    returns; OSError if storage fails. `damaged_bytes`: bytes of the segments that no valid frame
-    holds (a torn tail, garbage), kept in place as evidence. `settled`: the number of the last
-    batch closed by a settlement record, or 0."""
+    state, a hash of its RRN; about 21 bytes in RAM with the hash tables, no record kept). Every
+    append is synced before it returns; OSError if storage fails. `damaged_bytes`: bytes of the
+    segments that no valid frame holds (a torn tail, garbage), kept in place as evidence.
+    `settled`: the number of the last batch closed by a settlement record, or 0."""
 
     def __init__(self, storage, buf=None):
         self.storage = storage
@@ -547,34 +570,48 @@ class Batch:
     # ---- the index ----------------------------------------------------------------------------
     def _reset_index(self, capacity):
         self.count = 0
-        self._cap = capacity
-        self._trace = _zeros("I", capacity)
-        self._at = _zeros("I", capacity)  # where its own record lies
-        self._change = _zeros("I", capacity)  # 1 + where its latest change lies (0: none)
-        self._rrn = _zeros("I", capacity)  # hash of its RRN (0: none yet)
-        self._state = bytearray(capacity)
-        self._next_t = _zeros("h", capacity)  # the chains of the hash tables (int16), -1 ends
-        self._next_r = _zeros("h", capacity)
-        self._nb = 64
-        self._head_t = array("h", [-1] * self._nb)
-        self._head_r = array("h", [-1] * self._nb)
+        self._cap = 0
+        self._trace = _Column("I", 4)
+        self._at = _Column("I", 4)  # where its own record lies
+        self._change = _Column("I", 4)  # 1 + where its latest change lies (0: none)
+        self._rrn = _Column("H", 2)  # 16-bit hash of its RRN (0: none yet); by_rrn reads to be sure
+        self._state = _Column("B", 1)
+        self._next_t = _Column("h", 2)  # the chains of the hash tables (int16), -1 ends
+        self._next_r = _Column("h", 2)
+        self._columns = (
+            self._trace,
+            self._at,
+            self._change,
+            self._rrn,
+            self._state,
+            self._next_t,
+            self._next_r,
+        )
+        self._nb = _BUCKETS_MIN
+        self._head_t = _heads(self._nb)
+        self._head_r = _heads(self._nb)
+        while self._cap < capacity:
+            self._grow()
 
     def _grow(self):
-        cap = self._cap * 2
+        """One more chunk of entries; the buckets double once there are more than two entries a
+        bucket (a chain stays one or two long)."""
+        cap = self._cap + _ENTRIES
         if cap > _SLOTS_MAX:
             raise JournalFull("too many transactions in one batch")
-        self._trace = _grow(self._trace, "I", cap)
-        self._at = _grow(self._at, "I", cap)
-        self._change = _grow(self._change, "I", cap)
-        self._rrn = _grow(self._rrn, "I", cap)
-        self._state = _grow(self._state, "B", cap)
-        self._next_t = _grow(self._next_t, "h", cap)
-        self._next_r = _grow(self._next_r, "h", cap)
+        for column in self._columns:
+            column.add_chunk()
         self._cap = cap
-        # the buckets double with the entries: a chain stays about one long
-        self._nb = cap
-        self._head_t = array("h", [-1] * cap)
-        self._head_r = array("h", [-1] * cap)
+        if cap <= 2 * self._nb:
+            return
+        try:
+            head_t = _heads(2 * self._nb)
+            head_r = _heads(2 * self._nb)
+        except MemoryError:
+            return  # the chains grow longer, the answers stay the same: tried at the next chunk
+        self._nb *= 2
+        self._head_t = head_t
+        self._head_r = head_r
         for i in range(self.count):
             self._link_t(i)
             if self._rrn[i]:
@@ -1162,10 +1199,11 @@ def remove_batch_files(storage, prefixes, goes):
 
 
 def _rrn_hash(rrn):
+    """16 bits of an RRN (never 0): the index keeps this; by_rrn reads the record to be sure."""
     h = 5381
     for ch in rrn:
         h = ((h * 33) ^ ord(ch)) & 0x3FFFFFF
-    return h or 1
+    return ((h ^ (h >> 16)) & 0xFFFF) or 1
 
 
 _STATE_NAMES = {}

@@ -19,6 +19,7 @@ from firmware.compat import const
 
 BIH_SIZE = const(20)
 MAX_IMAGE = const(999)  # field 62 of the 0820 upload carries at most this many bytes
+CONTEXTS = const(1024)  # the template's 10 bits: a byte of state per context
 
 # Option bits of the header's last byte (T.82 6.2.6.1) and the order byte's (6.2.5.2).
 LRLTWO = const(0x40)  # two-line template in the lowest layer (else three lines)
@@ -257,10 +258,12 @@ class _Coder:
         self.put(SDNORM)
 
 
-def encode_into(out, bitmap, width, height, options=OPTIONS, l0=0):
+def encode_into(out, bitmap, width, height, options=OPTIONS, l0=0, st=None):
     """Write the BIE of bitmap (see the module's header) into the bytearray out; return its
-    length. l0: lines a stripe (0: one stripe). ImageTooBig if it needs more than len(out) bytes,
-    ValueError for a bad bitmap or option."""
+    length. l0: lines a stripe (0: one stripe). st: a bytearray of CONTEXTS bytes for the
+    contexts' states, cleared here (the terminal allocates it at boot: a run of 1 KB that a sale's
+    garbage may no longer leave); None: a new one. ImageTooBig if it needs more than len(out)
+    bytes, ValueError for a bad bitmap or option."""
     bpl = check_bitmap(bitmap, width, height)
     if options & ~(LRLTWO | TPBON):
         raise ValueError("options other than LRLTWO and TPBON are not supported")
@@ -271,7 +274,15 @@ def encode_into(out, bitmap, width, height, options=OPTIONS, l0=0):
     put_header(out, width, height, l0, options)
     m2, sh, m1, m0, tpcx = template(options)
     tpb = options & TPBON
-    st = bytearray(1024)
+    if st is None:
+        st = bytearray(CONTEXTS)
+    elif len(st) != CONTEXTS:
+        raise ValueError("context table of the wrong size")
+    else:
+        i = 0
+        while i < CONTEXTS:  # a while, not st[:] = bytes(...): nothing allocated
+            st[i] = 0
+            i += 1
     coder = _Coder(out, BIH_SIZE, st)
     code = coder.code
     lsz_of = LSZ

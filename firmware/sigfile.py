@@ -53,7 +53,7 @@ def unpack_image(data):
     n = int.from_bytes(data[6:8], "big")
     if len(data) != _HEAD + n or n == 0:
         raise Damaged("signature image of the wrong length")
-    image = bytes(data[_HEAD:])
+    image = bytes(memoryview(data)[_HEAD:])  # one copy: a slice, then bytes() of it, made two
     if crc32(image, crc32(data[4:8])) != int.from_bytes(data[8:12], "big"):
         raise Damaged("signature image CRC")
     try:
@@ -73,8 +73,13 @@ def write_image(storage, batch, trace, image, code=NO_CODE):
 
 def read_image(storage, batch, trace):
     """(image, code) of (batch, trace); None if it has no image; Damaged if it does not read back."""
+    name = image_name(batch, trace)
     try:
-        data = storage.read(image_name(batch, trace))
+        # Read into a buffer of the file's size: one allocation (a read() of unknown length grows
+        # its buffer as it goes, in a heap the signature's upload finds fragmented).
+        data = bytearray(storage.size(name))
+        if storage.read_into(name, 0, data) != len(data):
+            raise Damaged("signature image changed while read")
     except OSError as exc:
         if is_missing(exc):
             return None

@@ -101,19 +101,21 @@ class Canvas:
             ly = y
 
 
-def signature_image(strokes, out=None, width=AREA_WIDTH, height=AREA_HEIGHT):
+def signature_image(strokes, out=None, width=AREA_WIDTH, height=AREA_HEIGHT, st=None, bitmap=None):
     """The JBIG image (bytes, at most MAX_IMAGE) of strokes (lists of (x, y) in the area) and the
-    (pen, scale) that made it fit (FITS). out: a bytearray of MAX_IMAGE bytes to reuse."""
+    (pen, scale) that made it fit (FITS). out: a bytearray of MAX_IMAGE bytes to reuse; st: the
+    encoder's context states to reuse (firmware.jbig.encode_into); bitmap: the area's bitmap to
+    draw in (overwritten), else a new one."""
     if out is None:
         out = bytearray(MAX_IMAGE)
-    canvas = Canvas(width, height)
+    canvas = Canvas(width, height, bitmap=bitmap)
     for pen, scale in FITS:
         canvas.clear()
         canvas.pen = pen
         for points in strokes:
             canvas.stroke(points, scale)
         try:
-            n = encode_into(out, canvas.bitmap, width, height)
+            n = encode_into(out, canvas.bitmap, width, height, st=st)
         except ImageTooBig:
             continue
         return bytes(memoryview(out)[:n]), (pen, scale)

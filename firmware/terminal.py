@@ -41,6 +41,8 @@ _RETRY_DEVICE_MS = const(2000)  # a device that raised HalError is polled again 
 # refuses another size; not imported from there: the codec loads at the first sale, not at boot).
 FRAME_BYTES = const(2050)
 SIG_BITMAP_BYTES = const(3840)  # firmware.sigimage's AREA_WIDTH / 8 * AREA_HEIGHT
+SIG_CONTEXT_BYTES = const(1024)  # firmware.jbig's CONTEXTS: the encoder's context states
+SIG_IMAGE_BYTES = const(999)  # firmware.jbig's MAX_IMAGE: the encoder's output
 # MicroPython's heap (gc.mem_free exists there only) is collected before a large or lasting
 # allocation so that it lands in one piece; CPython's needs no help, and a full collection of a
 # long-lived CPython process (a test run's) costs far more than the terminal's work.
@@ -80,6 +82,16 @@ DROPPED_AT_IDLE = (
     "firmware.online_settle",
 )
 
+# What a flow's load drops first (Terminal.flow), with a collection: the sale's screens stay loaded
+# from one sale to the next (above), but the signature needs the amount and card screens no more,
+# and settlement (and the report Reprint shows from it) none of them: it runs on the heap a sale
+# filled, with the batch's index grown to its size (bench/README.md). The next sale loads them
+# again.
+DROPPED_BEFORE = (
+    ("firmware.ui.esign", ("firmware.ui.amount",)),
+    ("firmware.ui.settle", ("firmware.ui.sale", "firmware.ui.amount", "firmware.card")),
+)
+
 
 def _unload(name):
     """Forget the module `name`: sys.modules and its package's attribute. Its objects go with the
@@ -113,7 +125,15 @@ class Terminal:
             self._frame = bytearray(FRAME_BYTES)
         # The signature screen's bitmap (3,840 bytes) too: a sale's garbage leaves no run that
         # long by the time it is signed (bench/README.md). Cleared for each signature.
-        self.sig_bitmap = bytearray(SIG_BITMAP_BYTES) if board.security is not None else None
+        self.sig_bitmap = None
+        self.sig_contexts = None
+        self.sig_image = None
+        if board.security is not None:
+            self.sig_bitmap = bytearray(SIG_BITMAP_BYTES)
+            # The image's encoder's context states and output (1 KB each) too: the sale stopped
+            # there, a 1 KB allocation with 16 KB free in runs of under 1 KB (bench/README.md).
+            self.sig_contexts = bytearray(SIG_CONTEXT_BYTES)
+            self.sig_image = bytearray(SIG_IMAGE_BYTES)
         # The batch journal's frame buffer too (1 KB), for the same reason (firmware/batch.py).
         self._journal_buf = bytearray(BUF_BYTES)
         self.board = board
@@ -226,6 +246,10 @@ class Terminal:
         module = sys.modules.get(name)
         if module is not None:
             return module
+        for flow, names in DROPPED_BEFORE:
+            if flow == name:
+                for dropped in names:
+                    _unload(dropped)
         if _MANAGED_HEAP:
             gc.collect()  # its objects go into a heap without the garbage of what came before
         try:
@@ -235,6 +259,13 @@ class Terminal:
             self.last_crash = crash_site(exc)
             _unload(name)  # nothing half-run stays behind
             raise FlowUnavailable()
+
+    def scratch(self):
+        """The host session's frame buffer (2,050 bytes) for a screen's own work while no exchange
+        is under way: the signature's points (firmware/ui/esign.py), kept only while the
+        cardholder signs, before the upload's exchange. The next exchange overwrites it (and wipes
+        its request). None on a terminal without a security module (it never goes online)."""
+        return self._frame
 
     def host_session(self):
         """The one host session, on the frame buffer allocated at boot."""

@@ -25,6 +25,7 @@ from hal.record import Damaged
 
 _PEN_UP = 0xFF  # in the points buffer: a stroke ends (x is always below the area's width, 240)
 _DRAW_EVERY = 8  # points between redraws while the pen moves (a pen-up always redraws)
+_POINTS_MIN = 256  # the points' first buffer on a terminal without the host's frame buffer
 _AREA_ROW = 4  # the text row the signing area starts at (the title, amount, code and prompt above)
 
 SIGNED_KINDS = ("sale", "void", "refund")
@@ -86,17 +87,20 @@ def _note(then, line):
 
 
 class _Points:
-    """The strokes as the pen gave them, 2 bytes a point (x, y) and _PEN_UP between strokes: kept
-    only for the rare signature whose image needs a thinner or smaller drawing to fit."""
+    """The strokes as the pen gave them, 2 bytes a point (x, y) and _PEN_UP between strokes, in
+    the first `n` bytes of data: kept only for the rare signature whose image needs a thinner or
+    smaller drawing to fit."""
 
-    def __init__(self, data):
+    def __init__(self, data, n):
         self.data = data
+        self.n = n
 
     def __iter__(self):
         data = self.data
+        n = self.n
         start = 0
         i = 0
-        while i < len(data):
+        while i < n:
             if data[i] == _PEN_UP:
                 if i > start:
                     yield _Stroke(data, start, i)
@@ -105,7 +109,7 @@ class _Points:
             else:
                 i += 2
         if i > start:
-            yield _Stroke(data, start, len(data))
+            yield _Stroke(data, start, n)
 
 
 class _Stroke:
@@ -138,7 +142,11 @@ class SignatureScreen(Screen):
         self.canvas = Canvas(bitmap=bitmap)  # type: Canvas | None
         if bitmap is not None:
             self.canvas.clear()
-        self.points = bytearray()
+        # The points go into the host session's frame buffer, idle while the cardholder signs
+        # (Terminal.scratch): a bytearray grown a point at a time strewed the heap with the copies
+        # it left behind, and the sale stopped there (bench/README.md).
+        self.points = term.scratch() or bytearray(_POINTS_MIN)
+        self.n = 0  # the bytes of points used
         self.strokes = 0
         self._down = False
         self._last = (0, 0)
@@ -165,7 +173,8 @@ class SignatureScreen(Screen):
         self.term.use("dev_signature_pad", self.term.signature_pad.stop)
 
     def _drop(self):
-        self.points = bytearray()
+        self.points = None
+        self.n = 0
         self.canvas = None
         self._done = True
 
@@ -184,8 +193,8 @@ class SignatureScreen(Screen):
                 self.canvas.dot(x, y)
                 self._down = True
             self._last = (x, y)
-            self.points.append(x)
-            self.points.append(y)
+            self._put(x)
+            self._put(y)
             self._moved += 1
             if self._moved >= _DRAW_EVERY:
                 self._moved = 0
@@ -193,7 +202,7 @@ class SignatureScreen(Screen):
         elif kind == SIG_PEN_UP:
             if self._down:
                 self.strokes += 1
-                self.points.append(_PEN_UP)
+                self._put(_PEN_UP)
             self._down = False
             self._hint = None
             self.term.redraw()
@@ -201,6 +210,19 @@ class SignatureScreen(Screen):
             self.clear()
         elif kind == SIG_CONFIRM:
             self.confirm()
+
+    def _put(self, byte):
+        points = self.points
+        n = self.n
+        if n == len(points):  # a long signature: a buffer of its own, twice the size
+            more = bytearray(2 * n)
+            i = 0
+            while i < n:
+                more[i] = points[i]
+                i += 1
+            self.points = points = more
+        points[n] = byte
+        self.n = n + 1
 
     def on_key(self, key):
         if self._done:
@@ -226,7 +248,7 @@ class SignatureScreen(Screen):
 
     def clear(self):
         self.canvas.clear()
-        self.points = bytearray()
+        self.n = 0
         self.strokes = 0
         self._down = False
         self._hint = None
@@ -258,14 +280,18 @@ class SignatureScreen(Screen):
         term.go(UploadScreen(term, first, self.then))
 
     def _image(self):
-        out = bytearray(MAX_IMAGE)
+        # The encoder's output and context states: the terminal's, allocated at boot (new ones on
+        # a terminal that has none).
+        term = self.term
+        out = term.sig_image if term.sig_image is not None else bytearray(MAX_IMAGE)
+        st = term.sig_contexts
         try:  # the drawn canvas as it is: the image of pen 2, full size (sigimage.FITS' first)
-            n = encode_into(out, self.canvas.bitmap, AREA_WIDTH, AREA_HEIGHT)
+            n = encode_into(out, self.canvas.bitmap, AREA_WIDTH, AREA_HEIGHT, st=st)
             return bytes(memoryview(out)[:n])
         except ImageTooBig:
             pass
-        self.canvas = None  # its 3,840 bytes back before signature_image draws its own
-        return signature_image(_Points(self.points), out)[0]
+        self.canvas = None  # signature_image draws again, in the same bitmap
+        return signature_image(_Points(self.points, self.n), out, st=st, bitmap=term.sig_bitmap)[0]
 
     def _unsigned(self, reason):
         self._drop()

@@ -291,6 +291,45 @@ def test_many_sales_roll_segments_and_stay_found():
         assert again.totals()["sale"] == (200, 200 * 201 // 2)
 
 
+def test_the_index_grows_a_chunk_at_a_time_and_never_copies_what_it_holds():
+    # A full batch's index is built up in chunks of 64 entries: no table is copied into a larger
+    # one (old and new arrays alive at once, in runs of kilobytes: where settlement ran out of
+    # heap, bench/README.md), and every entry stays found.
+    j = bj.Batch(RamStorage())
+    for trace in range(1, 65):
+        one_sale(j, trace, trace)
+    columns = (j._trace, j._at, j._change, j._rrn, j._state, j._next_t, j._next_r)
+    first = [c.chunks[0] for c in columns]
+    for trace in range(65, 301):
+        one_sale(j, trace, trace)
+    for column, chunk in zip(columns, first):
+        assert column.chunks[0] is chunk  # the same object: grown beside, not copied
+        assert len(column.chunks) == 5 and all(len(c) == 64 for c in column.chunks)
+    assert j._nb == 256  # the buckets doubled: at most two slots (320) a bucket
+    for trace in (1, 64, 65, 128, 129, 300):
+        assert j.by_trace(trace)["amount"] == trace and j.by_rrn(rrn(trace))["trace"] == trace
+    assert j.by_trace(301) is None
+
+
+def test_rrns_whose_hashes_collide_are_each_found():
+    # The index keeps 16 bits of an RRN; by_rrn reads the record to be sure.
+    seen = {}
+    n = 0
+    while True:
+        n += 1
+        h = bj._rrn_hash(rrn(n))
+        if h in seen:
+            break
+        seen[h] = n
+    a, b = seen[h], n
+    j = bj.Batch(RamStorage())
+    one_sale(j, a, 100)
+    one_sale(j, b, 200)
+    for again in (j, bj.Batch(j.storage)):
+        assert again.by_rrn(rrn(a))["amount"] == 100 and again.by_rrn(rrn(b))["amount"] == 200
+        assert again.by_rrn(rrn(n + 1)) is None
+
+
 def test_totals_split_by_kind_state_and_card_organisation():
     j = bj.Batch(RamStorage())
     one_sale(j, 1, 1000)

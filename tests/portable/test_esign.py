@@ -4,9 +4,11 @@
 # the record, the upload (done, refused, its answer lost and sent again after the next sale) and a
 # power cut at every storage operation from the signature to the next sale. Both runtimes.
 
+import sys
+
 from firmware import esign, jbigdec, registry
 from firmware.sigfile import image_name, pack_image, read_image, unpack_image
-from firmware.sigimage import AREA_HEIGHT, AREA_WIDTH, Canvas
+from firmware.sigimage import AREA_HEIGHT, AREA_WIDTH, FITS, Canvas, signature_image
 from hal.console import NoSignaturePad
 from hal.record import Damaged
 from tests.portable.campaign import CUT_SAMPLE
@@ -369,6 +371,66 @@ def test_the_result_after_a_signing_timeout_gets_its_whole_idle_timeout():
 
 
 def test_the_terminals_signature_bitmap_is_the_canvas_size():
-    from firmware import terminal
+    from firmware import jbig, terminal
 
     assert terminal.SIG_BITMAP_BYTES == ((AREA_WIDTH + 7) >> 3) * AREA_HEIGHT
+    assert terminal.SIG_CONTEXT_BYTES == jbig.CONTEXTS
+    assert terminal.SIG_IMAGE_BYTES == jbig.MAX_IMAGE
+
+
+def test_the_image_is_made_in_the_buffers_the_terminal_allocated_at_boot():
+    # Bitmap, context table and output: allocated at boot (a sale's garbage leaves no 1 KB run by
+    # the time it is signed: bench/README.md), never new ones at the signature.
+    rig = _signed_rig()
+    term = rig.term
+    buffers = (term.sig_bitmap, term.sig_contexts, term.sig_image)
+    rig.sale(1234)  # signed
+    trace = term.journal.last["trace"]
+    image = read_image(rig.storage, 1, trace)[0]
+    assert (term.sig_bitmap, term.sig_contexts, term.sig_image) == buffers
+    assert bytes(term.sig_image[: len(image)]) == image
+    assert any(term.sig_contexts)  # the encoder's states of this image
+    assert bytes(term.sig_bitmap) == _bitmap(SIGNATURE)
+
+
+def test_the_signature_drops_the_amount_screens_and_the_next_sale_loads_them_again():
+    rig = _signed_rig()
+    rig.sale(1234, sign=False)
+    assert rig.signing() and "firmware.ui.amount" not in sys.modules
+    assert rig.sign() and "Approved" in rig.screen()
+    rig.press("ENTER")
+    rig.press("ENTER", "1")  # the next sale's amount: its screens loaded again
+    assert "firmware.ui.amount" in sys.modules and "Enter amount" in rig.screen()
+    rig.press("CANCEL", "CANCEL")
+    assert "Approved" in rig.sale(500)
+
+
+def test_the_points_are_kept_in_the_idle_frame_buffer_and_a_long_signature_still_fits():
+    # While the cardholder signs, no exchange is under way: the points go into the host
+    # session's frame buffer (Terminal.scratch), not a bytearray grown a point at a time. A long
+    # signature overflows that buffer into one of its own; one too dense for field 62 at full size
+    # is drawn again from its points, thinner or smaller, never cut.
+    rig = _signed_rig()
+    term = rig.term
+    rig.sale(1234, sign=False)
+    assert term.screen.points is term.scratch() and len(term.scratch()) == 2050
+    state = [7]
+
+    def nxt():
+        state[0] = (state[0] * 1103515245 + 12345) & 0x7FFFFFFF
+        return state[0] >> 15
+
+    zigzag = [(nxt() % AREA_WIDTH, nxt() % AREA_HEIGHT) for _ in range(80)]  # dense: 1 KB at pen 2
+    still = [(5, 5)] * 500  # the pen held in one place, twice: 2,000 bytes of points, no more ink
+    pad = rig.board.signature_pad
+    for stroke in (zigzag, still, still):
+        pad.draw([stroke])
+        term.settle()
+    assert term.screen.n == 2 * (80 + 1000) + 3 and term.screen.points is not term.scratch()
+    pad.confirm()
+    term.settle()
+    trace = term.journal.last["trace"]
+    image, fit = signature_image([zigzag, still, still])
+    assert fit != FITS[0]
+    assert read_image(rig.storage, 1, trace)[0] == image
+    assert _view(rig, trace)["esign"] == "uploaded"

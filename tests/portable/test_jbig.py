@@ -1,7 +1,7 @@
 # The JBIG1 codec (firmware/jbig.py, firmware/jbigdec.py) and the signature's drawing
 # (firmware/sigimage.py) on both runtimes: known answers from JBIG-KIT's pbmtojbg (byte for byte),
 # round trips of hand-made and random bitmaps, the size limit, and every class of bad input.
-from firmware.jbig import LRLTWO, MAX_IMAGE, OPTIONS, TPBON, ImageTooBig, encode, encode_into
+from firmware.jbig import CONTEXTS, LRLTWO, MAX_IMAGE, OPTIONS, TPBON, ImageTooBig, encode, encode_into
 from firmware.jbigdec import decode, header
 from firmware.sigimage import AREA_HEIGHT, AREA_WIDTH, FITS, PEN, Canvas, signature_image
 from tests.portable.heap import heap_probe
@@ -139,6 +139,22 @@ def test_an_image_that_does_not_fit_raises_and_is_never_cut():
             continue
         raise AssertionError("a {}-byte buffer held a 38-byte image".format(size))
     assert encode_into(bytearray(38), PICTURE, 21, 9) == 38
+
+
+def test_a_context_table_given_is_cleared_then_used_the_image_unchanged():
+    # The terminal hands the encoder its context table, allocated at boot, for every image: what
+    # the last image left in it must not change the next one.
+    bm = _random_bitmap(AREA_WIDTH, AREA_HEIGHT, 900, 3)
+    fresh = encode(bm, AREA_WIDTH, AREA_HEIGHT)
+    st = bytearray(b"\xff" * CONTEXTS)  # no state is 0x7F (the table has 113)
+    for _ in range(2):
+        out = bytearray(MAX_IMAGE)
+        n = encode_into(out, bm, AREA_WIDTH, AREA_HEIGHT, st=st)
+        assert bytes(out[:n]) == fresh
+        assert all(b != 0xFF for b in st) and any(st)  # cleared, then the contexts' states written
+    out = bytearray(MAX_IMAGE)
+    short = bytearray(CONTEXTS // 2)
+    assert "context table" in _value_error(encode_into, out, bm, AREA_WIDTH, AREA_HEIGHT, 0, 0, short)
 
 
 def test_bad_bitmaps_and_options_are_refused():

@@ -4,6 +4,8 @@
 # open, the report (Reprint 3 again); resumable after a power cut at every step. Runs on CPython and
 # MicroPython (kept lean: the MicroPython tier's time).
 
+import sys
+
 from firmware import batch as B
 from firmware import settle as S
 from firmware.host.codec import parse_f60
@@ -60,6 +62,25 @@ def test_a_sale_and_its_void_settle_balanced_debit_1_credit_1_and_the_next_batch
     assert parse_f60(rig.host.received[-1][60])[1] == 2
     rig.press("ENTER")
     assert "Settled: use refund" in rig.void(trace)
+
+
+def test_settlement_drops_the_sales_screens_and_the_next_sale_loads_them_again():
+    # Settlement runs on the heap a sale filled: the sale's screens (kept from one sale to the
+    # next) are dropped when its flow loads (firmware.terminal.DROPPED_BEFORE).
+    rig, _ = _sold(1000)
+    sys.modules.pop("firmware.ui.settle", None)  # another test may have left it loaded
+    assert "firmware.ui.sale" in sys.modules and "firmware.card" in sys.modules
+    rig.press("ENTER", "4")
+    assert "firmware.ui.settle" in sys.modules
+    assert [n for n in ("firmware.ui.sale", "firmware.ui.amount", "firmware.card") if n in sys.modules] == []
+    rig.press(*SUPERVISOR_PASSWORD)
+    rig.press("ENTER")
+    rig.press("ENTER")  # on the totals
+    rig.term.settle()
+    assert rig.term.journal.batch.count == 0 and rig.term.journal.batch.closed(1)
+    _idle(rig)
+    assert "Approved" in rig.sale(500)  # the sale's screens loaded again
+    assert "firmware.ui.sale" in sys.modules
 
 
 def test_the_totals_screen_and_the_report_reprinted_from_reprint_3():
