@@ -137,7 +137,9 @@ def test_nobody_signing_times_out_and_the_slip_says_so():
     rig.wait(1)
     assert "Approved" in rig.screen() and not rig.board.signature_pad.active()
     assert _view(rig, trace)["esign"] == "timeout"
-    assert read_image(rig.storage, 1, trace) is None and rig.host.uploads == []
+    assert read_image(rig.storage, 1, trace) is None
+    (up,) = rig.host.uploads  # its receipt alone (firmware/receipt.py): no image
+    assert 62 not in up.fields and int(up[11]) == trace
     assert _detail_shows(rig, trace, "Unsigned: timed out", "5")
 
 
@@ -161,14 +163,16 @@ def test_small_contactless_sales_take_no_signature_at_or_under_the_limit():
     rig.sale(500, chip(), sign=False)
     assert rig.signing()  # not contactless
     assert rig.sign()
-    assert rig.host.uploads and len(rig.host.uploads) == 2
+    images = [m for m in rig.host.uploads if 62 in m.fields]
+    assert len(images) == 2 and len(rig.host.uploads) == 3  # and the unsigned one's receipt
 
 
 def test_a_pad_without_a_pen_takes_no_signature_and_the_slip_says_so():
     rig = _signed_rig(signature_pad=NoSignaturePad())
     assert "Approved" in rig.sale(5000, sign=False)
     trace = rig.term.journal.last["trace"]
-    assert _view(rig, trace)["esign"] == "no_pen" and rig.host.uploads == []
+    assert _view(rig, trace)["esign"] == "no_pen"
+    assert [62 in m.fields for m in rig.host.uploads] == [False]  # its receipt, no image
     assert _detail_shows(rig, trace, "No pad: paper", "6")
 
 
