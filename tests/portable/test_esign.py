@@ -6,11 +6,14 @@
 import sys
 
 from firmware import esign, jbigdec, registry
+from firmware import receipt as rct
+from firmware.host.codec import tlv_parse
 from firmware.sigfile import image_name, pack_image, read_image, unpack_image
 from firmware.sigimage import AREA_HEIGHT, AREA_WIDTH, Canvas
 from hal.console import NoSignaturePad
 from hal.record import Damaged
 from tests.portable.online_kit import PAN, SIGNATURE, Rig, chip, tap
+from tests.portable.test_receipt import same_receipt_as_made_again
 from virtual.storage import TEAR_MODES, PowerCut
 
 SAMPLE = 2 if sys.implementation.name == "micropython" else 1  # as test_online.py
@@ -319,6 +322,13 @@ def test_a_power_cut_at_every_storage_operation_of_the_signature_never_loses_or_
                 assert up[37] == _view(rig, t)["rrn"], where
                 assert up[62] == read_image(rig.storage, 1, t)[0], where
             assert _uploads_of(rig, trace) or view["esign"] == "none", where
+            if rct.read(rig.storage, 1, trace) is None:  # a cut before it was stored: the sweep's
+                esign.make_missing(rig.term)
+            same_receipt_as_made_again(rig, trace)  # made once, or again with the same content
+            same_receipt_as_made_again(rig, second)
+            for up in rig.host.uploads:  # each upload's F55: the receipt kept, its signature
+                t = int(up[11])
+                assert tlv_parse(up[55]) == rct.f55(*rct.read(rig.storage, 1, t)[:2]), where
             assert _view(rig, second)["esign"] == "uploaded", where
             assert registry.unknown_files(rig.storage) == [], where
             runs += 1

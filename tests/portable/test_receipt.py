@@ -14,10 +14,11 @@ from firmware.params import Params
 from firmware.sigfile import read_image
 from hal.record import Damaged
 from tests.portable.fakes import FakeSigner
-from tests.portable.online_kit import PAN, Rig, chip, tap
+from tests.portable.online_kit import PAN, Rig, tap
 from virtual.storage import TEAR_MODES, PowerCut
 
-SAMPLE = 3 if sys.implementation.name == "micropython" else 1  # as test_online.py: a sample there
+# MicroPython: every 5th (byte, bit, or cut and tear): each cut at one tear mode, in turn
+SAMPLE = 5 if sys.implementation.name == "micropython" else 1
 
 VIEW = {
     "batch": 1,
@@ -292,22 +293,22 @@ def test_no_stored_file_holds_the_full_card_number_and_every_receipt_file_is_reg
 
 
 # ---- power cuts ----------------------------------------------------------------------------------
-def _cut_run(n, tear, fen, event, pin):
-    """A sale approved and waiting for its signature (or none: contactless under the limit); the
-    power cut at the n-th storage operation from the signature on (its image, the receipt, the
-    upload, the result dismissed); reboot and one more sale. (fired, rig, trace, receipt before)."""
+def _cut_run(n, tear, signs):
+    """A sale approved and on its signing screen; the power cut at the n-th storage operation from
+    there on (the image when it is signed, or why not when CANCEL leaves it unsigned; the receipt,
+    signed and stored; the upload; the result dismissed); reboot and one more sale.
+    (fired, rig, trace)."""
     rig = _signed_rig()
+    rig.sale(999, sign=False)
+    trace = rig.term.journal.last["trace"]
+    assert rig.signing()
     rig.storage.cut_at(n, tear)
     fired = False
-    trace = None
     try:
-        rig.start_sale(fen, event or chip())
-        if pin is not None and "Enter PIN" in rig.screen():
-            rig.press(*list(pin))
-            rig.press("ENTER")
-        rig.term.settle()
-        trace = rig.term.journal.last["trace"]
-        rig.sign()
+        if signs:
+            rig.sign()
+        else:
+            rig.press("CANCEL")
         rig.press("ENTER")
     except PowerCut:
         fired = True
@@ -321,7 +322,7 @@ def _cut_run(n, tear, fen, event, pin):
     return True, rig, trace
 
 
-def _same_receipt_as_made_again(rig, trace):
+def same_receipt_as_made_again(rig, trace):
     """The stored receipt is the one the terminal would make now (the same bytes), and verifies."""
     receipt, signature, _ = _receipt_of(rig, trace)
     view = rig.term.journal.batch.by_trace(trace)
@@ -330,30 +331,27 @@ def _same_receipt_as_made_again(rig, trace):
     assert _checks(receipt, signature)
 
 
-def test_a_power_cut_at_every_storage_operation_of_a_sale_and_its_receipt_leaves_one_receipt():
+def test_a_power_cut_at_every_storage_operation_of_an_unsigned_sales_receipt_leaves_one_receipt():
+    """The signed path's cuts are test_esign.py's campaign, which checks its receipt the same way."""
     runs = 0
-    for case in ((999, None, "1234"), (700, tap(), None)):
+    for signs in (False,):
         for tear in TEAR_MODES:
             n = 1
             while True:
                 if (n + TEAR_MODES.index(tear)) % SAMPLE != 0:
                     n += 1
                     continue
-                fired, rig, trace = _cut_run(n, tear, *case)
+                fired, rig, trace = _cut_run(n, tear, signs)
                 if not fired:
                     break
-                where = "cut {} {} {}".format(n, tear, case[0])
-                view = rig.term.journal.batch.by_trace(trace) if trace else None
-                if view is not None and view["state"] in ("approved", "voided"):
-                    if _receipt_of(rig, trace) is None:  # a cut before the receipt: the sweep makes it
-                        esign.make_missing(rig.term)
-                    _same_receipt_as_made_again(rig, trace)
-                    for up in _uploads_of(rig, trace):
-                        assert tlv_parse(up[55]) == rct.f55(*_receipt_of(rig, trace)[:2]), where
-                second = rig.term.journal.last["trace"]
-                _same_receipt_as_made_again(rig, second)
-                assert rig.storage.list().count(rct.TMP_NAME) <= 1
+                where = "cut {} {} {}".format(n, tear, signs)
+                if _receipt_of(rig, trace) is None:  # a cut before it was stored: the sweep makes it
+                    esign.make_missing(rig.term)
+                same_receipt_as_made_again(rig, trace)
+                for up in _uploads_of(rig, trace):  # every upload carried the receipt kept
+                    assert tlv_parse(up[55]) == rct.f55(*_receipt_of(rig, trace)[:2]), where
+                same_receipt_as_made_again(rig, rig.term.journal.last["trace"])
                 assert registry.unknown_files(rig.storage) == [], where
                 runs += 1
                 n += 1
-    assert runs >= 10 // SAMPLE, runs
+    assert runs >= 5 * 4 // SAMPLE, runs
