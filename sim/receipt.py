@@ -150,8 +150,8 @@ def fields(r):
         ("RRN 参考号", text(rct.T_RRN) or "-"),
         ("Auth 授权码", text(rct.T_AUTH) or "-"),
         (
-            "Time 日期时间",
-            when.strftime("%Y-%m-%d %H:%M:%S") + " UTC{:+03d}:{:02d}".format(tz // 60, abs(tz) % 60),
+            "Time 时间",
+            when.strftime("%Y-%m-%d %H:%M:%S") + _zone(tz),
         ),
         ("Amount 金额", "RMB {}.{:02d}".format(amount // 100, amount % 100)),
     ]
@@ -166,6 +166,12 @@ def fields(r):
     out.append(("", _SIGNATURES.get(code(rct.SIGNATURES, 2), "?")))
     out.append(("Firmware 版本", text(rct.T_VERSION)))
     return out
+
+
+def _zone(tz):
+    sign = "+" if tz >= 0 else "-"
+    h, m = divmod(abs(tz), 60)
+    return " UTC{}{}".format(sign, h) + (":{:02d}".format(m) if m else "")
 
 
 def show(r):
@@ -243,7 +249,7 @@ def png(r):
     from hal.drivers.fontfile import FontFile  # noqa: PLC0415
 
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    cols = 40
+    cols = 44
     lines = []
     for label, value in fields(r):
         lines.append(("", value) if not label else (label, value))
