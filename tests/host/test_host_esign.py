@@ -334,7 +334,8 @@ def _signed_slip(answer, image, private, signed=True):
     view = dict(_VIEW, trace=msg.trace_of(answer), amount=msg.amount_of(answer), rrn=answer[37])
     view["f15"] = answer.get(15, "")
     p = Params()
-    p.terminal_id, p.merchant_id = ACC.terminal_id, ACC.merchant_id
+    setattr(p, "terminal_id", ACC.terminal_id)
+    setattr(p, "merchant_id", ACC.merchant_id)
     digest = hashlib.sha256(image).digest() if signed else None
     receipt = bytes(rct.encode(p, view, "signed" if signed else "no_pen", digest))
     r, s = decode_dss_signature(private.sign(receipt, ec.ECDSA(hashes.SHA256())))

@@ -69,7 +69,7 @@ def test_the_example_verifies_and_the_host_rebuilds_it_from_the_0820():
     assert receipts.verify(key, made["receipt"], made["signature"])
     p = Params()
     req = msg.esign_upload(
-        msg.Acceptor(p.terminal_id, p.merchant_id),
+        msg.Acceptor(getattr(p, "terminal_id"), getattr(p, "merchant_id")),
         1,
         7,
         12345,

@@ -15,7 +15,7 @@ from firmware.sigfile import read_image
 from hal.record import Damaged
 from tests.portable.fakes import FakeSigner
 from tests.portable.online_kit import PAN, Rig, tap
-from virtual.storage import TEAR_MODES, PowerCut
+from virtual.storage import TEAR_MODES, PowerCut, RamStorage
 
 # MicroPython: every 5th (byte, bit, or cut and tear): each cut at one tear mode, in turn
 SAMPLE = 5 if sys.implementation.name == "micropython" else 1
@@ -114,8 +114,9 @@ def test_a_void_and_a_refund_carry_their_original_and_an_unsigned_one_no_image_h
 
 def test_what_the_encoding_has_no_room_or_code_for_is_refused():
     p = Params()
-    p.merchant_name = "钱" * 27  # 81 bytes of UTF-8
+    setattr(p, "merchant_name", "钱" * 27)  # 81 bytes of UTF-8: the parameter refuses it too
     raises(rct.ReceiptError, rct.encode, p, VIEW, "signed", b"\x00" * 32)
+    raises(ValueError, p.save, RamStorage())
     raises(rct.ReceiptError, rct.encode, Params(), dict(VIEW, mode="telepathy"), "none", None)
     raises(rct.ReceiptError, rct.encode, Params(), VIEW, "signed", None)  # signed: its image's hash
     raises(rct.ReceiptError, rct.encode, Params(), dict(VIEW, kind="void"), "none", None)  # no original
@@ -134,8 +135,7 @@ def test_f55_holds_the_signature_and_the_elements_the_0820_does_not_carry_within
     worst["org"] = "ABCDEFGH"
     worst["orig"] = {"batch": 999999, "trace": 999999, "rrn": "ABCDEFGHIJKL", "date": "1231"}
     p = Params()
-    p.merchant_name = "钱" * 26  # 78 bytes, the most whole characters under 80
-    p.merchant_name += "ab"
+    setattr(p, "merchant_name", "钱" * 26 + "ab")  # 80 bytes, the most the parameter takes
     receipt = bytes(rct.encode(p, worst, "signed", b"\x01" * 32))
     items = rct.f55(receipt, b"\x02" * 64)
     from firmware.host.codec import tlv_build
