@@ -1,6 +1,6 @@
 # QianPOS front door: every command a developer or CI runs is a target here.
-#   make test       all tests: portable tier on CPython, host tier (incl. the portable tier on
-#                   MicroPython via node, and the mpy-cross gate), then make typecheck
+#   make test       all tests, on every core: portable tier on CPython, host tier (incl. the
+#                   portable tier on MicroPython via node, and the mpy-cross gate), then make typecheck
 #   make campaign   every cell of the host fault matrix (each fault x kind x count: docs/PROTOCOL.md);
 #                   make test runs a sample of it
 #   make lint       ruff check + format check          make format     apply ruff fixes + format
@@ -55,8 +55,9 @@ $(NODE_STAMP): package.json package-lock.json
 venv: $(VENV_STAMP)
 node: $(NODE_STAMP)
 
+# On every core (pytest-xdist): the MicroPython tier's shards run beside the CPython tests.
 test: $(VENV_STAMP) $(NODE_STAMP)
-	$(PY) -m pytest
+	$(PY) -m pytest -n auto
 	@$(MAKE) --no-print-directory typecheck
 
 campaign: $(VENV_STAMP)

@@ -14,7 +14,8 @@ from rich.text import Text
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Grid, Horizontal, Vertical
-from textual.widgets import Button, RichLog, Static
+from textual.screen import ModalScreen
+from textual.widgets import Button, Input, RichLog, Static
 
 from firmware.card import mask_pan
 from firmware.esign import PENDING
@@ -64,6 +65,7 @@ _CODES = {
     "A0": "MAC error",
 }
 # The fault keys of the app: the docs/HOST.md names, each on a letter.
+SCAN_MAX = 512  # the longest text the scanner's window takes (a receipt QR is shorter)
 FAULT_KEYS = {
     "no-answer": "n",
     "late": "l",
@@ -294,6 +296,16 @@ class Sim:
         self.step("{} {}".format(mode, name))
         if not self.message:
             self.message = "{} {}".format(mode, name)
+
+    def scan(self, text):
+        """The QR / barcode scanner reads text (pasted or typed by the user): one line of printable
+        characters, else a message and nothing scanned."""
+        text = text.strip()
+        if not text or not text.isprintable():
+            self.message = "scan: one line of printable text, please"
+            return
+        self.step("scan " + text)
+        self.message = self.message or "scanned {} characters".format(len(text))
 
     def fast_forward(self, seconds=FAST_FORWARD_S):
         self.step("wait {}".format(seconds))
@@ -566,6 +578,25 @@ class TerminalScreen(Static):
             app.pen_up()
 
 
+class ScanScreen(ModalScreen):
+    """The scanner's window: paste or type the text of a QR code or barcode, Enter scans it, Esc
+    closes the window with nothing scanned."""
+
+    BINDINGS = [Binding("escape", "dismiss", show=False)]
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="scan"):
+            yield Static("Scan a QR code: paste or type its text, Enter = scan, Esc = close")
+            yield Input(id="scan-text", max_length=SCAN_MAX)
+
+    def on_mount(self):
+        self.query_one("#scan").border_title = "Scanner"
+        self.query_one("#scan-text", Input).focus()
+
+    def on_input_submitted(self, event: Input.Submitted):
+        self.dismiss(event.value)
+
+
 class SimApp(App):
     """The app. Every key of the keyboard goes to the terminal or to an action: no widget takes
     focus, so ENTER is always the terminal's."""
@@ -585,6 +616,7 @@ class SimApp(App):
         Binding("C", "next_card(-1)", show=False),
         *[Binding(k, "card('{}')".format(m), show=False) for m, k in _MODES],
         Binding("f", "fast_forward", show=False),
+        Binding("v", "scan", show=False),
         Binding("w", "sign('')", show=False),
         Binding("e", "sign('none')", show=False),
         *[Binding(k, "fault('{}')".format(kind), show=False) for kind, k in FAULT_KEYS.items()],
@@ -621,7 +653,9 @@ class SimApp(App):
                     with Horizontal(id="modes"):
                         for mode, key in _MODES:
                             yield Button(Text("[{}] {}".format(key, mode)), id="mode-" + mode, compact=True)
-                        yield Button(Text("[w] sign"), id="sign", compact=True)
+                        yield Button(Text("[v] scan"), id="scan-open", compact=True)
+                    with Horizontal(id="signing"):
+                        yield Button(Text("[w] sign for me"), id="sign", compact=True)
                         yield Button(Text("[e] OK unsigned"), id="sign-none", compact=True)
                     yield Static(id="card-info")
             with Vertical(id="right"):
@@ -652,10 +686,9 @@ class SimApp(App):
         self.query_one("#faults").border_title = "Host faults: the next financial answer"
         self.query_one("#power").border_title = "Network, time, power"
         self.query_one("#hints", Static).update(
-            "Keys: 0-9 Enter · Esc=CANCEL · Backspace=CLEAR · F1=FUNC · ↑↓ · c=next card"
-            " · s/i/t=swipe/insert/tap · f=+{} s · q=quit\n"
-            "Signing: drag the mouse on the terminal's screen, then Enter=OK · w=sign for me"
-            " · e=OK unsigned".format(FAST_FORWARD_S)
+            "Keys: 0-9 Enter · Esc=CANCEL · Backspace=CLEAR · F1=FUNC · ↑↓ · f=+{} s · q=quit\n"
+            "Cards: c=next · s/i/t=swipe/insert/tap · v=scan · Signing: drag the mouse, Enter=OK"
+            " · w=sign for me · e=OK unsigned".format(FAST_FORWARD_S)
         )
         self.refresh_all()
         if self.sim.realtime:
@@ -728,6 +761,18 @@ class SimApp(App):
         self.sim.card(self.card_name, mode)
         self.refresh_all()
 
+    def check_action(self, action, parameters):
+        # While the scanner's window is open its text box takes every key (Enter and q too)
+        return not isinstance(self.screen, ScanScreen)
+
+    def action_scan(self):
+        self.push_screen(ScanScreen(), self._scanned)
+
+    def _scanned(self, text):
+        if text is not None:
+            self.sim.scan(text)
+        self.refresh_all()
+
     def action_fast_forward(self):
         self.sim.fast_forward()
         self.refresh_all()
@@ -789,6 +834,7 @@ class SimApp(App):
                 "plug": self.action_plug,
                 "reset": self.action_reset,
                 "quit": self.exit,
+                "scan-open": self.action_scan,
             }.get(bid)
             if action is not None:
                 action()

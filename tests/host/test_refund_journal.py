@@ -3,35 +3,15 @@
 # submitted and approved by two users, a terminal refund then refused 35 by the host) leaves the
 # journal and the host's ledger in agreement (`python -m sim.journal diff`); refund_resend.txt
 # leaves a refund not confirmed, which the diff names. The diff's refund rules on their own.
-import json
-import subprocess
-import sys
-from pathlib import Path
-
-from sim.__main__ import main
 from sim.host.ledger import Ledger
 from sim.journal import differences
-
-ROOT = Path(__file__).resolve().parents[2]
-SCENARIOS = ROOT / "tests" / "scenarios"
-
-
-def _tool(*args):
-    command = [sys.executable, "-m", "sim.journal", *args]
-    return subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=60)
-
-
-def _run(tmp_path, name):
-    state = tmp_path / "pos"
-    assert main(["run", "--quiet", "--lang", "en", "--state", str(state), str(SCENARIOS / name)]) == 0
-    return state, tmp_path / "pos-host" / "ledger.db"
+from tests.host.scenario_kit import journal_diff, journal_rows
+from tests.host.scenario_kit import run_scenario as _run
 
 
 def test_void_refund_back_office_and_a_35_and_the_journal_matches_the_ledger(tmp_path):
     state, db = _run(tmp_path, "void_refund.txt")
-    shown = _tool("--state", str(state), "--json")
-    assert shown.returncode == 0, shown.stderr
-    rows = [json.loads(line) for line in shown.stdout.splitlines()]
+    rows = journal_rows(state)
     assert [(r["trace"], r["kind"], r["amount"], r["state"]) for r in rows] == [
         (2, "sale", 1000, "voided"),
         (3, "void", 1000, "approved"),
@@ -39,7 +19,7 @@ def test_void_refund_back_office_and_a_35_and_the_journal_matches_the_ledger(tmp
         (5, "refund", 500, "approved"),  # the second (1600, over the 1500 left) never went
         (6, "refund", 800, "declined"),  # 35: the back office had taken 1000 of the 1500
     ]
-    diff = _tool("diff", "--state", str(state), "--db", str(db))
+    diff = journal_diff(state, db)
     assert diff.returncode == 0, diff.stdout + diff.stderr
     ledger = Ledger(str(db))
     try:
@@ -55,13 +35,12 @@ def test_void_refund_back_office_and_a_35_and_the_journal_matches_the_ledger(tmp
 
 def test_a_refund_not_confirmed_is_a_difference_until_its_resend(tmp_path):
     state, db = _run(tmp_path, "refund_resend.txt")
-    diff = _tool("diff", "--state", str(state), "--db", str(db))
+    diff = journal_diff(state, db)
     assert diff.returncode == 1
     assert diff.stdout.splitlines() == [
         "batch 000001 trace 000004: refund not confirmed (its resend has not been answered)"
     ]
-    shown = _tool("--state", str(state), "--json")
-    rows = [json.loads(line) for line in shown.stdout.splitlines()]
+    rows = journal_rows(state)
     assert [(r["trace"], r["kind"], r["state"]) for r in rows] == [
         (2, "sale", "approved"),
         (3, "refund", "approved"),  # its answer lost once: the resend from RAM confirmed it

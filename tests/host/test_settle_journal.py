@@ -4,31 +4,15 @@
 # both sides, the next batch number the same on both, each upload item booked once; and
 # `python -m sim.host ledger --batch N` shows the settlement and the upload as the host saw them.
 import json
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
 from firmware import settle as S
-from sim.__main__ import main
 from sim.host.__main__ import batch_report
 from sim.host.ledger import Ledger
 from sim.journal import ReadOnly
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def _run(tmp_path, name):
-    state = tmp_path / "pos"
-    script = ROOT / "tests" / "scenarios" / name
-    assert main(["run", "--quiet", "--lang", "en", "--state", str(state), str(script)]) == 0
-    return state, tmp_path / "pos-host" / "ledger.db"
-
-
-def _tool(module, *args):
-    command = [sys.executable, "-m", module, *args]
-    return subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=60)
+from tests.host.scenario_kit import run_scenario as _run
+from tests.host.scenario_kit import tool as _tool
 
 
 @pytest.mark.parametrize("name", ["settle_balanced.txt", "settle_unbalanced.txt"])

@@ -275,6 +275,27 @@ def test_refund_resent_after_a_lost_answer_then_not_confirmed():
     asyncio.run(go())
 
 
+def test_a_pasted_qr_text_is_scanned_and_the_window_takes_every_key():
+    async def run():
+        with _sim() as sim:
+            app = simapp.SimApp(sim)
+            async with app.run_test(size=(120, 40)) as pilot:
+                await pilot.press(*simapp.SALE_KEYS)
+                await pilot.press("v")
+                assert isinstance(app.screen, simapp.ScanScreen)
+                await pilot.press("escape")  # closed with nothing scanned: the sale still waits
+                assert not isinstance(app.screen, simapp.ScanScreen) and "12.34" in _screen(sim)
+                await pilot.press("v", *"qr 1", "enter")  # q, digits and Enter go to the text box
+                await pilot.pause()
+                assert app.is_running and not isinstance(app.screen, simapp.ScanScreen)
+                assert "Code scanned" in _screen(sim) and sim.message == "scanned 4 characters"
+                await pilot.press("enter", "v", "enter")  # an empty scan scans nothing
+                await pilot.pause()
+                assert sim.message == "scan: one line of printable text, please"
+
+    asyncio.run(run())
+
+
 def test_quit_mid_sale_then_the_next_start_recovers(tmp_path):
     state = str(tmp_path / "terminal")
 

@@ -1,6 +1,9 @@
 # Runs the portable tier on the real MicroPython runtime (through node) and the mpy-cross gate.
 # Must never pass by running nothing: the count of tests run on MicroPython must equal what pytest
-# collects from tests/portable on CPython, which must equal the test functions in the source.
+# collects from tests/portable on CPython, which must equal the test functions in the source. The
+# tier runs as SHARDS tests (tests/upy/run_tests.py --shard K/N), so pytest's workers run them side
+# by side; each shard must run every test function of its modules, and the shards cover every module
+# exactly once.
 import ast
 import errno
 import functools
@@ -14,6 +17,7 @@ import pytest
 
 from hal.contracts import ENOENT, ENOSPC
 from hal.port import _EMSCRIPTEN_ERRNO
+from tests.upy import run_tests
 from tools import mpy_gate
 
 REPO = mpy_gate.REPO
@@ -23,16 +27,26 @@ UNDER_CI = os.environ.get("CI", "").lower() not in ("", "0", "false", "no")
 SUMMARY = re.compile(r"^(\d+) passed, (\d+) failed$", re.MULTILINE)
 
 
-def static_test_count():
-    """Top-level `def test_*` functions in tests/portable/test_*.py, found without importing."""
+SHARDS = 4
+
+
+def portable_modules():
+    return sorted(
+        name[:-3] for name in os.listdir(PORTABLE) if name.startswith("test_") and name.endswith(".py")
+    )
+
+
+def static_test_count(modules=None):
+    """Top-level `def test_*` functions in tests/portable/test_*.py (or only in modules), found
+    without importing."""
     count = 0
-    for name in sorted(os.listdir(PORTABLE)):
-        if name.startswith("test_") and name.endswith(".py"):
-            with open(os.path.join(PORTABLE, name), encoding="utf-8") as f:
-                tree = ast.parse(f.read(), name)
-            count += sum(
-                1 for node in tree.body if isinstance(node, ast.FunctionDef) and node.name.startswith("test_")
-            )
+    for module in portable_modules() if modules is None else modules:
+        name = module + ".py"
+        with open(os.path.join(PORTABLE, name), encoding="utf-8") as f:
+            tree = ast.parse(f.read(), name)
+        count += sum(
+            1 for node in tree.body if isinstance(node, ast.FunctionDef) and node.name.startswith("test_")
+        )
     return count
 
 
@@ -68,10 +82,20 @@ def node_or_skip():
     return node
 
 
-def test_portable_tier_passes_on_micropython():
+def test_the_shards_cover_every_portable_module_once():
+    names = portable_modules()
+    shards = [run_tests.shard_modules(names, k, SHARDS) for k in range(SHARDS)]
+    assert sorted(n for shard in shards for n in shard) == names
+    assert all(shards)
+    assert set(run_tests.LONG) <= set(names), "a LONG module of tests/upy/run_tests.py no longer exists"
+
+
+@pytest.mark.parametrize("shard", range(SHARDS))
+def test_portable_tier_passes_on_micropython(shard):
     node = node_or_skip()
+    modules = run_tests.shard_modules(portable_modules(), shard, SHARDS)
     proc = subprocess.run(
-        [node, "tests/upy/run.mjs", "tests/upy/run_tests.py"],
+        [node, "tests/upy/run.mjs", "tests/upy/run_tests.py", "--shard", "{}/{}".format(shard, SHARDS)],
         cwd=REPO,
         capture_output=True,
         text=True,
@@ -83,9 +107,9 @@ def test_portable_tier_passes_on_micropython():
     assert found, "no 'N passed, M failed' line from the MicroPython runner:\n" + output
     passed, failed = (int(n) for n in found[-1])
     assert failed == 0, "{} test(s) failed on MicroPython:\n{}".format(failed, output)
-    expected = collected_test_count()
-    assert passed == expected, "MicroPython ran {} tests, pytest collects {} from tests/portable:\n{}".format(
-        passed, expected, output
+    expected = static_test_count(modules)
+    assert passed == expected, "MicroPython ran {} tests, {} has {} test functions:\n{}".format(
+        passed, ", ".join(modules), expected, output
     )
     assert proc.returncode == 0, output
 

@@ -1,35 +1,19 @@
 # Void end to end through the simulator (tests/scenarios/void.txt: sell, void it, sell again): the
 # journal shows the sale voided and the void approved, and `python -m sim.journal diff` finds the
 # journal and the host's ledger in agreement; a sale voided at one end only is a difference.
-import json
-import subprocess
-import sys
-from pathlib import Path
-
-from sim.__main__ import main
 from sim.journal import differences
-
-ROOT = Path(__file__).resolve().parents[2]
-SCRIPT = ROOT / "tests" / "scenarios" / "void.txt"
-
-
-def _tool(*args):
-    command = [sys.executable, "-m", "sim.journal", *args]
-    return subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=60)
+from tests.host.scenario_kit import journal_diff, journal_rows, run_scenario
 
 
 def test_sell_void_sell_again_shows_in_the_journal_and_matches_the_ledger(tmp_path):
-    state = tmp_path / "pos"
-    assert main(["run", "--quiet", "--lang", "en", "--state", str(state), str(SCRIPT)]) == 0
-    shown = _tool("--state", str(state), "--json")
-    assert shown.returncode == 0, shown.stderr
-    rows = [json.loads(line) for line in shown.stdout.splitlines()]
+    state, db = run_scenario(tmp_path, "void.txt")
+    rows = journal_rows(state)
     assert [(r["trace"], r["kind"], r["amount"], r["state"]) for r in rows] == [
         (2, "sale", 1000, "voided"),
         (3, "void", 1000, "approved"),
         (4, "sale", 500, "approved"),
     ]
-    diff = _tool("diff", "--state", str(state), "--db", str(tmp_path / "pos-host" / "ledger.db"))
+    diff = journal_diff(state, db)
     assert diff.returncode == 0, diff.stdout + diff.stderr
 
 

@@ -3,7 +3,6 @@
 # required, CLEAR, the timeout, the no-signature rule, a pad without a pen), the image kept beside
 # the record, the upload (done, refused, its answer lost and sent again after the next sale) and a
 # power cut at every storage operation from the signature to the next sale. Both runtimes.
-import sys
 
 from firmware import esign, jbigdec, registry
 from firmware import receipt as rct
@@ -12,11 +11,12 @@ from firmware.sigfile import image_name, pack_image, read_image, unpack_image
 from firmware.sigimage import AREA_HEIGHT, AREA_WIDTH, Canvas
 from hal.console import NoSignaturePad
 from hal.record import Damaged
+from tests.portable.campaign import CUT_SAMPLE
 from tests.portable.online_kit import PAN, SIGNATURE, Rig, chip, tap
 from tests.portable.test_receipt import same_receipt_as_made_again
 from virtual.storage import TEAR_MODES, PowerCut
 
-SAMPLE = 2 if sys.implementation.name == "micropython" else 1  # as test_online.py
+SAMPLE = CUT_SAMPLE  # campaign.py: MicroPython cuts each operation once
 
 
 def _signed_rig(**kw):

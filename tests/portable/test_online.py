@@ -2,7 +2,6 @@
 # declined sales, PIN cancelled, host down, every way an answer can be lost, the reversal that goes
 # out before the next sale, the write-ahead proof and a power cut at every storage operation.
 # Runs on CPython and MicroPython.
-import sys
 
 from firmware import journal as J
 from firmware.host.codec import MAX_BODY, decode, frame_size
@@ -13,15 +12,13 @@ from firmware.store import Damaged, load
 from firmware.ui.sale import AuthorisingScreen
 from firmware.version import BUILD_TIME
 from hal.contracts import LinkError
-from tests.portable.campaign import sale_batch_failures
+from tests.portable.campaign import CUT_SAMPLE, sale_batch_failures
 from tests.portable.drive import ADMIN_PASSWORD
 from tests.portable.online_kit import PAN, TRACK2, TRACK2_OPTIONAL, FakeHost, Rig, SlowLink, chip, kind, tap
 from virtual.devices import LoopbackLink, VirtualClock
 from virtual.storage import TEAR_MODES, PowerCut, RamStorage
 
-# MicroPython (WebAssembly) runs these cut campaigns many times slower than CPython: it cuts every
-# other storage operation, each tear mode the other half, so that every operation is still cut.
-SAMPLE = 2 if sys.implementation.name == "micropython" else 1
+SAMPLE = CUT_SAMPLE  # campaign.py: MicroPython cuts each operation once
 
 
 def _sampled_out(n, tear):

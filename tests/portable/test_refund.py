@@ -5,16 +5,15 @@
 # refund is not confirmed; after a power cut it is resent card-less (RefundResend): a refund the
 # host booked gets its approval again, one it never had gets 25 and is not done. Runs on CPython
 # and MicroPython (kept lean: the MicroPython tier's time).
-import sys
 
 from firmware import batch as B
 from firmware import journal as J
 from firmware.online import Online, RefundResend
-from tests.portable.campaign import sale_batch_failures
+from tests.portable.campaign import CUT_SAMPLE, sale_batch_failures
 from tests.portable.online_kit import Rig, chip, kind
 from virtual.storage import TEAR_MODES, PowerCut
 
-SAMPLE = 3 if sys.implementation.name == "micropython" else 1
+SAMPLE = CUT_SAMPLE  # campaign.py: MicroPython cuts each operation once
 # The tear modes of the campaigns over a lost answer (no slice steps: MicroPython has none)
 LOST_TEARS = (TEAR_MODES[0], TEAR_MODES[-1]) if SAMPLE > 1 else (TEAR_MODES[0], TEAR_MODES[2], TEAR_MODES[4])
 

@@ -3,16 +3,15 @@
 # PIN, the 0200 void; the batch journal marks the sale voided. Every refusal sends nothing and
 # consumes no trace; a lost void answer is reversed and the sale is live again. Runs on CPython and
 # MicroPython (kept lean: the MicroPython tier's time).
-import sys
 
 from firmware import batch as B
 from firmware import journal as J
 from firmware.host.codec import parse_f60
-from tests.portable.campaign import sale_batch_failures
+from tests.portable.campaign import CUT_SAMPLE, sale_batch_failures
 from tests.portable.online_kit import PAN, Rig, chip, kind
 from virtual.storage import TEAR_MODES, PowerCut
 
-SAMPLE = 3 if sys.implementation.name == "micropython" else 1
+SAMPLE = CUT_SAMPLE  # campaign.py: MicroPython cuts each operation once
 OTHER = "6217002430012345683D30122200000000000"  # another card (same first 6, other last 4)
 
 

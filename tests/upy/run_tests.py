@@ -1,16 +1,47 @@
 # The portable tier's runner on MicroPython: imports tests/portable/test_*.py and calls every
 # test_* function. Must never depend on pytest or on dict order (MicroPython dicts are unordered).
 #
-# Run through the node runner: node tests/upy/run.mjs tests/upy/run_tests.py [SUBSTRING...]
-# Only tests whose "module.function" name contains one of the substrings run. The last line is
-# "N passed, M failed"; it exits 1 if anything failed or nothing ran. On MicroPython each module
-# runs in a call of its own (upy_phase), so that the collector frees what the ones before left.
+# Run through the node runner: node tests/upy/run.mjs tests/upy/run_tests.py [--shard K/N] [SUBSTRING...]
+# Only tests whose "module.function" name contains one of the substrings run; --shard K/N runs the
+# K-th (0-based) of N shares of the modules (shard_modules: the long ones spread first), so that
+# pytest runs the tier as N tests side by side. Each module prints "name: P passed, F failed, T ms"
+# and each test over SLOW_MS its time. The last line is "N passed, M failed"; it exits 1 if anything
+# failed or nothing ran. On MicroPython each module runs in a call of its own (upy_phase), so that
+# the collector frees what the ones before left.
 import gc
 import os
 import sys
+import time
 
 TEST_DIR = "tests/portable"
+SLOW_MS = 5000  # a test that takes longer is named with its time (the tier's time budget)
 PACKAGE = "tests.portable"
+# The modules that take most of the tier's time on MicroPython, longest first (the figures printed
+# per module): shard_modules deals these out first so that the shards take about as long.
+LONG = (
+    "test_online",
+    "test_esign",
+    "test_campaign",
+    "test_refund",
+    "test_settle",
+    "test_void",
+    "test_password_cuts",
+    "test_esp32_devices",
+    "test_jbig",
+    "test_sale_batch",
+)
+
+
+def ticks_ms():
+    if hasattr(time, "ticks_ms"):
+        return time.ticks_ms()  # type: ignore[attr-defined]
+    return int(time.time() * 1000)
+
+
+def since_ms(start):
+    if hasattr(time, "ticks_diff"):
+        return time.ticks_diff(ticks_ms(), start)  # type: ignore[attr-defined]
+    return ticks_ms() - start
 
 
 def print_exception(exc):
@@ -36,6 +67,24 @@ def test_modules():
             names.append(fname[:-3])
     names.sort()
     return names
+
+
+def shard_modules(names, shard, shards):
+    """The modules of names (sorted) in shard (0..shards-1): the LONG ones dealt out first, then the
+    rest, round robin, so that every module is in exactly one shard."""
+    order = [n for n in LONG if n in names] + [n for n in names if n not in LONG]
+    return sorted(order[i] for i in range(shard, len(order), shards))
+
+
+def parse_args(argv):
+    """(modules, filters) from the command line: --shard K/N first if given, then substrings."""
+    names = test_modules()
+    if argv and argv[0] == "--shard":
+        shard, shards = (int(n) for n in argv[1].split("/"))
+        if not 0 <= shard < shards:
+            raise SystemExit("--shard K/N needs 0 <= K < N")
+        return shard_modules(names, shard, shards), argv[2:]
+    return names, argv
 
 
 def wanted(label, filters):
@@ -66,6 +115,7 @@ def run_module(name, filters):
         label = "{}.{}".format(name, attr)
         if not callable(func) or not wanted(label, filters):
             continue
+        start = ticks_ms()
         try:
             func()
             passed += 1
@@ -73,6 +123,9 @@ def run_module(name, filters):
             print("FAIL " + label)
             print_exception(e)
             failed += 1
+        took = since_ms(start)
+        if took >= SLOW_MS:
+            print("  slow: {} {} ms".format(label, took))
     return passed, failed
 
 
@@ -91,9 +144,13 @@ _totals = [0, 0]
 
 def upy_phase(i):
     gc.collect()
-    names = test_modules()
+    names, filters = parse_args(sys.argv[1:])
     if i < len(names):
-        passed, failed = run_module(names[i], sys.argv[1:])
+        start = ticks_ms()
+        passed, failed = run_module(names[i], filters)
+        if passed or failed:
+            took = since_ms(start)
+            print("{}: {} passed, {} failed, {} ms".format(names[i], passed, failed, took))
         _totals[0] += passed
         _totals[1] += failed
         return True
@@ -101,11 +158,12 @@ def upy_phase(i):
     return False
 
 
-def main(filters):
+def main(argv):
     """Every module in one call (CPython, when debugging the runner itself)."""
+    names, filters = parse_args(argv)
     passed = 0
     failed = 0
-    for name in test_modules():
+    for name in names:
         p, f = run_module(name, filters)
         passed += p
         failed += f
@@ -113,5 +171,5 @@ def main(filters):
     finish(passed, failed)
 
 
-if sys.implementation.name != "micropython":
+if sys.implementation.name != "micropython" and __name__ == "__main__":
     main(sys.argv[1:])
