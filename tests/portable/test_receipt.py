@@ -5,7 +5,6 @@
 # again, and a power cut at every storage operation from the signature to the next sale.
 # FakeSigner signs here (shaped like P-256, not cryptography): tests/host checks real signatures.
 import hashlib
-import sys
 
 from firmware import esign, registry
 from firmware import receipt as rct
@@ -13,12 +12,12 @@ from firmware.host.codec import tlv_parse
 from firmware.params import Params
 from firmware.sigfile import read_image
 from hal.record import Damaged
+from tests.portable.campaign import CUT_SAMPLE
 from tests.portable.fakes import FakeSigner
 from tests.portable.online_kit import PAN, Rig, tap
 from virtual.storage import TEAR_MODES, PowerCut, RamStorage
 
-# MicroPython: every 5th (byte, bit, or cut and tear): each cut at one tear mode, in turn
-SAMPLE = 5 if sys.implementation.name == "micropython" else 1
+SAMPLE = CUT_SAMPLE  # campaign.py: MicroPython cuts each operation once (and checks every 5th byte)
 
 VIEW = {
     "batch": 1,
