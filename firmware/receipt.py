@@ -202,6 +202,7 @@ class _ReceiptFiles:
 
 
 RECEIPT_FILES = _ReceiptFiles()
+# TODO(receipt-evict): remove a batch's rct.* files when its archive leaves storage, as its sig.* files.
 
 
 def _fill_head(buf, code):
