@@ -73,6 +73,7 @@ DROPPED_AT_IDLE = (
     "firmware.ui.refund",
     "firmware.ui.esign",
     "firmware.esign",
+    "firmware.receipt",
     "firmware.sigfile",
     "firmware.sigimage",
     "firmware.jbig",
