@@ -29,9 +29,9 @@ from virtual.storage import TEAR_MODES, RamStorage
 _EISDIR = 21
 # MicroPython (WebAssembly, in CI) runs a terminal some thirty times slower than CPython. There the
 # power-cut campaigns of the flows (sale, reversal, void, refund, signature, settlement) cut each
-# storage operation once, in one tear mode, the mode turning with the operation: n is cut in mode t
-# when (n + t) % CUT_SAMPLE == 0 (CUT_SAMPLE = the number of tear modes). CPython cuts every
-# operation in every mode.
+# storage operation once, in one tear mode, the mode turning with the operation (CUT_SAMPLE = the
+# number of tear modes: power_cut_campaign's step, or n cut in mode t when (n + t) % CUT_SAMPLE is
+# 0). CPython cuts every operation in every mode.
 CUT_SAMPLE = len(TEAR_MODES) if sys.implementation.name == "micropython" else 1
 
 

@@ -12,17 +12,13 @@ from firmware.store import Damaged, load
 from firmware.ui.sale import AuthorisingScreen
 from firmware.version import BUILD_TIME
 from hal.contracts import LinkError
-from tests.portable.campaign import CUT_SAMPLE, sale_batch_failures
+from tests.portable.campaign import CUT_SAMPLE, power_cut_campaign, sale_batch_failures
 from tests.portable.drive import ADMIN_PASSWORD
 from tests.portable.online_kit import PAN, TRACK2, TRACK2_OPTIONAL, FakeHost, Rig, SlowLink, chip, kind, tap
 from virtual.devices import LoopbackLink, VirtualClock
 from virtual.storage import TEAR_MODES, PowerCut, RamStorage
 
 SAMPLE = CUT_SAMPLE  # campaign.py: MicroPython cuts each operation once
-
-
-def _sampled_out(n, tear):
-    return (n + TEAR_MODES.index(tear)) % SAMPLE != 0
 
 
 def _signed_rig(**kw):
@@ -615,43 +611,31 @@ def _cut_run(n, tear, plan=()):
 
 
 def test_a_power_cut_at_every_storage_operation_of_a_sale_never_charges_silently():
-    runs = 0
-    for tear in TEAR_MODES:
-        n = 1
-        while True:
-            if _sampled_out(n, tear):
-                n += 1
-                continue
-            fired, trace, state, rig = _cut_run(n, tear)
-            if not fired:
-                break
+    def attempt(n, tear):
+        fired, trace, state, rig = _cut_run(n, tear)
+        if fired:
             charged = [k for k in rig.host.ledger if rig.host.ledger[k] == 999]
             where = "cut {} {}: state {}".format(n, tear, state)
             assert len(charged) == (1 if state == J.APPROVED else 0), where
             if charged:
                 assert charged[0] == (1, trace), where
             assert _reversal(rig)["state"] == J.NONE, where
-            runs += 1
-            n += 1
+        return fired
+
+    runs = power_cut_campaign(attempt, TEAR_MODES, SAMPLE)
     assert runs >= 5 * 20 // SAMPLE, runs  # every operation of the sale, in every tear mode
 
 
 def test_a_power_cut_at_every_storage_operation_of_an_unsigned_decline_never_loses_its_reversal():
-    runs = 0
-    for tear in TEAR_MODES:
-        n = 1
-        while True:
-            if _sampled_out(n, tear):
-                n += 1
-                continue
-            fired, trace, state, rig = _cut_run(n, tear, ["mitm:05"])
-            if not fired:
-                break
+    def attempt(n, tear):
+        fired, trace, state, rig = _cut_run(n, tear, ["mitm:05"])
+        if fired:
             where = "cut {} {}: state {}".format(n, tear, state)
             assert 999 not in [rig.host.ledger[k] for k in rig.host.ledger], where  # reversed
             assert _reversal(rig)["state"] == J.NONE, where
-            runs += 1
-            n += 1
+        return fired
+
+    runs = power_cut_campaign(attempt, TEAR_MODES, SAMPLE)
     assert runs >= 5 * 10 // SAMPLE, runs
 
 
@@ -868,23 +852,17 @@ def _cut_reversal_run(n, tear):
 
 
 def test_a_power_cut_at_every_storage_operation_of_a_reversal_and_the_sale_after_it():
-    runs = 0
-    for tear in TEAR_MODES:
-        n = 1
-        while True:
-            if _sampled_out(n, tear):
-                n += 1
-                continue
-            fired, trace, state, rig = _cut_reversal_run(n, tear)
-            if not fired:
-                break
+    def attempt(n, tear):
+        fired, trace, state, rig = _cut_reversal_run(n, tear)
+        if fired:
             where = "cut {} {}: state {}".format(n, tear, state)
             amounts = [rig.host.ledger[k] for k in rig.host.ledger]
             assert 777 not in amounts, where  # the lost sale is reversed, whatever the cut
             assert amounts.count(999) == (1 if state == J.APPROVED else 0), where
             assert _reversal(rig)["state"] == J.NONE and rig.term.journal.failed_reversals() == [], where
-            runs += 1
-            n += 1
+        return fired
+
+    runs = power_cut_campaign(attempt, TEAR_MODES, SAMPLE)
     assert runs >= 5 * 30 // SAMPLE, runs
 
 
