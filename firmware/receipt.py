@@ -251,6 +251,17 @@ def read(storage, batch, trace):
     return unpack(data)
 
 
+def waiting(storage, name, head):
+    """True if the receipt file `name` has no upload answer yet (its code "--"), read into `head`
+    (6 bytes: the magic and the code) alone. A file that is not one is not waiting (kept as it is;
+    the host would refuse it)."""
+    try:
+        n = storage.read_into(name, 0, head)
+    except OSError:
+        return False
+    return n == 6 and bytes(head[:4]) == _FILE_MAGIC and bytes(head[4:6]) == b"--"
+
+
 def answered(storage, batch, trace, code):
     """Keep the upload's answer code in the receipt's file: the receipt and its signature copied
     as they are (never signed again), atomically."""
