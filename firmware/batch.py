@@ -1168,8 +1168,9 @@ def _remove(storage, name):
 
 
 # Files kept per transaction beside the journal, named "<prefix>BBBBBB.TTTTTT" (batch, trace): the
-# signature images (firmware/sigfile.py). They go when their batch leaves the archive.
-PER_BATCH = ("sig.",)
+# signature images (firmware/sigfile.py) and the signed e-receipts (firmware/receipt.py). They go
+# when their batch leaves the archive.
+PER_BATCH = ("sig.", "rct.")
 
 
 def per_batch_key(name, prefixes):

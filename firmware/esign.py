@@ -4,12 +4,13 @@
 #
 # docs/ESIGN.md (the capture, the image) and docs/JOURNAL.md (the file, the queue) say how.
 
+from firmware import receipt
 from firmware.host import messages
 from firmware.host.codec import ProtocolError
 from firmware.host.session import BROKEN, CANCELLED, DONE, NO_ANSWER
-from firmware.online import APPROVED, FAILED, _OneMessage, _unreachable_or
+from firmware.online import APPROVED, FAILED, OneMessage, unreachable_or
 from firmware.sigfile import NO_CODE, name_key, read_image, write_image
-from hal.contracts import CARD_TAP
+from hal.contracts import CARD_TAP, HalError
 from hal.record import Damaged
 
 # The batch journal's e-signature states (firmware/batch.py ESIGN) this module writes
@@ -22,6 +23,8 @@ TIMED_OUT = "timeout"  # not signed: nobody signed within the esign_timeout_s pa
 CANCELLED_SIG = "cancelled"  # not signed: CANCEL on the signing screen
 UNSIGNED = (NO_PEN, NO_SIGNATURE, TIMED_OUT, CANCELLED_SIG)
 DONE_CODES = ("00", "94")  # 94: a duplicate, the host has it already
+RECEIPT_BAD = "63"  # the host's answer to a receipt whose signature does not verify (docs/HOST.md)
+SLIP_STATES = ("approved", "voided")  # a transaction with a slip, so a receipt
 
 
 # ---- the capture's rules ----------------------------------------------------------------------------
@@ -66,16 +69,23 @@ def keep_signed(term, view, image):
 
 # ---- the queue -------------------------------------------------------------------------------------
 def pending(term):
-    """[(batch, trace)] of the current batch's signatures waiting for upload, oldest first: state
-    pending, or an image whose state still reads none (a cut after the image was written: queued
-    here). The state in the batch journal is the queue; the image files say which ones to look at."""
+    """[(batch, trace)] of the current batch's uploads waiting, oldest first: a signature (state
+    pending, or an image whose state still reads none: a cut after the image was written, queued
+    here) and an unsigned transaction's receipt not yet answered (its file's code "--"). The last
+    transaction's receipt is made first when a cut left it unmade (firmware/receipt.py). The state
+    in the batch journal is the signatures' queue; the files say which ones to look at."""
     batch = term.journal.batch
     current = term.counters.batch
+    storage = term.board.storage
+    names = storage.list()
+    _receipt_of_last(term, names)
     out = []
-    for name in term.board.storage.list():
+    signed = []
+    for name in names:
         key = name_key(name)
         if key is None or key[0] != current:
             continue
+        signed.append(key)
         view = batch.by_trace(key[1])
         if view is None or view["batch"] != key[0]:
             continue
@@ -84,51 +94,98 @@ def pending(term):
             view["esign"] = PENDING
         if view["esign"] == PENDING:
             out.append(key)
+    head = bytearray(6)  # a receipt file's magic and answer code: all the queue needs to read
+    for name in storage.list():  # again: the last one's receipt may be new
+        key = receipt.name_key(name)
+        if key is None or key[0] != current or key in signed:
+            continue
+        if receipt.waiting(storage, name, head):
+            out.append(key)
+    out.sort()
     return out
 
 
+def _receipt_of_last(term, names):
+    """Make the receipt of the batch's last transaction when it has a slip and none was stored (a
+    cut between its approval and its receipt): the content it would have had then."""
+    last = term.journal.batch.last
+    if last is None or last[0] != term.counters.batch:
+        return
+    if receipt.receipt_name(last[0], last[1]) in names:
+        return
+    make_receipt(term, term.journal.batch.by_trace(last[1]))
+
+
+def make_receipt(term, view):
+    """The receipt of a transaction with a slip (approved, or a sale voided since), made and stored
+    when it has none: (receipt, signature, code), or None (no slip, no signer, or it could not be
+    made: storage, a damaged image, the signer failed; made at the next try)."""
+    if view is None or view["state"] not in SLIP_STATES or view["kind"] not in receipt.KINDS:
+        return None
+    try:
+        return receipt.make(term, view)
+    except (OSError, Damaged, ValueError, HalError):
+        return None
+
+
+def make_missing(term):
+    """Every receipt of the current batch not yet made (settlement's sweep: the one pass that reads
+    every transaction); returns how many could not be made."""
+    names = term.board.storage.list()
+    current = term.counters.batch
+    failed = 0
+    for view in term.journal.batch.transactions():
+        if view["batch"] != current or view["state"] not in SLIP_STATES:
+            continue
+        if receipt.receipt_name(current, view["trace"]) in names:
+            continue
+        if make_receipt(term, view) is None and term.board.signer is not None:
+            failed += 1
+    return failed
+
+
 def slip_elements(term, view):
-    """F55's TLV of the e-receipt's elements (docs/PROTOCOL.md): merchant name, kind, masked card,
-    auth code, operator, 交易特征码, date-time (Unix seconds)."""
-    p = term.params
-    return [
-        (0xFF00, p.merchant_name.encode()),
-        (0xFF01, view["kind"].encode()),
-        (0xFF02, view["card"].encode()),
-        (0xFF03, view.get("auth", "").encode()),
-        (0xFF04, (view.get("op") or "01").encode()),
-        (0xFF05, feature_code(view.get("f15", ""), view.get("rrn", "")).encode()),
-        (0xFF06, str(view["time"]).encode()),
-    ]
+    """F55 of the upload of (a batch journal view): the receipt's elements and its signature
+    (docs/RECEIPT.md), made now if a cut left it unmade. A board without a signer sends the
+    elements alone. Damaged, OSError, ValueError or HalError when it cannot be made."""
+    got = receipt.make(term, view)
+    if got is not None:
+        return receipt.f55(got[0], got[1])
+    signed, image_hash = receipt.signature_of(term.board.storage, view)
+    return receipt.f55(receipt.encode(term.params, view, signed, image_hash), None)
 
 
 # Why an upload did not reach the host -> catalog key
 _UPLOAD_FAILURES = {NO_ANSWER: "echo_no_answer", BROKEN: "echo_link_broke", CANCELLED: "online_cancelled"}
 
 
-class Upload(_OneMessage):
-    """One 0820 e-signature upload of (batch, trace): the original's trace (no trace consumed),
-    its amount and RRN, F55 the slip's elements, F62 the kept image. Call step() until `outcome`:
-    APPROVED (00 or 94: the state is uploaded), FAILED with `code` (another code: kept in the image
-    file, state failed, never sent again by the queue) or FAILED with `message` only (no answer,
-    no link, storage: still pending, sent again later under the same trace)."""
+class Upload(OneMessage):
+    """One 0820 upload of (batch, trace): the original's trace (no trace consumed), its amount and
+    RRN, F55 its receipt's elements and signature, F62 the kept image when it was signed. Call
+    step() until `outcome`: APPROVED (00 or 94), FAILED with `code` (another code: kept, in the
+    image file and the state failed for a signed one, in the receipt's file for an unsigned one;
+    never sent again by the queue) or FAILED with `message` only (no answer, no link, storage:
+    still waiting, sent again later under the same trace)."""
 
     def __init__(self, term, batch, trace):
-        _OneMessage.__init__(self, term)
+        OneMessage.__init__(self, term)
         self.batch = batch
         self.trace = trace
         self.session.reset()
         self._image = None
+        storage = term.board.storage
         try:
             view = term.journal.batch.by_trace(trace)
-            got = read_image(term.board.storage, batch, trace) if view is not None else None
-        except (OSError, Damaged):
+            got = read_image(storage, batch, trace) if view is not None else None
+            if view is None or (got is None and receipt.read(storage, batch, trace) is None):
+                self._over("esign_image_bad")
+                return
+            slip = slip_elements(term, view)
+        except (OSError, Damaged, ValueError, HalError):
             self._over("esign_image_bad")
             return
-        if got is None:
-            self._over("esign_image_bad")
-            return
-        self._image = got[0]
+        if got is not None:
+            self._image = got[0]
         p = term.params
         try:
             request = messages.esign_upload(
@@ -137,7 +194,7 @@ class Upload(_OneMessage):
                 trace,
                 view["amount"],
                 view["rrn"],
-                slip_elements(term, view),
+                slip,
                 self._image,
                 view["f15"],
             )
@@ -157,7 +214,7 @@ class Upload(_OneMessage):
             return False
         if session.state != DONE:
             error = session.error
-            return self._over(_UPLOAD_FAILURES.get(error) or _unreachable_or(error, "echo_bad_answer"))
+            return self._over(_UPLOAD_FAILURES.get(error) or unreachable_or(error, "echo_bad_answer"))
         return self._answered(session.code)
 
     def unreachable(self):
@@ -166,19 +223,22 @@ class Upload(_OneMessage):
 
     def _answered(self, code):
         term = self.term
+        storage = term.board.storage
+        done = code in DONE_CODES
         try:
-            if code in DONE_CODES:
-                state = UPLOADED
+            if self._image is None:  # an unsigned transaction's receipt: its file keeps the answer
+                receipt.answered(storage, self.batch, self.trace, code)
             else:
-                write_image(term.board.storage, self.batch, self.trace, self._image, code)
-                state = FAILED_UPLOAD
-            term.journal.batch.change(self.batch, self.trace, term.clock.time(), esign=state)
-        except (OSError, ValueError):
-            return self._over("storage_failed")  # still pending: sent again, the same trace
+                if not done:
+                    write_image(storage, self.batch, self.trace, self._image, code)
+                state = UPLOADED if done else FAILED_UPLOAD
+                term.journal.batch.change(self.batch, self.trace, term.clock.time(), esign=state)
+        except (OSError, ValueError, Damaged):
+            return self._over("storage_failed")  # still waiting: sent again, the same trace
         self.code = code
         self.session.reset()
-        self.outcome = APPROVED if state == UPLOADED else FAILED
-        self.message = None if state == UPLOADED else "esign_refused"
+        self.outcome = APPROVED if done else FAILED
+        self.message = None if done else ("esign_receipt_bad" if code == RECEIPT_BAD else "esign_refused")
         return True
 
     def _over(self, message):
@@ -262,5 +322,10 @@ class UploadQueue:
 
 
 def settlement_sweep(term):
-    """The settlement's sweep (结算前上送): an UploadQueue of every pending signature of the batch."""
+    """The settlement's sweep (结算前上送): every receipt of the batch not yet made is made, then an
+    UploadQueue of every upload of the batch still waiting."""
+    try:
+        make_missing(term)
+    except (OSError, Damaged, ValueError):
+        pass  # the queue reads the journal again and says what it could not
     return UploadQueue(term)

@@ -321,7 +321,7 @@ class Online:
         session = self.session
         self._signed = True
         if session.state != DONE:
-            return self._fail(_unreachable_or(session.error, "signin_failed"))
+            return self._fail(unreachable_or(session.error, "signin_failed"))
         if session.code != messages.APPROVED:
             return self._fail("signin_failed", session.code)
         answer = session.answer
@@ -358,7 +358,7 @@ class Online:
             return
         if session.state != DONE and session.error in NEVER_SENT:
             # Not an attempt: the host was never reached (docs/PROTOCOL.md). The sale cannot go either.
-            return self._fail(_unreachable_or(session.error, "host_unreachable"))
+            return self._fail(unreachable_or(session.error, "host_unreachable"))
         if session.error == BAD_MAC or session.code == "A0":  # ours or the host's MAC check failed
             self._mac_failed()
         if journal.reversal["attempts"] >= term.params.reversal_attempts:
@@ -448,7 +448,7 @@ class Online:
                 self.record = journal.last
                 if error == NO_KEY:
                     journal.need_sign_in()
-                return self._fail(_unreachable_or(error, "host_unreachable"))
+                return self._fail(unreachable_or(error, "host_unreachable"))
             if error == BAD_MAC:
                 self._mac_failed()
             journal.keep_reversal(_REASONS.get(error, messages.REVERSE_NO_ANSWER))
@@ -503,7 +503,7 @@ class Online:
                 self.record = journal.last
                 if session.error == NO_KEY:
                     journal.need_sign_in()
-                return self._fail(_unreachable_or(session.error, "host_unreachable"))
+                return self._fail(unreachable_or(session.error, "host_unreachable"))
             return self._refund_unconfirmed()  # the first went: it may be booked
         if session.state == DONE and session.code == messages.APPROVED:
             answer = session.answer
@@ -569,7 +569,7 @@ class Online:
             if session.error == BAD_MAC:
                 self._mac_failed()
             if session.error in NEVER_SENT:
-                return self._fail(_unreachable_or(session.error, "host_unreachable"))
+                return self._fail(unreachable_or(session.error, "host_unreachable"))
             return self._fail("refund_unconfirmed")
         answer = session.answer
         code = session.code
@@ -619,7 +619,7 @@ _ECHO_FAILURES = {
 }
 
 
-class _OneMessage:
+class OneMessage:
     """What the echo test and the sign-off share: one 0820 on the terminal's host session, driven
     by step() until `outcome` is set; a subclass's _check() reads the session once it is done."""
 
@@ -648,14 +648,14 @@ class _OneMessage:
         raise NotImplementedError
 
 
-class Echo(_OneMessage):
+class Echo(OneMessage):
     """The echo test: one 0820 (60.3 = 301; no F11, so no trace number is used; no MAC, so no
     sign-in or working key is needed) through the host session; nothing is written to storage.
     Call step() every loop pass until `outcome` is APPROVED (`round_trip_ms`, from the start to the
     answer) or FAILED (`message`, a catalog key; `code` when the host answered other than 00)."""
 
     def __init__(self, term):
-        _OneMessage.__init__(self, term)
+        OneMessage.__init__(self, term)
         self.round_trip_ms = None
         p = term.params
         counters = term.counters
@@ -678,7 +678,7 @@ class Echo(_OneMessage):
             return False
         if session.state != DONE:
             error = session.error
-            return self._fail(_ECHO_FAILURES.get(error) or _unreachable_or(error, "echo_bad_answer"))
+            return self._fail(_ECHO_FAILURES.get(error) or unreachable_or(error, "echo_bad_answer"))
         if session.code != messages.APPROVED:
             self.code = session.code
             return self._fail("echo_bad_answer")
@@ -713,7 +713,7 @@ def _quietly(write):
         pass  # the outcome is recorded; journal.recover() finishes this write before the next one
 
 
-def _unreachable_or(error, other):
+def unreachable_or(error, other):
     if error == CANCELLED:
         return "online_cancelled"
     if error == NOT_WRITTEN:
@@ -731,7 +731,7 @@ _SIGN_OFF_FAILURES = {NO_ANSWER: "echo_no_answer", BROKEN: "echo_link_broke"}
 _SUPERVISOR = "00"  # firmware.operators.SUPERVISOR (not loaded here): who signs off, in the event log
 
 
-class SignOff(_OneMessage):
+class SignOff(OneMessage):
     """签退: one 0820 (60.3 = 002, F11 a new trace number, F63 the operator signed in; no MAC, so no
     working key is needed to send it) through the host session, then the terminal signs off here:
     the next transaction signs in first (journal.need_sign_in) and the working keys are dropped.
@@ -742,7 +742,7 @@ class SignOff(_OneMessage):
     answered other than 00); `signed_off` then says whether the terminal signed off here."""
 
     def __init__(self, term):
-        _OneMessage.__init__(self, term)
+        OneMessage.__init__(self, term)
         self.signed_off = False
         self.session.reset()  # what an earlier user left is not ours
         if term.board.security is None or term.journal is None or term.counters is None:
@@ -774,7 +774,7 @@ class SignOff(_OneMessage):
             error = session.error
             if error == CANCELLED:
                 return self._over("online_cancelled", False)
-            key = _SIGN_OFF_FAILURES.get(error) or _unreachable_or(error, "echo_bad_answer")
+            key = _SIGN_OFF_FAILURES.get(error) or unreachable_or(error, "echo_bad_answer")
             return self._over(key)
         if session.code != messages.APPROVED:
             self.code = session.code

@@ -16,8 +16,8 @@ from firmware.online import (
     FAILED,
     Online,
     RefundResend,
-    _unreachable_or,
     reversal_request,
+    unreachable_or,
 )
 from hal.record import Damaged
 
@@ -121,7 +121,7 @@ class Settlement(Online):
             return False
         error = session.error
         if error in NEVER_SENT:
-            self._fail(_unreachable_or(error, "host_unreachable"))
+            self._fail(unreachable_or(error, "host_unreachable"))
         else:
             self._fail("settle_no_answer")
         return True
@@ -206,7 +206,7 @@ class Settlement(Online):
         session = self.session
         item = self._audit[self._audit_at]
         if session.state != DONE and session.error in NEVER_SENT:
-            return self._fail(_unreachable_or(session.error, "host_unreachable"))
+            return self._fail(unreachable_or(session.error, "host_unreachable"))
         self._audit_at += 1
         if session.state == DONE and session.code in messages.REVERSAL_DONE:
             self.term.journal.audit_done(item, session.code, self.term.clock.time())
@@ -318,7 +318,7 @@ class Settlement(Online):
         trace = self._item["trace"]
         if session.state != DONE:
             if session.error in NEVER_SENT:
-                return self._fail(_unreachable_or(session.error, "host_unreachable"))
+                return self._fail(unreachable_or(session.error, "host_unreachable"))
             tries = rec["tries"] + 1
             if tries < S.UPLOAD_TRIES:
                 st.write(tries=tries)  # resent next (its own trace)

@@ -30,7 +30,12 @@ MAC_ALGORITHMS = ("x919", "ecb")
 
 # name: (default, check, identity). Money in fen. Identity parameters never fall back to a default.
 _FIELDS = {
-    "merchant_name": ("QianPOS Demo Shop", lambda v: type(v) is str and 0 < len(v) <= 40, False),
+    # at most 40 characters and 80 bytes of UTF-8: the signed e-receipt's room in F55 (docs/RECEIPT.md)
+    "merchant_name": (
+        "QianPOS Demo Shop",
+        lambda v: type(v) is str and 0 < len(v) <= 40 and len(v.encode()) <= 80,
+        False,
+    ),
     "merchant_id": ("898100012340001", _digits(15), True),
     "terminal_id": ("10000001", _digits(8), True),
     "host": ("127.0.0.1:8583", _host, True),

@@ -1,7 +1,8 @@
 # The registry of stored files: every record the firmware writes is declared here, with the module
 # that validates it. A file in storage that this registry does not know is a bug (a test checks).
 # The batch journal's files (segments, archives) are declared by firmware/batch.py (BATCH_FILES),
-# the signature images beside them by firmware/sigfile.py (SIG_FILES).
+# the signature images beside them by firmware/sigfile.py (SIG_FILES), the signed receipts by
+# firmware/receipt.py (RECEIPT_FILES).
 
 from firmware.batch import BATCH_FILES
 from firmware.counters import COUNTERS, PROVISIONED
@@ -9,6 +10,7 @@ from firmware.events import EVENTS
 from firmware.journal import AUDIT, HOST_STATE, REVERSAL, SHOWN, TXN
 from firmware.operators import ATTEMPTS, OPERATORS
 from firmware.params import PARAMS
+from firmware.receipt import RECEIPT_FILES
 from firmware.settle import SETTLE
 from firmware.sigfile import SIG_FILES
 from firmware.store import EVIDENCE_PREFIX, evidence
@@ -52,6 +54,8 @@ def owner(name):
         return BATCH_FILES
     if SIG_FILES.owns(name):
         return SIG_FILES
+    if RECEIPT_FILES.owns(name):
+        return RECEIPT_FILES
     return None
 
 

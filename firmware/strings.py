@@ -473,6 +473,8 @@ _CATALOG = (
     "esign_refused|签名上送被拒|Signature refused\n"
     "esign_refused_line|签名上送被拒 {}|Sig refused {}\n"
     "esign_queued|签名待上送|Signatures queued\n"
+    "esign_receipt_bad|签购单验签失败|Receipt not verified\n"
+    "esign_receipt_bad_line|签购单验签失败 {}|Receipt refused {}\n"
     "pn_esign_timeout_s|签名超时(秒)|Sign timeout (s)\n"
     "pn_esign_free_fen|免签限额|No-sign limit\n"
     "slip_esign|签名|Signature\n"

@@ -75,6 +75,7 @@ DROPPED_AT_IDLE = (
     "firmware.ui.refund",
     "firmware.ui.esign",
     "firmware.esign",
+    "firmware.receipt",
     "firmware.sigfile",
     "firmware.sigimage",
     "firmware.jbig",
@@ -511,8 +512,11 @@ class Terminal:
         if ticks_diff(now, self._last_second) >= _SECOND_MS:
             self._last_second = now
             self.uptime.tick()
-            if self.screen.on_second():
+            screen = self.screen
+            if screen.on_second():
                 self._dirty = True
+            if self.screen is not screen:  # the timer moved on (a signing timeout): the next screen's work
+                busy = True
             idle_ms = ticks_diff(now, self._last_input)
             if self.screen.times_out and idle_ms >= self.params.idle_timeout_s * 1000:
                 self.go_idle()

@@ -12,7 +12,7 @@ import traceback
 from firmware.journal import Journal
 from firmware.params import Params
 from hal.contracts import HalError
-from sim import scenario
+from sim import provision, scenario
 from sim.board import make_board
 from sim.checked import unwrap
 from sim.host.server import Host
@@ -242,6 +242,8 @@ def _opened_board(args, err):
                     _store_language(board.storage, args.lang, err)
                 if host is not None and args.state is not None:
                     _new_host(board.storage)
+                if host is not None:
+                    _share_receipt_key(host, board)
             except (OSError, HalError) as e:
                 # The key store reports a failing disk as HalError; the OSError is its context.
                 cause = e if isinstance(e, OSError) else e.__context__
@@ -255,6 +257,16 @@ def _opened_board(args, err):
     finally:
         if lock is not None:
             os.close(lock)
+
+
+def _share_receipt_key(host, board):
+    """The embedded host learns the terminal's receipt public key at start, as it shares the TMK
+    (provisioning): it verifies every uploaded receipt with it (docs/RECEIPT.md)."""
+    key = board.signer.public_key()
+    host.acquirer.receipt_keys[provision.DEFAULT_TERMINAL] = key
+    tid = Params.load(board.storage).terminal_id  # one the administrator set instead (None: lost)
+    if tid:
+        host.acquirer.receipt_keys[tid] = key
 
 
 def _new_host(storage):

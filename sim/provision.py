@@ -11,6 +11,7 @@ from hal.contracts import HalError
 DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "provisioning")
 DEFAULT_TERMINAL = "10000001"  # the terminal id the parameters start with (firmware/params.py)
 _FIELDS = {"terminal_id", "merchant_id", "tmk", "mac_algorithm"}
+_OPTIONAL = {"receipt_pubkey"}  # the host's (sim/host/provisioning.py): the terminal makes its own key
 
 
 @dataclass(frozen=True)
@@ -44,8 +45,10 @@ def load(terminal_id):
             record = json.load(f)
     except (OSError, ValueError) as e:
         raise ValueError(f"{where}: cannot read it ({type(e).__name__})") from None
-    if not isinstance(record, dict) or set(record) != _FIELDS:
-        raise ValueError(f"{where}: needs exactly the fields {', '.join(sorted(_FIELDS))}")
+    if not isinstance(record, dict) or not _FIELDS <= set(record) <= _FIELDS | _OPTIONAL:
+        raise ValueError(
+            f"{where}: needs exactly the fields {', '.join(sorted(_FIELDS))} (and receipt_pubkey, optional)"
+        )
     if record["terminal_id"] != terminal_id:
         raise ValueError(f"{where}: terminal_id does not match the file name")
     if not re.fullmatch(r"[0-9]{15}", str(record["merchant_id"])):

@@ -407,8 +407,8 @@ def batch_upload_end(acc, trace, batch, count, balanced=False):
 def esign_upload(acc, batch, orig_trace, amount, orig_rrn, slip, image, settle_date=""):
     """0820 e-signature upload (电子签名上送) of the transaction `orig_trace` of `batch`:
     60.1 = 07, 60.3 = 800, F55 = the slip elements as TLV ([(0xFF00, merchant name bytes), ...]),
-    F62 = the compressed signature image (< 1 KB). It uses the original's trace and RRN and
-    consumes no trace number. 00 or 94 (duplicate) = done."""
+    F62 = the compressed signature image (< 1 KB; None: an unsigned transaction's receipt, no F62).
+    It uses the original's trace and RRN and consumes no trace number. 00 or 94 (duplicate) = done."""
     m = _base(acc, "0820", orig_trace)
     m[4] = _amount(amount)
     if settle_date:
@@ -416,7 +416,8 @@ def esign_upload(acc, batch, orig_trace, amount, orig_rrn, slip, image, settle_d
     m[37] = _text(orig_rrn, 12, "RRN")
     m[55] = tlv_build(slip)
     m[60] = f60(TYPE_ESIGN, batch, NET_ESIGN)
-    m[62] = image
+    if image is not None:
+        m[62] = image
     return m
 
 

@@ -350,7 +350,8 @@ class UploadScreen(Screen):
         self.queue = None
         t = self.term.t
         for _trace, code in queue.refused:
-            _note(self.then, t("esign_refused_line", code))
+            key = "esign_receipt_bad_line" if code == esign.RECEIPT_BAD else "esign_refused_line"
+            _note(self.then, t(key, code))
         if queue.left:
             _note(self.then, t("esign_queued"))
         self.term.restart_idle_timer()

@@ -348,7 +348,7 @@ def _esign(args):
                 "trace": u["trace"],
                 "rrn": u["rrn"],
                 "amount": u["amount"],
-                "bytes": len(u["image"]),
+                "bytes": len(u["image"] or b""),  # 0: an unsigned transaction's receipt, no image
                 "time": u["at"],
             }
             if args.json:
@@ -375,6 +375,14 @@ def _esign(args):
         )
         return 2
     image = found[0]["image"]
+    if image is None:
+        print(
+            "esign: batch {:06d} trace {:06d} was not signed: its receipt alone, no image".format(
+                args.batch, args.trace
+            ),
+            file=sys.stderr,
+        )
+        return 2
     try:
         with open(args.out, "wb") as f:
             f.write(image)

@@ -21,7 +21,7 @@ from firmware.host.codec import (
 )
 from firmware.sigimage import AREA_HEIGHT, AREA_WIDTH
 from sim.cards import DECK
-from sim.host import answers, crypto
+from sim.host import answers, crypto, receipts
 from sim.host.ledger import merchant_net
 
 # Requests the host answers; anything else (an answer MTI, 0100 ...) closes the connection.
@@ -55,6 +55,9 @@ ESIGN_MISMATCH = "22"  # 故障怀疑: booked there under another RRN (F37) or s
 ESIGN_AMOUNT = "64"  # 原始金额错误: booked there with another amount (F4)
 ESIGN_FORMAT = "30"  # 报文格式错误: F62 not a JBIG image of the signing area, or F55 not slip TLV
 ESIGN_DUPLICATE = "94"  # 重复交易: an upload is stored for it already (done, for the terminal)
+RECEIPT_UNVERIFIED = (
+    "63"  # 安全违规: the receipt rebuilt from the upload does not verify with the terminal's key
+)
 SLIP_TAGS = (0xFF00, 0xFF7F)  # the slip elements' tags in F55, first and last
 
 _CARDS = {card.track2.split("=")[0]: card for card in DECK.values()}
@@ -187,6 +190,9 @@ class Acquirer:
         self.clock = clock or china_now
         self.unbalance = unbalance
         self.keys = {}  # terminal id -> WorkingKeys
+        # terminal id -> its receipt public key (65 bytes, 0x04 || X || Y): the simulator's run gives
+        # its terminal's at start; else the provisioning file's receipt_pubkey; none: not verified
+        self.receipt_keys = {}
 
     # ---- the frame ----------------------------------------------------------------------------
     def process(self, frame):
@@ -668,7 +674,7 @@ class Acquirer:
                 req[37],
                 int(req[4]),
                 bytes(req[55]),
-                bytes(req[62]),
+                bytes(req[62]) if 62 in req.fields else None,
                 self._now_text(),
             ),
         )
@@ -682,7 +688,7 @@ class Acquirer:
         rrn = _need(req, 37)
         amount = int(_need(req, 4))
         slip = _need(req, 55)
-        image = _need(req, 62)
+        image = req.get(62)  # none: an unsigned transaction's receipt
         booked = self.db.execute(
             "SELECT rrn, amount, day FROM txns WHERE terminal_id=? AND merchant_id=? AND batch=? AND trace=?"
             " AND status='ok' ORDER BY id",
@@ -698,9 +704,22 @@ class Acquirer:
             return ESIGN_MISMATCH
         if amount != booked_amount:
             return ESIGN_AMOUNT
-        if image_problem(image) or slip_problem(slip):
+        if (image is not None and image_problem(image)) or slip_problem(slip):
             return ESIGN_FORMAT
-        return None
+        try:
+            unverified = receipts.upload_problem(req, self.receipt_key(where[0]))
+        except receipts.ReceiptProblem:
+            return ESIGN_FORMAT
+        return RECEIPT_UNVERIFIED if unverified else None
+
+    def receipt_key(self, terminal_id):
+        """The terminal's receipt public key (a cryptography key), or None (its receipts are not
+        verified): the one the run gave, else its provisioning file's receipt_pubkey."""
+        key = self.receipt_keys.get(terminal_id)
+        if key is None:
+            term = self.provisioning.terminal(terminal_id)
+            key = getattr(term, "receipt_pubkey", None) if term is not None else None
+        return receipts.public_key(key) if key else None
 
 
 def image_problem(image):

@@ -1,5 +1,7 @@
 # Reads the test terminals' provisioning files (sim/provisioning/<terminal_id>.json: terminal_id,
-# merchant_id, tmk as 32 hex digits, mac_algorithm "x919" (default) or "ecb"). Never logs a key:
+# merchant_id, tmk as 32 hex digits, mac_algorithm "x919" (default) or "ecb", and receipt_pubkey,
+# optional: the PEM of the terminal's receipt key, as `python -m sim.receipt pubkey` prints it; with
+# it the host verifies the terminal's receipts, docs/RECEIPT.md). Never logs a key:
 # errors name the file and the key's name, never its value.
 import json
 import os
@@ -24,6 +26,7 @@ class Terminal:
     merchant_id: str
     tmk: bytes
     mac_algorithm: str = "x919"
+    receipt_pubkey: str = ""  # PEM, or "": the terminal's receipts are not verified
 
     def __repr__(self):
         return "Terminal({} {} {})".format(self.terminal_id, self.merchant_id, self.mac_algorithm)
@@ -45,7 +48,17 @@ def parse(data, source="provisioning"):
         raise ProvisioningError("{}: tmk must be 32 hex digits".format(source))
     if alg not in ("x919", "ecb"):
         raise ProvisioningError('{}: mac_algorithm must be "x919" or "ecb"'.format(source))
-    return Terminal(tid, mid, bytes.fromhex(tmk), alg)
+    pub = data.get("receipt_pubkey", "")
+    if pub:
+        from sim.host.receipts import ReceiptProblem, public_key  # noqa: PLC0415 - cryptography at need
+
+        try:
+            public_key(pub if type(pub) is str else b"")
+        except ReceiptProblem:
+            raise ProvisioningError(
+                "{}: receipt_pubkey must be a P-256 public key's PEM".format(source)
+            ) from None
+    return Terminal(tid, mid, bytes.fromhex(tmk), alg, pub)
 
 
 class Provisioning:

@@ -3,15 +3,21 @@
 # transaction (25), another RRN or date (22), another amount (64), or carries an image or slip
 # the host cannot read (30); the ledger's views and the .jbg written out, decoded by jbgtopbm.
 import datetime
+import hashlib
 import json
 import subprocess
 
 import pytest
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 
+from firmware import receipt as rct
 from firmware.host import messages as msg
 from firmware.host.codec import tlv_build
 from firmware.jbig import encode
 from firmware.jbigdec import decode
+from firmware.params import Params
 from firmware.sigimage import AREA_HEIGHT, AREA_WIDTH, Canvas
 from sim import signatures
 from sim.host.acquirer import (
@@ -27,11 +33,23 @@ from sim.host.server import Host
 from tests.host.host_client import ACC, Client, track2
 from tests.host.test_jbig_set import jbigkit, read_pbm
 
-SLIP = [
-    (0xFF00, "千POS演示商店".encode()),
-    (0xFF01, b"SALE"),
-    (0xFF06, b"20261129120000"),
-]
+_VIEW = {
+    "batch": 1,
+    "trace": 1,
+    "amount": 3000,
+    "card": "622588******1234",
+    "org": "CUP",
+    "mode": "insert",
+    "time": 1796000000,
+    "op": "01",
+    "kind": "sale",
+    "rrn": "",
+    "auth": "",
+    "f15": "",
+}
+# F55 of a signed sale's receipt without its signature (firmware/receipt.py): this host has no key
+# for the terminal, so it rebuilds the receipt and checks its form only (test_host_receipt.py signs)
+SLIP = rct.f55(bytes(rct.encode(Params(), _VIEW, "signed", bytes(32))), None)
 
 
 class Clock:
@@ -311,3 +329,45 @@ def test_the_esign_command_refuses_with_one_line(host, c, tmp_path, capsys):
     assert _host_cli("esign", "--db", db, "--batch", "1", "--trace", trace, "--out", missing_dir) == 2
     err = capsys.readouterr().err
     assert err.startswith("esign: ") and err.count("\n") == 1 and "Traceback" not in err
+
+
+# ---- the receipt's signature (docs/RECEIPT.md) -------------------------------------------------
+def _signed_slip(answer, image, private, signed=True):
+    """F55 of the receipt of the sale `answer` (as the terminal builds it), signed by `private`."""
+    view = dict(_VIEW, trace=msg.trace_of(answer), amount=msg.amount_of(answer), rrn=answer[37])
+    view["f15"] = answer.get(15, "")
+    p = Params()
+    setattr(p, "terminal_id", ACC.terminal_id)
+    setattr(p, "merchant_id", ACC.merchant_id)
+    digest = hashlib.sha256(image).digest() if signed else None
+    receipt = bytes(rct.encode(p, view, "signed" if signed else "no_pen", digest))
+    r, s = decode_dss_signature(private.sign(receipt, ec.ECDSA(hashes.SHA256())))
+    return rct.f55(receipt, r.to_bytes(32, "big") + s.to_bytes(32, "big"))
+
+
+def _trust(host, public):
+    point = public.public_bytes(serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint)
+    host.call(lambda a: a.receipt_keys.__setitem__("10000001", point))
+
+
+def test_with_the_terminals_key_the_host_verifies_the_receipt_and_refuses_a_bad_one_63(host, c):
+    key = ec.generate_private_key(ec.SECP256R1())
+    _trust(host, key.public_key())
+    image, _ = signature()
+    sale = c.exchange(c.sale(3000))
+    other = ec.generate_private_key(ec.SECP256R1())
+    assert c.exchange(upload(c, sale, image, slip=_signed_slip(sale, image, other)))[39] == "63"
+    slip = _signed_slip(sale, image, key)
+    changed = [(t, v if t != 0xFF0C else b"622588******9999") for t, v in slip]  # another card shown
+    assert c.exchange(upload(c, sale, image, slip=changed))[39] == "63"
+    assert c.exchange(upload(c, sale, image, slip=[i for i in slip if i[0] != 0xFF00]))[39] == "63"
+    assert c.exchange(upload(c, sale, signature(1)[0], slip=slip))[39] == "63"  # another image
+    assert stored(host) == []
+    assert c.exchange(upload(c, sale, image, slip=slip))[39] == "00"
+    unsigned = c.exchange(c.sale(500))
+    assert c.exchange(upload(c, unsigned, None, slip=_signed_slip(unsigned, b"", key, False)))[39] == "00"
+    assert stored(host)[-1]["image"] is None
+    # a receipt that says signed without its image, or unsigned with one: not the receipt (30)
+    third = c.exchange(c.sale(700))
+    assert c.exchange(upload(c, third, None, slip=_signed_slip(third, image, key)))[39] == "30"
+    assert c.exchange(upload(c, third, image, slip=_signed_slip(third, b"", key, False)))[39] == "30"

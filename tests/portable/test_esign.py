@@ -7,12 +7,15 @@
 import sys
 
 from firmware import esign, jbigdec, registry
+from firmware import receipt as rct
+from firmware.host.codec import tlv_parse
 from firmware.sigfile import image_name, pack_image, read_image, unpack_image
 from firmware.sigimage import AREA_HEIGHT, AREA_WIDTH, FITS, Canvas, signature_image
 from hal.console import NoSignaturePad
 from hal.record import Damaged
 from tests.portable.campaign import CUT_SAMPLE
 from tests.portable.online_kit import PAN, SIGNATURE, Rig, chip, tap
+from tests.portable.test_receipt import same_receipt_as_made_again
 from virtual.storage import TEAR_MODES, PowerCut
 
 SAMPLE = CUT_SAMPLE  # campaign.py: MicroPython cuts each operation once
@@ -153,7 +156,9 @@ def test_nobody_signing_times_out_and_the_slip_says_so():
     rig.wait(1)
     assert "Approved" in rig.screen() and not rig.board.signature_pad.active()
     assert _view(rig, trace)["esign"] == "timeout"
-    assert read_image(rig.storage, 1, trace) is None and rig.host.uploads == []
+    assert read_image(rig.storage, 1, trace) is None
+    (up,) = rig.host.uploads  # its receipt alone (firmware/receipt.py): no image
+    assert 62 not in up.fields and int(up[11]) == trace
     assert _detail_shows(rig, trace, "Unsigned: timed out", "5")
 
 
@@ -177,14 +182,16 @@ def test_small_contactless_sales_take_no_signature_at_or_under_the_limit():
     rig.sale(500, chip(), sign=False)
     assert rig.signing()  # not contactless
     assert rig.sign()
-    assert rig.host.uploads and len(rig.host.uploads) == 2
+    images = [m for m in rig.host.uploads if 62 in m.fields]
+    assert len(images) == 2 and len(rig.host.uploads) == 3  # and the unsigned one's receipt
 
 
 def test_a_pad_without_a_pen_takes_no_signature_and_the_slip_says_so():
     rig = _signed_rig(signature_pad=NoSignaturePad())
     assert "Approved" in rig.sale(5000, sign=False)
     trace = rig.term.journal.last["trace"]
-    assert _view(rig, trace)["esign"] == "no_pen" and rig.host.uploads == []
+    assert _view(rig, trace)["esign"] == "no_pen"
+    assert [62 in m.fields for m in rig.host.uploads] == [False]  # its receipt, no image
     assert _detail_shows(rig, trace, "No pad: paper", "6")
 
 
@@ -335,6 +342,13 @@ def test_a_power_cut_at_every_storage_operation_of_the_signature_never_loses_or_
                 assert up[37] == _view(rig, t)["rrn"], where
                 assert up[62] == read_image(rig.storage, 1, t)[0], where
             assert _uploads_of(rig, trace), where
+            if rct.read(rig.storage, 1, trace) is None:  # a cut before it was stored: the sweep's
+                esign.make_missing(rig.term)
+            same_receipt_as_made_again(rig, trace)  # made once, or again with the same content
+            same_receipt_as_made_again(rig, second)
+            for up in rig.host.uploads:  # each upload's F55: the receipt kept, its signature
+                t = int(up[11])
+                assert tlv_parse(up[55]) == rct.f55(*rct.read(rig.storage, 1, t)[:2]), where
             assert _view(rig, second)["esign"] == "uploaded", where
             assert registry.unknown_files(rig.storage) == [], where
             runs += 1

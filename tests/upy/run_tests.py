@@ -25,6 +25,7 @@ LONG = (
     "test_refund",
     "test_settle",
     "test_void",
+    "test_receipt",
     "test_password_cuts",
     "test_esp32_devices",
     "test_jbig",
