@@ -315,18 +315,22 @@ def png(r):
 # ---- the state directory ---------------------------------------------------------------------------
 def state_public_key(state):
     """The terminal's receipt public key (65 bytes) from its state directory's key store."""
+    from hal.soft.signer import KEY_NAME, SoftSigner  # noqa: PLC0415
     from sim.board import make_key_store  # noqa: PLC0415
-    from sim.devices import KEY_NAME, SoftSigner  # noqa: PLC0415
 
     if not os.path.isdir(state):
         raise Refused("{}: not a directory".format(state))
     try:
-        stored = make_key_store(state).load(KEY_NAME)
+        key_store = make_key_store(state)
+        stored = key_store.load(KEY_NAME)
     except Exception as e:  # noqa: BLE001 - a damaged key store: one line
         raise Refused("{}: the key store does not read ({})".format(state, e)) from None
     if stored is None or len(stored) != 32:
         raise Refused("{}: no receipt key (the terminal has not made one)".format(state))
-    return SoftSigner(int.from_bytes(stored, "big")).public_key()
+    try:
+        return SoftSigner(key_store).public_key()  # the key stored: never a new one here
+    except Exception as e:  # noqa: BLE001 - not a scalar of the curve: one line
+        raise Refused("{}: the receipt key is damaged ({})".format(state, e)) from None
 
 
 def export(state, batch, trace):

@@ -10,8 +10,10 @@ from firmware import receipt as rct
 from firmware.host import messages as msg
 from firmware.host.codec import tlv_build
 from firmware.params import Params
-from sim.devices import SoftSigner
+from hal.soft.keystore import StorageKeyStore
+from hal.soft.signer import KEY_NAME, SoftSigner
 from sim.host import receipts
+from virtual.storage import RamStorage
 
 ROOT = Path(__file__).resolve().parents[2]
 TEST_KEY = 0xC9AFA9D845BA75166B5C215767B1D6934E50C3DB36E89B127B8A622B120F6721  # RFC 6979 A.2.5
@@ -35,7 +37,9 @@ VIEW = {
 def example():
     """{name: bytes} of the worked example."""
     receipt = bytes(rct.encode(Params(), VIEW, "signed", hashlib.sha256(IMAGE).digest()))
-    signer = SoftSigner(TEST_KEY)
+    key_store = StorageKeyStore(RamStorage())
+    key_store.save(KEY_NAME, TEST_KEY.to_bytes(32, "big"))
+    signer = SoftSigner(key_store)
     digest = hashlib.sha256(receipt).digest()
     signature = signer.sign_digest(digest)
     return {

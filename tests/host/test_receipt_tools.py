@@ -1,4 +1,4 @@
-# Signed e-receipts end to end in the simulator (real P-256 keys: sim/devices.SoftSigner; checked
+# Signed e-receipts end to end in the simulator (real P-256 keys: hal/soft/signer.SoftSigner; checked
 # with cryptography): a signed sale and an unsigned one leave receipts the embedded host verified on
 # upload; `python -m sim.receipt` exports, verifies, shows and renders them; any changed byte, another
 # terminal's key or a damaged file fails; the host refuses (63) an upload whose receipt does not verify
