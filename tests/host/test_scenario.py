@@ -723,12 +723,11 @@ def test_interactive_quit():
 def test_cli_damaged_state_is_reported_not_crashed(tmp_path):
     state = tmp_path / "terminal"
     assert sim("run", "--state", str(state), "-", stdin="wait 1\n").returncode == 0
-    # (The signing key is made at its first use: an older simulator's damaged signer.key stops the start.)
-    key_file = state / "signer.key"
-    key_file.write_bytes(b"not a key")  # a fault, never a new key
+    key_file = state / "keys" / "signer.key"
+    key_file.write_bytes(key_file.read_bytes()[:-1])  # truncated: a fault, never a new key
     result = sim("run", "--state", str(state), "-", stdin="wait 1\n")
     assert result.returncode == 2
-    assert "signer.key is damaged" in result.stderr
+    assert "key signer is damaged" in result.stderr
     assert "Traceback" not in result.stderr
     # Damaged records the firmware reads are its own business: it boots and says so.
     key_file.unlink()
