@@ -8,6 +8,7 @@
 from array import array
 
 from firmware.compat import const, crc32
+from firmware.sigfile import file_key
 from hal.contracts import ENOENT
 from hal.record import Damaged, decode, encode
 
@@ -1176,11 +1177,9 @@ PER_BATCH = ("sig.", "rct.")
 def per_batch_key(name, prefixes):
     """The batch number of a per-batch file's name ("<prefix>BBBBBB.TTTTTT"), or 0."""
     for prefix in prefixes:
-        n = len(prefix)
-        if name.startswith(prefix) and len(name) == n + 13 and name[n + 6] == ".":
-            b = name[n : n + 6]
-            if b.isdigit() and name[n + 7 :].isdigit():
-                return int(b)
+        key = file_key(name, prefix)
+        if key is not None:
+            return key[0]
     return 0
 
 

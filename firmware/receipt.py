@@ -7,7 +7,7 @@
 import hashlib
 
 from firmware.compat import const, crc32, is_missing
-from firmware.sigfile import read_image
+from firmware.sigfile import TransactionFiles, file_key, file_name, read_image
 from firmware.version import VERSION
 from hal.record import Damaged
 
@@ -181,27 +181,15 @@ NO_CODE = "--"
 
 
 def receipt_name(batch, trace):
-    return "{}{:06d}.{:06d}".format(PREFIX, batch, trace)
+    return file_name(PREFIX, batch, trace)
 
 
 def name_key(name):
     """(batch, trace) of a receipt file's name, or None if name is not one."""
-    if len(name) != 17 or not name.startswith(PREFIX) or name[10] != ".":
-        return None
-    b, t = name[4:10], name[11:]
-    if not b.isdigit() or not t.isdigit():
-        return None
-    return int(b), int(t)
+    return file_key(name, PREFIX)
 
 
-class _ReceiptFiles:
-    """The receipt files, for the registry (firmware/registry.py)."""
-
-    def owns(self, name):
-        return name == TMP_NAME or name_key(name) is not None
-
-
-RECEIPT_FILES = _ReceiptFiles()
+RECEIPT_FILES = TransactionFiles(PREFIX, TMP_NAME)  # for the registry
 # A batch's receipt files go with its archive, as its sig.* files (firmware/batch.py PER_BATCH).
 
 

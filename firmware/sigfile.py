@@ -16,28 +16,45 @@ _HEAD = const(12)
 NO_CODE = "--"
 
 
-def image_name(batch, trace):
-    return "{}{:06d}.{:06d}".format(PREFIX, batch, trace)
+def file_name(prefix, batch, trace):
+    """The name of a file kept per transaction: "<prefix>BBBBBB.TTTTTT" (batch, trace)."""
+    return "{}{:06d}.{:06d}".format(prefix, batch, trace)
 
 
-def name_key(name):
-    """(batch, trace) of an image file's name, or None if name is not one."""
-    if len(name) != 17 or not name.startswith(PREFIX) or name[10] != ".":
+def file_key(name, prefix):
+    """(batch, trace) of a per-transaction file's name "<prefix>BBBBBB.TTTTTT", or None if name is
+    not one."""
+    n = len(prefix)
+    if len(name) != n + 13 or not name.startswith(prefix) or name[n + 6] != ".":
         return None
-    b, t = name[4:10], name[11:]
+    b, t = name[n : n + 6], name[n + 7 :]
     if not b.isdigit() or not t.isdigit():
         return None
     return int(b), int(t)
 
 
-class _SigFiles:
-    """The image files, for the registry (firmware/registry.py): no RecordFile can name them."""
+class TransactionFiles:
+    """One kind of per-transaction file (its names and its temp file), for the registry
+    (firmware/registry.py): no RecordFile can name them."""
+
+    def __init__(self, prefix, tmp_name):
+        self.prefix = prefix
+        self.tmp_name = tmp_name
 
     def owns(self, name):
-        return name == TMP_NAME or name_key(name) is not None
+        return name == self.tmp_name or file_key(name, self.prefix) is not None
 
 
-SIG_FILES = _SigFiles()
+def image_name(batch, trace):
+    return file_name(PREFIX, batch, trace)
+
+
+def name_key(name):
+    """(batch, trace) of an image file's name, or None if name is not one."""
+    return file_key(name, PREFIX)
+
+
+SIG_FILES = TransactionFiles(PREFIX, TMP_NAME)
 
 
 def pack_image(image, code=NO_CODE):
