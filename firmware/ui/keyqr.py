@@ -4,7 +4,7 @@
 
 import binascii
 
-from firmware.qr import M, QUIET, encode
+from firmware.qr import QUIET, M, encode
 from firmware.ui.widgets import Screen, center
 from hal.contracts import CAP_BLIT, HalError, has
 
@@ -54,9 +54,9 @@ def draw(d, symbol, box):
 
 class KeyQrScreen(Screen):
     """The title, the public key as a QR code (or, on a display without pixels or too small for
-    it, as hexadecimal lines, if they all fit) and "press any key"; any key goes back to `then`. `qr_box` is where
-    the symbol was drawn (qr_box()), None when none is: the simulator shows the modules there at
-    a half text cell each."""
+    it, as hexadecimal lines, if they all fit) and "press any key"; any key goes back to `then`.
+    `qr_box` is where the symbol was drawn (qr_box()), None when none is: the simulator shows the
+    modules there at a half text cell each."""
 
     title_key = "svc_key_qr"
 

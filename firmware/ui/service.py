@@ -233,8 +233,9 @@ def fingerprint(public_key):
 
 def signer_lines(term):
     """The signing key's fingerprint for the about screen (a label that says ENTER shows the key as
-    a QR code, then the fingerprint); that the board has no signer, or that its key cannot be used. The first call may make the key (the
-    signer makes it at its first use): on a board without a secure element that takes a moment."""
+    a QR code, then the fingerprint); that the board has no signer, or that its key cannot be used.
+    The first call may make the key (the signer makes it at its first use): on a board without a
+    secure element that takes a moment."""
     t = term.t
     signer = term.board.signer
     if signer is None:
