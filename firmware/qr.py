@@ -394,7 +394,7 @@ def _place(codewords, version, level, mask):
         upward = ((right + 1) & 2) == 0
         for vert in range(n):
             y = n - 1 - vert if upward else vert
-            for x in (right, right - 1):
+            for x in range(right, right - 2, -1):  # a counted loop: nothing allocated
                 k = y * n + x
                 if not fn[k] and bit < total:
                     mods[k] = (codewords[bit >> 3] >> (7 - (bit & 7))) & 1
