@@ -21,7 +21,7 @@ from tools import mpy_gate  # noqa: E402
 def main():
     print("== CPython {}".format(sys.version.split()[0]))
     figures = run(result=False)
-    for i, (name, data, level) in enumerate(CASES):
+    for name, data, level in CASES:
         tracemalloc.start()
         qr.encode(data, level)
         peak = tracemalloc.get_traced_memory()[1]

@@ -87,8 +87,8 @@ def run(result=True):
     for i in range(len(CASES)):
         name, data, level = CASES[i]
         symbol = qr.encode(data, level)
-        us = _best_us(lambda: qr.encode(data, level))
-        alloc = _allocated(lambda: qr.encode(data, level))
+        us = _best_us(lambda data=data, level=level: qr.encode(data, level))
+        alloc = _allocated(lambda data=data, level=level: qr.encode(data, level))
         print(
             "{:<32}{:>8}{:>6}{:>10}{:>12}{:>8}".format(
                 name, symbol.version, symbol.mask, us, str(alloc), len(symbol.bits)
