@@ -1,7 +1,7 @@
 # The QR encoder (firmware/qr.py) against well-kept libraries, host tier: its tables against segno's,
 # every version at every level with a given mask against python-qrcode (the data, the blocks, the
 # error correction, the placement), the mask it chooses against segno's, and each symbol read back
-# by zxing-cpp from an image of it.
+# by zxing-cpp from an image of it, and from the simulated panel of the about screen's key.
 import random
 from typing import Any
 
@@ -110,3 +110,19 @@ def test_zxing_reads_every_mode_and_level():
             symbol = qr.encode(data, level)
             got, said = decoded(rows(symbol))
             assert got == data and said == qr.LEVELS[level]
+
+
+def test_the_about_screens_qr_code_reads_back_from_the_panels_pixels():
+    # the whole 240 x 320 panel as the terminal shows it, 1 = dark: no help from where it was drawn
+    from firmware.ui.keyqr import key_text
+    from tests.portable.drive import boot, press
+
+    board, term = boot()
+    press(board, term, "ENTER", "8", "2", "ENTER")
+    display = board.display
+    width, height = display.pixels()
+    panel = [[display.pixel(x, y) for x in range(width)] for y in range(height)]
+    img = Image.new("L", (width, height), 255)
+    img.putdata([0 if v else 255 for row in panel for v in row])
+    found = [b for b in zxingcpp.read_barcodes(img) if b.format == zxingcpp.BarcodeFormat.QRCode]
+    assert len(found) == 1 and found[0].text == key_text(board.signer.public_key())
