@@ -633,7 +633,6 @@ class TerminalScreen(Static):
                 text.append("\n")
         self.update(text)
         shown = first < len(rows)
-        self.set_class(shown, "qr")
         self.styles.width = width + 2 if shown else None  # + the border
         self.styles.height = len(lines) + 2 if shown else None
 
