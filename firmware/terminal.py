@@ -211,12 +211,11 @@ class Terminal:
     def _settling(self):
         if self.journal is None:
             return False
-        for name in self.storage.list():  # its module is loaded only when its record exists
-            if name.startswith("settle."):
-                try:
-                    return self.flow("firmware.settle").unfinished(self.storage)
-                except FlowUnavailable:
-                    return True
+        for _ in self.storage.names("settle."):  # its module is loaded only when its record exists
+            try:
+                return self.flow("firmware.settle").unfinished(self.storage)
+            except FlowUnavailable:
+                return True
         return False
 
     def _first_screen(self):

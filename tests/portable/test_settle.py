@@ -13,7 +13,7 @@ from firmware.host.messages import parse_settlement_totals
 from tests.portable.campaign import CUT_SAMPLE
 from tests.portable.drive import SUPERVISOR_PASSWORD
 from tests.portable.online_kit import Rig
-from virtual.storage import TEAR_MODES, PowerCut
+from virtual.storage import TEAR_MODES, PowerCut, RamStorage
 
 SAMPLE = CUT_SAMPLE  # campaign.py: MicroPython cuts each operation once
 
@@ -503,3 +503,27 @@ def _scrolled(rig):
     for _ in range(30):
         rig.press("UP")
     return "\n".join(seen)
+
+
+class _NoListing(RamStorage):
+    """A storage whose list() fails: the firmware walks names() (a batch's files are hundreds of
+    names: a list of them is kilobytes of a board's heap at once)."""
+
+    def list(self):
+        raise AssertionError("the firmware listed every file")
+
+
+def test_a_day_settles_and_its_files_are_found_without_listing_them_all():
+    rig, traces = _sold(1000, 2000, storage=_NoListing(), language="en")
+    rig.host.esign_plan = ["lost"]  # the next sale's signature waits: the sweep finds its image
+    rig.sale(300)
+    rig.wait(31)
+    assert "Approved" in rig.screen(), rig.screen()
+    rig.press("ENTER")
+    waiting = rig.term.journal.last["trace"]
+    assert rig.term.journal.batch.by_trace(waiting)["esign"] == "pending"
+    _idle(rig)
+    rig.host.unbalance = True
+    assert "Settlement report" in rig.settle(), rig.screen()
+    assert [int(m[11]) for m in rig.host.uploads][-1] == waiting
+    assert len(rig.host.batch_uploads) == 3 and rig.term.counters.batch == 2
