@@ -66,7 +66,7 @@ _STATE_CODES[NOT_DONE] = 8
 # Its index in ESIGN is kept in the state table's top three bits (_ESIGN_SHIFT): 8 states at most.
 ESIGN = ("none", "pending", "uploaded", "failed", "no_pen", "no_sig_rule", "timeout", "cancelled")
 _ESIGN_SHIFT = const(5)
-_REMOVE_CHUNK = const(32)  # per-batch files removed per walk of the folder (remove_batch_files)
+REMOVE_CHUNK = const(32)  # per-batch files removed per walk of the folder (remove_batch_files)
 _LOW_BITS = const(0x1F)  # the state's code and _REVERSAL_FAILED
 _ESIGN_BITS = const(0xE0)
 REVERSAL_RESULTS = ("reversed", "failed")
@@ -1213,12 +1213,12 @@ def remove_batch_files(storage, prefixes, goes):
                 b = per_batch_key(name, prefixes)
                 if b and goes(b):
                     chunk.append(name)
-                    if len(chunk) == _REMOVE_CHUNK:
+                    if len(chunk) == REMOVE_CHUNK:
                         break
             for name in chunk:
                 _remove(storage, name)
             n += len(chunk)
-            if len(chunk) < _REMOVE_CHUNK:
+            if len(chunk) < REMOVE_CHUNK:
                 break
     return n
 

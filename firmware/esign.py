@@ -199,7 +199,9 @@ class Upload(OneMessage):
         storage = term.board.storage
         try:
             view = term.journal.batch.by_trace(trace)
-            got = read_image(storage, batch, trace) if view is not None else None
+            # into the terminal's image buffer: idle while uploading (a copy of half a KB, in a
+            # heap the signature left fragmented, was where a whole sale ran out of it first)
+            got = read_image(storage, batch, trace, term.sig_image) if view is not None else None
             if view is None or (got is None and receipt.read(storage, batch, trace) is None):
                 self._over("esign_image_bad")
                 return

@@ -93,9 +93,14 @@ class VfsStorage(Storage):
         return OSError(ENOENT, name)
 
     def read(self, name):
+        # read(n) of the file's size: one allocation of its length, where read() of unknown
+        # length grows its buffer as it goes (copies, in a heap a sale leaves fragmented).
+        path = self._path(name)
         try:
-            with open(self._path(name), "rb") as f:
-                return f.read()
+            with open(path, "rb") as f:
+                data = f.read(os.stat(path)[6])
+                more = f.read()  # a file that grew since the stat
+                return data + more if more else data
         except OSError as exc:
             raise self._missing(name, exc)
 

@@ -577,7 +577,7 @@ def test_removing_a_batch_s_files_takes_them_a_few_at_a_time_without_listing_the
             return RamStorage.names(self, prefix)
 
     store = NoListing()
-    many = 2 * bj._REMOVE_CHUNK + 3  # more than one walk's worth
+    many = 2 * bj.REMOVE_CHUNK + 3  # more than one walk's worth
     for t in range(1, many + 1):
         for prefix in bj.PER_BATCH:
             store.write("{}{:06d}.{:06d}".format(prefix, 1, t), b"x")
