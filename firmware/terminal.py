@@ -93,6 +93,9 @@ DROPPED_BEFORE = (
     ("firmware.ui.esign", ("firmware.ui.amount",)),
     ("firmware.ui.settle", ("firmware.ui.sale", "firmware.ui.amount", "firmware.card")),
 )
+# A flow that never signs and needs the heap: the signature's buffers (Terminal.sig_*, 5.8 KB) are
+# let go when it loads, and made again at idle (Terminal.sig_buffers).
+FREES_SIG_BUFFERS = "firmware.ui.settle"
 
 
 def _unload(name):
@@ -261,6 +264,8 @@ class Terminal:
             if flow == name:
                 for dropped in names:
                     _unload(dropped)
+        if name == FREES_SIG_BUFFERS:
+            self.sig_buffers(False)
         if _MANAGED_HEAP:
             gc.collect()  # its objects go into a heap without the garbage of what came before
         try:
@@ -270,6 +275,24 @@ class Terminal:
             self.last_crash = crash_site(exc)
             _unload(name)  # nothing half-run stays behind
             raise FlowUnavailable()
+
+    def sig_buffers(self, keep):
+        """The signature's buffers (its bitmap, the encoder's context states and output: 5.8 KB)
+        let go (keep False: settlement's index and uploads need the heap, and it never signs), or
+        made again (at idle, after a collection) when they were; a heap too fragmented for them
+        leaves them None, and the signature then allocates its own. None on a terminal without a
+        security module, which never signs."""
+        if not keep:
+            self.sig_bitmap = self.sig_contexts = self.sig_image = None
+            return
+        if self.board.security is None or self.sig_image is not None:
+            return
+        try:
+            self.sig_bitmap = bytearray(SIG_BITMAP_BYTES)
+            self.sig_contexts = bytearray(SIG_CONTEXT_BYTES)
+            self.sig_image = bytearray(SIG_IMAGE_BYTES)
+        except MemoryError:
+            self.sig_bitmap = self.sig_contexts = self.sig_image = None
 
     def scratch(self):
         """The host session's frame buffer (2,050 bytes) for a screen's own work while no exchange
@@ -342,6 +365,7 @@ class Terminal:
             _unload(name)
         if _MANAGED_HEAP:
             gc.collect()
+        self.sig_buffers(True)
 
     def _load_params(self):
         try:

@@ -73,12 +73,17 @@ def test_settlement_drops_the_sales_screens_and_the_next_sale_loads_them_again()
     rig.press("ENTER", "4")
     assert "firmware.ui.settle" in sys.modules
     assert [n for n in ("firmware.ui.sale", "firmware.ui.amount", "firmware.card") if n in sys.modules] == []
+    # and the signature's buffers (5.8 KB), made again at idle for the next sale's signature
+    assert rig.term.sig_bitmap is None and rig.term.sig_contexts is None and rig.term.sig_image is None
     rig.press(*SUPERVISOR_PASSWORD)
     rig.press("ENTER")
     rig.press("ENTER")  # on the totals
     rig.term.settle()
     assert rig.term.journal.batch.count == 0 and rig.term.journal.batch.closed(1)
     _idle(rig)
+    rig.term.step()  # the idle screen's first pass tidies
+    assert len(rig.term.sig_bitmap) == 3840 and len(rig.term.sig_contexts) == 1024
+    assert len(rig.term.sig_image) == 999
     assert "Approved" in rig.sale(500)  # the sale's screens loaded again
     assert "firmware.ui.sale" in sys.modules
 
