@@ -106,6 +106,21 @@ def test_uploads_left_by_a_settlement_keep_its_archive_and_go_in_the_next_sweep(
     assert [n for n in rig.storage.list() if n.startswith("sig.000001") or n.startswith("rct.000001")] == []
 
 
+def test_an_empty_batch_sends_the_uploads_left_behind_and_says_it_is_empty():
+    rig, signed, unsigned, _ = _left_behind()
+    rig.press("ENTER")
+    received = len(rig.host.received)
+    trace = rig.term.counters.trace
+    rig.settle()  # batch 2 is empty: the sweep alone, no 0500
+    lines = "\n".join(p[1] for p in rig.term.screen.pairs)
+    assert "Sign. sent x2" in lines and "Batch empty" in lines and "not sent" not in lines, lines
+    assert [int(m[11]) for m in rig.host.uploads[-2:]] == [unsigned, signed]
+    assert len(rig.host.received) == received and rig.term.counters.trace == trace
+    assert rig.term.counters.batch == 2 and S.State(rig.storage).rec["batch"] == 1
+    assert esign.archived_pending(rig.term) == []
+    assert rig.term.journal.batch.evict(rig.storage.capacity) == [1]
+
+
 def test_an_archived_upload_refused_keeps_its_code_and_is_not_sent_again():
     rig, signed, unsigned, _ = _left_behind()
     rig.host.esign_plan = ["ok", "code:63"]
