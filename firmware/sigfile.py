@@ -165,3 +165,35 @@ def image_hash(storage, batch, trace):
     if crc != want:
         raise Damaged("signature image CRC")
     return digest.digest()
+
+
+# ---- the upload's answer, as the files of a transaction keep it ------------------------------------
+# A signed transaction's answer is its image file's code; an unsigned one's, its receipt's
+# (firmware/receipt.py: "rct.BBBBBB.TTTTTT", b"QRF1", then the same 2-character code). Both files
+# begin with 4 bytes of magic and the code, so 6 bytes tell where an upload stands: what the archive
+# (firmware/batch.py: a row open at its closing, evicted once done) and the sweep of the settled
+# batches' uploads (firmware/esign.py) read.
+RECEIPT_PREFIX = "rct."
+RECEIPT_MAGIC = b"QRF1"
+UPLOAD_DONE = ("00", "94")  # the host has it (94: a duplicate, it had it already)
+
+
+def upload_code(storage, batch, trace, head):
+    """The upload's answer code kept for (batch, trace): its image file's when it has one, else its
+    receipt file's; NO_CODE before any answer, None when it has neither file (or the one it has is
+    not one: nothing can be uploaded). A file that cannot be read (not missing) gives NO_CODE:
+    unknown is never done. head: a 6-byte buffer, read into."""
+    for prefix, magic in ((PREFIX, _MAGIC), (RECEIPT_PREFIX, RECEIPT_MAGIC)):
+        try:
+            n = storage.read_into(file_name(prefix, batch, trace), 0, head)
+        except OSError as exc:
+            if is_missing(exc):
+                continue
+            return NO_CODE
+        if n != 6 or bytes(head[:4]) != magic:
+            return None
+        try:
+            return bytes(head[4:6]).decode()
+        except UnicodeError:
+            return None
+    return None

@@ -186,6 +186,18 @@ def test_a_failed_reversal_is_tried_once_more_and_a_still_failing_one_listed():
     assert rec["rev"] == [lost] and rec["doubt"] == [lost], rec
     assert "Reversal failed" in "\n".join(p[1] for p in rig.term.screen.pairs), shown
     assert rig.term.journal.failed_reversals()[0]["trace"] == lost  # never dropped
+    # the next batch is empty: menu 4 tries it once more (the sweep alone, no 0500)
+    _idle(rig)
+    before = len(rig.host.received)
+    rig.host.plan = ["code:96"]
+    rig.settle()
+    shown = _scrolled(rig)
+    assert "Reversal failed" in shown and "{:06d}".format(lost) in shown and "Batch empty" in shown, shown
+    assert rig.host.kinds()[before:] == ["reversal"] and int(rig.host.received[-1][11]) == lost
+    _idle(rig)
+    rig.settle()  # answered this time: it leaves the audit
+    assert "Reversed x1" in _scrolled(rig) and rig.term.journal.failed_reversals() == []
+    assert rig.host.kinds()[before:] == ["reversal", "reversal"] and rig.term.counters.batch == 2
 
 
 def test_a_failed_reversal_answered_this_time_leaves_the_audit():
@@ -497,6 +509,60 @@ def test_a_refund_the_sweep_cannot_confirm_is_left_out_of_the_totals_and_kept():
     shown = _scrolled(rig)
     assert "000001" in shown and "Refund unconf. x1" in shown and "DUPLICATE" in shown, shown
     assert journal.batch.report(1)["ref"] == [refund] and journal.batch.report(2)["nref"] == 0
+
+
+def _unconfirmed_refund_settled():
+    """Batch 1 settled with a refund the sweep could not confirm (the host booked it, every answer
+    lost): (rig, the refund's trace); batch 2 empty."""
+    rig, (trace,) = _sold(1000)
+    sale = rig.term.journal.batch.by_trace(trace)
+    rig.host.plan = ["silent", "garbage"]
+    rig.refund(sale["rrn"], sale["f13"], 300)
+    rig.wait(31)
+    refund = rig.term.journal.last["trace"]
+    rig.press("ENTER")
+    _idle(rig)
+    rig.host.plan = ["silent"]
+    rig.settle()
+    rig.wait(31)
+    assert rig.term.counters.batch == 2 and rig.term.journal.batch.count == 0
+    assert rig.term.journal.batch.archived(trace=refund)["state"] == B.IN_DOUBT
+    _idle(rig)
+    return rig, refund
+
+
+def test_an_empty_batch_with_a_settled_refund_not_confirmed_runs_the_sweep_alone():
+    rig, refund = _unconfirmed_refund_settled()
+    before = len(rig.host.received)
+    trace = rig.term.counters.trace
+    shown = rig.settle()  # the password, then the sweep: no totals to confirm
+    shown = _scrolled(rig)
+    assert "Refund conf. x1" in shown and "Batch empty" in shown, shown
+    sent = rig.host.received[before:]
+    assert [m.mti for m in sent] == ["0220"] and int(sent[0][11]) == refund and 35 not in sent[0].fields
+    assert rig.term.counters.trace == trace  # its own trace: none consumed, no 0500
+    assert rig.term.counters.batch == 2 and rig.host.settled == {1: "11"}
+    assert rig.term.journal.batch.archived(trace=refund)["state"] == B.APPROVED
+    assert not rig.term.settling and S.State(rig.storage).rec["batch"] == 1  # the last report's
+    _idle(rig)
+    # nothing open now: an empty batch sends nothing and says so
+    assert "Batch empty" in rig.settle() and len(rig.host.received) == before + 1
+
+
+def test_an_empty_batch_sweep_lists_what_still_fails_and_sales_go_on():
+    rig, refund = _unconfirmed_refund_settled()
+    before = len(rig.host.received)
+    rig.host.plan = ["silent"]  # its resend gets no answer again
+    rig.settle()
+    rig.wait(31)
+    shown = _scrolled(rig)
+    assert "Refund unconf. x1" in shown and "{:06d}".format(refund) in shown, shown
+    assert "Batch empty" in shown and "Refund conf." not in shown, shown
+    assert [m.mti for m in rig.host.received[before:]] == ["0220"]
+    assert rig.term.journal.batch.archived(trace=refund)["state"] == B.IN_DOUBT
+    assert not rig.term.settling and S.State(rig.storage).step == S.DONE
+    _idle(rig)
+    assert "Approved" in rig.sale(500), rig.screen()  # nothing was left unfinished
 
 
 def _scrolled(rig):
