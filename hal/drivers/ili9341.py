@@ -69,6 +69,7 @@ _P1 = 32749
 _M1 = 23251
 _P2 = 32719
 _M2 = 19937
+_UNSENT = 0x3FFFFFFF  # no row's digest (its first lane would be 32767, above _P1)
 
 _SWRESET = 0x01
 _SLPOUT = 0x11
@@ -135,7 +136,7 @@ class ILI9341(Display):
         self._dirty = bytearray(HEIGHT)  # 1 = pixel row drawn on since the last show()
         self._digest = array("I", bytes(4 * HEIGHT))  # each pixel row's digest as last sent
         self._force = False  # show() sends every marked row, changed or not (after reset)
-        self.missing = 0  # characters drawn as a box because the font lacks them (a diagnostic)
+        self.missing = 0  # characters show() drew as a box because the font lacks them (a diagnostic)
         self._glyph = bytearray(32)
         self._band = bytearray(_STRIDE * CELL_H)  # one text row's 16 pixel rows, composed
         self._banded = -1  # the text row in _band (-1: none)
@@ -269,9 +270,9 @@ class ILI9341(Display):
         y1 = y + height if y + height < HEIGHT else HEIGHT
         if x0 >= x1 or y0 >= y1:
             return
-        n = self._nblits
+        n = self._drop_covered(x0, x1, y0, y1)
         if n == len(self._bitmaps):
-            n = self._make_room(x0, x1, y0, y1)
+            n = self._make_room()
         state = self._state
         for r in range(y0 // CELL_H, (y1 - 1) // CELL_H + 1):
             if state[r] & _STALE:  # the rest of the row must be blank around the bitmap
@@ -302,8 +303,33 @@ class ILI9341(Display):
                     self._under[r] = self._nblits
                     self._mark(r * CELL_H, r * CELL_H + CELL_H)
                 state[r] = 0
-        # First pass: the marked rows that did not change are unmarked.
+        dirty, digest = self._dirty, self._digest
+        try:
+            self._unmark_unchanged()
+            # Each run of changed rows in one window.
+            y = 0
+            while y < HEIGHT:
+                if not dirty[y]:
+                    y += 1
+                    continue
+                end = y
+                while end + 1 < HEIGHT and dirty[end + 1]:
+                    end += 1
+                self._flush(y, end)
+                y = end + 1
+        except BaseException:  # the bus or the font failed: what is not sent goes at the next show()
+            self._cs.value(1)
+            for y in range(HEIGHT):
+                if dirty[y]:
+                    digest[y] = _UNSENT
+            raise
+
+    def _unmark_unchanged(self):
+        """Digest each marked row as it would be sent, unmark those sent as they are now. A row
+        under a full-width bitmap (x a multiple of 8) is digested from it; the others from their
+        band, composed."""
         dirty, digest, force = self._dirty, self._digest, self._force
+        b = self._boxes
         for r in range(_ROWS):
             top = r * CELL_H
             y = top
@@ -311,25 +337,42 @@ class ILI9341(Display):
                 y += 1
             if y == top + CELL_H:
                 continue
-            self._compose(r, True)
+            k = self._full_width(r)
+            if k >= 0:
+                o = k * _SLOT
+                bitmap = self._bitmaps[k]
+                y0 = b[o + 5]
+                y1 = b[o + 6]
+                at = (-b[o]) >> 3  # the source bytes clipped off on the left
+                at -= b[o + 1] * b[o + 2]  # ... less the rows above the bitmap's top
+            composed = False
             for y in range(top, top + CELL_H):
-                if dirty[y]:
-                    d = self._digest_row((y - top) * _STRIDE)
-                    if d == digest[y] and not force:
-                        dirty[y] = 0
-                    else:
-                        digest[y] = d
-        # Second pass: each run of changed rows in one window.
-        y = 0
-        while y < HEIGHT:
-            if not dirty[y]:
-                y += 1
-                continue
-            end = y
-            while end + 1 < HEIGHT and dirty[end + 1]:
-                end += 1
-            self._flush(y, end)
-            y = end + 1
+                if not dirty[y]:
+                    continue
+                if k >= 0 and y0 <= y < y1:
+                    d = _digest_row(bitmap, at + y * b[o + 2])
+                else:
+                    if not composed:
+                        self._compose(r, True)
+                        composed = True
+                    d = _digest_row(self._band, (y - top) * _STRIDE)
+                if d == digest[y] and not force:
+                    dirty[y] = 0
+                else:
+                    digest[y] = d
+
+    def _full_width(self, row):
+        """The bitmap drawn last over text row `row` if it spans the panel's width from a byte
+        boundary (its rows are what is sent where it lies), else -1."""
+        b = self._boxes
+        top = row * CELL_H
+        for k in range(self._nblits - 1, self._under[row] - 1, -1):
+            o = k * _SLOT
+            if b[o + 5] < top + CELL_H and b[o + 6] > top:
+                if not b[o] & 7 and b[o + 3] == 0 and b[o + 4] == WIDTH:
+                    return k
+                return -1
+        return -1
 
     # ---- the bitmaps ---------------------------------------------------------------------------
     def _drop_bitmaps(self):
@@ -338,16 +381,26 @@ class ILI9341(Display):
             bitmaps[k] = None
         self._nblits = 0
 
-    def _make_room(self, x0, x1, y0, y1):
-        """Free a slot for a bitmap with clipped box x0..x1, y0..y1 (exclusive ends): drop those
-        hidden under later text or under this box; grow the table if none is. The free slot."""
+    def _drop_covered(self, x0, x1, y0, y1):
+        """Drop the bitmaps a new one with clipped box x0..x1, y0..y1 (exclusive ends) hides
+        entirely. The number of bitmaps left."""
         b = self._boxes
         k = 0
         while k < self._nblits:
             o = k * _SLOT
             if b[o + 3] >= x0 and b[o + 4] <= x1 and b[o + 5] >= y0 and b[o + 6] <= y1:
                 self._drop_slot(k)
-                continue
+            else:
+                k += 1
+        return self._nblits
+
+    def _make_room(self):
+        """Free a slot: drop the bitmaps hidden under later text; grow the table if none is.
+        The free slot."""
+        b = self._boxes
+        k = 0
+        while k < self._nblits:
+            o = k * _SLOT
             hidden = True
             for r in range(b[o + 5] // CELL_H, (b[o + 6] - 1) // CELL_H + 1):
                 if self._under[r] <= k:
@@ -355,8 +408,8 @@ class ILI9341(Display):
                     break
             if hidden:
                 self._drop_slot(k)
-                continue
-            k += 1
+            else:
+                k += 1
         n = self._nblits
         if n == len(self._bitmaps):  # more bitmaps on show than slots: the table grows (allocates)
             self._bitmaps.append(None)
@@ -472,17 +525,6 @@ class ILI9341(Display):
                 else:
                     band[dst + (px >> 3)] &= ~mask
 
-    def _digest_row(self, at):
-        """The 30-bit digest of the band's 30 bytes from `at` (see the header)."""
-        band = self._band
-        a = 1
-        c = 7
-        for i in range(at, at + _STRIDE, 2):
-            w = (band[i] << 8) | band[i + 1]
-            a = (a * _M1 + w) % _P1
-            c = (c * _M2 + (w ^ a)) % _P2
-        return (a << 15) | c
-
     # ---- sending -------------------------------------------------------------------------------
     def _flush(self, y0, y1):
         """Send pixel rows y0..y1 (inclusive) in one RAMWR window, composing their bands."""
@@ -548,6 +590,17 @@ class ILI9341(Display):
                     m >>= 1
             self._spi.write(line)
             dirty[py] = 0
+
+
+def _digest_row(buf, at):
+    """The 30-bit digest of buf's 30 bytes from `at` (see the header)."""
+    a = 1
+    c = 7
+    for i in range(at, at + _STRIDE, 2):
+        w = (buf[i] << 8) | buf[i + 1]
+        a = (a * _M1 + w) % _P1
+        c = (c * _M2 + (w ^ a)) % _P2
+    return (a << 15) | c
 
 
 def _missing(glyph, cells):
