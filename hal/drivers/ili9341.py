@@ -2,16 +2,20 @@
 # text and highlight) and the bitmaps drawn since clear() (references to the callers' bitmaps), a
 # 30-bit digest of each pixel row last sent, and one 16-pixel band composed at a time. show()
 # composes the pixel rows that may have changed, compares their digests and sends the rows that
-# changed. Never allocates in clear(), text(), blit() or show(); never imports machine.
+# changed. Never allocates in clear(), text(), blit() or show() (more than _SLOTS bitmaps on show
+# aside, below); never imports machine.
 #
 # Only what changed goes over the bus: clear() blanks nothing at once, it marks every text row
 # stale and drops the bitmaps; text() on a stale row with the text and highlight it holds keeps it
 # as it is, other text marks the row's 16 pixel rows; blit() marks its pixel rows (and blanks the
 # rest of a stale row); show() blanks the rows still stale (those nothing was drawn on since
-# clear()), composes each marked band (glyphs from the font, then the bitmaps drawn over it),
-# digests each marked pixel row's 30 bytes and sends those whose digest differs, each run of them
-# in one CASET/PASET/RAMWR window (a band in a run is composed again to send it: two passes). A
-# screen redrawn after clear() with one line changed sends that line's changed pixel rows only.
+# clear()), composes each marked band (glyphs from the font, then the bitmaps drawn over it; a row
+# under a full-width bitmap at a byte boundary, the signing area's, is read from the bitmap as it
+# is), digests each marked pixel row's 30 bytes and sends those whose digest differs, each run of
+# them in one CASET/PASET/RAMWR window (the bands of a run composed again to send them: two
+# passes, so that the window's end is known). A screen redrawn after clear() with one line changed
+# sends that line's changed pixel rows only. When the bus (or the font's file) fails in show(), the
+# rows not sent keep their mark and an impossible digest: the next show() sends them.
 #
 # The digest (_digest_row): two polynomial lanes over the row's 15 16-bit words, mod the primes
 # 32749 and 32719, the second fed the first's state, 30 bits; every intermediate stays a small int
@@ -23,12 +27,14 @@
 # A bitmap is read until the next clear() (the contract's blit()): the driver keeps the reference
 # and composes from it in show(), and again in a later show() when something is drawn over its
 # rows before a clear(). The firmware clears before every redraw, so each bitmap lives one frame.
-# Up to _SLOTS bitmaps between two clear()s need no allocation; past that, bitmaps entirely hidden
-# (under later text or a later bitmap's box) are dropped, and only when none is does the table grow.
+# A bitmap entirely under a later one's box is dropped at that blit(); up to _SLOTS on show between
+# two clear()s need no allocation; past that, those hidden under text drawn after them are dropped,
+# and only when none is does the table grow (allocating).
 #
 # RGB565 expansion: with framebuf (MicroPython), one palette blit a pixel row from a MONO_HLSB
-# frame over the band into a one-line RGB565 frame (as Peter Hinch's nano-gui drivers do);
-# without it (CPython), a Python loop. Both send the same bytes (tests/portable/test_drivers.py).
+# frame over the band into a one-line RGB565 frame (as Peter Hinch's nano-gui drivers do), and the
+# glyphs blitted into the band (through an inverting palette on a highlighted row); without it
+# (CPython), Python loops. Both send the same bytes (tests/portable/test_drivers.py).
 #
 # Commands (ILI9341 datasheet V1.11, section 8): SWRESET 0x01, SLPOUT 0x11, NORON 0x13, DISPON 0x29,
 # CASET 0x2A, PASET 0x2B, RAMWR 0x2C, MADCTL 0x36, COLMOD 0x3A. The 4-wire serial interface: D/CX low

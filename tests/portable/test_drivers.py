@@ -318,17 +318,29 @@ def _panel_display(keep=False, use_framebuf=True, font=None):
 
 
 def _drawing(d):
-    """Text, highlighted rows, bitmaps at any x, a clear() and a partial redraw: each shown."""
+    """Text, highlighted rows, wide characters (boxes: Font8x16 has none), bitmaps at any x, over
+    text and over each other, a full-width one, a clear() and partial redraws: each shown."""
     d.text(0, "QianPOS")
     d.text(1, "Sale  \u00a512.34", inverse=True)
+    d.text(3, "\u4e2d\u6587 A", inverse=True)
+    d.text(4, "\u4e2d\u6587 A")
     d.text(19, "x" * 40)
     d.show()
     d.blit(b"\xa5\x5a\xff" * 20, 3, 40, 20, 20)
     d.blit(b"\x0f" * 64, 232, 300, 8, 64)
     d.show()
+    canvas = bytearray(bytes(range(240)) * 5)
     d.clear()
     d.text(0, "QianPOS")
     d.text(2, "Amount", inverse=True)
+    d.blit(canvas, 0, 100, 240, 40)
+    d.blit(b"\xff\x00" * 8, 20, 110, 16, 8)
+    d.show()
+    canvas[600] ^= 0xFF
+    d.clear()
+    d.text(0, "QianPOS")
+    d.text(2, "Amount", inverse=True)
+    d.blit(canvas, -8, 100, 248, 38)
     d.show()
     d.clear()
     d.show()
