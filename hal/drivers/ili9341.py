@@ -614,7 +614,7 @@ def _missing(glyph, cells):
     left, right = (0x7E, 0) if cells == 1 else (0x7F, 0xFE)  # top and bottom edges
     side_l, side_r = (0x42, 0) if cells == 1 else (0x40, 0x02)
     for y in range(CELL_H):
-        edge = y in (1, CELL_H - 2)
+        edge = y == 1 or y == CELL_H - 2  # (a tuple here would be built on the heap each time)
         inside = 1 < y < CELL_H - 2
         glyph[y * cells] = left if edge else (side_l if inside else 0)
         if cells == 2:

@@ -123,6 +123,25 @@ def test_a_text_row_and_its_show_allocate_nothing():
     assert used < 200, "3 text rows shown allocated {} bytes".format(used)
 
 
+def test_a_missing_glyph_and_a_blit_allocate_nothing():
+    from hal.drivers.font8x16 import Font8x16
+
+    d = ILI9341(_Bus(), _Pin(), _Pin(), font=Font8x16(), sleep_ms=lambda ms: None)
+    cross = b"\x01\x00" * 15
+    d.text(3, "caf\u00e9 \u4e2d")  # Font8x16 has neither: boxes, drawn in show()
+    d.show()
+    start, stop = heap_probe()
+    start()
+    for i in range(3):
+        d.clear()
+        d.text(3, "caf\u00e9 \u4e2d", inverse=bool(i & 1))
+        d.blit(cross, 100 + i, 150, 15, 15)  # the calibration cross: an unaligned x
+        d.show()
+    used = stop()
+    assert d.missing == 2 * 3  # composed three times: first, then highlighted, then plain again
+    assert used < 200, "3 rows with boxes and a cross allocated {} bytes".format(used)
+
+
 class _Uart:
     def __init__(self, data):
         self.data = data
