@@ -505,7 +505,7 @@ def test_two_bitmaps_overlapping_the_last_drawn_wins():
     assert panel.ink(0, 0, 24, 24) == ["#" * 16 + "." * 8] * 16 + ["." * 24] * 8
     assert windows(panel) == [(8, 15)]  # the ink's rows 8..15 changed (its columns 8..15)
     panel.log.clear()
-    d.blit(paper, 4, 4, 4, 4)  # a bitmap entirely over another's box, no clear(): both read
+    d.blit(paper, 4, 4, 4, 4)  # inside the ink's box, no clear(): the rows composed from both
     d.show()
     assert panel.ink(0, 0, 16, 8) == ["#" * 16] * 4 + ["####....########"] * 4
     assert windows(panel) == [(4, 7)]
