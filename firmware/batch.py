@@ -66,6 +66,7 @@ _STATE_CODES[NOT_DONE] = 8
 # Its index in ESIGN is kept in the state table's top three bits (_ESIGN_SHIFT): 8 states at most.
 ESIGN = ("none", "pending", "uploaded", "failed", "no_pen", "no_sig_rule", "timeout", "cancelled")
 _ESIGN_SHIFT = const(5)
+REMOVE_CHUNK = const(32)  # per-batch files removed per walk of the folder (remove_batch_files)
 _LOW_BITS = const(0x1F)  # the state's code and _REVERSAL_FAILED
 _ESIGN_BITS = const(0xE0)
 REVERSAL_RESULTS = ("reversed", "failed")
@@ -426,7 +427,10 @@ BATCH_FILES = _BatchFiles()
 
 def files_of(storage):
     """The journal's files in storage, sorted."""
-    return [n for n in storage.list() if owns(n)]
+    out = [n for n in storage.names(SEGMENT_PREFIX) if owns(n)]
+    out.extend(n for n in storage.names(ARCHIVE_PREFIX) if owns(n))
+    out.sort()
+    return out
 
 
 def trace_after(a, b):
@@ -678,7 +682,7 @@ class Batch:
     # ---- reading ------------------------------------------------------------------------------
     def _scan(self):
         numbers = []
-        for name in self.storage.list():
+        for name in self.storage.names(SEGMENT_PREFIX):
             n = segment_number(name)
             if n:
                 numbers.append(n)
@@ -793,6 +797,15 @@ class Batch:
     def at(self, i):
         """The i-th transaction (0 the oldest), for a list scrolled on the screen."""
         return self._view(i)
+
+    def index_of(self, trace):
+        """i of the latest transaction with this trace (for at() and entry()), or -1 (from RAM)."""
+        return self._find_t(trace)
+
+    def entry(self, i):
+        """(trace, state, e-signature state) of the i-th transaction, from RAM: nothing is read."""
+        code = self._state[i]
+        return self._trace[i], _STATE_NAMES[code & 0x0F], ESIGN[code >> _ESIGN_SHIFT]
 
     def state_of(self, trace):
         """The state of the transaction with this trace (from RAM: nothing is read), or None."""
@@ -963,10 +976,11 @@ class Batch:
     def archives(self):
         """The batch numbers of the archive files, oldest first (by name: batch numbers rise)."""
         out = []
-        for name in self.storage.list():
+        for name in self.storage.names(ARCHIVE_PREFIX):
             b = _archive_batch(name)
             if b:
                 out.append(b)
+        out.sort()
         return out
 
     def archived(self, trace=None, rrn=None):
@@ -1190,11 +1204,22 @@ def remove_batch_files(storage, prefixes, goes):
     leaves some removed, which is all right (each file is whole or gone, and nothing at boot needs
     them); the next removal takes the rest. Returns how many went."""
     n = 0
-    for name in storage.list():
-        b = per_batch_key(name, prefixes)
-        if b and goes(b):
-            _remove(storage, name)
-            n += 1
+    for prefix in prefixes:
+        while True:
+            # names() must not run while files go: a few at a time, then the folder again (a
+            # list of a batch's files would be kilobytes of heap at once)
+            chunk = []
+            for name in storage.names(prefix):
+                b = per_batch_key(name, prefixes)
+                if b and goes(b):
+                    chunk.append(name)
+                    if len(chunk) == REMOVE_CHUNK:
+                        break
+            for name in chunk:
+                _remove(storage, name)
+            n += len(chunk)
+            if len(chunk) < REMOVE_CHUNK:
+                break
     return n
 
 

@@ -4,7 +4,8 @@
 #
 # docs/ESIGN.md (the capture, the image) and docs/JOURNAL.md (the file, the queue) say how.
 
-from firmware import receipt
+from firmware import receipt, sigfile
+from firmware.compat import is_missing
 from firmware.host import messages
 from firmware.host.codec import ProtocolError
 from firmware.host.session import BROKEN, CANCELLED, DONE, NO_ANSWER
@@ -73,45 +74,65 @@ def pending(term):
     pending, or an image whose state still reads none: a cut after the image was written, queued
     here) and an unsigned transaction's receipt not yet answered (its file's code "--"). The last
     transaction's receipt is made first when a cut left it unmade (firmware/receipt.py). The state
-    in the batch journal is the signatures' queue; the files say which ones to look at."""
+    in the batch journal is the signatures' queue; the files say which ones to look at, walked
+    once each (Storage.names), never listed: a batch's files are hundreds of names."""
     batch = term.journal.batch
     current = term.counters.batch
     storage = term.board.storage
-    names = storage.list()
-    _receipt_of_last(term, names)
+    _receipt_of_last(term)
+    images = _present(storage, sigfile.PREFIX, name_key, batch, current)
+    receipts = _present(storage, receipt.PREFIX, receipt.name_key, batch, current)
     out = []
-    signed = []
-    for name in names:
-        key = name_key(name)
-        if key is None or key[0] != current:
-            continue
-        signed.append(key)
-        view = batch.by_trace(key[1])
-        if view is None or view["batch"] != key[0]:
-            continue
-        if view["esign"] == "none":
-            batch.change(key[0], key[1], term.clock.time(), esign=PENDING)
-            view["esign"] = PENDING
-        if view["esign"] == PENDING:
-            out.append(key)
     head = bytearray(6)  # a receipt file's magic and answer code: all the queue needs to read
-    for name in storage.list():  # again: the last one's receipt may be new
-        key = receipt.name_key(name)
-        if key is None or key[0] != current or key in signed:
-            continue
-        if receipt.waiting(storage, name, head):
-            out.append(key)
+    for i in range(batch.count):
+        trace, _, state = batch.entry(i)
+        if _bit(images, i):
+            if state == "none" or state == PENDING:
+                if batch.at(i)["batch"] != current:
+                    continue
+                if state == "none":
+                    batch.change(current, trace, term.clock.time(), esign=PENDING)
+                out.append((current, trace))
+        elif _bit(receipts, i) and receipt.waiting(storage, receipt.receipt_name(current, trace), head):
+            out.append((current, trace))
     out.sort()
     return out
 
 
-def _receipt_of_last(term, names):
+def _present(storage, prefix, key_of, batch, current):
+    """Bit i set: the file `prefix` names for the i-th transaction of the batch journal, of batch
+    `current`, exists (one walk of the folder; count / 8 bytes)."""
+    bits = bytearray((batch.count + 7) >> 3)
+    for name in storage.names(prefix):
+        key = key_of(name)
+        if key is not None and key[0] == current:
+            i = batch.index_of(key[1])
+            if i >= 0:
+                bits[i >> 3] |= 1 << (i & 7)
+    return bits
+
+
+def _bit(bits, i):
+    return bits[i >> 3] & (1 << (i & 7))
+
+
+def _exists(storage, name):
+    try:
+        storage.size(name)
+    except OSError as e:
+        if is_missing(e):
+            return False
+        raise
+    return True
+
+
+def _receipt_of_last(term):
     """Make the receipt of the batch's last transaction when it has a slip and none was stored (a
     cut between its approval and its receipt): the content it would have had then."""
     last = term.journal.batch.last
     if last is None or last[0] != term.counters.batch:
         return
-    if receipt.receipt_name(last[0], last[1]) in names:
+    if _exists(term.board.storage, receipt.receipt_name(last[0], last[1])):
         return
     make_receipt(term, term.journal.batch.by_trace(last[1]))
 
@@ -131,13 +152,15 @@ def make_receipt(term, view):
 def make_missing(term):
     """Every receipt of the current batch not yet made (settlement's sweep: the one pass that reads
     every transaction); returns how many could not be made."""
-    names = term.board.storage.list()
+    batch = term.journal.batch
     current = term.counters.batch
+    made = _present(term.board.storage, receipt.PREFIX, receipt.name_key, batch, current)
     failed = 0
-    for view in term.journal.batch.transactions():
-        if view["batch"] != current or view["state"] not in SLIP_STATES:
+    for i in range(batch.count):
+        if _bit(made, i) or batch.entry(i)[1] not in SLIP_STATES:
             continue
-        if receipt.receipt_name(current, view["trace"]) in names:
+        view = batch.at(i)
+        if view["batch"] != current:
             continue
         if make_receipt(term, view) is None and term.board.signer is not None:
             failed += 1
@@ -176,7 +199,9 @@ class Upload(OneMessage):
         storage = term.board.storage
         try:
             view = term.journal.batch.by_trace(trace)
-            got = read_image(storage, batch, trace) if view is not None else None
+            # into the terminal's image buffer: idle while uploading (a copy of half a KB, in a
+            # heap the signature left fragmented, was where a whole sale ran out of it first)
+            got = read_image(storage, batch, trace, term.sig_image) if view is not None else None
             if view is None or (got is None and receipt.read(storage, batch, trace) is None):
                 self._over("esign_image_bad")
                 return

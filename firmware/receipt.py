@@ -7,7 +7,7 @@
 import hashlib
 
 from firmware.compat import const, crc32, is_missing
-from firmware.sigfile import TransactionFiles, file_key, file_name, read_image
+from firmware.sigfile import TransactionFiles, file_key, file_name, image_hash
 from firmware.version import VERSION
 from hal.record import Damaged
 
@@ -68,9 +68,9 @@ def signature_of(storage, view):
     """(signature code name, SHA-256 of the image or None) of a transaction: signed when its image
     file reads back (whatever the journal's state says: a cut may have come before the state was
     written), else the journal's reason. Damaged when the journal says signed and no image reads."""
-    got = read_image(storage, view["batch"], view["trace"])
-    if got is not None:
-        return "signed", hashlib.sha256(got[0]).digest()
+    digest = image_hash(storage, view["batch"], view["trace"])
+    if digest is not None:
+        return "signed", digest
     state = view.get("esign") or "none"
     if state in ("pending", "uploaded", "failed"):
         raise Damaged("signed, and its image is gone")

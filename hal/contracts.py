@@ -341,8 +341,17 @@ class Storage(Device):
         raise NotImplementedError
 
     def list(self):
-        """Return the names of all files, sorted."""
+        """Return the names of all files, sorted. A list of every name: on a storage holding a
+        batch's per-transaction files, kilobytes of heap at once; the firmware walks names()."""
         raise NotImplementedError
+
+    def names(self, prefix=""):
+        """Iterate over the names that start with prefix, in no set order, one at a time: what it
+        allocates is per name, never for all of them. Write, rename or remove nothing in this
+        storage until the iteration ends (collect the names first). This default walks list()."""
+        for name in self.list():
+            if name.startswith(prefix):
+                yield name
 
     def size(self, name):
         """Return the file's length in bytes; OSError(ENOENT) if it does not exist."""

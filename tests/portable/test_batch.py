@@ -563,3 +563,25 @@ def test_evicting_a_batch_removes_its_per_batch_files_and_orphans_left_by_a_cut(
             n += 1
         assert n > 4
         assert sorted(x for x in store.list() if not x.startswith("batch.")) == ["sig.000004.000004"]
+
+
+def test_removing_a_batch_s_files_takes_them_a_few_at_a_time_without_listing_them_all():
+    class NoListing(RamStorage):
+        walks = 0
+
+        def list(self):
+            raise AssertionError("the journal listed every file")
+
+        def names(self, prefix=""):
+            NoListing.walks += 1
+            return RamStorage.names(self, prefix)
+
+    store = NoListing()
+    many = 2 * bj.REMOVE_CHUNK + 3  # more than one walk's worth
+    for t in range(1, many + 1):
+        for prefix in bj.PER_BATCH:
+            store.write("{}{:06d}.{:06d}".format(prefix, 1, t), b"x")
+        store.write("sig.{:06d}.{:06d}".format(2, t), b"kept")
+    assert bj.remove_batch_files(store, bj.PER_BATCH, lambda b: b == 1) == many * len(bj.PER_BATCH)
+    assert NoListing.walks == 3 * len(bj.PER_BATCH)  # two full walks and the last short one, per prefix
+    assert sorted(store.names()) == ["sig.{:06d}.{:06d}".format(2, t) for t in range(1, many + 1)]

@@ -13,7 +13,7 @@ from firmware.host.messages import parse_settlement_totals
 from tests.portable.campaign import CUT_SAMPLE
 from tests.portable.drive import SUPERVISOR_PASSWORD
 from tests.portable.online_kit import Rig
-from virtual.storage import TEAR_MODES, PowerCut
+from virtual.storage import TEAR_MODES, PowerCut, RamStorage
 
 SAMPLE = CUT_SAMPLE  # campaign.py: MicroPython cuts each operation once
 
@@ -73,12 +73,17 @@ def test_settlement_drops_the_sales_screens_and_the_next_sale_loads_them_again()
     rig.press("ENTER", "4")
     assert "firmware.ui.settle" in sys.modules
     assert [n for n in ("firmware.ui.sale", "firmware.ui.amount", "firmware.card") if n in sys.modules] == []
+    # and the signature's buffers (5.8 KB), made again at idle for the next sale's signature
+    assert rig.term.sig_bitmap is None and rig.term.sig_contexts is None and rig.term.sig_image is None
     rig.press(*SUPERVISOR_PASSWORD)
     rig.press("ENTER")
     rig.press("ENTER")  # on the totals
     rig.term.settle()
     assert rig.term.journal.batch.count == 0 and rig.term.journal.batch.closed(1)
     _idle(rig)
+    rig.term.step()  # the idle screen's first pass tidies
+    assert len(rig.term.sig_bitmap) == 3840 and len(rig.term.sig_contexts) == 1024
+    assert len(rig.term.sig_image) == 999
     assert "Approved" in rig.sale(500)  # the sale's screens loaded again
     assert "firmware.ui.sale" in sys.modules
 
@@ -503,3 +508,27 @@ def _scrolled(rig):
     for _ in range(30):
         rig.press("UP")
     return "\n".join(seen)
+
+
+class _NoListing(RamStorage):
+    """A storage whose list() fails: the firmware walks names() (a batch's files are hundreds of
+    names: a list of them is kilobytes of a board's heap at once)."""
+
+    def list(self):
+        raise AssertionError("the firmware listed every file")
+
+
+def test_a_day_settles_and_its_files_are_found_without_listing_them_all():
+    rig, traces = _sold(1000, 2000, storage=_NoListing(), language="en")
+    rig.host.esign_plan = ["lost"]  # the next sale's signature waits: the sweep finds its image
+    rig.sale(300)
+    rig.wait(31)
+    assert "Approved" in rig.screen(), rig.screen()
+    rig.press("ENTER")
+    waiting = rig.term.journal.last["trace"]
+    assert rig.term.journal.batch.by_trace(waiting)["esign"] == "pending"
+    _idle(rig)
+    rig.host.unbalance = True
+    assert "Settlement report" in rig.settle(), rig.screen()
+    assert [int(m[11]) for m in rig.host.uploads][-1] == waiting
+    assert len(rig.host.batch_uploads) == 3 and rig.term.counters.batch == 2
