@@ -170,7 +170,9 @@ class Display(Device):
     def blit(self, bitmap, x, y, width, height):
         """Draw a 1-bit bitmap, rows packed MSB first, (width + 7) // 8 bytes a row
         (framebuf MONO_HLSB), with its top-left corner at pixel (x, y); clipped at the edges.
-        Capability CAP_BLIT."""
+        The display may read `bitmap` until the next clear() (a driver without a frame buffer
+        composes from it in show()): keep it unchanged until then, or at least until show() when
+        the next drawing starts with clear() (the firmware's redraw). Capability CAP_BLIT."""
         raise NotImplementedError
 
     def show(self):
