@@ -140,9 +140,9 @@ class Terminal:
             self._frame = bytearray(FRAME_BYTES)
         # The signature screen's bitmap (3,840 bytes) too: a sale's garbage leaves no run that
         # long by the time it is signed (bench/README.md). Cleared for each signature.
-        self.sig_bitmap = None
-        self.sig_contexts = None
-        self.sig_image = None
+        self.sig_bitmap = None  # type: bytearray | None
+        self.sig_contexts = None  # type: bytearray | None
+        self.sig_image = None  # type: bytearray | None
         if board.security is not None:
             self.sig_bitmap = bytearray(SIG_BITMAP_BYTES)
             # The image's encoder's context states and output (1 KB each) too: the sale stopped
