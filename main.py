@@ -2,7 +2,7 @@
 # and hands them to the firmware. Never put terminal logic here; never drop to the REPL.
 
 from firmware.compat import crash_site
-from firmware.terminal import Terminal
+from firmware.terminal import Terminal, manage_heap
 from hal.contracts import SYS_BOOT_COUNT, SYS_RESET, has
 
 RESTART_MS = 5000  # a boot that failed: the board restarts after this long
@@ -85,6 +85,7 @@ def main(make_board=None, wait_s=_sleep_s):
     failed = system.boot_count() if has(system, SYS_BOOT_COUNT) else 0
     if failed >= FAILED_BOOTS_LIMIT:
         hold(board, ("请联系客服", "Call support", "连续启动失败", "Boot failed {}x".format(failed)))
+    manage_heap()
     try:
         terminal = Terminal(board)
     except Exception as exc:  # noqa: BLE001 - a terminal that cannot boot says so on its screen

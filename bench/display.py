@@ -17,6 +17,7 @@ EVENTS = (
     ("second", "countdown second"),
     ("screen", "full screen (320 new lines)"),
     ("show", "show() alone, 320 mixed lines"),
+    ("blitshow", "blit() + show(), 320 mixed"),
 )
 
 

@@ -144,11 +144,32 @@ def show_only(loop):
     return (bus.sent - sent) // SCREENS, took / SCREENS / 1000
 
 
+def blit_show(loop):
+    """The same with the blit timed too: a driver that composes in show() does there what one with
+    a frame buffer did in blit()."""
+    d, bus = board_display(loop)
+    bits = (bytes(range(256)) * 38, bytes(range(255, -1, -1)) * 38)
+    sent = bus.sent
+    took = 0
+    for i in range(SCREENS):
+        start = ticks_us()
+        d.blit(bits[i % 2], 0, 0, 240, 320)
+        d.show()
+        took += ticks_diff(ticks_us(), start)
+    return (bus.sent - sent) // SCREENS, took / SCREENS / 1000
+
+
 def measure(loop=False, rounds=5):
-    """{key,second,screen}_{bytes,ms}: bytes per event (the same every round) and the best of
+    """{key,second,screen,show,blitshow}_{bytes,ms}: bytes per event (the same every round) and the best of
     `rounds` rounds' milliseconds per event (each round on a freshly built terminal)."""
     figures = {}
-    for name, fn in (("key", key_press), ("second", countdown), ("screen", full_screen), ("show", show_only)):
+    for name, fn in (
+        ("key", key_press),
+        ("second", countdown),
+        ("screen", full_screen),
+        ("show", show_only),
+        ("blitshow", blit_show),
+    ):
         for _ in range(rounds):
             sent, ms = fn(loop)
             figures[name + "_bytes"] = sent

@@ -8,7 +8,7 @@
 from array import array
 
 from firmware.compat import const, crc32
-from firmware.sigfile import file_key
+from firmware.sigfile import UPLOAD_DONE, file_key, upload_code
 from hal.contracts import ENOENT
 from hal.record import Damaged, decode, encode
 
@@ -66,6 +66,7 @@ _STATE_CODES[NOT_DONE] = 8
 # Its index in ESIGN is kept in the state table's top three bits (_ESIGN_SHIFT): 8 states at most.
 ESIGN = ("none", "pending", "uploaded", "failed", "no_pen", "no_sig_rule", "timeout", "cancelled")
 _ESIGN_SHIFT = const(5)
+REMOVE_CHUNK = const(32)  # per-batch files removed per walk of the folder (remove_batch_files)
 _LOW_BITS = const(0x1F)  # the state's code and _REVERSAL_FAILED
 _ESIGN_BITS = const(0xE0)
 REVERSAL_RESULTS = ("reversed", "failed")
@@ -243,7 +244,7 @@ _ARCHIVED = (
     ("amount", _INT, 1, 999999999999),
     ("voided", _FLAG),
     ("refunded", _INT, 0, 999999999999),
-    ("open", _FLAG),  # not yet uploaded: never evicted
+    ("open", _FLAG),  # an upload (signature or receipt) not done at the closing: kept until done
 )
 # A refund's archive row: confirmed (approved) or not (in doubt: resent by the next settlements'
 # sweeps, never evicted), then, once a resend is answered, approved, declined or not done.
@@ -256,7 +257,7 @@ _ARCHIVED_REFUND = (
     ("amount", _INT, 1, 999999999999),
     ("orig", _REFUND_ORIG),  # the original (its RRN: the local guard sums a sale's refunds by it)
     ("state", _ONE_OF, REFUND_ROW_STATES),
-    ("open", _FLAG),  # an e-signature not yet uploaded
+    ("open", _FLAG),  # as an archive row's
 )
 _ARCHIVE_END = (("batch", _INT, 1, 999999), ("rows", _INT, 0, 99999))
 # The settlement report (结算单) of a batch, as the report shows it (firmware/settle.py
@@ -426,7 +427,10 @@ BATCH_FILES = _BatchFiles()
 
 def files_of(storage):
     """The journal's files in storage, sorted."""
-    return [n for n in storage.list() if owns(n)]
+    out = [n for n in storage.names(SEGMENT_PREFIX) if owns(n)]
+    out.extend(n for n in storage.names(ARCHIVE_PREFIX) if owns(n))
+    out.sort()
+    return out
 
 
 def trace_after(a, b):
@@ -678,7 +682,7 @@ class Batch:
     # ---- reading ------------------------------------------------------------------------------
     def _scan(self):
         numbers = []
-        for name in self.storage.list():
+        for name in self.storage.names(SEGMENT_PREFIX):
             n = segment_number(name)
             if n:
                 numbers.append(n)
@@ -794,6 +798,15 @@ class Batch:
         """The i-th transaction (0 the oldest), for a list scrolled on the screen."""
         return self._view(i)
 
+    def index_of(self, trace):
+        """i of the latest transaction with this trace (for at() and entry()), or -1 (from RAM)."""
+        return self._find_t(trace)
+
+    def entry(self, i):
+        """(trace, state, e-signature state) of the i-th transaction, from RAM: nothing is read."""
+        code = self._state[i]
+        return self._trace[i], _STATE_NAMES[code & 0x0F], ESIGN[code >> _ESIGN_SHIFT]
+
     def state_of(self, trace):
         """The state of the transaction with this trace (from RAM: nothing is read), or None."""
         i = self._find_t(trace)
@@ -904,6 +917,7 @@ class Batch:
         _remove(storage, ARCHIVE_TMP)
         seq = 0
         refunded = {}
+        head = bytearray(6)  # an upload's answer code, read from its file (_upload_open)
         for t in self.transactions():
             if t["kind"] == "refund" and t["state"] in (APPROVED, IN_DOUBT, SENT):
                 key = (t["orig"]["batch"], t["orig"]["trace"])  # (0, 0): an original not in the journal
@@ -920,7 +934,7 @@ class Batch:
                     "amount": t["amount"],
                     "orig": t["orig"],
                     "state": APPROVED if t["state"] == APPROVED else IN_DOUBT,
-                    "open": t["esign"] in ("pending", "failed"),
+                    "open": self._upload_open(t, head),
                 }
                 storage.append(ARCHIVE_TMP, frame(ARCHIVED_REFUND, seq, row))
                 continue
@@ -936,7 +950,7 @@ class Batch:
                 "amount": t["amount"],
                 "voided": t["state"] == VOIDED,
                 "refunded": max(t["refunded"], refunded.get((t["batch"], t["trace"]), 0)),
-                "open": t["esign"] in ("pending", "failed"),
+                "open": self._upload_open(t, head),
             }
             storage.append(ARCHIVE_TMP, frame(ARCHIVED, seq, row))
         if self._report_at:
@@ -959,14 +973,27 @@ class Batch:
         self.count_settled = 0
         self._reset_index(64)
 
+    def _upload_open(self, t, head):
+        """The archive row's `open` of a transaction: its upload is not done (the host has not
+        answered 00 or 94), the signature's (its e-signature state pending or failed) or an
+        unsigned one's receipt (its file's code: firmware/sigfile.py upload_code)."""
+        esign = t["esign"]
+        if esign in ("pending", "failed"):
+            return True
+        if esign == "uploaded":
+            return False
+        code = upload_code(self.storage, t["batch"], t["trace"], head)
+        return code is not None and code not in UPLOAD_DONE
+
     # ---- the archive -------------------------------------------------------------------------------
     def archives(self):
         """The batch numbers of the archive files, oldest first (by name: batch numbers rise)."""
         out = []
-        for name in self.storage.list():
+        for name in self.storage.names(ARCHIVE_PREFIX):
             b = _archive_batch(name)
             if b:
                 out.append(b)
+        out.sort()
         return out
 
     def archived(self, trace=None, rrn=None):
@@ -1069,15 +1096,30 @@ class Batch:
         return None
 
     def _evictable(self, batch):
-        """Only a whole archive (its end frame read back) with no open row (an e-signature not
-        uploaded, a refund not confirmed) may go."""
+        """Only a whole archive (its end frame read back) with no open row (an upload not done, a
+        refund not confirmed) may go. A row open at the closing is done once its file keeps the
+        host's 00 or 94 (the settled batches' uploads write it there: firmware/esign.py), or has
+        no file left to upload."""
         complete = False
+        head = bytearray(6)
         for row in self._rows_of(batch, True):
             if row is None:
                 complete = True
-            elif row["open"] or row.get("state") == IN_DOUBT:
+            elif row.get("state") == IN_DOUBT:
                 return False
+            elif row["open"]:
+                code = upload_code(self.storage, batch, row["trace"], head)
+                if code is not None and code not in UPLOAD_DONE:
+                    return False
         return complete
+
+    def open_rows(self):
+        """Every archive row open at its closing (an upload not done then), oldest batch first, one
+        at a time: the settlement's sweep reads their files for what is still to upload."""
+        for b in self.archives():
+            for row in self._rows_of(b):
+                if row["open"]:
+                    yield row
 
     def _rows_of(self, batch, with_end=False, want=ARCHIVED):
         """The valid rows of an archive (an unreadable one has none), a refund's row as
@@ -1190,11 +1232,22 @@ def remove_batch_files(storage, prefixes, goes):
     leaves some removed, which is all right (each file is whole or gone, and nothing at boot needs
     them); the next removal takes the rest. Returns how many went."""
     n = 0
-    for name in storage.list():
-        b = per_batch_key(name, prefixes)
-        if b and goes(b):
-            _remove(storage, name)
-            n += 1
+    for prefix in prefixes:
+        while True:
+            # names() must not run while files go: a few at a time, then the folder again (a
+            # list of a batch's files would be kilobytes of heap at once)
+            chunk = []
+            for name in storage.names(prefix):
+                b = per_batch_key(name, prefixes)
+                if b and goes(b):
+                    chunk.append(name)
+                    if len(chunk) == REMOVE_CHUNK:
+                        break
+            for name in chunk:
+                _remove(storage, name)
+            n += len(chunk)
+            if len(chunk) < REMOVE_CHUNK:
+                break
     return n
 
 

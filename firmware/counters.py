@@ -190,9 +190,10 @@ def provisioned(storage):
     the audit, the sign-in state), damaged or not, counts."""
     if ever_stored(storage, PROVISIONED.files() + COUNTERS.files() + _record_files(_EVIDENCE_RECORDS)):
         return True
-    for name in storage.list():  # the batch journal's segments and archives
-        if batch_journal.owns(name):
-            return True
+    for prefix in (batch_journal.SEGMENT_PREFIX, batch_journal.ARCHIVE_PREFIX):
+        for name in storage.names(prefix):  # the batch journal's segments and archives
+            if batch_journal.owns(name):
+                return True
     return False
 
 

@@ -4,12 +4,13 @@
 #
 # docs/ESIGN.md (the capture, the image) and docs/JOURNAL.md (the file, the queue) say how.
 
-from firmware import receipt
+from firmware import receipt, sigfile
+from firmware.compat import is_missing
 from firmware.host import messages
 from firmware.host.codec import ProtocolError
 from firmware.host.session import BROKEN, CANCELLED, DONE, NO_ANSWER
 from firmware.online import APPROVED, FAILED, OneMessage, unreachable_or
-from firmware.sigfile import NO_CODE, name_key, read_image, write_image
+from firmware.sigfile import NO_CODE, UPLOAD_DONE, name_key, read_image, upload_code, write_image
 from hal.contracts import CARD_TAP, HalError
 from hal.record import Damaged
 
@@ -22,7 +23,7 @@ NO_SIGNATURE = "no_sig_rule"  # not signed: contactless at or under the no-signa
 TIMED_OUT = "timeout"  # not signed: nobody signed within the esign_timeout_s parameter
 CANCELLED_SIG = "cancelled"  # not signed: CANCEL on the signing screen
 UNSIGNED = (NO_PEN, NO_SIGNATURE, TIMED_OUT, CANCELLED_SIG)
-DONE_CODES = ("00", "94")  # 94: a duplicate, the host has it already
+DONE_CODES = UPLOAD_DONE  # ("00", "94"); 94: a duplicate, the host has it already
 RECEIPT_BAD = "63"  # the host's answer to a receipt whose signature does not verify (docs/HOST.md)
 SLIP_STATES = ("approved", "voided")  # a transaction with a slip, so a receipt
 
@@ -38,6 +39,22 @@ def feature_code(f15, rrn):
     for i in range(8):
         out += "0123456789ABCDEF"[_nibble(s[i]) ^ _nibble(s[8 + i])]
     return out
+
+
+def settle_date(code, rrn):
+    """The F15 (settlement date MMDD) feature_code(f15, rrn) was made from: its first 4 characters
+    are F15's digits XOR the RRN's 5th to 8th. "" when it was made without one ("0000"), or when
+    code and rrn are not a feature code's 8 hex digits and an RRN's 12 characters. A settled batch's
+    upload reads its F15 back from its receipt this way (the archive keeps none)."""
+    if len(code) != 8 or len(rrn) != 12:
+        return ""
+    out = ""
+    for i in range(4):
+        v = "0123456789ABCDEF".find(code[i]) ^ _nibble(rrn[4 + i])
+        if not 0 <= v <= 9:
+            return ""
+        out += str(v)
+    return "" if out == "0000" else out
 
 
 def _nibble(ch):
@@ -73,45 +90,108 @@ def pending(term):
     pending, or an image whose state still reads none: a cut after the image was written, queued
     here) and an unsigned transaction's receipt not yet answered (its file's code "--"). The last
     transaction's receipt is made first when a cut left it unmade (firmware/receipt.py). The state
-    in the batch journal is the signatures' queue; the files say which ones to look at."""
+    in the batch journal is the signatures' queue; the files say which ones to look at, walked
+    once each (Storage.names), never listed: a batch's files are hundreds of names."""
     batch = term.journal.batch
     current = term.counters.batch
     storage = term.board.storage
-    names = storage.list()
-    _receipt_of_last(term, names)
+    _receipt_of_last(term)
+    images = _present(storage, sigfile.PREFIX, name_key, batch, current)
+    receipts = _present(storage, receipt.PREFIX, receipt.name_key, batch, current)
     out = []
-    signed = []
-    for name in names:
-        key = name_key(name)
-        if key is None or key[0] != current:
-            continue
-        signed.append(key)
-        view = batch.by_trace(key[1])
-        if view is None or view["batch"] != key[0]:
-            continue
-        if view["esign"] == "none":
-            batch.change(key[0], key[1], term.clock.time(), esign=PENDING)
-            view["esign"] = PENDING
-        if view["esign"] == PENDING:
-            out.append(key)
     head = bytearray(6)  # a receipt file's magic and answer code: all the queue needs to read
-    for name in storage.list():  # again: the last one's receipt may be new
-        key = receipt.name_key(name)
-        if key is None or key[0] != current or key in signed:
-            continue
-        if receipt.waiting(storage, name, head):
-            out.append(key)
+    for i in range(batch.count):
+        trace, _, state = batch.entry(i)
+        if _bit(images, i):
+            if state == "none" or state == PENDING:
+                if batch.at(i)["batch"] != current:
+                    continue
+                if state == "none":
+                    batch.change(current, trace, term.clock.time(), esign=PENDING)
+                out.append((current, trace))
+        elif _bit(receipts, i) and receipt.waiting(storage, receipt.receipt_name(current, trace), head):
+            out.append((current, trace))
     out.sort()
     return out
 
 
-def _receipt_of_last(term, names):
+def _present(storage, prefix, key_of, batch, current):
+    """Bit i set: the file `prefix` names for the i-th transaction of the batch journal, of batch
+    `current`, exists (one walk of the folder; count / 8 bytes)."""
+    bits = bytearray((batch.count + 7) >> 3)
+    for name in storage.names(prefix):
+        key = key_of(name)
+        if key is not None and key[0] == current:
+            i = batch.index_of(key[1])
+            if i >= 0:
+                bits[i >> 3] |= 1 << (i & 7)
+    return bits
+
+
+def _bit(bits, i):
+    return bits[i >> 3] & (1 << (i & 7))
+
+
+def _exists(storage, name):
+    try:
+        storage.size(name)
+    except OSError as e:
+        if is_missing(e):
+            return False
+        raise
+    return True
+
+
+def archived_pending(term):
+    """[(batch, trace)] of the settled batches' uploads waiting, oldest batch first: an archive row
+    open at its closing (Batch.open_rows) whose file keeps no answer yet (its image's code, or an
+    unsigned one's receipt's, "--"). One refused (another code) is not sent again, as in its batch.
+    Reads every archive: the settlement's sweep asks, not the round after each transaction."""
+    storage = term.board.storage
+    head = bytearray(6)
+    out = []
+    for row in term.journal.batch.open_rows():
+        if upload_code(storage, row["batch"], row["trace"], head) == NO_CODE:
+            out.append((row["batch"], row["trace"]))
+    return out
+
+
+def archived_upload(storage, batch, trace):
+    """What the upload of a settled transaction sends, from its receipt file (the archive keeps no
+    card, time or operator): (amount, RRN, F15, F55 items, image or None). Damaged when it has no
+    receipt (a board without a signer keeps none) or its files do not agree; OSError."""
+    got = receipt.read(storage, batch, trace)
+    if got is None:
+        raise Damaged("no receipt to upload from")
+    rrn = ""
+    amount = -1
+    code = ""
+    signed = False
+    for tag, value in receipt.elements(got[0]):
+        if tag == receipt.T_RRN:
+            rrn = value.decode()
+        elif tag == receipt.T_AMOUNT and value.isdigit():
+            amount = int(value.decode())
+        elif tag == receipt.T_FEATURE:
+            code = value.decode()
+        elif tag == receipt.T_CODES:
+            signed = len(value) == 4 and value[2] == 1
+        elif tag in (receipt.T_BATCH, receipt.T_TRACE):
+            if value.decode() != "{:06d}".format(batch if tag == receipt.T_BATCH else trace):
+                raise Damaged("a receipt of another transaction")
+    image = read_image(storage, batch, trace)
+    if amount < 0 or signed != (image is not None):
+        raise Damaged("receipt and image disagree")
+    return amount, rrn, settle_date(code, rrn), receipt.f55(got[0], got[1]), image[0] if image else None
+
+
+def _receipt_of_last(term):
     """Make the receipt of the batch's last transaction when it has a slip and none was stored (a
     cut between its approval and its receipt): the content it would have had then."""
     last = term.journal.batch.last
     if last is None or last[0] != term.counters.batch:
         return
-    if receipt.receipt_name(last[0], last[1]) in names:
+    if _exists(term.board.storage, receipt.receipt_name(last[0], last[1])):
         return
     make_receipt(term, term.journal.batch.by_trace(last[1]))
 
@@ -131,13 +211,15 @@ def make_receipt(term, view):
 def make_missing(term):
     """Every receipt of the current batch not yet made (settlement's sweep: the one pass that reads
     every transaction); returns how many could not be made."""
-    names = term.board.storage.list()
+    batch = term.journal.batch
     current = term.counters.batch
+    made = _present(term.board.storage, receipt.PREFIX, receipt.name_key, batch, current)
     failed = 0
-    for view in term.journal.batch.transactions():
-        if view["batch"] != current or view["state"] not in SLIP_STATES:
+    for i in range(batch.count):
+        if _bit(made, i) or batch.entry(i)[1] not in SLIP_STATES:
             continue
-        if receipt.receipt_name(current, view["trace"]) in names:
+        view = batch.at(i)
+        if view["batch"] != current:
             continue
         if make_receipt(term, view) is None and term.board.signer is not None:
             failed += 1
@@ -165,7 +247,9 @@ class Upload(OneMessage):
     step() until `outcome`: APPROVED (00 or 94), FAILED with `code` (another code: kept, in the
     image file and the state failed for a signed one, in the receipt's file for an unsigned one;
     never sent again by the queue) or FAILED with `message` only (no answer, no link, storage:
-    still waiting, sent again later under the same trace)."""
+    still waiting, sent again later under the same trace). A settled batch's (`archived`) is built
+    from its receipt (archived_upload) and its answer, 00 and 94 too, kept in its image file (an
+    unsigned one's in its receipt's): its archive row is done then."""
 
     def __init__(self, term, batch, trace):
         OneMessage.__init__(self, term)
@@ -173,30 +257,40 @@ class Upload(OneMessage):
         self.trace = trace
         self.session.reset()
         self._image = None
+        # a settled batch's (its archive row open): sent from its receipt, its answer kept in its file
+        self.archived = batch != term.counters.batch
         storage = term.board.storage
         try:
-            view = term.journal.batch.by_trace(trace)
-            got = read_image(storage, batch, trace) if view is not None else None
-            if view is None or (got is None and receipt.read(storage, batch, trace) is None):
-                self._over("esign_image_bad")
-                return
-            slip = slip_elements(term, view)
+            if self.archived:
+                amount, rrn, f15, slip, self._image = archived_upload(storage, batch, trace)
+            else:
+                view = term.journal.batch.by_trace(trace)
+                if view is not None and view["batch"] != batch:
+                    view = None  # the same trace in another batch (traces wrapped): not this one
+                # into the terminal's image buffer: idle while uploading (a copy of half a KB, in a
+                # heap the signature left fragmented, was where a whole sale ran out of it first)
+                got = read_image(storage, batch, trace, term.sig_image) if view is not None else None
+                if view is None or (got is None and receipt.read(storage, batch, trace) is None):
+                    self._over("esign_image_bad")
+                    return
+                slip = slip_elements(term, view)
+                amount, rrn, f15 = view["amount"], view["rrn"], view["f15"]
+                if got is not None:
+                    self._image = got[0]
         except (OSError, Damaged, ValueError, HalError):
             self._over("esign_image_bad")
             return
-        if got is not None:
-            self._image = got[0]
         p = term.params
         try:
             request = messages.esign_upload(
                 messages.acceptor(p),
                 batch,
                 trace,
-                view["amount"],
-                view["rrn"],
+                amount,
+                rrn,
                 slip,
                 self._image,
-                view["f15"],
+                f15,
             )
         except ProtocolError:  # no RRN from the host: nothing names the transaction to it
             self._answered(NO_CODE)
@@ -228,6 +322,8 @@ class Upload(OneMessage):
         try:
             if self._image is None:  # an unsigned transaction's receipt: its file keeps the answer
                 receipt.answered(storage, self.batch, self.trace, code)
+            elif self.archived:  # a settled batch's: its image file keeps the answer, 00 and 94 too
+                write_image(storage, self.batch, self.trace, self._image, code)
             else:
                 if not done:
                     write_image(storage, self.batch, self.trace, self._image, code)
@@ -249,12 +345,13 @@ class Upload(OneMessage):
 
 
 class UploadQueue:
-    """Every pending signature of the batch in turn (`first`, a (batch, trace), before the others),
-    one Upload at a time; stops at the first that did not reach the host. step() until `done`;
-    then `uploaded`, `refused` ([(trace, code)]) and `left` (still pending) say how it went.
-    The settlement sweep is settlement_sweep(term)."""
+    """Every pending signature of the batch in turn (`first`, a (batch, trace), before the others;
+    archived: the settled batches' waiting ones before all), one Upload at a time; stops at the
+    first that did not reach the host. step() until `done`; then `uploaded`, `refused`
+    ([(trace, code)]) and `left` (still pending) say how it went. The settlement sweep is
+    settlement_sweep(term)."""
 
-    def __init__(self, term, first=None):
+    def __init__(self, term, first=None, archived=False):
         self.term = term
         self.done = False
         self.uploaded = 0
@@ -262,7 +359,9 @@ class UploadQueue:
         self.left = 0
         self.current = None
         try:
-            keys = pending(term)
+            # archived: the settled batches' uploads still waiting first (archived_pending)
+            keys = archived_pending(term) if archived else []
+            keys += pending(term)
         except (OSError, Damaged, ValueError):
             keys = []
             self.left = -1  # unknown: the journal did not read
@@ -323,9 +422,10 @@ class UploadQueue:
 
 def settlement_sweep(term):
     """The settlement's sweep (结算前上送): every receipt of the batch not yet made is made, then an
-    UploadQueue of every upload of the batch still waiting."""
+    UploadQueue of every upload still waiting: the settled batches' (their archives' open rows),
+    then the batch's."""
     try:
         make_missing(term)
     except (OSError, Damaged, ValueError):
         pass  # the queue reads the journal again and says what it could not
-    return UploadQueue(term)
+    return UploadQueue(term, archived=True)

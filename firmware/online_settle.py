@@ -58,6 +58,7 @@ class Settlement(Online):
         self._sub = None  # a sweep step's own driver (an Online of a RefundResend, an UploadQueue)
         self.swept = []  # what the sweep could not settle: ("refund" | "esign", trace, code or None)
         self._sig_left = 0  # signatures the sweep did not reach (still pending)
+        self.sent = [0, 0, 0]  # what the sweep settled: reversals answered, refunds confirmed, uploads
         Online.__init__(self, term, None)
 
     def step(self):
@@ -79,6 +80,9 @@ class Settlement(Online):
         Online._next(self)
 
     def _reversal_over(self):
+        session = self.session
+        if session.state == DONE and session.code in messages.REVERSAL_DONE:
+            self.sent[0] += 1
         Online._reversal_over(self)
         if self.outcome == FAILED and self.message == "reversal_pending":
             # Settlement does not wait for it: given up into the audit now (tried once more below,
@@ -132,6 +136,10 @@ class Settlement(Online):
             if getattr(self, SWEEP[self._sweep_at])():
                 return  # an exchange started
             self._sweep_at += 1
+        self._swept()
+
+    def _swept(self):
+        """The sweep is over: the 0500 next (Sweep: the end)."""
         self._start_settle(True)
 
     def _sweep_audit(self):
@@ -174,13 +182,16 @@ class Settlement(Online):
                 return moved
             view = (self._refunds or [])[self._refund_at]
             self._refund_at += 1
-            if sub.outcome != APPROVED:
+            if sub.outcome == APPROVED:
+                self.sent[1] += 1
+            else:
                 # declined (25: never booked, the refund is not done) or no answer: listed, kept
                 self.swept.append(("refund", view["trace"], sub.code))
         else:
             moved = sub.step()
             if not sub.done:
                 return moved
+            self.sent[2] += sub.uploaded
             for trace, code in sub.refused:
                 self.swept.append(("esign", trace, code))
             if sub.left:
@@ -191,7 +202,7 @@ class Settlement(Online):
         self._sweep()
         return True
 
-    def _swept_fields(self):
+    def swept_fields(self):
         """What the sweep could not do, as the record (and the report) keep it: the refunds not
         confirmed and the signatures not uploaded, counted, the first LISTED_MAX by trace."""
         ref = []
@@ -210,6 +221,7 @@ class Settlement(Online):
         self._audit_at += 1
         if session.state == DONE and session.code in messages.REVERSAL_DONE:
             self.term.journal.audit_done(item, session.code, self.term.clock.time())
+            self.sent[0] += 1
         # else: it stays in the audit, listed on the report
 
     # ---- the 0500 ------------------------------------------------------------------------------
@@ -224,7 +236,7 @@ class Settlement(Online):
                 return self._fail("qry_unreadable")
             rev = [item["trace"] for item in term.journal.failed_reversals()]
             changes = {"step": S.SEND, "t": t, "k": k, "doubt": doubt, "ndoubt": ndoubt, "rev": rev}
-            changes.update(self._swept_fields())
+            changes.update(self.swept_fields())
             changes["bad"] = min(term.journal.batch.damaged_records, 9999)
         trace = term.counters.next_trace()  # a new trace each time (the recovery table)
         st.write(trace=trace, **changes)
@@ -360,3 +372,46 @@ class Settlement(Online):
         st.write(step=S.DONE, time=now)
         term.settling = False
         self.outcome = COMPLETED
+
+
+class Sweep(Settlement):
+    """The sweep alone, for an empty batch that still has work open (open_work): sign-in if due,
+    the pending reversal, each failed reversal in the audit, each refund not confirmed (a settled
+    batch's), each upload waiting (a settled batch's), each under its own trace as in a
+    settlement's sweep; then COMPLETED. No settlement record is written and no 0500 goes (an empty
+    batch has nothing to settle), so nothing is refused meanwhile and a cut loses nothing: every
+    item's outcome is kept where the item lives, and the next run sends what is still open.
+    `sent` and swept_fields() say what went and what did not."""
+
+    def __init__(self, term):
+        Settlement.__init__(self, term, None)
+
+    def _next(self):
+        Online._next(self)
+
+    def _after_reversal(self):
+        self._sweep()
+
+    def _swept(self):
+        self.outcome = COMPLETED
+
+
+def open_work(term):
+    """True if the sweep has work with the batch empty: the pending reversal, a failed one in the
+    audit, a settled batch's refund not confirmed or upload waiting (reads every archive). An
+    archive that does not read counts as work: unknown is never "nothing"."""
+    journal = term.journal
+    if journal.pending_reversal() is not None or journal.failed_reversals():
+        return True
+    try:
+        if journal.batch.archived_unconfirmed():
+            return True
+        from firmware import esign
+    except ImportError:  # a build without the e-signature: no upload waits
+        return False
+    except (OSError, Damaged):
+        return True
+    try:
+        return bool(esign.archived_pending(term))
+    except (OSError, Damaged, ValueError):
+        return True

@@ -7,7 +7,7 @@
 import hashlib
 
 from firmware.compat import const, crc32, is_missing
-from firmware.sigfile import TransactionFiles, file_key, file_name, read_image
+from firmware.sigfile import RECEIPT_MAGIC, RECEIPT_PREFIX, TransactionFiles, file_key, file_name, image_hash
 from firmware.version import VERSION
 from hal.record import Damaged
 
@@ -68,9 +68,9 @@ def signature_of(storage, view):
     """(signature code name, SHA-256 of the image or None) of a transaction: signed when its image
     file reads back (whatever the journal's state says: a cut may have come before the state was
     written), else the journal's reason. Damaged when the journal says signed and no image reads."""
-    got = read_image(storage, view["batch"], view["trace"])
-    if got is not None:
-        return "signed", hashlib.sha256(got[0]).digest()
+    digest = image_hash(storage, view["batch"], view["trace"])
+    if digest is not None:
+        return "signed", digest
     state = view.get("esign") or "none"
     if state in ("pending", "uploaded", "failed"):
         raise Damaged("signed, and its image is gone")
@@ -167,14 +167,15 @@ def f55(receipt, signature):
 
 
 # ---- the file ------------------------------------------------------------------------------------
-# "rct.BBBBBB.TTTTTT" (batch, trace): b"QPR1", the upload's answer code (2 characters, "--" before
+# "rct.BBBBBB.TTTTTT" (batch, trace): b"QRF1", the upload's answer code (2 characters, "--" before
 # any; only an unsigned receipt's upload writes it: a signed one's is the journal's e-signature
-# state), the receipt's length (2 bytes, big-endian), CRC-32 of the code, the length, the receipt
-# and the signature (4 bytes), the receipt, its signature (64 bytes, r || s).
+# state, or its image file's once its batch is settled), the receipt's length (2 bytes, big-endian),
+# CRC-32 of the code, the length, the receipt and the signature (4 bytes), the receipt, its
+# signature (64 bytes, r || s).
 # Written to TMP_NAME, synced, renamed over the name, synced: a cut leaves no file, or the whole one.
-PREFIX = "rct."
+PREFIX = RECEIPT_PREFIX  # "rct."
 TMP_NAME = "rct.tmp"
-_FILE_MAGIC = b"QRF1"
+_FILE_MAGIC = RECEIPT_MAGIC  # b"QRF1": firmware/sigfile.py reads the answer code after it too
 _HEAD = const(12)
 SIG_BYTES = const(64)
 NO_CODE = "--"

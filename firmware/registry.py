@@ -61,7 +61,7 @@ def owner(name):
 
 def unknown_files(storage):
     """Names in storage that no registered record accounts for."""
-    return [n for n in storage.list() if owner(n) is None]
+    return [n for n in storage.names() if owner(n) is None]
 
 
 def faults(storage):

@@ -57,10 +57,18 @@ def name_key(name):
 SIG_FILES = TransactionFiles(PREFIX, TMP_NAME)
 
 
+def image_head(image, code=NO_CODE):
+    """The image file's 12 bytes before the image: magic, code, length, CRC-32."""
+    head = bytearray(_MAGIC)
+    head.extend(code.encode())
+    head.extend(len(image).to_bytes(2, "big"))
+    head.extend(crc32(image, crc32(memoryview(head)[4:])).to_bytes(4, "big"))
+    return head
+
+
 def pack_image(image, code=NO_CODE):
-    body = code.encode() + len(image).to_bytes(2, "big")
-    crc = crc32(image, crc32(body))
-    return _MAGIC + body + crc.to_bytes(4, "big") + image
+    """The whole image file's bytes (write_image writes them in two parts)."""
+    return bytes(image_head(image, code)) + bytes(image)
 
 
 def unpack_image(data):
@@ -82,23 +90,110 @@ def unpack_image(data):
 
 def write_image(storage, batch, trace, image, code=NO_CODE):
     """Keep (or replace, with the upload's answer code) the image of (batch, trace): atomically."""
-    storage.write(TMP_NAME, pack_image(image, code))
+    # The head, then the image appended: no copy of the image (half a KB) is made, in a heap the
+    # signature leaves fragmented. The temporary file is renamed only once both are synced.
+    storage.write(TMP_NAME, image_head(image, code))
+    storage.append(TMP_NAME, image)
     storage.sync()
     storage.rename(TMP_NAME, image_name(batch, trace))
     storage.sync()
 
 
-def read_image(storage, batch, trace):
-    """(image, code) of (batch, trace); None if it has no image; Damaged if it does not read back."""
+def read_image(storage, batch, trace, into=None):
+    """(image, code) of (batch, trace); None if it has no image; Damaged if it does not read back.
+    The image is read into a bytearray of its size, the file's head apart: one allocation (a read()
+    of unknown length grows its buffer as it goes, and a copy out of the whole file is a second
+    one, in a heap the signature's upload finds fragmented); into: a bytearray to read it into
+    instead (the terminal's image buffer, allocated at boot), the image then a memoryview of it."""
     name = image_name(batch, trace)
+    head = bytearray(_HEAD)
+    found = _read_head(storage, name, head)
+    if found is None:
+        return None
+    n, code, want = found
+    image = bytearray(n) if into is None or len(into) < n else memoryview(into)[:n]
+    if storage.read_into(name, _HEAD, image) != n:
+        raise Damaged("signature image changed while read")
+    if crc32(image, crc32(memoryview(head)[4:8])) != want:
+        raise Damaged("signature image CRC")
+    return image, code
+
+
+def _read_head(storage, name, buf):
+    """(image length, code, CRC) from the image file's head, read into buf (its first _HEAD bytes);
+    None if there is no such file; Damaged if the head is not one or the length is not the file's."""
     try:
-        # Read into a buffer of the file's size: one allocation (a read() of unknown length grows
-        # its buffer as it goes, in a heap the signature's upload finds fragmented).
-        data = bytearray(storage.size(name))
-        if storage.read_into(name, 0, data) != len(data):
-            raise Damaged("signature image changed while read")
+        size = storage.size(name)
+        got = storage.read_into(name, 0, memoryview(buf)[:_HEAD])
     except OSError as exc:
         if is_missing(exc):
             return None
         raise
-    return unpack_image(data)
+    n = int.from_bytes(buf[6:8], "big")
+    if got != _HEAD or bytes(buf[:4]) != _MAGIC or n == 0 or size != _HEAD + n:
+        raise Damaged("not a signature image, or of the wrong length")
+    try:
+        code = bytes(buf[4:6]).decode()
+    except UnicodeError:
+        raise Damaged("signature image code")
+    return n, code, int.from_bytes(buf[8:12], "big")
+
+
+def image_hash(storage, batch, trace):
+    """SHA-256 of (batch, trace)'s image, checked as read_image checks it, read in 64-byte pieces
+    (no copy of the image: the receipt hashes it in a heap the signature left fragmented); None if
+    it has no image; Damaged if it does not read back."""
+    import hashlib
+
+    name = image_name(batch, trace)
+    buf = bytearray(64)
+    found = _read_head(storage, name, buf)
+    if found is None:
+        return None
+    n, _, want = found
+    crc = crc32(memoryview(buf)[4:8])
+    digest = hashlib.sha256()
+    at = _HEAD
+    while at < _HEAD + n:
+        got = storage.read_into(name, at, buf)
+        if got <= 0:
+            raise Damaged("signature image changed while read")
+        part = memoryview(buf)[: min(got, _HEAD + n - at)]
+        crc = crc32(part, crc)
+        digest.update(part)
+        at += len(part)
+    if crc != want:
+        raise Damaged("signature image CRC")
+    return digest.digest()
+
+
+# ---- the upload's answer, as the files of a transaction keep it ------------------------------------
+# A signed transaction's answer is its image file's code; an unsigned one's, its receipt's
+# (firmware/receipt.py: "rct.BBBBBB.TTTTTT", b"QRF1", then the same 2-character code). Both files
+# begin with 4 bytes of magic and the code, so 6 bytes tell where an upload stands: what the archive
+# (firmware/batch.py: a row open at its closing, evicted once done) and the sweep of the settled
+# batches' uploads (firmware/esign.py) read.
+RECEIPT_PREFIX = "rct."
+RECEIPT_MAGIC = b"QRF1"
+UPLOAD_DONE = ("00", "94")  # the host has it (94: a duplicate, it had it already)
+
+
+def upload_code(storage, batch, trace, head):
+    """The upload's answer code kept for (batch, trace): its image file's when it has one, else its
+    receipt file's; NO_CODE before any answer, None when it has neither file (or the one it has is
+    not one: nothing can be uploaded). A file that cannot be read (not missing) gives NO_CODE:
+    unknown is never done. head: a 6-byte buffer, read into."""
+    for prefix, magic in ((PREFIX, _MAGIC), (RECEIPT_PREFIX, RECEIPT_MAGIC)):
+        try:
+            n = storage.read_into(file_name(prefix, batch, trace), 0, head)
+        except OSError as exc:
+            if is_missing(exc):
+                continue
+            return NO_CODE
+        if n != 6 or bytes(head[:4]) != magic:
+            return None
+        try:
+            return bytes(head[4:6]).decode()
+        except UnicodeError:
+            return None
+    return None

@@ -227,7 +227,7 @@ def _remove_quietly(storage, name):
 def evidence(storage):
     """[(number, original name)] of the evidence kept, oldest first."""
     found = []
-    for name in storage.list():
+    for name in storage.names(EVIDENCE_PREFIX):
         if name.startswith(EVIDENCE_PREFIX):
             parts = name.split(".", 2)
             if len(parts) == 3 and len(parts[1]) == 6 and parts[1].isdigit():
@@ -238,9 +238,13 @@ def evidence(storage):
 
 def ever_stored(storage, names):
     """True if any of the files `names` is in storage, or was and is kept as evidence (damaged)."""
-    for name in storage.list():
-        if name in names:
+    for name in names:
+        try:
+            storage.size(name)
             return True
+        except OSError as e:
+            if not is_missing(e):
+                raise
     for _, original in evidence(storage):
         if original in names:
             return True

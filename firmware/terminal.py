@@ -40,6 +40,7 @@ _RETRY_DEVICE_MS = const(2000)  # a device that raised HalError is polled again 
 # The host session's frame buffer: firmware.host.codec's MAX_BODY + the 2-byte length (Session
 # refuses another size; not imported from there: the codec loads at the first sale, not at boot).
 FRAME_BYTES = const(2050)
+GC_EVERY = const(4096)  # bytes allocated between two collections on a board (manage_heap)
 SIG_BITMAP_BYTES = const(3840)  # firmware.sigimage's AREA_WIDTH / 8 * AREA_HEIGHT
 SIG_CONTEXT_BYTES = const(1024)  # firmware.jbig's CONTEXTS: the encoder's context states
 SIG_IMAGE_BYTES = const(999)  # firmware.jbig's MAX_IMAGE: the encoder's output
@@ -94,6 +95,9 @@ DROPPED_BEFORE = (
     ("firmware.ui.esign", ("firmware.ui.amount",)),
     ("firmware.ui.settle", ("firmware.ui.sale", "firmware.ui.amount", "firmware.card")),
 )
+# A flow that never signs and needs the heap: the signature's buffers (Terminal.sig_*, 5.8 KB) are
+# let go when it loads, and made again at idle (Terminal.sig_buffers).
+FREES_SIG_BUFFERS = "firmware.ui.settle"
 
 
 def _unload(name):
@@ -105,6 +109,16 @@ def _unload(name):
     package = sys.modules.get(name[:dot]) if dot > 0 else None
     if package is not None and name[dot + 1 :] in package.__dict__:
         delattr(package, name[dot + 1 :])
+
+
+def manage_heap():
+    """On a board (main.py, before the terminal boots): a collection after every GC_EVERY bytes
+    allocated (gc.threshold), not only when the heap is full. Collected only when full, a sale's
+    garbage spreads over the whole heap and the objects that stay (a flow's module, a record's
+    view) land among it; the heap is then in runs too short for half a KB with 10 KB free. On the
+    frozen image the whole sale's smallest heap fell from 138 to 133 KB (bench/README.md)."""
+    if _MANAGED_HEAP and hasattr(gc, "threshold"):
+        gc.threshold(GC_EVERY)
 
 
 def clock_trusted(clock):
@@ -128,9 +142,9 @@ class Terminal:
             self._frame = bytearray(FRAME_BYTES)
         # The signature screen's bitmap (3,840 bytes) too: a sale's garbage leaves no run that
         # long by the time it is signed (bench/README.md). Cleared for each signature.
-        self.sig_bitmap = None
-        self.sig_contexts = None
-        self.sig_image = None
+        self.sig_bitmap = None  # type: bytearray | None
+        self.sig_contexts = None  # type: bytearray | None
+        self.sig_image = None  # type: bytearray | None
         if board.security is not None:
             self.sig_bitmap = bytearray(SIG_BITMAP_BYTES)
             # The image's encoder's context states and output (1 KB each) too: the sale stopped
@@ -213,12 +227,11 @@ class Terminal:
     def _settling(self):
         if self.journal is None:
             return False
-        for name in self.storage.list():  # its module is loaded only when its record exists
-            if name.startswith("settle."):
-                try:
-                    return self.flow("firmware.settle").unfinished(self.storage)
-                except FlowUnavailable:
-                    return True
+        for _ in self.storage.names("settle."):  # its module is loaded only when its record exists
+            try:
+                return self.flow("firmware.settle").unfinished(self.storage)
+            except FlowUnavailable:
+                return True
         return False
 
     def _first_screen(self):
@@ -253,6 +266,8 @@ class Terminal:
             if flow == name:
                 for dropped in names:
                     _unload(dropped)
+        if name == FREES_SIG_BUFFERS:
+            self.sig_buffers(False)
         if _MANAGED_HEAP:
             gc.collect()  # its objects go into a heap without the garbage of what came before
         try:
@@ -262,6 +277,24 @@ class Terminal:
             self.last_crash = crash_site(exc)
             _unload(name)  # nothing half-run stays behind
             raise FlowUnavailable()
+
+    def sig_buffers(self, keep):
+        """The signature's buffers (its bitmap, the encoder's context states and output: 5.8 KB)
+        let go (keep False: settlement's index and uploads need the heap, and it never signs), or
+        made again (at idle, after a collection) when they were; a heap too fragmented for them
+        leaves them None, and the signature then allocates its own. None on a terminal without a
+        security module, which never signs."""
+        if not keep:
+            self.sig_bitmap = self.sig_contexts = self.sig_image = None
+            return
+        if self.board.security is None or self.sig_image is not None:
+            return
+        try:
+            self.sig_bitmap = bytearray(SIG_BITMAP_BYTES)
+            self.sig_contexts = bytearray(SIG_CONTEXT_BYTES)
+            self.sig_image = bytearray(SIG_IMAGE_BYTES)
+        except MemoryError:
+            self.sig_bitmap = self.sig_contexts = self.sig_image = None
 
     def scratch(self):
         """The host session's frame buffer (2,050 bytes) for a screen's own work while no exchange
@@ -334,6 +367,7 @@ class Terminal:
             _unload(name)
         if _MANAGED_HEAP:
             gc.collect()
+        self.sig_buffers(True)
 
     def _load_params(self):
         try:

@@ -170,7 +170,9 @@ class Display(Device):
     def blit(self, bitmap, x, y, width, height):
         """Draw a 1-bit bitmap, rows packed MSB first, (width + 7) // 8 bytes a row
         (framebuf MONO_HLSB), with its top-left corner at pixel (x, y); clipped at the edges.
-        Capability CAP_BLIT."""
+        The display may read `bitmap` until the next clear() (a driver without a frame buffer
+        composes from it in show()): keep it unchanged until then, or at least until show() when
+        the next drawing starts with clear() (the firmware's redraw). Capability CAP_BLIT."""
         raise NotImplementedError
 
     def show(self):
@@ -339,8 +341,17 @@ class Storage(Device):
         raise NotImplementedError
 
     def list(self):
-        """Return the names of all files, sorted."""
+        """Return the names of all files, sorted. A list of every name: on a storage holding a
+        batch's per-transaction files, kilobytes of heap at once; the firmware walks names()."""
         raise NotImplementedError
+
+    def names(self, prefix=""):
+        """Iterate over the names that start with prefix, in no set order, one at a time: what it
+        allocates is per name, never for all of them. Write, rename or remove nothing in this
+        storage until the iteration ends (collect the names first). This default walks list()."""
+        for name in self.list():
+            if name.startswith(prefix):
+                yield name
 
     def size(self, name):
         """Return the file's length in bytes; OSError(ENOENT) if it does not exist."""

@@ -80,15 +80,27 @@ class VfsStorage(Storage):
 
     def _missing(self, name, exc):
         """The contract's OSError(ENOENT) if name does not exist, else exc as port_error() says: a
-        port's VFS may report a missing file with the host's errno (44 under Emscripten)."""
-        if name not in os.listdir(self.root):
+        port's VFS may report a missing file with the host's errno (44 under Emscripten). Only an
+        error that does not say "no such file" looks in the folder, one entry at a time where the
+        port can (os.ilistdir): a list of a batch's files is kilobytes of heap at once."""
+        mapped = port_error(exc)
+        if mapped.args and mapped.args[0] == ENOENT:
             return OSError(ENOENT, name)
-        return port_error(exc)
+        entries = os.ilistdir(self.root) if hasattr(os, "ilistdir") else os.listdir(self.root)
+        for entry in entries:
+            if (entry if type(entry) is str else entry[0]) == name:
+                return mapped
+        return OSError(ENOENT, name)
 
     def read(self, name):
+        # read(n) of the file's size: one allocation of its length, where read() of unknown
+        # length grows its buffer as it goes (copies, in a heap a sale leaves fragmented).
+        path = self._path(name)
         try:
-            with open(self._path(name), "rb") as f:
-                return f.read()
+            with open(path, "rb") as f:
+                data = f.read(os.stat(path)[6])
+                more = f.read()  # a file that grew since the stat
+                return data + more if more else data
         except OSError as exc:
             raise self._missing(name, exc)
 
@@ -140,6 +152,15 @@ class VfsStorage(Storage):
 
     def list(self):
         return sorted(n for n in os.listdir(self.root) if _valid(n))
+
+    def names(self, prefix=""):
+        # os.ilistdir (MicroPython) reads the folder one entry at a time: a tuple and a name each,
+        # garbage at once, where listdir() builds the list of every name.
+        lister = getattr(os, "ilistdir", None)
+        for entry in lister(self.root) if lister is not None else os.listdir(self.root):
+            name = entry if type(entry) is str else entry[0]
+            if name.startswith(prefix) and _valid(name):
+                yield name
 
     def size(self, name):
         try:

@@ -12,6 +12,7 @@ import time
 from firmware import batch as bj
 from firmware.money import format_fen
 from firmware.params import PARAMS, Params
+from firmware.sigfile import NO_CODE, UPLOAD_DONE, upload_code
 from firmware.store import Damaged, load
 from sim.storage import DirStorage
 
@@ -96,8 +97,12 @@ def rows(storage, with_archive=False):
                 "time": "",
                 "card": "",
             }
-            if r["open"]:  # an archive row keeps only whether its upload is still to do
-                row["esign"] = "pending"
+            if r["open"]:  # its upload was not done at the closing: its file says how it went since
+                code = upload_code(storage, r["batch"], r["trace"], bytearray(6))
+                if code == NO_CODE:
+                    row["esign"] = "pending"
+                elif code is not None:
+                    row["esign"] = "uploaded" if code in UPLOAD_DONE else "failed"
             out.append(row)
     return journal, out
 

@@ -360,6 +360,7 @@ class LoopbackLink(Link):
         self._state = _CLOSED
         self._waits = 0
         self._inbox = b""
+        self._read = 0  # bytes of _inbox recv() has given (a socket keeps no copy of the rest)
 
     def online(self):
         return self.attached
@@ -397,7 +398,8 @@ class LoopbackLink(Link):
         except LinkError:
             self.close()  # the host dropped the connection
             raise
-        self._inbox += reply
+        self._inbox = self._inbox[self._read :] + reply if self._read < len(self._inbox) else reply
+        self._read = 0
 
     def flush(self):
         self._check_open()
@@ -407,13 +409,14 @@ class LoopbackLink(Link):
         if max_bytes < 1:
             raise ValueError("max_bytes must be at least 1")
         self._check_open()
-        data = self._inbox[:max_bytes]
-        self._inbox = self._inbox[max_bytes:]
+        data = self._inbox[self._read : self._read + max_bytes]
+        self._read += len(data)
         return data
 
     def close(self):
         self._state = _CLOSED
         self._inbox = b""
+        self._read = 0
 
     def _check_open(self):
         if self._state != _OPEN:

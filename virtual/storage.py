@@ -121,6 +121,12 @@ class RamStorage(Storage):
         self._powered()
         return sorted(self._current)
 
+    def names(self, prefix=""):
+        self._powered()
+        for name in sorted(self._current):  # a snapshot: the double may allocate it
+            if name.startswith(prefix):
+                yield name
+
     def size(self, name):
         self._powered()
         return len(self._get(name))

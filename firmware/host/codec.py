@@ -232,8 +232,8 @@ def _field_data(n, fmt, pre, size, value):
         count = len(data)
         if count != len(value) or not _printable(data):
             raise ProtocolError("F{} must be printable ASCII".format(n))
-    elif type(value) is bytes or type(value) is bytearray:
-        data = value
+    elif type(value) is bytes or type(value) is bytearray or type(value) is memoryview:
+        data = value  # a memoryview: a buffer's part, sent without a copy (the signature's image)
         count = len(data)
     else:
         raise ProtocolError("F{} must be bytes".format(n))

@@ -287,7 +287,7 @@ class SignatureScreen(Screen):
         st = term.sig_contexts
         try:  # the drawn canvas as it is: the image of pen 2, full size (sigimage.FITS' first)
             n = encode_into(out, self.canvas.bitmap, AREA_WIDTH, AREA_HEIGHT, st=st)
-            return bytes(memoryview(out)[:n])
+            return memoryview(out)[:n]  # no copy: kept, then the buffer is the next signature's
         except ImageTooBig:
             pass
         self.canvas = None  # signature_image draws again, in the same bitmap

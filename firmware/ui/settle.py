@@ -33,16 +33,23 @@ def _menu(term):
 
 
 def open_settle(term, title_key):
-    """Main menu 4: refused without a journal, with an empty batch (nothing is sent); an
-    unfinished settlement is continued; else the supervisor's password, then the totals."""
+    """Main menu 4: refused without a journal; an unfinished settlement is continued; an empty
+    batch sends nothing and says so, unless work is still open (a failed reversal, a settled
+    batch's refund not confirmed or upload waiting): then, after the supervisor's password, the
+    sweep alone (SweepingScreen: no 0500); else the supervisor's password, then the totals."""
     t = term.t
     if term.journal is None or term.counters is None:
         return MessageScreen(term, title_key, [t(term.fault or "storage_failed")], _menu(term))
     if term.settling:
         return ResumeScreen(term)
-    journal = term.journal
-    if journal.batch.count == 0 and journal.pending_reversal() is None and not journal.failed_reversals():
-        return MessageScreen(term, title_key, [t("stl_empty")], _menu(term))
+    if term.journal.batch.count == 0:
+        if not term.flow("firmware.online_settle").open_work(term):
+            return MessageScreen(term, title_key, [t("stl_empty")], _menu(term))
+
+        def sweep(term):
+            return SweepingScreen(term)
+
+        return term.flow("firmware.ui.password").require_supervisor(term, title_key, sweep, _menu)
 
     def then(term):
         return totals_screen(term)
@@ -240,6 +247,52 @@ class SettlingScreen(Screen):
             d.text(4, center(t(state), cols))
             d.text(5, center(t("auth_countdown", online.remaining_s()), cols))
         d.text(rows - 1, center(t("auth_cancel_hint"), cols))
+
+
+class SweepingScreen(SettlingScreen):
+    """An empty batch's sweep (firmware/online_settle.py Sweep), shown as a settlement's is; then
+    what it sent, what still fails, and that the batch is empty (nothing settled)."""
+
+    def __init__(self, term):
+        SettlingScreen.__init__(self, term, None)
+
+    def enter(self):
+        self.online = self.term.flow("firmware.online_settle").Sweep(self.term)
+
+    def _finish(self):
+        term = self.term
+        pairs = swept_pairs(term, self.online)
+        self.online = None
+        term.go(SlipScreen(term, "menu_settle", pairs, IdleScreen))
+
+
+def swept_pairs(term, sweep):
+    """What an empty batch's sweep did: why it stopped (when it did), what it sent (reversals
+    answered, refunds confirmed, uploads done), what still fails (the failed reversals still in the
+    audit, the refunds not confirmed, the uploads not done), then "Batch empty"."""
+    t = term.t
+    pairs = [("", t("stl_swept"))]
+    if sweep.outcome != COMPLETED:
+        pairs.append(("", t(sweep.message)))
+        if sweep.code:
+            key, args = term.flow("firmware.host.messages").response_message(sweep.code)
+            pairs.append(("", t(key, *args)))
+    for key, n in zip(("stl_rev_done", "stl_ref_done", "stl_sig_done"), sweep.sent):
+        if n:
+            pairs.append(("", t(key, n)))
+    rev = [item["trace"] for item in term.journal.failed_reversals()]
+    if rev:
+        pairs.append(("", t("reversal_gave_up")))
+        for trace in rev[: S.LISTED_MAX]:
+            pairs.append((t("slip_trace"), six_digits(trace)))
+    left = sweep.swept_fields()
+    pairs += _traces_pairs(t, "stl_ref_unconfirmed", left["ref"], left["nref"])
+    pairs += _traces_pairs(t, "stl_sig_not_sent", left["sig"], left["nsig"])
+    for key in sweep.notices:
+        if key != "reversal_gave_up" or not rev:
+            pairs.append(("", t(key)))
+    pairs.append(("", t("stl_empty")))
+    return pairs
 
 
 def report_pairs(term, rec, duplicate=False):

@@ -344,12 +344,18 @@ def test_every_catalog_string_renders_without_a_missing_glyph():
     with open(FONT_FILE, "rb") as f:
         d, _, _ = make(font=FontFile(f, Font8x16()))
         cols = d.size()[1]
+        parts = []
         for s in texts:
             for start in range(0, len(s), cols // 2):  # long strings: every part of them
-                part = s[start : start + cols // 2]
-                d.text(0, part)
-                assert d.missing == 0, "missing a glyph in {!r}".format(part)
-                assert text_cells(part) <= cols
+                parts.append(s[start : start + cols // 2])
+                assert text_cells(parts[-1]) <= cols
+        rows = d.size()[0]
+        for at in range(0, len(parts), rows):  # a screenful at a time: show() composes the glyphs
+            d.clear()
+            for row, part in enumerate(parts[at : at + rows]):
+                d.text(row, part)
+            d.show()
+            assert d.missing == 0, "missing a glyph in one of {!r}".format(parts[at : at + rows])
     assert len(texts) > 100
 
 
@@ -393,3 +399,255 @@ def test_the_display_passes_the_contract_conformance_check():
         return panels[id(d)].spi.sent
 
     conformance.check_display(fresh, pixel=pixel, sent=sent)
+
+
+# ---- without a frame buffer: what the driver keeps (each row's text, the bitmaps since clear(),
+# a digest a pixel row) must still send exactly the pixel rows that changed ----------------------
+def windows(panel):
+    """The (first, last) pixel rows of each RAMWR since the log was cleared (full-width windows)."""
+    out = []
+    for i, (cmd, p) in enumerate(panel.log):
+        if cmd == RAMWR:
+            paset = panel.log[i - 1]
+            assert paset[0] == PASET and panel.log[i - 2] == (CASET, b"\x00\x00\x00\xef")
+            first, last = (paset[1][0] << 8) | paset[1][1], (paset[1][2] << 8) | paset[1][3]
+            assert p == 240 * (last - first + 1)
+            out.append((first, last))
+    return out
+
+
+def screen(panel):
+    return panel.ink(0, 0, 240, 320)
+
+
+def test_a_bitmap_over_part_of_a_text_row_then_its_text_again():
+    d, panel, _ = make(font=Font8x16())
+    d.text(2, "ABC")
+    d.show()
+    text_only = screen(panel)
+    panel.log.clear()
+    d.blit(b"\xff" * 4, 0, 36, 8, 4)  # over the top of "A" (pixel rows 36..39 of text row 2)
+    d.show()
+    assert windows(panel) == [(36, 39)]
+    assert panel.ink(0, 36, 8, 4) == ["#" * 8] * 4
+    assert panel.ink(8, 32, 232, 16) == [r[8:] for r in text_only[32:48]]  # "BC" as they were
+    for redraw in (False, True):  # the text again, after clear() or over it without one
+        panel.log.clear()
+        if redraw:
+            d.clear()
+        d.text(2, "ABC")
+        d.show()
+        assert screen(panel) == text_only
+        assert windows(panel) == [(36, 39)]  # the bitmap's rows only: the rest of the row is as sent
+        d.blit(b"\xff" * 4, 0, 36, 8, 4)
+        d.show()
+
+
+def test_a_blit_then_clear_then_the_same_blit_sends_nothing():
+    d, panel, _ = make(font=Font8x16())
+    bits = bytes((i * 37) & 0xFF for i in range(4 * 50))
+    d.text(0, "title")
+    d.blit(bits, 40, 20, 32, 50)
+    d.show()
+    shown = screen(panel)
+    panel.log.clear()
+    d.clear()
+    d.text(0, "title")
+    d.blit(bits, 40, 20, 32, 50)
+    d.show()
+    assert panel.log == []
+    d.blit(bits, 40, 20, 32, 50)  # again without clear(): the same pixels
+    d.show()
+    assert panel.log == [] and screen(panel) == shown
+    changed = bytearray(bits)
+    changed[4 * 30] ^= 0x80  # one pixel of the bitmap's row 30: pixel row 50
+    d.clear()
+    d.text(0, "title")
+    d.blit(changed, 40, 20, 32, 50)
+    d.show()
+    assert windows(panel) == [(50, 50)]
+    assert panel.ink(40, 50, 1, 1) == ["." if bits[120] & 0x80 else "#"]
+
+
+def test_a_row_left_out_after_a_blit_is_blanked():
+    d, panel, _ = make(font=Font8x16())
+    d.text(1, "A")
+    d.blit(b"\xff" * (2 * 24), 100, 20, 16, 24)  # pixel rows 20..43: text rows 1 and 2
+    d.show()
+    assert panel.ink(100, 20, 16, 24) == ["#" * 16] * 24
+    panel.log.clear()
+    d.clear()
+    d.text(1, "A")
+    d.show()  # the bitmap is gone, the text stays
+    assert windows(panel) == [(20, 43)]
+    assert panel.ink(100, 16, 16, 32) == ["." * 16] * 32
+    assert panel.ink(0, 16, 8, 16) == picture(GLYPH_A)
+    panel.log.clear()
+    d.clear()
+    d.show()  # the text row left out too: the pixel rows "A" inks (Font8x16: 4..13 of its cell)
+    assert windows(panel) == [(20, 29)]
+    assert all(v == PAPER for row in panel.mem for v in row)
+
+
+def test_two_bitmaps_overlapping_the_last_drawn_wins():
+    d, panel, _ = make(font=Font8x16())
+    ink, paper = b"\xff\xff" * 16, bytes(32)
+    d.blit(ink, 0, 0, 16, 16)
+    d.blit(paper, 8, 8, 16, 16)
+    d.show()
+    want = ["#" * 16 + "." * 8] * 8 + ["#" * 8 + "." * 16] * 8
+    assert panel.ink(0, 0, 24, 16) == want
+    panel.log.clear()
+    d.clear()
+    d.blit(paper, 8, 8, 16, 16)  # the other order: the ink covers the paper's top-left
+    d.blit(ink, 0, 0, 16, 16)
+    d.show()
+    assert panel.ink(0, 0, 24, 24) == ["#" * 16 + "." * 8] * 16 + ["." * 24] * 8
+    assert windows(panel) == [(8, 15)]  # the ink's rows 8..15 changed (its columns 8..15)
+    panel.log.clear()
+    d.blit(paper, 4, 4, 4, 4)  # inside the ink's box, no clear(): the rows composed from both
+    d.show()
+    assert panel.ink(0, 0, 16, 8) == ["#" * 16] * 4 + ["####....########"] * 4
+    assert windows(panel) == [(4, 7)]
+
+
+def test_a_blit_clipped_at_every_edge_then_drawn_again_sends_nothing():
+    d, panel, _ = make()
+    w, h = 21, 19
+    stride = (w + 7) // 8
+    bits = bytes((i * 73 + 11) & 0xFF for i in range(stride * h))
+    for x, y in ((-5, -7), (230, -3), (-9, 310), (229, 311), (3, -18), (-20, 100), (239, 319)):
+        d.clear()
+        d.blit(bits, x, y, w, h)
+        d.show()
+        for yy in range(320):
+            for xx in range(240):
+                sx, sy = xx - x, yy - y
+                on = 0 <= sx < w and 0 <= sy < h and bits[sy * stride + sx // 8] & (0x80 >> (sx % 8))
+                assert panel.mem[yy][xx] == (INK if on else PAPER), (x, y, xx, yy)
+        panel.log.clear()
+        d.clear()
+        d.blit(bits, x, y, w, h)
+        d.show()
+        assert panel.log == [], (x, y)
+
+
+def test_text_drawn_after_a_bitmap_replaces_it_on_its_row():
+    d, panel, _ = make(font=Font8x16())
+    d.blit(b"\xff" * (4 * 40), 0, 0, 32, 40)  # text rows 0, 1 and 2 (pixel rows 0..39)
+    d.text(1, "A")  # row 1's 16 pixel rows: the text only
+    d.show()
+    assert panel.ink(0, 0, 32, 16) == ["#" * 32] * 16
+    assert panel.ink(0, 16, 8, 16) == picture(GLYPH_A) and panel.ink(8, 16, 24, 16) == ["." * 24] * 16
+    assert panel.ink(0, 32, 32, 8) == ["#" * 32] * 8
+    d.blit(b"\x00" * 4, 0, 20, 8, 4)  # a bitmap after the text goes over it
+    d.show()
+    assert panel.ink(0, 20, 8, 4) == ["." * 8] * 4 and panel.ink(0, 24, 8, 8) == picture(GLYPH_A)[8:]
+
+
+def test_more_bitmaps_than_slots_between_two_clears():
+    from hal.drivers import ili9341
+
+    d, panel, _ = make(font=Font8x16())
+    n = ili9341._SLOTS * 3
+    for i in range(n):  # small crosses side by side, none covering another
+        d.blit(b"\x80\x80", 10 * i, 100 + i, 1, 2)
+    d.text(0, "x")
+    d.show()
+    for i in range(n):
+        assert panel.ink(10 * i, 100 + i, 2, 3) == ["#.", "#.", ".."]
+    glyph = bytearray(32)
+    Font8x16().glyph(ord("y"), 1, glyph)
+    for i in range(n):  # each hidden under text drawn after it: dropped when the slots run out
+        d.blit(b"\xff" * 16, 8 * i, 48, 8, 16)
+        d.text(3, "y" * (i + 1))
+    d.show()
+    for i in range(n):
+        assert panel.ink(8 * i, 48, 8, 16) == picture(glyph)
+    assert len(d._bitmaps) == n + 1  # grown for the crosses (all on show), not for the hidden ones
+
+
+class FailingSPI(SPI):
+    """An SPI bus whose writes fail from the `fail_at`-th on (until it is set back to None)."""
+
+    def __init__(self):
+        super().__init__()
+        self.fail_at = None
+        self.writes = 0
+
+    def write(self, data):
+        self.writes += 1
+        if self.fail_at is not None and self.writes >= self.fail_at:
+            raise OSError(5, "EIO")
+        super().write(data)
+
+
+def test_rows_a_failed_show_did_not_send_go_at_the_next():
+    time, spi = Time(), FailingSPI()
+    spi.baudrate = 10_000_000
+    cs, dc = Pin(1, "cs"), Pin(1, "dc")
+    panel = Panel(cs, dc, time)
+    spi.devices.append(panel)
+    d = ILI9341(spi, cs, dc, font=Font8x16(), sleep_ms=time.sleep_ms)
+    for row in range(20):
+        d.text(row, "row {} QianPOS".format(row), inverse=row == 3)
+    spi.fail_at = spi.writes + 40  # within the first window's pixel rows
+    with pytest.raises(OSError):
+        d.show()
+    assert cs.level == 1  # the frame ended: the next command starts clean
+    spi.fail_at = None
+    d.show()
+    d.clear()  # what it should show, on a display that never failed
+    want, want_panel, _ = make(font=Font8x16())
+    for row in range(20):
+        want.text(row, "row {} QianPOS".format(row), inverse=row == 3)
+    want.show()
+    assert screen(panel) == screen(want_panel)
+    panel.log.clear()
+    for row in range(20):
+        d.text(row, "row {} QianPOS".format(row), inverse=row == 3)
+    d.show()
+    assert panel.log == []
+
+
+def test_a_full_width_bitmap_like_the_signature_pad():
+    """A bitmap across the panel at x = 0 (the signing area) or clipped on the left at a byte
+    boundary: its rows are digested straight from it; text rows around and under it still count."""
+    d, panel, _ = make(font=Font8x16())
+    for x, width in ((0, 240), (-16, 264)):
+        stride = width // 8
+        canvas = bytearray(stride * 50)
+        canvas[stride * 10 + 5] = 0x81  # a stroke on its row 10
+        d.clear()
+        d.text(2, "Sign here")  # pixel rows 32..47: the canvas covers 40..47
+        d.blit(canvas, x, 40, width, 50)
+        d.blit(b"\xff", 200, 60, 8, 1)  # a small bitmap over the canvas
+        d.show()
+        shown = screen(panel)
+        assert shown[50][(5 * 8 + x) : (5 * 8 + x) + 8] == "#......#"
+        assert shown[60][200:208] == "#" * 8
+        assert panel.ink(0, 32, 80, 8) == [r[:80] for r in want_text(2, "Sign here")[:8]]
+        panel.log.clear()
+        canvas[stride * 30 + stride - 2] = 0x18  # the pen moves at the right edge: pixel row 70
+        d.clear()
+        d.text(2, "Sign here")
+        d.blit(canvas, x, 40, width, 50)
+        d.blit(b"\xff", 200, 60, 8, 1)
+        d.show()
+        assert windows(panel) == [(70, 70)]
+        at = (stride - 2) * 8 + x
+        assert screen(panel)[70][at : at + 8] == "...##..."
+        panel.log.clear()
+        d.clear()
+        d.text(2, "Sign here")
+        d.show()  # the canvas gone
+        assert all(v == PAPER for row in panel.mem[48:] for v in row)
+        assert panel.ink(0, 32, 240, 16) == want_text(2, "Sign here")
+
+
+def want_text(row, s):
+    """Text row `row` with s on it, as a display drawing nothing else shows it."""
+    d, panel, _ = make(font=Font8x16())
+    d.text(row, s)
+    d.show()
+    return panel.ink(0, row * 16, 240, 16)

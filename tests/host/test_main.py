@@ -265,3 +265,17 @@ def test_main_with_a_closed_stdout_neither_spins_nor_prints_a_traceback(tmp_path
         proc.kill()
         _, err = proc.communicate()
     assert b"Traceback" not in err, err.decode("utf-8", "replace")
+
+
+def test_main_asks_for_a_collection_every_few_kilobytes_before_the_terminal_boots(monkeypatch):
+    order = []
+    monkeypatch.setattr(main_module, "manage_heap", lambda: order.append("heap"))
+
+    def terminal(board):
+        order.append("terminal")
+        raise ValueError("no terminal here")
+
+    monkeypatch.setattr(main_module, "Terminal", terminal)
+    system = VirtualSystem()
+    main_module.main(lambda: failing_board(system))
+    assert order == ["heap", "terminal"]

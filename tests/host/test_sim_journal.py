@@ -3,6 +3,7 @@
 import json
 
 from firmware import batch as bj
+from firmware.sigfile import write_image
 from sim import journal as tool
 from sim.storage import DirStorage
 
@@ -224,6 +225,7 @@ def test_diff_reads_the_archive_upload_to_do(tmp_path, capsys):
     root = str(tmp_path / "state")
     j = _three_sales_and_a_lost_answer(root)
     j.change(1, 1, 0, esign="pending")  # settled before its upload went: open in the archive
+    write_image(j.storage, 1, 1, b"image")
     j.change(1, 2, 0, esign="uploaded")
     totals = {"dn": 3, "da": 6000, "dcn": 0, "dca": 0, "fn": 0, "fa": 0, "fcn": 0, "fca": 0}
     j.settle(dict(totals, batch=1, time=0, result="11"))
@@ -238,3 +240,9 @@ def test_diff_reads_the_archive_upload_to_do(tmp_path, capsys):
     assert capsys.readouterr().out.splitlines() == [
         "batch 000001 trace 000001: e-signature pending in the journal, stored by the host"
     ]
+    # a later settlement's sweep uploaded it: its image file keeps the answer, and the tool reads it
+    write_image(j.storage, 1, 1, b"image", "00")
+    assert tool.main(["diff", "--state", root, "--db", db]) == 0
+    assert tool.main(["--state", root, "--json", "--all"]) == 0
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [r.get("esign") for r in lines if r["trace"] == 1] == ["uploaded"]

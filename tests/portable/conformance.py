@@ -441,6 +441,9 @@ def check_storage(make, reopen=None, virtual=False):
     store.write("b.bin", b"hello")
     store.write("a.log", b"")
     assert store.list() == ["a.log", "b.bin"]
+    # names(): the same names one at a time, in any order, those with the prefix only
+    assert sorted(store.names()) == ["a.log", "b.bin"] and list(store.names("b.")) == ["b.bin"]
+    assert list(store.names("a.log")) == ["a.log"] and list(store.names("z")) == []
     assert store.read("b.bin") == b"hello" and isinstance(store.read("b.bin"), bytes)
     assert store.size("b.bin") == 5 and store.size("a.log") == 0
     _check_free(store, free - 5, exact)

@@ -529,6 +529,52 @@ def test_refunds_of_later_batches_count_against_an_archived_original():
     assert j.archived_refunded(rrn(1), 1) == 500
 
 
+def test_an_upload_not_done_keeps_its_archive_until_its_file_says_so():
+    # open at the closing: a signature pending or refused, an unsigned sale's receipt not answered
+    # (its file's code "--", or a refusal); then done once its file keeps 00 or 94
+    store = RamStorage()
+    j = bj.Batch(store)
+    for trace in range(1, 7):
+        one_sale(j, trace)
+
+    def rct(trace, code):
+        store.write("rct.000001.{:06d}".format(trace), b"QRF1" + code + b"receipt")
+
+    def sig(trace, code):
+        store.write("sig.000001.{:06d}".format(trace), b"QPS1" + code + b"image")
+
+    j.change(1, 1, 0, esign="no_sig_rule")
+    rct(1, b"--")  # an unsigned sale's receipt still to upload
+    j.change(1, 2, 0, esign="uploaded")
+    sig(2, b"--")  # uploaded in its batch: its image file keeps no answer
+    j.change(1, 3, 0, esign="pending")
+    sig(3, b"--")
+    j.change(1, 4, 0, esign="no_pen")
+    rct(4, b"00")  # its receipt answered
+    j.change(1, 5, 0, esign="timeout")  # no receipt (a board without a signer): nothing to upload
+    j.change(1, 6, 0, esign="no_sig_rule")
+    rct(6, b"63")  # refused: kept, as a refused signature is
+    j.settle(_settlement())
+    rows = j.archive_rows(limit=0)
+    assert [(r["trace"], r["open"]) for r in rows] == [
+        (1, True),
+        (2, False),
+        (3, True),
+        (4, False),
+        (5, False),
+        (6, True),
+    ]
+    assert [r["trace"] for r in j.open_rows()] == [1, 3, 6]
+    one_sale(j, 7, batch=2)
+    j.settle(_settlement(2))
+    assert j.evict(store.capacity) == [2]
+    sig(3, b"00")
+    rct(1, b"94")
+    assert j.evict(store.capacity) == []  # 6 was refused
+    rct(6, b"00")
+    assert j.evict(store.capacity) == [1] and j.archives() == []
+
+
 def test_evicting_a_batch_removes_its_per_batch_files_and_orphans_left_by_a_cut():
     for tear in TEAR_MODES:
         n = 1
@@ -563,3 +609,25 @@ def test_evicting_a_batch_removes_its_per_batch_files_and_orphans_left_by_a_cut(
             n += 1
         assert n > 4
         assert sorted(x for x in store.list() if not x.startswith("batch.")) == ["sig.000004.000004"]
+
+
+def test_removing_a_batch_s_files_takes_them_a_few_at_a_time_without_listing_them_all():
+    class NoListing(RamStorage):
+        walks = 0
+
+        def list(self):
+            raise AssertionError("the journal listed every file")
+
+        def names(self, prefix=""):
+            NoListing.walks += 1
+            return RamStorage.names(self, prefix)
+
+    store = NoListing()
+    many = 2 * bj.REMOVE_CHUNK + 3  # more than one walk's worth
+    for t in range(1, many + 1):
+        for prefix in bj.PER_BATCH:
+            store.write("{}{:06d}.{:06d}".format(prefix, 1, t), b"x")
+        store.write("sig.{:06d}.{:06d}".format(2, t), b"kept")
+    assert bj.remove_batch_files(store, bj.PER_BATCH, lambda b: b == 1) == many * len(bj.PER_BATCH)
+    assert NoListing.walks == 3 * len(bj.PER_BATCH)  # two full walks and the last short one, per prefix
+    assert sorted(store.names()) == ["sig.{:06d}.{:06d}".format(2, t) for t in range(1, many + 1)]

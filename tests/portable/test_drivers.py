@@ -123,6 +123,25 @@ def test_a_text_row_and_its_show_allocate_nothing():
     assert used < 200, "3 text rows shown allocated {} bytes".format(used)
 
 
+def test_a_missing_glyph_and_a_blit_allocate_nothing():
+    from hal.drivers.font8x16 import Font8x16
+
+    d = ILI9341(_Bus(), _Pin(), _Pin(), font=Font8x16(), sleep_ms=lambda ms: None)
+    cross = b"\x01\x00" * 15
+    d.text(3, "caf\u00e9 \u4e2d")  # Font8x16 has neither: boxes, drawn in show()
+    d.show()
+    start, stop = heap_probe()
+    start()
+    for i in range(3):
+        d.clear()
+        d.text(3, "caf\u00e9 \u4e2d", inverse=bool(i & 1))
+        d.blit(cross, 100 + i, 150, 15, 15)  # the calibration cross: an unaligned x
+        d.show()
+    used = stop()
+    assert d.missing == 2 * 3  # composed three times: first, then highlighted, then plain again
+    assert used < 200, "3 rows with boxes and a cross allocated {} bytes".format(used)
+
+
 class _Uart:
     def __init__(self, data):
         self.data = data
@@ -191,15 +210,24 @@ def test_chinese_text_from_a_font_file_allocates_nothing():
     d = ILI9341(_Bus(), _Pin(), _Pin(), font=font, sleep_ms=lambda ms: None)
     s = "A\u4e2d\u6587\u4e2d"
     d.text(0, s)
+    d.show()
     start, stop = heap_probe()
     start()
-    for _ in range(3):
-        d.text(0, s)
+    for i in range(3):
+        d.text(0, s, inverse=bool(i & 1))  # the highlight changes: composed from the file each time
         d.show()
     used = stop()
     assert d.missing == 0
-    assert d.buffer[1] == 0xFF and d.buffer[3] == 0xFF and d.buffer[30 + 3] == 0 and d.buffer[30 + 5] == 0xFF
     assert used < 200, "3 Chinese rows allocated {} bytes".format(used)
+    # What reached the panel: A, 中 (all ink), 文 (its top row only), 中.
+    shown = _panel_display(font=FontFile(io.BytesIO(blob), Font8x16()))
+    shown.text(0, s)
+    shown.show()
+    pic = _BUSES[id(shown)].picture
+    assert [pic[x] for x in range(8, 24)] == [1] * 16 and [pic[240 + x] for x in range(8, 24)] == [1] * 16
+    assert [pic[x] for x in range(24, 40)] == [1] * 16 and [pic[240 + x] for x in range(24, 40)] == [0] * 16
+    assert [pic[240 * 15 + x] for x in range(40, 56)] == [1] * 16
+    assert shown.missing == 0
 
 
 def test_the_drivers_pass_the_contract_conformance_checks():
@@ -289,7 +317,7 @@ class _PanelBus:
 _BUSES = {}  # type: dict  # id(display): its _PanelBus
 
 
-def _panel_display(keep=False, use_framebuf=True):
+def _panel_display(keep=False, use_framebuf=True, font=None):
     from hal.drivers.font8x16 import Font8x16
 
     dc = _Pin()
@@ -298,7 +326,7 @@ def _panel_display(keep=False, use_framebuf=True):
         bus,
         _Pin(),
         dc,
-        font=Font8x16(),
+        font=font if font is not None else Font8x16(),
         sleep_ms=lambda ms: None,
         ink=_INK,
         paper=_PAPER,
@@ -309,17 +337,29 @@ def _panel_display(keep=False, use_framebuf=True):
 
 
 def _drawing(d):
-    """Text, highlighted rows, bitmaps at any x, a clear() and a partial redraw: each shown."""
+    """Text, highlighted rows, wide characters (boxes: Font8x16 has none), bitmaps at any x, over
+    text and over each other, a full-width one, a clear() and partial redraws: each shown."""
     d.text(0, "QianPOS")
     d.text(1, "Sale  \u00a512.34", inverse=True)
+    d.text(3, "\u4e2d\u6587 A", inverse=True)
+    d.text(4, "\u4e2d\u6587 A")
     d.text(19, "x" * 40)
     d.show()
     d.blit(b"\xa5\x5a\xff" * 20, 3, 40, 20, 20)
     d.blit(b"\x0f" * 64, 232, 300, 8, 64)
     d.show()
+    canvas = bytearray(bytes(range(240)) * 5)
     d.clear()
     d.text(0, "QianPOS")
     d.text(2, "Amount", inverse=True)
+    d.blit(canvas, 0, 100, 240, 40)
+    d.blit(b"\xff\x00" * 8, 20, 110, 16, 8)
+    d.show()
+    canvas[600] ^= 0xFF
+    d.clear()
+    d.text(0, "QianPOS")
+    d.text(2, "Amount", inverse=True)
+    d.blit(canvas, -8, 100, 248, 38)
     d.show()
     d.clear()
     d.show()

@@ -9,14 +9,14 @@ import sys
 from firmware import esign, jbigdec, registry
 from firmware import receipt as rct
 from firmware.host.codec import tlv_parse
-from firmware.sigfile import image_name, pack_image, read_image, unpack_image
+from firmware.sigfile import image_hash, image_name, pack_image, read_image, unpack_image, write_image
 from firmware.sigimage import AREA_HEIGHT, AREA_WIDTH, FITS, Canvas, signature_image
 from hal.console import NoSignaturePad
 from hal.record import Damaged
 from tests.portable.campaign import CUT_SAMPLE
 from tests.portable.online_kit import PAN, SIGNATURE, Rig, chip, tap
 from tests.portable.test_receipt import same_receipt_as_made_again
-from virtual.storage import TEAR_MODES, PowerCut
+from virtual.storage import TEAR_MODES, PowerCut, RamStorage
 
 SAMPLE = CUT_SAMPLE  # campaign.py: MicroPython cuts each operation once
 
@@ -83,6 +83,27 @@ def test_the_image_file_keeps_the_image_byte_exact_and_refuses_damage():
             spoiled[i] ^= 1 << bit
             raises(Damaged, unpack_image, bytes(spoiled))
     raises(Damaged, unpack_image, bytes(data[:-1]))
+
+
+def test_the_image_s_hash_is_read_in_pieces_and_refuses_what_read_image_refuses():
+    import hashlib
+
+    store = RamStorage()
+    image = bytes(range(256)) * 2 + b"tail"  # not a multiple of the 64-byte piece
+    write_image(store, 3, 7, image, "05")
+    assert read_image(store, 3, 7) == (image, "05")
+    assert image_hash(store, 3, 7) == hashlib.sha256(image).digest()
+    assert image_hash(store, 3, 8) is None and read_image(store, 3, 8) is None
+    data = store.read(image_name(3, 7))
+    step = 1 if sys.implementation.name != "micropython" else 7
+    for i in range(0, len(data), step):
+        spoiled = bytearray(data)
+        spoiled[i] ^= 0x10
+        store.write(image_name(3, 7), spoiled)
+        raises(Damaged, image_hash, store, 3, 7)
+        raises(Damaged, read_image, store, 3, 7)
+    store.write(image_name(3, 7), data[:-1])
+    raises(Damaged, image_hash, store, 3, 7)
 
 
 # ---- the capture --------------------------------------------------------------------------------

@@ -3,7 +3,8 @@
 # void and refund (signed or not) over a real batch journal and a fake host, its upload in the
 # 0820's F55 (with and without the image), the host's refusal reported, a receipt never signed
 # again, and a power cut at every storage operation from the signature to the next sale.
-# FakeSigner signs here (shaped like P-256, not cryptography): tests/host checks real signatures.
+# FakeSigner signs here (shaped like P-256, not cryptography), but for one sale signed by the boards'
+# soft signer (hal/soft/signer.py) and checked with its verify; tests/host checks against cryptography.
 import hashlib
 
 from firmware import esign, registry
@@ -11,7 +12,11 @@ from firmware import receipt as rct
 from firmware.host.codec import tlv_parse
 from firmware.params import Params
 from firmware.sigfile import read_image
+from hal.contracts import KeyStore
 from hal.record import Damaged
+from hal.soft.signer import KEY_NAME as SIGNER_KEY
+from hal.soft.signer import SoftSigner
+from hal.soft.signer import verify as soft_verify
 from tests.portable.campaign import CUT_SAMPLE, power_cut_campaign
 from tests.portable.fakes import FakeSigner
 from tests.portable.online_kit import PAN, Rig, tap
@@ -171,6 +176,50 @@ def test_every_single_byte_change_of_the_signed_bytes_fails_the_signature():
         spoiled[i] ^= 0x80
         assert not _checks(receipt, bytes(spoiled)), i
     assert not _checks(receipt, signature, b"another terminal")
+
+
+class DictKeys(KeyStore):
+    """A key store double: blobs in a dict (the signer's key made at its first use lands here)."""
+
+    def __init__(self):
+        self.blobs = {}
+
+    def load(self, name):
+        return self.blobs.get(name)
+
+    def save(self, name, blob):
+        self.blobs[name] = bytes(blob)
+
+    def delete(self, name):
+        self.blobs.pop(name, None)
+
+    def names(self):
+        return sorted(self.blobs)
+
+
+def test_a_sale_receipt_signed_by_the_soft_signer_verifies_and_a_changed_byte_does_not():
+    # The boards' own signer (hal/soft/signer.py): a real ECDSA P-256 signature, checked with the
+    # module's verify (about 6 ms a signature on MicroPython, so one sale and a few checks only).
+    rig = Rig()
+    keys = DictKeys()
+    rig.board.signer = SoftSigner(keys, urandom=lambda n: b"\x5a" * n)
+    assert "Approved" in rig.sale(1234)
+    trace = rig.term.journal.last["trace"]
+    receipt, signature, _ = _receipt_of(rig, trace)
+    public = rig.board.signer.public_key()
+    assert keys.names() == [SIGNER_KEY] and len(signature) == 64
+    assert soft_verify(public, hashlib.sha256(receipt).digest(), signature)
+    assert not _checks(receipt, signature)  # not the fake's
+    for i in (0, len(receipt) // 2, len(receipt) - 1):  # one byte changed: no longer verifies
+        spoiled = bytearray(receipt)
+        spoiled[i] ^= 0x01
+        assert not soft_verify(public, hashlib.sha256(bytes(spoiled)).digest(), signature), i
+    spoiled = bytearray(signature)
+    spoiled[40] ^= 0x01
+    assert not soft_verify(public, hashlib.sha256(receipt).digest(), bytes(spoiled))
+    # the upload carried that signature: the host rebuilds the receipt from it (docs/RECEIPT.md)
+    (up,) = _uploads_of(rig, trace)
+    assert (0xFF00, signature) in tlv_parse(up[55])
 
 
 # ---- the receipts of the flows -------------------------------------------------------------------

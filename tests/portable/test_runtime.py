@@ -4,7 +4,7 @@
 from firmware.card import parse_track2
 from firmware.compat import crash_site, printed_site
 from firmware.params import Params
-from firmware.terminal import WATCHDOG_MS, Terminal
+from firmware.terminal import GC_EVERY, WATCHDOG_MS, Terminal, manage_heap
 from firmware.ui.widgets import Screen
 from hal.contracts import CARD_SWIPE, KEY_CANCEL, KEY_ENTER, CardEvent, HalError, LinkError, ticks_diff
 from tests.portable.fakes import EchoHost, make_board
@@ -415,3 +415,17 @@ def test_a_system_device_that_fails_is_a_device_fault_not_a_crash():
     assert term.failures == 0 and term.last_crash is None
     assert term.device_fault() == "dev_system"
     assert "Watchdog fault" in screen(board)
+
+
+def test_on_micropython_the_heap_is_collected_every_few_kilobytes():
+    import gc
+
+    if not hasattr(gc, "threshold"):  # CPython: its own collector, nothing to set
+        return
+    before = gc.threshold()
+    try:
+        gc.threshold(-1)
+        manage_heap()
+        assert gc.threshold() == GC_EVERY
+    finally:
+        gc.threshold(before)  # the rest of the tier runs as it did

@@ -13,7 +13,7 @@ from firmware.host.messages import parse_settlement_totals
 from tests.portable.campaign import CUT_SAMPLE
 from tests.portable.drive import SUPERVISOR_PASSWORD
 from tests.portable.online_kit import Rig
-from virtual.storage import TEAR_MODES, PowerCut
+from virtual.storage import TEAR_MODES, PowerCut, RamStorage
 
 SAMPLE = CUT_SAMPLE  # campaign.py: MicroPython cuts each operation once
 
@@ -73,12 +73,17 @@ def test_settlement_drops_the_sales_screens_and_the_next_sale_loads_them_again()
     rig.press("ENTER", "4")
     assert "firmware.ui.settle" in sys.modules
     assert [n for n in ("firmware.ui.sale", "firmware.ui.amount", "firmware.card") if n in sys.modules] == []
+    # and the signature's buffers (5.8 KB), made again at idle for the next sale's signature
+    assert rig.term.sig_bitmap is None and rig.term.sig_contexts is None and rig.term.sig_image is None
     rig.press(*SUPERVISOR_PASSWORD)
     rig.press("ENTER")
     rig.press("ENTER")  # on the totals
     rig.term.settle()
     assert rig.term.journal.batch.count == 0 and rig.term.journal.batch.closed(1)
     _idle(rig)
+    rig.term.step()  # the idle screen's first pass tidies
+    made = (rig.term.sig_bitmap, rig.term.sig_contexts, rig.term.sig_image)
+    assert [len(b) if b is not None else None for b in made] == [3840, 1024, 999]
     assert "Approved" in rig.sale(500)  # the sale's screens loaded again
     assert "firmware.ui.sale" in sys.modules
 
@@ -181,6 +186,18 @@ def test_a_failed_reversal_is_tried_once_more_and_a_still_failing_one_listed():
     assert rec["rev"] == [lost] and rec["doubt"] == [lost], rec
     assert "Reversal failed" in "\n".join(p[1] for p in rig.term.screen.pairs), shown
     assert rig.term.journal.failed_reversals()[0]["trace"] == lost  # never dropped
+    # the next batch is empty: menu 4 tries it once more (the sweep alone, no 0500)
+    _idle(rig)
+    before = len(rig.host.received)
+    rig.host.plan = ["code:96"]
+    rig.settle()
+    shown = _scrolled(rig)
+    assert "Reversal failed" in shown and "{:06d}".format(lost) in shown and "Batch empty" in shown, shown
+    assert rig.host.kinds()[before:] == ["reversal"] and int(rig.host.received[-1][11]) == lost
+    _idle(rig)
+    rig.settle()  # answered this time: it leaves the audit
+    assert "Reversed x1" in _scrolled(rig) and rig.term.journal.failed_reversals() == []
+    assert rig.host.kinds()[before:] == ["reversal", "reversal"] and rig.term.counters.batch == 2
 
 
 def test_a_failed_reversal_answered_this_time_leaves_the_audit():
@@ -494,6 +511,60 @@ def test_a_refund_the_sweep_cannot_confirm_is_left_out_of_the_totals_and_kept():
     assert journal.batch.report(1)["ref"] == [refund] and journal.batch.report(2)["nref"] == 0
 
 
+def _unconfirmed_refund_settled():
+    """Batch 1 settled with a refund the sweep could not confirm (the host booked it, every answer
+    lost): (rig, the refund's trace); batch 2 empty."""
+    rig, (trace,) = _sold(1000)
+    sale = rig.term.journal.batch.by_trace(trace)
+    rig.host.plan = ["silent", "garbage"]
+    rig.refund(sale["rrn"], sale["f13"], 300)
+    rig.wait(31)
+    refund = rig.term.journal.last["trace"]
+    rig.press("ENTER")
+    _idle(rig)
+    rig.host.plan = ["silent"]
+    rig.settle()
+    rig.wait(31)
+    assert rig.term.counters.batch == 2 and rig.term.journal.batch.count == 0
+    assert rig.term.journal.batch.archived(trace=refund)["state"] == B.IN_DOUBT
+    _idle(rig)
+    return rig, refund
+
+
+def test_an_empty_batch_with_a_settled_refund_not_confirmed_runs_the_sweep_alone():
+    rig, refund = _unconfirmed_refund_settled()
+    before = len(rig.host.received)
+    trace = rig.term.counters.trace
+    shown = rig.settle()  # the password, then the sweep: no totals to confirm
+    shown = _scrolled(rig)
+    assert "Refund conf. x1" in shown and "Batch empty" in shown, shown
+    sent = rig.host.received[before:]
+    assert [m.mti for m in sent] == ["0220"] and int(sent[0][11]) == refund and 35 not in sent[0].fields
+    assert rig.term.counters.trace == trace  # its own trace: none consumed, no 0500
+    assert rig.term.counters.batch == 2 and rig.host.settled == {1: "11"}
+    assert rig.term.journal.batch.archived(trace=refund)["state"] == B.APPROVED
+    assert not rig.term.settling and S.State(rig.storage).rec["batch"] == 1  # the last report's
+    _idle(rig)
+    # nothing open now: an empty batch sends nothing and says so
+    assert "Batch empty" in rig.settle() and len(rig.host.received) == before + 1
+
+
+def test_an_empty_batch_sweep_lists_what_still_fails_and_sales_go_on():
+    rig, refund = _unconfirmed_refund_settled()
+    before = len(rig.host.received)
+    rig.host.plan = ["silent"]  # its resend gets no answer again
+    rig.settle()
+    rig.wait(31)
+    shown = _scrolled(rig)
+    assert "Refund unconf. x1" in shown and "{:06d}".format(refund) in shown, shown
+    assert "Batch empty" in shown and "Refund conf." not in shown, shown
+    assert [m.mti for m in rig.host.received[before:]] == ["0220"]
+    assert rig.term.journal.batch.archived(trace=refund)["state"] == B.IN_DOUBT
+    assert not rig.term.settling and S.State(rig.storage).step == S.DONE
+    _idle(rig)
+    assert "Approved" in rig.sale(500), rig.screen()  # nothing was left unfinished
+
+
 def _scrolled(rig):
     """Every line of a scrolled screen (UP/DOWN), top to bottom."""
     seen = [rig.screen()]
@@ -503,3 +574,27 @@ def _scrolled(rig):
     for _ in range(30):
         rig.press("UP")
     return "\n".join(seen)
+
+
+class _NoListing(RamStorage):
+    """A storage whose list() fails: the firmware walks names() (a batch's files are hundreds of
+    names: a list of them is kilobytes of a board's heap at once)."""
+
+    def list(self):
+        raise AssertionError("the firmware listed every file")
+
+
+def test_a_day_settles_and_its_files_are_found_without_listing_them_all():
+    rig, traces = _sold(1000, 2000, storage=_NoListing(), language="en")
+    rig.host.esign_plan = ["lost"]  # the next sale's signature waits: the sweep finds its image
+    rig.sale(300)
+    rig.wait(31)
+    assert "Approved" in rig.screen(), rig.screen()
+    rig.press("ENTER")
+    waiting = rig.term.journal.last["trace"]
+    assert rig.term.journal.batch.by_trace(waiting)["esign"] == "pending"
+    _idle(rig)
+    rig.host.unbalance = True
+    assert "Settlement report" in rig.settle(), rig.screen()
+    assert [int(m[11]) for m in rig.host.uploads][-1] == waiting
+    assert len(rig.host.batch_uploads) == 3 and rig.term.counters.batch == 2
