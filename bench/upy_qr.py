@@ -1,5 +1,5 @@
 # The QR encoder's costs on whichever runtime runs it (firmware/qr.py), and the key screen's drawing
-# (firmware/ui/keyqr.py draw()): for each case, the version and mask, the best of 5 encodes, the
+# (firmware/ui/keyqr.py scaled()): for each case, the version and mask, the best of 5 encodes, the
 # bytes one encode allocates (MicroPython: this port frees nothing while a script runs, so the rise
 # of gc.mem_alloc() is every byte allocated, garbage included: the churn, not the peak) and the
 # bytes the symbol keeps; the heap the modules hold once imported. Prints, ends with a RESULT line;
@@ -36,18 +36,6 @@ CASES = (
     ("213 bytes (version 10, M)", b"x" * 213, 1),
     ("213 bytes at L", b"x" * 213, 0),
 )
-
-
-class _CountingDisplay:
-    """A display that takes blit() calls and counts the bytes: draw()'s own cost, not a panel's."""
-
-    def __init__(self):
-        self.calls = 0
-        self.bytes = 0
-
-    def blit(self, bitmap, x, y, width, height):
-        self.calls += 1
-        self.bytes += len(bitmap)
 
 
 def _best_us(call):
@@ -100,12 +88,11 @@ def run(result=True):
         figures["c{}_mask".format(i)] = symbol.mask
     symbol = qr.encode(KEY_TEXT, qr.M)
     box = keyqr.qr_box(symbol, (240, 320), 10)
-    d = _CountingDisplay()
-    us = _best_us(lambda: keyqr.draw(d, symbol, box))
-    alloc = _allocated(lambda: keyqr.draw(_CountingDisplay(), symbol, box))
+    us = _best_us(lambda: keyqr.scaled(symbol, box[2]))
+    alloc = _allocated(lambda: keyqr.scaled(symbol, box[2]))
     print(
-        "draw() the key at {} pixels a module: {} µs, {} blits of {} bytes, allocates {} bytes".format(
-            box[2], us, d.calls // _RUNS, d.bytes // d.calls, alloc
+        "scaled() the key at {} pixels a module (one blit): {} µs, allocates {} bytes".format(
+            box[2], us, alloc
         )
     )
     figures["draw_us"] = us

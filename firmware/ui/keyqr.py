@@ -34,22 +34,21 @@ def qr_box(symbol, pixels, rows):
     return (x, top + (room - span) // 2, scale, symbol.size)
 
 
-def draw(d, symbol, box):
-    """Blit the symbol at box (qr_box()), a row of modules at a time (scale pixel rows)."""
-    x, y, scale, size = box
-    width = size * scale
+def scaled(symbol, scale):
+    """The symbol as a bitmap of scale x scale pixels a module, for one blit() (the display may
+    read it until its next clear(): the screen keeps it while it is shown)."""
+    width = symbol.size * scale
     stride = (width + 7) // 8
-    band = bytearray(stride * scale)
-    for row in range(size):
-        for i in range(stride):
-            band[i] = 0
-        for col in range(size):
+    out = bytearray(stride * width)
+    for row in range(symbol.size):
+        base = row * scale * stride
+        for col in range(symbol.size):
             if symbol.module(col, row):
                 for px in range(col * scale, col * scale + scale):
-                    band[px >> 3] |= 0x80 >> (px & 7)
+                    out[base + (px >> 3)] |= 0x80 >> (px & 7)
         for k in range(1, scale):
-            band[k * stride : k * stride + stride] = band[0:stride]
-        d.blit(band, x, y + row * scale, width, scale)
+            out[base + k * stride : base + (k + 1) * stride] = out[base : base + stride]
+    return out
 
 
 class KeyQrScreen(Screen):
@@ -65,6 +64,7 @@ class KeyQrScreen(Screen):
         self.then = then
         self.text = None  # the key's hexadecimal digits; None: the signer failed
         self.symbol = None
+        self.bitmap = None  # the symbol at the box's scale, blitted by reference
         self.qr_box = None
 
     def enter(self):
@@ -78,6 +78,7 @@ class KeyQrScreen(Screen):
 
     def leave(self):
         self.symbol = None
+        self.bitmap = None
         self.qr_box = None
 
     def on_key(self, key):
@@ -96,7 +97,10 @@ class KeyQrScreen(Screen):
         box = None if symbol is None else qr_box(symbol, d.pixels(), rows)
         self.qr_box = box
         if box is not None:
-            draw(d, symbol, box)
+            x, y, scale, size = box
+            if self.bitmap is None or len(self.bitmap) != ((size * scale + 7) // 8) * size * scale:
+                self.bitmap = scaled(symbol, scale)
+            d.blit(self.bitmap, x, y, size * scale, size * scale)
             return
         if len(text) > (rows - 2) * cols:  # never a part of the key
             d.text(2, center(t("svc_key_no_room"), cols))
