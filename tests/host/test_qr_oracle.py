@@ -126,3 +126,21 @@ def test_the_about_screens_qr_code_reads_back_from_the_panels_pixels():
     img.putdata([0 if v else 255 for row in panel for v in row])
     found = [b for b in zxingcpp.read_barcodes(img) if b.format == zxingcpp.BarcodeFormat.QRCode]
     assert len(found) == 1 and found[0].text == key_text(board.signer.public_key())
+
+
+def test_the_about_screens_qr_code_reads_back_from_the_ili9341_panel():
+    # the board's driver over the datasheet's fake panel: it may read a blitted bitmap until clear()
+    from firmware.ui.keyqr import key_text
+    from hal.drivers.font8x16 import Font8x16
+    from tests.host.test_ili9341 import make
+    from tests.portable.drive import boot, press
+
+    display, panel, _ = make(font=Font8x16())
+    board, term = boot(display=display)
+    press(board, term, "ENTER", "8", "2", "ENTER")
+    width, height = display.pixels()
+    rows = panel.ink(0, 0, width, height)
+    img = Image.new("L", (width, height), 255)
+    img.putdata([0 if ch == "#" else 255 for row in rows for ch in row])
+    found = [b for b in zxingcpp.read_barcodes(img) if b.format == zxingcpp.BarcodeFormat.QRCode]
+    assert len(found) == 1 and found[0].text == key_text(board.signer.public_key())
