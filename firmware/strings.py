@@ -146,10 +146,14 @@ _CATALOG = (
     "svc_no_key_entry|本机不支持|Not on this terminal\n"
     "svc_no_keys|无工作密钥|No working keys\n"
     "svc_key_fault|密钥故障|Key fault\n"
-    # The signing key of the e-receipts on the about screen: the label above its fingerprint
-    "svc_signer_key|签名公钥指纹|Signing key\n"
+    # The signing key of the e-receipts on the about screen: the label above its fingerprint, with
+    # the key that shows the key as a QR code (firmware/ui/keyqr.py)
+    "svc_signer_key|公钥指纹 确认=二维码|Signing key ENTER=QR\n"
     "svc_no_signer|本机无签名模块|No receipt signer\n"
     "svc_signer_fault|签名密钥故障|Signing key fault\n"
+    # About's ENTER: the public key as a QR code (firmware/ui/keyqr.py)
+    "svc_key_qr|签名公钥|Signing public key\n"
+    "svc_key_no_room|屏幕太小|Screen too small\n"
     "svc_no_faults|无故障记录|No faults recorded\n"
     "svc_touch_cal|触摸屏校准|Calibrate touch\n"
     "svc_cal_tap|请点击十字 {}/3|Tap the cross {}/3\n"

@@ -58,6 +58,8 @@ _MANAGED_HEAP = hasattr(gc, "mem_free")
 # Query and Reprint (main menu 6 and 5, and the slip they share) are dropped the same way.
 DROPPED_AT_IDLE = (
     "firmware.ui.service",
+    "firmware.ui.keyqr",
+    "firmware.qr",
     "firmware.ui.keyload",
     "firmware.ui.touchcal",
     "firmware.ui.wifi",

@@ -414,6 +414,23 @@ class Sim:
             return {}
         return braille(display.frame(), display.pixels(), display.size())
 
+    def qr(self):
+        """The QR code on the terminal's screen, or None: (modules, box), modules read from the
+        shown pixels (rows of 0/1, each module's centre pixel) at the box its screen says it drew
+        it (a screen's `qr_box`: x, y, pixels a module, modules a side; firmware/ui/keyqr.py)."""
+        screen = getattr(self.sc.terminal, "screen", None)
+        box = getattr(screen, "qr_box", None)
+        display = unwrap(self.sc.board.display)
+        if box is None or not hasattr(display, "pixel"):
+            return None
+        x, y, scale, size = box
+        half = scale // 2
+        modules = tuple(
+            tuple(display.pixel(x + c * scale + half, y + r * scale + half) for c in range(size))
+            for r in range(size)
+        )
+        return modules, box
+
     def host_lines(self):
         """The host pane: the link tap's lines, with the embedded host's decisions woven in."""
         if self.host is not None:
@@ -516,6 +533,48 @@ def braille(frame, pixels, grid):
 
 _DOTS = ((0x01, 0x02, 0x04, 0x40), (0x08, 0x10, 0x20, 0x80))  # braille dot bits by (column, row)
 
+QR_QUIET = 4  # light modules around a QR code on the laptop's screen (ISO 18004's quiet zone)
+_HALVES = (" ", "▄", "▀", "█")  # a text cell's two modules (top dark: 2, bottom dark: 1)
+QR_STYLE = "#000000 on #ffffff"  # dark on light whatever the theme: what a phone's reader expects
+
+
+def half_blocks(modules, quiet=QR_QUIET):
+    """A QR code's text at one module a column and two module rows a text row (upper and lower
+    half blocks), with `quiet` light modules around it: (size + 2 * quiet) columns."""
+    size = len(modules)
+    side = size + 2 * quiet
+
+    def dark(r, c):
+        r -= quiet
+        c -= quiet
+        return 0 <= r < size and 0 <= c < size and modules[r][c]
+
+    return [
+        "".join(_HALVES[2 * bool(dark(r, c)) + bool(dark(r + 1, c))] for c in range(side))
+        for r in range(0, side, 2)
+    ]
+
+
+def modules_of(lines):
+    """The module rows of half_blocks() text (the quiet zone included): what a reader sees."""
+    out = []
+    for line in lines:
+        top = [1 if ch in "▀█" else 0 for ch in line]
+        bottom = [1 if ch in "▄█" else 0 for ch in line]
+        out += [top, bottom]
+    return out
+
+
+def _rows_under(box, pixels, rows):
+    """The text rows whose pixels meet a QR code at box (with its quiet zone): first, last."""
+    x, y, scale, size = box
+    height = pixels[1]
+    top = y - QR_QUIET * scale
+    bottom = y + (size + QR_QUIET) * scale  # exclusive
+    first = max(0, top * rows // height)
+    last = min(rows - 1, (bottom - 1) * rows // height)
+    return first, last
+
 
 def _short(failure):
     return scenario.printable(str(failure))
@@ -547,15 +606,35 @@ def _inked(row, i, cols, ink):
 
 class TerminalScreen(Static):
     """The terminal's display: one cell per character, a highlighted row in reverse, the pixels
-    (the signature) in braille where no text is. The mouse signs on it while the pad captures."""
+    (the signature) in braille where no text is. A QR code (qr: Sim.qr()) takes the place of the
+    text rows its pixels cover, at a half cell a module with its quiet zone, dark on light, so that
+    a phone reads it from the laptop's screen; the widget grows to hold it. The mouse signs on it
+    while the pad captures."""
 
-    def show(self, rows, inverse, cols, ink=None):
+    def show(self, rows, inverse, cols, ink=None, qr=None, pixels=None):
         text = Text()
+        first = last = len(rows)
+        width = cols
+        if qr is not None and pixels is not None:
+            blocks = half_blocks(qr[0])
+            first, last = _rows_under(qr[1], pixels, len(rows))
+            width = max(cols, len(blocks[0]))
+        pad = " " * ((width - cols) // 2)
+        lines = []
         for i, row in enumerate(rows):
-            text.append(_inked(row, i, cols, ink or {}), style="reverse" if i in inverse else "")
-            if i < len(rows) - 1:
+            if first <= i <= last:
+                if i == first:
+                    lines += [(line, QR_STYLE) for line in blocks]
+                continue
+            lines.append((pad + _inked(row, i, cols, ink or {}), "reverse" if i in inverse else ""))
+        for i, (line, style) in enumerate(lines):
+            text.append(line, style=style)
+            if i < len(lines) - 1:
                 text.append("\n")
         self.update(text)
+        shown = first < len(rows)
+        self.styles.width = width + 2 if shown else None  # + the border
+        self.styles.height = len(lines) + 2 if shown else None
 
     def _pen(self, event):
         where = event.get_content_offset(self)
@@ -703,6 +782,7 @@ class SimApp(App):
             tuple(inverse),
             len(sim.host_lines()),
             tuple(sorted(sim.ink().items())),
+            sim.qr(),
             sim.message,
             sim.status(),
             sim.armed_fault(),
@@ -714,7 +794,12 @@ class SimApp(App):
     def refresh_all(self):
         sim = self.sim
         rows, inverse, cols = sim.screen()
-        self.query_one("#screen", TerminalScreen).show(rows, inverse, cols, ink=sim.ink())
+        qr = sim.qr()
+        self.query_one("#main").set_class(qr is not None, "qr")
+        pixels = unwrap(sim.sc.board.display).pixels() if qr is not None else None
+        self.query_one("#screen", TerminalScreen).show(
+            rows, inverse, cols, ink=sim.ink(), qr=qr, pixels=pixels
+        )
         log = self.query_one("#host", RichLog)
         lines = sim.host_lines()
         for line in lines[self._shown_lines :]:

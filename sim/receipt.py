@@ -2,6 +2,7 @@
 # A bad argument or a damaged file is one line on stderr and exit 2, never a traceback.
 #
 #   python -m sim.receipt pubkey --state DIR > terminal.pem
+#   python -m sim.receipt pubkey --state DIR --hex     (the text of the about screen's QR code)
 #   python -m sim.receipt export --state DIR --batch 1 --trace 2 -o receipt.qrx
 #   python -m sim.receipt verify receipt.qrx --pubkey terminal.pem
 #   python -m sim.receipt show receipt.qrx
@@ -17,6 +18,7 @@ import zlib
 from firmware import jbigdec
 from firmware import receipt as rct
 from firmware.sigfile import image_name, unpack_image
+from firmware.ui.keyqr import key_text
 from hal.record import Damaged, crc32
 from sim.host import receipts
 
@@ -363,7 +365,12 @@ def _parser():
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
     v = sub.add_parser("verify", help="check receipts against a terminal's public key")
     v.add_argument("paths", nargs="+", metavar="PATH", help="an export file or a terminal's rct. file")
-    v.add_argument("--pubkey", required=True, metavar="FILE", help="the public key (PEM, as pubkey prints)")
+    v.add_argument(
+        "--pubkey",
+        required=True,
+        metavar="FILE",
+        help="the public key: PEM (as pubkey prints) or 130 hex digits (pubkey --hex, the about screen's QR)",
+    )
     s = sub.add_parser("show", help="the slip as text")
     s.add_argument("path", metavar="PATH")
     r = sub.add_parser("render", help="the slip as a picture (SVG or PNG)")
@@ -371,6 +378,11 @@ def _parser():
     r.add_argument("-o", required=True, metavar="slip.svg|slip.png", dest="out")
     k = sub.add_parser("pubkey", help="the terminal's public key as PEM")
     k.add_argument("--state", required=True, metavar="DIR")
+    k.add_argument(
+        "--hex",
+        action="store_true",
+        help="as 04 X Y in 130 hex digits, what the about screen's QR code holds",
+    )
     e = sub.add_parser("export", help="one file: the receipt, its signature and its image")
     e.add_argument("--state", required=True, metavar="DIR")
     e.add_argument("--batch", required=True, type=int, metavar="B")
@@ -426,7 +438,8 @@ def run(argv, out, err):
             raise Refused("{}: render writes .svg or .png".format(args.out))
         return 0
     if args.command == "pubkey":
-        out.write(receipts.pem(state_public_key(args.state)))
+        key = state_public_key(args.state)
+        out.write(key_text(key) + "\n" if args.hex else receipts.pem(key))
         return 0
     _write(args.out, export(args.state, args.batch, args.trace))
     return 0

@@ -196,7 +196,8 @@ class SetTimeScreen(DigitEntryScreen):
 
 class AboutScreen(ServiceScreen):
     """Version, build date, terminal id, the signing key's fingerprint and the keys' check values,
-    a line a row; UP/DOWN scroll, any other key goes back."""
+    a line a row; UP/DOWN scroll, ENTER shows the signing key as a QR code (firmware/ui/keyqr.py;
+    when the signer has a key), any other key goes back."""
 
     def __init__(self, term, title_key):
         super().__init__(term, title_key)
@@ -207,9 +208,15 @@ class AboutScreen(ServiceScreen):
             t("svc_built", BUILD_DATE),
             t("svc_terminal", term.params.terminal_id or "--------"),
         ]
-        self.lines = lines + signer_lines(term) + key_lines(term)
+        signer = signer_lines(term)
+        self.key_qr = len(signer) > 1  # the fingerprint was shown: the key can be
+        self.lines = lines + signer + key_lines(term)
 
     def on_key(self, key):
+        if key == KEY_ENTER and self.key_qr:
+            term = self.term
+            term.go(term.flow("firmware.ui.keyqr").KeyQrScreen(term, self))
+            return True
         return scroll_key(self, key)
 
     def render(self, d, rows, cols):
@@ -225,9 +232,10 @@ def fingerprint(public_key):
 
 
 def signer_lines(term):
-    """The signing key's fingerprint for the about screen (a label, then the fingerprint); that the
-    board has no signer, or that its key cannot be used. The first call may make the key (the
-    signer makes it at its first use): on a board without a secure element that takes a moment."""
+    """The signing key's fingerprint for the about screen (a label that says ENTER shows the key as
+    a QR code, then the fingerprint); that the board has no signer, or that its key cannot be used.
+    The first call may make the key (the signer makes it at its first use): on a board without a
+    secure element that takes a moment."""
     t = term.t
     signer = term.board.signer
     if signer is None:

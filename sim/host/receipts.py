@@ -19,11 +19,19 @@ class ReceiptProblem(ValueError):
     """Why an upload's receipt cannot be rebuilt or does not verify (one line)."""
 
 
+_HEX = frozenset(b"0123456789abcdefABCDEF")
+
+
 def public_key(data):
-    """A P-256 public key from 65 bytes (0x04 || X || Y), PEM text or PEM bytes; ReceiptProblem."""
+    """A P-256 public key from 65 bytes (0x04 || X || Y), their 130 hexadecimal digits (the about
+    screen's QR code: text or bytes, either case, blanks around them ignored), PEM text or PEM
+    bytes; ReceiptProblem."""
     try:
         if isinstance(data, str):
             data = data.encode()
+        digits = bytes(data).strip()
+        if len(digits) == 130 and set(digits) <= _HEX:
+            data = bytes.fromhex(digits.decode())
         if data[:1] == b"\x04" and len(data) == 65:
             return ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), bytes(data))
         key = serialization.load_pem_public_key(bytes(data))

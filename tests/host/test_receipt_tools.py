@@ -113,6 +113,33 @@ def test_an_unsigned_sale_has_a_receipt_uploaded_without_an_image(tmp_path, caps
     assert receipts.verify(receipts.public_key(pem), receipt, signature)
 
 
+def test_the_key_as_the_about_screens_qr_code_holds_it_verifies_too(tmp_path, capsys):
+    from firmware.ui.keyqr import key_text
+    from sim.receipt import state_public_key
+
+    state = _run(tmp_path, capsys, "esign_signed.txt")
+    code, text, err = _tool(capsys, "pubkey", "--state", str(state), "--hex")
+    key = state_public_key(str(state))
+    assert code == 0 and text == key_text(key) + "\n" and len(text) == 131 and text[:2] == "04", err
+    pem = _tool(capsys, "pubkey", "--state", str(state))[1]
+    assert receipts.public_key(text).public_numbers() == receipts.public_key(pem).public_numbers()
+    assert (
+        receipts.public_key(text.lower().strip()).public_numbers()
+        == receipts.public_key(key).public_numbers()
+    )
+    (tmp_path / "scanned.txt").write_text(text)  # what a phone's reader gives, saved to a file
+    trace = _uploads(state)[0][0]
+    code, said, err = _tool(
+        capsys, "verify", str(state / rct.receipt_name(1, trace)), "--pubkey", str(tmp_path / "scanned.txt")
+    )
+    assert code == 0 and said.count(": OK") == 1, err
+    (tmp_path / "short.txt").write_text(text[:-3])
+    code, _, err = _tool(
+        capsys, "verify", str(state / rct.receipt_name(1, trace)), "--pubkey", str(tmp_path / "short.txt")
+    )
+    assert code == 2 and "not a P-256 public key" in err
+
+
 def test_no_stored_file_holds_a_full_card_number(tmp_path, capsys):
     state = _run(tmp_path, capsys, "esign_signed.txt")
     from sim.cards import DECK  # noqa: PLC0415

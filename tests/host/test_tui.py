@@ -388,6 +388,95 @@ def test_host_pane_describes_without_secrets():
     assert tap.lines == ["← a frame that does not decode (7 bytes)  (repeated)"]
 
 
+# ---- the about screen's QR code ----------------------------------------------------------------
+
+# The service menu from idle: the administrator's factory password, its forced change, the message.
+ADMIN_KEYS = ("enter", "8", *"12345678", "enter", *"20261207", "enter", *"20261207", "enter", "enter")
+WHITE = (255, 255, 255)
+
+
+def _shown_cells(app, widget):
+    """The widget's content region as the app's screen shows it: per row, (character, is the cell
+    light-backgrounded) per cell."""
+    region = widget.content_region
+    rows = []
+    for strip in app.screen._compositor.render_strips()[region.y : region.bottom]:
+        cells = []
+        for seg in strip.crop(region.x, region.right):
+            bg = seg.style.bgcolor if seg.style is not None else None
+            light = bg is not None and tuple(bg.get_truecolor()) == WHITE
+            cells += [(ch, light) for ch in seg.text]
+        rows.append(cells)
+    return rows
+
+
+def _read_qr(cells):
+    """What a reader gets from the shown QR code: the half blocks back into modules (two a text
+    row), an image of them, zxing-cpp's text. Checks the light margin (the quiet zone) first."""
+    import zxingcpp
+    from PIL import Image
+
+    qr_rows = [row for row in cells if row and all(light for _, light in row)]
+    assert qr_rows, "no light-backgrounded QR rows on the screen"
+    modules = simapp.modules_of(["".join(ch for ch, _ in row) for row in qr_rows])
+    dark = [(r, c) for r, line in enumerate(modules) for c, v in enumerate(line) if v]
+    top, bottom = min(r for r, _ in dark), max(r for r, _ in dark)
+    left, right = min(c for _, c in dark), max(c for _, c in dark)
+    assert top >= simapp.QR_QUIET and left >= simapp.QR_QUIET  # the quiet zone, light
+    assert len(modules) - 1 - bottom >= simapp.QR_QUIET and len(modules[0]) - 1 - right >= simapp.QR_QUIET
+    assert bottom - top == right - left  # square: one module a column, two a text row
+    scale = 4
+    img = Image.new("L", (len(modules[0]) * scale, len(modules) * scale), 255)
+    for r, c in dark:
+        img.paste(0, (c * scale, r * scale, (c + 1) * scale, (r + 1) * scale))
+    found = zxingcpp.read_barcodes(img)
+    assert len(found) == 1 and found[0].format == zxingcpp.BarcodeFormat.QRCode
+    return found[0].text, right - left + 1
+
+
+def test_about_shows_the_public_key_as_a_qr_code_that_scans():
+    from firmware.ui.keyqr import key_text
+    from sim.host import receipts
+
+    async def go():
+        with _sim() as sim:
+            app = simapp.SimApp(sim)
+            async with app.run_test(size=(120, 40)) as pilot:
+                await pilot.press(*ADMIN_KEYS, "2")
+                assert "Signing key ENTER=QR" in _screen(sim)
+                widget = app.query_one("#screen")
+                before = widget.region
+                await pilot.press("enter")
+                await pilot.pause()
+                assert "Signing public key" in _screen(sim) and sim.qr() is not None
+                region = widget.region
+                assert region.width > before.width and region.height > before.height  # it grew
+                assert region.right <= 120 and region.bottom <= 40 - 3  # above the status and hints
+                assert app.query_one("#keypad").region.bottom <= 40 - 3  # the keypad still shown
+                cells = _shown_cells(app, widget)
+                text, size = _read_qr(cells)
+                key = sim.sc.board.signer.public_key()
+                assert text == key_text(key) and size == 41
+                assert receipts.public_key(text).public_numbers() == receipts.public_key(key).public_numbers()
+                lines = ["".join(ch for ch, _ in row) for row in cells]
+                assert lines[0].strip() == "Signing public key" and lines[-1].strip() == "Press any key"
+                await pilot.press("5")  # any key: back to About, the screen as it was
+                await pilot.pause()
+                assert "Signing key ENTER=QR" in _screen(sim) and sim.qr() is None
+                assert widget.region == before and app.query_one("#cards").display
+
+    asyncio.run(go())
+
+
+def test_half_blocks_give_back_the_modules():
+    modules = ((1, 0, 1), (0, 1, 1), (1, 1, 0))
+    lines = simapp.half_blocks(modules, quiet=1)
+    assert lines == [" ▄ ▄ ", " ▄█▀ ", "     "]
+    back = simapp.modules_of(lines)
+    assert [row[1:4] for row in back[1:4]] == [list(r) for r in modules]
+    assert back[0] == [0] * 5 and back[4] == [0] * 5 and back[5] == [0] * 5
+
+
 # ---- snapshots ---------------------------------------------------------------------------------
 
 
@@ -422,6 +511,25 @@ def test_snapshots_of_the_main_screens(lang):
                 _check_snapshot(f"menu_{lang}", app.export_screenshot(title="make sim"))
                 await pilot.press("1", "1", "2", "3", "4", "enter", "c")
                 _check_snapshot(f"card_{lang}", app.export_screenshot(title="make sim"))
+
+    asyncio.run(go())
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_snapshot_of_the_key_qr_code(lang, tmp_path):
+    from hal.soft.signer import KEY_NAME
+    from sim.board import make_key_store
+
+    # a known receipt key in the state's key store: the same symbol every run
+    make_key_store(str(tmp_path)).save(KEY_NAME, (0x51494E_504F53).to_bytes(32, "big"))
+
+    async def go():
+        with _sim(state=str(tmp_path), lang=lang, at=simapp.SHOWN_TIME) as sim:
+            app = simapp.SimApp(sim, where=simapp.SHOWN_STATE)
+            async with app.run_test(size=(120, 40)) as pilot:
+                await pilot.press(*ADMIN_KEYS, "2", "enter")
+                await pilot.pause()
+                _check_snapshot(f"key_qr_{lang}", app.export_screenshot(title="make sim"))
 
     asyncio.run(go())
 

@@ -36,9 +36,14 @@ def test_the_service_menu_stays_while_its_screens_are_used():
     _forget_service_menu()
     press(board, term, "ENTER", "8", "2")  # about: several steps, never back at idle
     term.settle()
-    assert "firmware.ui.service" in sys.modules
-    press(board, term, "ENTER")  # any key: back to the service menu
+    assert "firmware.ui.service" in sys.modules and "firmware.qr" not in sys.modules
+    press(board, term, "ENTER")  # the key's QR code: its screen and the encoder load now
+    assert "Signing public key" in screen(board)
+    assert "firmware.ui.keyqr" in sys.modules and "firmware.qr" in sys.modules
+    press(board, term, "5", "CANCEL")  # any key: back to About; any but ENTER, UP, DOWN: the menu
     assert "Set date and time" in screen(board) and "firmware.ui.service" in sys.modules
+    press(board, term, "CANCEL", "CANCEL")
+    assert [name for name in DROPPED_AT_IDLE if name in sys.modules] == []
 
 
 def test_each_service_item_loads_its_own_screens_when_chosen():

@@ -164,7 +164,7 @@ def test_about_shows_version_build_date_and_terminal_id():
     s = screen(board)
     assert "About" in s
     assert "Version " + VERSION in s and "Built " + BUILD_DATE in s and "Terminal 10000001" in s
-    press(board, term, "ENTER")
+    press(board, term, "CANCEL")
     assert "Admin" in board.display.lines()[0] and board.display.inverse() == [2]
 
 
@@ -179,7 +179,7 @@ def test_about_shows_the_keys_check_values_never_a_key():
         open_admin(board, term)
         press(board, term, "2")
         s = screen(board)
-        press(board, term, "ENTER", "CANCEL", "CANCEL", "CANCEL")
+        press(board, term, "CANCEL", "CANCEL", "CANCEL", "CANCEL")
         return s
 
     def kcv(key):
@@ -225,9 +225,9 @@ def test_about_shows_the_signing_keys_fingerprint_or_says_there_is_none():
     digest = hashlib.sha256(FakeSigner().public_key()).digest()
     expected = " ".join("{:02X}{:02X}".format(digest[i], digest[i + 1]) for i in range(0, 8, 2))
     lines = about()
-    assert "Signing key" in lines and expected in lines and len(expected) == 19
-    assert lines.index(expected) == lines.index("Signing key") + 1
-    assert "签名公钥指纹" in about("zh")
+    assert "Signing key ENTER=QR" in lines and expected in lines and len(expected) == 19
+    assert lines.index(expected) == lines.index("Signing key ENTER=QR") + 1
+    assert "公钥指纹 确认=二维码" in about("zh")
     lines = about(signer=None)
     assert "No receipt signer" in lines and "Signing key" not in lines
     assert "本机无签名模块" in about("zh", signer=None)
@@ -247,10 +247,10 @@ def test_about_scrolls_when_its_lines_pass_the_screen():
     assert board.display.lines()[1].startswith("Version ") and "Signing key" not in board.display.lines()
     press(board, term, "DOWN", "DOWN", "DOWN")
     lines = board.display.lines()
-    assert lines[1] == "Signing key" and "About" in lines[0]
+    assert lines[1] == "Signing key ENTER=QR" and "About" in lines[0]
     press(board, term, "UP")
     assert board.display.lines()[1].startswith("Terminal ")
-    press(board, term, "ENTER")
+    press(board, term, "CLEAR")
     assert "Admin" in board.display.lines()[0]
 
 
