@@ -459,17 +459,7 @@ def test_the_sweep_resends_an_unconfirmed_refund_and_uploads_a_pending_signature
 
 
 def test_a_refund_the_sweep_cannot_confirm_is_left_out_of_the_totals_and_kept():
-    rig, (trace,) = _sold(1000)
-    sale = rig.term.journal.batch.by_trace(trace)
-    rig.host.plan = ["silent", "garbage"]
-    rig.refund(sale["rrn"], sale["f13"], 300)
-    rig.wait(31)
-    refund = rig.term.journal.last["trace"]
-    rig.press("ENTER")
-    _idle(rig)
-    rig.host.plan = ["silent"]  # the sweep's resend gets no answer either
-    rig.settle()
-    rig.wait(31)
+    rig, refund = _unconfirmed_refund_settled(idle=False)
     home, _away = parse_settlement_totals(_sent(rig, "settlement")[-1][48])
     assert home == (1000, 1, 0, 0, 0), home  # not confirmed: not counted
     kinds = rig.host.kinds()
@@ -511,9 +501,10 @@ def test_a_refund_the_sweep_cannot_confirm_is_left_out_of_the_totals_and_kept():
     assert journal.batch.report(1)["ref"] == [refund] and journal.batch.report(2)["nref"] == 0
 
 
-def _unconfirmed_refund_settled():
+def _unconfirmed_refund_settled(idle=True):
     """Batch 1 settled with a refund the sweep could not confirm (the host booked it, every answer
-    lost): (rig, the refund's trace); batch 2 empty."""
+    lost): (rig, the refund's trace); batch 2 empty; back at idle unless idle is False (on the
+    report)."""
     rig, (trace,) = _sold(1000)
     sale = rig.term.journal.batch.by_trace(trace)
     rig.host.plan = ["silent", "garbage"]
@@ -522,12 +513,13 @@ def _unconfirmed_refund_settled():
     refund = rig.term.journal.last["trace"]
     rig.press("ENTER")
     _idle(rig)
-    rig.host.plan = ["silent"]
+    rig.host.plan = ["silent"]  # the sweep's resend gets no answer either
     rig.settle()
     rig.wait(31)
     assert rig.term.counters.batch == 2 and rig.term.journal.batch.count == 0
     assert rig.term.journal.batch.archived(trace=refund)["state"] == B.IN_DOUBT
-    _idle(rig)
+    if idle:
+        _idle(rig)
     return rig, refund
 
 
