@@ -1233,6 +1233,7 @@ def remove_batch_files(storage, prefixes, goes):
     them); the next removal takes the rest. Returns how many went."""
     n = 0
     for prefix in prefixes:
+        before = None
         while True:
             # names() must not run while files go: a few at a time, then the folder again (a
             # list of a batch's files would be kilobytes of heap at once)
@@ -1243,11 +1244,14 @@ def remove_batch_files(storage, prefixes, goes):
                     chunk.append(name)
                     if len(chunk) == REMOVE_CHUNK:
                         break
+            if chunk and chunk == before:
+                break  # removed and still listed: a folder that does not change is not walked forever
             for name in chunk:
                 _remove(storage, name)
             n += len(chunk)
             if len(chunk) < REMOVE_CHUNK:
                 break
+            before = chunk
     return n
 
 

@@ -631,3 +631,15 @@ def test_removing_a_batch_s_files_takes_them_a_few_at_a_time_without_listing_the
     assert bj.remove_batch_files(store, bj.PER_BATCH, lambda b: b == 1) == many * len(bj.PER_BATCH)
     assert NoListing.walks == 3 * len(bj.PER_BATCH)  # two full walks and the last short one, per prefix
     assert sorted(store.names()) == ["sig.{:06d}.{:06d}".format(2, t) for t in range(1, many + 1)]
+
+
+def test_files_that_stay_listed_after_their_removal_are_not_walked_forever():
+    class Stuck(RamStorage):
+        def remove(self, name):
+            pass  # says nothing, removes nothing
+
+    store = Stuck()
+    for t in range(1, bj.REMOVE_CHUNK + 5):
+        store.write("sig.{:06d}.{:06d}".format(1, t), b"x")
+    bj.remove_batch_files(store, ("sig.",), lambda b: b == 1)  # returns
+    assert len(list(store.names("sig."))) == bj.REMOVE_CHUNK + 4
