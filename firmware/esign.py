@@ -5,12 +5,12 @@
 # docs/ESIGN.md (the capture, the image) and docs/JOURNAL.md (the file, the queue) say how.
 
 from firmware import receipt, sigfile
-from firmware.compat import is_missing
 from firmware.host import messages
 from firmware.host.codec import ProtocolError
 from firmware.host.session import BROKEN, CANCELLED, DONE, NO_ANSWER
 from firmware.online import APPROVED, FAILED, OneMessage, unreachable_or
 from firmware.sigfile import NO_CODE, UPLOAD_DONE, name_key, read_image, upload_code, write_image
+from firmware.store import exists
 from hal.contracts import CARD_TAP, HalError
 from hal.record import Damaged
 
@@ -132,16 +132,6 @@ def _bit(bits, i):
     return bits[i >> 3] & (1 << (i & 7))
 
 
-def _exists(storage, name):
-    try:
-        storage.size(name)
-    except OSError as e:
-        if is_missing(e):
-            return False
-        raise
-    return True
-
-
 def archived_pending(term):
     """[(batch, trace)] of the settled batches' uploads waiting, oldest batch first: an archive row
     open at its closing (Batch.open_rows) whose file keeps no answer yet (its image's code, or an
@@ -191,7 +181,7 @@ def _receipt_of_last(term):
     last = term.journal.batch.last
     if last is None or last[0] != term.counters.batch:
         return
-    if _exists(term.board.storage, receipt.receipt_name(last[0], last[1])):
+    if exists(term.board.storage, receipt.receipt_name(last[0], last[1])):
         return
     make_receipt(term, term.journal.batch.by_trace(last[1]))
 

@@ -236,15 +236,23 @@ def evidence(storage):
     return found
 
 
+def exists(storage, name):
+    """True if the file `name` is in storage (one size() asked, never a listing of the folder);
+    OSError if storage fails otherwise."""
+    try:
+        storage.size(name)
+    except OSError as e:
+        if is_missing(e):
+            return False
+        raise
+    return True
+
+
 def ever_stored(storage, names):
     """True if any of the files `names` is in storage, or was and is kept as evidence (damaged)."""
     for name in names:
-        try:
-            storage.size(name)
+        if exists(storage, name):
             return True
-        except OSError as e:
-            if not is_missing(e):
-                raise
     for _, original in evidence(storage):
         if original in names:
             return True
