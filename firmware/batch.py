@@ -5,7 +5,6 @@
 #
 # docs/JOURNAL.md ("The batch journal") gives the format, the resync rule and the capacity rules.
 
-from array import array
 
 from firmware.compat import const, crc32
 from firmware.sigfile import UPLOAD_DONE, file_key, upload_code
@@ -84,11 +83,14 @@ WARN_PERCENT = const(90)
 
 _TRACE_MAX = const(999999)
 _CHUNK = const(256)  # the resync reads this much at a time
-_SLOTS_MAX = const(32768)  # the chains are int16: far above a batch's 999 transactions
+_SLOTS_MAX = const(32768)  # far above a batch's 999 transactions
 _ENTRIES = const(64)  # index entries a chunk of each table holds (Batch._grow adds one)
 _ENTRIES_SHIFT = const(6)
 _ENTRIES_MASK = const(63)
-_BUCKETS_MIN = const(64)
+# Where a record lies, in the index's three bytes: (its segment's place in Batch.segments << 16) |
+# its offset. A batch's journal holds at most this many segments (4 MB: more than any board's flash).
+SEGMENTS_MAX = const(255)
+_EFBIG = const(27)
 
 
 class JournalFull(Exception):
@@ -514,39 +516,62 @@ class _Reader:
 
 
 class _Column:
-    """One table of the index, by entry: chunks of _ENTRIES values (an array of `typecode`, or a
-    bytearray for "B"), one more as the batch grows. Nothing is copied when it grows and no
-    allocation is larger than a chunk (256 bytes): a table that doubled needed its old and new
+    """One table of the index, by entry: chunks of _ENTRIES values of `width` bytes each (little
+    endian, in a bytearray), one more chunk as the batch grows. Nothing is copied when it grows and
+    no allocation is larger than a chunk (192 bytes): a table that doubled needed its old and new
     arrays at once, in one run each, which a fragmented heap no longer had (bench/README.md)."""
 
-    def __init__(self, typecode, width):
-        self.typecode = typecode
-        self.width = width  # bytes a value
+    def __init__(self, width):
+        self.width = width  # bytes a value: 1, 2 or 3
         self.chunks = []
 
     def add_chunk(self):
-        raw = bytearray(_ENTRIES * self.width)  # zeros, read as raw bytes by array() (no list)
-        self.chunks.append(raw if self.typecode == "B" else array(self.typecode, raw))
+        self.chunks.append(bytearray(_ENTRIES * self.width))
 
     def __getitem__(self, i):
-        return self.chunks[i >> _ENTRIES_SHIFT][i & _ENTRIES_MASK]
+        c = self.chunks[i >> _ENTRIES_SHIFT]
+        w = self.width
+        o = (i & _ENTRIES_MASK) * w
+        if w == 1:
+            return c[o]
+        if w == 2:
+            return c[o] | (c[o + 1] << 8)
+        return c[o] | (c[o + 1] << 8) | (c[o + 2] << 16)
 
     def __setitem__(self, i, value):
-        self.chunks[i >> _ENTRIES_SHIFT][i & _ENTRIES_MASK] = value
+        c = self.chunks[i >> _ENTRIES_SHIFT]
+        w = self.width
+        o = (i & _ENTRIES_MASK) * w
+        c[o] = value & 0xFF
+        if w > 1:
+            c[o + 1] = (value >> 8) & 0xFF
+        if w > 2:
+            c[o + 2] = value >> 16
 
-
-def _heads(size):
-    """A hash table's buckets: int16, -1 (empty) each; built from a bytearray, not a list."""
-    heads = array("h", bytearray(2 * size))
-    for b in range(size):
-        heads[b] = -1
-    return heads
+    def rfind(self, value, count, below):
+        """The largest entry i < below (of the count held) whose value is `value`, or -1. The
+        bytes are searched by bytearray.rfind (C), chunk by chunk from the newest; a hit that does
+        not start on a value's first byte is skipped."""
+        w = self.width
+        needle = bytes((value & 0xFF, (value >> 8) & 0xFF, value >> 16)[:w])
+        k = (min(count, below) - 1) >> _ENTRIES_SHIFT
+        end = (min(count, below) - (k << _ENTRIES_SHIFT)) * w
+        while k >= 0:
+            c = self.chunks[k]
+            at = c.rfind(needle, 0, end)
+            while at > 0 and at % w:
+                at = c.rfind(needle, 0, at + w - 1)
+            if at >= 0 and at % w == 0:
+                return (k << _ENTRIES_SHIFT) + at // w
+            k -= 1
+            end = _ENTRIES * w
+        return -1
 
 
 class Batch:
     """The current batch's journal on `storage`. Opening scans every segment once and builds the
     look-up tables (per transaction: its trace, where its record and its latest change lie, its
-    state, a hash of its RRN; about 21 bytes in RAM with the hash tables, no record kept). Every
+    state, a hash of its RRN: 12 bytes in RAM, no record kept). Every
     append is synced before it returns; OSError if storage fails. `damaged_bytes`: bytes of the
     segments that no valid frame holds (a torn tail, garbage), kept in place as evidence.
     `settled`: the number of the last batch closed by a settlement record, or 0."""
@@ -576,61 +601,23 @@ class Batch:
     def _reset_index(self, capacity):
         self.count = 0
         self._cap = 0
-        self._trace = _Column("I", 4)
-        self._at = _Column("I", 4)  # where its own record lies
-        self._change = _Column("I", 4)  # 1 + where its latest change lies (0: none)
-        self._rrn = _Column("H", 2)  # 16-bit hash of its RRN (0: none yet); by_rrn reads to be sure
-        self._state = _Column("B", 1)
-        self._next_t = _Column("h", 2)  # the chains of the hash tables (int16), -1 ends
-        self._next_r = _Column("h", 2)
-        self._columns = (
-            self._trace,
-            self._at,
-            self._change,
-            self._rrn,
-            self._state,
-            self._next_t,
-            self._next_r,
-        )
-        self._nb = _BUCKETS_MIN
-        self._head_t = _heads(self._nb)
-        self._head_r = _heads(self._nb)
+        self._trace = _Column(3)
+        self._at = _Column(3)  # where its own record lies
+        self._change = _Column(3)  # 1 + where its latest change lies (0: none)
+        self._rrn = _Column(2)  # 16-bit hash of its RRN (0: none yet); by_rrn reads to be sure
+        self._state = _Column(1)
+        self._columns = (self._trace, self._at, self._change, self._rrn, self._state)
         while self._cap < capacity:
             self._grow()
 
     def _grow(self):
-        """One more chunk of entries; the buckets double once there are more than two entries a
-        bucket (a chain stays one or two long)."""
+        """One more chunk of entries (12 bytes an entry: no hash table, a look-up searches)."""
         cap = self._cap + _ENTRIES
         if cap > _SLOTS_MAX:
             raise JournalFull("too many transactions in one batch")
         for column in self._columns:
             column.add_chunk()
         self._cap = cap
-        if cap <= 2 * self._nb:
-            return
-        try:
-            head_t = _heads(2 * self._nb)
-            head_r = _heads(2 * self._nb)
-        except MemoryError:
-            return  # the chains grow longer, the answers stay the same: tried at the next chunk
-        self._nb *= 2
-        self._head_t = head_t
-        self._head_r = head_r
-        for i in range(self.count):
-            self._link_t(i)
-            if self._rrn[i]:
-                self._link_r(i)
-
-    def _link_t(self, i):
-        b = self._trace[i] % self._nb
-        self._next_t[i] = self._head_t[b]
-        self._head_t[b] = i
-
-    def _link_r(self, i):
-        b = self._rrn[i] % self._nb
-        self._next_r[i] = self._head_r[b]
-        self._head_r[b] = i
 
     def _where(self, seg_index, offset):
         return (seg_index << 16) | offset
@@ -644,18 +631,11 @@ class Batch:
         self._change[i] = 0
         self._rrn[i] = 0
         self._state[i] = _STATE_CODES[SENT]
-        self._next_r[i] = -1
         self.count = i + 1
-        self._link_t(i)
 
     def _find_t(self, trace):
         """The index entry of the latest transaction with this trace, or -1."""
-        i = self._head_t[trace % self._nb]
-        while i >= 0:
-            if self._trace[i] == trace:
-                return i
-            i = self._next_t[i]
-        return -1
+        return self._trace.rfind(trace, self.count, self.count)
 
     def _index_change(self, kind, record, where):
         i = self._find_t(record["trace"])
@@ -676,7 +656,6 @@ class Batch:
         rrn = record["rrn"]
         if rrn and not self._rrn[i]:
             self._rrn[i] = _rrn_hash(rrn)
-            self._link_r(i)
         self._state[i] = _STATE_CODES[record["state"]] | (self._state[i] & _REVERSAL_FAILED) | sig
 
     # ---- reading ------------------------------------------------------------------------------
@@ -712,6 +691,8 @@ class Batch:
 
     def _scan_segment(self, index, name):
         reader = _Reader(self.storage, name, self.buf)
+        if index >= SEGMENTS_MAX or reader.size > 0xFFFF:
+            raise OSError(_EFBIG)  # its records' places would not fit the index's three bytes
         while True:
             got = reader.next()
             if got is None:
@@ -779,14 +760,13 @@ class Batch:
         """The transaction whose answer carried this RRN, or None."""
         if not rrn:
             return None
-        i = self._head_r[_rrn_hash(rrn) % self._nb]
         h = _rrn_hash(rrn)
+        i = self._rrn.rfind(h, self.count, self.count)
         while i >= 0:
-            if self._rrn[i] == h:
-                view = self._view(i)
-                if view["rrn"] == rrn:
-                    return view
-            i = self._next_r[i]
+            view = self._view(i)
+            if view["rrn"] == rrn:
+                return view
+            i = self._rrn.rfind(h, self.count, i)
         return None
 
     def transactions(self):
@@ -846,7 +826,7 @@ class Batch:
         data = frame(kind, self.seq + 1, record)
         if self._open_segment == 0 or self._seg_size + len(data) > SEGMENT_BYTES:
             number = (self.segments[-1] + 1) if self.segments else 1
-            if number > _SEGMENT_MAX:
+            if number > _SEGMENT_MAX or len(self.segments) >= SEGMENTS_MAX:
                 raise JournalFull("no segment number left")
             self.segments.append(number)
             self._open_segment = number

@@ -298,17 +298,94 @@ def test_the_index_grows_a_chunk_at_a_time_and_never_copies_what_it_holds():
     j = bj.Batch(RamStorage())
     for trace in range(1, 65):
         one_sale(j, trace, trace)
-    columns = (j._trace, j._at, j._change, j._rrn, j._state, j._next_t, j._next_r)
+    columns = (j._trace, j._at, j._change, j._rrn, j._state)
     first = [c.chunks[0] for c in columns]
     for trace in range(65, 301):
         one_sale(j, trace, trace)
     for column, chunk in zip(columns, first):
         assert column.chunks[0] is chunk  # the same object: grown beside, not copied
-        assert len(column.chunks) == 5 and all(len(c) == 64 for c in column.chunks)
-    assert j._nb == 256  # the buckets doubled: at most two slots (320) a bucket
+        assert len(column.chunks) == 5 and all(len(c) == 64 * column.width for c in column.chunks)
+    assert sum(c.width for c in columns) == 12  # bytes an entry
     for trace in (1, 64, 65, 128, 129, 300):
         assert j.by_trace(trace)["amount"] == trace and j.by_rrn(rrn(trace))["trace"] == trace
     assert j.by_trace(301) is None
+
+
+def test_a_column_finds_only_whole_values_the_latest_first():
+    # A look-up searches the column's bytes: a value whose bytes straddle two entries (the end of
+    # one, the start of the next) is no hit; a value held twice is found at its latest entry.
+    col = bj._Column(3)
+    for _ in range(3):
+        col.add_chunk()
+    held = [0x030102, 0x0102AA, 0x03BB03, 0x010203, 0x0A0B0C, 999999, 1]
+    for i, v in enumerate(held):
+        col[i] = v
+    n = len(held)
+    assert [col[i] for i in range(n)] == held
+    # entries 1 and 2 hold the bytes 02 01 | 03 (little endian): entry 0's value, not theirs
+    assert col.rfind(0x030102, n, n) == 0 and col.rfind(0x030102, 3, 3) == 0
+    col[0] = 7
+    assert col.rfind(0x030102, n, n) == -1
+    assert col.rfind(0x010203, n, n) == 3
+    assert col.rfind(0x0A0B0C, n, n) == 4 and col.rfind(0x0A0B0C, n, 4) == -1
+    assert col.rfind(1, n, n) == 6 and col.rfind(1, 6, 6) == -1
+    assert col.rfind(0, n, n) == -1  # the unused tail of the chunk is not searched
+    seed = 12345
+    model = []
+    for i in range(190):  # across three chunks, values drawn from a small set: many repeats
+        seed = (seed * 1103515245 + 12345) & 0x7FFFFFFF
+        v = (seed >> 8) % 50 * 65793 + 1  # 65793 = 0x010101: bytes that repeat inside a value
+        col[i] = v
+        model.append(v)
+    for v in set(model) | {2, 50 * 65793 + 1}:
+        latest = max([i for i in range(190) if model[i] == v] or [-1])
+        assert col.rfind(v, 190, 190) == latest
+        below = latest if latest > 0 else 1
+        expect = max([i for i in range(below) if model[i] == v] or [-1])
+        assert col.rfind(v, 190, below) == expect
+
+
+def test_a_trace_whose_bytes_straddle_two_entries_is_not_found():
+    # Traces 0x0102AA and 0x03BB03 hold the bytes AA 02 01 | 03 BB 03: 02 01 03 across their
+    # boundary is trace 0x030102 (197890), which the batch does not hold.
+    j = bj.Batch(RamStorage())
+    one_sale(j, 0x0102AA, 1)
+    one_sale(j, 0x03BB03, 2)
+    for again in (j, bj.Batch(j.storage)):
+        assert again.by_trace(0x030102) is None and again.state_of(0x030102) is None
+        assert again.by_trace(0x03BB03)["amount"] == 2
+    j = bj.Batch(RamStorage())  # the same three, the straddled trace first
+    for trace, amount in ((0x030102, 3), (0x0102AA, 1), (0x03BB03, 2)):
+        one_sale(j, trace, amount)
+    for again in (j, bj.Batch(j.storage)):
+        assert again.by_trace(0x030102)["amount"] == 3 and again.index_of(0x030102) == 0
+
+
+def test_a_segment_the_index_cannot_place_is_unreadable_never_appended_to():
+    # A record's place is three bytes: a segment's place in the list (< SEGMENTS_MAX) and an
+    # offset below 64 KB. A larger segment file (not the journal's: it closes segments at 16 KB)
+    # is reported unreadable and left as it is; the journal goes on in a new segment.
+    store = RamStorage()
+    j = bj.Batch(store)
+    one_sale(j, 1, 100)
+    store.write("batch.000002", bytes(0x10000))
+    j = bj.Batch(store)
+    assert j.unreadable == ["batch.000002"] and j.by_trace(1)["amount"] == 100
+    one_sale(j, 2, 200)
+    again = bj.Batch(store)
+    assert again.by_trace(2)["amount"] == 200 and store.size("batch.000002") == 0x10000
+
+
+def test_a_journal_of_segments_max_segments_takes_no_more():
+    j = bj.Batch(RamStorage())
+    one_sale(j, 1, 100)
+    j.segments = list(range(1, bj.SEGMENTS_MAX + 1))  # as if the batch had filled them
+    j._open_segment = 0
+    try:
+        one_sale(j, 2, 200)
+        raise AssertionError("a segment past SEGMENTS_MAX was opened")
+    except bj.JournalFull:
+        pass
 
 
 def test_rrns_whose_hashes_collide_are_each_found():
