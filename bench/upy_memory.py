@@ -138,8 +138,9 @@ SERVICE = ("ENTER", "8") + _ADMIN_KEYS + ("2", "CANCEL", "8", "ENTER", "CANCEL",
 # (menu 4, the supervisor's password: tests/portable/drive.py SUPERVISOR_PASSWORD, not imported
 # here; the totals; ENTER, pressed by the phase that runs it) against the rig's host answering
 # unbalanced, so every item goes up in a batch upload (0320 each), the end message, the batch
-# closed, the report shown.
+# closed, the report shown. The sweep before the 0500 uploads the receipts still waiting.
 SETTLE_BATCH = 500
+SETTLE_WAITING = 100  # one receipt in this many not yet uploaded: the sweep sends it (0820)
 SETTLE_KEYS = ("ENTER", "4") + tuple("202612") + ("ENTER",)
 _SETTLE_STEPS = 40000  # loop passes for the settlement of the full batch (one exchange takes a few)
 
@@ -244,6 +245,7 @@ class MemoryBench:
         self._host_room = None  # the in-process host's reserve while the terminal runs
         self.requests = []  # the kind of each request the rig's host answered (online_kit.kind)
         self.uploaded = 0  # batch-upload items the rig's host booked (its list is emptied each time)
+        self.esigns = 0  # e-signature and receipt uploads (0820) the rig's host received
         self.names = []  # each phase's name, for the phase a MemoryError stopped
         self._plan = self._phases(scenario)
 
@@ -442,6 +444,7 @@ class MemoryBench:
                         del bench.requests[:-4]  # the last few: a settlement sends 500 and more
                     if self.uploads:
                         bench.requests.append("esign")
+                        bench.esigns += len(self.uploads)
                     self.received = []  # the rig's record of requests: not the terminal's heap
                     self.frames = []
                     bench.uploaded += len(self.batch_uploads)
@@ -519,8 +522,9 @@ class MemoryBench:
     def _settle_fill(self, now):
         """The batch filled to SETTLE_BATCH approved sales (the whole sale's one included), written
         as a sale writes them (its record, its approved state, no signature asked under the
-        contactless limit, its signed e-receipt stored and answered 00 by the host), each its own
-        trace and RRN: a board's storage at the end of a full day, one receipt file a sale."""
+        contactless limit, its signed e-receipt stored and answered 00 by the host, but one in
+        SETTLE_WAITING whose upload still waits for the sweep), each its own trace and RRN: a
+        board's storage at the end of a full day, one receipt file a sale."""
         self._sale_check()
         self.figures["sale_live"] = max(self.figures["sale_live"] or 0, self._net(now))
         from firmware import receipt
@@ -538,13 +542,16 @@ class MemoryBench:
             batch.change(1, trace, 1796000000, state="approved", code="00", rrn=rrn, auth="A00001")
             batch.change(1, trace, 1796000000, esign="no_sig_rule")
             receipt.make(self.term, batch.by_trace(trace))
-            receipt.answered(storage, 1, trace, "00")
+            if i % SETTLE_WAITING:  # one in SETTLE_WAITING still waits: the sweep uploads it
+                receipt.answered(storage, 1, trace, "00")
             record = None
         self.rig.host.unbalance = True
         self.figures["stl_peak"] = self._net(self.mem_now())
 
     def _settle_run(self, now):
-        """The settlement, once confirmed, to its report: the 0500, every item, the end message."""
+        """The settlement, once confirmed, to its report: the sweep's uploads, the 0500, every item,
+        the end message."""
+        self.esigns = 0
         f = self.figures
         f["stl_live"] = max(f["stl_live"] or 0, self._net(now))
         term = self.term
@@ -560,9 +567,12 @@ class MemoryBench:
     def _settle_end(self, now):
         self.figures["stl_live"] = max(self.figures["stl_live"] or 0, self._net(now))
         counters = self.term.counters
+        swept = SETTLE_BATCH // SETTLE_WAITING
         if self.uploaded != SETTLE_BATCH or counters.batch != 2 or self.term.journal.batch.count:
             done = (self.uploaded, counters.batch, self.term.journal.batch.count)
             self.problems.append("the settlement did not upload and close the batch: {}".format(done))
+        elif self.esigns != swept:
+            self.problems.append("the sweep sent {} receipts of the {} waiting".format(self.esigns, swept))
         return False
 
     def _sale_check(self):

@@ -85,34 +85,70 @@ def keep_signed(term, view, image):
 
 
 # ---- the queue -------------------------------------------------------------------------------------
-def pending(term):
-    """[(batch, trace)] of the current batch's uploads waiting, oldest first: a signature (state
-    pending, or an image whose state still reads none: a cut after the image was written, queued
-    here) and an unsigned transaction's receipt not yet answered (its file's code "--"). The last
-    transaction's receipt is made first when a cut left it unmade (firmware/receipt.py). The state
-    in the batch journal is the signatures' queue; the files say which ones to look at, walked
-    once each (Storage.names), never listed: a batch's files are hundreds of names."""
+def pending(term, skip=None):
+    """(batch, trace) of each of the current batch's uploads waiting, oldest first, one at a time
+    (skip: one not to give): a signature (state pending, or an image whose state still reads none:
+    a cut after the image was written, queued here) and an unsigned transaction's receipt not yet
+    answered (its file's code "--"). The last transaction's receipt is made first when a cut left
+    it unmade (firmware/receipt.py). The state in the batch journal is the signatures' queue; the
+    files say which ones to look at, walked once each (Storage.names), never listed: a batch's
+    files are hundreds of names, and a day with the host down leaves hundreds waiting, which no
+    list holds (count / 4 bytes of bitmaps, whatever waits)."""
     batch = term.journal.batch
     current = term.counters.batch
     storage = term.board.storage
     _receipt_of_last(term)
     images = _present(storage, sigfile.PREFIX, name_key, batch, current)
     receipts = _present(storage, receipt.PREFIX, receipt.name_key, batch, current)
-    out = []
     head = bytearray(6)  # a receipt file's magic and answer code: all the queue needs to read
     for i in range(batch.count):
-        trace, _, state = batch.entry(i)
-        if _bit(images, i):
-            if state == "none" or state == PENDING:
-                if batch.at(i)["batch"] != current:
-                    continue
-                if state == "none":
-                    batch.change(current, trace, term.clock.time(), esign=PENDING)
-                out.append((current, trace))
-        elif _bit(receipts, i) and receipt.waiting(storage, receipt.receipt_name(current, trace), head):
-            out.append((current, trace))
-    out.sort()
-    return out
+        if _waits(term, i, _bit(images, i), _bit(receipts, i), head):
+            key = (current, batch.entry(i)[0])
+            if key != skip:
+                yield key
+
+
+def _waits(term, i, has_image, has_receipt, head):
+    """True if the i-th transaction of the batch journal has an upload waiting (pending())."""
+    batch = term.journal.batch
+    current = term.counters.batch
+    trace, _, state = batch.entry(i)
+    if has_image:
+        if state != "none" and state != PENDING:
+            return False
+        if batch.at(i)["batch"] != current:
+            return False
+        if state == "none":
+            batch.change(current, trace, term.clock.time(), esign=PENDING)
+        return True
+    name = receipt.receipt_name(current, trace)
+    return bool(has_receipt) and receipt.waiting(term.board.storage, name, head)
+
+
+def _key_waits(term, key):
+    """True if (batch, trace) of the current batch has an upload waiting (pending())."""
+    batch, trace = key
+    i = term.journal.batch.index_of(trace) if batch == term.counters.batch else -1
+    if i < 0:
+        return False
+    storage = term.board.storage
+    image = exists(storage, sigfile.image_name(batch, trace))
+    return _waits(term, i, image, exists(storage, receipt.receipt_name(batch, trace)), bytearray(6))
+
+
+def waiting(term, first=None, archived=False):
+    """What an UploadQueue sends, in its order, one at a time: `first` when it waits, then
+    (archived) the settled batches' (archived_pending), then the batch's (pending)."""
+    _receipt_of_last(term)
+    if first is not None and _key_waits(term, first):
+        yield first
+    else:
+        first = None
+    if archived:
+        for key in archived_pending(term):
+            yield key
+    for key in pending(term, first):
+        yield key
 
 
 def _present(storage, prefix, key_of, batch, current):
@@ -133,17 +169,16 @@ def _bit(bits, i):
 
 
 def archived_pending(term):
-    """[(batch, trace)] of the settled batches' uploads waiting, oldest batch first: an archive row
-    open at its closing (Batch.open_rows) whose file keeps no answer yet (its image's code, or an
-    unsigned one's receipt's, "--"). One refused (another code) is not sent again, as in its batch.
-    Reads every archive: the settlement's sweep asks, not the round after each transaction."""
+    """(batch, trace) of each of the settled batches' uploads waiting, oldest batch first, one at a
+    time: an archive row open at its closing (Batch.open_rows) whose file keeps no answer yet (its
+    image's code, or an unsigned one's receipt's, "--"). One refused (another code) is not sent
+    again, as in its batch. Reads every archive: the settlement's sweep asks, not the round after
+    each transaction."""
     storage = term.board.storage
     head = bytearray(6)
-    out = []
     for row in term.journal.batch.open_rows():
         if upload_code(storage, row["batch"], row["trace"], head) == NO_CODE:
-            out.append((row["batch"], row["trace"]))
-    return out
+            yield row["batch"], row["trace"]
 
 
 def archived_upload(storage, batch, trace):
@@ -348,23 +383,26 @@ class UploadQueue:
         self.refused = []
         self.left = 0
         self.current = None
-        try:
-            # archived: the settled batches' uploads still waiting first (archived_pending)
-            keys = archived_pending(term) if archived else []
-            keys += pending(term)
-        except (OSError, Damaged, ValueError):
-            keys = []
-            self.left = -1  # unknown: the journal did not read
-        if first is not None and first in keys:
-            keys.remove(first)
-            keys.insert(0, first)
-        self._keys = keys
+        self._keys = waiting(term, first, archived)  # one at a time: a full batch may wait
         self._next()
 
+    def _take(self):
+        """The next (batch, trace) waiting, or None; None too (left -1: unknown) if the journal or
+        a file did not read."""
+        try:
+            return next(self._keys)
+        except StopIteration:
+            return None
+        except (OSError, Damaged, ValueError):
+            self.left = -1
+            return None
+
     def _next(self):
-        while self._keys:
-            batch, trace = self._keys.pop(0)
-            upload = Upload(self.term, batch, trace)
+        while True:
+            key = self._take()
+            if key is None:
+                break
+            upload = Upload(self.term, key[0], key[1])
             if upload.outcome is None:
                 self.current = upload
                 return
@@ -374,7 +412,8 @@ class UploadQueue:
         self.done = True
 
     def _count(self, upload):
-        """Count an upload that ended; False (and the queue is done) if the host was not reached."""
+        """Count an upload that ended; False (and the queue is done) if the host was not reached:
+        the ones after it are counted as left."""
         if upload.outcome == APPROVED:
             self.uploaded += 1
         elif upload.code is not None:
@@ -382,8 +421,8 @@ class UploadQueue:
         else:
             self.left += 1
             if upload.unreachable():
-                self.left += len(self._keys)
-                self._keys = []
+                while self.left >= 0 and self._take() is not None:
+                    self.left += 1
                 self.current = None
                 self.done = True
                 return False

@@ -27,6 +27,11 @@ SETTLE = "settle"  # the 0500
 UPLOAD = "upload"  # one 0320 item
 UPLOAD_END = "upload_end"  # the 0320 end message
 
+# What the settlement drops once its sweep is over (Terminal.drop): the 0500, the batch upload and
+# the closing never upload an e-signature or make a receipt. firmware.sigfile stays: the journal's
+# module holds its functions.
+DROPPED_AFTER_SWEEP = ("firmware.esign", "firmware.receipt")
+
 _UPLOAD_TYPES = {"sale": messages.TYPE_SALE, "void": messages.TYPE_VOID, "refund": messages.TYPE_REFUND}
 
 # The sweep before the 0500 (a list of steps): each is a method name of Settlement, run in turn
@@ -197,6 +202,8 @@ class Settlement(Online):
             if sub.left:
                 self.swept.append(("esign", None, None))  # not reached: still pending
                 self._sig_left += max(sub.left, 0)
+            self._sub = sub = None
+            self.term.drop(DROPPED_AFTER_SWEEP)
         self._sub = None
         self.session.reset()
         self._sweep()
@@ -412,6 +419,8 @@ def open_work(term):
     except (OSError, Damaged):
         return True
     try:
-        return bool(esign.archived_pending(term))
+        for _ in esign.archived_pending(term):
+            return True
+        return False
     except (OSError, Damaged, ValueError):
         return True

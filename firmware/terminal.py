@@ -94,6 +94,7 @@ DROPPED_AT_IDLE = (
 DROPPED_BEFORE = (
     ("firmware.ui.esign", ("firmware.ui.amount",)),
     ("firmware.ui.settle", ("firmware.ui.sale", "firmware.ui.amount", "firmware.card")),
+    ("firmware.online_settle", ("firmware.ui.password", "firmware.operators")),
 )
 # A flow that never signs and needs the heap: the signature's buffers (Terminal.sig_*, 5.8 KB) are
 # let go when it loads, and made again at idle (Terminal.sig_buffers).
@@ -277,6 +278,14 @@ class Terminal:
             self.last_crash = crash_site(exc)
             _unload(name)  # nothing half-run stays behind
             raise FlowUnavailable()
+
+    def drop(self, names):
+        """Forget the modules `names` (a flow that needs them no more), then collect: their objects
+        go, and the next import loads them again."""
+        for name in names:
+            _unload(name)
+        if _MANAGED_HEAP:
+            gc.collect()
 
     def sig_buffers(self, keep):
         """The signature's buffers (its bitmap, the encoder's context states and output: 5.8 KB)

@@ -7,6 +7,7 @@
 import sys
 
 from firmware import esign, jbigdec, registry
+from firmware.batch import SALE
 from firmware import receipt as rct
 from firmware.host.codec import tlv_parse
 from firmware.sigfile import image_hash, image_name, pack_image, read_image, unpack_image, write_image
@@ -281,14 +282,52 @@ def test_the_settlement_sweep_uploads_what_is_queued():
     rig.sale(700)
     rig.wait(6)
     rig.press("ENTER")
-    assert len(esign.pending(rig.term)) == 2
+    assert len(list(esign.pending(rig.term))) == 2
     sweep = esign.settlement_sweep(rig.term)
     for _ in range(100):
         if sweep.done:
             break
         sweep.step()
     assert sweep.done and sweep.uploaded == 2 and sweep.refused == [] and sweep.left == 0
-    assert esign.pending(rig.term) == []
+    assert list(esign.pending(rig.term)) == []
+
+
+def _receipts_waiting(rig, traces):
+    """Approved contactless sales under the no-signature limit, written as a sale writes them, each
+    with its receipt stored and not yet answered (the host down all day)."""
+    batch = rig.term.journal.batch
+    for trace in traces:
+        record = {"batch": 1, "trace": trace, "amount": 100, "card": "621700*********5675"}
+        record.update({"org": "CUP", "mode": "tap", "time": 1796000000, "op": "01"})
+        batch.begin(SALE, record)
+        batch.change(1, trace, 1796000000, state="approved", code="00", rrn="9{:011d}".format(trace))
+        batch.change(1, trace, 1796000000, esign="no_sig_rule")
+        rct.make(rig.term, batch.by_trace(trace))
+
+
+def test_a_day_of_waiting_receipts_goes_out_one_at_a_time_in_the_order_made():
+    # The queue takes what waits from the journal's index one at a time (never a list of a whole
+    # batch's keys), across the index's chunks of 64, in the order the sales were made: the
+    # traces wrap at 999999 on the way, so their order is not the made one.
+    rig = _signed_rig()
+    made = list(range(999970, 1000000)) + list(range(10, 46))
+    _receipts_waiting(rig, made)
+    rig.link.attached = False
+    queue = esign.UploadQueue(rig.term)
+    for _ in range(200):
+        if queue.done:
+            break
+        queue.step()
+    assert queue.done and queue.uploaded == 0 and queue.left == len(made), queue.left
+    rig.link.attached = True
+    sweep = esign.settlement_sweep(rig.term)
+    for _ in range(5000):
+        if sweep.done:
+            break
+        sweep.step()
+    assert sweep.done and sweep.uploaded == len(made) and sweep.left == 0
+    assert [int(m[11]) for m in rig.host.uploads] == made
+    assert list(esign.pending(rig.term)) == []
 
 
 def test_no_stored_file_holds_the_full_card_number():

@@ -311,7 +311,7 @@ def test_an_upload_that_got_no_answer_goes_again_and_the_sweep_makes_what_is_mis
     rig.sale(900, tap(), pin=None)
     trace = rig.term.journal.last["trace"]
     assert _receipt_of(rig, trace)[2] == "--"
-    assert esign.pending(rig.term) == [(1, trace)]
+    assert list(esign.pending(rig.term)) == [(1, trace)]
     rig.storage.remove(rct.receipt_name(1, trace))  # as if a cut came before it was stored
     sweep = esign.settlement_sweep(rig.term)
     for _ in range(100):

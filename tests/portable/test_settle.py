@@ -77,9 +77,14 @@ def test_settlement_drops_the_sales_screens_and_the_next_sale_loads_them_again()
     assert rig.term.sig_bitmap is None and rig.term.sig_contexts is None and rig.term.sig_image is None
     rig.press(*SUPERVISOR_PASSWORD)
     rig.press("ENTER")
+    assert "firmware.ui.password" in sys.modules and "firmware.operators" in sys.modules
     rig.press("ENTER")  # on the totals
     rig.term.settle()
     assert rig.term.journal.batch.count == 0 and rig.term.journal.batch.closed(1)
+    # the password's modules went as the exchanges loaded, the sweep's e-signature ones after it
+    # (firmware.online_settle.DROPPED_AFTER_SWEEP): none is loaded again before idle
+    gone = ("firmware.ui.password", "firmware.operators", "firmware.esign", "firmware.receipt")
+    assert [n for n in gone if n in sys.modules] == []
     _idle(rig)
     rig.term.step()  # the idle screen's first pass tidies
     made = (rig.term.sig_bitmap, rig.term.sig_contexts, rig.term.sig_image)

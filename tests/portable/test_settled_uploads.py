@@ -79,7 +79,7 @@ def test_uploads_left_by_a_settlement_keep_its_archive_and_go_in_the_next_sweep(
         rows[row["trace"]] = row
     assert rows[signed]["open"] and rows[unsigned]["open"]  # the receipt's upload counts too
     assert batch.evict(rig.storage.capacity) == []  # never evicted while they wait
-    assert esign.archived_pending(rig.term) == [(1, unsigned), (1, signed)]
+    assert list(esign.archived_pending(rig.term)) == [(1, unsigned), (1, signed)]
     # the round after the next transaction takes its own batch's only (the archive is the sweep's)
     rig.press("ENTER")
     assert "Approved" in rig.sale(800)
@@ -99,7 +99,7 @@ def test_uploads_left_by_a_settlement_keep_its_archive_and_go_in_the_next_sweep(
                 assert up[n] == old[n], (int(up[11]), n)
     assert _code(rig, 1, signed) == "00" and _code(rig, 1, unsigned) == "00"
     assert read_image(rig.storage, 1, signed)[1] == "00" and rct.read(rig.storage, 1, unsigned)[2] == "00"
-    assert esign.archived_pending(rig.term) == [] and S.State(rig.storage).rec["nsig"] == 0
+    assert list(esign.archived_pending(rig.term)) == [] and S.State(rig.storage).rec["nsig"] == 0
     # nothing open any more: batch 1's archive goes with its files when room is needed
     assert rig.term.counters.batch == 3
     assert batch.evict(rig.storage.capacity) == [1, 2]
@@ -117,7 +117,7 @@ def test_an_empty_batch_sends_the_uploads_left_behind_and_says_it_is_empty():
     assert [int(m[11]) for m in rig.host.uploads[-2:]] == [unsigned, signed]
     assert len(rig.host.received) == received and rig.term.counters.trace == trace
     assert rig.term.counters.batch == 2 and S.State(rig.storage).rec["batch"] == 1
-    assert esign.archived_pending(rig.term) == []
+    assert list(esign.archived_pending(rig.term)) == []
     assert rig.term.journal.batch.evict(rig.storage.capacity) == [1]
 
 
@@ -127,7 +127,7 @@ def test_an_archived_upload_refused_keeps_its_code_and_is_not_sent_again():
     sweep = _sweep(rig)
     assert sweep.refused == [(signed, "63")] and sweep.uploaded == 1 and sweep.left == 0
     assert _code(rig, 1, signed) == "63" and _code(rig, 1, unsigned) == "00"
-    assert esign.archived_pending(rig.term) == []
+    assert list(esign.archived_pending(rig.term)) == []
     before = len(rig.host.uploads)
     _sweep(rig)
     assert len(rig.host.uploads) == before  # refused: kept and reported, never sent again
@@ -152,7 +152,7 @@ def test_an_archived_upload_without_its_receipt_is_not_sent_and_stays_waiting():
     sweep = _sweep(rig)
     assert len(rig.host.uploads) == before + 1 and int(rig.host.uploads[-1][11]) == unsigned
     assert sweep.uploaded == 1 and sweep.left == 1 and sweep.refused == []
-    assert _code(rig, 1, signed) == NO_CODE and esign.archived_pending(rig.term) == [(1, signed)]
+    assert _code(rig, 1, signed) == NO_CODE and list(esign.archived_pending(rig.term)) == [(1, signed)]
 
 
 def test_a_power_cut_at_every_storage_operation_of_the_archived_uploads_never_loses_or_doubles_one():
@@ -171,14 +171,14 @@ def test_a_power_cut_at_every_storage_operation_of_the_archived_uploads_never_lo
         where = "cut {} {}".format(n, tear)
         rig = rig.reboot()
         assert rig.term.counters.batch == 2, where
-        waiting = esign.archived_pending(rig.term)
+        waiting = list(esign.archived_pending(rig.term))
         assert set(waiting) <= {(1, signed), (1, unsigned)}, (where, waiting)
         for key in ((1, signed), (1, unsigned)):  # none lost: waiting, or answered
             assert key in waiting or _code(rig, *key) == "00", (where, key)
         if waiting:
             assert rig.term.journal.batch.evict(rig.storage.capacity) == [], where
         _sweep(rig)
-        assert esign.archived_pending(rig.term) == [], where
+        assert list(esign.archived_pending(rig.term)) == [], where
         assert _code(rig, 1, signed) == "00" and _code(rig, 1, unsigned) == "00", where
         for up in rig.host.uploads[before:]:  # only these two, each under its own trace, unchanged
             old = first[int(up[11])]
