@@ -91,11 +91,9 @@ def one_sale(j, trace):
 def table_bytes(j):
     """The look-up tables' bytes (item sizes times capacity) and their capacity in transactions."""
     n = 0
-    for column in j._columns:  # chunks of values, `width` bytes each (itemsize is CPython's only)
+    for column in j._columns:  # chunks of bytearrays: `width` bytes a value
         for chunk in column.chunks:
-            n += len(chunk) * column.width
-    for arr in (j._head_t, j._head_r):
-        n += len(arr) * 2  # "h"
+            n += len(chunk)
     return n, j._cap
 
 

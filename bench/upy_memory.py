@@ -545,6 +545,12 @@ class MemoryBench:
             if i % SETTLE_WAITING:  # one in SETTLE_WAITING still waits: the sweep uploads it
                 receipt.answered(storage, 1, trace, "00")
             record = None
+        # Back at idle, as after each sale of the day: the terminal drops what the fill loaded
+        # (the receipt's and the e-signature's modules: DROPPED_AT_IDLE) and collects.
+        self.term.back_at_idle()
+        self.term.step()
+        if type(self.term.screen).__name__ != "IdleScreen":
+            self.problems.append("the full batch's settlement not started from idle")
         self.rig.host.unbalance = True
         self.figures["stl_peak"] = self._net(self.mem_now())
 

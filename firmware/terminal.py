@@ -94,7 +94,6 @@ DROPPED_AT_IDLE = (
 DROPPED_BEFORE = (
     ("firmware.ui.esign", ("firmware.ui.amount",)),
     ("firmware.ui.settle", ("firmware.ui.sale", "firmware.ui.amount", "firmware.card")),
-    ("firmware.online_settle", ("firmware.ui.password", "firmware.operators")),
 )
 # A flow that never signs and needs the heap: the signature's buffers (Terminal.sig_*, 5.8 KB) are
 # let go when it loads, and made again at idle (Terminal.sig_buffers).

@@ -7,8 +7,8 @@
 import sys
 
 from firmware import esign, jbigdec, registry
-from firmware.batch import SALE
 from firmware import receipt as rct
+from firmware.batch import SALE
 from firmware.host.codec import tlv_parse
 from firmware.sigfile import image_hash, image_name, pack_image, read_image, unpack_image, write_image
 from firmware.sigimage import AREA_HEIGHT, AREA_WIDTH, FITS, Canvas, signature_image

@@ -81,7 +81,7 @@ def test_settlement_drops_the_sales_screens_and_the_next_sale_loads_them_again()
     rig.press("ENTER")  # on the totals
     rig.term.settle()
     assert rig.term.journal.batch.count == 0 and rig.term.journal.batch.closed(1)
-    # the password's modules went as the exchanges loaded, the sweep's e-signature ones after it
+    # the password's modules went once it was given, the sweep's e-signature ones after the sweep
     # (firmware.online_settle.DROPPED_AFTER_SWEEP): none is loaded again before idle
     gone = ("firmware.ui.password", "firmware.operators", "firmware.esign", "firmware.receipt")
     assert [n for n in gone if n in sys.modules] == []
