@@ -545,6 +545,7 @@ class MemoryBench:
             if i % SETTLE_WAITING:  # one in SETTLE_WAITING still waits: the sweep uploads it
                 receipt.answered(storage, 1, trace, "00")
             record = None
+            gc.collect()  # each sale's garbage gone before the next, as at idle after each
         # Back at idle, as after each sale of the day: the terminal drops what the fill loaded
         # (the receipt's and the e-signature's modules: DROPPED_AT_IDLE) and collects.
         self.term.back_at_idle()
