@@ -5,7 +5,6 @@
 #
 # docs/JOURNAL.md ("The batch journal") gives the format, the resync rule and the capacity rules.
 
-
 from firmware.compat import const, crc32
 from firmware.sigfile import UPLOAD_DONE, file_key, upload_code
 from hal.contracts import ENOENT

@@ -26,6 +26,7 @@ UNSIGNED = (NO_PEN, NO_SIGNATURE, TIMED_OUT, CANCELLED_SIG)
 DONE_CODES = UPLOAD_DONE  # ("00", "94"); 94: a duplicate, the host has it already
 RECEIPT_BAD = "63"  # the host's answer to a receipt whose signature does not verify (docs/HOST.md)
 SLIP_STATES = ("approved", "voided")  # a transaction with a slip, so a receipt
+REFUSED_LISTED = 16  # refused uploads an UploadQueue lists by trace (settle.LISTED_MAX); more are counted
 
 
 # ---- the capture's rules ----------------------------------------------------------------------------
@@ -372,15 +373,17 @@ class Upload(OneMessage):
 class UploadQueue:
     """Every pending signature of the batch in turn (`first`, a (batch, trace), before the others;
     archived: the settled batches' waiting ones before all), one Upload at a time; stops at the
-    first that did not reach the host. step() until `done`; then `uploaded`, `refused`
-    ([(trace, code)]) and `left` (still pending) say how it went. The settlement sweep is
-    settlement_sweep(term)."""
+    first that did not reach the host. step() until `done`; then `uploaded`, `nrefused` (the host
+    refused them), `refused` ([(trace, code)] of the first REFUSED_LISTED of those: a host that
+    refuses a whole batch does not fill the heap) and `left` (still pending) say how it went. The
+    settlement sweep is settlement_sweep(term)."""
 
     def __init__(self, term, first=None, archived=False):
         self.term = term
         self.done = False
         self.uploaded = 0
         self.refused = []
+        self.nrefused = 0
         self.left = 0
         self.current = None
         self._keys = waiting(term, first, archived)  # one at a time: a full batch may wait
@@ -417,7 +420,9 @@ class UploadQueue:
         if upload.outcome == APPROVED:
             self.uploaded += 1
         elif upload.code is not None:
-            self.refused.append((upload.trace, upload.code))
+            self.nrefused += 1
+            if len(self.refused) < REFUSED_LISTED:
+                self.refused.append((upload.trace, upload.code))
         else:
             self.left += 1
             if upload.unreachable():

@@ -62,7 +62,8 @@ class Settlement(Online):
         self._esign_done = False
         self._sub = None  # a sweep step's own driver (an Online of a RefundResend, an UploadQueue)
         self.swept = []  # what the sweep could not settle: ("refund" | "esign", trace, code or None)
-        self._sig_left = 0  # signatures the sweep did not reach (still pending)
+        self._sig_left = 0  # signatures not uploaded that `swept` does not list (not reached, or
+        # refused past the queue's first REFUSED_LISTED)
         self.sent = [0, 0, 0]  # what the sweep settled: reversals answered, refunds confirmed, uploads
         Online.__init__(self, term, None)
 
@@ -199,6 +200,7 @@ class Settlement(Online):
             self.sent[2] += sub.uploaded
             for trace, code in sub.refused:
                 self.swept.append(("esign", trace, code))
+            self._sig_left += sub.nrefused - len(sub.refused)
             if sub.left:
                 self.swept.append(("esign", None, None))  # not reached: still pending
                 self._sig_left += max(sub.left, 0)

@@ -349,9 +349,12 @@ class UploadScreen(Screen):
             return False
         self.queue = None
         t = self.term.t
+        codes = []  # each code once: a host may refuse many
         for _trace, code in queue.refused:
-            key = "esign_receipt_bad_line" if code == esign.RECEIPT_BAD else "esign_refused_line"
-            _note(self.then, t(key, code))
+            if code not in codes:
+                codes.append(code)
+                key = "esign_receipt_bad_line" if code == esign.RECEIPT_BAD else "esign_refused_line"
+                _note(self.then, t(key, code))
         if queue.left:
             _note(self.then, t("esign_queued"))
         self.term.restart_idle_timer()

@@ -8,6 +8,7 @@ import sys
 
 from firmware import esign, jbigdec, registry
 from firmware import receipt as rct
+from firmware import settle as S
 from firmware.batch import SALE
 from firmware.host.codec import tlv_parse
 from firmware.sigfile import image_hash, image_name, pack_image, read_image, unpack_image, write_image
@@ -328,6 +329,21 @@ def test_a_day_of_waiting_receipts_goes_out_one_at_a_time_in_the_order_made():
     assert sweep.done and sweep.uploaded == len(made) and sweep.left == 0
     assert [int(m[11]) for m in rig.host.uploads] == made
     assert list(esign.pending(rig.term)) == []
+
+
+def test_a_host_refusing_a_whole_day_of_receipts_is_counted_and_the_first_16_listed():
+    # The sweep before settlement meets a host that refuses every receipt (63: its signature does
+    # not verify, a key the host does not know): each is counted as not uploaded, the first 16
+    # (settle.LISTED_MAX) by trace; neither the queue nor the settlement keeps one entry each.
+    rig = _signed_rig()
+    made = list(range(100, 140))
+    _receipts_waiting(rig, made)
+    rig.host.esign_plan = ["code:63"] * len(made)
+    assert "Settlement report" in rig.settle(), rig.screen()
+    rec = S.State(rig.storage).rec
+    assert rec["nsig"] == len(made) and rec["sig"] == made[: S.LISTED_MAX], (rec["nsig"], rec["sig"])
+    assert len(rig.host.uploads) == len(made)
+    assert list(esign.archived_pending(rig.term)) == []  # a refused one is not sent again
 
 
 def test_no_stored_file_holds_the_full_card_number():
