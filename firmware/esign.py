@@ -296,7 +296,7 @@ class Upload(OneMessage):
                 # into the terminal's image buffer: idle while uploading (a copy of half a KB, in a
                 # heap the signature left fragmented, was where a whole sale ran out of it first)
                 got = read_image(storage, batch, trace, term.sig_image) if view is not None else None
-                if view is None or (got is None and receipt.read(storage, batch, trace) is None):
+                if view is None or (got is None and not exists(storage, receipt.receipt_name(batch, trace))):
                     self._over("esign_image_bad")
                     return
                 slip = slip_elements(term, view)

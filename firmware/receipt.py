@@ -203,8 +203,8 @@ def _fill_head(buf, code):
     buf[8:12] = crc.to_bytes(4, "big")
 
 
-def unpack(data):
-    """(receipt bytes, signature bytes, code) of a receipt file's bytes; Damaged if it is not one."""
+def _check(data):
+    """The receipt's length in a receipt file's bytes; Damaged if they are not one."""
     if len(data) < _HEAD or bytes(data[:4]) != _FILE_MAGIC:
         raise Damaged("not a receipt file")
     n = int.from_bytes(bytes(data[6:8]), "big")
@@ -214,6 +214,12 @@ def unpack(data):
         bytes(data[8:12]), "big"
     ):
         raise Damaged("receipt file CRC")
+    return n
+
+
+def unpack(data):
+    """(receipt bytes, signature bytes, code) of a receipt file's bytes; Damaged if it is not one."""
+    n = _check(data)
     try:
         code = bytes(data[4:6]).decode()
     except UnicodeError:
@@ -252,14 +258,20 @@ def waiting(storage, name, head):
 
 
 def answered(storage, batch, trace, code):
-    """Keep the upload's answer code in the receipt's file: the receipt and its signature copied
-    as they are (never signed again), atomically."""
-    got = read(storage, batch, trace)
-    if got is None:
-        raise Damaged("no receipt to keep an answer in")
-    buf = bytearray(_HEAD)
-    buf.extend(got[0])
-    buf.extend(got[1])
+    """Keep the upload's answer code in the receipt's file: the receipt and its signature kept as
+    they are (never signed again), atomically. The file is read into one buffer, checked, and its
+    head rewritten there (an upload of each of a day's receipts comes to this: no copies)."""
+    name = receipt_name(batch, trace)
+    try:
+        buf = bytearray(storage.size(name))
+        got = storage.read_into(name, 0, buf)
+    except OSError as exc:
+        if is_missing(exc):
+            raise Damaged("no receipt to keep an answer in")
+        raise
+    if got != len(buf):
+        raise Damaged("receipt file shorter than its size")
+    _check(buf)
     _fill_head(buf, code)
     _store(storage, batch, trace, buf)
 
