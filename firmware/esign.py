@@ -347,7 +347,7 @@ class Upload(OneMessage):
         done = code in DONE_CODES
         try:
             if self._image is None:  # an unsigned transaction's receipt: its file keeps the answer
-                receipt.answered(storage, self.batch, self.trace, code)
+                receipt.answered(storage, self.batch, self.trace, code, term.scratch())
             elif self.archived:  # a settled batch's: its image file keeps the answer, 00 and 94 too
                 write_image(storage, self.batch, self.trace, self._image, code)
             else:

@@ -257,13 +257,16 @@ def waiting(storage, name, head):
     return n == 6 and bytes(head[:4]) == _FILE_MAGIC and bytes(head[4:6]) == b"--"
 
 
-def answered(storage, batch, trace, code):
+def answered(storage, batch, trace, code, work=None):
     """Keep the upload's answer code in the receipt's file: the receipt and its signature kept as
     they are (never signed again), atomically. The file is read into one buffer, checked, and its
-    head rewritten there (an upload of each of a day's receipts comes to this: no copies)."""
+    head rewritten there: `work` when it is large enough (the terminal's scratch buffer, idle once
+    the upload's answer is read: a day's receipts each come to this, in a heap settlement left in
+    pieces), else a new one."""
     name = receipt_name(batch, trace)
     try:
-        buf = bytearray(storage.size(name))
+        size = storage.size(name)
+        buf = memoryview(work)[:size] if work is not None and len(work) >= size else bytearray(size)
         got = storage.read_into(name, 0, buf)
     except OSError as exc:
         if is_missing(exc):
