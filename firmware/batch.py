@@ -905,32 +905,18 @@ class Batch:
             if t["kind"] == "refund" and t["state"] in (APPROVED, IN_DOUBT, SENT):
                 # kept confirmed or not: one not confirmed is resent by later sweeps, never evicted
                 seq += 1
-                row = {
-                    "batch": t["batch"],
-                    "trace": t["trace"],
-                    "rrn": t["rrn"],
-                    "date": t["f13"],
-                    "amount": t["amount"],
-                    "orig": t["orig"],
-                    "state": APPROVED if t["state"] == APPROVED else IN_DOUBT,
-                    "open": self._upload_open(t, head),
-                }
+                row = self._archive_row(t, head)
+                row["orig"] = t["orig"]
+                row["state"] = APPROVED if t["state"] == APPROVED else IN_DOUBT
                 storage.append(ARCHIVE_TMP, frame(ARCHIVED_REFUND, seq, row))
                 continue
             if t["state"] not in (APPROVED, VOIDED):
                 continue
             seq += 1
-            row = {
-                "batch": t["batch"],
-                "trace": t["trace"],
-                "kind": t["kind"],
-                "rrn": t["rrn"],
-                "date": t["f13"],
-                "amount": t["amount"],
-                "voided": t["state"] == VOIDED,
-                "refunded": max(t["refunded"], refunded.get((t["batch"], t["trace"]), 0)),
-                "open": self._upload_open(t, head),
-            }
+            row = self._archive_row(t, head)
+            row["kind"] = t["kind"]
+            row["voided"] = t["state"] == VOIDED
+            row["refunded"] = max(t["refunded"], refunded.get((t["batch"], t["trace"]), 0))
             storage.append(ARCHIVE_TMP, frame(ARCHIVED, seq, row))
         if self._report_at:
             try:
@@ -951,6 +937,18 @@ class Batch:
         self._seg_size = 0
         self.count_settled = 0
         self._reset_index(64)
+
+    def _archive_row(self, t, head):
+        """What an archive row of a transaction holds whatever its kind (a sale's and a void's
+        add theirs, a refund's its own: SCHEMA)."""
+        return {
+            "batch": t["batch"],
+            "trace": t["trace"],
+            "rrn": t["rrn"],
+            "date": t["f13"],
+            "amount": t["amount"],
+            "open": self._upload_open(t, head),
+        }
 
     def _upload_open(self, t, head):
         """The archive row's `open` of a transaction: its upload is not done (the host has not
