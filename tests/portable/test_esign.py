@@ -284,13 +284,18 @@ def test_the_settlement_sweep_uploads_what_is_queued():
     rig.wait(6)
     rig.press("ENTER")
     assert len(list(esign.pending(rig.term))) == 2
-    sweep = esign.settlement_sweep(rig.term)
-    for _ in range(100):
-        if sweep.done:
-            break
-        sweep.step()
+    sweep = _until_done(esign.settlement_sweep(rig.term))
     assert sweep.done and sweep.uploaded == 2 and sweep.refused == [] and sweep.left == 0
     assert list(esign.pending(rig.term)) == []
+
+
+def _until_done(queue, passes=5000):
+    """Step an UploadQueue until it is done (at most `passes` steps); returns it."""
+    for _ in range(passes):
+        if queue.done:
+            break
+        queue.step()
+    return queue
 
 
 def _receipts_waiting(rig, traces):
@@ -314,18 +319,10 @@ def test_a_day_of_waiting_receipts_goes_out_one_at_a_time_in_the_order_made():
     made = list(range(999970, 1000000)) + list(range(10, 46))
     _receipts_waiting(rig, made)
     rig.link.attached = False
-    queue = esign.UploadQueue(rig.term)
-    for _ in range(200):
-        if queue.done:
-            break
-        queue.step()
+    queue = _until_done(esign.UploadQueue(rig.term))
     assert queue.done and queue.uploaded == 0 and queue.left == len(made), queue.left
     rig.link.attached = True
-    sweep = esign.settlement_sweep(rig.term)
-    for _ in range(5000):
-        if sweep.done:
-            break
-        sweep.step()
+    sweep = _until_done(esign.settlement_sweep(rig.term))
     assert sweep.done and sweep.uploaded == len(made) and sweep.left == 0
     assert [int(m[11]) for m in rig.host.uploads] == made
     assert list(esign.pending(rig.term)) == []
