@@ -5,7 +5,7 @@
 import binascii
 
 from firmware.qr import QUIET, M, encode
-from firmware.ui.widgets import Screen, center
+from firmware.ui.widgets import MessageScreen, center
 from hal.contracts import CAP_BLIT, HalError, has
 
 
@@ -51,17 +51,14 @@ def scaled(symbol, scale):
     return out
 
 
-class KeyQrScreen(Screen):
+class KeyQrScreen(MessageScreen):
     """The title, the public key as a QR code (or, on a display without pixels or too small for
-    it, as hexadecimal lines, if they all fit) and "press any key"; any key goes back to `then`.
-    `qr_box` is where the symbol was drawn (qr_box()), None when none is: the simulator shows the
-    modules there at a half text cell each."""
-
-    title_key = "svc_key_qr"
+    it, as hexadecimal lines, if they all fit) and "press any key"; any key goes back to `then`
+    (MessageScreen's). `qr_box` is where the symbol was drawn (qr_box()), None when none is: the
+    simulator shows the modules there at a half text cell each."""
 
     def __init__(self, term, then):
-        super().__init__(term)
-        self.then = then
+        MessageScreen.__init__(self, term, "svc_key_qr", [], then)
         self.text = None  # the key's hexadecimal digits; None: the signer failed
         self.symbol = None
         self.bitmap = None  # the symbol at the box's scale, blitted by reference
@@ -80,10 +77,6 @@ class KeyQrScreen(Screen):
         self.symbol = None
         self.bitmap = None
         self.qr_box = None
-
-    def on_key(self, key):
-        self.term.go(self.then)
-        return True
 
     def render(self, d, rows, cols):
         t = self.term.t
