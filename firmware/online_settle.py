@@ -204,7 +204,7 @@ class Settlement(Online):
             if sub.left:
                 self.swept.append(("esign", None, None))  # not reached: still pending
                 self._sig_left += max(sub.left, 0)
-            self._sub = sub = None
+            self._sub = sub = None  # the queue goes before its modules do
             self.term.drop(DROPPED_AFTER_SWEEP)
         self._sub = None
         self.session.reset()
